@@ -1,0 +1,1 @@
+"""Normalized model, state store, meters, coordinators: the Qt-free ground floor."""

@@ -1,0 +1,1 @@
+"""Persistence and secrets: SQLite through SQLAlchemy, the OS keyring (no Qt)."""

@@ -1,0 +1,1 @@
+"""The running monitor: supervisor, health, alerts and history (no Qt)."""

@@ -1,0 +1,1 @@
+"""The embedded LAN API (aiohttp) that mirrors /api/data/ for other machines."""

@@ -1,0 +1,1 @@
+"""Manufacturer plugins: the plugin API, the registry and the built-in plugins."""

@@ -1,0 +1,1 @@
+"""Sennheiser plugin: SSCv2 over HTTPS with Server-Sent Events."""

@@ -1,0 +1,1 @@
+"""Shure plugin: System API inventory plus command-string telemetry."""

@@ -1,0 +1,1 @@
+"""Device simulators serving real sockets on loopback (no Qt)."""

@@ -1,0 +1,142 @@
+"""The simulated rig: the devices, channels and transmitters every simulator serves.
+
+A rig is plain mutable state shared by the protocol servers and the scenario that
+animates it. Servers never keep their own copy of a value: they read the rig when a
+client asks and subscribe to :meth:`Rig.watch` to push unsolicited reports. Meter values
+(RSSI, audio) change many times a second and are *not* announced through ``watch``;
+servers sample them on their own meter clock, as the real receivers do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Protocol = Literal["shure_cmd", "sennheiser_ssc2"]
+"""Which wire protocol serves a receiver."""
+
+Family = Literal["ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera"]
+"""Device family; it decides parameter names, SAMPLE layout and resource tree."""
+
+ChangeListener = Callable[["SimReceiver", "SimChannel | None", str], None]
+"""Called as ``listener(receiver, channel_or_None, what)`` after a slow value changes.
+
+``what`` is one of :data:`CHANGE_KINDS`."""
+
+CHANGE_KINDS = (
+    "device_name",  # SimReceiver.name
+    "channel_name",  # SimChannel.name
+    "frequency",  # SimChannel.frequency_khz
+    "transmitter",  # linked / unlinked / switched on or off / model changed
+    "battery",  # battery_percent (bar or percent boundary crossed), minutes, type
+    "tx_mute",  # SimTransmitter.muted
+    "interference",  # SimChannel.interference
+    "quality",  # SimChannel.quality (reported as a slow value by some families)
+)
+"""Every kind of slow change a scenario announces."""
+
+
+@dataclass(slots=True)
+class SimTransmitter:
+    """A body-pack or handheld linked to a channel."""
+
+    model: str
+    battery_type: str = "LION"
+    battery_percent: float = 100.0
+    """Charge 0-100 (continuous; servers round or convert to bars)."""
+    battery_minutes: int | None = 480
+    """Runtime left in minutes; ``None`` when the pack cannot tell (alkaline)."""
+    on: bool = True
+    muted: bool = False
+
+    @property
+    def battery_bars(self) -> int:
+        """Bars 0-5 as receivers display them."""
+        return max(0, min(5, round(self.battery_percent / 20)))
+
+
+@dataclass(slots=True)
+class SimChannel:
+    """One receiver channel with its meters and (maybe) a linked transmitter."""
+
+    number: int
+    name: str
+    frequency_khz: int
+    transmitter: SimTransmitter | None = None
+    antennas: int = 2
+    rssi_dbm: list[float] = field(default_factory=lambda: [-60.0, -65.0])
+    audio_rms_dbfs: float = -60.0
+    audio_peak_dbfs: float = -50.0
+    quality: int = 5
+    """Link quality on the family's own scale (Shure AD 0-5; Spectera 0-4; EW-DX percent)."""
+    interference: bool = False
+    performer: str | None = None
+    """Scenario bookkeeping only; no receiver knows who wears the pack."""
+
+    @property
+    def transmitter_active(self) -> bool:
+        """True when a linked transmitter is switched on and reporting."""
+        return self.transmitter is not None and self.transmitter.on
+
+    @property
+    def active_antenna(self) -> int | None:
+        """Index (0-based) of the strongest antenna, or ``None`` when no carrier."""
+        if not self.transmitter_active:
+            return None
+        return max(range(len(self.rssi_dbm)), key=lambda i: self.rssi_dbm[i])
+
+
+@dataclass(slots=True)
+class SimReceiver:
+    """One receiver (one network endpoint)."""
+
+    protocol: Protocol
+    family: Family
+    model: str
+    name: str
+    channels: list[SimChannel]
+    serial: str = ""
+    firmware: str = "1.0.0"
+    device_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Stable identity; the Shure System API uses it as the device ``id``."""
+    mac: str = "00:0e:dd:00:00:00"
+    listed_in_system_api: bool = True
+    """Shure only: also appears in the System API inventory."""
+
+    def channel(self, number: int) -> SimChannel | None:
+        """Return channel ``number`` (1-based), or ``None``."""
+        for ch in self.channels:
+            if ch.number == number:
+                return ch
+        return None
+
+
+@dataclass(slots=True)
+class Rig:
+    """Every simulated device plus the listeners that want to hear about slow changes."""
+
+    receivers: list[SimReceiver]
+    system_api_key: str = "demo-shure-key"
+    sennheiser_password: str = "demo-sennheiser"
+    _listeners: list[ChangeListener] = field(default_factory=list, repr=False)
+
+    def watch(self, listener: ChangeListener) -> Callable[[], None]:
+        """Register ``listener`` for slow-value changes; return a callable that removes it."""
+        self._listeners.append(listener)
+
+        def unwatch() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unwatch
+
+    def changed(self, receiver: SimReceiver, channel: SimChannel | None, name: str) -> None:
+        """Announce that ``name`` changed on ``receiver`` (and ``channel``), after mutating it."""
+        for listener in list(self._listeners):
+            listener(receiver, channel, name)
+
+    def by_protocol(self, protocol: Protocol) -> list[SimReceiver]:
+        """Return the receivers served by ``protocol``."""
+        return [r for r in self.receivers if r.protocol == protocol]
