@@ -26,10 +26,10 @@ _SECRET_ENV = (
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that keeps secrets in a dict, so tests never touch the real one."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -1,0 +1,88 @@
+"""Composition root for the window: Qt application, qasync loop, services, main window.
+
+Shutdown order matters (stack-notes §1.1): the window's close asks for shutdown, async
+services stop while the loop still runs, and only then does the loop end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tempfile
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from micboard_desktop.core.logsetup import configure_logging
+from micboard_desktop.core.paths import app_paths
+from micboard_desktop.core.store import StateStore
+
+_log = logging.getLogger(__name__)
+
+
+def run_gui(
+    *,
+    demo: bool,
+    data_dir: Path | None,
+    quit_after: float | None = None,
+    screenshot: Path | None = None,
+) -> int:
+    """Open the main window and run until it is closed; return the exit status."""
+    import PySide6  # noqa: F401 - import the binding before qasync so it picks PySide6
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Micboard Desktop")
+    app.setQuitOnLastWindowClosed(False)
+    return asyncio.run(
+        _amain(app, demo=demo, data_dir=data_dir, quit_after=quit_after, screenshot=screenshot),
+        loop_factory=qasync.QEventLoop,
+    )
+
+
+async def _amain(
+    app: object,
+    *,
+    demo: bool,
+    data_dir: Path | None,
+    quit_after: float | None,
+    screenshot: Path | None,
+) -> int:
+    from micboard_desktop.ui.bridge import StoreBridge
+    from micboard_desktop.ui.main_window import MainWindow
+
+    async with AsyncExitStack() as stack:
+        if demo and data_dir is None:
+            # The demo must never touch the user's real database.
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="micboard-")))
+        paths = app_paths(data_dir).ensure()
+        configure_logging(paths.log_file, level="INFO", console=False)
+        store = StateStore()
+        subtitle = f"Data: {paths.data_dir}"
+        if demo:
+            from micboard_desktop.simulator.rigs import demo_rig
+            from micboard_desktop.simulator.runner import SimulatorHub
+
+            hub = SimulatorHub(demo_rig(), seed=1)
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+            endpoints = hub.endpoints()
+            count = sum(len(v) for v in endpoints.values())
+            subtitle = f"Demo rig: {count} simulated endpoints on loopback  |  {subtitle}"
+        bridge = StoreBridge(store)
+        window = MainWindow(bridge, subtitle=subtitle)
+        window.show()
+        done = asyncio.Event()
+        window.close_requested.connect(done.set)
+        if quit_after is not None:
+            asyncio.get_running_loop().call_later(quit_after, done.set)
+        if screenshot is not None:
+            await asyncio.sleep(0.5)
+            window.grab().save(str(screenshot))
+        await done.wait()
+        _log.info("shutting down")
+    window.finish_close()
+    bridge.close()
+    return 0

@@ -1,0 +1,337 @@
+"""The configuration file (CONTRACT §2): strict TOML parsing into typed settings.
+
+Every key is checked: an unknown key, a wrong type or an out-of-range value raises
+:class:`ConfigError` whose message names the key (``manufacturers[1].polling_interval``),
+so the command line can print one line and exit 2 before anything else happens. Secrets
+are never read from this file; see :mod:`micboard_desktop.data.secrets`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from micboard_desktop.core.errors import ConfigError
+from micboard_desktop.core.status import StatusThresholds
+
+DEFAULT_POLLING_INTERVAL: Final = 10
+"""Seconds between polls when a manufacturer sets none (seed: DEFAULT_POLLING_INTERVAL)."""
+WEBSOCKET_BROADCASTING: Final = True
+"""Push live updates to views and the LAN stream (seed: WEBSOCKET_BROADCASTING)."""
+CACHE_TIMEOUT: Final = 30
+"""Seconds ``/api/data/`` may be served from cache (seed: CACHE_TIMEOUT)."""
+
+_TLS_PIN = re.compile(r"^sha256:[0-9a-fA-F:]{64,95}$")
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SECRET_WORDS = ("password", "api_key", "apikey", "token", "secret")
+
+
+@dataclass(frozen=True, slots=True)
+class MicboardSettings:
+    """The ``[micboard]`` table."""
+
+    default_polling_interval: float = DEFAULT_POLLING_INTERVAL
+    websocket_broadcasting: bool = WEBSOCKET_BROADCASTING
+    cache_timeout: float = CACHE_TIMEOUT
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class LanSettings:
+    """The ``[lan]`` table."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8058
+    allow_control: bool = False
+
+    @property
+    def loopback_only(self) -> bool:
+        """Return True when the server is reachable from this machine only."""
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+
+@dataclass(frozen=True, slots=True)
+class ManufacturerConfig:
+    """One ``[[manufacturers]]`` entry."""
+
+    code: str
+    name: str = ""
+    enabled: bool = True
+    polling_interval: float | None = None
+    timeout: float = 10.0
+    api_url: str | None = None
+    tls: str = "verify"
+    """``"verify"``, ``"insecure"`` or ``"sha256:<hex>"`` (pin a self-signed certificate)."""
+    devices: tuple[str, ...] = ()
+    meter_rate_ms: int = 100
+    username: str | None = None
+    alerts: StatusThresholds | None = None
+    """Per-manufacturer alert thresholds; ``None`` uses the global ``[alerts]``."""
+
+    def interval(self, settings: MicboardSettings) -> float:
+        """Return this manufacturer's polling interval, falling back to the default."""
+        return self.polling_interval or settings.default_polling_interval
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """The whole configuration file."""
+
+    micboard: MicboardSettings = field(default_factory=MicboardSettings)
+    lan: LanSettings = field(default_factory=LanSettings)
+    alerts: StatusThresholds = field(default_factory=StatusThresholds)
+    manufacturers: tuple[ManufacturerConfig, ...] = ()
+
+    def manufacturer(self, code: str) -> ManufacturerConfig | None:
+        """Return the entry for ``code``, or ``None``."""
+        for entry in self.manufacturers:
+            if entry.code == code:
+                return entry
+        return None
+
+    def thresholds_for(self, code: str) -> StatusThresholds:
+        """Return the alert thresholds that apply to manufacturer ``code``."""
+        entry = self.manufacturer(code)
+        return entry.alerts if entry is not None and entry.alerts is not None else self.alerts
+
+
+# -- validation helpers --------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def _fail(key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{key}: {problem}", key=key)
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            where = f"{prefix}.{key}" if prefix else key
+            hint = " (secrets belong in the keyring or the environment)" if any(
+                word in key.lower() for word in _SECRET_WORDS
+            ) else ""
+            raise _fail(where, f"unknown key{hint}")
+
+
+def _number(value: Any, key: str, *, minimum: float, maximum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(key, f"must be a number, not {type(value).__name__}")
+    if not minimum <= value <= maximum:
+        raise _fail(key, f"must be between {minimum:g} and {maximum:g}, not {value}")
+    return float(value)
+
+
+def _integer(value: Any, key: str, *, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(key, f"must be a whole number, not {type(value).__name__}")
+    if not minimum <= value <= maximum:
+        raise _fail(key, f"must be between {minimum} and {maximum}, not {value}")
+    return value
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(key, f"must be true or false, not {type(value).__name__}")
+    return value
+
+
+def _string(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(key, f"must be a string, not {type(value).__name__}")
+    return value
+
+
+def _table(value: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(key, f"must be a table, not {type(value).__name__}")
+    return value
+
+
+Checker = Callable[[Any, str], Any]
+
+_MICBOARD: dict[str, Checker] = {
+    "default_polling_interval": lambda v, k: _number(v, k, minimum=0.5, maximum=3600),
+    "websocket_broadcasting": _boolean,
+    "cache_timeout": lambda v, k: _number(v, k, minimum=0, maximum=3600),
+    "log_level": lambda v, k: _log_level(v, k),
+}
+
+_LAN: dict[str, Checker] = {
+    "enabled": _boolean,
+    "host": lambda v, k: _host(v, k),
+    "port": lambda v, k: _integer(v, k, minimum=1, maximum=65535),
+    "allow_control": _boolean,
+}
+
+
+def _log_level(value: Any, key: str) -> str:
+    level = _string(value, key).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise _fail(key, f"must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
+    return level
+
+
+def _host(value: Any, key: str) -> str:
+    host = _string(value, key).strip()
+    if not host or any(c.isspace() for c in host):
+        raise _fail(key, f"is not a host name or address: {value!r}")
+    return host
+
+
+def _tls(value: Any, key: str) -> str:
+    mode = _string(value, key).strip()
+    if mode in ("verify", "insecure") or _TLS_PIN.match(mode):
+        return mode
+    raise _fail(key, 'must be "verify", "insecure" or "sha256:<hex fingerprint>"')
+
+
+def _url(value: Any, key: str) -> str:
+    url = _string(value, key).strip()
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise _fail(key, f"must be an http:// or https:// URL, not {value!r}")
+    return url.rstrip("/")
+
+
+def _devices(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _fail(key, f"must be a list of addresses, not {type(value).__name__}")
+    out: list[str] = []
+    for i, item in enumerate(value):
+        text = _string(item, f"{key}[{i}]").strip()
+        if not text or any(c.isspace() for c in text):
+            raise _fail(f"{key}[{i}]", f"is not an address: {item!r}")
+        out.append(text)
+    return tuple(out)
+
+
+def _code(value: Any, key: str) -> str:
+    code = _string(value, key)
+    if not _CODE.match(code):
+        raise _fail(key, f"must be lower-case letters, digits and _ (like 'shure'), not {value!r}")
+    return code
+
+
+_MANUFACTURER: dict[str, Checker] = {
+    "code": _code,
+    "name": _string,
+    "enabled": _boolean,
+    "polling_interval": lambda v, k: _number(v, k, minimum=0.5, maximum=3600),
+    "timeout": lambda v, k: _number(v, k, minimum=0.1, maximum=300),
+    "api_url": _url,
+    "tls": _tls,
+    "devices": _devices,
+    "meter_rate_ms": lambda v, k: _integer(v, k, minimum=0, maximum=65535),
+    "username": _string,
+    "alerts": lambda v, k: _thresholds(v, k),
+}
+
+
+def _thresholds(value: Any, key: str, base: StatusThresholds | None = None) -> StatusThresholds:
+    table = _table(value, key)
+    known = {f.name: f for f in fields(StatusThresholds)}
+    _check_keys(table, set(known), key)
+    changes: dict[str, Any] = {}
+    for name, raw in table.items():
+        where = f"{key}.{name}"
+        if known[name].type in ("int", int):
+            changes[name] = _integer(raw, where, minimum=0, maximum=100_000)
+        else:
+            changes[name] = _number(raw, where, minimum=-200, maximum=200)
+    return replace(base or StatusThresholds(), **changes)
+
+
+def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str) -> dict[str, Any]:
+    _check_keys(table, set(checkers), key)
+    return {name: checkers[name](raw, f"{key}.{name}") for name, raw in table.items()}
+
+
+# -- public API -----------------------------------------------------------------------------
+
+
+def parse_config(data: Mapping[str, Any]) -> AppConfig:
+    """Validate a parsed TOML document and build an :class:`AppConfig`."""
+    _check_keys(data, {"micboard", "lan", "alerts", "manufacturers"}, "")
+    micboard = MicboardSettings(
+        **_section(_table(data.get("micboard", {}), "micboard"), _MICBOARD, "micboard")
+    )
+    lan = LanSettings(**_section(_table(data.get("lan", {}), "lan"), _LAN, "lan"))
+    alerts = _thresholds(data.get("alerts", {}), "alerts")
+    raw_list = data.get("manufacturers", [])
+    if not isinstance(raw_list, list):
+        raise _fail("manufacturers", "must be an array of tables ([[manufacturers]])")
+    entries: list[ManufacturerConfig] = []
+    for i, raw in enumerate(raw_list):
+        key = f"manufacturers[{i}]"
+        values = _section(_table(raw, key), _MANUFACTURER, key)
+        if "code" not in values:
+            raise _fail(f"{key}.code", "is required")
+        if values["code"] in {e.code for e in entries}:
+            raise _fail(f"{key}.code", f"manufacturer {values['code']!r} is listed twice")
+        if "alerts" in values:
+            values["alerts"] = _thresholds(raw["alerts"], f"{key}.alerts", alerts)
+        values.setdefault("name", values["code"].capitalize())
+        entries.append(ManufacturerConfig(**values))
+    return AppConfig(micboard=micboard, lan=lan, alerts=alerts, manufacturers=tuple(entries))
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read and validate the TOML file at ``path``.
+
+    Raises:
+        ConfigError: the file cannot be read, is not TOML, or has a bad key or value.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data)
+
+
+def apply_environment(config: AppConfig, environ: Mapping[str, str] | None = None) -> AppConfig:
+    """Apply ``SHURE_API_URL`` and ``SENNHEISER_API_URL`` as in the seed's production recipe.
+
+    ``SHURE_API_URL`` sets the Shure System API address (adding a Shure entry if there is
+    none); ``SENNHEISER_API_URL`` adds one SSCv2 receiver to the Sennheiser entry.
+    """
+    env = os.environ if environ is None else environ
+    entries = list(config.manufacturers)
+    shure_url = env.get("SHURE_API_URL", "").strip()
+    if shure_url:
+        url = _url(shure_url, "SHURE_API_URL")
+        entries = _upsert(entries, "shure", "Shure Incorporated", lambda m: replace(m, api_url=url))
+    ssc_url = env.get("SENNHEISER_API_URL", "").strip()
+    if ssc_url:
+        url = _url(ssc_url, "SENNHEISER_API_URL")
+        entries = _upsert(
+            entries,
+            "sennheiser",
+            "Sennheiser",
+            lambda m: m if url in m.devices else replace(m, devices=(*m.devices, url)),
+        )
+    return replace(config, manufacturers=tuple(entries))
+
+
+def _upsert(
+    entries: list[ManufacturerConfig],
+    code: str,
+    name: str,
+    change: Callable[[ManufacturerConfig], ManufacturerConfig],
+) -> list[ManufacturerConfig]:
+    for i, entry in enumerate(entries):
+        if entry.code == code:
+            entries[i] = change(entry)
+            return entries
+    return [*entries, change(ManufacturerConfig(code=code, name=name))]

@@ -1,0 +1,51 @@
+"""The app's exception hierarchy.
+
+::
+
+    MicboardError
+    ├── ConfigError            user configuration is wrong (exit 2, one line naming the key)
+    ├── PluginError
+    │   ├── UnknownPluginError     no plugin for a manufacturer code
+    │   ├── UpdateFailed           a poll or stream failed; retried with backoff
+    │   ├── AuthFailed             credentials refused; NOT retried until they change
+    │   └── DeviceMismatch         a different device answers at the address; terminal
+    └── EngineNotAvailable     a command whose engine is not built yet
+"""
+
+from __future__ import annotations
+
+
+class MicboardError(Exception):
+    """Base of every error the app raises on purpose."""
+
+
+class ConfigError(MicboardError):
+    """The configuration is invalid; the message names the offending key."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class PluginError(MicboardError):
+    """Something went wrong inside a manufacturer plugin."""
+
+
+class UnknownPluginError(PluginError):
+    """No plugin is registered for a manufacturer code."""
+
+
+class UpdateFailed(PluginError):
+    """A poll or stream failed in a way that is worth retrying."""
+
+
+class AuthFailed(PluginError):
+    """The device or server refused our credentials."""
+
+
+class DeviceMismatch(PluginError):
+    """The device at the configured address is not the one we expected."""
+
+
+class EngineNotAvailable(MicboardError):
+    """The command needs a part of the app that does not exist yet."""

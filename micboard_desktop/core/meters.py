@@ -1,0 +1,138 @@
+"""MeterBus: the high-rate path for audio and RF levels, kept apart from the store.
+
+Receivers send meter samples up to tens of times a second per channel. Each sample is
+folded in O(1) into a per-reader window that keeps the *maximum* since the reader last
+drained it (so a transient peak between two frames is never lost) plus the RF minimum
+(so a dropout between two frames is never lost either). The frame clock drains its
+reader once per frame; the history recorder drains its own once per second. No sample
+ever becomes a Qt signal or a database row on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from micboard_desktop.core.model import ChannelId
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """One meter reading from a receiver; ``None`` where the device gives no value."""
+
+    audio_peak_dbfs: float | None = None
+    audio_rms_dbfs: float | None = None
+    rssi_dbm: tuple[float | None, ...] = ()
+    """Per antenna (or one combined value)."""
+    antenna: str | None = None
+    """Active antenna letter(s) at the time of the sample."""
+
+
+def _max(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a >= b else b
+
+
+def _min(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a <= b else b
+
+
+class MeterWindow:
+    """Everything one reader needs to know about a channel since its last drain."""
+
+    __slots__ = (
+        "antenna",
+        "audio_peak_max",
+        "audio_rms_max",
+        "count",
+        "last",
+        "rssi_max",
+        "rssi_min",
+    )
+
+    def __init__(self, sample: MeterSample) -> None:
+        self.count = 1
+        self.last = sample
+        self.audio_peak_max = sample.audio_peak_dbfs
+        self.audio_rms_max = sample.audio_rms_dbfs
+        self.rssi_max: list[float | None] = list(sample.rssi_dbm)
+        self.rssi_min: list[float | None] = list(sample.rssi_dbm)
+        self.antenna = sample.antenna
+
+    def fold(self, sample: MeterSample) -> None:
+        """Merge one more sample into the window."""
+        self.count += 1
+        self.last = sample
+        self.audio_peak_max = _max(self.audio_peak_max, sample.audio_peak_dbfs)
+        self.audio_rms_max = _max(self.audio_rms_max, sample.audio_rms_dbfs)
+        if sample.antenna is not None:
+            self.antenna = sample.antenna
+        levels = sample.rssi_dbm
+        if len(levels) != len(self.rssi_max):  # antenna count changed (e.g. Quadversity on)
+            self.rssi_max = list(levels)
+            self.rssi_min = list(levels)
+            return
+        for i, level in enumerate(levels):
+            self.rssi_max[i] = _max(self.rssi_max[i], level)
+            self.rssi_min[i] = _min(self.rssi_min[i], level)
+
+
+class MeterReader:
+    """One consumer's view of the bus; drain it at your own rate."""
+
+    def __init__(self, close: Callable[[MeterReader], None]) -> None:
+        self._pending: dict[ChannelId, MeterWindow] = {}
+        self._close = close
+
+    def _post(self, channel: ChannelId, sample: MeterSample) -> None:
+        window = self._pending.get(channel)
+        if window is None:
+            self._pending[channel] = MeterWindow(sample)
+        else:
+            window.fold(sample)
+
+    @property
+    def pending(self) -> int:
+        """Return how many channels have samples waiting."""
+        return len(self._pending)
+
+    def drain(self) -> dict[ChannelId, MeterWindow]:
+        """Take every window collected since the last drain and start afresh."""
+        out, self._pending = self._pending, {}
+        return out
+
+    def close(self) -> None:
+        """Stop receiving samples."""
+        self._close(self)
+
+
+class MeterBus:
+    """Fan meter samples out to readers, each of which coalesces them until drained."""
+
+    def __init__(self) -> None:
+        self._readers: list[MeterReader] = []
+        self.samples_posted = 0
+        """Total samples since start (for the engine's messages-per-second metric)."""
+
+    def reader(self) -> MeterReader:
+        """Open a new reader; it sees samples posted from now on."""
+        reader = MeterReader(self._remove)
+        self._readers.append(reader)
+        return reader
+
+    def _remove(self, reader: MeterReader) -> None:
+        if reader in self._readers:
+            self._readers.remove(reader)
+
+    def post(self, channel: ChannelId, sample: MeterSample) -> None:
+        """Record one sample for ``channel``; O(readers x antennas), no allocation per reader."""
+        self.samples_posted += 1
+        for reader in self._readers:
+            reader._post(channel, sample)

@@ -1,0 +1,207 @@
+"""The normalized model: what every manufacturer's data is turned into.
+
+Every class is a frozen, slotted dataclass, so snapshots can be shared between the
+engine, the LAN API and the UI without copying, and ``==`` is the cheap change test the
+store relies on. Units are in the field names. ``None`` always means "the device did not
+say" (or said a sentinel); it is never replaced by a made-up number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import NewType
+
+ReceiverId = NewType("ReceiverId", str)
+"""``"<manufacturer>:<api_device_id>"``, unique across the app."""
+
+ChannelId = NewType("ChannelId", str)
+"""``"<receiver id>:<channel number>"``."""
+
+
+class ConnectionStatus(StrEnum):
+    """State of one connection to a device or server."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+class Transport(StrEnum):
+    """How live data reaches us for a connection."""
+
+    WEBSOCKET = "websocket"
+    SSE = "sse"
+    TCP = "tcp"
+    UDP = "udp"
+    POLL = "poll"
+
+
+class HealthStatus(StrEnum):
+    """Health of a manufacturer integration as a whole."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+
+
+class ChannelStatus(StrEnum):
+    """What a technician needs to know about a channel; declared in priority order."""
+
+    RX_OFFLINE = "rx_offline"
+    TX_OFF = "tx_off"
+    CRITICAL_BATTERY = "critical_battery"
+    LOW_BATTERY = "low_battery"
+    RF_LOSS = "rf_loss"
+    INTERFERENCE = "interference"
+    AUDIO_PEAK = "audio_peak"
+    MUTED = "muted"
+    OK = "ok"
+
+    @property
+    def priority(self) -> int:
+        """Return the rank of this status; 0 is the most urgent."""
+        return _STATUS_ORDER.index(self)
+
+
+_STATUS_ORDER: tuple[ChannelStatus, ...] = tuple(ChannelStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class Battery:
+    """Transmitter battery as reported; each field independently unknown."""
+
+    bars: int | None = None
+    """0-5 bars."""
+    percent: int | None = None
+    """0-100 % charge."""
+    minutes: int | None = None
+    """Runtime left in minutes."""
+    type: str | None = None
+    """Chemistry or pack as the device names it ("LION", "ALKA", "BA 70" ...)."""
+    charging: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transmitter:
+    """The body-pack or handheld linked to a channel."""
+
+    model: str | None = None
+    battery: Battery = field(default_factory=Battery)
+    muted: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rf:
+    """Radio link of a channel."""
+
+    rssi_dbm: tuple[float | None, ...] = ()
+    """Signal strength per antenna (A, B, ...) in dBm; one entry for a combined reading."""
+    antenna: str | None = None
+    """Active antenna letter(s), e.g. ``"A"``, ``"B"``, ``"AB"``."""
+    quality: float | None = None
+    """Link quality on the device's own scale (see ``quality_max``)."""
+    quality_max: float | None = None
+    """Top of the ``quality`` scale (Shure AD 5, Spectera 4, EW-DX 100); ``None`` if unknown."""
+    interference: bool | None = None
+
+    @property
+    def quality_fraction(self) -> float | None:
+        """Return quality as 0.0-1.0 when both the value and its scale are known."""
+        if self.quality is None or not self.quality_max:
+            return None
+        return max(0.0, min(1.0, self.quality / self.quality_max))
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """Slow (last reported) audio levels of a channel; live meters travel on the MeterBus."""
+
+    rms_dbfs: float | None = None
+    peak_dbfs: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One receiver channel: a wireless link and what is known about it."""
+
+    id: ChannelId
+    number: int
+    name: str | None = None
+    performer: str | None = None
+    groups: tuple[str, ...] = ()
+    frequency_khz: int | None = None
+    transmitter: Transmitter | None = None
+    """``None`` when no transmitter is linked or it stopped reporting."""
+    rf: Rf = field(default_factory=Rf)
+    audio: Audio = field(default_factory=Audio)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """Public state of the connection that feeds a receiver."""
+
+    transport: Transport
+    status: ConnectionStatus = ConnectionStatus.CONNECTING
+    since: datetime | None = None
+    reconnects: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """A receiver (or base station) and its channels."""
+
+    id: ReceiverId
+    manufacturer: str
+    api_device_id: str
+    connection: ConnectionInfo
+    model: str | None = None
+    name: str | None = None
+    ip: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    location: str | None = None
+    online: bool = False
+    last_seen: datetime | None = None
+    channels: tuple[Channel, ...] = ()
+
+    def channel(self, number: int) -> Channel | None:
+        """Return channel ``number``, or ``None``."""
+        for ch in self.channels:
+            if ch.number == number:
+                return ch
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Health of one manufacturer integration."""
+
+    status: HealthStatus = HealthStatus.UNKNOWN
+    message: str | None = None
+    checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manufacturer:
+    """A configured manufacturer and its current health."""
+
+    code: str
+    name: str
+    health: Health = field(default_factory=Health)
+
+
+def receiver_id(manufacturer: str, api_device_id: str) -> ReceiverId:
+    """Build the app-wide receiver id."""
+    return ReceiverId(f"{manufacturer}:{api_device_id}")
+
+
+def channel_id(receiver: ReceiverId, number: int) -> ChannelId:
+    """Build the app-wide channel id."""
+    return ChannelId(f"{receiver}:{number}")

@@ -1,0 +1,248 @@
+"""StateStore: the one place live values live; emits what changed, once per batch.
+
+Coordinators put whole :class:`Receiver` snapshots (or functional updates) into the
+store. The store compares with what it holds (frozen dataclasses make ``!=`` cheap),
+keeps only real changes, and tells its subscribers once per batch with a
+:class:`Changes` set. Readers that need everything (the LAN API, the status view) take
+:meth:`StateStore.snapshot`, which is rebuilt only after a change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from micboard_desktop.core.model import (
+    ChannelId,
+    Health,
+    Manufacturer,
+    Receiver,
+    ReceiverId,
+)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What one batch changed, and who asked for it."""
+
+    receivers: frozenset[ReceiverId] = frozenset()
+    """Receivers added or changed (any field, including channels)."""
+    removed: frozenset[ReceiverId] = frozenset()
+    channels: frozenset[ChannelId] = frozenset()
+    """Channels added or changed (a subset of the changed receivers' channels)."""
+    manufacturers: frozenset[str] = frozenset()
+    """Manufacturers added, renamed or whose health changed."""
+    initiator: str | None = None
+
+    def __bool__(self) -> bool:
+        """Return True when anything changed."""
+        return bool(self.receivers or self.removed or self.channels or self.manufacturers)
+
+    def merge(self, other: Changes) -> Changes:
+        """Return the union of two change sets (a receiver removed after a change stays removed)."""
+        removed = (self.removed - other.receivers) | other.removed
+        return Changes(
+            receivers=(self.receivers | other.receivers) - other.removed,
+            removed=removed,
+            channels=self.channels | other.channels,
+            manufacturers=self.manufacturers | other.manufacturers,
+            initiator=other.initiator or self.initiator,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable view of the whole store at one version."""
+
+    version: int
+    receivers: Mapping[ReceiverId, Receiver]
+    manufacturers: Mapping[str, Manufacturer]
+
+
+Listener = Callable[[Changes], None]
+
+
+@dataclass(slots=True)
+class _Pending:
+    receivers: set[ReceiverId] = field(default_factory=set)
+    removed: set[ReceiverId] = field(default_factory=set)
+    channels: set[ChannelId] = field(default_factory=set)
+    manufacturers: set[str] = field(default_factory=set)
+    initiator: str | None = None
+
+    def freeze(self) -> Changes:
+        return Changes(
+            receivers=frozenset(self.receivers - self.removed),
+            removed=frozenset(self.removed),
+            channels=frozenset(self.channels),
+            manufacturers=frozenset(self.manufacturers),
+            initiator=self.initiator,
+        )
+
+
+def changed_channels(old: Receiver | None, new: Receiver) -> set[ChannelId]:
+    """Return the ids of channels of ``new`` that differ from (or are absent in) ``old``."""
+    if old is None:
+        return {ch.id for ch in new.channels}
+    before = {ch.id: ch for ch in old.channels}
+    return {ch.id for ch in new.channels if before.get(ch.id) != ch}
+
+
+class StateStore:
+    """Live receivers and manufacturers, with emit-on-change batched notifications.
+
+    Not thread-safe by design: it lives on the event loop thread, like everything that
+    touches it.
+    """
+
+    def __init__(self) -> None:
+        self._receivers: dict[ReceiverId, Receiver] = {}
+        self._manufacturers: dict[str, Manufacturer] = {}
+        self._listeners: list[Listener] = []
+        self._pending = _Pending()
+        self._batch_depth = 0
+        self._version = 0
+        self._snapshot: Snapshot | None = None
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Return a number that grows with every applied change."""
+        return self._version
+
+    def receiver(self, rid: ReceiverId) -> Receiver | None:
+        """Return receiver ``rid`` or ``None``."""
+        return self._receivers.get(rid)
+
+    def manufacturer(self, code: str) -> Manufacturer | None:
+        """Return manufacturer ``code`` or ``None``."""
+        return self._manufacturers.get(code)
+
+    def snapshot(self) -> Snapshot:
+        """Return an immutable view; the same object until the next change."""
+        if self._snapshot is None or self._snapshot.version != self._version:
+            self._snapshot = Snapshot(
+                version=self._version,
+                receivers=MappingProxyType(dict(self._receivers)),
+                manufacturers=MappingProxyType(dict(self._manufacturers)),
+            )
+        return self._snapshot
+
+    # -- subscribing -----------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(changes)`` after every batch that changed something.
+
+        Returns:
+            A callable that removes the listener; calling it twice is harmless.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    @contextmanager
+    def batch(self, initiator: str | None = None) -> Iterator[None]:
+        """Group updates so subscribers hear about them once, when the outermost batch ends."""
+        self._batch_depth += 1
+        if initiator and self._pending.initiator is None:
+            self._pending.initiator = initiator
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                self._emit()
+
+    # -- writing ---------------------------------------------------------------------
+
+    def put_receiver(self, receiver: Receiver) -> bool:
+        """Store ``receiver`` (replacing any with the same id); return True if it changed."""
+        old = self._receivers.get(receiver.id)
+        if old == receiver:
+            return False
+        with self.batch():
+            self._receivers[receiver.id] = receiver
+            self._pending.receivers.add(receiver.id)
+            self._pending.removed.discard(receiver.id)
+            self._pending.channels |= changed_channels(old, receiver)
+            self._version += 1
+        return True
+
+    def update_receiver(
+        self, rid: ReceiverId, update: Callable[[Receiver | None], Receiver | None]
+    ) -> bool:
+        """Apply ``update(current)``; ``None`` removes the receiver. Return True on change."""
+        new = update(self._receivers.get(rid))
+        if new is None:
+            return self.remove_receiver(rid)
+        if new.id != rid:
+            raise ValueError(f"update for {rid!r} returned receiver {new.id!r}")
+        return self.put_receiver(new)
+
+    def remove_receiver(self, rid: ReceiverId) -> bool:
+        """Forget receiver ``rid``; return True if it was there."""
+        if rid not in self._receivers:
+            return False
+        with self.batch():
+            del self._receivers[rid]
+            self._pending.receivers.discard(rid)
+            self._pending.removed.add(rid)
+            self._version += 1
+        return True
+
+    def put_manufacturer(self, manufacturer: Manufacturer) -> bool:
+        """Store ``manufacturer``; return True if it changed."""
+        if self._manufacturers.get(manufacturer.code) == manufacturer:
+            return False
+        with self.batch():
+            self._manufacturers[manufacturer.code] = manufacturer
+            self._pending.manufacturers.add(manufacturer.code)
+            self._version += 1
+        return True
+
+    def set_health(self, code: str, health: Health) -> bool:
+        """Replace the health of manufacturer ``code`` (which must exist); True on change."""
+        current = self._manufacturers.get(code)
+        if current is None:
+            raise KeyError(code)
+        if current.health == health:
+            return False
+        return self.put_manufacturer(
+            Manufacturer(code=current.code, name=current.name, health=health)
+        )
+
+    def remove_manufacturer(self, code: str) -> bool:
+        """Forget a manufacturer and every receiver it owns; return True if anything went."""
+        owned = [rid for rid, r in self._receivers.items() if r.manufacturer == code]
+        if code not in self._manufacturers and not owned:
+            return False
+        with self.batch():
+            for rid in owned:
+                self.remove_receiver(rid)
+            if self._manufacturers.pop(code, None) is not None:
+                self._pending.manufacturers.add(code)
+                self._version += 1
+        return True
+
+    # -- internals -------------------------------------------------------------------
+
+    def _emit(self) -> None:
+        changes = self._pending.freeze()
+        self._pending = _Pending()
+        if not changes:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(changes)
+            except Exception:  # noqa: BLE001 - a broken view must not stop the others from updating
+                _log.exception("store listener %r failed", listener)

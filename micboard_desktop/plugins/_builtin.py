@@ -1,0 +1,12 @@
+"""Built-in plugins, listed statically so frozen builds find them without entry points.
+
+Maps a manufacturer code to ``"module:Class"``; the module is imported only when the
+manufacturer is used, so listing plugins stays cheap. A test keeps this list in step
+with the plugin packages that exist.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+BUILTIN_PLUGINS: Final[dict[str, str]] = {}

@@ -1,0 +1,113 @@
+"""The plugin contract: what a manufacturer plugin implements and what it is given.
+
+A plugin turns one manufacturer's devices into the normalized model. It gets a
+:class:`PluginContext` (its configuration, resolved secret, a sink for receivers and
+connection states, the MeterBus, a clock and a logger) and never sees Qt, the database
+or other plugins. The seed's interface (``manufacturer_code``, ``manufacturer_name``,
+``get_devices``, ``transform_device_data``, ``check_health``) is kept, made async, and
+extended with what real time needs: the transports a plugin streams over, the
+coordinators that hold those connections, and discovery.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from micboard_desktop.core.clock import Clock, SystemClock
+from micboard_desktop.core.config import ManufacturerConfig
+from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import Health, Receiver, ReceiverId, Transport
+
+API_VERSION = 1
+"""Bumped when the contract changes incompatibly; plugins declare the version they target."""
+
+RawDevice = Mapping[str, Any]
+"""A device as the manufacturer's API describes it, before normalization."""
+
+
+class DeviceSink(Protocol):
+    """Where a plugin delivers what it learns (the engine implements it)."""
+
+    def put_receiver(self, receiver: Receiver) -> None:
+        """Store or replace a whole receiver."""
+        ...
+
+    def update_receiver(
+        self, rid: ReceiverId, update: Callable[[Receiver | None], Receiver | None]
+    ) -> None:
+        """Apply a functional update to one receiver (``None`` removes it)."""
+        ...
+
+    def remove_receiver(self, rid: ReceiverId) -> None:
+        """Forget a receiver that no longer exists."""
+        ...
+
+    def connection_state(self, state: ConnectionState) -> None:
+        """Record a connection's new state."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredDevice:
+    """A device found on the network (or by a server) that is not configured yet."""
+
+    manufacturer: str
+    address: str
+    model: str | None = None
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class PluginContext:
+    """Everything a plugin instance may use."""
+
+    config: ManufacturerConfig
+    sink: DeviceSink
+    meters: MeterBus = field(default_factory=MeterBus)
+    clock: Clock = field(default_factory=SystemClock)
+    secret: str | None = None
+    """The API key or password resolved from the environment or keyring, if any."""
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("micboard_desktop"))
+
+
+class ManufacturerPlugin(ABC):
+    """Base class of every manufacturer plugin."""
+
+    manufacturer_code: ClassVar[str]
+    """Short code used in configuration and ids (``"shure"``)."""
+    manufacturer_name: ClassVar[str]
+    """Human name (``"Shure Incorporated"``)."""
+    transports: ClassVar[tuple[Transport, ...]] = (Transport.POLL,)
+    """How this plugin receives live data, most important first."""
+    api_version: ClassVar[int] = API_VERSION
+
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    async def get_devices(self) -> Sequence[RawDevice]:
+        """Fetch the raw device list from the manufacturer's API."""
+
+    @abstractmethod
+    def transform_device_data(self, raw: RawDevice) -> Receiver | None:
+        """Turn one raw device into a normalized receiver; ``None`` to skip it."""
+
+    @abstractmethod
+    async def check_health(self) -> Health:
+        """Report whether the manufacturer's API or devices answer."""
+
+    def create_coordinators(self) -> Sequence[ConnectionCoordinator]:
+        """Return the coordinators (one per connection) that keep data live."""
+        return ()
+
+    async def discover(self) -> Sequence[DiscoveredDevice]:
+        """Look for devices that are not configured yet."""
+        return ()
+
+    async def close(self) -> None:  # noqa: B027 - optional hook, empty on purpose
+        """Release shared clients; called after every coordinator stopped."""

@@ -1,0 +1,24 @@
+"""``micboard-desktop simulate``: run the device simulators alone until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import sys
+from pathlib import Path
+
+from micboard_desktop.core.errors import ConfigError
+
+
+def run_simulate_command(rig_file: Path | None, seed: int) -> int:
+    """Serve the rig on loopback until SIGINT/SIGTERM; return the exit status."""
+    from micboard_desktop.simulator.runner import run_simulate
+
+    try:
+        return asyncio.run(run_simulate(rig_file, seed, sys.stdout))
+    except ValueError as exc:  # the rig file is invalid: a user mistake
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port already in use: {exc}") from None
+        raise

@@ -1,0 +1,149 @@
+from pathlib import Path
+
+import pytest
+
+from micboard_desktop.core.config import (
+    CACHE_TIMEOUT,
+    DEFAULT_POLLING_INTERVAL,
+    apply_environment,
+    load_config,
+    parse_config,
+)
+from micboard_desktop.core.errors import ConfigError
+
+CONTRACT_EXAMPLE = """
+[micboard]
+default_polling_interval = 10
+websocket_broadcasting = true
+cache_timeout = 30
+
+[lan]
+enabled = false
+host = "127.0.0.1"
+port = 8058
+allow_control = false
+
+[[manufacturers]]
+code = "shure"
+name = "Shure Incorporated"
+enabled = true
+polling_interval = 10
+timeout = 10
+api_url = "https://localhost:10000"
+tls = "verify"
+devices = ["192.168.1.50", "192.168.1.51:2202"]
+meter_rate_ms = 100
+
+[[manufacturers]]
+code = "sennheiser"
+name = "Sennheiser"
+devices = ["https://192.168.1.60", "http://127.0.0.1:9443"]
+username = "api"
+tls = "insecure"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_contract_example_loads(tmp_path: Path):
+    config = load_config(write(tmp_path, CONTRACT_EXAMPLE))
+    shure = config.manufacturer("shure")
+    assert shure is not None
+    assert shure.devices == ("192.168.1.50", "192.168.1.51:2202")
+    assert shure.api_url == "https://localhost:10000"
+    sennheiser = config.manufacturer("sennheiser")
+    assert sennheiser is not None
+    assert sennheiser.tls == "insecure"
+    assert sennheiser.interval(config.micboard) == DEFAULT_POLLING_INTERVAL
+
+
+def test_defaults_are_the_seeds():
+    config = parse_config({})
+    assert config.micboard.default_polling_interval == 10
+    assert config.micboard.websocket_broadcasting is True
+    assert config.micboard.cache_timeout == CACHE_TIMEOUT == 30
+    assert config.lan.host == "127.0.0.1"
+    assert config.lan.enabled is False
+    assert config.lan.allow_control is False
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("colour = 1", "colour"),
+        ("[micboard]\npolling = 5", "micboard.polling"),
+        ("[lan]\nport = 'x'", "lan.port"),
+        ("[lan]\nport = 70000", "lan.port"),
+        ("[micboard]\ncache_timeout = true", "micboard.cache_timeout"),
+        ('[[manufacturers]]\ncode = "shure"\nbogus = 1', "manufacturers[0].bogus"),
+        ('[[manufacturers]]\ncode = "shure"\n[[manufacturers]]\ncode = "Sh ure"',
+         "manufacturers[1].code"),
+        ("[[manufacturers]]\nname = 'x'", "manufacturers[0].code"),
+        ('[[manufacturers]]\ncode = "shure"\ntls = "maybe"', "manufacturers[0].tls"),
+        ('[[manufacturers]]\ncode = "shure"\napi_url = "localhost"', "manufacturers[0].api_url"),
+        ('[[manufacturers]]\ncode = "shure"\ndevices = "10.0.0.1"', "manufacturers[0].devices"),
+        ('[[manufacturers]]\ncode = "shure"\napi_key = "s3cret"', "manufacturers[0].api_key"),
+        ('[alerts]\nlow_battery_bars = 2.5', "alerts.low_battery_bars"),
+        ('[[manufacturers]]\ncode = "a"\n[[manufacturers]]\ncode = "a"', "manufacturers[1].code"),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, text: str, key: str):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert info.value.key == key
+    assert str(info.value).startswith(f"{key}:")
+    assert "\n" not in str(info.value)
+
+
+def test_secret_shaped_key_gets_a_hint(tmp_path: Path):
+    with pytest.raises(ConfigError, match="keyring or the environment"):
+        load_config(write(tmp_path, '[[manufacturers]]\ncode = "shure"\npassword = "x"'))
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[micboard\n"))
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError):
+        load_config(bad)
+
+
+def test_alert_thresholds_global_and_per_manufacturer(tmp_path: Path):
+    config = load_config(write(tmp_path, """
+[alerts]
+low_battery_bars = 3
+[[manufacturers]]
+code = "shure"
+alerts = { critical_battery_minutes = 45 }
+[[manufacturers]]
+code = "sennheiser"
+"""))
+    assert config.thresholds_for("sennheiser").low_battery_bars == 3
+    shure = config.thresholds_for("shure")
+    assert shure.critical_battery_minutes == 45
+    assert shure.low_battery_bars == 3  # per-manufacturer overrides start from the global ones
+
+
+def test_environment_overrides_urls():
+    config = parse_config({"manufacturers": [{"code": "sennheiser", "devices": ["https://a"]}]})
+    env = {"SHURE_API_URL": "https://10.0.0.2:10000", "SENNHEISER_API_URL": "https://10.0.0.9"}
+    updated = apply_environment(config, env)
+    shure = updated.manufacturer("shure")
+    assert shure is not None
+    assert shure.api_url == "https://10.0.0.2:10000"
+    sennheiser = updated.manufacturer("sennheiser")
+    assert sennheiser is not None
+    assert sennheiser.devices == ("https://a", "https://10.0.0.9")
+    assert apply_environment(updated, env) == updated  # idempotent
+
+
+def test_bad_environment_url_names_the_variable():
+    with pytest.raises(ConfigError, match="SHURE_API_URL"):
+        apply_environment(parse_config({}), {"SHURE_API_URL": "nonsense"})

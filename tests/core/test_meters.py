@@ -1,0 +1,75 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micboard_desktop.core.meters import MeterBus, MeterSample
+from micboard_desktop.core.model import ChannelId
+
+CH = ChannelId("shure:rx:1")
+
+
+def test_drain_keeps_the_maximum_since_the_last_drain():
+    bus = MeterBus()
+    reader = bus.reader()
+    for peak in (-30.0, -3.0, -40.0):
+        bus.post(CH, MeterSample(audio_peak_dbfs=peak, audio_rms_dbfs=peak - 10))
+    window = reader.drain()[CH]
+    assert window.audio_peak_max == -3.0
+    assert window.audio_rms_max == -13.0
+    assert window.count == 3
+    assert window.last.audio_peak_dbfs == -40.0
+    assert reader.drain() == {}
+
+
+def test_rf_minimum_and_maximum_are_both_kept_per_antenna():
+    bus = MeterBus()
+    reader = bus.reader()
+    bus.post(CH, MeterSample(rssi_dbm=(-60.0, -70.0)))
+    bus.post(CH, MeterSample(rssi_dbm=(-95.0, -65.0)))  # a dropout on A between two frames
+    window = reader.drain()[CH]
+    assert window.rssi_min == [-95.0, -70.0]
+    assert window.rssi_max == [-60.0, -65.0]
+
+
+def test_unknown_values_never_replace_known_ones():
+    bus = MeterBus()
+    reader = bus.reader()
+    bus.post(CH, MeterSample(audio_peak_dbfs=-12.0, rssi_dbm=(None, -70.0)))
+    bus.post(CH, MeterSample(audio_peak_dbfs=None, rssi_dbm=(-80.0, None)))
+    window = reader.drain()[CH]
+    assert window.audio_peak_max == -12.0
+    assert window.rssi_max == [-80.0, -70.0]
+
+
+def test_each_reader_drains_independently_and_closed_readers_stop():
+    bus = MeterBus()
+    frame, history = bus.reader(), bus.reader()
+    bus.post(CH, MeterSample(audio_peak_dbfs=-10.0))
+    assert frame.drain()[CH].audio_peak_max == -10.0
+    bus.post(CH, MeterSample(audio_peak_dbfs=-20.0))
+    assert history.drain()[CH].audio_peak_max == -10.0
+    history.close()
+    bus.post(CH, MeterSample(audio_peak_dbfs=-5.0))
+    assert history.pending == 0
+    assert frame.drain()[CH].audio_peak_max == -5.0
+    assert bus.samples_posted == 3
+
+
+def test_antenna_count_change_restarts_the_rf_window():
+    bus = MeterBus()
+    reader = bus.reader()
+    bus.post(CH, MeterSample(rssi_dbm=(-60.0, -70.0)))
+    bus.post(CH, MeterSample(rssi_dbm=(-61.0, -62.0, -63.0, -64.0)))
+    assert reader.drain()[CH].rssi_max == [-61.0, -62.0, -63.0, -64.0]
+
+
+levels = st.one_of(st.none(), st.floats(min_value=-130, max_value=20, allow_nan=False))
+
+
+@given(st.lists(levels, min_size=1, max_size=50))
+def test_peak_max_equals_max_of_known_samples(peaks: list[float | None]):
+    bus = MeterBus()
+    reader = bus.reader()
+    for p in peaks:
+        bus.post(CH, MeterSample(audio_peak_dbfs=p))
+    known = [p for p in peaks if p is not None]
+    assert reader.drain()[CH].audio_peak_max == (max(known) if known else None)
