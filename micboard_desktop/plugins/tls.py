@@ -1,0 +1,82 @@
+"""TLS modes shared by every plugin: ``verify``, ``insecure`` and a pinned fingerprint.
+
+Receivers and the Shure System API ship self-signed certificates. ``verify`` is the safe
+default and works once the certificate is trusted by the OS. ``insecure`` accepts any
+certificate (the user asked for it explicitly). ``sha256:<hex>`` accepts exactly one
+certificate, whatever its issuer: the handshake itself skips chain validation, and
+:func:`check_pinned_certificate` compares the peer's DER bytes with the pin on every
+response, so a different device answering at the address is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from typing import Any
+
+from micboard_desktop.core.errors import DeviceMismatch
+
+PIN_PREFIX = "sha256:"
+
+
+def normalize_fingerprint(text: str) -> str:
+    """Return a fingerprint as 64 lower-case hex digits (accepts colons and upper case)."""
+    digits = text.removeprefix(PIN_PREFIX).replace(":", "").strip().lower()
+    if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
+        raise ValueError(f"not a SHA-256 fingerprint: {text!r}")
+    return digits
+
+
+def certificate_fingerprint(der: bytes) -> str:
+    """Return the SHA-256 fingerprint (hex) of a DER-encoded certificate."""
+    return hashlib.sha256(der).hexdigest()
+
+
+def client_ssl_context(mode: str) -> ssl.SSLContext:
+    """Build the client SSL context for a configured TLS mode."""
+    if mode == "verify":
+        return ssl.create_default_context()
+    if mode == "insecure" or mode.startswith(PIN_PREFIX):
+        if mode != "insecure":
+            normalize_fingerprint(mode)  # reject a malformed pin before connecting
+        context = ssl.create_default_context()
+        # Chain validation is off on purpose here: 'insecure' was chosen by the user, and a
+        # pinned certificate is checked byte for byte after the handshake instead.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # insecure or pinned mode only
+        return context
+    raise ValueError(f"unknown TLS mode {mode!r}")
+
+
+def peer_certificate(extra_info: Any) -> bytes | None:
+    """Return the peer's DER certificate from an ``ssl_object`` (or ``None`` if not TLS)."""
+    if extra_info is None:
+        return None
+    der = extra_info.getpeercert(binary_form=True)
+    return der if isinstance(der, bytes) else None
+
+
+def check_pinned_certificate(mode: str, der: bytes | None) -> None:
+    """Raise :class:`DeviceMismatch` unless ``der`` matches the pin in ``mode``.
+
+    Does nothing for the ``verify`` and ``insecure`` modes.
+    """
+    if not mode.startswith(PIN_PREFIX):
+        return
+    expected = normalize_fingerprint(mode)
+    if der is None:
+        raise DeviceMismatch("a pinned certificate was configured but the device sent none")
+    actual = certificate_fingerprint(der)
+    if actual != expected:
+        raise DeviceMismatch(
+            f"certificate fingerprint {actual} does not match the pinned {expected}"
+        )
+
+
+def check_httpx_response(mode: str, response: Any) -> None:
+    """Check the pin against the TLS connection an ``httpx.Response`` arrived on."""
+    if not mode.startswith(PIN_PREFIX):
+        return
+    stream = response.extensions.get("network_stream")
+    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+    check_pinned_certificate(mode, peer_certificate(ssl_object))
