@@ -37,6 +37,10 @@ class FaultSwitches:
     """Answer 401 as if the API key / password were wrong."""
     silent: bool = False
     """Accept connections and requests but never answer (the device looks hung)."""
+    lockup_after_abrupt_loss: bool = False
+    """Shure command strings: lock up (answer nobody) after a metering client vanishes abruptly.
+
+    Models the QLX-D firmware >= 2.2.11 bug; only a power cycle of the server recovers."""
     _droppers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_drop(self, dropper: Callable[[], None]) -> Callable[[], None]:
@@ -65,3 +69,4 @@ class FaultSwitches:
         self.merge_frames = False
         self.reject_credentials = False
         self.silent = False
+        self.lockup_after_abrupt_loss = False

@@ -17,6 +17,12 @@ from typing import Literal
 Protocol = Literal["shure_cmd", "sennheiser_ssc2"]
 """Which wire protocol serves a receiver."""
 
+RuntimeState = Literal["calculating", "comm_warning"]
+"""Why a transmitter reports no runtime minutes yet (Shure 65534 / 65533)."""
+
+SystemApiState = Literal["ONLINE", "OFFLINE", "DISCOVERED"]
+"""Inventory state of a device in the Shure System API."""
+
 Family = Literal["ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera"]
 """Device family; it decides parameter names, SAMPLE layout and resource tree."""
 
@@ -34,6 +40,9 @@ CHANGE_KINDS = (
     "tx_mute",  # SimTransmitter.muted
     "interference",  # SimChannel.interference
     "quality",  # SimChannel.quality (reported as a slow value by some families)
+    "audio_mute",  # SimChannel.audio_muted (receiver output mute)
+    "audio_gain",  # SimChannel.audio_gain_db
+    "device_state",  # SimReceiver.system_api_state (Shure System API inventory state)
 )
 """Every kind of slow change a scenario announces."""
 
@@ -50,6 +59,19 @@ class SimTransmitter:
     """Runtime left in minutes; ``None`` when the pack cannot tell (alkaline)."""
     on: bool = True
     muted: bool = False
+    runtime_state: RuntimeState | None = None
+    """Shure runtime sentinels instead of minutes: 65534 calculating, 65533 comm warning."""
+    battery_health_percent: int = 100
+    """Rechargeable pack health 0-100 (Shure BATT_HEALTH, System API battery-health)."""
+    battery_cycles: int = 40
+    """Charge cycles of a rechargeable pack."""
+    charging: bool = False
+    """True while docked in a charger (System API battery-level ``CHARGING``)."""
+
+    @property
+    def rechargeable(self) -> bool:
+        """True for Shure lithium-ion packs, the only ones that report percent and health."""
+        return self.battery_type == "LION"
 
     @property
     def battery_bars(self) -> int:
@@ -74,6 +96,15 @@ class SimChannel:
     interference: bool = False
     performer: str | None = None
     """Scenario bookkeeping only; no receiver knows who wears the pack."""
+    frequency2_khz: int | None = None
+    """Second carrier of a Shure AD frequency-diversity (FD-C) channel, else ``None``.
+
+    When set, ``rssi_dbm`` holds ``antennas`` values for carrier 1 followed by
+    ``antennas`` values for carrier 2."""
+    audio_muted: bool = False
+    """Receiver output mute (Shure ``AUDIO_MUTE``), not the transmitter's mute switch."""
+    audio_gain_db: int = 0
+    """Receiver audio gain in dB (Shure -18..+42)."""
 
     @property
     def transmitter_active(self) -> bool:
@@ -104,6 +135,10 @@ class SimReceiver:
     mac: str = "00:0e:dd:00:00:00"
     listed_in_system_api: bool = True
     """Shure only: also appears in the System API inventory."""
+    system_api_state: SystemApiState = "ONLINE"
+    """Shure only: ``deviceState`` reported by the System API."""
+    device_battery: SimTransmitter | None = None
+    """Battery of a battery-powered device (e.g. a docked ULXD6), ``None`` for mains power."""
 
     def channel(self, number: int) -> SimChannel | None:
         """Return channel ``number`` (1-based), or ``None``."""

@@ -22,8 +22,8 @@ def pytest_asyncio_loop_factories(
     return {"qasync": make_loop}
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+async def wait_until(predicate: Callable[[], bool], within: float = 3.0) -> None:
     """Poll ``predicate`` on the running loop (never qtbot.waitUntil inside async tests)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 - the condition is Qt state, not an event
             await asyncio.sleep(0.01)
