@@ -1,0 +1,255 @@
+"""Read queries, run on a reader thread inside one read transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from micboard_desktop.core.model import Receiver
+from micboard_desktop.data import codec
+from micboard_desktop.data.records import (
+    AlertRecord,
+    ConnectionRecord,
+    DiscoveredDeviceRecord,
+    EventRecord,
+    GroupRecord,
+    HistoryPoint,
+    JsonObject,
+    JsonValue,
+    ManufacturerRecord,
+)
+from micboard_desktop.data.schema import (
+    AlertRow,
+    ChannelRow,
+    DiscoveredDeviceRow,
+    EventRow,
+    GroupMembershipRow,
+    GroupRow,
+    HistoryRow,
+    ManufacturerRow,
+    MicboardConfigRow,
+    RealTimeConnectionRow,
+    ReceiverRow,
+    TransmitterRow,
+)
+
+
+def list_connections(
+    session: Session, manufacturer: str | None, state: str | None
+) -> list[ConnectionRecord]:
+    """Return stored connection states, optionally filtered, ordered by id."""
+    query = select(RealTimeConnectionRow).order_by(RealTimeConnectionRow.connection_id)
+    if manufacturer is not None:
+        query = query.where(RealTimeConnectionRow.manufacturer == manufacturer)
+    if state is not None:
+        query = query.where(RealTimeConnectionRow.state == state)
+    return [
+        ConnectionRecord(
+            connection_id=row.connection_id,
+            manufacturer=row.manufacturer,
+            transport=codec.parse_transport(row.transport),
+            state=codec.parse_status(row.state),
+            receiver_id=row.receiver_id,
+            since=row.since,
+            reconnects=row.reconnects,
+            error_count=row.error_count,
+            last_error=row.last_error,
+            last_message_at=row.last_message_at,
+            updated_at=row.updated_at,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+def list_events(
+    session: Session, since: datetime | None, limit: int, manufacturer: str | None
+) -> list[EventRecord]:
+    """Return the newest ``limit`` events at or after ``since``, oldest first."""
+    query = select(EventRow).order_by(EventRow.ts.desc(), EventRow.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(EventRow.ts >= since)
+    if manufacturer is not None:
+        query = query.where(EventRow.manufacturer == manufacturer)
+    rows = list(session.scalars(query))
+    rows.reverse()
+    return [
+        EventRecord(
+            id=row.id,
+            ts=row.ts,
+            kind=row.kind,
+            severity=row.severity,
+            message=row.message,
+            manufacturer=row.manufacturer,
+            receiver_id=row.receiver_id,
+            channel_id=row.channel_id,
+            connection_id=row.connection_id,
+            data=cast(JsonObject | None, row.data),
+        )
+        for row in rows
+    ]
+
+
+def load_receivers(session: Session) -> list[Receiver]:
+    """Rebuild every stored receiver, marked offline and disconnected (stale)."""
+    channels: dict[str, list[ChannelRow]] = defaultdict(list)
+    for ch in session.scalars(select(ChannelRow)):
+        channels[ch.receiver_id].append(ch)
+    transmitters = {tx.channel_id: tx for tx in session.scalars(select(TransmitterRow))}
+    groups: dict[str, list[str]] = defaultdict(list)
+    memberships = session.execute(
+        select(GroupMembershipRow.channel_id, GroupRow.name)
+        .join(GroupRow, GroupRow.id == GroupMembershipRow.group_id)
+        .order_by(GroupRow.sort_order, GroupRow.name)
+    )
+    for channel_id, group_name in memberships:
+        groups[channel_id].append(group_name)
+    group_names = {cid: tuple(names) for cid, names in groups.items()}
+    return [
+        codec.stale_receiver(row, channels.get(row.id, ()), transmitters, group_names)
+        for row in session.scalars(select(ReceiverRow).order_by(ReceiverRow.id))
+    ]
+
+
+def history(
+    session: Session,
+    channel_id: str,
+    metric: str,
+    since: datetime,
+    until: datetime,
+    resolution_s: int,
+) -> list[HistoryPoint]:
+    """Return the buckets of one channel metric with ``since <= ts < until``, oldest first."""
+    query = (
+        select(HistoryRow)
+        .where(
+            HistoryRow.channel_id == channel_id,
+            HistoryRow.metric == metric,
+            HistoryRow.resolution_s == resolution_s,
+            HistoryRow.ts >= since,
+            HistoryRow.ts < until,
+        )
+        .order_by(HistoryRow.ts)
+    )
+    return [
+        HistoryPoint(
+            channel_id=row.channel_id,
+            metric=row.metric,
+            ts=row.ts,
+            resolution_s=row.resolution_s,
+            min_value=row.min_value,
+            max_value=row.max_value,
+            last_value=row.last_value,
+            count=row.count,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+def list_groups(session: Session) -> list[GroupRecord]:
+    """Return every group with its channels, in display order."""
+    members: dict[int, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(GroupMembershipRow.group_id, GroupMembershipRow.channel_id).order_by(
+            GroupMembershipRow.group_id, GroupMembershipRow.position
+        )
+    )
+    for group_id, channel_id in rows:
+        members[group_id].append(channel_id)
+    return [
+        GroupRecord(
+            id=g.id,
+            name=g.name,
+            sort_order=g.sort_order,
+            slot=g.slot,
+            channel_ids=tuple(members.get(g.id, ())),
+        )
+        for g in session.scalars(select(GroupRow).order_by(GroupRow.sort_order, GroupRow.name))
+    ]
+
+
+def group(session: Session, name: str) -> GroupRecord | None:
+    """Return group ``name``, or ``None``."""
+    return next((g for g in list_groups(session) if g.name == name), None)
+
+
+def get_config(session: Session, key: str, manufacturer: str | None) -> tuple[bool, JsonValue]:
+    """Return ``(found, value)`` for a setting."""
+    scope = (
+        MicboardConfigRow.manufacturer.is_(None)
+        if manufacturer is None
+        else MicboardConfigRow.manufacturer == manufacturer
+    )
+    row = session.scalars(
+        select(MicboardConfigRow).where(MicboardConfigRow.key == key, scope)
+    ).one_or_none()
+    if row is None:
+        return False, None
+    return True, cast(JsonValue, row.value)
+
+
+def all_config(session: Session) -> dict[str | None, dict[str, JsonValue]]:
+    """Return every setting as ``{manufacturer or None: {key: value}}``."""
+    result: dict[str | None, dict[str, JsonValue]] = defaultdict(dict)
+    query = select(MicboardConfigRow).order_by(MicboardConfigRow.key)
+    for row in session.scalars(query):
+        result[row.manufacturer][row.key] = cast(JsonValue, row.value)
+    return dict(result)
+
+
+def list_manufacturers(session: Session) -> list[ManufacturerRecord]:
+    """Return every stored manufacturer, by code."""
+    return [
+        ManufacturerRecord(
+            code=row.code,
+            name=row.name,
+            enabled=row.enabled,
+            config=cast(JsonObject, row.config),
+            updated_at=row.updated_at,
+        )
+        for row in session.scalars(select(ManufacturerRow).order_by(ManufacturerRow.code))
+    ]
+
+
+def list_discovered(session: Session, manufacturer: str | None) -> list[DiscoveredDeviceRecord]:
+    """Return discovered devices, most recently seen first."""
+    query = select(DiscoveredDeviceRow).order_by(
+        DiscoveredDeviceRow.last_seen.desc(), DiscoveredDeviceRow.address
+    )
+    if manufacturer is not None:
+        query = query.where(DiscoveredDeviceRow.manufacturer == manufacturer)
+    return [
+        DiscoveredDeviceRecord(
+            manufacturer=row.manufacturer,
+            address=row.address,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            model=row.model,
+            name=row.name,
+            added=row.added,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+def list_alerts(session: Session, active_only: bool) -> list[AlertRecord]:
+    """Return alerts (only uncleared ones when ``active_only``), oldest raised first."""
+    query = select(AlertRow).order_by(AlertRow.raised_at, AlertRow.id)
+    if active_only:
+        query = query.where(AlertRow.cleared_at.is_(None))
+    return [
+        AlertRecord(
+            key=row.key,
+            rule=row.rule,
+            severity=row.severity,
+            raised_at=row.raised_at,
+            message=row.message,
+            receiver_id=row.receiver_id,
+            channel_id=row.channel_id,
+            cleared_at=row.cleared_at,
+        )
+        for row in session.scalars(query)
+    ]

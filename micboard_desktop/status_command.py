@@ -1,0 +1,102 @@
+"""``micboard-desktop status``: print the real-time connection table from the database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from micboard_desktop.core.paths import app_paths
+from micboard_desktop.data.records import ConnectionRecord
+
+_COLOURS = {
+    "connected": "\033[32m",
+    "connecting": "\033[33m",
+    "disconnected": "\033[31m",
+    "error": "\033[1;31m",
+    "stopped": "\033[2m",
+}
+_RESET = "\033[0m"
+
+
+def _age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+def format_table(
+    rows: Sequence[ConnectionRecord], *, colour: bool, detail: bool, now: datetime
+) -> str:
+    """Render connection rows as an aligned text table (ANSI colour when ``colour``)."""
+    header = ["MANUFACTURER", "DEVICE", "TRANSPORT", "STATE", "SINCE", "RECONNECTS", "LAST ERROR"]
+    if detail:
+        header[-1:-1] = ["ERRORS", "LAST MESSAGE"]
+    table = [header]
+    for row in rows:
+        cells = [
+            row.manufacturer,
+            row.receiver_id or row.connection_id,
+            row.transport.value,
+            row.state.value,
+            _age(row.since, now),
+            str(row.reconnects),
+            (row.last_error or "-").replace("\n", " ")[:80],
+        ]
+        if detail:
+            cells[-1:-1] = [str(row.error_count), _age(row.last_message_at, now)]
+        table.append(cells)
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines: list[str] = []
+    for n, cells in enumerate(table):
+        padded = [c.ljust(widths[i]) for i, c in enumerate(cells)]
+        if colour and n > 0:
+            state_col = header.index("STATE")
+            code = _COLOURS.get(cells[state_col], "")
+            padded[state_col] = f"{code}{padded[state_col]}{_RESET}"
+        lines.append("  ".join(padded).rstrip())
+    return "\n".join(lines)
+
+
+async def _load(
+    database: Path, manufacturer: str | None, state: str | None
+) -> list[ConnectionRecord]:
+    from micboard_desktop.data.db import open_database
+    from micboard_desktop.data.repository import Repository
+
+    db = open_database(database)
+    repo = Repository(db)
+    try:
+        return await repo.list_connections(manufacturer=manufacturer, state=state)
+    finally:
+        await repo.stop()
+
+
+def run_status(
+    *,
+    data_dir: Path | None,
+    manufacturer: str | None,
+    state: str | None,
+    detail: bool,
+    out: TextIO,
+) -> int:
+    """Print the connection table; return 0 (an empty table is not an error)."""
+    database = app_paths(data_dir).database
+    if not database.exists():
+        print(f"No connections recorded yet (no database at {database}).", file=out)
+        return 0
+    rows = asyncio.run(_load(database, manufacturer, state))
+    if not rows:
+        print("No connections match.", file=out)
+        return 0
+    colour = out.isatty() and "NO_COLOR" not in os.environ
+    print(format_table(rows, colour=colour, detail=detail, now=datetime.now(UTC)), file=out)
+    return 0
