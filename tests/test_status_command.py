@@ -65,9 +65,11 @@ async def test_status_prints_stored_connections_plain_when_piped(tmp_path: Path)
 async def test_status_filters_by_manufacturer_and_state(tmp_path: Path):
     await store_rows(tmp_path)
     only_shure = status("--data-dir", str(tmp_path), "--manufacturer", "shure").stdout
-    assert "sennheiser" not in only_shure and "shure" in only_shure
+    assert "sennheiser" not in only_shure
+    assert "shure" in only_shure
     errors = status("--data-dir", str(tmp_path), "--status", "error").stdout
-    assert "sennheiser" in errors and "10.0.0.5" not in errors
+    assert "sennheiser" in errors
+    assert "10.0.0.5" not in errors
 
 
 def test_status_without_a_database_says_so(tmp_path: Path):

@@ -9,4 +9,6 @@ from __future__ import annotations
 
 from typing import Final
 
-BUILTIN_PLUGINS: Final[dict[str, str]] = {}
+BUILTIN_PLUGINS: Final[dict[str, str]] = {
+    "shure": "micboard_desktop.plugins.shure.plugin:ShurePlugin",
+}

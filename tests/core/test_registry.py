@@ -56,3 +56,16 @@ def test_every_builtin_target_imports():
     reg = PluginRegistry(use_entry_points=False)
     for code in _builtin.BUILTIN_PLUGINS:
         assert reg.load(code).manufacturer_code == code
+
+
+def test_builtin_list_matches_the_plugin_packages():
+    from pathlib import Path
+
+    import micboard_desktop.plugins as plugins_pkg
+
+    packages = {
+        p.name
+        for p in Path(plugins_pkg.__file__).parent.iterdir()
+        if p.is_dir() and (p / "plugin.py").exists()
+    }
+    assert set(_builtin.BUILTIN_PLUGINS) == packages
