@@ -14,8 +14,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from micboard_desktop.core.logsetup import configure_logging
+from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.paths import app_paths
 from micboard_desktop.core.store import StateStore
+from micboard_desktop.engine.supervisor import Supervisor
 
 _log = logging.getLogger(__name__)
 
@@ -60,17 +62,23 @@ async def _amain(
         paths = app_paths(data_dir).ensure()
         configure_logging(paths.log_file, level="INFO", console=False)
         store = StateStore()
+        meters = MeterBus()
         subtitle = f"Data: {paths.data_dir}"
         if demo:
+            from micboard_desktop.demo import demo_config
             from micboard_desktop.simulator.rigs import demo_rig
-            from micboard_desktop.simulator.runner import SimulatorHub
+            from micboard_desktop.simulator.runner import DEMO_BATTERY_SPEED, SimulatorHub
 
-            hub = SimulatorHub(demo_rig(), seed=1)
+            hub = SimulatorHub(demo_rig(), seed=1, battery_speed=DEMO_BATTERY_SPEED)
             await hub.start()
             stack.push_async_callback(hub.stop)
             endpoints = hub.endpoints()
             count = sum(len(v) for v in endpoints.values())
             subtitle = f"Demo rig: {count} simulated endpoints on loopback  |  {subtitle}"
+            config, secrets = demo_config(endpoints)
+            supervisor = Supervisor(config, store, meters, secrets=secrets)
+            await supervisor.start()
+            stack.push_async_callback(supervisor.stop)
         bridge = StoreBridge(store)
         window = MainWindow(bridge, subtitle=subtitle)
         window.show()
@@ -78,10 +86,10 @@ async def _amain(
         window.close_requested.connect(done.set)
         if quit_after is not None:
             asyncio.get_running_loop().call_later(quit_after, done.set)
-        if screenshot is not None:
-            await asyncio.sleep(0.5)
-            window.grab().save(str(screenshot))
         await done.wait()
+        if screenshot is not None:
+            # Taken at the end, so the picture shows what the user saw after running a while.
+            window.grab().save(str(screenshot))
         _log.info("shutting down")
     window.finish_close()
     bridge.close()

@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quit-after", type=float, metavar="SECONDS", help="close the window after SECONDS"
     )
     parser.add_argument(
-        "--screenshot", type=Path, metavar="PNG", help="save a picture of the window once shown"
+        "--screenshot", type=Path, metavar="PNG", help="save a picture of the window when it closes"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

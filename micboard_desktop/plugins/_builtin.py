@@ -10,5 +10,6 @@ from __future__ import annotations
 from typing import Final
 
 BUILTIN_PLUGINS: Final[dict[str, str]] = {
+    "sennheiser": "micboard_desktop.plugins.sennheiser.plugin:SennheiserPlugin",
     "shure": "micboard_desktop.plugins.shure.plugin:ShurePlugin",
 }

@@ -41,7 +41,9 @@ class MainWindow(QMainWindow):
         title.setFont(QFont(title.font().family(), 28, QFont.Weight.Bold))
         self._board = QLabel(body)
         self._board.setObjectName("empty")
-        self._board.setFont(QFont(self._board.font().family(), 18))
+        mono = QFont("DejaVu Sans Mono", 18)
+        mono.setStyleHint(QFont.StyleHint.Monospace)  # columns must line up on any OS
+        self._board.setFont(mono)
         self._board.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._board.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(title)

@@ -23,7 +23,9 @@ def make_channel(rid: str = "shure:rx1", number: int = 1, **changes: object) -> 
         "name": f"Ch {number}",
         "frequency_khz": 578350,
         "transmitter": Transmitter(model="ULXD2", battery=Battery(bars=4, percent=80, minutes=300)),
-        "rf": Rf(rssi_dbm=(-60.0, -70.0), antenna="A", quality=5, quality_max=5, interference=False),
+        "rf": Rf(
+            rssi_dbm=(-60.0, -70.0), antenna="A", quality=5, quality_max=5, interference=False
+        ),
         "audio": Audio(rms_dbfs=-30.0, peak_dbfs=-20.0),
     }
     values.update(changes)

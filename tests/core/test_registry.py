@@ -20,7 +20,7 @@ def test_builtin_plugin_loads_lazily_by_code():
 
 def test_unknown_code_raises_a_clear_error():
     reg = PluginRegistry({"fake": FAKE}, use_entry_points=False)
-    with pytest.raises(UnknownPluginError, match="no plugin for manufacturer 'acme'.*fake"):
+    with pytest.raises(UnknownPluginError, match=r"no plugin for manufacturer 'acme'.*fake"):
         reg.load("acme")
 
 

@@ -1,0 +1,27 @@
+"""The demo rig: start the simulators and describe them as an ordinary configuration."""
+
+from __future__ import annotations
+
+from micboard_desktop.core.config import AppConfig, ManufacturerConfig
+from micboard_desktop.simulator.runner import Endpoints
+
+
+def demo_config(endpoints: Endpoints) -> tuple[AppConfig, dict[str, str]]:
+    """Return the configuration and secrets that point the app at running simulators."""
+    shure = ManufacturerConfig(
+        code="shure",
+        name="Shure Incorporated",
+        devices=tuple(f"{r['host']}:{r['port']}" for r in endpoints["shure_receivers"]),
+        meter_rate_ms=100,
+        timeout=3.0,
+    )
+    ssc = endpoints["sennheiser_ssc2"]
+    sennheiser = ManufacturerConfig(
+        code="sennheiser",
+        name="Sennheiser",
+        devices=tuple(str(r["url"]) for r in ssc),
+        tls="insecure",  # the simulators' certificates are self-signed, like the real devices'
+        timeout=3.0,
+    )
+    secrets = {"sennheiser": str(ssc[0]["password"])} if ssc else {}
+    return AppConfig(manufacturers=(shure, sennheiser)), secrets

@@ -1,0 +1,341 @@
+"""A pure async SSCv2 client over an injected ``httpx.AsyncClient`` (sennheiser.md §1).
+
+It knows the protocol, not the app: plain requests with HTTP Basic, the subscription
+flow (stream, ``/add`` in batches, ``DELETE``) and error mapping. Every request carries an
+explicit timeout; the event stream's read timeout is twice the heartbeat window, so a
+half-open connection is noticed instead of waiting forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from micboard_desktop.core.errors import AuthFailed, UpdateFailed
+from micboard_desktop.plugins.sennheiser.sse import SseEvent, SseParser
+from micboard_desktop.plugins.tls import check_httpx_response, client_ssl_context
+
+SUBSCRIPTIONS: Final = "/api/ssc/state/subscriptions"
+DEFAULT_USER: Final = "api"
+SPECTERA_USER: Final = "controlSennheiser"
+DEFAULT_BATCH: Final = 4
+"""Paths per ``/add`` (what RFDeck/Meros tested on EW-DX hardware, §1.4)."""
+OPEN_EVENT_TIMEOUT: Final = 15.0
+"""How long to wait for the ``open`` event (the Spectera module's 15 s)."""
+
+type Json = Any
+"""A decoded JSON value (kept loose: device bodies are checked field by field in mapping)."""
+
+
+def make_http_client(tls_mode: str, *, timeout: float = 10.0) -> httpx.AsyncClient:
+    """Return an ``httpx.AsyncClient`` for one device in the given TLS mode."""
+    return httpx.AsyncClient(verify=client_ssl_context(tls_mode), timeout=httpx.Timeout(timeout))
+
+
+class StreamIdle(UpdateFailed):
+    """The event stream carried nothing for twice the heartbeat window (read timeout)."""
+
+
+def _session_of(data: str) -> str | None:
+    """Return ``sessionUUID`` of an ``open`` event's data, if it is a plain id."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    session = value.get("sessionUUID") if isinstance(value, dict) else None
+    if isinstance(session, str) and session and "/" not in session:
+        return session
+    return None
+
+
+def _refused_path(response: httpx.Response) -> str | None:
+    """Return ``path`` of an SSCv2 ``{"path", "error"}`` body, if that is what came back."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("path"), str):
+        return str(body["path"])
+    return None
+
+
+@dataclass(slots=True)
+class SubscriptionStream:
+    """An open subscription: its session id and an iterator of path-keyed notifications."""
+
+    session_id: str
+    _events: AsyncIterator[SseEvent]
+    parser: SseParser
+    refused: set[str] = field(default_factory=set)
+    """Paths the device refused in ``/add``."""
+    closed_by_device: bool = False
+
+    async def notifications(self) -> AsyncIterator[dict[str, Json]]:
+        """Yield each data event's ``{path: body}`` object until ``close`` or end of stream."""
+        async for event in self._events:
+            if event.event == "close":
+                self.closed_by_device = True
+                return
+            if event.event == "open":
+                continue
+            try:
+                value = json.loads(event.data)
+            except ValueError:
+                continue  # a cut-off or garbled event; the next one may be fine
+            if isinstance(value, dict):
+                yield value
+
+
+class SscClient:
+    """SSCv2 requests to one device (base URL), with HTTP Basic credentials."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        password: str,
+        username: str = DEFAULT_USER,
+        tls_mode: str = "verify",
+        timeout: float = 10.0,
+        heartbeat: float = 15.0,
+        batch_size: int = DEFAULT_BATCH,
+        max_line_bytes: int | None = None,
+    ) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self.username = username
+        self._auth = httpx.BasicAuth(username, password)
+        self.tls_mode = tls_mode
+        self.timeout_seconds = timeout
+        self.timeout = httpx.Timeout(timeout)
+        self.heartbeat = heartbeat
+        self.batch_size = max(1, batch_size)
+        self._max_line = max_line_bytes
+
+    def set_credentials(self, username: str, password: str) -> None:
+        """Use new credentials from the next request on."""
+        self.username = username
+        self._auth = httpx.BasicAuth(username, password)
+
+    # -- plain requests ------------------------------------------------------------------
+
+    async def request(
+        self, method: str, path: str, *, body: Json = None, time_limit: float | None = None
+    ) -> httpx.Response:
+        """Send one request; map transport errors to :class:`UpdateFailed`; check the pin."""
+        limit = httpx.Timeout(time_limit) if time_limit is not None else self.timeout
+        kwargs: dict[str, Any] = {"auth": self._auth, "timeout": limit}
+        if body is not None:
+            kwargs["json"] = body
+        try:
+            response = await self._http.request(method, self.base_url + path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise UpdateFailed(f"{method} {path}: no answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise UpdateFailed(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        check_httpx_response(self.tls_mode, response)
+        return response
+
+    @staticmethod
+    def raise_for_status(method: str, path: str, response: httpx.Response) -> None:
+        """Raise :class:`AuthFailed` on 401/403 and :class:`UpdateFailed` on other errors."""
+        status = response.status_code
+        if status in (401, 403):
+            raise AuthFailed(f"{method} {path}: HTTP {status} (credentials refused)")
+        if status >= 400:
+            raise UpdateFailed(f"{method} {path}: HTTP {status} {response.reason_phrase}".strip())
+
+    async def get_json(self, path: str, *, time_limit: float | None = None) -> Json:
+        """GET ``path`` and return its JSON body; raise on any error status."""
+        response = await self.request("GET", path, time_limit=time_limit)
+        self.raise_for_status("GET", path, response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpdateFailed(f"GET {path}: the answer is not JSON") from exc
+
+    async def get_resource(self, path: str) -> Json:
+        """GET a resource; ``None`` when the device says it is absent (404, 422)."""
+        response = await self.request("GET", path)
+        if response.status_code in (404, 422):
+            return None  # e.g. 422 on a transmitter battery: no transmitter linked
+        self.raise_for_status("GET", path, response)
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    async def version(self, *, time_limit: float | None = None) -> Json:
+        """Return ``/api/ssc/version`` (the health check)."""
+        return await self.get_json("/api/ssc/version", time_limit=time_limit)
+
+    async def identity(self) -> Json:
+        """Return ``/api/device/identity``."""
+        return await self.get_json("/api/device/identity")
+
+    async def state(self, *, time_limit: float | None = None) -> Json:
+        """Return ``/api/device/state``."""
+        return await self.get_json("/api/device/state", time_limit=time_limit)
+
+    async def site(self) -> Json:
+        """Return ``/api/device/site``."""
+        return await self.get_json("/api/device/site")
+
+    async def schema_paths(self) -> frozenset[str] | None:
+        """Return the paths ``/api/ssc/schema`` declares, or ``None`` if it is not offered."""
+        response = await self.request("GET", "/api/ssc/schema")
+        if response.status_code in (404, 405, 501):
+            return None
+        self.raise_for_status("GET", "/api/ssc/schema", response)
+        try:
+            paths = response.json().get("paths")
+        except (ValueError, AttributeError):
+            return None
+        if not isinstance(paths, dict):
+            return None
+        return frozenset(p for p in paths if isinstance(p, str))
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[SubscriptionStream]:
+        """Open the event stream, wait for the session id and yield the open subscription."""
+        url = self.base_url + SUBSCRIPTIONS
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        stream_timeout = httpx.Timeout(self.timeout_seconds, read=2 * self.heartbeat)
+        request = self._http.build_request("GET", url, headers=headers, timeout=stream_timeout)
+        try:
+            response = await self._http.send(request, auth=self._auth, stream=True)
+        except httpx.TimeoutException as exc:
+            raise UpdateFailed(f"GET {SUBSCRIPTIONS}: no answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise UpdateFailed(f"GET {SUBSCRIPTIONS}: {type(exc).__name__}: {exc}") from exc
+        try:
+            check_httpx_response(self.tls_mode, response)
+            self.raise_for_status("GET", SUBSCRIPTIONS, response)
+            kind = response.headers.get("content-type", "")
+            if not kind.startswith("text/event-stream"):
+                raise UpdateFailed(f"GET {SUBSCRIPTIONS}: not an event stream ({kind!r})")
+            parser = (
+                SseParser() if self._max_line is None else SseParser(max_line_bytes=self._max_line)
+            )
+            events = self._events(response, parser)
+            session = await self._await_open(events, response.headers.get("content-location"))
+            yield SubscriptionStream(session, events, parser)
+        finally:
+            await response.aclose()
+
+    async def _events(self, response: httpx.Response, parser: SseParser) -> AsyncIterator[SseEvent]:
+        try:
+            async for chunk in response.aiter_bytes():
+                for event in parser.feed(chunk):
+                    yield event
+        except httpx.TimeoutException as exc:
+            raise StreamIdle(f"no data on the event stream for {2 * self.heartbeat:g} s") from exc
+        except httpx.HTTPError as exc:  # RemoteProtocolError, ReadError ...
+            raise UpdateFailed(f"event stream broken: {type(exc).__name__}") from exc
+
+    async def _await_open(
+        self, events: AsyncIterator[SseEvent], content_location: str | None
+    ) -> str:
+        """Return the session id from the ``open`` event, else from ``Content-Location``."""
+        from_header = self._session_from_location(content_location)
+        try:
+            async with asyncio.timeout(OPEN_EVENT_TIMEOUT):
+                async for event in events:
+                    if event.event == "open":
+                        session = _session_of(event.data)
+                        if session is not None:
+                            return session
+                        if from_header is not None:
+                            return from_header
+                        raise UpdateFailed("the open event carries no sessionUUID")
+        except TimeoutError:
+            raise UpdateFailed("the event stream sent no open event in time") from None
+        raise UpdateFailed("the event stream ended before its open event")
+
+    def _session_from_location(self, location: str | None) -> str | None:
+        """Return the session id from ``Content-Location`` if it points at our device."""
+        if not location:
+            return None
+        base = urlsplit(self.base_url)
+        target = urlsplit(urljoin(self.base_url + "/", location))
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            return None  # another origin: never follow it
+        # OAS says "UUID"; implementations send the path. Accept both forms.
+        path = target.path.rstrip("/")
+        if "/" in location and not path.startswith(SUBSCRIPTIONS + "/"):
+            return None
+        session = path.rpartition("/")[2]
+        return session or None
+
+    async def add(self, session_id: str, paths: Sequence[str]) -> set[str]:
+        """``PUT …/{session}/add`` in batches; return the paths the device refused."""
+        refused: set[str] = set()
+        for start in range(0, len(paths), self.batch_size):
+            await self._add_batch(session_id, list(paths[start : start + self.batch_size]), refused)
+        return refused
+
+    async def _add_batch(self, session_id: str, batch: list[str], refused: set[str]) -> None:
+        path = f"{SUBSCRIPTIONS}/{session_id}/add"
+        while batch:
+            response = await self.request("PUT", path, body=batch)
+            if response.status_code != 400:
+                self.raise_for_status("PUT", path, response)
+                return
+            bad = _refused_path(response)
+            if bad in batch:
+                refused.add(bad)
+                batch = [p for p in batch if p != bad]  # try the rest again without it
+                continue
+            if len(batch) == 1:
+                refused.update(batch)
+                return
+            for single in batch:  # the device did not say which; find out one by one
+                await self._add_batch(session_id, [single], refused)
+            return
+
+    async def delete_session(self, session_id: str) -> bool:
+        """End a session; True when it is gone (deleted now or already unknown)."""
+        path = f"{SUBSCRIPTIONS}/{session_id}"
+        response = await self.request("DELETE", path)
+        if response.status_code in (200, 204, 404, 422):
+            return True
+        self.raise_for_status("DELETE", path, response)
+        return True
+
+    async def fetch_all(self, paths: Iterable[str]) -> dict[str, Json]:
+        """GET each path once; collections are expanded to their item paths."""
+        out: dict[str, Json] = {}
+        for path in paths:
+            body = await self.get_resource(path)
+            if isinstance(body, list):
+                for item in body:
+                    key = _item_key(item)
+                    if key is not None:
+                        out[f"{path}/{key}"] = item
+            else:
+                out[path] = body
+        return out
+
+
+_ID_FIELDS: Final = ("mtUid", "rfChannelId", "audiolinkId", "outputId", "inputId", "antennaPortId")
+
+
+def _item_key(item: Json) -> str | None:
+    """Return the id of a collection item (SSCv2 items carry their own id field)."""
+    if not isinstance(item, dict):
+        return None
+    for name in _ID_FIELDS:
+        value = item.get(name)
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            return str(value)
+    return None

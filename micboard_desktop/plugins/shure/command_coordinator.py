@@ -1,0 +1,210 @@
+"""One Shure receiver over command strings (TCP 2202): connect, meter, watch, re-query.
+
+On connect it asks for everything (``GET 0 ALL``) and switches metering on; slow values go
+to the store through a :class:`~micboard_desktop.plugins.api.DeviceSink` only when they
+really change, meter samples go straight to the MeterBus. Silence beyond a few meter
+periods means the receiver is gone (Micboard uses 5 s), so the stream raises and the base
+class reconnects with backoff. A deliberate stop turns metering off first, because some
+QLX-D firmware locks up when a metering client vanishes (shure.md §3.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Final
+
+from micboard_desktop.core.clock import Clock
+from micboard_desktop.core.coordinator import Backoff, ConnectionCoordinator, ConnectionState
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import ConnectionStatus, Receiver, Transport, channel_id
+from micboard_desktop.plugins.api import DeviceSink
+from micboard_desktop.plugins.shure.families import requery_commands
+from micboard_desktop.plugins.shure.frames import FrameBuffer
+from micboard_desktop.plugins.shure.parsers import MeterUpdate, parse_frame
+from micboard_desktop.plugins.shure.receiver_state import ReceiverState
+
+DEFAULT_PORT: Final = 2202
+MIN_SILENCE_SECONDS: Final = 5.0
+"""Never call a receiver dead sooner than this (Micboard's watchdog)."""
+REQUERY_SECONDS: Final = 10.0
+"""How often names and battery are asked again (Micboard's query interval)."""
+METER_OFF_TIMEOUT: Final = 1.0
+"""How long a stop waits to get ``METER_RATE 00000`` out before closing anyway."""
+READ_BYTES: Final = 65536
+
+ReceiverListener = Callable[[Receiver], None]
+
+
+def meter_rate_command(milliseconds: int) -> str:
+    """Return ``< SET 0 METER_RATE nnnnn >`` (five zero-padded digits; 0 = off)."""
+    return f"< SET 0 METER_RATE {max(0, min(65535, milliseconds)):05d} >"
+
+
+class CommandStringCoordinator(ConnectionCoordinator):
+    """Keep one command-string receiver live (see module docstring)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        *,
+        meters: MeterBus,
+        sink: DeviceSink | None = None,
+        on_receiver: ReceiverListener | None = None,
+        meter_rate_ms: int = 100,
+        family: str | None = None,
+        connect_timeout: float = 5.0,
+        min_silence: float = MIN_SILENCE_SECONDS,
+        requery_interval: float = REQUERY_SECONDS,
+        clock: Clock | None = None,
+        backoff: Backoff | None = None,
+        on_state: Callable[[ConnectionState], None] | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        super().__init__(
+            f"shure:{host}:{port}",
+            Transport.TCP,
+            clock=clock,
+            backoff=backoff,
+            on_state=self._state_changed,
+            logger=logger,
+        )
+        self.host = host
+        self.port = port
+        self.meter_rate_ms = max(0, min(65535, meter_rate_ms))
+        self.family_hint = family
+        self.connect_timeout = connect_timeout
+        self.min_silence = min_silence
+        self.requery_interval = requery_interval
+        self._meters = meters
+        self._sink = sink
+        self._on_receiver = on_receiver
+        self._user_on_state = on_state
+        self.receiver = ReceiverState(f"{host}:{port}", host=host)
+        self._writer: asyncio.StreamWriter | None = None
+        self.ignored_frames = 0
+        """Frames that were unknown or malformed."""
+        self.frame_buffer = FrameBuffer()
+
+    @property
+    def silence_limit(self) -> float:
+        """Return how long the receiver may stay silent before we reconnect."""
+        if self.meter_rate_ms > 0:
+            return max(3 * self.meter_rate_ms / 1000, self.min_silence)
+        # Without metering only the periodic re-query makes the receiver talk.
+        return max(self.min_silence, 2 * self.requery_interval)
+
+    # -- ConnectionCoordinator hooks ---------------------------------------------------
+
+    async def _stream(self) -> None:
+        """Connect, ask for everything, then read until silence, EOF or an error."""
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port), self.connect_timeout
+        )
+        self._writer = writer
+        self.frame_buffer.clear()
+        try:
+            await self._send(["< GET 0 ALL >", meter_rate_command(self.meter_rate_ms)])
+            await self._read_loop(reader)
+        except asyncio.CancelledError:
+            raise  # a deliberate stop: _close turns metering off and closes the socket
+        except TimeoutError:
+            await self._close_writer(polite=True)  # the socket may still be up; be nice
+            raise
+        except BaseException:
+            await self._close_writer(polite=False)
+            raise
+        else:
+            await self._close_writer(polite=False)
+
+    async def _close(self) -> None:
+        """Turn metering off, then close the connection (deliberate stop)."""
+        await self._close_writer(polite=True)
+
+    # -- internals ---------------------------------------------------------------------
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        loop = asyncio.get_running_loop()
+        last_data = loop.time()
+        next_requery = last_data + self.requery_interval
+        connected = False
+        while True:
+            now = loop.time()
+            silent_for = now - last_data
+            if silent_for >= self.silence_limit:
+                raise TimeoutError(f"no data for {silent_for:.1f} s")
+            if now >= next_requery:
+                await self._send(requery_commands(self.receiver.family or self.family_hint))
+                next_requery = now + self.requery_interval
+            wait = min(last_data + self.silence_limit, next_requery) - now
+            try:
+                async with asyncio.timeout(max(0.001, wait)):
+                    chunk = await reader.read(READ_BYTES)
+            except TimeoutError:
+                continue
+            if not chunk:
+                return  # EOF: the base class reports "closed by the device"
+            last_data = loop.time()
+            self.mark_message()
+            if self._handle(chunk) and not connected:
+                connected = True
+                self.mark_connected()
+            self._deliver()
+
+    def _handle(self, chunk: bytes) -> bool:
+        """Feed ``chunk`` through the framing and apply every frame; True if any was complete."""
+        frames = self.frame_buffer.feed(chunk)
+        for frame in frames:
+            update = parse_frame(frame, self.receiver.family or self.family_hint)
+            if update is None:
+                self.ignored_frames += 1
+                continue
+            if isinstance(update, MeterUpdate):
+                self._meters.post(channel_id(self.receiver.id, update.channel), update.sample)
+            self.receiver.apply(update)
+        return bool(frames)
+
+    def _deliver(self) -> None:
+        """Hand the receiver on when something visible changed."""
+        snapshot = self.receiver.snapshot(self._clock.now())
+        if snapshot is None:
+            return
+        if self._sink is not None:
+            self._sink.put_receiver(snapshot)
+        if self._on_receiver is not None:
+            self._on_receiver(snapshot)
+
+    def _state_changed(self, state: ConnectionState) -> None:
+        """Mirror the connection state into the receiver (offline keeps the last values)."""
+        online = state.status is ConnectionStatus.CONNECTED
+        self.receiver.set_connection(state.info(), online=online)
+        if self._sink is not None:
+            self._sink.connection_state(state)
+        if self._user_on_state is not None:
+            self._user_on_state(state)
+        self._deliver()
+
+    async def _send(self, frames: list[str]) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        writer.write("".join(frames).encode("ascii"))
+        await writer.drain()
+
+    async def _close_writer(self, *, polite: bool) -> None:
+        """Close the socket; ``polite`` first switches metering off (QLX-D lockup guard)."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        if polite and self.meter_rate_ms > 0 and not writer.is_closing():
+            with contextlib.suppress(OSError, TimeoutError):
+                async with asyncio.timeout(METER_OFF_TIMEOUT):
+                    writer.write(meter_rate_command(0).encode("ascii"))
+                    await writer.drain()
+        writer.close()
+        with contextlib.suppress(OSError, TimeoutError):
+            async with asyncio.timeout(METER_OFF_TIMEOUT):
+                await writer.wait_closed()

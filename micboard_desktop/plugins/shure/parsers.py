@@ -1,0 +1,316 @@
+"""Parse Shure command-string frames into small typed updates (shure.md §3.3-§3.5).
+
+Every value goes through :mod:`micboard_desktop.core.sentinels`, so 255 bars, 65535
+minutes or ``UNKN`` become ``None``, never a number. A frame we cannot read yields nothing;
+:func:`parse_frame` never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from micboard_desktop.core import sentinels
+from micboard_desktop.core.meters import MeterSample
+from micboard_desktop.plugins.shure.frames import tokenize, unbrace
+
+ULX_RF_OFFSET: Final = 128
+"""ULX-D/QLX-D SAMPLE RF: dBm = raw - 128 (Shure's ULX-D document)."""
+ULX_AUDIO_OFFSET: Final = 50
+"""ULX-D/QLX-D SAMPLE audio: dBFS = raw - 50 (unit undocumented, shure.md §7.3)."""
+LEVEL_OFFSET: Final = 120
+"""AD/SLX-D levels: dBFS or dBm = raw - 120."""
+AD_QUALITY_MAX: Final = 5
+ANTENNA_LETTERS: Final = "ABCD"
+
+
+class DeviceField(StrEnum):
+    """Receiver-level values a REP can carry."""
+
+    NAME = "name"
+    MODEL = "model"
+    FIRMWARE = "firmware"
+
+
+class ChannelField(StrEnum):
+    """Channel-level values a REP (or the slow part of a SAMPLE) can carry."""
+
+    NAME = "name"
+    FREQUENCY_KHZ = "frequency_khz"
+    TX_MODEL = "tx_model"
+    """``None`` (from ``UNKN``/``UNKNOWN``) means no transmitter is on."""
+    BATTERY_BARS = "battery_bars"
+    BATTERY_PERCENT = "battery_percent"
+    BATTERY_MINUTES = "battery_minutes"
+    BATTERY_TYPE = "battery_type"
+    TX_MUTED = "tx_muted"
+    INTERFERENCE = "interference"
+    INTERFERENCE2 = "interference2"
+    QUALITY = "quality"
+    ANTENNA = "antenna"
+    RSSI = "rssi"
+    """Value ``(antenna index 1-4, dBm or None)``."""
+    AUDIO_PEAK = "audio_peak"
+    AUDIO_RMS = "audio_rms"
+
+
+Value = str | int | float | bool | tuple[int, float | None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceUpdate:
+    """A receiver-level value from a REP."""
+
+    field: DeviceField
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUpdate:
+    """A channel-level value from a REP."""
+
+    channel: int
+    field: ChannelField
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class MeterUpdate:
+    """One SAMPLE: the meter reading plus the slow values it also carries."""
+
+    channel: int
+    family: str
+    """``ulxd`` (ULX-D or QLX-D layout), ``ad`` or ``slxd``."""
+    sample: MeterSample
+    quality: int | None = None
+    """AD channel quality 0-5 (``None`` for 255 or other families)."""
+    rssi2_dbm: tuple[float | None, ...] = ()
+    """AD FD-C: the second carrier's per-antenna RSSI (not extra antennas)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRateReport:
+    """``REP n METER_RATE nnnnn``: what the receiver meters at for this connection."""
+
+    channel: int
+    milliseconds: int | None
+
+
+Update = DeviceUpdate | ChannelUpdate | MeterUpdate | MeterRateReport
+
+
+def _offset(raw: str, low: int, high: int, offset: int) -> float | None:
+    """Return ``raw - offset`` when ``raw`` is an integer in ``low..high``, else ``None``."""
+    value = sentinels.in_range(raw, low, high)
+    return None if value is None else float(value - offset)
+
+
+def level(raw: str) -> float | None:
+    """AD/SLX-D level (dBFS or dBm) from 000-120."""
+    return _offset(raw, 0, 120, LEVEL_OFFSET)
+
+
+def ulx_rf(raw: str) -> float | None:
+    """ULX-D/QLX-D SAMPLE RF in dBm from 000-115."""
+    return _offset(raw, 0, 115, ULX_RF_OFFSET)
+
+
+def ulx_audio(raw: str) -> float | None:
+    """ULX-D/QLX-D SAMPLE audio in dBFS from 000-050 (unit unconfirmed)."""
+    return _offset(raw, 0, 50, ULX_AUDIO_OFFSET)
+
+
+def ulx_antenna(leds: str) -> str | None:
+    """Active antennas from positional ULX-D LEDs: ``AX`` → A, ``XB`` → B, ``XX`` → None."""
+    letters = "".join(c for c in leds.upper()[:2] if c in "AB")
+    return letters or None
+
+
+def ad_antenna(status: str) -> str | None:
+    """Active antennas from AD status chars (``B`` blue / ``R`` red receive, ``X`` off)."""
+    letters = "".join(
+        ANTENNA_LETTERS[i] for i, c in enumerate(status.upper()[:4]) if c in ("B", "R")
+    )
+    return letters or None
+
+
+def _is_digits(token: str) -> bool:
+    return token.isascii() and token.isdigit()
+
+
+def _word(raw: str, mapping: dict[str, bool]) -> bool | None:
+    return mapping.get(raw.upper())
+
+
+_TX_MUTE: Final = {"ON": True, "OFF": False}
+_AD_TX_MUTE: Final = {"MUTE": True, "ON": False}  # AD inverts: ON means audio passes
+_INTERFERENCE: Final = {"NONE": False, "CRITICAL": True, "DETECTED": True}
+
+_ChannelParser = Callable[[list[str]], tuple[ChannelField, Value] | None]
+
+
+def _one(field: ChannelField, convert: Callable[[str], Value]) -> _ChannelParser:
+    """Return a parser for a REP with one value token."""
+
+    def parse(values: list[str]) -> tuple[ChannelField, Value] | None:
+        if len(values) != 1:
+            return None
+        return field, convert(values[0])
+
+    return parse
+
+
+def _rssi(values: list[str]) -> tuple[ChannelField, Value] | None:
+    """``REP n RSSI a vvv``: per-antenna RSSI (AD, SLX-D)."""
+    if len(values) != 2:
+        return None
+    index = sentinels.in_range(values[0], 1, 4)
+    if index is None:
+        return None
+    return ChannelField.RSSI, (index, level(values[1]))
+
+
+def _text(raw: str) -> Value:
+    return sentinels.text(unbrace(raw))
+
+
+CHANNEL_PARAMS: Final[dict[str, _ChannelParser]] = {
+    "CHAN_NAME": _one(ChannelField.NAME, _text),
+    "FREQUENCY": _one(ChannelField.FREQUENCY_KHZ, sentinels.frequency_khz),
+    "TX_TYPE": _one(ChannelField.TX_MODEL, _text),
+    "TX_MODEL": _one(ChannelField.TX_MODEL, _text),
+    "BATT_BARS": _one(ChannelField.BATTERY_BARS, sentinels.battery_bars),
+    "TX_BATT_BARS": _one(ChannelField.BATTERY_BARS, sentinels.battery_bars),
+    "BATT_CHARGE": _one(ChannelField.BATTERY_PERCENT, sentinels.battery_percent),
+    "TX_BATT_CHARGE_PERCENT": _one(ChannelField.BATTERY_PERCENT, sentinels.battery_percent),
+    "BATT_RUN_TIME": _one(ChannelField.BATTERY_MINUTES, sentinels.battery_minutes),
+    "TX_BATT_MINS": _one(ChannelField.BATTERY_MINUTES, sentinels.battery_minutes),
+    "BATT_TYPE": _one(ChannelField.BATTERY_TYPE, _text),
+    "TX_BATT_TYPE": _one(ChannelField.BATTERY_TYPE, _text),
+    "TX_MUTE_STATUS": _one(ChannelField.TX_MUTED, lambda v: _word(v, _TX_MUTE)),
+    "TX_MUTE_MODE_STATUS": _one(ChannelField.TX_MUTED, lambda v: _word(v, _AD_TX_MUTE)),
+    "RF_INT_DET": _one(ChannelField.INTERFERENCE, lambda v: _word(v, _INTERFERENCE)),
+    "INTERFERENCE_STATUS": _one(ChannelField.INTERFERENCE, lambda v: _word(v, _INTERFERENCE)),
+    "INTERFERENCE_STATUS2": _one(ChannelField.INTERFERENCE2, lambda v: _word(v, _INTERFERENCE)),
+    "CHAN_QUALITY": _one(ChannelField.QUALITY, lambda v: sentinels.quality(v, AD_QUALITY_MAX)),
+    "ANTENNA_STATUS": _one(ChannelField.ANTENNA, ad_antenna),
+    "RSSI": _rssi,
+    "AUDIO_LEVEL_PEAK": _one(ChannelField.AUDIO_PEAK, level),
+    "AUDIO_LEVEL_RMS": _one(ChannelField.AUDIO_RMS, level),
+}
+"""Channel REPs we use, over every family's names (unknown names are ignored)."""
+
+DEVICE_PARAMS: Final[dict[str, DeviceField]] = {
+    "DEVICE_ID": DeviceField.NAME,
+    "MODEL": DeviceField.MODEL,
+    "FW_VER": DeviceField.FIRMWARE,
+}
+"""Device REPs we use (they carry no channel index)."""
+
+
+def parse_sample(channel: int, fields: list[str], family: str | None = None) -> MeterUpdate | None:
+    """Parse the fields after ``SAMPLE n ALL`` in whichever layout they have; ``None`` if bad.
+
+    The layout is recognised by shape (ULX-D starts with antenna letters, SLX-D has three
+    numbers, AD more), so a wrong or missing ``family`` hint cannot mis-scale values.
+    """
+    if len(fields) == 3 and not _is_digits(fields[0]):
+        if not all(_is_digits(f) for f in fields[1:]) or family in ("ad", "slxd"):
+            return None
+        antenna = ulx_antenna(fields[0])
+        sample = MeterSample(
+            audio_peak_dbfs=ulx_audio(fields[2]), rssi_dbm=(ulx_rf(fields[1]),), antenna=antenna
+        )
+        return MeterUpdate(channel, "ulxd", sample)
+    if len(fields) == 3:
+        if not all(_is_digits(f) for f in fields) or family in ("ad", "ulxd", "qlxd"):
+            return None
+        sample = MeterSample(
+            audio_peak_dbfs=level(fields[0]),
+            audio_rms_dbfs=level(fields[1]),
+            rssi_dbm=(level(fields[2]),),
+        )
+        return MeterUpdate(channel, "slxd", sample)
+    return _parse_ad_sample(channel, fields)
+
+
+def _rf_section(fields: list[str]) -> tuple[str, tuple[float | None, ...], list[str]] | None:
+    """Parse ``antStats (bitmap rssi)*n``; return (status, rssi per antenna, rest)."""
+    if not fields:
+        return None
+    status = fields[0].upper()
+    count = len(status)
+    if not 1 <= count <= 4 or any(c not in "BRX" for c in status):
+        return None
+    pairs = fields[1 : 1 + 2 * count]
+    if len(pairs) != 2 * count or not all(_is_digits(t) for t in pairs):
+        return None
+    rssi = tuple(level(pairs[2 * i + 1]) for i in range(count))
+    return status, rssi, fields[1 + 2 * count :]
+
+
+def _parse_ad_sample(channel: int, fields: list[str]) -> MeterUpdate | None:
+    """Parse ``qual bitmap peak rms`` plus one or two RF sections (FD-C)."""
+    if len(fields) < 7 or not all(_is_digits(t) for t in fields[:4]):
+        return None
+    first = _rf_section(fields[4:])
+    if first is None:
+        return None
+    status, rssi, rest = first
+    rssi2: tuple[float | None, ...] = ()
+    if rest:
+        second = _rf_section(rest)
+        if second is None or second[2]:
+            return None
+        rssi2 = second[1]
+    sample = MeterSample(
+        audio_peak_dbfs=level(fields[2]),
+        audio_rms_dbfs=level(fields[3]),
+        rssi_dbm=rssi,
+        antenna=ad_antenna(status),
+    )
+    quality = sentinels.quality(fields[0], AD_QUALITY_MAX)
+    return MeterUpdate(channel, "ad", sample, quality=quality, rssi2_dbm=rssi2)
+
+
+def parse_tokens(tokens: list[str], family: str | None = None) -> Update | None:
+    """Turn one frame's tokens into an update; ``None`` for anything we do not use."""
+    if len(tokens) < 2:
+        return None
+    verb = tokens[0].upper()
+    if verb == "SAMPLE":
+        if len(tokens) < 4 or tokens[2].upper() != "ALL":
+            return None
+        number = sentinels.in_range(tokens[1], 1, 8)
+        return None if number is None else parse_sample(number, tokens[3:], family)
+    if verb not in ("REP", "REPORT"):
+        return None
+    if not _is_digits(tokens[1]):
+        field = DEVICE_PARAMS.get(tokens[1].upper())
+        if field is None or len(tokens) < 3:
+            return None
+        return DeviceUpdate(field, sentinels.text(unbrace(" ".join(tokens[2:]))))
+    number = sentinels.in_range(tokens[1], 0, 8)
+    if number is None or len(tokens) < 3:
+        return None
+    param = tokens[2].upper()
+    if param == "METER_RATE":
+        rate = sentinels.in_range(tokens[3], 0, 65535) if len(tokens) == 4 else None
+        return MeterRateReport(number, rate)
+    parser = CHANNEL_PARAMS.get(param)
+    if parser is None or number == 0:
+        return None
+    parsed = parser(tokens[3:])
+    if parsed is None:
+        return None
+    return ChannelUpdate(number, parsed[0], parsed[1])
+
+
+def parse_frame(frame: str, family: str | None = None) -> Update | None:
+    """Parse one ``< ... >`` frame; ``None`` for unknown or malformed frames (never raises)."""
+    try:
+        return parse_tokens(tokenize(frame), family)
+    except (ValueError, IndexError, KeyError):  # defensive: a device must never crash us
+        return None

@@ -1,0 +1,217 @@
+"""Fold command-string updates into an immutable :class:`~micboard_desktop.core.model.Receiver`.
+
+The raw per-channel values live in small mutable records; :meth:`ReceiverState.snapshot`
+builds a new frozen Receiver only when something visible changed, so the store (and every
+listener behind it) sees one update per real change, not one per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from micboard_desktop.core.model import (
+    Audio,
+    Battery,
+    Channel,
+    ConnectionInfo,
+    Receiver,
+    ReceiverId,
+    Rf,
+    Transmitter,
+    Transport,
+    channel_id,
+    receiver_id,
+)
+from micboard_desktop.plugins.shure.families import family_from_model
+from micboard_desktop.plugins.shure.parsers import (
+    AD_QUALITY_MAX,
+    ChannelField,
+    ChannelUpdate,
+    DeviceField,
+    DeviceUpdate,
+    MeterUpdate,
+    Update,
+)
+
+MANUFACTURER = "shure"
+MAX_CHANNELS = 8
+
+
+@dataclass(slots=True)
+class _ChannelRaw:
+    """What the receiver last said about one channel."""
+
+    values: dict[ChannelField, object] = field(default_factory=dict)
+    rssi: dict[int, float | None] = field(default_factory=dict)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+class ReceiverState:
+    """The live view of one receiver reached by command strings."""
+
+    def __init__(self, api_device_id: str, *, host: str | None = None) -> None:
+        self.id: ReceiverId = receiver_id(MANUFACTURER, api_device_id)
+        self.api_device_id = api_device_id
+        self.host = host
+        self.family: str | None = None
+        self._device: dict[DeviceField, str | None] = {}
+        self._channels: dict[int, _ChannelRaw] = {}
+        self._connection = ConnectionInfo(transport=Transport.TCP)
+        self._online = False
+        self._last: Receiver | None = None
+        self.ignored = 0
+        """Updates that carried nothing we use."""
+
+    @property
+    def current(self) -> Receiver | None:
+        """Return the last snapshot built, if any."""
+        return self._last
+
+    def apply(self, update: Update) -> None:
+        """Record one update (meter values stay out: they travel on the MeterBus)."""
+        if isinstance(update, DeviceUpdate):
+            self._device[update.field] = update.value
+            if update.field is DeviceField.MODEL:
+                self.family = family_from_model(update.value) or self.family
+        elif isinstance(update, ChannelUpdate):
+            raw = self._channel(update.channel)
+            if raw is None:
+                return
+            if update.field is ChannelField.RSSI and isinstance(update.value, tuple):
+                index, dbm = update.value
+                raw.rssi[index] = dbm
+            else:
+                raw.values[update.field] = update.value
+        elif isinstance(update, MeterUpdate):
+            raw = self._channel(update.channel)
+            if raw is None:
+                return
+            if self.family is None and update.family != "ulxd":
+                self.family = update.family  # ULX-D and QLX-D share a layout; do not guess
+            if update.family == "ad":
+                raw.values[ChannelField.QUALITY] = update.quality
+        else:
+            self.ignored += 1
+
+    def set_connection(self, connection: ConnectionInfo, *, online: bool) -> None:
+        """Record the connection's public state; ``online`` False keeps the last values."""
+        self._connection = connection
+        self._online = online
+
+    def snapshot(self, now: datetime) -> Receiver | None:
+        """Return a new Receiver when anything visible changed since the last call, else None."""
+        channels = tuple(self._build_channel(n, raw) for n, raw in sorted(self._channels.items()))
+        candidate = Receiver(
+            id=self.id,
+            manufacturer=MANUFACTURER,
+            api_device_id=self.api_device_id,
+            connection=self._connection,
+            model=self._device.get(DeviceField.MODEL),
+            name=self._device.get(DeviceField.NAME),
+            ip=self.host,
+            firmware=self._device.get(DeviceField.FIRMWARE),
+            online=self._online,
+            channels=channels,
+        )
+        last = self._last
+        if last is not None and _unstamped(last) == candidate:
+            return None
+        previous = {} if last is None else {ch.number: ch for ch in _unstamped(last).channels}
+        stamped = tuple(
+            replace(ch, updated_at=now)
+            if previous.get(ch.number) != ch
+            else replace(ch, updated_at=_updated_at(last, ch.number))
+            for ch in channels
+        )
+        seen = now if self._online else (last.last_seen if last else None)
+        self._last = replace(candidate, channels=stamped, last_seen=seen)
+        return self._last
+
+    def _channel(self, number: int) -> _ChannelRaw | None:
+        if not 1 <= number <= MAX_CHANNELS:
+            self.ignored += 1
+            return None
+        return self._channels.setdefault(number, _ChannelRaw())
+
+    def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
+        v = raw.values
+        rssi: tuple[float | None, ...] = ()
+        if raw.rssi:
+            rssi = tuple(raw.rssi.get(i) for i in range(1, max(raw.rssi) + 1))
+        quality = _int(v.get(ChannelField.QUALITY))
+        interference = _bool(v.get(ChannelField.INTERFERENCE))
+        if v.get(ChannelField.INTERFERENCE2) is True:
+            interference = True  # FD-C: either carrier hit counts
+        rf = Rf(
+            rssi_dbm=rssi,
+            antenna=_str(v.get(ChannelField.ANTENNA)),
+            quality=None if quality is None else float(quality),
+            quality_max=float(AD_QUALITY_MAX) if self.family == "ad" else None,
+            interference=interference,
+        )
+        audio = Audio(
+            rms_dbfs=_float(v.get(ChannelField.AUDIO_RMS)),
+            peak_dbfs=_float(v.get(ChannelField.AUDIO_PEAK)),
+        )
+        return Channel(
+            id=channel_id(self.id, number),
+            number=number,
+            name=_str(v.get(ChannelField.NAME)),
+            frequency_khz=_int(v.get(ChannelField.FREQUENCY_KHZ)),
+            transmitter=_transmitter(v),
+            rf=rf,
+            audio=audio,
+        )
+
+
+def _transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
+    """Build the transmitter, or ``None`` when the receiver says none is on."""
+    battery = Battery(
+        bars=_int(v.get(ChannelField.BATTERY_BARS)),
+        percent=_int(v.get(ChannelField.BATTERY_PERCENT)),
+        minutes=_int(v.get(ChannelField.BATTERY_MINUTES)),
+        type=_str(v.get(ChannelField.BATTERY_TYPE)),
+    )
+    if ChannelField.TX_MODEL in v:
+        model = _str(v[ChannelField.TX_MODEL])
+        if model is None:
+            return None  # TX_TYPE/TX_MODEL UNKN(OWN): switched off or not linked
+    else:
+        model = None
+        if battery == Battery():
+            return None  # nothing says a transmitter is there
+    return Transmitter(model=model, battery=battery, muted=_bool(v.get(ChannelField.TX_MUTED)))
+
+
+def _unstamped(receiver: Receiver) -> Receiver:
+    """Return ``receiver`` without the timestamps that change on every snapshot."""
+    return replace(
+        receiver,
+        last_seen=None,
+        channels=tuple(replace(ch, updated_at=None) for ch in receiver.channels),
+    )
+
+
+def _updated_at(receiver: Receiver | None, number: int) -> datetime | None:
+    if receiver is None:
+        return None
+    ch = receiver.channel(number)
+    return None if ch is None else ch.updated_at

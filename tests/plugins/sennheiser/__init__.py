@@ -1,0 +1,1 @@
+"""Tests of the Sennheiser SSCv2 plugin."""
