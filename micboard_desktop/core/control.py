@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
+from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
+from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.model import Health, HealthStatus
 
 JsonScalar = str | int | float | bool | None
@@ -45,6 +49,56 @@ class HealthReport:
 
     status: HealthStatus
     manufacturers: Mapping[str, Health]
+
+
+class Severity(StrEnum):
+    """How urgent an alert is."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertInfo:
+    """One alert, active while ``cleared_at`` is ``None``."""
+
+    key: str
+    """Stable identity: ``"<rule>:<channel or receiver id>"``."""
+    rule: str
+    """``low_battery``, ``critical_battery``, ``tx_off``, ``rx_offline``, ``rf_loss``, ..."""
+    severity: Severity
+    message: str
+    raised_at: datetime
+    manufacturer: str | None = None
+    receiver_id: str | None = None
+    channel_id: str | None = None
+    cleared_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionView:
+    """A connection as the connections view and ``status`` show it."""
+
+    manufacturer: str
+    state: ConnectionState
+    receiver_id: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySample:
+    """One downsampled bucket of a channel metric."""
+
+    ts: datetime
+    minimum: float | None
+    maximum: float | None
+    last: float | None
+
+
+HISTORY_METRICS = ("battery_percent", "battery_bars", "rssi_dbm", "audio_peak_dbfs")
+"""Metric names the history store keeps per channel."""
 
 
 class EngineControl(Protocol):
@@ -90,4 +144,73 @@ class EngineControl(Protocol):
 
     async def delete_group(self, name: str) -> bool:
         """Delete a group; return False if it did not exist."""
+        ...
+
+    # -- connections -------------------------------------------------------------------
+
+    def connections(self) -> Sequence[ConnectionView]:
+        """Return every live connection's state (cheap; no I/O)."""
+        ...
+
+    async def reconnect(self, connection_ids: Sequence[str]) -> None:
+        """Drop and re-open these connections now."""
+        ...
+
+    async def set_connections_enabled(self, connection_ids: Sequence[str], enabled: bool) -> None:
+        """Stop (``False``) or start again (``True``) these connections."""
+        ...
+
+    # -- alerts and history ------------------------------------------------------------
+
+    def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
+        """Return alerts, newest first (cheap; no I/O)."""
+        ...
+
+    async def acknowledge_alert(self, key: str) -> bool:
+        """Mark an alert as seen; return False if there is no such active alert."""
+        ...
+
+    async def history(
+        self, channel_id: str, metric: str, since: datetime, until: datetime
+    ) -> Sequence[HistorySample]:
+        """Return downsampled history of one channel metric in ``[since, until)``."""
+        ...
+
+    # -- user data and settings --------------------------------------------------------
+
+    async def set_performer(self, channel_id: str, performer: str | None) -> None:
+        """Assign (or clear) the performer who wears this channel's transmitter."""
+        ...
+
+    async def set_location(self, receiver_id: str, location: str | None) -> None:
+        """Set where a receiver stands (rack, stage left ...)."""
+        ...
+
+    def config(self) -> AppConfig:
+        """Return the configuration in force."""
+        ...
+
+    async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
+        """Add or replace a manufacturer; the secret goes to the keyring, never the database.
+
+        Raises:
+            ConfigError: the entry is invalid (message names the field).
+            KeyringUnavailable: a secret was given but no keyring can store it.
+        """
+        ...
+
+    async def remove_manufacturer(self, code: str) -> None:
+        """Stop and forget a manufacturer (its secret is removed from the keyring)."""
+        ...
+
+    async def test_connection(self, entry: ManufacturerConfig, secret: str | None) -> str:
+        """Try to reach the manufacturer's devices; return the result in plain words."""
+        ...
+
+    async def set_lan(self, settings: LanSettings) -> None:
+        """Apply LAN endpoint settings (starting, restarting or stopping the server)."""
+        ...
+
+    async def generate_lan_token(self) -> str:
+        """Create a new LAN token, store it in the keyring and return it."""
         ...

@@ -1,0 +1,157 @@
+"""An in-memory EngineControl for view and LAN API tests: records every call it gets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
+from micboard_desktop.core.control import (
+    AlertInfo,
+    ConnectionView,
+    EngineMetrics,
+    GroupInfo,
+    HealthReport,
+    HistorySample,
+    JsonScalar,
+)
+from micboard_desktop.core.errors import ConfigError
+from micboard_desktop.core.model import Health, HealthStatus
+
+
+@dataclass
+class FakeEngine:
+    """Implements :class:`~micboard_desktop.core.control.EngineControl` without devices."""
+
+    app_config: AppConfig = field(default_factory=AppConfig)
+    health_report: HealthReport = field(
+        default_factory=lambda: HealthReport(HealthStatus.UNKNOWN, {})
+    )
+    engine_metrics: EngineMetrics = field(default_factory=EngineMetrics)
+    connection_views: list[ConnectionView] = field(default_factory=list)
+    alert_list: list[AlertInfo] = field(default_factory=list)
+    group_list: dict[str, GroupInfo] = field(default_factory=dict)
+    history_samples: list[HistorySample] = field(default_factory=list)
+    discovered: list[dict[str, str]] = field(default_factory=list)
+    secrets: dict[str, str | None] = field(default_factory=dict)
+    performers: dict[str, str | None] = field(default_factory=dict)
+    locations: dict[str, str | None] = field(default_factory=dict)
+    calls: list[tuple[str, object]] = field(default_factory=list)
+    """Every command received, as ``(name, arguments)``, in order."""
+    lan_token: str = "generated-token-0001"
+
+    def health(self) -> HealthReport:
+        return self.health_report
+
+    def metrics(self) -> EngineMetrics:
+        return self.engine_metrics
+
+    def manufacturer_codes(self) -> Sequence[str]:
+        return [m.code for m in self.app_config.manufacturers]
+
+    async def refresh(self, manufacturer: str | None = None) -> None:
+        self.calls.append(("refresh", manufacturer))
+
+    async def discover(self, manufacturer: str | None = None) -> Sequence[dict[str, str]]:
+        self.calls.append(("discover", manufacturer))
+        return list(self.discovered)
+
+    async def set_config(self, manufacturer: str | None, key: str, value: JsonScalar) -> None:
+        self.calls.append(("set_config", (manufacturer, key, value)))
+        if key not in ("default_polling_interval", "cache_timeout", "polling_interval"):
+            raise ConfigError(f"{key}: unknown key", key=key)
+
+    async def groups(self) -> Sequence[GroupInfo]:
+        return list(self.group_list.values())
+
+    async def save_group(
+        self, name: str, channel_ids: Sequence[str], *, rename_to: str | None = None
+    ) -> GroupInfo:
+        self.calls.append(("save_group", (name, tuple(channel_ids), rename_to)))
+        old = self.group_list.pop(name, None)
+        group = GroupInfo(
+            name=rename_to or name,
+            channel_ids=tuple(channel_ids),
+            slot=old.slot if old else None,
+        )
+        self.group_list[group.name] = group
+        return group
+
+    async def delete_group(self, name: str) -> bool:
+        self.calls.append(("delete_group", name))
+        return self.group_list.pop(name, None) is not None
+
+    def connections(self) -> Sequence[ConnectionView]:
+        return list(self.connection_views)
+
+    async def reconnect(self, connection_ids: Sequence[str]) -> None:
+        self.calls.append(("reconnect", tuple(connection_ids)))
+
+    async def set_connections_enabled(self, connection_ids: Sequence[str], enabled: bool) -> None:
+        self.calls.append(("set_connections_enabled", (tuple(connection_ids), enabled)))
+        self.connection_views = [
+            replace(c, enabled=enabled) if c.state.connection_id in connection_ids else c
+            for c in self.connection_views
+        ]
+
+    def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
+        alerts = [a for a in self.alert_list if not active_only or a.cleared_at is None]
+        return sorted(alerts, key=lambda a: a.raised_at, reverse=True)
+
+    async def acknowledge_alert(self, key: str) -> bool:
+        self.calls.append(("acknowledge_alert", key))
+        for i, alert in enumerate(self.alert_list):
+            if alert.key == key and alert.cleared_at is None:
+                self.alert_list[i] = replace(alert, acknowledged_at=datetime.now(UTC))
+                return True
+        return False
+
+    async def history(
+        self, channel_id: str, metric: str, since: datetime, until: datetime
+    ) -> Sequence[HistorySample]:
+        self.calls.append(("history", (channel_id, metric)))
+        return [s for s in self.history_samples if since <= s.ts < until]
+
+    async def set_performer(self, channel_id: str, performer: str | None) -> None:
+        self.calls.append(("set_performer", (channel_id, performer)))
+        self.performers[channel_id] = performer
+
+    async def set_location(self, receiver_id: str, location: str | None) -> None:
+        self.calls.append(("set_location", (receiver_id, location)))
+        self.locations[receiver_id] = location
+
+    def config(self) -> AppConfig:
+        return self.app_config
+
+    async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
+        self.calls.append(("save_manufacturer", entry.code))
+        others = tuple(m for m in self.app_config.manufacturers if m.code != entry.code)
+        self.app_config = replace(self.app_config, manufacturers=(*others, entry))
+        if secret is not None:
+            self.secrets[entry.code] = secret
+
+    async def remove_manufacturer(self, code: str) -> None:
+        self.calls.append(("remove_manufacturer", code))
+        kept = tuple(m for m in self.app_config.manufacturers if m.code != code)
+        self.app_config = replace(self.app_config, manufacturers=kept)
+        self.secrets.pop(code, None)
+
+    async def test_connection(self, entry: ManufacturerConfig, secret: str | None) -> str:
+        self.calls.append(("test_connection", entry.code))
+        return f"{entry.name or entry.code}: reachable (fake)"
+
+    async def set_lan(self, settings: LanSettings) -> None:
+        self.calls.append(("set_lan", settings))
+        self.app_config = replace(self.app_config, lan=settings)
+
+    async def generate_lan_token(self) -> str:
+        self.calls.append(("generate_lan_token", None))
+        return self.lan_token
+
+
+def healthy(codes: Sequence[str]) -> HealthReport:
+    """Return a report in which every manufacturer is OK."""
+    return HealthReport(
+        HealthStatus.OK, {c: Health(HealthStatus.OK, None, datetime.now(UTC)) for c in codes}
+    )
