@@ -11,13 +11,16 @@ import logging
 import sys
 import tempfile
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 
 from micboard_desktop.core.logsetup import configure_logging
-from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.paths import app_paths
-from micboard_desktop.core.store import StateStore
-from micboard_desktop.engine.supervisor import Supervisor
+from micboard_desktop.data.db import open_database
+from micboard_desktop.data.repository import Repository
+from micboard_desktop.engine.engine import Engine
+from micboard_desktop.engine.secrets import SecretResolver
+from micboard_desktop.settings_file import load_settings, save_settings
 
 _log = logging.getLogger(__name__)
 
@@ -61,9 +64,8 @@ async def _amain(
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="micboard-")))
         paths = app_paths(data_dir).ensure()
         configure_logging(paths.log_file, level="INFO", console=False)
-        store = StateStore()
-        meters = MeterBus()
         subtitle = f"Data: {paths.data_dir}"
+        fixed_secrets: dict[str, str] = {}
         if demo:
             from micboard_desktop.demo import demo_config
             from micboard_desktop.simulator.rigs import demo_rig
@@ -75,10 +77,21 @@ async def _amain(
             endpoints = hub.endpoints()
             count = sum(len(v) for v in endpoints.values())
             subtitle = f"Demo rig: {count} simulated endpoints on loopback  |  {subtitle}"
-            config, secrets = demo_config(endpoints)
-            supervisor = Supervisor(config, store, meters, secrets=secrets)
-            await supervisor.start()
-            stack.push_async_callback(supervisor.stop)
+            config, fixed_secrets = demo_config(endpoints)
+            save = None
+        else:
+            config = load_settings(paths.settings)
+            save = partial(save_settings, paths.settings)
+        database = await asyncio.to_thread(open_database, paths.database)
+        engine = Engine(
+            config,
+            Repository(database),
+            secrets=SecretResolver(fixed=fixed_secrets),
+            save_config=save,
+        )
+        await engine.start()
+        stack.push_async_callback(engine.stop)
+        store = engine.store
         bridge = StoreBridge(store)
         window = MainWindow(bridge, subtitle=subtitle)
         window.show()

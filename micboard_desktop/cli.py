@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from micboard_desktop import __version__
-from micboard_desktop.core.config import AppConfig, apply_environment, load_config
 from micboard_desktop.core.errors import ConfigError, EngineNotAvailable, MicboardError
 
 PROG = "micboard-desktop"
@@ -89,18 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: Path) -> AppConfig:
-    return apply_environment(load_config(path))
-
-
 def _run(args: argparse.Namespace) -> int:
     command = args.command
     if command == "headless":
-        _load(args.config)  # a bad config fails here, before anything starts
-        raise EngineNotAvailable("headless mode needs the monitoring engine, not built yet")
+        from micboard_desktop.headless import run_headless
+
+        return run_headless(args.config, args.data_dir, args.lan)
     if command == "poll":
-        _load(args.config)
-        raise EngineNotAvailable("one-shot polling needs the monitoring engine, not built yet")
+        from micboard_desktop.headless import run_poll_once
+
+        return run_poll_once(args.config, args.data_dir)
     if command == "status":
         from micboard_desktop.status_command import run_status
 

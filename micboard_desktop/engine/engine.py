@@ -1,0 +1,368 @@
+"""Engine: the running monitor behind the window, the headless mode and the LAN API.
+
+It composes the store, the MeterBus, the supervisor (plugins and connections), the
+database recorder, health, alerts and history, and implements
+:class:`~micboard_desktop.core.control.EngineControl` for views and the LAN API.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from micboard_desktop.core.clock import Clock, SystemClock
+from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
+from micboard_desktop.core.control import (
+    AlertInfo,
+    ConnectionView,
+    EngineMetrics,
+    GroupInfo,
+    HealthReport,
+    HistorySample,
+    JsonScalar,
+)
+from micboard_desktop.core.coordinator import ConnectionState
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import ConnectionStatus, ReceiverId
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.tasks import TaskOwner
+from micboard_desktop.data.repository import Repository
+from micboard_desktop.engine import settings as settings_ops
+from micboard_desktop.engine.health import overall
+from micboard_desktop.engine.metrics import MetricsTracker
+from micboard_desktop.engine.recorder import Recorder
+from micboard_desktop.engine.secrets import SecretResolver
+from micboard_desktop.engine.sink import StoreSink
+from micboard_desktop.engine.supervisor import Supervisor
+from micboard_desktop.engine.userdata import UserData
+from micboard_desktop.plugins.registry import PluginRegistry
+
+_log = logging.getLogger(__name__)
+
+HEALTH_PERIOD = 2.0
+"""Seconds between health, metrics and connection-row refreshes."""
+SILENT_AFTER = 60.0
+"""A connected connection with no message for this long is reported as silent."""
+
+
+class Engine:
+    """The monitoring engine (see module docstring)."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        repository: Repository | None,
+        *,
+        secrets: SecretResolver | None = None,
+        registry: PluginRegistry | None = None,
+        clock: Clock | None = None,
+        store: StateStore | None = None,
+        meters: MeterBus | None = None,
+        save_config: Callable[[AppConfig], None] | None = None,
+    ) -> None:
+        self._config = config
+        self.repository = repository
+        self.secrets = secrets or SecretResolver()
+        self.clock: Clock = clock or SystemClock()
+        self.store = store or StateStore()
+        self.meters = meters or MeterBus()
+        self.userdata = UserData()
+        self.sink = StoreSink(self.store, self.userdata, self._on_connection_state)
+        self.metrics_tracker = MetricsTracker()
+        self.supervisor = Supervisor(
+            config.micboard,
+            self.store,
+            self.meters,
+            self.sink,
+            registry=registry,
+            secrets=self.secrets.manufacturer_secret,
+            clock=self.clock,
+            metrics=self.metrics_tracker,
+        )
+        self.recorder = (
+            Recorder(self.store, repository, self.supervisor.manufacturer_of)
+            if repository is not None
+            else None
+        )
+        self._save_config = save_config
+        self._tasks = TaskOwner("engine")
+        self._silent_reported: set[str] = set()
+        self.lan_listeners: list[Callable[[LanSettings], None]] = []
+        """Called when the LAN settings change (the app restarts its server)."""
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore the last known state, then start recording and every manufacturer."""
+        if self.repository is not None:
+            await self.repository.start()
+            await self._restore()
+        if self.recorder is not None:
+            self.recorder.start()
+        await self.supervisor.start(self._config.manufacturers)
+        if self.repository is not None:
+            ids = [s.connection_id for s in self.supervisor.connection_states()]
+            await self.repository.delete_connections_except(ids)
+        self._tasks.spawn(self._health_loop(), "health")
+
+    async def stop(self) -> None:
+        """Close connections politely, then flush the database."""
+        await self._tasks.cancel_all()
+        await self.supervisor.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
+        if self.repository is not None:
+            await self.repository.stop()
+
+    async def _restore(self) -> None:
+        assert self.repository is not None
+        receivers = await self.repository.load_receivers()
+        for group in await self.repository.list_groups():
+            self.userdata.groups[group.name] = GroupInfo(group.name, group.channel_ids, group.slot)
+        for receiver in receivers:
+            if receiver.location:
+                self.userdata.locations[receiver.id] = receiver.location
+            for ch in receiver.channels:
+                if ch.performer:
+                    self.userdata.performers[ch.id] = ch.performer
+        with self.store.batch(initiator="restore"):
+            for receiver in receivers:
+                self.sink.put_receiver(receiver)
+        _log.info("restored %d receiver(s) from the database", len(receivers))
+
+    def _on_connection_state(self, state: ConnectionState) -> None:
+        if self.recorder is not None:
+            self.recorder.record_connection(state)
+        self.supervisor.update_health(self.supervisor.manufacturer_of(state.connection_id))
+        self._silent_reported.discard(state.connection_id)
+
+    async def _health_loop(self) -> None:
+        while True:
+            await self.clock.sleep(HEALTH_PERIOD)
+            self.health_tick()
+
+    def health_tick(self) -> None:
+        """Refresh health, the message rate, connection rows and silent-connection reports."""
+        for code in list(self.supervisor.runs):
+            self.supervisor.update_health(code)
+        self.metrics_tracker.sample_messages(
+            self.meters.samples_posted + self.store.version, time.monotonic()
+        )
+        now = self.clock.now()
+        for state in self.supervisor.connection_states():
+            full = self._with_last_message(state)
+            if self.recorder is not None:
+                self.recorder.record_connection(full)
+            self._report_silence(full, now)
+
+    def _with_last_message(self, state: ConnectionState) -> ConnectionState:
+        try:
+            _run, coordinator = self.supervisor.coordinator(state.connection_id)
+        except KeyError:
+            return state
+        return replace(state, last_message_at=coordinator.last_message_at)
+
+    def _report_silence(self, state: ConnectionState, now: datetime) -> None:
+        last = state.last_message_at
+        silent = (
+            state.status is ConnectionStatus.CONNECTED
+            and last is not None
+            and now - last > timedelta(seconds=SILENT_AFTER)
+        )
+        if not silent or state.connection_id in self._silent_reported:
+            return
+        self._silent_reported.add(state.connection_id)
+        _log.warning("%s: connected but silent since %s", state.connection_id, last)
+        if self.repository is not None:
+            self.repository.queue_event(
+                "connection_silent",
+                f"{state.connection_id}: no data for over {SILENT_AFTER:.0f} s",
+                severity="warning",
+                manufacturer=self.supervisor.manufacturer_of(state.connection_id),
+                connection_id=state.connection_id,
+            )
+
+    # -- EngineControl: queries ----------------------------------------------------------
+
+    def health(self) -> HealthReport:
+        """Return overall and per-manufacturer health from the store."""
+        manufacturers = {code: m.health for code, m in self.store.snapshot().manufacturers.items()}
+        return HealthReport(overall(manufacturers), manufacturers)
+
+    def metrics(self) -> EngineMetrics:
+        """Return the engine's own metrics."""
+        return self.metrics_tracker.snapshot(self.supervisor.connection_states())
+
+    def manufacturer_codes(self) -> Sequence[str]:
+        """Return the configured manufacturer codes."""
+        return [m.code for m in self._config.manufacturers]
+
+    def config(self) -> AppConfig:
+        """Return the configuration in force."""
+        return self._config
+
+    def connections(self) -> Sequence[ConnectionView]:
+        """Return every connection, including ones the user stopped."""
+        views: list[ConnectionView] = []
+        for code, run in self.supervisor.runs.items():
+            for coordinator in run.coordinators:
+                state = self._with_last_message(coordinator.state)
+                rid = state.connection_id
+                known = self.store.receiver(ReceiverId(rid)) is not None
+                views.append(
+                    ConnectionView(
+                        manufacturer=code,
+                        state=state,
+                        receiver_id=rid if known else None,
+                        enabled=rid not in run.disabled,
+                    )
+                )
+        return views
+
+    def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
+        """Return alerts (none until the alert engine is wired in)."""
+        return []
+
+    async def acknowledge_alert(self, key: str) -> bool:
+        """Acknowledge an alert (none exist until the alert engine is wired in)."""
+        return False
+
+    async def history(
+        self, channel_id: str, metric: str, since: datetime, until: datetime
+    ) -> Sequence[HistorySample]:
+        """Return stored history of one channel metric."""
+        if self.repository is None:
+            return []
+        points = await self.repository.history(channel_id, metric, since, until)
+        return [HistorySample(p.ts, p.min_value, p.max_value, p.last_value) for p in points]
+
+    # -- EngineControl: commands --------------------------------------------------------
+
+    async def refresh(self, manufacturer: str | None = None) -> None:
+        """Poll now (and nudge every connection)."""
+        await self.supervisor.refresh(manufacturer)
+
+    async def discover(self, manufacturer: str | None = None) -> Sequence[Mapping[str, str]]:
+        """Run discovery; remember what was found in the database."""
+        found = await self.supervisor.discover(manufacturer)
+        if self.repository is not None:
+            for device in found:
+                await self.repository.upsert_discovered(
+                    device.manufacturer, device.address, model=device.model, name=device.name
+                )
+        return [
+            {k: v for k, v in (("manufacturer", d.manufacturer), ("address", d.address),
+                               ("model", d.model), ("name", d.name)) if v is not None}
+            for d in found
+        ]
+
+    async def reconnect(self, connection_ids: Sequence[str]) -> None:
+        """Restart these connections now."""
+        for cid in connection_ids:
+            run, coordinator = self.supervisor.coordinator(cid)
+            await coordinator.stop()
+            if cid not in run.disabled:
+                await coordinator.start()
+
+    async def set_connections_enabled(self, connection_ids: Sequence[str], enabled: bool) -> None:
+        """Stop or start connections (a stopped one stays stopped until started)."""
+        for cid in connection_ids:
+            run, coordinator = self.supervisor.coordinator(cid)
+            if enabled:
+                run.disabled.discard(cid)
+                await coordinator.start()
+            else:
+                run.disabled.add(cid)
+                await coordinator.stop()
+
+    async def set_config(self, manufacturer: str | None, key: str, value: JsonScalar) -> None:
+        """Change one setting; a manufacturer setting restarts only that manufacturer."""
+        new = settings_ops.with_setting(self._config, manufacturer, key, value)
+        await self._apply_config(new)
+        if self.repository is not None:
+            await self.repository.set_config(key, value, manufacturer)
+
+    async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
+        """Add or replace a manufacturer (secret to the keyring) and (re)start it."""
+        if secret is not None:
+            await self.secrets.store_manufacturer_secret(entry.code, secret)
+        await self._apply_config(settings_ops.with_manufacturer(self._config, entry))
+
+    async def remove_manufacturer(self, code: str) -> None:
+        """Stop and forget a manufacturer, its receivers and its secret."""
+        await self._apply_config(settings_ops.without_manufacturer(self._config, code))
+        self.store.remove_manufacturer(code)
+        await self.secrets.delete_manufacturer_secret(code)
+
+    async def test_connection(self, entry: ManufacturerConfig, secret: str | None) -> str:
+        """Try a manufacturer's devices with the given settings; answer in plain words."""
+        return await settings_ops.test_connection(entry, secret, clock=self.clock)
+
+    async def set_lan(self, settings: LanSettings) -> None:
+        """Apply LAN settings and tell the app so it can restart the server."""
+        await self._apply_config(replace(self._config, lan=settings))
+        for listener in list(self.lan_listeners):
+            listener(settings)
+
+    async def generate_lan_token(self) -> str:
+        """Create and store a new LAN token."""
+        return await self.secrets.new_lan_token()
+
+    async def _apply_config(self, new: AppConfig) -> None:
+        old, self._config = self._config, new
+        self.supervisor.settings = new.micboard
+        for code in settings_ops.changed_manufacturers(old, new):
+            entry = new.manufacturer(code)
+            if entry is None or not entry.enabled:
+                await self.supervisor.stop_manufacturer(code)
+            else:
+                await self.supervisor.start_manufacturer(entry)
+        if self._save_config is not None:
+            self._save_config(new)
+
+    # -- EngineControl: user data -------------------------------------------------------
+
+    async def groups(self) -> Sequence[GroupInfo]:
+        """Return every group."""
+        return list(self.userdata.groups.values())
+
+    async def save_group(
+        self, name: str, channel_ids: Sequence[str], *, rename_to: str | None = None
+    ) -> GroupInfo:
+        """Create or update a group, optionally renaming it."""
+        old = self.userdata.groups.get(name)
+        if self.repository is not None:
+            if rename_to and old is not None and rename_to != name:
+                await self.repository.rename_group(name, rename_to)
+            record = await self.repository.save_group(rename_to or name, channel_ids)
+            group = GroupInfo(record.name, record.channel_ids, record.slot)
+        else:
+            group = GroupInfo(rename_to or name, tuple(channel_ids), old.slot if old else None)
+        self.userdata.groups.pop(name, None)
+        self.userdata.groups[group.name] = group
+        self.sink.reapply_userdata()
+        return group
+
+    async def delete_group(self, name: str) -> bool:
+        """Delete a group."""
+        existed = self.userdata.groups.pop(name, None) is not None
+        if self.repository is not None:
+            existed = await self.repository.delete_group(name) or existed
+        self.sink.reapply_userdata()
+        return existed
+
+    async def set_performer(self, channel_id: str, performer: str | None) -> None:
+        """Assign or clear a channel's performer."""
+        name = (performer or "").strip() or None
+        self.userdata.performers[channel_id] = name
+        self.sink.reapply_userdata()
+        if self.repository is not None:
+            await self.repository.set_performer(channel_id, name)
+
+    async def set_location(self, receiver_id: str, location: str | None) -> None:
+        """Set where a receiver stands (stored with the receiver)."""
+        self.userdata.locations[receiver_id] = (location or "").strip() or None
+        self.sink.reapply_userdata()

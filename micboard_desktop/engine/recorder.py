@@ -1,0 +1,95 @@
+"""Recorder: writes what changes in the store and in connections to the database, batched.
+
+Receivers go to the repository's queue on every store change (the repository commits
+once a second); each connection state change becomes a connection row update plus an
+event, so a connection's history and errors can be reviewed later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from micboard_desktop.core.coordinator import ConnectionState
+from micboard_desktop.core.model import ConnectionStatus, ReceiverId
+from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.data.records import ConnectionRecord, EventKind, Severity
+from micboard_desktop.data.repository import Repository
+
+_SEVERITY = {
+    ConnectionStatus.CONNECTED: Severity.INFO,
+    ConnectionStatus.CONNECTING: Severity.INFO,
+    ConnectionStatus.STOPPED: Severity.INFO,
+    ConnectionStatus.DISCONNECTED: Severity.WARNING,
+    ConnectionStatus.ERROR: Severity.WARNING,
+}
+
+
+class Recorder:
+    """Mirror the store and connection states into the repository."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        repository: Repository,
+        manufacturer_of: Callable[[str], str],
+    ) -> None:
+        self._store = store
+        self._repo = repository
+        self._manufacturer_of = manufacturer_of
+        self._unsubscribe: Callable[[], None] | None = None
+        self._last_status: dict[str, ConnectionStatus] = {}
+
+    def start(self) -> None:
+        """Start listening to the store."""
+        if self._unsubscribe is None:
+            self._unsubscribe = self._store.subscribe(self._on_store_changed)
+
+    def stop(self) -> None:
+        """Stop listening (the repository is flushed by its owner)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_store_changed(self, changes: Changes) -> None:
+        for rid in changes.receivers:
+            receiver = self._store.receiver(rid)
+            if receiver is not None:
+                self._repo.queue_receiver(receiver)
+
+    def record_connection(self, state: ConnectionState) -> None:
+        """Queue the connection row, and an event when its status changed."""
+        manufacturer = self._manufacturer_of(state.connection_id)
+        # Coordinators name their connection after the receiver they feed (shure:host:port).
+        known = self._store.receiver(ReceiverId(state.connection_id)) is not None
+        receiver_id = state.connection_id if known else None
+        self._repo.queue_connection_state(
+            ConnectionRecord(
+                connection_id=state.connection_id,
+                manufacturer=manufacturer,
+                transport=state.transport,
+                state=state.status,
+                receiver_id=receiver_id,
+                since=state.since,
+                reconnects=state.reconnects,
+                error_count=state.error_count,
+                last_error=state.last_error,
+                last_message_at=state.last_message_at,
+            )
+        )
+        previous = self._last_status.get(state.connection_id)
+        if previous is state.status:
+            return
+        self._last_status[state.connection_id] = state.status
+        message = f"{state.connection_id}: {state.status.value}"
+        failed = state.status in (ConnectionStatus.ERROR, ConnectionStatus.DISCONNECTED)
+        if state.last_error and failed:
+            message += f" ({state.last_error})"
+        self._repo.queue_event(
+            EventKind.CONNECTION_STATE,
+            message,
+            severity=_SEVERITY[state.status],
+            manufacturer=manufacturer,
+            receiver_id=receiver_id,
+            connection_id=state.connection_id,
+            data={"status": state.status.value, "previous": previous.value if previous else None},
+        )

@@ -1,0 +1,91 @@
+"""Helpers for end-to-end tests: simulators in this process, the app as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from micboard_desktop.simulator.runner import SimulatorHub
+
+
+def config_for(hub: SimulatorHub, *, meter_rate_ms: int = 100) -> str:
+    """Return a TOML config pointing at every simulated receiver of ``hub``."""
+    endpoints = hub.endpoints()
+    shure = ", ".join(f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"])
+    ssc = ", ".join(f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"])
+    return f"""
+[micboard]
+default_polling_interval = 5
+
+[[manufacturers]]
+code = "shure"
+name = "Shure Incorporated"
+devices = [{shure}]
+meter_rate_ms = {meter_rate_ms}
+timeout = 2
+
+[[manufacturers]]
+code = "sennheiser"
+name = "Sennheiser"
+devices = [{ssc}]
+tls = "insecure"
+timeout = 2
+"""
+
+
+def app_env(hub: SimulatorHub) -> dict[str, str]:
+    """Return the environment for the app process (the simulator's password, offscreen Qt)."""
+    env = dict(os.environ)
+    ssc = hub.endpoints()["sennheiser_ssc2"]
+    if ssc:
+        env["SENNHEISER_API_KEY"] = str(ssc[0]["password"])
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    return env
+
+
+def start_app(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``micboard-desktop ARGS`` as a real process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "micboard_desktop", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def query(database: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run a read-only query against the app's database while it runs."""
+    if not database.exists():
+        return []
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:  # tables not created yet
+        return []
+    finally:
+        conn.close()
+
+
+async def eventually(check: Callable[[], Any], within: float = 20.0, every: float = 0.2) -> Any:
+    """Return the first truthy result of ``check()``; fail after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            result = check()
+            if result:
+                return result
+            await asyncio.sleep(every)
+
+
+def state_json(database: Path, channel_id: str) -> dict[str, Any]:
+    """Return the stored normalized state of one channel."""
+    rows = query(database, "SELECT state_json FROM channels WHERE id = ?", channel_id)
+    return json.loads(rows[0][0]) if rows else {}

@@ -1,0 +1,130 @@
+"""``headless`` as a real process against simulators running in the test process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
+from micboard_desktop.simulator.runner import SimulatorHub
+from tests.engine.e2e_helpers import app_env, config_for, eventually, query, start_app
+
+
+def small_rig() -> Rig:
+    shure = SimReceiver(
+        protocol="shure_cmd", family="ulxd", model="ULXD4D", name="RF Left", serial="S1",
+        channels=[
+            SimChannel(1, "Lead Vox", 578350, SimTransmitter("ULXD2", battery_percent=80.0)),
+            SimChannel(2, "Spare", 580000, None),
+        ],
+    )
+    ewdx = SimReceiver(
+        protocol="sennheiser_ssc2", family="ewdx", model="EW-DX EM 2", name="EM Right",
+        serial="E1",
+        channels=[
+            SimChannel(1, "Guitar", 550000, SimTransmitter("EW-DX SK", battery_percent=60.0)),
+            SimChannel(2, "Bass", 552000, SimTransmitter("EW-DX SK", battery_percent=90.0)),
+        ],
+    )
+    return Rig(receivers=[shure, ewdx])
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[SimulatorHub]:
+    simulators = SimulatorHub(small_rig(), seed=4, scenario_period=None)
+    await simulators.start()
+    yield simulators
+    await simulators.stop()
+
+
+async def test_headless_stores_simulator_values_recovers_from_faults_and_exits_cleanly(
+    hub: SimulatorHub, tmp_path: Path
+):
+    config = tmp_path / "show.toml"
+    config.write_text(config_for(hub))
+    data = tmp_path / "data"
+    db = data / "micboard.db"
+    proc = start_app(["headless", "--config", str(config), "--data-dir", str(data)], app_env(hub))
+    try:
+        shure_port = hub.endpoints()["shure_receivers"][0]["port"]
+        shure_rx = f"shure:127.0.0.1:{shure_port}"
+        names = await eventually(
+            lambda: {
+                r[0]: r[1:]
+                for r in query(db, "SELECT name, frequency_khz, receiver_id FROM channels")
+            }
+            if len(query(db, "SELECT id FROM channels WHERE name IS NOT NULL")) >= 4
+            else None
+        )
+        assert names["Lead Vox"] == (578350, shure_rx)
+        assert names["Guitar"][0] == 550000
+        assert names["Bass"][0] == 552000
+        tx = query(
+            db,
+            "SELECT t.model, t.battery_bars FROM transmitters t "
+            "JOIN channels c ON c.id = t.channel_id WHERE c.name = 'Lead Vox'",
+        )
+        assert tx == [("ULXD2", 4)]
+        spare_tx = query(
+            db,
+            "SELECT t.model FROM transmitters t JOIN channels c ON c.id = t.channel_id "
+            "WHERE c.name = 'Spare'",
+        )
+        assert spare_tx == []  # no transmitter: nothing stored, never a 255 or "UNKN"
+
+        await eventually(
+            lambda: query(
+                db, "SELECT state FROM realtime_connections WHERE connection_id = ?", shure_rx
+            )
+            == [("connected",)]
+        )
+        hub.shure_receivers[0].faults.drop_connections()
+        await eventually(
+            lambda: query(
+                db,
+                "SELECT 1 FROM events WHERE connection_id = ? AND message LIKE '%disconnected%'",
+                shure_rx,
+            )
+        )
+        await eventually(
+            lambda: query(
+                db,
+                "SELECT reconnects FROM realtime_connections "
+                "WHERE connection_id = ? AND state = 'connected' AND reconnects >= 1",
+                shure_rx,
+            )
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    states = dict(conn.execute("SELECT connection_id, state FROM realtime_connections"))
+    conn.close()
+    assert states[shure_rx] == "stopped"  # shut down politely, and recorded
+
+
+async def test_poll_once_exit_status_and_summary(hub: SimulatorHub, tmp_path: Path):
+    config = tmp_path / "show.toml"
+    config.write_text(config_for(hub))
+    env = app_env(hub)
+    proc = start_app(["poll", "--once", "--config", str(config), "--data-dir", str(tmp_path)], env)
+    out, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    assert proc.returncode == 0, out + err
+    assert "shure: ok: 1 receiver(s) online, 2 channel(s)" in out
+    assert "sennheiser: ok: 1 receiver(s) online, 2 channel(s)" in out
+
+    dead = tmp_path / "dead.toml"
+    dead.write_text('[[manufacturers]]\ncode = "shure"\ndevices = ["127.0.0.1:9"]\ntimeout = 1\n')
+    proc = start_app(["poll", "--once", "--config", str(dead), "--data-dir", str(tmp_path)], env)
+    out, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    assert proc.returncode == 1, out + err
+    assert "shure: NO ANSWER" in out
+    assert "127.0.0.1:9" in out
