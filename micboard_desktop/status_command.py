@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from micboard_desktop.core.paths import app_paths
-from micboard_desktop.data.records import ConnectionRecord
+from micboard_desktop.data.records import ConnectionRecord, JsonValue
 
 _COLOURS = {
     "connected": "\033[32m",
@@ -66,18 +66,37 @@ def format_table(
     return "\n".join(lines)
 
 
+METRICS_KEY = "engine.metrics"  # written by the running engine every few seconds
+
+
 async def _load(
     database: Path, manufacturer: str | None, state: str | None
-) -> list[ConnectionRecord]:
+) -> tuple[list[ConnectionRecord], JsonValue]:
     from micboard_desktop.data.db import open_database
     from micboard_desktop.data.repository import Repository
 
     db = open_database(database)
     repo = Repository(db)
     try:
-        return await repo.list_connections(manufacturer=manufacturer, state=state)
+        rows = await repo.list_connections(manufacturer=manufacturer, state=state)
+        metrics = await repo.get_config(METRICS_KEY)
+        return rows, metrics
     finally:
         await repo.stop()
+
+
+def format_metrics(metrics: JsonValue) -> str:
+    """Render the engine's published metrics as indented lines."""
+    if not isinstance(metrics, dict) or not metrics:
+        return "Engine metrics: none published yet (is the engine running?)"
+    lines = ["Engine metrics:"]
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+            lines.append(f"  {key.replace('_', ' ')}: {inner}")
+        else:
+            lines.append(f"  {key.replace('_', ' ')}: {'-' if value is None else value}")
+    return "\n".join(lines)
 
 
 def run_status(
@@ -93,10 +112,12 @@ def run_status(
     if not database.exists():
         print(f"No connections recorded yet (no database at {database}).", file=out)
         return 0
-    rows = asyncio.run(_load(database, manufacturer, state))
+    rows, metrics = asyncio.run(_load(database, manufacturer, state))
     if not rows:
         print("No connections match.", file=out)
-        return 0
-    colour = out.isatty() and "NO_COLOR" not in os.environ
-    print(format_table(rows, colour=colour, detail=detail, now=datetime.now(UTC)), file=out)
+    else:
+        colour = out.isatty() and "NO_COLOR" not in os.environ
+        print(format_table(rows, colour=colour, detail=detail, now=datetime.now(UTC)), file=out)
+    if detail:
+        print(format_metrics(metrics), file=out)
     return 0

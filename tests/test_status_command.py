@@ -85,3 +85,15 @@ def test_colour_and_detail_columns():
     assert "\033[1;31merror" in text
     assert "LAST MESSAGE" in text.splitlines()[0]
     assert "5m" in text
+
+
+def test_detail_prints_the_engines_published_metrics():
+    from micboard_desktop.status_command import format_metrics
+
+    text = format_metrics(
+        {"poll_success_rate": {"shure": 1.0}, "messages_per_second": 52.5, "cache_hit_rate": None}
+    )
+    assert "poll success rate: shure 1.0" in text
+    assert "messages per second: 52.5" in text
+    assert "cache hit rate: -" in text
+    assert "none published" in format_metrics(None)

@@ -29,6 +29,7 @@ from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
+from micboard_desktop.data.records import JsonValue
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine import settings as settings_ops
 from micboard_desktop.engine.health import overall
@@ -44,8 +45,22 @@ _log = logging.getLogger(__name__)
 
 HEALTH_PERIOD = 2.0
 """Seconds between health, metrics and connection-row refreshes."""
+METRICS_KEY = "engine.metrics"
+"""MicboardConfig key under which the running engine publishes its metrics."""
+METRICS_EVERY_TICKS = 5
 SILENT_AFTER = 60.0
 """A connected connection with no message for this long is reported as silent."""
+
+
+def metrics_json(metrics: EngineMetrics) -> dict[str, JsonValue]:
+    """Return metrics as a JSON object (for the database and the LAN API)."""
+    return {
+        "api_response_ms": {k: round(v, 1) for k, v in metrics.api_response_ms.items()},
+        "poll_success_rate": {k: round(v, 3) for k, v in metrics.poll_success_rate.items()},
+        "connections_by_state": dict(metrics.connections_by_state),
+        "messages_per_second": metrics.messages_per_second,
+        "cache_hit_rate": metrics.cache_hit_rate,
+    }
 
 
 class Engine:
@@ -140,9 +155,14 @@ class Engine:
         self._silent_reported.discard(state.connection_id)
 
     async def _health_loop(self) -> None:
+        ticks = 0
         while True:
             await self.clock.sleep(HEALTH_PERIOD)
             self.health_tick()
+            ticks += 1
+            if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:  # first one after one tick
+                # Another process (``status --detail``) reads them from the database.
+                await self.repository.set_config(METRICS_KEY, metrics_json(self.metrics()))
 
     def health_tick(self) -> None:
         """Refresh health, the message rate, connection rows and silent-connection reports."""

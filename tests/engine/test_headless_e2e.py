@@ -83,6 +83,13 @@ async def test_headless_stores_simulator_values_recovers_from_faults_and_exits_c
             )
             == [("connected",)]
         )
+        await eventually(lambda: query(db, "SELECT 1 FROM micboard_config"), within=10)
+        status = start_app(["status", "--detail", "--data-dir", str(data)], app_env(hub))
+        out, _ = await asyncio.to_thread(status.communicate, timeout=30)
+        assert status.returncode == 0
+        assert any(shure_rx in line and "connected" in line for line in out.splitlines())
+        assert "Engine metrics:" in out
+        assert "poll success rate: shure 1.0" in out
         hub.shure_receivers[0].faults.drop_connections()
         await eventually(
             lambda: query(
