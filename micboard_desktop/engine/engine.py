@@ -160,8 +160,9 @@ class Engine:
             await self.clock.sleep(HEALTH_PERIOD)
             self.health_tick()
             ticks += 1
-            if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:  # first one after one tick
-                # Another process (``status --detail``) reads them from the database.
+            if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:
+                # Another process (``status --detail``) reads them from the database; the
+                # first publication comes one tick after start, then every few ticks.
                 await self.repository.set_config(METRICS_KEY, metrics_json(self.metrics()))
 
     def health_tick(self) -> None:

@@ -1,15 +1,20 @@
-"""Shure plugin glue: one command-string coordinator per configured receiver address.
+"""Shure plugin glue: the System API (inventory, names) plus command strings (telemetry).
 
-The System API client (inventory, WebSocket subscriptions, discovery) is not built yet;
-until it is, devices come from the configured ``host[:port]`` list only.
+With ``api_url`` configured, one :class:`SystemApiCoordinator` keeps the inventory live;
+each configured ``host[:port]`` gets a :class:`CommandStringCoordinator` for RF, battery
+and audio. Both deliver to one :class:`ShureMerger`, which puts exactly one receiver per
+physical device in the store (rule in :mod:`.merge`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
+import httpx
+
 from micboard_desktop.core.coordinator import ConnectionCoordinator
+from micboard_desktop.core.errors import PluginError
 from micboard_desktop.core.model import (
     ConnectionInfo,
     ConnectionStatus,
@@ -19,11 +24,22 @@ from micboard_desktop.core.model import (
     Transport,
     receiver_id,
 )
-from micboard_desktop.plugins.api import ManufacturerPlugin, RawDevice
+from micboard_desktop.plugins.api import DiscoveredDevice, ManufacturerPlugin, RawDevice
 from micboard_desktop.plugins.shure.command_coordinator import (
     DEFAULT_PORT,
     CommandStringCoordinator,
 )
+from micboard_desktop.plugins.shure.merger import ShureMerger
+from micboard_desktop.plugins.shure.system_api import (
+    SystemApiClient,
+    make_http_client,
+    websocket_url,
+)
+from micboard_desktop.plugins.shure.system_api_coordinator import (
+    INVENTORY_SECONDS,
+    SystemApiCoordinator,
+)
+from micboard_desktop.plugins.shure.system_api_model import ApiDevice
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -40,28 +56,81 @@ def split_address(address: str) -> tuple[str, int]:
 
 
 class ShurePlugin(ManufacturerPlugin):
-    """Shure receivers: command strings now, System API later."""
+    """Shure receivers over the System API and command strings (see module docstring)."""
 
     manufacturer_code: ClassVar[str] = "shure"
     manufacturer_name: ClassVar[str] = "Shure Incorporated"
     transports: ClassVar[tuple[Transport, ...]] = (Transport.WEBSOCKET, Transport.TCP)
 
     _coordinators: list[CommandStringCoordinator]
+    _api_coordinator: SystemApiCoordinator | None
+    _merger_instance: ShureMerger | None
+    _http: httpx.AsyncClient | None
+    _api_client: SystemApiClient | None
+    _api_error: str | None
 
     def _addresses(self) -> list[tuple[str, int]]:
         return [split_address(a) for a in self.context.config.devices if a.strip()]
 
+    @property
+    def merger(self) -> ShureMerger:
+        """Return the merger both transports deliver to (created on first use)."""
+        merger = getattr(self, "_merger_instance", None)
+        if merger is None:
+            merger = ShureMerger(self.context.sink, clock=self.context.clock)
+            for host, port in self._addresses():
+                merger.add_command_address(host, port)
+            self._merger_instance = merger
+        return merger
+
+    @property
+    def api_client(self) -> SystemApiClient | None:
+        """Return the System API client, or ``None`` when no ``api_url`` is configured."""
+        url = self.context.config.api_url
+        if not url:
+            return None
+        client = getattr(self, "_api_client", None)
+        if client is None:
+            config = self.context.config
+            self._http = make_http_client(url, config.tls, timeout=config.timeout)
+            client = SystemApiClient(
+                self._http,
+                api_key=self.context.secret,
+                tls_mode=config.tls,
+                timeout=config.timeout,
+            )
+            self._api_client = client
+        return client
+
     async def get_devices(self) -> Sequence[RawDevice]:
-        """Return the configured command-string receivers as raw devices."""
-        return [{"host": h, "port": p} for h, p in self._addresses()]
+        """Return System API nodes (when configured) and the configured addresses."""
+        raw: list[RawDevice] = []
+        client = self.api_client
+        if client is not None:
+            try:
+                nodes = await client.list_devices()
+            except PluginError as exc:
+                # Command-string receivers must still be listed; health reports the failure.
+                self._api_error = str(exc)
+            else:
+                self._api_error = None
+                self.merger.api_inventory(nodes)
+                raw += [{"system_api_device_id": n.device_id} for n in nodes]
+        raw += [{"host": h, "port": p} for h, p in self._addresses()]
+        return raw
 
     def transform_device_data(self, raw: RawDevice) -> Receiver | None:
-        """Turn a configured address into an (offline until connected) receiver."""
+        """Turn a System API node or a configured address into a (merged) receiver."""
+        device_id = raw.get("system_api_device_id")
+        if isinstance(device_id, str):
+            # get_devices fed the merger, which already put the (merged) receiver.
+            return self.merger.receiver(self.merger.receiver_id_for_api(device_id))
         host, port = raw.get("host"), raw.get("port", DEFAULT_PORT)
         if not isinstance(host, str) or not host or not isinstance(port, int):
             return None
-        return Receiver(
-            id=receiver_id(self.manufacturer_code, f"{host}:{port}"),
+        rid = receiver_id(self.manufacturer_code, f"{host}:{port}")
+        return self.merger.receiver(rid) or Receiver(
+            id=rid,
             manufacturer=self.manufacturer_code,
             api_device_id=f"{host}:{port}",
             connection=ConnectionInfo(transport=Transport.TCP),
@@ -69,14 +138,15 @@ class ShurePlugin(ManufacturerPlugin):
         )
 
     def create_coordinators(self) -> Sequence[ConnectionCoordinator]:
-        """Return one command-string coordinator per configured address."""
+        """Return the System API coordinator (if configured) and one per command address."""
         ctx = self.context
+        merger = self.merger
         self._coordinators = [
             CommandStringCoordinator(
                 host,
                 port,
                 meters=ctx.meters,
-                sink=ctx.sink,
+                sink=merger.command_sink(),
                 meter_rate_ms=ctx.config.meter_rate_ms,
                 connect_timeout=ctx.config.timeout,
                 clock=ctx.clock,
@@ -84,20 +154,97 @@ class ShurePlugin(ManufacturerPlugin):
             )
             for host, port in self._addresses()
         ]
-        return list(self._coordinators)
+        self._api_coordinator = None
+        client = self.api_client
+        if client is not None and ctx.config.api_url:
+            self._api_coordinator = SystemApiCoordinator(
+                client,
+                websocket_url(ctx.config.api_url),
+                listener=merger,
+                inventory_interval=ctx.config.polling_interval or INVENTORY_SECONDS,
+                open_timeout=ctx.config.timeout,
+                clock=ctx.clock,
+                logger=ctx.logger.getChild("shure.system_api"),
+            )
+        coordinators: list[ConnectionCoordinator] = list(self._coordinators)
+        if self._api_coordinator is not None:
+            coordinators.insert(0, self._api_coordinator)
+        return coordinators
+
+    async def discover(self) -> Sequence[DiscoveredDevice]:
+        """Return System API devices that are not configured as command-string addresses."""
+        client = self.api_client
+        if client is None:
+            return ()
+        merger = self.merger
+        if not merger.api_devices():
+            merger.api_inventory(await client.list_devices())
+        return [_discovered(d) for d in merger.unmatched_api_devices()]
+
+    async def add_to_discovery(self, ips: Iterable[str]) -> list[str]:
+        """Add ``ips`` to the System API's discovery list (read, merge, PUT); return it."""
+        client = self.api_client
+        if client is None:
+            raise PluginError("no Shure System API configured (api_url)")
+        return await client.add_discovery_ips(ips)
 
     async def check_health(self) -> Health:
-        """Report the share of configured receivers whose connection is up."""
-        coordinators = getattr(self, "_coordinators", [])
+        """Combine System API reachability/authorisation with the share of receivers up."""
         now = self.context.clock.now()
-        if not coordinators:
-            return Health(HealthStatus.UNKNOWN, "no Shure receivers configured", now)
-        up = sum(c.state.status is ConnectionStatus.CONNECTED for c in coordinators)
-        status = (
-            HealthStatus.OK
-            if up == len(coordinators)
-            else HealthStatus.DOWN
-            if up == 0
-            else HealthStatus.DEGRADED
-        )
-        return Health(status, f"{up} of {len(coordinators)} receivers connected", now)
+        parts: list[str] = []
+        scores: list[bool | None] = []  # True ok, False down, None partly
+        if self.context.config.api_url:
+            ok, text = self._api_health()
+            parts.append(text)
+            scores.append(ok)
+        coordinators = getattr(self, "_coordinators", [])
+        if coordinators:
+            up = sum(c.state.status is ConnectionStatus.CONNECTED for c in coordinators)
+            parts.append(f"{up} of {len(coordinators)} receivers connected")
+            scores.append(True if up == len(coordinators) else False if up == 0 else None)
+        elif self._addresses():
+            parts.append(f"{len(self._addresses())} receivers configured, not started")
+        if not scores:
+            text = "; ".join(parts) or "no Shure receivers configured"
+            return Health(HealthStatus.UNKNOWN, text, now)
+        if all(s is True for s in scores):
+            status = HealthStatus.OK
+        elif all(s is False for s in scores):
+            status = HealthStatus.DOWN
+        else:
+            status = HealthStatus.DEGRADED
+        return Health(status, "; ".join(parts), now)
+
+    def _api_health(self) -> tuple[bool, str]:
+        """Return (ok, text) for the System API part of the health."""
+        coordinator = getattr(self, "_api_coordinator", None)
+        if coordinator is not None:
+            state = coordinator.state
+            if state.auth_blocked:
+                return False, "System API refused the API key"
+            if state.status is ConnectionStatus.CONNECTED:
+                return True, "System API connected"
+            return False, f"System API {state.status.value}: {state.last_error or 'no answer yet'}"
+        error = getattr(self, "_api_error", None)
+        if error is not None:
+            return False, f"System API: {error}"
+        if getattr(self, "_api_client", None) is None:
+            return False, "System API not contacted yet"
+        return True, "System API reachable"
+
+    async def close(self) -> None:
+        """Close the shared HTTP client."""
+        http = getattr(self, "_http", None)
+        if http is not None:
+            self._http = None
+            await http.aclose()
+
+
+def _discovered(device: ApiDevice) -> DiscoveredDevice:
+    node = device.node
+    return DiscoveredDevice(
+        manufacturer="shure",
+        address=node.address or node.device_id,
+        model=node.model,
+        name=device.name,
+    )
