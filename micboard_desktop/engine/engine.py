@@ -32,7 +32,9 @@ from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.records import JsonValue
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine import settings as settings_ops
+from micboard_desktop.engine.alerts import AlertEngine
 from micboard_desktop.engine.health import overall
+from micboard_desktop.engine.history import HistoryRecorder
 from micboard_desktop.engine.metrics import MetricsTracker
 from micboard_desktop.engine.recorder import Recorder
 from micboard_desktop.engine.secrets import SecretResolver
@@ -102,6 +104,12 @@ class Engine:
             if repository is not None
             else None
         )
+        self.alert_engine = AlertEngine(self.store, config, clock=self.clock, repository=repository)
+        self.history_recorder = (
+            HistoryRecorder(self.store, self.meters, repository, clock=self.clock)
+            if repository is not None
+            else None
+        )
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self._silent_reported: set[str] = set()
@@ -117,6 +125,9 @@ class Engine:
             await self._restore()
         if self.recorder is not None:
             self.recorder.start()
+        await self.alert_engine.start()
+        if self.history_recorder is not None:
+            await self.history_recorder.start()
         await self.supervisor.start(self._config.manufacturers)
         if self.repository is not None:
             ids = [s.connection_id for s in self.supervisor.connection_states()]
@@ -127,6 +138,9 @@ class Engine:
         """Close connections politely, then flush the database."""
         await self._tasks.cancel_all()
         await self.supervisor.stop()
+        if self.history_recorder is not None:
+            await self.history_recorder.stop()
+        await self.alert_engine.stop()
         if self.recorder is not None:
             self.recorder.stop()
         if self.repository is not None:
@@ -244,21 +258,20 @@ class Engine:
         return views
 
     def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
-        """Return alerts (none until the alert engine is wired in)."""
-        return []
+        """Return active alerts (or recent ones, cleared included), newest first."""
+        return self.alert_engine.active() if active_only else self.alert_engine.recent()
 
     async def acknowledge_alert(self, key: str) -> bool:
-        """Acknowledge an alert (none exist until the alert engine is wired in)."""
-        return False
+        """Acknowledge an active alert."""
+        return self.alert_engine.acknowledge(key)
 
     async def history(
         self, channel_id: str, metric: str, since: datetime, until: datetime
     ) -> Sequence[HistorySample]:
-        """Return stored history of one channel metric."""
-        if self.repository is None:
+        """Return downsampled history of one channel metric (resolution chosen by range)."""
+        if self.history_recorder is None:
             return []
-        points = await self.repository.history(channel_id, metric, since, until)
-        return [HistorySample(p.ts, p.min_value, p.max_value, p.last_value) for p in points]
+        return await self.history_recorder.query(channel_id, metric, since, until)
 
     # -- EngineControl: commands --------------------------------------------------------
 
@@ -335,6 +348,7 @@ class Engine:
     async def _apply_config(self, new: AppConfig) -> None:
         old, self._config = self._config, new
         self.supervisor.settings = new.micboard
+        self.alert_engine.update_config(new)
         for code in settings_ops.changed_manufacturers(old, new):
             entry = new.manufacturer(code)
             if entry is None or not entry.enabled:

@@ -27,8 +27,11 @@ def small_rig() -> Rig:
         protocol="sennheiser_ssc2", family="ewdx", model="EW-DX EM 2", name="EM Right",
         serial="E1",
         channels=[
-            SimChannel(1, "Guitar", 550000, SimTransmitter("EW-DX SK", battery_percent=60.0)),
-            SimChannel(2, "Bass", 552000, SimTransmitter("EW-DX SK", battery_percent=90.0)),
+            # EW-DX reports link quality in percent (the rig keeps each family's own scale).
+            SimChannel(1, "Guitar", 550000, SimTransmitter("EW-DX SK", battery_percent=60.0),
+                       quality=96),
+            SimChannel(2, "Bass", 552000, SimTransmitter("EW-DX SK", battery_percent=90.0),
+                       quality=88),
         ],
     )
     return Rig(receivers=[shure, ewdx])
@@ -90,6 +93,31 @@ async def test_headless_stores_simulator_values_recovers_from_faults_and_exits_c
         assert any(shure_rx in line and "connected" in line for line in out.splitlines())
         assert "Engine metrics:" in out
         assert "poll success rate: shure 1.0" in out
+        # A pack running down raises a battery alert; a fresh one clears it.
+        receiver = hub.rig.receivers[0]
+        lead = receiver.channels[0]
+        assert lead.transmitter is not None
+        lead.transmitter.battery_percent = 10.0
+        lead.transmitter.battery_minutes = 20
+        hub.rig.changed(receiver, lead, "battery")
+        raised = await eventually(
+            lambda: query(
+                db,
+                "SELECT severity, message FROM events "
+                "WHERE kind = 'alert_raised' AND message LIKE '%Lead Vox%'",
+            )
+        )
+        assert raised[0][0] == "critical"
+        assert query(db, "SELECT count(*) FROM events WHERE kind = 'alert_raised'") == [(1,)]
+        lead.transmitter.battery_percent = 95.0
+        lead.transmitter.battery_minutes = 600
+        hub.rig.changed(receiver, lead, "battery")
+        await eventually(
+            lambda: query(
+                db, "SELECT 1 FROM events WHERE kind = 'alert_cleared' AND message LIKE '%Lead Vox%'"
+            ),
+            within=30,
+        )
         hub.shure_receivers[0].faults.drop_connections()
         await eventually(
             lambda: query(

@@ -1,0 +1,356 @@
+"""Alert rules: what each receiver and channel wants raised, cleared or left alone.
+
+The rules are pure functions of one receiver, its thresholds and the alerts already
+active; the :class:`~micboard_desktop.engine.alerts.AlertEngine` adds time (hold times)
+and bookkeeping. Rule names match :class:`~micboard_desktop.core.model.ChannelStatus`
+values, so a view can colour an alert like the status it stands for.
+
+Hysteresis, so a value on the edge does not flap:
+
+* An alert is raised when a value crosses its threshold (the same test as
+  :mod:`micboard_desktop.core.status`), and cleared only once the value is past the
+  threshold by a margin: battery one bar, 5 % or 10 minutes above the low (or critical)
+  threshold on every measure the device reports; RSSI 3 dB above the RF-loss level and link
+  quality 0.1 (of its scale) above the quality threshold; audio peaks 3 dB below the
+  clipping level. In between (the dead band) the alert keeps its state.
+* On top of that each rule has a raise hold and a clear hold (:class:`AlertTiming`): the
+  condition must last that long before the alert changes. Bars are whole numbers, so the
+  margin alone leaves no dead band between 2 and 3 bars; the battery clear hold covers it.
+* Escalation (low → critical battery) is immediate; any step down waits for the clear hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from micboard_desktop.core.control import AlertInfo, Severity
+from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
+from micboard_desktop.core.status import StatusThresholds, battery_status, rf_lost
+
+BATTERY_MARGIN_BARS = 1
+BATTERY_MARGIN_PERCENT = 5
+BATTERY_MARGIN_MINUTES = 10
+RSSI_MARGIN_DB = 3.0
+QUALITY_MARGIN = 0.1
+"""Fraction of the device's quality scale."""
+CLIP_MARGIN_DB = 3.0
+
+RX_OFFLINE = ChannelStatus.RX_OFFLINE.value
+TX_OFF = ChannelStatus.TX_OFF.value
+CRITICAL_BATTERY = ChannelStatus.CRITICAL_BATTERY.value
+LOW_BATTERY = ChannelStatus.LOW_BATTERY.value
+RF_LOSS = ChannelStatus.RF_LOSS.value
+INTERFERENCE = ChannelStatus.INTERFERENCE.value
+AUDIO_PEAK = ChannelStatus.AUDIO_PEAK.value
+
+SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+"""Order of severities, for telling an escalation from a step down."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTiming:
+    """Hold times in seconds: how long a condition must last before an alert changes.
+
+    Defaults: RF loss must last 2 s (one dropped frame is not a lost link); a receiver
+    must stay offline 10 s (a restart of the app restores every receiver offline until its
+    first poll, and a network blip is not an emergency); clearing waits a few seconds so
+    a value wobbling around the clear level gives one alert, not many.
+    """
+
+    rx_offline_raise: float = 10.0
+    rf_loss_raise: float = 2.0
+    rf_loss_clear: float = 3.0
+    battery_clear: float = 5.0
+    interference_clear: float = 5.0
+    audio_peak_clear: float = 5.0
+    tick: float = 0.5
+    """Seconds between two re-evaluations of conditions waiting on a hold time."""
+
+
+DEFAULT_TIMING = AlertTiming()
+
+
+class Want(Enum):
+    """What a rule asks for a key."""
+
+    RAISE = "raise"
+    """Be active with the target's rule (after the raise hold; escalations at once)."""
+    CLEAR = "clear"
+    """Be inactive (after the clear hold)."""
+    KEEP = "keep"
+    """Dead band or no data: keep whatever state the alert has, and stop any pending change."""
+    DROP = "drop"
+    """Superseded or subject gone: clear now, without a hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What an alert is about."""
+
+    manufacturer: str
+    receiver_id: str
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One rule's verdict for one key."""
+
+    key: str
+    want: Want
+    subject: Subject
+    rule: str = ""
+    severity: Severity = Severity.WARNING
+    message: str = ""
+    raise_hold: float = 0.0
+    clear_hold: float = 0.0
+
+
+def receiver_label(receiver: Receiver) -> str:
+    """Return how a technician names a receiver."""
+    return receiver.name or receiver.model or receiver.api_device_id
+
+
+def channel_label(receiver: Receiver, channel: Channel) -> str:
+    """Return how a technician names a channel: name, performer and receiver."""
+    name = channel.name or f"Channel {channel.number}"
+    who = f" ({channel.performer})" if channel.performer else ""
+    return f"{name}{who} on {receiver_label(receiver)}"
+
+
+def receiver_targets(
+    receiver: Receiver,
+    limits: StatusThresholds,
+    timing: AlertTiming,
+    active: Mapping[str, AlertInfo],
+    seen: Container[str],
+) -> list[Target]:
+    """Return a target for every key a receiver and its channels can have.
+
+    Args:
+        receiver: The receiver as the store holds it now.
+        limits: Thresholds for the receiver's manufacturer.
+        timing: Hold times.
+        active: Every active alert, by key (for hysteresis).
+        seen: Ids of channels that ever had a transmitter; a channel that never had one
+            is a spare, not a transmitter that went off.
+    """
+    rid = str(receiver.id)
+    key = f"{RX_OFFLINE}:{rid}"
+    subject = Subject(receiver.manufacturer, rid)
+    if receiver.online:
+        targets = [Target(key, Want.CLEAR, subject)]
+    else:
+        message = f"Receiver offline: {receiver_label(receiver)}"
+        if receiver.ip:
+            message += f" ({receiver.ip})"
+        targets = [
+            Target(
+                key,
+                Want.RAISE,
+                subject,
+                RX_OFFLINE,
+                Severity.CRITICAL,
+                message,
+                raise_hold=timing.rx_offline_raise,
+            )
+        ]
+    for channel in receiver.channels:
+        targets.extend(
+            channel_targets(receiver, channel, limits, timing, active, seen=channel.id in seen)
+        )
+    return targets
+
+
+def channel_targets(
+    receiver: Receiver,
+    channel: Channel,
+    limits: StatusThresholds,
+    timing: AlertTiming,
+    active: Mapping[str, AlertInfo],
+    *,
+    seen: bool,
+) -> list[Target]:
+    """Return the targets of every channel rule for one channel."""
+    cid = str(channel.id)
+    subject = Subject(receiver.manufacturer, str(receiver.id), cid)
+    label = channel_label(receiver, channel)
+    tx_key, rf_key, int_key, peak_key = (
+        f"{rule}:{cid}" for rule in (TX_OFF, RF_LOSS, INTERFERENCE, AUDIO_PEAK)
+    )
+    battery_key = f"battery:{cid}"
+    if receiver.online:
+        battery = _battery_target(battery_key, subject, channel, limits, timing, active, label)
+    else:  # stale values (a restored board, a dead link) neither raise nor clear
+        battery = Target(battery_key, Want.KEEP, subject)
+    if not receiver.online or channel.transmitter is None:
+        # The receiver alert (or the transmitter alert) says it all; link alerts describe
+        # a link we cannot see any more. The battery alert stays: the pack got no fuller.
+        dropped = [Target(key, Want.DROP, subject) for key in (rf_key, int_key, peak_key)]
+        if not receiver.online or not seen:
+            tx = Target(tx_key, Want.DROP, subject)
+        else:
+            message = f"Transmitter off: {label}"
+            tx = Target(tx_key, Want.RAISE, subject, TX_OFF, Severity.WARNING, message)
+        return [tx, battery, *dropped]
+    return [
+        Target(tx_key, Want.CLEAR, subject),
+        battery,
+        _rf_target(rf_key, subject, channel, limits, timing, rf_key in active, label),
+        _interference_target(int_key, subject, channel, timing, int_key in active, label),
+        _peak_target(peak_key, subject, channel, limits, timing, peak_key in active, label),
+    ]
+
+
+def _battery_text(battery: Battery) -> str:
+    parts = []
+    if battery.bars is not None:
+        parts.append(f"{battery.bars} bar{'s' if battery.bars != 1 else ''}")
+    if battery.percent is not None:
+        parts.append(f"{battery.percent} %")
+    if battery.minutes is not None:
+        parts.append(f"{battery.minutes} min left")
+    return ", ".join(parts)
+
+
+def _recovered_level(battery: Battery, limits: StatusThresholds) -> str | None:
+    """Return the level the values justify when leaving it needs the recovery margin."""
+    checks = (
+        (battery.bars, limits.critical_battery_bars, limits.low_battery_bars, BATTERY_MARGIN_BARS),
+        (
+            battery.percent,
+            limits.critical_battery_percent,
+            limits.low_battery_percent,
+            BATTERY_MARGIN_PERCENT,
+        ),
+        (
+            battery.minutes,
+            limits.critical_battery_minutes,
+            limits.low_battery_minutes,
+            BATTERY_MARGIN_MINUTES,
+        ),
+    )
+    worst: str | None = None
+    for value, critical, low, margin in checks:
+        if value is None:
+            continue
+        if value < critical + margin:
+            return CRITICAL_BATTERY
+        if value < low + margin:
+            worst = LOW_BATTERY
+    return worst
+
+
+def _battery_target(
+    key: str,
+    subject: Subject,
+    channel: Channel,
+    limits: StatusThresholds,
+    timing: AlertTiming,
+    active: Mapping[str, AlertInfo],
+    label: str,
+) -> Target:
+    tx = channel.transmitter
+    if tx is None:
+        return Target(key, Want.KEEP, subject)
+    battery = tx.battery
+    if battery.charging:
+        return Target(key, Want.CLEAR, subject, clear_hold=timing.battery_clear)
+    if battery.bars is None and battery.percent is None and battery.minutes is None:
+        return Target(key, Want.KEEP, subject)
+    alert = active.get(key)
+    current = alert.rule if alert is not None else None
+    raw = battery_status(channel, limits)
+    level: str | None
+    if raw is ChannelStatus.CRITICAL_BATTERY or current is None:
+        level = raw.value if raw is not None else None
+    else:
+        # Active: only a recovery past the margin may lower or clear it.
+        level = _recovered_level(battery, limits)
+        if level == CRITICAL_BATTERY and current == LOW_BATTERY:
+            level = LOW_BATTERY  # inside the critical margin but not critical: stays low
+    if level is None:
+        return Target(key, Want.CLEAR, subject, clear_hold=timing.battery_clear)
+    critical = level == CRITICAL_BATTERY
+    return Target(
+        key,
+        Want.RAISE,
+        subject,
+        level,
+        Severity.CRITICAL if critical else Severity.WARNING,
+        f"{'Critical' if critical else 'Low'} battery: {label} ({_battery_text(battery)})",
+        clear_hold=timing.battery_clear,
+    )
+
+
+def _rf_target(
+    key: str,
+    subject: Subject,
+    channel: Channel,
+    limits: StatusThresholds,
+    timing: AlertTiming,
+    is_active: bool,
+    label: str,
+) -> Target:
+    raise_hold, clear_hold = timing.rf_loss_raise, timing.rf_loss_clear
+    levels = [level for level in channel.rf.rssi_dbm if level is not None]
+    fraction = channel.rf.quality_fraction
+    if rf_lost(channel, limits):
+        weak = bool(levels) and max(levels) < limits.rf_loss_rssi_dbm
+        detail = f"{max(levels):.0f} dBm" if weak else f"quality {channel.rf.quality:g}"
+        message = f"RF loss: {label} ({detail})"
+        return Target(
+            key, Want.RAISE, subject, RF_LOSS, Severity.CRITICAL, message, raise_hold, clear_hold
+        )
+    if not is_active:
+        return Target(key, Want.CLEAR, subject)
+    if not levels and fraction is None:
+        return Target(key, Want.KEEP, subject)
+    rssi_ok = not levels or max(levels) >= limits.rf_loss_rssi_dbm + RSSI_MARGIN_DB
+    quality_ok = fraction is None or fraction >= limits.rf_loss_quality_fraction + QUALITY_MARGIN
+    want = Want.CLEAR if rssi_ok and quality_ok else Want.KEEP
+    return Target(key, want, subject, clear_hold=clear_hold)
+
+
+def _interference_target(
+    key: str,
+    subject: Subject,
+    channel: Channel,
+    timing: AlertTiming,
+    is_active: bool,
+    label: str,
+) -> Target:
+    flag = channel.rf.interference
+    hold = timing.interference_clear
+    if flag:
+        message = f"Interference: {label}"
+        return Target(
+            key, Want.RAISE, subject, INTERFERENCE, Severity.WARNING, message, clear_hold=hold
+        )
+    if flag is None and is_active:
+        return Target(key, Want.KEEP, subject)
+    return Target(key, Want.CLEAR, subject, clear_hold=hold)
+
+
+def _peak_target(
+    key: str,
+    subject: Subject,
+    channel: Channel,
+    limits: StatusThresholds,
+    timing: AlertTiming,
+    is_active: bool,
+    label: str,
+) -> Target:
+    peak = channel.audio.peak_dbfs
+    hold = timing.audio_peak_clear
+    if peak is not None and peak >= limits.audio_peak_dbfs:
+        message = f"Audio clipping: {label} (peak {peak:.1f} dBFS)"
+        return Target(
+            key, Want.RAISE, subject, AUDIO_PEAK, Severity.WARNING, message, clear_hold=hold
+        )
+    in_dead_band = peak is None or peak >= limits.audio_peak_dbfs - CLIP_MARGIN_DB
+    if is_active and in_dead_band:
+        return Target(key, Want.KEEP, subject)
+    return Target(key, Want.CLEAR, subject, clear_hold=hold)

@@ -1,0 +1,363 @@
+"""AlertEngine: turns store changes into raised, cleared and acknowledged alerts.
+
+The rules and the hysteresis they apply are in :mod:`micboard_desktop.engine.alert_rules`.
+This module adds time (raise and clear holds, re-checked on a periodic tick so a held
+condition fires without a new store change), keeps alerts in memory for the views, tells
+listeners (tray, notifications) and records every step through the repository.
+
+Supersession: when a receiver goes offline its channels' transmitter, RF, interference and
+clipping alerts are dropped and no new ones are raised, so one ``rx_offline`` alert stands
+for the whole receiver. Battery uses one key per channel (``battery:<channel>``) whose rule
+escalates from ``low_battery`` to ``critical_battery``: one alert, never two.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from micboard_desktop.core.clock import Clock
+from micboard_desktop.core.config import AppConfig
+from micboard_desktop.core.control import AlertInfo, Severity
+from micboard_desktop.core.model import Receiver, ReceiverId
+from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.core.tasks import TaskOwner
+from micboard_desktop.data.errors import DataError
+from micboard_desktop.data.records import AlertRecord, EventKind, JsonObject
+from micboard_desktop.data.repository import Repository
+from micboard_desktop.engine.alert_rules import (
+    DEFAULT_TIMING,
+    SEVERITY_RANK,
+    AlertTiming,
+    Target,
+    Want,
+    receiver_targets,
+)
+
+_log = logging.getLogger(__name__)
+
+ALERT_ACKNOWLEDGED: Final = "alert_acknowledged"
+"""Event kind of an acknowledgement (the data layer's EventKind has no member for it)."""
+
+KEEP_RECENT: Final = 200
+"""Cleared alerts kept in memory for :meth:`AlertEngine.recent`."""
+
+
+class AlertEventKind(StrEnum):
+    """What happened to an alert."""
+
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    """Same alert, higher severity (low → critical battery)."""
+    LOWERED = "lowered"
+    """Same alert, lower severity (critical → low battery after a partial recovery)."""
+    CLEARED = "cleared"
+    ACKNOWLEDGED = "acknowledged"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One change to one alert, as listeners hear it."""
+
+    kind: AlertEventKind
+    alert: AlertInfo
+
+
+AlertListener = Callable[[AlertEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A change waiting for its hold time."""
+
+    change: str
+    since: float
+    receiver_id: str
+
+
+class AlertEngine:
+    """Evaluates alert rules on store changes and on a tick; keeps and records alerts."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        config: AppConfig,
+        *,
+        clock: Clock,
+        repository: Repository | None = None,
+        timing: AlertTiming = DEFAULT_TIMING,
+        keep_recent: int = KEEP_RECENT,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._repository = repository
+        self._timing = timing
+        self._active: dict[str, AlertInfo] = {}
+        self._cleared: deque[AlertInfo] = deque(maxlen=keep_recent)
+        self._pending: dict[str, _Pending] = {}
+        self._seen: set[str] = set()
+        self._listeners: list[AlertListener] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self._tasks = TaskOwner("alerts")
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe to the store, evaluate what it holds and start the hold-time tick."""
+        if self._unsubscribe is not None:
+            return
+        self._unsubscribe = self._store.subscribe(self._on_changes)
+        self._evaluate_all()
+        self._tasks.spawn(self._tick_forever(), "tick")
+
+    async def stop(self) -> None:
+        """Stop listening and ticking; alerts stay as they are."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self._tasks.cancel_all()
+
+    # -- queries and commands ----------------------------------------------------------
+
+    def active(self) -> list[AlertInfo]:
+        """Return the active alerts, newest raised first."""
+        return sorted(self._active.values(), key=lambda a: a.raised_at, reverse=True)
+
+    def recent(self, n: int = 50) -> list[AlertInfo]:
+        """Return the newest ``n`` alerts, active or cleared, newest raised first."""
+        every = [*self._active.values(), *self._cleared]
+        return sorted(every, key=lambda a: a.raised_at, reverse=True)[:n]
+
+    def get(self, key: str) -> AlertInfo | None:
+        """Return the active alert ``key``, or ``None``."""
+        return self._active.get(key)
+
+    def acknowledge(self, key: str) -> bool:
+        """Mark an active alert as seen; return False if there is no such active alert."""
+        alert = self._active.get(key)
+        if alert is None:
+            return False
+        if alert.acknowledged_at is not None:
+            return True  # already seen: no second event
+        alert = replace(alert, acknowledged_at=self._clock.now())
+        self._active[key] = alert
+        self._record(ALERT_ACKNOWLEDGED, alert, Severity.INFO, alert.acknowledged_at, row=False)
+        self._notify(AlertEventKind.ACKNOWLEDGED, alert)
+        return True
+
+    def subscribe(self, listener: AlertListener) -> Callable[[], None]:
+        """Call ``listener(event)`` on every alert change; return the unsubscribe callable."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def update_config(self, config: AppConfig) -> None:
+        """Apply new thresholds and re-evaluate every receiver (hysteresis still applies)."""
+        self._config = config
+        self._evaluate_all()
+
+    def tick(self) -> None:
+        """Re-check conditions waiting on a hold time (the tick task calls this)."""
+        waiting = {p.receiver_id for p in self._pending.values()}
+        for rid in waiting:
+            receiver = self._store.receiver(ReceiverId(rid))
+            if receiver is None:
+                self._forget(rid)
+            else:
+                self._evaluate(receiver)
+
+    # -- evaluation --------------------------------------------------------------------
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await self._clock.sleep(self._timing.tick)
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a rule bug must not stop every later alert
+                _log.exception("alert tick failed")
+
+    def _on_changes(self, changes: Changes) -> None:
+        for rid in changes.removed:
+            self._forget(rid)
+        for rid in changes.receivers:
+            receiver = self._store.receiver(rid)
+            if receiver is not None:
+                self._evaluate(receiver)
+
+    def _evaluate_all(self) -> None:
+        for receiver in self._store.snapshot().receivers.values():
+            self._evaluate(receiver)
+
+    def _evaluate(self, receiver: Receiver) -> None:
+        self._seen.update(ch.id for ch in receiver.channels if ch.transmitter is not None)
+        limits = self._config.thresholds_for(receiver.manufacturer)
+        targets = receiver_targets(receiver, limits, self._timing, self._active, self._seen)
+        now = self._clock.monotonic()
+        for target in targets:
+            self._apply(target, now)
+        # Channels the receiver no longer has take their alerts with them.
+        keys = {t.key for t in targets}
+        for key in [k for k, p in self._pending.items() if p.receiver_id == receiver.id]:
+            if key not in keys:
+                del self._pending[key]
+        self._drop(
+            k for k, a in self._active.items() if a.receiver_id == receiver.id and k not in keys
+        )
+
+    def _forget(self, rid: str) -> None:
+        """Clear every alert of a receiver that left the store."""
+        self._drop(k for k, a in self._active.items() if a.receiver_id == rid)
+        for key in [k for k, p in self._pending.items() if p.receiver_id == rid]:
+            del self._pending[key]
+        prefix = f"{rid}:"
+        self._seen = {cid for cid in self._seen if not cid.startswith(prefix)}
+
+    def _drop(self, keys: Iterable[str]) -> None:
+        for key in list(keys):
+            self._clear(self._active[key])
+
+    def _held(self, target: Target, change: str, hold: float, now: float) -> bool:
+        """Return True once ``change`` has been wanted for ``hold`` seconds."""
+        pending = self._pending.get(target.key)
+        if pending is None or pending.change != change:
+            pending = _Pending(change, now, target.subject.receiver_id)
+            self._pending[target.key] = pending
+        if now - pending.since >= hold:
+            del self._pending[target.key]
+            return True
+        return False
+
+    def _apply(self, target: Target, now: float) -> None:
+        current = self._active.get(target.key)
+        want = target.want
+        if want is Want.KEEP or (current is None and want in (Want.CLEAR, Want.DROP)):
+            self._pending.pop(target.key, None)
+        elif want is Want.DROP and current is not None:
+            self._pending.pop(target.key, None)
+            self._clear(current)
+        elif want is Want.CLEAR and current is not None:
+            if self._held(target, "clear", target.clear_hold, now):
+                self._clear(current)
+        elif current is None:
+            if self._held(target, f"raise:{target.rule}", target.raise_hold, now):
+                self._raise(target)
+        elif current.rule == target.rule:
+            self._pending.pop(target.key, None)
+        elif SEVERITY_RANK[target.severity] > SEVERITY_RANK[current.severity]:
+            self._pending.pop(target.key, None)
+            self._escalate(current, target)
+        elif self._held(target, f"lower:{target.rule}", target.clear_hold, now):
+            self._lower(current, target)
+
+    # -- state changes -----------------------------------------------------------------
+
+    def _raise(self, target: Target) -> None:
+        alert = AlertInfo(
+            key=target.key,
+            rule=target.rule,
+            severity=target.severity,
+            message=target.message,
+            raised_at=self._clock.now(),
+            manufacturer=target.subject.manufacturer,
+            receiver_id=target.subject.receiver_id,
+            channel_id=target.subject.channel_id,
+        )
+        self._active[target.key] = alert
+        self._record(EventKind.ALERT_RAISED, alert, alert.severity, alert.raised_at)
+        self._notify(AlertEventKind.RAISED, alert)
+
+    def _escalate(self, current: AlertInfo, target: Target) -> None:
+        # A new severity needs a new look: the acknowledgement of the milder one lapses.
+        alert = replace(
+            current,
+            rule=target.rule,
+            severity=target.severity,
+            message=target.message,
+            acknowledged_at=None,
+        )
+        self._active[target.key] = alert
+        data: JsonObject = {"escalated_from": current.rule}
+        self._record(EventKind.ALERT_RAISED, alert, alert.severity, self._clock.now(), data)
+        self._notify(AlertEventKind.ESCALATED, alert)
+
+    def _lower(self, current: AlertInfo, target: Target) -> None:
+        alert = replace(current, rule=target.rule, severity=target.severity, message=target.message)
+        self._active[target.key] = alert
+        self._record_row(alert)
+        self._notify(AlertEventKind.LOWERED, alert)
+
+    def _clear(self, current: AlertInfo) -> None:
+        alert = replace(current, cleared_at=self._clock.now())
+        del self._active[alert.key]
+        self._cleared.append(alert)
+        self._record(EventKind.ALERT_CLEARED, alert, Severity.INFO, alert.cleared_at)
+        self._notify(AlertEventKind.CLEARED, alert)
+
+    # -- output ------------------------------------------------------------------------
+
+    def _record(
+        self,
+        kind: str,
+        alert: AlertInfo,
+        severity: str,
+        when: datetime | None,
+        data: JsonObject | None = None,
+        *,
+        row: bool = True,
+    ) -> None:
+        repository = self._repository
+        if repository is None:
+            return
+        payload: JsonObject = {"key": alert.key, "rule": alert.rule, **(data or {})}
+        try:
+            repository.queue_event(
+                kind,
+                alert.message,
+                severity=severity,
+                manufacturer=alert.manufacturer,
+                receiver_id=alert.receiver_id,
+                channel_id=alert.channel_id,
+                data=payload,
+                ts=when,
+            )
+        except DataError as error:  # shutting down: the alert still shows, only the log misses it
+            _log.warning("could not record alert %s: %s", alert.key, error)
+            return
+        if row:
+            self._record_row(alert)
+
+    def _record_row(self, alert: AlertInfo) -> None:
+        if self._repository is None:
+            return
+        record = AlertRecord(
+            key=alert.key,
+            rule=alert.rule,
+            severity=alert.severity,
+            raised_at=alert.raised_at,
+            message=alert.message,
+            receiver_id=alert.receiver_id,
+            channel_id=alert.channel_id,
+            cleared_at=alert.cleared_at,
+        )
+        try:
+            self._repository.queue_alert(record)
+        except DataError as error:
+            _log.warning("could not record alert %s: %s", alert.key, error)
+
+    def _notify(self, kind: AlertEventKind, alert: AlertInfo) -> None:
+        event = AlertEvent(kind, alert)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - one broken view must not silence the others
+                _log.exception("alert listener %r failed", listener)

@@ -1,0 +1,340 @@
+"""HistoryRecorder: per-second min/max/last buckets of channel metrics, compacted to minutes.
+
+Once a second the recorder drains its own :class:`~micboard_desktop.core.meters.MeterReader`
+(fast audio and RF levels) and reads the store's slow values (battery), and queues one batch
+of buckets: never a raw sample. A background pass folds 1 s buckets older than the raw
+retention into 60 s buckets, deletes those 1 s buckets, and deletes 60 s buckets older than
+the long retention, so the database stays bounded.
+
+RF: a meter window keeps, per antenna, the weakest and the strongest level since the last
+drain, not the joint series, so the exact "weakest moment of the best antenna" is not
+known. The bucket keeps the minimum over antennas of their minima (a lower bound: a dropout
+is never hidden; a fade of one antenna that diversity covered shows too, which is what
+antenna placement checks want) and the maximum over antennas of their maxima; ``last`` is
+the best antenna of the last sample (the level the receiver used).
+
+Audio: the window keeps only the maximum of the peaks, so audio buckets have no minimum
+(stored as NULL rather than a made-up number).
+
+Slow values (battery, and RF/audio of channels without a meter stream) change every few
+minutes; they are written when they change and otherwise once per ``slow_heartbeat``, not
+every second, which keeps a chart continuous at a fraction of the rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from micboard_desktop.core.clock import Clock
+from micboard_desktop.core.control import HISTORY_METRICS, HistorySample
+from micboard_desktop.core.meters import MeterBus, MeterReader, MeterWindow
+from micboard_desktop.core.model import Channel, ChannelId
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.tasks import TaskOwner
+from micboard_desktop.data.errors import DataError
+from micboard_desktop.data.records import HistoryPoint
+from micboard_desktop.data.repository import Repository
+
+_log = logging.getLogger(__name__)
+
+MINUTE: Final = 60
+"""Width in seconds of a compacted bucket."""
+RAW_RETENTION: Final = timedelta(hours=6)
+LONG_RETENTION: Final = timedelta(days=30)
+COMPACT_EVERY: Final = timedelta(minutes=5)
+COMPACT_SLICE: Final = timedelta(minutes=5)
+"""Time span read per (channel, metric) at once: at most 300 rows in memory."""
+COMPACT_MAX_SLICES: Final = 12
+"""Slices per pass, so a pass catching up after a restart stays short."""
+SLOW_HEARTBEAT: Final = timedelta(seconds=60)
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_Value = tuple[float | None, float | None, float | None]
+"""(minimum, maximum, last) of one bucket."""
+
+
+def floor_time(ts: datetime, seconds: int) -> datetime:
+    """Return ``ts`` rounded down to a multiple of ``seconds`` since the epoch (exactly)."""
+    micros = (ts - _EPOCH) // timedelta(microseconds=1)
+    return _EPOCH + timedelta(microseconds=micros - micros % (seconds * 1_000_000))
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionResult:
+    """What one compaction pass did."""
+
+    compacted_until: datetime
+    """Every 1 s bucket before this time has been folded into minutes and deleted."""
+    minute_rows: int
+    pruned_raw: int
+    pruned_minutes: int
+
+
+def _rssi(window: MeterWindow) -> _Value | None:
+    lows = [v for v in window.rssi_min if v is not None]
+    highs = [v for v in window.rssi_max if v is not None]
+    if not lows and not highs:
+        return None
+    last = [v for v in window.last.rssi_dbm if v is not None]
+    return (min(lows or highs), max(highs or lows), max(last) if last else None)
+
+
+def _slow_values(channel: Channel, metered: bool) -> dict[str, _Value]:
+    """Return the store's values of one channel as (min, max, last), known ones only."""
+    out: dict[str, _Value] = {}
+    tx = channel.transmitter
+    if tx is not None:
+        if tx.battery.percent is not None:
+            out["battery_percent"] = (tx.battery.percent,) * 3
+        if tx.battery.bars is not None:
+            out["battery_bars"] = (tx.battery.bars,) * 3
+    if not metered:
+        levels = [v for v in channel.rf.rssi_dbm if v is not None]
+        if levels:
+            out["rssi_dbm"] = (min(levels), max(levels), max(levels))
+        if channel.audio.peak_dbfs is not None:
+            out["audio_peak_dbfs"] = (None, channel.audio.peak_dbfs, channel.audio.peak_dbfs)
+    return out
+
+
+def to_minutes(points: Iterable[HistoryPoint]) -> list[HistoryPoint]:
+    """Fold buckets (oldest first) into 60 s buckets: min of minima, max of maxima, last last."""
+    out: dict[tuple[str, str, datetime], HistoryPoint] = {}
+    for p in points:
+        key = (p.channel_id, p.metric, floor_time(p.ts, MINUTE))
+        old = out.get(key)
+        if old is None:
+            out[key] = HistoryPoint(
+                p.channel_id,
+                p.metric,
+                key[2],
+                MINUTE,
+                p.min_value,
+                p.max_value,
+                p.last_value,
+                p.count,
+            )
+            continue
+        lows = [v for v in (old.min_value, p.min_value) if v is not None]
+        highs = [v for v in (old.max_value, p.max_value) if v is not None]
+        out[key] = HistoryPoint(
+            p.channel_id,
+            p.metric,
+            key[2],
+            MINUTE,
+            min(lows) if lows else None,
+            max(highs) if highs else None,
+            p.last_value if p.last_value is not None else old.last_value,
+            old.count + p.count,
+        )
+    return list(out.values())
+
+
+class HistoryRecorder:
+    """Writes downsampled channel history once a second and keeps the table bounded."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        meters: MeterBus,
+        repository: Repository,
+        *,
+        clock: Clock,
+        retention_raw: timedelta = RAW_RETENTION,
+        retention: timedelta = LONG_RETENTION,
+        resolution: int = 1,
+        compact_every: timedelta = COMPACT_EVERY,
+        compact_slice: timedelta = COMPACT_SLICE,
+        max_slices: int = COMPACT_MAX_SLICES,
+        slow_heartbeat: timedelta = SLOW_HEARTBEAT,
+    ) -> None:
+        if resolution < 1 or MINUTE % resolution or resolution == MINUTE:
+            raise ValueError("resolution must divide a minute into at least two buckets")
+        if compact_slice.total_seconds() % MINUTE or compact_slice <= timedelta(0):
+            raise ValueError("compact_slice must be a whole number of minutes")
+        self._store = store
+        self._meters = meters
+        self._repository = repository
+        self._clock = clock
+        self.retention_raw = retention_raw
+        self.retention = retention
+        self.resolution = resolution
+        self._compact_every = compact_every
+        self._slice = compact_slice
+        self._max_slices = max_slices
+        self._heartbeat = slow_heartbeat.total_seconds()
+        self._reader: MeterReader | None = meters.reader()
+        self._slow: dict[tuple[str, str], tuple[_Value, float]] = {}
+        self._channels: set[str] = set()
+        self._cursor: datetime | None = None
+        self._compact_lock = asyncio.Lock()
+        self._tasks = TaskOwner("history")
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the per-second recording and the periodic compaction tasks."""
+        if self._tasks.running:
+            return
+        if self._reader is None:
+            self._reader = self._meters.reader()
+        self._tasks.spawn(self._record_forever(), "record")
+        self._tasks.spawn(self._compact_forever(), "compact")
+
+    async def stop(self) -> None:
+        """Stop both tasks and close the meter reader (queued rows are flushed by the owner)."""
+        await self._tasks.cancel_all()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    # -- recording ---------------------------------------------------------------------
+
+    def tick(self, now: datetime) -> int:
+        """Write the bucket that ended at ``now`` (one ``queue_history`` call); return its rows."""
+        step = timedelta(seconds=self.resolution)
+        bucket = floor_time(now, self.resolution) - step
+        windows = self._reader.drain() if self._reader is not None else {}
+        rows = [
+            row for cid, window in windows.items() for row in self._meter_rows(cid, window, bucket)
+        ]
+        rows.extend(self._slow_rows(bucket, windows))
+        if rows:
+            self._channels.update(row.channel_id for row in rows)
+            try:
+                self._repository.queue_history(rows)
+            except DataError as error:  # closing down: a second of history is not worth more
+                _log.debug("history not queued: %s", error)
+                return 0
+        return len(rows)
+
+    def _meter_rows(
+        self, cid: ChannelId, window: MeterWindow, bucket: datetime
+    ) -> list[HistoryPoint]:
+        rows = []
+        rssi = _rssi(window)
+        if rssi is not None:
+            rows.append(self._point(cid, "rssi_dbm", rssi, window.count, bucket))
+        if window.audio_peak_max is not None:
+            peak = (None, window.audio_peak_max, window.last.audio_peak_dbfs)
+            rows.append(self._point(cid, "audio_peak_dbfs", peak, window.count, bucket))
+        return rows
+
+    def _slow_rows(
+        self, bucket: datetime, windows: Mapping[ChannelId, MeterWindow]
+    ) -> list[HistoryPoint]:
+        now = self._clock.monotonic()
+        rows: list[HistoryPoint] = []
+        seen: dict[tuple[str, str], tuple[_Value, float]] = {}
+        for receiver in self._store.snapshot().receivers.values():
+            if not receiver.online:
+                continue  # restored or unreachable: its values are stale, not measurements
+            for channel in receiver.channels:
+                for metric, value in _slow_values(channel, channel.id in windows).items():
+                    key = (str(channel.id), metric)
+                    previous = self._slow.get(key)
+                    if previous is None or previous[0] != value or (
+                        now - previous[1] >= self._heartbeat
+                    ):
+                        rows.append(self._point(channel.id, metric, value, 1, bucket))
+                        previous = (value, now)
+                    seen[key] = previous
+        self._slow = seen  # a value that went away is written at once when it comes back
+        return rows
+
+    def _point(
+        self, cid: str, metric: str, value: _Value, count: int, ts: datetime
+    ) -> HistoryPoint:
+        low, high, last = value
+        return HistoryPoint(cid, metric, ts, self.resolution, low, high, last, count)
+
+    # -- compaction --------------------------------------------------------------------
+
+    async def compact(self, now: datetime) -> CompactionResult:
+        """Fold old 1 s buckets into minutes (a bounded number of slices), then prune.
+
+        The 1 s buckets of a slice are deleted only after its minute buckets are committed,
+        so a crash in between loses nothing (at worst a minute is counted twice).
+
+        Raises:
+            DataError: the database failed; nothing was deleted that was not compacted.
+        """
+        async with self._compact_lock:
+            repo = self._repository
+            await repo.flush()  # reads see committed rows only
+            cutoff = floor_time(now - self.retention_raw, MINUTE)
+            if self._cursor is None:
+                # After a restart, catch up one raw retention's worth of older seconds (a
+                # previous run's tail); anything older is pruned without compaction.
+                self._cursor = floor_time(cutoff - self.retention_raw, MINUTE)
+            start = self._cursor
+            channels = self._channels | {
+                str(ch.id) for r in self._store.snapshot().receivers.values() for ch in r.channels
+            }
+            written = 0
+            for _ in range(self._max_slices):
+                if start >= cutoff:
+                    break
+                end = min(start + self._slice, cutoff)
+                rows: list[HistoryPoint] = []
+                for cid in sorted(channels):
+                    for metric in HISTORY_METRICS:
+                        points = await repo.history(cid, metric, start, end, self.resolution)
+                        rows.extend(to_minutes(points))
+                if rows:
+                    repo.queue_history(rows)
+                    written += len(rows)
+                await repo.flush()  # the minutes are safe before their seconds go
+                start = self._cursor = end
+            pruned_raw = await repo.prune_history(start, self.resolution)
+            pruned_minutes = await repo.prune_history(now - self.retention, MINUTE)
+            return CompactionResult(start, written, pruned_raw, pruned_minutes)
+
+    # -- queries -----------------------------------------------------------------------
+
+    def resolution_for(self, since: datetime, until: datetime) -> int:
+        """Return the bucket width a query of ``[since, until)`` reads.
+
+        1 s buckets when the range is no longer than the raw retention and starts inside
+        it (older seconds are compacted already, give or take a minute), else 60 s.
+        """
+        raw_from = self._clock.now() - self.retention_raw - timedelta(seconds=MINUTE)
+        if until - since <= self.retention_raw and since >= raw_from:
+            return self.resolution
+        return MINUTE
+
+    async def query(
+        self, channel_id: str, metric: str, since: datetime, until: datetime
+    ) -> list[HistorySample]:
+        """Return the buckets of one channel metric in ``[since, until)``, oldest first."""
+        if metric not in HISTORY_METRICS:
+            raise ValueError(f"unknown history metric {metric!r}; known: {HISTORY_METRICS}")
+        resolution = self.resolution_for(since, until)
+        points = await self._repository.history(channel_id, metric, since, until, resolution)
+        return [HistorySample(p.ts, p.min_value, p.max_value, p.last_value) for p in points]
+
+    # -- background tasks --------------------------------------------------------------
+
+    async def _record_forever(self) -> None:
+        while True:
+            # Wake on the bucket boundary so each bucket holds one whole interval.
+            now = self._clock.now()
+            boundary = floor_time(now, self.resolution) + timedelta(seconds=self.resolution)
+            await self._clock.sleep((boundary - now).total_seconds())
+            try:
+                self.tick(self._clock.now())
+            except Exception:  # noqa: BLE001 - one bad second must not end all history
+                _log.exception("history tick failed")
+
+    async def _compact_forever(self) -> None:
+        while True:
+            await self._clock.sleep(self._compact_every.total_seconds())
+            try:
+                await self.compact(self._clock.now())
+            except DataError as error:  # retried on the next pass; nothing was lost
+                _log.warning("history compaction failed: %s", error)

@@ -1,0 +1,267 @@
+"""One receiver per physical device: matching rule, field ownership, plugin loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from micboard_desktop.core.config import ManufacturerConfig
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import (
+    Channel,
+    ConnectionInfo,
+    ConnectionStatus,
+    HealthStatus,
+    Receiver,
+    Rf,
+    Transport,
+    channel_id,
+    receiver_id,
+)
+from micboard_desktop.plugins.api import PluginContext
+from micboard_desktop.plugins.shure.merge import ApiView, CommandView, match_devices
+from micboard_desktop.plugins.shure.merger import ShureMerger
+from micboard_desktop.plugins.shure.plugin import ShurePlugin
+from micboard_desktop.plugins.shure.system_api_model import ApiChannel, ApiDevice, DeviceNode
+from micboard_desktop.simulator.rig import Rig
+from micboard_desktop.simulator.shure_commands import ShureCommandServer
+from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from tests.plugins.shure.conftest import small_rig, wait_for
+from tests.plugins.shure.test_system_api_coordinator import DictSink
+
+KEY = "test-key-0123456789"
+
+# -- matching rule --------------------------------------------------------------------
+
+
+def test_ip_match_when_unique() -> None:
+    cmds = [CommandView("10.0.0.5:2202", "10.0.0.5"), CommandView("10.0.0.6:2202", "10.0.0.6")]
+    apis = [ApiView("a", "10.0.0.6"), ApiView("b", "10.0.0.7")]
+    assert match_devices(cmds, apis) == {"a": "10.0.0.6:2202"}
+
+
+def test_shared_ip_falls_back_to_device_id_name() -> None:
+    cmds = [
+        CommandView("127.0.0.1:1", "127.0.0.1", name="RF 1-4"),
+        CommandView("127.0.0.1:2", "127.0.0.1", name="AD 9-12"),
+    ]
+    apis = [
+        ApiView("a", "127.0.0.1", name="ad 9-12"),
+        ApiView("b", "127.0.0.1", name="RF 1-4"),
+        ApiView("c", "127.0.0.1", name="Other"),
+    ]
+    assert match_devices(cmds, apis) == {"a": "127.0.0.1:2", "b": "127.0.0.1:1"}
+
+
+def test_name_match_needs_same_address_unless_host_is_a_dns_name() -> None:
+    apis = [ApiView("a", "10.0.0.9", name="Stage")]
+    assert match_devices([CommandView("10.0.0.5:2202", "10.0.0.5", name="Stage")], apis) == {}
+    by_name = match_devices([CommandView("rx.local:2202", "rx.local", name="Stage")], apis)
+    assert by_name == {"a": "rx.local:2202"}
+
+
+def test_models_must_agree_and_serial_matches() -> None:
+    cmds = [CommandView("10.0.0.5:2202", "10.0.0.5", model="ULXD4Q")]
+    assert match_devices(cmds, [ApiView("a", "10.0.0.5", model="AD4Q")]) == {}
+    cmds = [CommandView("h:2202", "h", serial="X1"), CommandView("g:2202", "g", serial="Y2")]
+    apis = [ApiView("a", "10.0.0.1", serial="y2")]
+    assert match_devices(cmds, apis) == {"a": "g:2202"}
+
+
+def test_duplicate_names_do_not_match() -> None:
+    cmds = [CommandView("h:1", "h", name="RX"), CommandView("h:2", "h", name="RX")]
+    assert match_devices(cmds, [ApiView("a", None, name="RX")]) == {}
+
+
+# -- merger: field ownership -----------------------------------------------------------
+
+
+def cmd_receiver(name: str | None = "RX", online: bool = True) -> Receiver:
+    rid = receiver_id("shure", "10.0.0.5:2202")
+    return Receiver(
+        id=rid,
+        manufacturer="shure",
+        api_device_id="10.0.0.5:2202",
+        connection=ConnectionInfo(Transport.TCP, ConnectionStatus.CONNECTED),
+        model="ULXD4D",
+        name=name,
+        ip="10.0.0.5",
+        firmware="2.7.0",
+        online=online,
+        channels=(
+            Channel(
+                channel_id(rid, 1),
+                1,
+                name=None,
+                frequency_khz=470_125,
+                rf=Rf(rssi_dbm=(-60.0, -70.0), antenna="A"),
+            ),
+        ),
+    )
+
+
+def api_device(name: str | None = "Stage L", address: str = "10.0.0.5") -> ApiDevice:
+    node = DeviceNode(
+        "DD4C-01",
+        model="ULXD4D",
+        serial="4192630196",
+        firmware="2.7.6.0",
+        address=address,
+        state="ONLINE",
+        capabilities=("name", "audio-channels"),
+    )
+    channels = (ApiChannel("c1", 1, ("name",), "Lead"), ApiChannel("c2", 2, ("name",), "BV"))
+    return ApiDevice(node, name, channels)
+
+
+def test_merged_receiver_has_inventory_and_telemetry_once() -> None:
+    sink = DictSink()
+    merger = ShureMerger(sink)
+    merger.add_command_address("10.0.0.5", 2202)
+    merger.api_device(api_device())
+    merger.command_receiver(cmd_receiver())
+    (merged,) = sink.receivers.values()
+    assert merged.id == "shure:10.0.0.5:2202"
+    assert (merged.serial, merged.firmware, merged.name) == ("4192630196", "2.7.6.0", "Stage L")
+    ch1, ch2 = merged.channels
+    assert ch1.name == "Lead"
+    assert ch1.frequency_khz == 470_125
+    assert ch1.rf.rssi_dbm == (-60, -70)
+    assert ch2.name == "BV"
+    assert ch2.transmitter is None
+    assert ch2.rf == Rf()
+    assert merged.online
+    assert merged.connection.transport is Transport.TCP
+    # Neither side's update wipes the other's fields.
+    merger.api_device(api_device(name=None))
+    merger.command_receiver(replace(cmd_receiver(name=None), firmware=None))
+    merged = sink.receivers[merged.id]
+    assert merged.serial == "4192630196"
+    assert merged.firmware == "2.7.6.0"
+    first = merged.channel(1)
+    assert first is not None
+    assert first.frequency_khz == 470_125
+    assert merger.receiver_id_for_api("dd4c-01") == merged.id
+    assert merger.unmatched_api_devices() == []
+
+
+def test_api_only_device_then_late_match_removes_the_duplicate() -> None:
+    sink = DictSink()
+    merger = ShureMerger(sink)
+    merger.add_command_address("rx.local", 2202)  # a DNS name: IP matching cannot apply
+    merger.api_device(api_device(name="RX"))
+    standalone = sink.receivers[receiver_id("shure", "dd4c-01")]
+    assert standalone.channels[0].name == "Lead"
+    assert standalone.channels[0].transmitter is None
+    assert standalone.channels[0].rf.rssi_dbm == ()  # no RF from the System API
+    assert standalone.channels[0].audio.peak_dbfs is None
+    assert standalone.online
+    assert standalone.connection.transport is Transport.WEBSOCKET
+    # The command-string DEVICE_ID arrives: same name, so it is the same device.
+    rid = receiver_id("shure", "rx.local:2202")
+    merger.command_receiver(replace(cmd_receiver(name="RX"), id=rid, api_device_id="rx.local:2202"))
+    assert list(sink.receivers) == [rid]
+    assert sink.removed == [standalone.id]
+    merger.api_device_removed("DD4C-01")
+    assert list(sink.receivers) == [rid]
+    assert sink.receivers[rid].serial is None
+
+
+def test_offline_command_connection_wins_over_api_online() -> None:
+    sink = DictSink()
+    merger = ShureMerger(sink)
+    merger.api_device(api_device())
+    merger.command_receiver(cmd_receiver(online=False))
+    assert not sink.receivers[receiver_id("shure", "10.0.0.5:2202")].online
+
+
+# -- plugin loopback: System API + command strings -------------------------------------
+
+
+@pytest.fixture
+async def rig_and_servers() -> AsyncIterator[
+    tuple[Rig, ShureSystemApiServer, list[ShureCommandServer]]
+]:
+    rig = small_rig()
+    rig.system_api_key = KEY
+    api = ShureSystemApiServer(rig, activity_period=0.1)
+    # ULX-D and AD are reached directly; the SLX-D is known only to the System API.
+    commands = [ShureCommandServer(rig, r) for r in rig.receivers[:2]]
+    await api.start()
+    for server in commands:
+        await server.start()
+    yield rig, api, commands
+    for server in commands:
+        await server.stop()
+    await api.stop()
+
+
+async def test_plugin_puts_one_receiver_per_device(
+    rig_and_servers: tuple[Rig, ShureSystemApiServer, list[ShureCommandServer]],
+) -> None:
+    rig, api, commands = rig_and_servers
+    sink = DictSink()
+    config = ManufacturerConfig(
+        code="shure",
+        api_url=api.url,
+        timeout=5.0,
+        devices=tuple(f"{s.host}:{s.port}" for s in commands),
+    )
+    plugin = ShurePlugin(PluginContext(config=config, sink=sink, meters=MeterBus(), secret=KEY))
+    raw = await plugin.get_devices()
+    assert len(raw) == 5  # three System API nodes and two configured addresses
+    coordinators = plugin.create_coordinators()
+    assert len(coordinators) == 3
+    for coord in coordinators:
+        await coord.start()
+    try:
+        await wait_for(
+            lambda: all(c.state.status is ConnectionStatus.CONNECTED for c in coordinators)
+        )
+        ulxd_id = receiver_id("shure", f"{commands[0].host}:{commands[0].port}")
+        slxd = rig.receivers[2]
+        slxd_id = receiver_id("shure", slxd.device_id.lower())
+        ad_id = receiver_id("shure", f"{commands[1].host}:{commands[1].port}")
+        expected = {ulxd_id, ad_id, slxd_id}
+        await wait_for(
+            lambda: set(sink.receivers) == expected
+            and sink.receivers[ulxd_id].serial is not None
+        )
+        ulxd = sink.receivers[ulxd_id]
+        assert ulxd.serial == rig.receivers[0].serial  # System API inventory
+        await wait_for(lambda: sink.receivers[ulxd_id].channel(1) is not None
+                       and sink.receivers[ulxd_id].channel(1).frequency_khz == 470_125)  # type: ignore[union-attr]
+        only_api = sink.receivers[slxd_id]
+        assert [c.name for c in only_api.channels] == ["Choir L", "Choir R"]
+        assert all(c.transmitter is None and c.rf == Rf() for c in only_api.channels)
+        transformed = [plugin.transform_device_data(r) for r in raw]
+        assert {r.id for r in transformed if r is not None} == expected
+        found = await plugin.discover()
+        assert [(d.model, d.name) for d in found] == [("SLXD4D", "SLX 13-14")]
+        health = await plugin.check_health()
+        assert health.status is HealthStatus.OK, health.message
+        assert "System API connected" in (health.message or "")
+    finally:
+        for coord in coordinators:
+            await coord.stop()
+        await plugin.close()
+
+
+async def test_plugin_wrong_key_still_lists_addresses_and_reports_health(
+    rig_and_servers: tuple[Rig, ShureSystemApiServer, list[ShureCommandServer]],
+) -> None:
+    _rig, api, commands = rig_and_servers
+    config = ManufacturerConfig(
+        code="shure", api_url=api.url, timeout=5.0, devices=(f"127.0.0.1:{commands[0].port}",)
+    )
+    plugin = ShurePlugin(PluginContext(config=config, sink=DictSink(), secret="wrong"))
+    try:
+        raw = await plugin.get_devices()
+        assert raw == [{"host": "127.0.0.1", "port": commands[0].port}]
+        health = await plugin.check_health()
+        assert health.status is HealthStatus.DOWN
+        assert "refused the API key" in (health.message or "")
+    finally:
+        await plugin.close()
