@@ -114,7 +114,9 @@ async def test_headless_stores_simulator_values_recovers_from_faults_and_exits_c
         hub.rig.changed(receiver, lead, "battery")
         await eventually(
             lambda: query(
-                db, "SELECT 1 FROM events WHERE kind = 'alert_cleared' AND message LIKE '%Lead Vox%'"
+                db,
+                "SELECT 1 FROM events WHERE kind = 'alert_cleared' "
+                "AND message LIKE '%Lead Vox%'",
             ),
             within=30,
         )
