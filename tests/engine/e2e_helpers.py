@@ -15,9 +15,11 @@ from typing import Any
 from micboard_desktop.simulator.runner import SimulatorHub
 
 
-def config_for(hub: SimulatorHub, *, meter_rate_ms: int = 100) -> str:
+def config_for(hub: SimulatorHub, *, meter_rate_ms: int = 100, system_api: bool = False) -> str:
     """Return a TOML config pointing at every simulated receiver of ``hub``."""
     endpoints = hub.endpoints()
+    api = endpoints["shure_system_api"]
+    api_line = f'api_url = "{api[0]["url"]}"' if system_api and api else ""
     shure = ", ".join(f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"])
     ssc = ", ".join(f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"])
     return f"""
@@ -30,6 +32,7 @@ name = "Shure Incorporated"
 devices = [{shure}]
 meter_rate_ms = {meter_rate_ms}
 timeout = 2
+{api_line}
 
 [[manufacturers]]
 code = "sennheiser"
@@ -46,6 +49,9 @@ def app_env(hub: SimulatorHub) -> dict[str, str]:
     ssc = hub.endpoints()["sennheiser_ssc2"]
     if ssc:
         env["SENNHEISER_API_KEY"] = str(ssc[0]["password"])
+    api = hub.endpoints()["shure_system_api"]
+    if api:
+        env["SHURE_API_KEY"] = str(api[0]["api_key"])
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     return env

@@ -165,3 +165,31 @@ async def test_poll_once_exit_status_and_summary(hub: SimulatorHub, tmp_path: Pa
     assert proc.returncode == 1, out + err
     assert "shure: NO ANSWER" in out
     assert "127.0.0.1:9" in out
+
+
+async def test_system_api_and_command_strings_make_one_receiver(hub: SimulatorHub, tmp_path: Path):
+    config = tmp_path / "show.toml"
+    config.write_text(config_for(hub, system_api=True))
+    data = tmp_path / "data"
+    db = data / "micboard.db"
+    proc = start_app(["headless", "--config", str(config), "--data-dir", str(data)], app_env(hub))
+    try:
+        rows = await eventually(
+            lambda: query(
+                db,
+                "SELECT id, serial, model FROM receivers WHERE manufacturer = 'shure' "
+                "AND serial IS NOT NULL",
+            )
+        )
+        await eventually(
+            lambda: query(db, "SELECT state FROM realtime_connections WHERE connection_id = ?",
+                          "shure:system-api") == [("connected",)]
+        )
+        rows = query(db, "SELECT id, serial, model FROM receivers WHERE manufacturer = 'shure'")
+        assert len(rows) == 1  # inventory and telemetry merged into the same receiver
+        assert rows[0][1] == "S1"
+        assert rows[0][0].startswith("shure:127.0.0.1:")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    assert proc.returncode == 0, err
