@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _lan_address(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]"), int(port)
 
@@ -65,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     headless = sub.add_parser("headless", help="run the monitor without a window")
-    headless.add_argument("--config", type=Path, required=True, help="TOML configuration file")
+    headless.add_argument("--config", type=Path, help="TOML configuration file")
+    headless.add_argument(
+        "--demo", action="store_true", help="monitor the built-in demo rig (LAN API on loopback)"
+    )
     headless.add_argument("--data-dir", type=Path, help="keep the database here")
     headless.add_argument(
         "--lan", type=_lan_address, metavar="HOST:PORT", help="serve the LAN API on HOST:PORT"
@@ -93,7 +96,9 @@ def _run(args: argparse.Namespace) -> int:
     if command == "headless":
         from micboard_desktop.headless import run_headless
 
-        return run_headless(args.config, args.data_dir, args.lan)
+        if args.config is None and not args.demo:
+            raise UsageError("headless needs --config FILE (or --demo)")
+        return run_headless(args.config, args.data_dir, args.lan, demo=args.demo)
     if command == "poll":
         from micboard_desktop.headless import run_poll_once
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.simulator.runner import Endpoints
 
@@ -25,3 +27,14 @@ def demo_config(endpoints: Endpoints) -> tuple[AppConfig, dict[str, str]]:
     )
     secrets = {"sennheiser": str(ssc[0]["password"])} if ssc else {}
     return AppConfig(manufacturers=(shure, sennheiser)), secrets
+
+
+async def start_demo_rig(stack: AsyncExitStack) -> tuple[AppConfig, dict[str, str]]:
+    """Start the demo rig's simulators (stopped when ``stack`` closes); return its config."""
+    from micboard_desktop.simulator.rigs import demo_rig
+    from micboard_desktop.simulator.runner import DEMO_BATTERY_SPEED, SimulatorHub
+
+    hub = SimulatorHub(demo_rig(), seed=1, battery_speed=DEMO_BATTERY_SPEED)
+    await hub.start()
+    stack.push_async_callback(hub.stop)
+    return demo_config(hub.endpoints())

@@ -7,8 +7,10 @@ import errno
 import logging
 import signal
 import sys
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import replace
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import TextIO
 
 from micboard_desktop.core.config import AppConfig, apply_environment, load_config
@@ -17,8 +19,12 @@ from micboard_desktop.core.logsetup import configure_logging
 from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.paths import AppPaths, app_paths
 from micboard_desktop.engine.engine import Engine
+from micboard_desktop.engine.secrets import SecretResolver
+from micboard_desktop.lan_runtime import LanRuntime, with_lan_override
 
 _log = logging.getLogger(__name__)
+DEMO_LAN = ("127.0.0.1", 8058)
+"""Where ``headless --demo`` serves the LAN API unless ``--lan`` says otherwise."""
 POLL_ONCE_GRACE = 3.0
 """Seconds beyond the slowest manufacturer timeout that ``poll --once`` waits for answers."""
 
@@ -28,34 +34,57 @@ def load_for_command(
 ) -> tuple[AppConfig, AppPaths]:
     """Read and validate the configuration; raise ConfigError before anything starts."""
     config = apply_environment(load_config(config_path))
-    if lan is not None:
-        config = replace(config, lan=replace(config.lan, enabled=True, host=lan[0], port=lan[1]))
+    config = replace(config, lan=with_lan_override(config.lan, lan))
     return config, app_paths(data_dir)
 
 
-async def open_engine(config: AppConfig, paths: AppPaths) -> Engine:
+async def open_engine(
+    config: AppConfig, paths: AppPaths, secrets: dict[str, str] | None = None
+) -> Engine:
     """Open the database (off the loop) and build the engine on it."""
     from micboard_desktop.data.db import open_database
     from micboard_desktop.data.repository import Repository
 
     database = await asyncio.to_thread(open_database, paths.database)
-    return Engine(config, Repository(database))
+    return Engine(config, Repository(database), secrets=SecretResolver(fixed=secrets))
 
 
-def run_headless(config_path: Path, data_dir: Path | None, lan: tuple[str, int] | None) -> int:
+def run_headless(
+    config_path: Path | None,
+    data_dir: Path | None,
+    lan: tuple[str, int] | None,
+    *,
+    demo: bool = False,
+    out: TextIO = sys.stdout,
+) -> int:
     """Run until SIGINT/SIGTERM, then shut down cleanly; return the exit status."""
-    config, paths = load_for_command(config_path, data_dir, lan)
-    paths.ensure()
-    configure_logging(paths.log_file, level=config.micboard.log_level, console=True)
-    try:
-        return asyncio.run(_headless(config, paths))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port already in use: {exc}") from None
-        raise
+    with ExitStack() as cleanup:
+        if demo:
+            if data_dir is None:  # like the window's demo: never the user's real database
+                data_dir = Path(cleanup.enter_context(TemporaryDirectory(prefix="micboard-")))
+            config, paths = AppConfig(), app_paths(data_dir)
+        elif config_path is None:
+            raise ConfigError("headless needs --config FILE (or --demo)")
+        else:
+            config, paths = load_for_command(config_path, data_dir, lan)
+        paths.ensure()
+        configure_logging(paths.log_file, level=config.micboard.log_level, console=True)
+        try:
+            return asyncio.run(_headless(config, paths, demo=demo, lan=lan, out=out))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port already in use: {exc}") from None
+            raise
 
 
-async def _headless(config: AppConfig, paths: AppPaths) -> int:
+async def _headless(
+    config: AppConfig,
+    paths: AppPaths,
+    *,
+    demo: bool,
+    lan: tuple[str, int] | None,
+    out: TextIO,
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,15 +92,25 @@ async def _headless(config: AppConfig, paths: AppPaths) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C still raises
             pass
-    engine = await open_engine(config, paths)
-    await engine.start()
-    codes = ", ".join(engine.manufacturer_codes()) or "no manufacturers"
-    _log.info("monitoring %s; database %s", codes, paths.database)
-    try:
+    async with AsyncExitStack() as stack:
+        secrets: dict[str, str] = {}
+        if demo:
+            from micboard_desktop.demo import start_demo_rig
+
+            config, secrets = await start_demo_rig(stack)
+            config = replace(config, lan=with_lan_override(config.lan, lan or DEMO_LAN))
+        engine = await open_engine(config, paths, secrets)
+        await engine.start()
+        stack.push_async_callback(engine.stop)
+        runtime = LanRuntime(engine)
+        await runtime.start()
+        stack.push_async_callback(runtime.stop)
+        codes = ", ".join(engine.manufacturer_codes()) or "no manufacturers"
+        _log.info("monitoring %s; database %s", codes, paths.database)
+        if runtime.server is not None:
+            print(f"LAN API: {runtime.server.url}/api/data/", file=out, flush=True)
         await stop.wait()
-    finally:
         _log.info("shutting down")
-        await engine.stop()
     return 0
 
 

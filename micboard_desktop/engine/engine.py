@@ -342,8 +342,11 @@ class Engine:
             listener(settings)
 
     async def generate_lan_token(self) -> str:
-        """Create and store a new LAN token."""
-        return await self.secrets.new_lan_token()
+        """Create and store a new LAN token (the LAN server restarts to use it)."""
+        token = await self.secrets.new_lan_token()
+        for listener in list(self.lan_listeners):
+            listener(self._config.lan)
+        return token
 
     async def _apply_config(self, new: AppConfig) -> None:
         old, self._config = self._config, new

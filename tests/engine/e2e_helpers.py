@@ -57,6 +57,11 @@ def app_env(hub: SimulatorHub) -> dict[str, str]:
     return env
 
 
+def app_env_plain() -> dict[str, str]:
+    """Return the environment for the app process when no simulator secrets are needed."""
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+
 def start_app(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """Start ``micboard-desktop ARGS`` as a real process."""
     return subprocess.Popen(

@@ -12,7 +12,14 @@ import pytest
 
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
 from micboard_desktop.simulator.runner import SimulatorHub
-from tests.engine.e2e_helpers import app_env, config_for, eventually, query, start_app
+from tests.engine.e2e_helpers import (
+    app_env,
+    app_env_plain,
+    config_for,
+    eventually,
+    query,
+    start_app,
+)
 
 
 def small_rig() -> Rig:
@@ -189,6 +196,51 @@ async def test_system_api_and_command_strings_make_one_receiver(hub: SimulatorHu
         assert len(rows) == 1  # inventory and telemetry merged into the same receiver
         assert rows[0][1] == "S1"
         assert rows[0][0].startswith("shure:127.0.0.1:")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    assert proc.returncode == 0, err
+
+
+async def test_kill_9_mid_write_leaves_a_database_that_opens(hub: SimulatorHub, tmp_path: Path):
+    config = tmp_path / "show.toml"
+    config.write_text(config_for(hub, meter_rate_ms=100))
+    data = tmp_path / "data"
+    db = data / "micboard.db"
+    env = app_env(hub)
+    proc = start_app(["headless", "--config", str(config), "--data-dir", str(data)], env)
+    await eventually(lambda: query(db, "SELECT 1 FROM history LIMIT 1"), within=30)
+    proc.send_signal(signal.SIGKILL)  # while history and state are being written every second
+    await asyncio.to_thread(proc.wait, 10)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    again = start_app(["poll", "--once", "--config", str(config), "--data-dir", str(data)], env)
+    out, err = await asyncio.to_thread(again.communicate, timeout=60)
+    assert again.returncode == 0, out + err  # the app starts again on the same database
+
+
+async def test_headless_demo_serves_the_lan_api_and_prints_its_url(tmp_path: Path):
+    import httpx
+
+    from micboard_desktop.lan.serialize import SCHEMA_ID
+
+    proc = start_app(
+        ["headless", "--demo", "--lan", "127.0.0.1:0", "--data-dir", str(tmp_path)],
+        {**app_env_plain(), "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        assert line.startswith("LAN API: http://127.0.0.1:")
+        url = line.split(": ", 1)[1].strip()
+
+        def live_channels() -> int:
+            data = httpx.get(url, timeout=5).json()
+            assert data["schema"] == SCHEMA_ID
+            return sum(len(r["channels"]) for r in data["receivers"] if r["online"])
+
+        assert await eventually(lambda: live_channels() >= 24, within=30)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.to_thread(proc.communicate, timeout=30)

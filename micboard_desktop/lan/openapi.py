@@ -1,0 +1,263 @@
+"""The OpenAPI 3.1 description of the LAN API, served at ``GET /api/openapi.json``.
+
+The ``/api/data/`` schema is the contract file itself (shipped beside this module as
+``api-data.schema.json``); its ``$defs`` become ``components/schemas`` so the Receiver,
+Health ... shapes are shared by every endpoint that returns them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any, Final
+
+SCHEMA_FILE: Final = "api-data.schema.json"
+Json = dict[str, Any]
+
+
+def contract_schema() -> Json:
+    """Return the JSON Schema of ``GET /api/data/`` as shipped with the package."""
+    text = files("micboard_desktop.lan").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    data: Json = json.loads(text)
+    return data
+
+
+def _rewrite_refs(node: Any) -> Any:
+    """Point ``#/$defs/x`` references at ``#/components/schemas/x``."""
+    if isinstance(node, dict):
+        out = {k: _rewrite_refs(v) for k, v in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            out["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Json, description: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Json]:
+    texts = {
+        400: "Malformed request",
+        401: "Missing or wrong bearer token",
+        403: "Control is disabled or no token is configured",
+        404: "Unknown manufacturer or resource",
+        413: "Request body too large",
+        503: "Live updates are disabled",
+    }
+    return {str(s): _json(_ref("Error"), texts[s]) for s in statuses}
+
+
+_MANUFACTURER_PARAM: Final[Json] = {
+    "name": "manufacturer",
+    "in": "query",
+    "required": False,
+    "description": "Only this manufacturer's data (unknown code: 404).",
+    "schema": {"type": "string"},
+}
+_GROUP_NAME: Final[Json] = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+_READ_ERRORS: Final = (401, 404)
+_CONTROL_ERRORS: Final = (400, 401, 403, 404, 413)
+
+
+def _extra_schemas() -> Json:
+    """Return the schemas of the answers and bodies that are not in the contract file."""
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                }
+            },
+        },
+        "ReceiverList": {
+            "type": "object",
+            "required": ["receivers"],
+            "properties": {"receivers": {"type": "array", "items": _ref("receiver")}},
+        },
+        "HealthReport": {
+            "type": "object",
+            "required": ["status", "manufacturers"],
+            "properties": {
+                "status": {"enum": ["ok", "degraded", "down", "unknown"]},
+                "manufacturers": {"type": "object", "additionalProperties": _ref("health")},
+            },
+        },
+        "Accepted": {
+            "type": "object",
+            "required": ["accepted", "manufacturer"],
+            "properties": {
+                "accepted": {"const": True},
+                "manufacturer": {"type": ["string", "null"]},
+            },
+        },
+        "Discovered": {
+            "type": "object",
+            "required": ["discovered"],
+            "properties": {
+                "discovered": {
+                    "type": "array",
+                    "items": {"type": "object", "additionalProperties": {"type": "string"}},
+                }
+            },
+        },
+        "ConfigRequest": {
+            "type": "object",
+            "required": ["manufacturer", "key", "value"],
+            "properties": {
+                "manufacturer": {"type": ["string", "null"]},
+                "key": {"type": "string", "minLength": 1, "maxLength": 200},
+                "value": {"type": ["string", "number", "integer", "boolean", "null"]},
+            },
+        },
+        "ConfigResult": {
+            "type": "object",
+            "required": ["manufacturer", "key", "updated"],
+            "properties": {
+                "manufacturer": {"type": ["string", "null"]},
+                "key": {"type": "string"},
+                "updated": {"const": True},
+            },
+        },
+        "GroupRequest": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "action": {"enum": ["save", "delete"], "default": "save"},
+                "name": _GROUP_NAME,
+                "channels": {"type": "array", "items": {"type": "string"}, "maxItems": 2000},
+                "rename_to": {"anyOf": [_GROUP_NAME, {"type": "null"}]},
+            },
+        },
+        "GroupResult": {
+            "type": "object",
+            "properties": {
+                "group": {
+                    "type": "object",
+                    "required": ["name", "channels", "slot"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "channels": {"type": "array", "items": {"type": "string"}},
+                        "slot": {"type": ["integer", "null"]},
+                    },
+                },
+                "deleted": {"type": "string"},
+            },
+        },
+    }
+
+
+def _paths() -> Json:
+    """Return the ``paths`` object."""
+    receiver_id: Json = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": 'Receiver id, "<manufacturer>:<api_device_id>".',
+    }
+    read = [_MANUFACTURER_PARAM]
+
+    def get(summary: str, answer: Json, params: list[Json] | None = None) -> Json:
+        return {
+            "get": {
+                "summary": summary,
+                "parameters": params if params is not None else read,
+                "responses": {"200": answer, **_errors(*_READ_ERRORS)},
+            }
+        }
+
+    def post(summary: str, status: int, answer: Json, body: str | None, params: bool) -> Json:
+        op: Json = {
+            "summary": summary,
+            "security": [{"bearer": []}],
+            "parameters": read if params else [],
+            "responses": {str(status): answer, **_errors(*_CONTROL_ERRORS)},
+        }
+        if body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(body)}},
+            }
+        return {"post": op}
+
+    events = {
+        "description": "Server-Sent Events: device_update, status_update, keep-alive comments.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+    return {
+        "/api/data/": get("The whole live picture", _json(_ref("Data"), "Live data")),
+        "/api/receivers/": get("Every receiver", _json(_ref("ReceiverList"), "Receivers")),
+        "/api/receivers/{id}/": get(
+            "One receiver", _json(_ref("receiver"), "A receiver"), [receiver_id, *read]
+        ),
+        "/api/health/": get("Health", _json(_ref("HealthReport"), "Health")),
+        "/api/events/": {
+            "get": {
+                "summary": "Live updates (Server-Sent Events)",
+                "parameters": read,
+                "responses": {"200": events, **_errors(*_READ_ERRORS, 503)},
+            }
+        },
+        "/api/openapi.json": get(
+            "This description", _json({"type": "object"}, "OpenAPI document"), []
+        ),
+        "/api/refresh/": post(
+            "Poll now", 202, _json(_ref("Accepted"), "Polls started"), None, True
+        ),
+        "/api/discover/": post(
+            "Run discovery", 202, _json(_ref("Discovered"), "What was found"), None, True
+        ),
+        "/api/config/": post(
+            "Change a setting", 200, _json(_ref("ConfigResult"), "Updated"), "ConfigRequest", False
+        ),
+        "/api/group/": post(
+            "Create, rename or delete a group",
+            200,
+            _json(_ref("GroupResult"), "Saved or deleted"),
+            "GroupRequest",
+            False,
+        ),
+    }
+
+
+@cache
+def _document() -> Json:
+    contract = contract_schema()
+    schemas: Json = {name: _rewrite_refs(s) for name, s in contract.get("$defs", {}).items()}
+    top = {k: v for k, v in contract.items() if k not in ("$schema", "$id", "$defs")}
+    schemas["Data"] = _rewrite_refs(top)
+    schemas.update(_extra_schemas())
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Micboard Desktop LAN API",
+            "version": "1",
+            "description": "Live wireless-microphone data (CONTRACT §3). Errors are "
+            '{"error": {"code", "message"}}. A non-loopback bind needs a bearer token on '
+            "every request; POST always needs it and lan.allow_control = true.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def openapi_document() -> Json:
+    """Return the OpenAPI document (a fresh copy the caller may change)."""
+    return copy.deepcopy(_document())

@@ -1,0 +1,285 @@
+"""Request handlers of the LAN API (CONTRACT §3); the engine is reached only via EngineControl.
+
+Reads are answered from the store's in-memory snapshot; nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Final
+
+from aiohttp import web
+
+from micboard_desktop.core.control import EngineControl
+from micboard_desktop.core.errors import ConfigError
+from micboard_desktop.core.model import Health, Receiver, ReceiverId
+from micboard_desktop.core.status import StatusThresholds
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.lan import serialize
+from micboard_desktop.lan.cache import DataCache
+from micboard_desktop.lan.errors import ApiError, bad_request, not_found
+from micboard_desktop.lan.events import KEEP_ALIVE, EventHub
+from micboard_desktop.lan.openapi import openapi_document
+
+JSON_TYPE: Final = "application/json"
+_SECRET_WORDS: Final = ("password", "secret", "token", "key", "credential")
+_MAX_NAME: Final = 200
+_MAX_CHANNELS: Final = 2000
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_bytes(data: object) -> bytes:
+    """Encode ``data`` compactly (NaN is refused: the serializer already made it null)."""
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+
+
+def json_ok(data: object, status: int = 200) -> web.Response:
+    """Return a JSON response that clients must not cache."""
+    return web.Response(
+        body=json_bytes(data),
+        status=status,
+        content_type=JSON_TYPE,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+class ApiRoutes:
+    """The handlers, bound to the store, the engine and the shared cache and event hub."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        engine: EngineControl,
+        *,
+        cache: DataCache,
+        hub: EventHub,
+        websocket_broadcasting: bool,
+        keep_alive_seconds: float,
+        write_timeout_seconds: float,
+    ) -> None:
+        self._store = store
+        self._engine = engine
+        self._cache = cache
+        self._hub = hub
+        self._broadcasting = websocket_broadcasting
+        self._keep_alive = keep_alive_seconds
+        self._write_timeout = write_timeout_seconds
+
+    def register(self, app: web.Application) -> None:
+        """Add every route to ``app``."""
+        get = app.router.add_get
+        post = app.router.add_post
+        get("/api/data/", self.data)
+        get("/api/receivers/", self.receivers)
+        get("/api/receivers/{id}/", self.receiver)
+        get("/api/health/", self.health)
+        get("/api/events/", self.events, allow_head=False)  # HEAD would hold a stream open
+        get("/api/openapi.json", self.openapi)
+        post("/api/refresh/", self.refresh)
+        post("/api/discover/", self.discover)
+        post("/api/config/", self.config)
+        post("/api/group/", self.group)
+
+    # -- shared helpers ------------------------------------------------------------------
+
+    def thresholds(self, code: str) -> StatusThresholds:
+        """Return the alert thresholds in force for manufacturer ``code``."""
+        return self._engine.config().thresholds_for(code)
+
+    def known_codes(self) -> set[str]:
+        """Return every manufacturer code the store or the engine knows."""
+        return set(self._store.snapshot().manufacturers) | set(self._engine.manufacturer_codes())
+
+    def manufacturer_filter(self, request: web.Request) -> str | None:
+        """Return the ``?manufacturer=`` filter, or raise 404 for an unknown code."""
+        code = request.query.get("manufacturer")
+        if code is None:
+            return None
+        if code not in self.known_codes():
+            raise ApiError(404, "unknown_manufacturer", f"unknown manufacturer {code[:64]!r}")
+        return code
+
+    def render_receivers(self, receivers: Iterable[Receiver]) -> list[dict[str, Any]]:
+        """Serialize receivers with their manufacturers' thresholds."""
+        return serialize.receivers_json(receivers, self.thresholds)
+
+    def render_health(self, manufacturer: str | None) -> dict[str, Any]:
+        """Return the health document: the engine's report over the store's last known."""
+        report = self._engine.health()
+        merged: dict[str, Health] = {
+            code: m.health for code, m in self._store.snapshot().manufacturers.items()
+        }
+        merged.update(report.manufacturers)
+        return serialize.health_document(report.status, merged, manufacturer)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def data(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/data/: the whole picture, served from the cache."""
+        code = self.manufacturer_filter(request)
+
+        def build() -> bytes:
+            document = serialize.data_json(
+                self._store.snapshot(), manufacturer=code, thresholds=self.thresholds
+            )
+            return json_bytes(document)
+
+        body = self._cache.get(code, build)
+        return web.Response(
+            body=body, content_type=JSON_TYPE, headers={"Cache-Control": "no-store"}
+        )
+
+    async def receivers(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/receivers/: every receiver (of one manufacturer)."""
+        code = self.manufacturer_filter(request)
+        chosen = serialize.select_receivers(self._store.snapshot(), code)
+        return json_ok({"receivers": self.render_receivers(chosen)})
+
+    async def receiver(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/receivers/{id}/: one receiver or 404."""
+        code = self.manufacturer_filter(request)
+        rid = request.match_info["id"]
+        found = self._store.snapshot().receivers.get(ReceiverId(rid))
+        if found is None or (code is not None and found.manufacturer != code):
+            raise not_found(f"no receiver {rid[:200]!r}")
+        return json_ok(self.render_receivers([found])[0])
+
+    async def health(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/health/: overall and per-manufacturer health."""
+        return json_ok(self.render_health(self.manufacturer_filter(request)))
+
+    async def openapi(self, _request: web.Request) -> web.StreamResponse:
+        """GET /api/openapi.json: the OpenAPI description of this API."""
+        return json_ok(openapi_document())
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/events/: the Server-Sent Events stream."""
+        code = self.manufacturer_filter(request)
+        if not self._broadcasting:
+            raise ApiError(503, "events_disabled", "live updates are off (websocket_broadcasting)")
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        transport = request.transport
+        # Aborting the socket is what unblocks a handler stuck writing to a client that
+        # stopped reading; a sentinel in its (full) queue would never be seen.
+        client = self._hub.connect(code, transport.abort if transport is not None else lambda: None)
+        try:
+            await response.write(b"retry: 3000\n\n")
+            while True:
+                try:
+                    frame = await asyncio.wait_for(client.queue.get(), self._keep_alive)
+                except TimeoutError:
+                    frame = KEEP_ALIVE
+                if frame is None or client.dropped:
+                    break
+                await asyncio.wait_for(response.write(frame), self._write_timeout)
+        except (ConnectionError, TimeoutError):
+            client.on_drop()  # gone or too slow: free the socket now
+        finally:
+            self._hub.disconnect(client)
+        with contextlib.suppress(ConnectionError):
+            await response.write_eof()
+        return response
+
+    # -- control -------------------------------------------------------------------------
+
+    async def refresh(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/refresh/: poll now."""
+        code = self.manufacturer_filter(request)
+        await self._engine.refresh(code)
+        return json_ok({"accepted": True, "manufacturer": code}, status=202)
+
+    async def discover(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/discover/: run discovery and list what was found."""
+        code = self.manufacturer_filter(request)
+        found = await self._engine.discover(code)
+        return json_ok({"discovered": [_public(item) for item in found]}, status=202)
+
+    async def config(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/config/: change one global or per-manufacturer setting."""
+        body = await read_object(request)
+        manufacturer = body.get("manufacturer")
+        key = body.get("key")
+        value = body.get("value")
+        if manufacturer is not None and not isinstance(manufacturer, str):
+            raise bad_request("'manufacturer' must be a manufacturer code or null")
+        if not isinstance(key, str) or not key or len(key) > _MAX_NAME:
+            raise bad_request("'key' must be a non-empty setting name")
+        if "value" not in body or not _is_scalar(value):
+            raise bad_request("'value' must be a string, number, boolean or null")
+        if manufacturer is not None and manufacturer not in self.known_codes():
+            raise ApiError(404, "unknown_manufacturer", f"unknown manufacturer {manufacturer!r}")
+        try:
+            await self._engine.set_config(manufacturer, key, value)
+        except ConfigError as exc:
+            raise ApiError(400, "invalid_config", f"{exc.key or key}: {exc}") from None
+        return json_ok({"manufacturer": manufacturer, "key": key, "updated": True})
+
+    async def group(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/group/: create, rename or delete a group and set its channels."""
+        body = await read_object(request)
+        action = body.get("action", "save")
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
+            raise bad_request("'name' must be a non-empty group name")
+        if action == "delete":
+            if not await self._engine.delete_group(name):
+                raise not_found(f"no group {name!r}")
+            return json_ok({"deleted": name})
+        if action != "save":
+            raise bad_request('\'action\' must be "save" or "delete"')
+        channels = body.get("channels", [])
+        rename_to = body.get("rename_to")
+        if (
+            not isinstance(channels, list)
+            or len(channels) > _MAX_CHANNELS
+            or not all(isinstance(c, str) for c in channels)
+        ):
+            raise bad_request("'channels' must be a list of channel ids")
+        if rename_to is not None and (
+            not isinstance(rename_to, str) or not rename_to.strip() or len(rename_to) > _MAX_NAME
+        ):
+            raise bad_request("'rename_to' must be a non-empty group name or null")
+        group = await self._engine.save_group(name, channels, rename_to=rename_to)
+        return json_ok(
+            {"group": {"name": group.name, "channels": list(group.channel_ids), "slot": group.slot}}
+        )
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    """Read the body as one JSON object, or raise 400 (413 comes from the size limit)."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise bad_request("the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise bad_request("the body must be a JSON object")
+    return data
+
+
+def _is_scalar(value: object) -> bool:
+    """Return True for a JSON scalar (what settings take)."""
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    scalar: tuple[type, ...] = (str, int, bool, type(None))
+    return isinstance(value, scalar)
+
+
+def _public(item: Mapping[str, str]) -> dict[str, str]:
+    """Return a discovery entry without anything that looks like a credential."""
+    return {
+        str(k): str(v)
+        for k, v in item.items()
+        if not any(word in str(k).lower() for word in _SECRET_WORDS)
+    }

@@ -1,0 +1,237 @@
+"""Turn store snapshots into the JSON shapes of CONTRACT §3 (``micboard-desktop/data/1``).
+
+Pure functions, no I/O: the server caches their output. ``None`` in the model (the device
+did not say, or said a sentinel) stays ``null``; nothing here invents a number. The
+model holds no secrets and neither do these dicts: only public fields are copied, by name.
+
+The ``stale`` rule: an answer is stale when at least one receiver in it is offline or its
+connection is not ``connected`` (its values are the last known ones, not live ones).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from micboard_desktop.core.model import (
+    Channel,
+    ConnectionInfo,
+    ConnectionStatus,
+    Health,
+    HealthStatus,
+    Manufacturer,
+    Receiver,
+    Transmitter,
+)
+from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
+from micboard_desktop.core.store import Snapshot
+
+SCHEMA_ID: Final = "micboard-desktop/data/1"
+
+Json = dict[str, Any]
+ThresholdLookup = Callable[[str], StatusThresholds]
+"""Returns the alert thresholds of a manufacturer code."""
+
+
+def default_thresholds(_code: str) -> StatusThresholds:
+    """Return the built-in thresholds for every manufacturer."""
+    return DEFAULT_THRESHOLDS
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Return ``moment`` as ISO-8601 UTC with millisecond precision and a ``Z``."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        # Naive datetimes in the model are UTC by convention; never guess a local zone.
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+def health_json(health: Health) -> Json:
+    """Return a Health object."""
+    return {
+        "status": health.status.value,
+        "message": health.message,
+        "checked_at": iso(health.checked_at),
+    }
+
+
+def manufacturer_json(manufacturer: Manufacturer) -> Json:
+    """Return a Manufacturer object."""
+    return {
+        "code": manufacturer.code,
+        "name": manufacturer.name,
+        "health": health_json(manufacturer.health),
+    }
+
+
+def connection_json(connection: ConnectionInfo) -> Json:
+    """Return a Connection object."""
+    return {
+        "transport": connection.transport.value,
+        "status": connection.status.value,
+        "since": iso(connection.since),
+        "reconnects": max(0, connection.reconnects),
+        "last_error": connection.last_error,
+    }
+
+
+def transmitter_json(transmitter: Transmitter | None) -> Json | None:
+    """Return a Transmitter object, or ``None`` when none is linked."""
+    if transmitter is None:
+        return None
+    battery = transmitter.battery
+    return {
+        "model": transmitter.model,
+        "battery": {
+            "bars": _in_range(battery.bars, 0, 5),
+            "percent": _in_range(battery.percent, 0, 100),
+            "minutes": _in_range(battery.minutes, 0, None),
+            "type": battery.type,
+            "charging": battery.charging,
+        },
+        "muted": transmitter.muted,
+    }
+
+
+def channel_json(channel: Channel, *, receiver_online: bool, limits: StatusThresholds) -> Json:
+    """Return a Channel object with its status derived from ``limits``."""
+    status = channel_status(channel, receiver_online=receiver_online, limits=limits)
+    return {
+        "id": channel.id,
+        "number": channel.number,
+        "name": channel.name,
+        "performer": channel.performer,
+        "groups": list(channel.groups),
+        "frequency_khz": _in_range(channel.frequency_khz, 0, None),
+        "status": status.value,
+        "transmitter": transmitter_json(channel.transmitter),
+        "rf": {
+            "rssi_dbm": [_finite(level) for level in channel.rf.rssi_dbm],
+            "antenna": channel.rf.antenna,
+            "quality": _finite(channel.rf.quality),
+            "interference": channel.rf.interference,
+        },
+        "audio": {
+            "rms_dbfs": _finite(channel.audio.rms_dbfs),
+            "peak_dbfs": _finite(channel.audio.peak_dbfs),
+        },
+        "updated_at": iso(channel.updated_at),
+    }
+
+
+def receiver_json(receiver: Receiver, limits: StatusThresholds) -> Json:
+    """Return a Receiver object with its channels in number order."""
+    return {
+        "id": receiver.id,
+        "manufacturer": receiver.manufacturer,
+        "api_device_id": receiver.api_device_id,
+        "model": receiver.model,
+        "name": receiver.name,
+        "ip": receiver.ip,
+        "serial": receiver.serial,
+        "firmware": receiver.firmware,
+        "location": receiver.location,
+        "online": receiver.online,
+        "last_seen": iso(receiver.last_seen),
+        "connection": connection_json(receiver.connection),
+        "channels": [
+            channel_json(ch, receiver_online=receiver.online, limits=limits)
+            for ch in sorted(receiver.channels, key=lambda c: c.number)
+            if ch.number >= 1  # the schema requires numbers from 1; a 0 would be a device bug
+        ],
+    }
+
+
+def is_stale(receivers: Iterable[Receiver]) -> bool:
+    """Return True when any receiver is offline or not connected (see the module rule)."""
+    return any(
+        not r.online or r.connection.status is not ConnectionStatus.CONNECTED for r in receivers
+    )
+
+
+def select_receivers(snapshot: Snapshot, manufacturer: str | None) -> list[Receiver]:
+    """Return the snapshot's receivers (of one manufacturer, if given) in a stable order."""
+    chosen = [
+        r
+        for r in snapshot.receivers.values()
+        if manufacturer is None or r.manufacturer == manufacturer
+    ]
+    return sorted(chosen, key=lambda r: (r.manufacturer, r.name or "", r.id))
+
+
+def data_json(
+    snapshot: Snapshot,
+    *,
+    manufacturer: str | None = None,
+    thresholds: ThresholdLookup = default_thresholds,
+    now: datetime | None = None,
+) -> Json:
+    """Return the whole ``GET /api/data/`` document for ``snapshot``."""
+    receivers = select_receivers(snapshot, manufacturer)
+    manufacturers = [
+        m
+        for code, m in sorted(snapshot.manufacturers.items())
+        if manufacturer is None or code == manufacturer
+    ]
+    limits = _ThresholdCache(thresholds)
+    return {
+        "schema": SCHEMA_ID,
+        "generated_at": iso(now or datetime.now(UTC)),
+        "stale": is_stale(receivers),
+        "manufacturers": [manufacturer_json(m) for m in manufacturers],
+        "receivers": [receiver_json(r, limits(r.manufacturer)) for r in receivers],
+    }
+
+
+def receivers_json(
+    receivers: Iterable[Receiver], thresholds: ThresholdLookup = default_thresholds
+) -> list[Json]:
+    """Return Receiver objects for ``receivers`` (thresholds looked up once per maker)."""
+    limits = _ThresholdCache(thresholds)
+    return [receiver_json(r, limits(r.manufacturer)) for r in receivers]
+
+
+def health_document(
+    overall: HealthStatus, manufacturers: Mapping[str, Health], only: str | None = None
+) -> Json:
+    """Return ``{"status": S, "manufacturers": {CODE: Health}}``, optionally for one code."""
+    if only is not None:
+        one = manufacturers.get(only, Health())
+        return {"status": one.status.value, "manufacturers": {only: health_json(one)}}
+    return {
+        "status": overall.value,
+        "manufacturers": {code: health_json(h) for code, h in sorted(manufacturers.items())},
+    }
+
+
+class _ThresholdCache:
+    """Look thresholds up once per manufacturer per document (the lookup may walk config)."""
+
+    def __init__(self, lookup: ThresholdLookup) -> None:
+        self._lookup = lookup
+        self._seen: dict[str, StatusThresholds] = {}
+
+    def __call__(self, code: str) -> StatusThresholds:
+        limits = self._seen.get(code)
+        if limits is None:
+            limits = self._seen[code] = self._lookup(code)
+        return limits
+
+
+def _in_range(value: int | None, low: int, high: int | None) -> int | None:
+    """Return ``value``, or ``None`` when outside the contract's range (an unmapped sentinel)."""
+    if value is None or value < low or (high is not None and value > high):
+        return None
+    return value
+
+
+def _finite(value: float | None) -> float | None:
+    """Return ``value``, or ``None`` for NaN/infinity (not valid JSON, never a real level)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,173 @@
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.lan.events import encode_event
+from tests.core.builders import make_channel, make_receiver
+from tests.lan.conftest import Start
+from tests.lan.helpers import assert_valid, renamed, sample_store, server_for, sse_events
+
+
+async def next_event(events: AsyncIterator[tuple[str, Any]], kind: str) -> Any:
+    async def find() -> Any:
+        async for event, data in events:
+            if event == kind:
+                return data
+        raise AssertionError("stream ended")
+
+    return await asyncio.wait_for(find(), timeout=5)
+
+
+def test_encode_event_is_one_sse_frame():
+    frame = encode_event("device_update", {"a": "b\nc"}, 7)
+    assert frame == b'id: 7\nevent: device_update\ndata: {"a":"b\\nc"}\n\n'
+
+
+async def test_stream_starts_with_the_picture_then_sends_changes(start: Start):
+    store = sample_store()
+    server = await start(server_for(store, coalesce_seconds=0.05))
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/events/") as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        events = sse_events(response)
+        first = await next_event(events, "device_update")
+        assert sorted(r["id"] for r in first["receivers"]) == ["sennheiser:rx2", "shure:rx1"]
+        health = await next_event(events, "status_update")
+        assert health["manufacturers"]["shure"]["status"] == "ok"
+        renamed(store, "shure:rx1", 1, "New Name")
+        update = await next_event(events, "device_update")
+        assert [r["id"] for r in update["receivers"]] == ["shure:rx1"]
+        assert update["receivers"][0]["channels"][0]["name"] == "New Name"
+        assert_valid({**_empty_doc(), "receivers": update["receivers"]})
+        store.remove_receiver("sennheiser:rx2")  # type: ignore[arg-type]
+        removal = await next_event(events, "device_update")
+        assert removal == {"receivers": [], "removed": ["sennheiser:rx2"]}
+        store.set_health("sennheiser", Health(HealthStatus.DOWN, "unreachable"))
+        status = await next_event(events, "status_update")
+        assert status["manufacturers"]["sennheiser"]["status"] == "down"
+
+
+def _empty_doc() -> dict[str, Any]:
+    return {
+        "schema": "micboard-desktop/data/1",
+        "generated_at": "2026-11-26T20:14:03.120Z",
+        "stale": False,
+        "manufacturers": [],
+        "receivers": [],
+    }
+
+
+async def test_changes_are_coalesced(start: Start):
+    store = sample_store()
+    server = await start(server_for(store, coalesce_seconds=0.2))
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/events/") as response,
+    ):
+        events = sse_events(response)
+        await next_event(events, "status_update")
+        started = time.monotonic()
+        for i in range(30):
+            renamed(store, "shure:rx1", 1, f"Name {i}")
+            await asyncio.sleep(0.005)
+        elapsed = time.monotonic() - started
+        seen = [await next_event(events, "device_update")]
+        while seen[-1]["receivers"][0]["channels"][0]["name"] != "Name 29":
+            seen.append(await next_event(events, "device_update"))
+        # At most one event per 200 ms window (plus the windows at either end), not 30.
+        assert len(seen) <= int(elapsed / 0.2) + 2
+        assert len(seen) < 30
+        assert seen[-1]["receivers"][0]["channels"][0]["name"] == "Name 29"
+
+
+async def test_filter_and_keep_alive(start: Start):
+    store = sample_store()
+    server = await start(server_for(store, coalesce_seconds=0.02, keep_alive_seconds=0.1))
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/events/?manufacturer=sennheiser") as response,
+    ):
+        events = sse_events(response)
+        first = await next_event(events, "device_update")
+        assert [r["id"] for r in first["receivers"]] == ["sennheiser:rx2"]
+        health = await next_event(events, "status_update")
+        assert set(health["manufacturers"]) == {"sennheiser"}
+        renamed(store, "shure:rx1", 1, "Shure only")
+        await asyncio.sleep(0.1)
+        renamed(store, "sennheiser:rx2", 1, "Sennheiser")
+        update = await next_event(events, "device_update")
+        assert [r["id"] for r in update["receivers"]] == ["sennheiser:rx2"]
+        assert await next_event(events, "comment") == "keep-alive"
+
+
+async def test_events_off_without_broadcasting(start: Start):
+    server = await start(server_for(sample_store(), websocket_broadcasting=False))
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.get("/api/events/")
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "events_disabled"
+
+
+def big_receiver(tag: int) -> Any:
+    rx = make_receiver("shure:big", channels=0)
+    channels = tuple(
+        make_channel("shure:big", n, name=f"Channel {n} {tag} " + "x" * 200) for n in range(1, 120)
+    )
+    return replace(rx, channels=channels)
+
+
+async def test_a_slow_client_is_dropped(start: Start):
+    store = StateStore()
+    server = await start(
+        server_for(store, coalesce_seconds=0.005, max_queued_events=2, write_timeout_seconds=60)
+    )
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a client that never reads
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, (host, int(port)))
+    await loop.sock_sendall(sock, b"GET /api/events/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        for _ in range(100):
+            if server.hub.client_count:
+                break
+            await asyncio.sleep(0.01)
+        assert server.hub.client_count == 1
+        for tag in range(400):
+            store.put_receiver(big_receiver(tag))
+            await asyncio.sleep(0.006)
+            if server.hub.dropped_clients:
+                break
+        assert server.hub.dropped_clients == 1
+        assert server.hub.client_count == 0
+    finally:
+        sock.close()
+    # A well-behaved client still works afterwards.
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/api/health/")).status_code == 200
+
+
+async def test_stop_ends_open_streams(start: Start):
+    store = sample_store()
+    server = server_for(store)
+    await server.start()
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/events/") as response,
+    ):
+        events = sse_events(response)
+        await next_event(events, "status_update")
+        started = time.monotonic()
+        await server.stop()
+        assert time.monotonic() - started < 3
