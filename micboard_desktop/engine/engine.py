@@ -35,6 +35,7 @@ from micboard_desktop.engine import settings as settings_ops
 from micboard_desktop.engine.alerts import AlertEngine
 from micboard_desktop.engine.health import overall
 from micboard_desktop.engine.history import HistoryRecorder
+from micboard_desktop.engine.levels import LevelFolder
 from micboard_desktop.engine.metrics import MetricsTracker
 from micboard_desktop.engine.recorder import Recorder
 from micboard_desktop.engine.secrets import SecretResolver
@@ -110,6 +111,7 @@ class Engine:
             if repository is not None
             else None
         )
+        self.levels = LevelFolder(self.store, self.meters, self.clock)
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self._silent_reported: set[str] = set()
@@ -126,6 +128,7 @@ class Engine:
         if self.recorder is not None:
             self.recorder.start()
         await self.alert_engine.start()
+        await self.levels.start()
         if self.history_recorder is not None:
             await self.history_recorder.start()
         await self.supervisor.start(self._config.manufacturers)
@@ -141,7 +144,9 @@ class Engine:
         if self.history_recorder is not None:
             await self.history_recorder.stop()
         await self.alert_engine.stop()
+        await self.levels.stop()
         if self.recorder is not None:
+            self.recorder.flush_dirty()
             self.recorder.stop()
         if self.repository is not None:
             await self.repository.stop()
@@ -183,6 +188,8 @@ class Engine:
         """Refresh health, the message rate, connection rows and silent-connection reports."""
         for code in list(self.supervisor.runs):
             self.supervisor.update_health(code)
+        if self.recorder is not None:
+            self.recorder.flush_dirty()
         self.metrics_tracker.sample_messages(
             self.meters.samples_posted + self.store.version, time.monotonic()
         )

@@ -38,6 +38,7 @@ class Recorder:
         self._manufacturer_of = manufacturer_of
         self._unsubscribe: Callable[[], None] | None = None
         self._last_status: dict[str, ConnectionStatus] = {}
+        self._dirty: set[ReceiverId] = set()
 
     def start(self) -> None:
         """Start listening to the store."""
@@ -51,10 +52,20 @@ class Recorder:
             self._unsubscribe = None
 
     def _on_store_changed(self, changes: Changes) -> None:
-        for rid in changes.receivers:
+        # Levels change every second; the database only needs the last state for a restart,
+        # so receivers are written when :meth:`flush_dirty` runs, not on every change.
+        self._dirty |= changes.receivers
+
+    def flush_dirty(self) -> int:
+        """Queue every receiver changed since the last call; return how many."""
+        dirty, self._dirty = self._dirty, set()
+        queued = 0
+        for rid in dirty:
             receiver = self._store.receiver(rid)
             if receiver is not None:
                 self._repo.queue_receiver(receiver)
+                queued += 1
+        return queued
 
     def record_connection(self, state: ConnectionState) -> None:
         """Queue the connection row, and an event when its status changed."""

@@ -1,0 +1,101 @@
+"""LevelFolder: once a second, fold the meter stream into the store's slow RF and audio values.
+
+Meters travel on the MeterBus, never through the store, sample by sample. But status
+(RF loss, clipping), alerts, the LAN API and history all need *a* recent level. Once per
+period this drains its own MeterReader and writes, per channel, the strongest RSSI per
+antenna and the loudest peak and RMS of the period, rounded to whole dB so a steady signal
+does not count as a change every second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from micboard_desktop.core.clock import Clock
+from micboard_desktop.core.meters import MeterBus, MeterWindow
+from micboard_desktop.core.model import Audio, Channel, ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.tasks import TaskOwner
+
+FOLD_PERIOD = 1.0
+"""Seconds between two folds."""
+
+
+def _whole_db(value: float | None) -> float | None:
+    return None if value is None else float(round(value))
+
+
+def fold_channel(channel: Channel, window: MeterWindow) -> Channel:
+    """Return ``channel`` with RF and audio from one meter window (unknowns keep old values)."""
+    rssi = tuple(_whole_db(v) for v in window.rssi_max)
+    rf = channel.rf
+    if rssi:
+        rf = replace(rf, rssi_dbm=rssi)
+    if window.antenna is not None:
+        rf = replace(rf, antenna=window.antenna)
+    audio = channel.audio
+    peak, rms = _whole_db(window.audio_peak_max), _whole_db(window.audio_rms_max)
+    if peak is not None or rms is not None:
+        audio = Audio(
+            rms_dbfs=rms if rms is not None else audio.rms_dbfs,
+            peak_dbfs=peak if peak is not None else audio.peak_dbfs,
+        )
+    if rf is channel.rf and audio is channel.audio:
+        return channel
+    return replace(channel, rf=rf, audio=audio)
+
+
+def fold_receiver(receiver: Receiver, windows: Mapping[ChannelId, MeterWindow]) -> Receiver:
+    """Return ``receiver`` with every channel that has a window folded."""
+    channels = tuple(
+        fold_channel(ch, windows[ch.id]) if ch.id in windows else ch for ch in receiver.channels
+    )
+    if all(a is b for a, b in zip(channels, receiver.channels, strict=True)):
+        return receiver
+    return replace(receiver, channels=channels)
+
+
+class LevelFolder:
+    """Periodically move meter levels into the store (see module docstring)."""
+
+    def __init__(
+        self, store: StateStore, meters: MeterBus, clock: Clock, period: float = FOLD_PERIOD
+    ) -> None:
+        self._store = store
+        self._reader = meters.reader()
+        self._clock = clock
+        self._period = period
+        self._tasks = TaskOwner("levels")
+
+    async def start(self) -> None:
+        """Start folding once per period."""
+        self._tasks.spawn(self._loop(), "fold")
+
+    async def stop(self) -> None:
+        """Stop folding and close the meter reader."""
+        await self._tasks.cancel_all()
+        self._reader.close()
+
+    async def _loop(self) -> None:
+        while True:
+            await self._clock.sleep(self._period)
+            self.fold()
+
+    def fold(self) -> int:
+        """Fold everything collected since the last call; return how many receivers changed."""
+        windows = self._reader.drain()
+        if not windows:
+            return 0
+        by_receiver: dict[ReceiverId, dict[ChannelId, MeterWindow]] = {}
+        for cid, window in windows.items():
+            rid = ReceiverId(cid.rsplit(":", 1)[0])
+            by_receiver.setdefault(rid, {})[cid] = window
+        changed = 0
+        with self._store.batch(initiator="meters"):
+            for rid, channel_windows in by_receiver.items():
+                receiver = self._store.receiver(rid)
+                if receiver is None or not receiver.online:
+                    continue  # meters of a receiver we no longer trust are not news
+                changed += self._store.put_receiver(fold_receiver(receiver, channel_windows))
+        return changed
