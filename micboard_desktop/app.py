@@ -14,12 +14,14 @@ from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
 
+from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.logsetup import configure_logging
 from micboard_desktop.core.paths import app_paths
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
+from micboard_desktop.lan_runtime import LanRuntime
 from micboard_desktop.settings_file import load_settings, save_settings
 
 _log = logging.getLogger(__name__)
@@ -91,9 +93,18 @@ async def _amain(
         )
         await engine.start()
         stack.push_async_callback(engine.stop)
+        lan = LanRuntime(engine)
+        try:
+            await lan.start()
+        except ConfigError as exc:  # the window still works; the problem is shown and logged
+            _log.error("LAN API not started: %s", exc)
+            subtitle = f"LAN API not started: {exc}  |  {subtitle}"
+        stack.push_async_callback(lan.stop)
+        if lan.server is not None:
+            subtitle = f"LAN API {lan.server.url}  |  {subtitle}"
         store = engine.store
         bridge = StoreBridge(store)
-        window = MainWindow(bridge, subtitle=subtitle)
+        window = MainWindow(store, engine.meters, engine, subtitle=subtitle, bridge=bridge)
         window.show()
         done = asyncio.Event()
         window.close_requested.connect(done.set)

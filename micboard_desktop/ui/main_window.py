@@ -1,25 +1,45 @@
-"""The main window: for now a dark board listing receivers and channels from the store.
+"""The main window: dashboard, hardware, connections and alerts, with health in the status bar.
 
-The full dashboard (tiles, meters, layout view, settings) is issue #8; this window is
-the thin shell it grows from: it reads the store through the bridge only.
+The window is the UI's composition point: it builds the views from what ``app.py`` hands
+it (store, meter bus, engine) and wires them together with signals. Views never talk to
+devices or the database; commands go through :class:`EngineControl`, and when no engine
+is given the features that need one are shown disabled.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStyle,
+    QSystemTrayIcon,
+    QTabWidget,
+)
 
-from micboard_desktop.core.status import channel_status
-from micboard_desktop.core.store import Changes
+from micboard_desktop.core.control import EngineControl
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import ChannelId
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
+from micboard_desktop.ui.dialogs.about import AboutDialog
+from micboard_desktop.ui.dialogs.discovery import DiscoveryDialog
+from micboard_desktop.ui.dialogs.groups import GroupsDialog
+from micboard_desktop.ui.dialogs.settings import SettingsDialog
+from micboard_desktop.ui.meter_state import MeterState
+from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.views.alerts import AlertsView, unacknowledged
+from micboard_desktop.ui.views.connections import ConnectionsView
+from micboard_desktop.ui.views.dashboard import Dashboard
+from micboard_desktop.ui.views.detail_panel import DetailPanel
+from micboard_desktop.ui.views.hardware import HardwareView
+from micboard_desktop.ui.widgets.health_bar import HealthBar
 
-_STYLE = """
-QMainWindow, QWidget { background: #000; color: #e6e6e6; }
-QLabel#title { color: #fff; }
-QLabel#empty { color: #9a9a9a; }
-QStatusBar { color: #bdbdbd; }
-"""
+TAB_DASHBOARD, TAB_HARDWARE, TAB_CONNECTIONS, TAB_ALERTS = range(4)
 
 
 class MainWindow(QMainWindow):
@@ -27,47 +47,180 @@ class MainWindow(QMainWindow):
 
     close_requested = Signal()
 
-    def __init__(self, bridge: StoreBridge, *, subtitle: str = "") -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        meters: MeterBus,
+        engine: EngineControl | None,
+        *,
+        subtitle: str = "",
+        bridge: StoreBridge | None = None,
+        settings: QSettings | None = None,
+        frame_hz: float | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("Micboard Desktop")
-        self.setStyleSheet(_STYLE)
-        self.resize(1280, 800)
-        self._bridge = bridge
+        self.setStyleSheet(theme.STYLESHEET)
+        self.resize(1440, 900)
+        self._store = store
+        self._engine = engine
+        self._own_bridge = bridge is None
+        self.bridge = bridge or StoreBridge(store)
+        self._settings = settings or QSettings("Micboard Desktop", "micboard-desktop")
         self._closing = False
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        title = QLabel("Micboard Desktop", body)
-        title.setObjectName("title")
-        title.setFont(QFont(title.font().family(), 28, QFont.Weight.Bold))
-        self._board = QLabel(body)
-        self._board.setObjectName("empty")
-        mono = QFont("DejaVu Sans Mono", 18)
-        mono.setStyleHint(QFont.StyleHint.Monospace)  # columns must line up on any OS
-        self._board.setFont(mono)
-        self._board.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self._board.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(title)
-        layout.addWidget(self._board, 1)
-        self.setCentralWidget(body)
-        self.statusBar().showMessage(subtitle)
-        bridge.changed.connect(self._on_bridge_changed)
-        self._refresh()
+        self.tasks = UiTasks(on_error=self._show_error)
+        self.dialogs: list[QDialog] = []
+        """Dialogs opened (non-modally) so far; kept so they are not garbage-collected."""
 
-    def _on_bridge_changed(self, _changes: Changes) -> None:
-        self._refresh()
+        self.dashboard = Dashboard(self.bridge, meters, engine, self.tasks, frame_hz=frame_hz)
+        self.detail = DetailPanel(store, engine, self.tasks, self._meter_for)
+        self.detail.hide()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.dashboard)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.hardware = HardwareView(self.bridge, engine, self.tasks)
+        self.connections = ConnectionsView(engine, self.tasks)
+        self.alerts = AlertsView(engine, self.tasks)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.splitter, "Dashboard")
+        self.tabs.addTab(self.hardware, "Hardware")
+        self.tabs.addTab(self.connections, "Connections")
+        self.tabs.addTab(self.alerts, "Alerts")
+        self.setCentralWidget(self.tabs)
 
-    def _refresh(self) -> None:
-        snapshot = self._bridge.store.snapshot()
-        if not snapshot.receivers:
-            self._board.setText("No receivers yet.")
-            return
-        lines: list[str] = []
-        for receiver in sorted(snapshot.receivers.values(), key=lambda r: r.name or r.id):
-            lines.append(f"{receiver.name or receiver.id}  ({receiver.model or '?'})")
-            for ch in receiver.channels:
-                status = channel_status(ch, receiver_online=receiver.online)
-                lines.append(f"    {ch.number}  {ch.name or '-':<20} {status.value}")
-        self._board.setText("\n".join(lines))
+        self.health = HealthBar(store, engine)
+        self.subtitle = QLabel(subtitle)
+        self.subtitle.setStyleSheet("color: #a8a8a8;")
+        self.statusBar().addWidget(self.subtitle, 1)
+        self.statusBar().addPermanentWidget(self.health)
+
+        self.dashboard.channel_selected.connect(self.open_detail)
+        self.dashboard.fullscreen_requested.connect(self.toggle_fullscreen)
+        self.detail.closed.connect(self.close_detail)
+        self.alerts.count_changed.connect(self._on_alert_count)
+        self._seen_alerts: set[str] = set()
+        self.tray: QSystemTrayIcon | None = None
+        if engine is not None and QSystemTrayIcon.isSystemTrayAvailable():
+            icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self.tray = QSystemTrayIcon(icon, self)
+            self.tray.setToolTip("Micboard Desktop")
+            self.tray.show()
+        # Alerts are checked even while their tab is hidden: the tab badge and the tray
+        # notification are how a technician on another tab hears about them.
+        self._alert_timer = QTimer(self)
+        self._alert_timer.setInterval(2000)
+        self._alert_timer.timeout.connect(self.check_alerts)
+        self._alert_timer.start()
+        self.bridge.changed.connect(self._on_changed)
+        self._build_menus()
+        self._restore()
+        self.check_alerts()
+
+    # -- menus --------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu.addAction("&Settings\u2026"), self.open_settings,
+                     QKeySequence.StandardKey.Preferences, needs_engine=True)
+        file_menu.addSeparator()
+        self._action(file_menu.addAction("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        self._action(view.addAction("&Fullscreen"), self.toggle_fullscreen, QKeySequence("F11"))
+        self._action(view.addAction("&Find channel"), self._find,
+                     QKeySequence.StandardKey.Find)
+        self._action(view.addAction("Close &detail panel"), self.close_detail,
+                     QKeySequence("Esc"))
+        for index, name in enumerate(("Dashboard", "Hardware", "Connections", "Alerts")):
+            self._action(view.addAction(f"Show {name}"),
+                         lambda i=index: self.tabs.setCurrentIndex(i),
+                         QKeySequence(f"Ctrl+{index + 1}"))
+        tools = bar.addMenu("&Tools")
+        self._action(tools.addAction("&Groups\u2026"), self.open_groups, needs_engine=True)
+        self._action(tools.addAction("&Discover devices\u2026"), self.open_discovery,
+                     needs_engine=True)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu.addAction("&About"), self.open_about)
+
+    def _action(
+        self,
+        action: QAction,
+        slot: object,
+        shortcut: QKeySequence | QKeySequence.StandardKey | None = None,
+        *,
+        needs_engine: bool = False,
+    ) -> None:
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if needs_engine and self._engine is None:
+            action.setEnabled(False)
+            action.setToolTip("Needs the engine")
+
+    # -- actions ------------------------------------------------------------------------
+
+    def open_detail(self, channel: str) -> None:
+        """Show the detail panel for ``channel``."""
+        self.detail.show_channel(ChannelId(channel))
+        self.dashboard.set_selected(ChannelId(channel))
+        if self.detail.isHidden():
+            self.detail.show()
+            width = self.splitter.width()
+            self.splitter.setSizes([width - 480, 480])
+        # After the board has re-flowed for its new width, bring the tile into view.
+        QTimer.singleShot(0, lambda: self._reveal(ChannelId(channel)))
+
+    def _reveal(self, channel: ChannelId) -> None:
+        tile = self.dashboard.tiles.get(channel)
+        if tile is not None and tile.isVisible():
+            self.dashboard.scroll_area.ensureWidgetVisible(tile, 0, 8)
+
+    def close_detail(self) -> None:
+        """Hide the detail panel."""
+        self.detail.hide()
+        self.dashboard.set_selected(None)
+
+    def toggle_fullscreen(self) -> None:
+        """Switch between fullscreen and the previous window state."""
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Open the settings dialog (non-modal: never exec() under qasync)."""
+        if self._engine is None:
+            return None
+        dialog = SettingsDialog(self._engine, self.tasks, self)
+        self._open(dialog)
+        return dialog
+
+    def open_groups(self) -> GroupsDialog | None:
+        """Open the groups editor."""
+        if self._engine is None:
+            return None
+        dialog = GroupsDialog(self._store, self._engine, self.tasks, self)
+        dialog.saved.connect(self.dashboard.reload_groups)
+        self._open(dialog)
+        return dialog
+
+    def open_discovery(self) -> DiscoveryDialog | None:
+        """Open the discovery dialog."""
+        if self._engine is None:
+            return None
+        dialog = DiscoveryDialog(self._engine, self.tasks, self)
+        self._open(dialog)
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        """Open the about dialog."""
+        dialog = AboutDialog(self)
+        self._open(dialog)
+        return dialog
+
+    # -- closing ------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Ask the app to shut down cleanly first; close for real once it has."""
@@ -78,6 +231,77 @@ class MainWindow(QMainWindow):
         self.close_requested.emit()
 
     def finish_close(self) -> None:
-        """Close the window after the app has shut down its services."""
+        """Save the layout, stop timers and tasks, then close for real."""
         self._closing = True
+        self._save()
+        self.tasks.cancel_all()
+        self._alert_timer.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        self.dashboard.close()
+        for dialog in list(self.dialogs):
+            dialog.close()
+        if self._own_bridge:
+            self.bridge.close()
         self.close()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _open(self, dialog: QDialog) -> None:
+        self.dialogs.append(dialog)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Forget it when it closes: the C++ object is deleted right after.
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.open()  # window-modal without a nested loop; never exec() under qasync
+
+    def _forget(self, dialog: QDialog) -> None:
+        if dialog in self.dialogs:
+            self.dialogs.remove(dialog)
+
+    def _find(self) -> None:
+        self.tabs.setCurrentIndex(TAB_DASHBOARD)
+        self.dashboard.find_box.setFocus()
+        self.dashboard.find_box.selectAll()
+
+    def _meter_for(self, channel: ChannelId) -> MeterState | None:
+        tile = self.dashboard.tiles.get(channel)
+        return None if tile is None else tile.meter
+
+    def _on_changed(self, _changes: object) -> None:
+        if self.detail.isVisible():
+            self.detail.refresh()
+
+    def check_alerts(self) -> None:
+        """Update the alerts badge and notify (tray) about alerts not seen before."""
+        fresh = unacknowledged(self._engine)
+        self._on_alert_count(len(fresh))
+        new = [a for a in fresh if a.key not in self._seen_alerts]
+        self._seen_alerts = {a.key for a in fresh}
+        if new and self.tray is not None:
+            first = new[0]
+            more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
+            self.tray.showMessage("Micboard alert", first.message + more,
+                                  QSystemTrayIcon.MessageIcon.Warning, 8000)
+
+    def _on_alert_count(self, count: int) -> None:
+        self.tabs.setTabText(TAB_ALERTS, f"Alerts ({count})" if count else "Alerts")
+
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+
+    def _restore(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self._settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        scale = self._settings.value("dashboard/tile_scale")
+        if scale is not None:
+            self.dashboard.set_tile_scale(float(str(scale)))
+
+    def _save(self) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/state", self.saveState())
+        self._settings.setValue("dashboard/tile_scale", self.dashboard.size_slider.value() / 100)
+        self._settings.sync()

@@ -16,8 +16,8 @@ from micboard_desktop.core.control import (
     HistorySample,
     JsonScalar,
 )
-from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.engine.settings import with_setting
 
 
 @dataclass
@@ -59,8 +59,8 @@ class FakeEngine:
 
     async def set_config(self, manufacturer: str | None, key: str, value: JsonScalar) -> None:
         self.calls.append(("set_config", (manufacturer, key, value)))
-        if key not in ("default_polling_interval", "cache_timeout", "polling_interval"):
-            raise ConfigError(f"{key}: unknown key", key=key)
+        # The real validation, so views see the same errors the engine would give.
+        self.app_config = with_setting(self.app_config, manufacturer, key, value)
 
     async def groups(self) -> Sequence[GroupInfo]:
         return list(self.group_list.values())

@@ -1,0 +1,126 @@
+"""Dark, high-contrast theme: colours, status presentation and the application stylesheet.
+
+Status colours come from the Okabe-Ito palette, which stays distinguishable for the
+common forms of colour blindness; every status also carries a word and a glyph, so
+colour is never the only cue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from PySide6.QtGui import QColor
+
+from micboard_desktop.core.model import ChannelStatus, ConnectionStatus, HealthStatus
+
+BACKGROUND: Final = QColor("#000000")
+TILE: Final = QColor("#121212")
+TILE_BORDER: Final = QColor("#2b2b2b")
+TILE_SELECTED: Final = QColor("#56b4e9")
+TEXT: Final = QColor("#f2f2f2")
+TEXT_DIM: Final = QColor("#a8a8a8")
+TEXT_ON_COLOUR: Final = QColor("#000000")
+TRACK: Final = QColor("#2a2a2a")
+"""Unlit part of a meter."""
+
+GREEN: Final = QColor("#009e73")
+"""Okabe-Ito bluish green: good."""
+ORANGE: Final = QColor("#e69f00")
+"""Okabe-Ito orange: warning."""
+RED: Final = QColor("#d55e00")
+"""Okabe-Ito vermillion: critical."""
+YELLOW: Final = QColor("#f0e442")
+SKY: Final = QColor("#56b4e9")
+PURPLE: Final = QColor("#cc79a7")
+GREY: Final = QColor("#6e6e6e")
+DARK_GREY: Final = QColor("#303030")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLook:
+    """How one status is shown: a word, a glyph and a colour (never the colour alone)."""
+
+    text: str
+    glyph: str
+    colour: QColor
+
+    @property
+    def label(self) -> str:
+        """Return glyph and text together, as shown on a tile."""
+        return f"{self.glyph} {self.text}"
+
+
+STATUS_LOOK: Final[dict[ChannelStatus, StatusLook]] = {
+    ChannelStatus.RX_OFFLINE: StatusLook("RX OFFLINE", "\u2298", GREY),
+    ChannelStatus.TX_OFF: StatusLook("TX OFF", "\u25cb", GREY),
+    ChannelStatus.CRITICAL_BATTERY: StatusLook("BATTERY CRITICAL", "\u2716", RED),
+    ChannelStatus.LOW_BATTERY: StatusLook("LOW BATTERY", "\u26a0", ORANGE),
+    ChannelStatus.RF_LOSS: StatusLook("RF LOSS", "\u2716", RED),
+    ChannelStatus.INTERFERENCE: StatusLook("INTERFERENCE", "\u26a0", PURPLE),
+    ChannelStatus.AUDIO_PEAK: StatusLook("CLIPPING", "\u25b2", YELLOW),
+    ChannelStatus.MUTED: StatusLook("MUTED", "\u2298", SKY),
+    ChannelStatus.OK: StatusLook("OK", "\u2714", GREEN),
+}
+
+CONNECTION_LOOK: Final[dict[ConnectionStatus, StatusLook]] = {
+    ConnectionStatus.CONNECTED: StatusLook("Connected", "\u2714", GREEN),
+    ConnectionStatus.CONNECTING: StatusLook("Connecting", "\u2026", SKY),
+    ConnectionStatus.DISCONNECTED: StatusLook("Disconnected", "\u26a0", ORANGE),
+    ConnectionStatus.ERROR: StatusLook("Error", "\u2716", RED),
+    ConnectionStatus.STOPPED: StatusLook("Stopped", "\u25a0", GREY),
+}
+
+HEALTH_LOOK: Final[dict[HealthStatus, StatusLook]] = {
+    HealthStatus.OK: StatusLook("OK", "\u2714", GREEN),
+    HealthStatus.DEGRADED: StatusLook("Degraded", "\u26a0", ORANGE),
+    HealthStatus.DOWN: StatusLook("Down", "\u2716", RED),
+    HealthStatus.UNKNOWN: StatusLook("Unknown", "?", GREY),
+}
+
+
+def battery_colour(status: ChannelStatus | None, known: bool) -> QColor:
+    """Return the header colour for a battery state (Micboard's green/amber/red)."""
+    if not known:
+        return GREY
+    if status is ChannelStatus.CRITICAL_BATTERY:
+        return RED
+    if status is ChannelStatus.LOW_BATTERY:
+        return ORANGE
+    return GREEN
+
+
+STYLESHEET: Final = """
+QMainWindow, QDialog { background: #000; }
+QWidget { color: #f2f2f2; font-size: 14px; }
+QWidget#board, QScrollArea, QScrollArea > QWidget > QWidget { background: #000; }
+QTabWidget::pane { border: 0; }
+QTabBar::tab {
+    background: #161616; color: #bdbdbd; padding: 8px 18px; font-size: 15px;
+    border: 1px solid #2b2b2b; border-bottom: 0;
+}
+QTabBar::tab:selected { background: #262626; color: #fff; font-weight: bold; }
+QToolBar, QStatusBar { background: #0c0c0c; border: 0; }
+QStatusBar QLabel { padding: 0 8px; }
+QPushButton, QToolButton {
+    background: #262626; border: 1px solid #454545; padding: 5px 12px; border-radius: 3px;
+}
+QPushButton:hover, QToolButton:hover { background: #333; }
+QPushButton:disabled { color: #666; }
+QPushButton:checked, QToolButton:checked { background: #0b4f73; border-color: #56b4e9; }
+QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit {
+    background: #151515; border: 1px solid #454545; padding: 4px;
+    selection-background-color: #0b4f73;
+}
+QTreeView, QTableView, QListView {
+    background: #0a0a0a; alternate-background-color: #141414; gridline-color: #2b2b2b;
+    selection-background-color: #0b4f73; font-size: 15px;
+}
+QHeaderView::section { background: #1c1c1c; color: #dcdcdc; padding: 5px; border: 0;
+    border-right: 1px solid #2b2b2b; font-weight: bold; }
+QSplitter::handle { background: #1c1c1c; }
+QGroupBox { border: 1px solid #333; margin-top: 14px; padding-top: 6px; }
+QGroupBox::title { subcontrol-origin: margin; left: 8px; color: #bdbdbd; }
+QToolTip { background: #1c1c1c; color: #fff; border: 1px solid #56b4e9; }
+"""
+"""Qt stylesheet for the whole window; tiles paint themselves and ignore it."""

@@ -1,0 +1,1 @@
+"""The main window's views (dashboard, hardware, connections, alerts)."""

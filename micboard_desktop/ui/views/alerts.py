@@ -1,0 +1,123 @@
+"""AlertsView: active and recent alerts, newest first, with acknowledge.
+
+Reads ``engine.alerts()`` (cheap) every two seconds while visible; the window also asks
+it for the count of unacknowledged active alerts to badge the tab.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QBrush, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from micboard_desktop.core.control import AlertInfo, EngineControl, Severity
+from micboard_desktop.ui import theme
+from micboard_desktop.ui.tasks import UiTasks
+
+COLUMNS = ("Severity", "Raised", "Message", "State")
+_SEVERITY = {
+    Severity.CRITICAL: theme.StatusLook("CRITICAL", "\u2716", theme.RED),
+    Severity.WARNING: theme.StatusLook("WARNING", "\u26a0", theme.ORANGE),
+    Severity.INFO: theme.StatusLook("INFO", "\u2139", theme.SKY),
+}
+
+
+def unacknowledged(engine: EngineControl | None) -> list[AlertInfo]:
+    """Return the active alerts nobody has acknowledged yet."""
+    if engine is None:
+        return []
+    return [a for a in engine.alerts(active_only=True) if a.acknowledged_at is None]
+
+
+class AlertsView(QWidget):
+    """Table of alerts; ``count_changed`` carries the unacknowledged count."""
+
+    count_changed = Signal(int)
+
+    def __init__(
+        self, engine: EngineControl | None, tasks: UiTasks, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self._tasks = tasks
+        self.alerts: list[AlertInfo] = []
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.show_cleared = QCheckBox("Show cleared", self)
+        self.show_cleared.toggled.connect(self.refresh)
+        self.ack_button = QPushButton("\u2714 Acknowledge", self)
+        self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.note = QLabel(self)
+        top = QHBoxLayout()
+        top.addWidget(self.ack_button)
+        top.addWidget(self.show_cleared)
+        top.addWidget(self.note, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self._timer = QTimer(self)
+        self._timer.setInterval(2000)
+        self._timer.timeout.connect(self.refresh)
+        if engine is None:
+            self.note.setText("Alerts come from the engine, which is not running.")
+            self.ack_button.setEnabled(False)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read alerts from the engine."""
+        if self._engine is None:
+            return
+        self.alerts = list(self._engine.alerts(active_only=not self.show_cleared.isChecked()))
+        self.table.setRowCount(len(self.alerts))
+        for row, alert in enumerate(self.alerts):
+            look = _SEVERITY.get(alert.severity, _SEVERITY[Severity.INFO])
+            if alert.cleared_at is not None:
+                state = "cleared"
+            elif alert.acknowledged_at is not None:
+                state = "acknowledged"
+            else:
+                state = "\u25cf NEW"
+            values = (look.label, alert.raised_at.astimezone().strftime("%H:%M:%S"),
+                      alert.message, state)
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if col == 0:
+                    item.setForeground(QBrush(look.colour))
+                self.table.setItem(row, col, item)
+        self.count_changed.emit(len(unacknowledged(self._engine)))
+
+    def acknowledge_selected(self) -> None:
+        """Acknowledge the selected alerts."""
+        if self._engine is None:
+            return
+        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        for row in sorted(rows):
+            if row < len(self.alerts):
+                self._tasks.start(self._engine.acknowledge_alert(self.alerts[row].key),
+                                  name="acknowledge", done=lambda _: self.refresh())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Refresh while visible."""
+        super().showEvent(event)
+        self.refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        """Hidden views do no work."""
+        super().hideEvent(event)
+        self._timer.stop()

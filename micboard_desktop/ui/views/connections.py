@@ -1,0 +1,177 @@
+"""ConnectionsView: every live connection with its state in colour and words.
+
+Reads ``engine.connections()`` (cheap, no I/O) once a second while visible; the buttons
+act on the selected rows through ``engine.reconnect`` and
+``engine.set_connections_enabled``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QBrush, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from micboard_desktop.core.control import ConnectionView, EngineControl
+from micboard_desktop.core.model import ConnectionStatus
+from micboard_desktop.ui import format as fmt
+from micboard_desktop.ui import theme
+from micboard_desktop.ui.tasks import UiTasks
+
+COLUMNS = ("Connection", "Manufacturer", "State", "Transport", "For", "Reconnects", "Errors",
+           "Enabled", "Last error")
+
+
+class ConnectionsView(QWidget):
+    """Table of connections with reconnect / stop / start for one or many rows."""
+
+    def __init__(
+        self, engine: EngineControl | None, tasks: UiTasks, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self._tasks = tasks
+        self.rows: list[ConnectionView] = []
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.reconnect_button = QPushButton("\u21bb Reconnect", self)
+        self.stop_button = QPushButton("\u25a0 Stop", self)
+        self.start_button = QPushButton("\u25b6 Start", self)
+        self.reconnect_button.clicked.connect(self.reconnect_selected)
+        self.stop_button.clicked.connect(lambda: self.set_selected_enabled(False))
+        self.start_button.clicked.connect(lambda: self.set_selected_enabled(True))
+        self.note = QLabel(self)
+        buttons = QHBoxLayout()
+        for button in (self.reconnect_button, self.stop_button, self.start_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.note, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh)
+        if engine is None:
+            self.note.setText("Connections are managed by the engine, which is not running.")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the connections and redraw the table, keeping the selection."""
+        if self._engine is None:
+            self._update_buttons()
+            return
+        selected = set(self.selected_ids())
+        self.rows = sorted(self._engine.connections(),
+                           key=lambda c: (c.manufacturer, c.state.connection_id))
+        now = datetime.now(UTC)
+        self.table.setRowCount(len(self.rows))
+        for row, conn in enumerate(self.rows):
+            state = conn.state
+            look = theme.CONNECTION_LOOK[state.status]
+            if not conn.enabled:
+                look = theme.CONNECTION_LOOK[ConnectionStatus.STOPPED]
+            values = (
+                state.connection_id,
+                conn.manufacturer,
+                look.label + (" (auth blocked)" if state.auth_blocked else ""),
+                state.transport.value,
+                fmt.duration(state.since, now),
+                str(state.reconnects),
+                str(state.error_count),
+                "yes" if conn.enabled else "no",
+                fmt.text(state.last_error),
+            )
+            for col, value in enumerate(values):
+                item = self.table.item(row, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(row, col, item)
+                item.setText(value)
+                if col == 2:
+                    item.setForeground(QBrush(look.colour))
+                    item.setToolTip(fmt.text(state.last_error))
+        self.table.blockSignals(True)
+        self.table.clearSelection()
+        for row, conn in enumerate(self.rows):
+            if conn.state.connection_id in selected:
+                self._add_row(row)
+        self.table.blockSignals(False)
+        self._update_buttons()
+
+    def selected_ids(self) -> list[str]:
+        """Return the connection ids of the selected rows."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.rows[r].state.connection_id for r in rows if r < len(self.rows)]
+
+    def select_ids(self, ids: Sequence[str]) -> None:
+        """Select the rows of these connection ids."""
+        self.table.clearSelection()
+        for row, conn in enumerate(self.rows):
+            if conn.state.connection_id in ids:
+                self._add_row(row)
+
+    def reconnect_selected(self) -> None:
+        """Ask the engine to drop and re-open the selected connections."""
+        ids = self.selected_ids()
+        if self._engine is None or not ids:
+            return
+        self.note.setText(f"Reconnecting {len(ids)}\u2026")
+        self._tasks.start(self._engine.reconnect(ids), name="reconnect",
+                          done=lambda _: self._done(f"Reconnect requested for {len(ids)}."))
+
+    def set_selected_enabled(self, enabled: bool) -> None:
+        """Stop or start the selected connections."""
+        ids = self.selected_ids()
+        if self._engine is None or not ids:
+            return
+        verb = "Started" if enabled else "Stopped"
+        self._tasks.start(self._engine.set_connections_enabled(ids, enabled),
+                          name="start" if enabled else "stop",
+                          done=lambda _: self._done(f"{verb} {len(ids)}."))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Refresh once a second while visible."""
+        super().showEvent(event)
+        self.refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        """Hidden views do no work."""
+        super().hideEvent(event)
+        self._timer.stop()
+
+    def _add_row(self, row: int) -> None:
+        model = self.table.selectionModel()
+        index = self.table.model().index(row, 0)
+        model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
+
+    def _done(self, message: str) -> None:
+        self.note.setText(message)
+        self.refresh()
+
+    def _update_buttons(self) -> None:
+        has = self._engine is not None and bool(self.table.selectionModel().selectedRows())
+        for button in (self.reconnect_button, self.stop_button, self.start_button):
+            button.setEnabled(has)
+

@@ -1,0 +1,370 @@
+"""Dashboard: the board of channel tiles, with filters, sorting, find and tile size.
+
+The view is thin: it rebuilds tile data from the store snapshot when the bridge says
+something changed, and it is the frame clock's meter sink. Tiles are created once per
+channel and only moved, shown or hidden afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from micboard_desktop.core.control import EngineControl, GroupInfo
+from micboard_desktop.core.meters import MeterBus, MeterWindow
+from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver
+from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
+from micboard_desktop.core.store import Changes
+from micboard_desktop.ui.bridge import StoreBridge
+from micboard_desktop.ui.frame_clock import FrameClock
+from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.widgets.channel_tile import ChannelTile, TileData, tile_data
+from micboard_desktop.ui.widgets.tile_board import TileBoard
+
+ALL = ""
+"""Combo-box data for "no filter"."""
+STALE_REFRESH_MS = 5000
+"""How often stale badges (which show an age) are repainted."""
+
+
+class SortKey(StrEnum):
+    """Orders the dashboard offers."""
+
+    SLOT = "slot"
+    NAME = "name"
+    STATUS = "status"
+
+
+def is_stale(receiver: Receiver) -> bool:
+    """Return True when the shown values are last-known ones (the link is not up)."""
+    return receiver.online and receiver.connection.status is not ConnectionStatus.CONNECTED
+
+
+class Dashboard(QWidget):
+    """Grid of channel tiles; emits ``channel_selected`` when a tile is clicked."""
+
+    channel_selected = Signal(str)
+    fullscreen_requested = Signal()
+
+    def __init__(
+        self,
+        bridge: StoreBridge,
+        meters: MeterBus,
+        engine: EngineControl | None,
+        tasks: UiTasks,
+        parent: QWidget | None = None,
+        *,
+        frame_hz: float | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._engine = engine
+        self._tasks = tasks
+        self.tiles: dict[ChannelId, ChannelTile] = {}
+        self._manufacturer_of: dict[ChannelId, str] = {}
+        self._groups: list[GroupInfo] = []
+        self._animating: set[ChannelTile] = set()
+        self._selected: ChannelId | None = None
+        self._scale = 1.0
+        self._build_ui()
+        self.clock = FrameClock(meters.reader(), self, self, hz=frame_hz)
+        self._stale_timer = QTimer(self)
+        self._stale_timer.setInterval(STALE_REFRESH_MS)
+        self._stale_timer.timeout.connect(self._repaint_stale)
+        bridge.changed.connect(self._on_changed)
+        self._sync()
+        self.reload_groups()
+
+    # -- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 6, 8, 0)
+        self.manufacturer_box = QComboBox(self)
+        self.manufacturer_box.setToolTip("Show one manufacturer")
+        self.manufacturer_box.addItem("All manufacturers", ALL)
+        self.group_box = QComboBox(self)
+        self.group_box.setToolTip("Show one group (number keys 1-9; 0 shows all)")
+        self.group_box.addItem("All channels", ALL)
+        self.sort_box = QComboBox(self)
+        self.sort_box.setToolTip("Order of the tiles")
+        for key, label in ((SortKey.SLOT, "Sort: slot"), (SortKey.NAME, "Sort: name"),
+                           (SortKey.STATUS, "Sort: status")):
+            self.sort_box.addItem(label, key.value)
+        self.find_box = QLineEdit(self)
+        self.find_box.setPlaceholderText("Find name, performer, frequency (Ctrl+F)")
+        self.find_box.setClearButtonEnabled(True)
+        self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.size_slider.setRange(50, 200)
+        self.size_slider.setValue(100)
+        self.size_slider.setFixedWidth(140)
+        self.size_slider.setToolTip("Tile size")
+        self.count_label = QLabel(self)
+        full = QPushButton("Fullscreen (F11)", self)
+        full.clicked.connect(self.fullscreen_requested)
+        bar.addWidget(self.manufacturer_box)
+        bar.addWidget(self.group_box)
+        bar.addWidget(self.sort_box)
+        bar.addWidget(self.find_box, 1)
+        bar.addWidget(QLabel("Size", self))
+        bar.addWidget(self.size_slider)
+        bar.addWidget(self.count_label)
+        bar.addWidget(full)
+        self.board = TileBoard()
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(self.board)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.empty_label = QLabel("No receivers yet. Add a manufacturer in Settings.", self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet("font-size: 22px; color: #a8a8a8;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.scroll_area, 1)
+        self.manufacturer_box.currentIndexChanged.connect(self._apply_view)
+        self.group_box.currentIndexChanged.connect(self._apply_view)
+        self.sort_box.currentIndexChanged.connect(self._apply_view)
+        self.find_box.textChanged.connect(self._apply_view)
+        self.size_slider.valueChanged.connect(self._on_size)
+        # Ctrl+F and F11 live on the window's menu actions (one owner per key, or Qt
+        # reports an ambiguous shortcut). Digits act only while the board has focus, so
+        # typing numbers in the hardware editor never switches groups.
+        for n in range(10):
+            digit = QShortcut(QKeySequence(str(n)), self, lambda n=n: self.select_group_slot(n))
+            digit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    # -- public API ---------------------------------------------------------------------
+
+    def set_manufacturer(self, code: str) -> None:
+        """Show only manufacturer ``code`` (``""`` for all)."""
+        self.manufacturer_box.setCurrentIndex(max(0, self.manufacturer_box.findData(code)))
+
+    def set_group(self, name: str) -> None:
+        """Show only group ``name`` (``""`` for all)."""
+        self.group_box.setCurrentIndex(max(0, self.group_box.findData(name)))
+
+    def set_sort(self, key: SortKey) -> None:
+        """Order the tiles by ``key``."""
+        self.sort_box.setCurrentIndex(self.sort_box.findData(key.value))
+
+    def set_find(self, text: str) -> None:
+        """Show only tiles whose name, performer or frequency contains ``text``."""
+        self.find_box.setText(text)
+
+    def set_tile_scale(self, scale: float) -> None:
+        """Scale every tile (0.5-2.0)."""
+        self.size_slider.setValue(round(scale * 100))
+
+    def select_group_slot(self, slot: int) -> None:
+        """Select the group bound to number key ``slot``; 0 shows every channel."""
+        if slot == 0:
+            self.set_group(ALL)
+            return
+        for group in self._groups:
+            if group.slot == slot:
+                self.set_group(group.name)
+                return
+
+    def visible_channel_ids(self) -> list[ChannelId]:
+        """Return the ids of the tiles on the board, in display order."""
+        return [t.data.channel_id for t in self.board.visible_tiles()]
+
+    def set_selected(self, channel: ChannelId | None) -> None:
+        """Frame the tile of ``channel`` (or none)."""
+        if self._selected in self.tiles:
+            self.tiles[self._selected].set_selected(False)
+        self._selected = channel
+        if channel in self.tiles:
+            self.tiles[channel].set_selected(True)
+
+    def reload_groups(self) -> None:
+        """Fetch the groups from the engine and refresh the group filter."""
+        if self._engine is None:
+            return
+        self._tasks.start(self._engine.groups(), name="load groups", done=self._set_groups)
+
+    def close(self) -> bool:
+        """Stop the frame clock and release the meter reader."""
+        self.clock.close()
+        self._stale_timer.stop()
+        return super().close()
+
+    # -- meters (FrameClock sink) -------------------------------------------------------
+
+    def apply_meters(self, windows: Mapping[ChannelId, MeterWindow], dt: float) -> bool:
+        """Fold the frame's maxima into the tiles, decay the rest, repaint what moved."""
+        dirty: set[ChannelTile] = set()
+        for cid, window in windows.items():
+            tile = self.tiles.get(cid)
+            if tile is not None:
+                tile.meter.feed(window)
+                dirty.add(tile)
+                self._animating.add(tile)
+        for tile in list(self._animating):
+            if tile not in dirty and not tile.meter.decay(dt):
+                self._animating.discard(tile)
+            dirty.add(tile)
+        for tile in dirty:
+            if tile.isVisible():
+                tile.update_meters()
+        return bool(self._animating)
+
+    # -- Qt overrides -------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Start the frame clock while the board can be seen."""
+        super().showEvent(event)
+        self.clock.start()
+        self._stale_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        """Hidden views do no work."""
+        super().hideEvent(event)
+        self.clock.stop()
+        self._stale_timer.stop()
+
+    # -- store --------------------------------------------------------------------------
+
+    def _on_changed(self, _changes: Changes) -> None:
+        self._sync()
+
+    def _limits(self, manufacturer: str) -> StatusThresholds:
+        if self._engine is None:
+            return DEFAULT_THRESHOLDS
+        return self._engine.config().thresholds_for(manufacturer)
+
+    def _sync(self) -> None:
+        snapshot = self._bridge.store.snapshot()
+        receivers = sorted(
+            snapshot.receivers.values(), key=lambda r: (r.manufacturer, r.name or r.id, r.id)
+        )
+        seen: set[ChannelId] = set()
+        created = False
+        slot = 0
+        for receiver in receivers:
+            limits = self._limits(receiver.manufacturer)
+            stale = is_stale(receiver)
+            for channel in sorted(receiver.channels, key=lambda c: c.number):
+                slot += 1
+                seen.add(channel.id)
+                status = channel_status(channel, receiver_online=receiver.online, limits=limits)
+                data = tile_data(channel, receiver, slot=slot, status=status, stale=stale,
+                                 limits=limits)
+                tile = self.tiles.get(channel.id)
+                if tile is None:
+                    tile = self._make_tile(data)
+                    created = True
+                else:
+                    tile.set_data(data)
+                tile.meter.clip_dbfs = limits.audio_peak_dbfs
+                self._manufacturer_of[channel.id] = receiver.manufacturer
+        removed = [cid for cid in self.tiles if cid not in seen]
+        for cid in removed:
+            tile = self.tiles.pop(cid)
+            self._animating.discard(tile)
+            self._manufacturer_of.pop(cid, None)
+            tile.deleteLater()
+        if created or removed:
+            self._refresh_manufacturers()
+        self._apply_view()
+
+    def _make_tile(self, data: TileData) -> ChannelTile:
+        tile = ChannelTile(data, self.board)
+        tile.set_scale(self._scale)
+        tile.hide()
+        tile.activated.connect(self._on_tile_activated)
+        self.tiles[data.channel_id] = tile
+        return tile
+
+    def _refresh_manufacturers(self) -> None:
+        snapshot = self._bridge.store.snapshot()
+        codes = sorted({r.manufacturer for r in snapshot.receivers.values()})
+        current = self.manufacturer_box.currentData()
+        self.manufacturer_box.blockSignals(True)
+        self.manufacturer_box.clear()
+        self.manufacturer_box.addItem("All manufacturers", ALL)
+        for code in codes:
+            maker = snapshot.manufacturers.get(code)
+            self.manufacturer_box.addItem(maker.name if maker else code, code)
+        self.manufacturer_box.setCurrentIndex(max(0, self.manufacturer_box.findData(current)))
+        self.manufacturer_box.blockSignals(False)
+
+    def _set_groups(self, groups: Sequence[GroupInfo]) -> None:
+        self._groups = sorted(groups, key=lambda g: (g.slot is None, g.slot or 0, g.name))
+        current = self.group_box.currentData()
+        self.group_box.blockSignals(True)
+        self.group_box.clear()
+        self.group_box.addItem("All channels (0)", ALL)
+        for group in self._groups:
+            label = f"{group.name} ({group.slot})" if group.slot else group.name
+            self.group_box.addItem(label, group.name)
+        self.group_box.setCurrentIndex(max(0, self.group_box.findData(current)))
+        self.group_box.blockSignals(False)
+        self._apply_view()
+
+    # -- filtering, sorting, sizing -----------------------------------------------------
+
+    def _apply_view(self) -> None:
+        maker = self.manufacturer_box.currentData() or ALL
+        group_name = self.group_box.currentData() or ALL
+        members: set[str] | None = None
+        if group_name:
+            group = next((g for g in self._groups if g.name == group_name), None)
+            members = set(group.channel_ids) if group else set()
+        needle = self.find_box.text().strip().casefold()
+        shown: list[ChannelTile] = []
+        for cid, tile in self.tiles.items():
+            if maker and self._manufacturer_of.get(cid) != maker:
+                continue
+            if members is not None and cid not in members:
+                continue
+            if needle and needle not in _haystack(tile.data):
+                continue
+            shown.append(tile)
+        key = SortKey(self.sort_box.currentData() or SortKey.SLOT.value)
+        if key is SortKey.NAME:
+            shown.sort(key=lambda t: (t.data.title.casefold(), t.data.slot))
+        elif key is SortKey.STATUS:
+            shown.sort(key=lambda t: (t.data.status.priority, t.data.slot))
+        else:
+            shown.sort(key=lambda t: t.data.slot)
+        if [t.data.channel_id for t in shown] != self.visible_channel_ids():
+            self.board.set_order(shown)
+        self.empty_label.setVisible(not self.tiles)
+        self.scroll_area.setVisible(bool(self.tiles))
+        self.count_label.setText(f"{len(shown)} of {len(self.tiles)}")
+
+    def _on_size(self, value: int) -> None:
+        self._scale = value / 100
+        for tile in self.tiles.values():
+            tile.set_scale(self._scale)
+        self.board.reflow()
+
+    def _on_tile_activated(self, channel: str) -> None:
+        self.set_selected(ChannelId(channel))
+        self.channel_selected.emit(channel)
+
+    def _repaint_stale(self) -> None:
+        for tile in self.board.visible_tiles():
+            if tile.data.stale:
+                tile.update()
+
+
+def _haystack(data: TileData) -> str:
+    return f"{data.title} {data.subtitle} {data.frequency} {data.tx_model} {data.slot}".casefold()

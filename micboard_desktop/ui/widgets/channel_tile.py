@@ -1,0 +1,505 @@
+"""ChannelTile: one channel drawn with QPainter, legible from across a dark room.
+
+Layout follows the original Micboard: a header coloured by battery state with the slot
+number and the name, a five-segment battery bar, the audio meter, the RF bars per
+antenna, then frequency, transmitter and the status in words. Everything is painted in
+``paintEvent`` (no child widgets), so hundreds of tiles stay cheap; meter updates repaint
+only the meter band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from micboard_desktop.core.model import Channel, ChannelId, ChannelStatus, Receiver
+from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, battery_status
+from micboard_desktop.ui import format as fmt
+from micboard_desktop.ui import theme
+from micboard_desktop.ui.meter_state import (
+    AUDIO_FLOOR_DBFS,
+    RF_FLOOR_DBM,
+    RF_TOP_DBM,
+    MeterState,
+    fraction,
+)
+
+BASE_SIZE = QSize(300, 210)
+"""Tile size at scale 1.0; the dashboard scales it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TileData:
+    """What a tile shows apart from live meters; rebuilt when the store changes."""
+
+    channel_id: ChannelId
+    slot: int
+    title: str
+    subtitle: str
+    status: ChannelStatus
+    battery_bars: int | None
+    battery_percent: int | None
+    battery_minutes: int | None
+    battery_state: ChannelStatus | None
+    frequency: str
+    tx_model: str
+    antennas: int
+    rssi: tuple[float | None, ...]
+    """Slow RF levels from the store, shown until (or unless) live meters arrive."""
+    antenna: str | None
+    quality: float | None
+    quality_max: float | None
+    stale_since: datetime | None
+    stale: bool
+
+
+def tile_data(
+    channel: Channel,
+    receiver: Receiver,
+    *,
+    slot: int,
+    status: ChannelStatus,
+    stale: bool,
+    limits: StatusThresholds = DEFAULT_THRESHOLDS,
+) -> TileData:
+    """Build the static part of a tile from the model."""
+    tx = channel.transmitter
+    battery = tx.battery if tx else None
+    title = channel.performer or channel.name or f"Ch {channel.number}"
+    subtitle = channel.name if channel.performer and channel.name else ""
+    return TileData(
+        channel_id=channel.id,
+        slot=slot,
+        title=title,
+        subtitle=subtitle,
+        status=status,
+        battery_bars=battery.bars if battery else None,
+        battery_percent=battery.percent if battery else None,
+        battery_minutes=battery.minutes if battery else None,
+        battery_state=battery_status(channel, limits),
+        frequency=fmt.frequency(channel.frequency_khz),
+        tx_model=fmt.text(tx.model if tx else None),
+        antennas=max(1, len(channel.rf.rssi_dbm)),
+        rssi=channel.rf.rssi_dbm,
+        antenna=channel.rf.antenna,
+        quality=channel.rf.quality,
+        quality_max=channel.rf.quality_max,
+        stale_since=receiver.connection.since,
+        stale=stale,
+    )
+
+
+class ChannelTile(QWidget):
+    """A painted channel tile; click to select it (``activated`` carries the channel id)."""
+
+    activated = Signal(str)
+
+    def __init__(self, data: TileData, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data = data
+        self.meter = MeterState()
+        self.selected = False
+        self._scale = 1.0
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setFixedSize(BASE_SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._layout_fonts()
+
+    # -- API used by the dashboard ------------------------------------------------------
+
+    def set_data(self, data: TileData) -> None:
+        """Show new values; repaints only when something visible changed."""
+        if data != self.data:
+            self.data = data
+            self.update()
+
+    def set_scale(self, scale: float) -> None:
+        """Resize the tile to ``scale`` times its base size."""
+        self._scale = scale
+        self.setFixedSize(self.nominal_size())
+
+    def nominal_size(self) -> QSize:
+        """Return the size before the board stretches the width to fill a row."""
+        return QSize(int(BASE_SIZE.width() * self._scale), int(BASE_SIZE.height() * self._scale))
+
+    def set_selected(self, selected: bool) -> None:
+        """Draw (or stop drawing) the selection frame."""
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def meter_rect(self) -> QRect:
+        """Return the band that live meters repaint."""
+        h = self.height()
+        return QRect(0, int(h * 0.44), self.width(), int(h * 0.36))
+
+    def update_meters(self) -> None:
+        """Schedule a repaint of the meter band only (called by the frame clock)."""
+        self.update(self.meter_rect())
+
+    # -- text (painted, and readable by tests and screen readers) ----------------------
+
+    def battery_label(self) -> str:
+        """Return the battery text: percent and runtime, or bars when that is all we know."""
+        d = self.data
+        label = fmt.percent(d.battery_percent)
+        if d.battery_minutes is not None:
+            label += "  " + fmt.runtime(d.battery_minutes)
+        elif d.battery_percent is None and d.battery_bars is not None:
+            label = f"{d.battery_bars}/5"
+        return label
+
+    def audio_label(self) -> str:
+        """Return the audio level text (the held peak)."""
+        return "\u25b2 CLIP" if self.meter.clipping else fmt.dbfs(self.meter.peak_hold)
+
+    def rf_labels(self) -> list[str]:
+        """Return one ``"A -62 dBm"`` text per antenna."""
+        rssi, _ = self._rf()
+        count = max(self.data.antennas, len(rssi), 1)
+        return [
+            f"{chr(ord('A') + i) if count > 1 else 'RF'} "
+            f"{fmt.dbm(rssi[i] if i < len(rssi) else None)}"
+            for i in range(count)
+        ]
+
+    def footer_label(self) -> str:
+        """Return frequency and, when a performer is shown in the header, the channel name."""
+        d = self.data
+        return f"{d.frequency}  {d.subtitle}" if d.subtitle else d.frequency
+
+    def status_label(self) -> str:
+        """Return the status as glyph and words."""
+        return theme.STATUS_LOOK[self.data.status].label
+
+    def visible_text(self) -> str:
+        """Return every text the tile paints, one per line."""
+        d = self.data
+        lines = [str(d.slot), d.title]
+        if d.stale:
+            lines.append("STALE")
+        lines.append(self.battery_label())
+        if not self._inactive():
+            lines.append(self.audio_label())
+            lines.extend(self.rf_labels())
+        lines.extend([self.footer_label(), d.tx_model, self.status_label()])
+        return "\n".join(lines)
+
+    def _rf(self) -> tuple[list[float | None], str | None]:
+        m = self.meter
+        rssi = m.rssi or list(self.data.rssi)
+        return rssi, m.antenna if m.antenna is not None else self.data.antenna
+
+    # -- Qt overrides -------------------------------------------------------------------
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Return the scaled base size."""
+        return self.size()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        """Recompute fonts for the new size."""
+        super().resizeEvent(event)
+        self._layout_fonts()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """Select this tile."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.activated.emit(self.data.channel_id)
+        super().mousePressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Paint the tile; the static parts only when the dirty region reaches them."""
+        p = QPainter(self)
+        try:
+            area = event.rect()
+            meters = self.meter_rect()
+            if meters.contains(area):
+                # Frame-clock repaint: the header and footer did not change.
+                p.fillRect(meters, theme.TILE)
+                self._paint_meters(p)
+                self._paint_overlay(p, meters_only=True)
+                return
+            p.fillRect(self.rect(), theme.TILE)
+            self._paint_header(p)
+            self._paint_battery(p)
+            self._paint_meters(p)
+            self._paint_footer(p)
+            self._paint_overlay(p, meters_only=False)
+            self._paint_frame(p)
+        finally:
+            p.end()
+
+    # -- painting -----------------------------------------------------------------------
+
+    def _layout_fonts(self) -> None:
+        h = max(80, self.height())
+        family = QFont().family()
+        self._f_title = QFont(family)
+        self._f_title.setPixelSize(max(12, int(h * 0.13)))
+        self._f_title.setBold(True)
+        self._f_slot = QFont(self._f_title)
+        self._f_small = QFont(family)
+        self._f_small.setPixelSize(max(9, int(h * 0.076)))
+        self._f_small_bold = QFont(self._f_small)
+        self._f_small_bold.setBold(True)
+        self._f_status = QFont(family)
+        self._f_status.setPixelSize(max(10, int(h * 0.085)))
+        self._f_status.setBold(True)
+        self._f_big = QFont(family)
+        self._f_big.setPixelSize(max(14, int(h * 0.15)))
+        self._f_big.setBold(True)
+
+    def _inactive(self) -> bool:
+        return self.data.status in (ChannelStatus.TX_OFF, ChannelStatus.RX_OFFLINE)
+
+    def _header_rect(self) -> QRect:
+        return QRect(0, 0, self.width(), int(self.height() * 0.25))
+
+    def _paint_header(self, p: QPainter) -> None:
+        d = self.data
+        rect = self._header_rect()
+        known = d.battery_bars is not None or d.battery_percent is not None
+        if self._inactive():
+            colour, ink = theme.DARK_GREY, theme.TEXT_DIM
+        else:
+            colour = theme.battery_colour(d.battery_state, known)
+            ink = theme.TEXT_ON_COLOUR if known else theme.TEXT
+        p.fillRect(rect, colour)
+        pad = int(self.width() * 0.03)
+        p.setPen(ink)
+        p.setFont(self._f_slot)
+        slot = str(d.slot)
+        slot_w = QFontMetrics(self._f_slot).horizontalAdvance(slot) + pad
+        inner = rect.adjusted(pad, 0, -pad, 0)
+        p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, slot)
+        # A thin rule between slot number and name, as on the original board.
+        p.fillRect(QRect(inner.left() + slot_w - pad // 2, rect.top() + rect.height() // 5,
+                         max(1, pad // 4), rect.height() * 3 // 5), ink)
+        name_rect = inner.adjusted(slot_w + pad // 2, 0, 0, 0)
+        p.setFont(self._f_title)
+        title = QFontMetrics(self._f_title).elidedText(
+            d.title, Qt.TextElideMode.ElideRight, name_rect.width()
+        )
+        p.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        if d.stale:
+            self._paint_stale_badge(p, rect)
+
+    def _paint_stale_badge(self, p: QPainter, header: QRect) -> None:
+        label = "\u231b STALE"
+        if self.data.stale_since is not None:
+            label += " " + fmt.duration(self.data.stale_since, datetime.now(UTC))
+        metrics = QFontMetrics(self._f_small_bold)
+        w = metrics.horizontalAdvance(label) + 10
+        h = metrics.height() + 2
+        box = QRect(header.right() - w - 4, header.bottom() - h - 3, w, h)
+        p.fillRect(box, theme.YELLOW)
+        p.setPen(theme.TEXT_ON_COLOUR)
+        p.setFont(self._f_small_bold)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _paint_battery(self, p: QPainter) -> None:
+        d = self.data
+        w, h = self.width(), self.height()
+        pad = int(w * 0.03)
+        top = int(h * 0.28)
+        seg_h = int(h * 0.1)
+        seg_area = int(w * 0.5)
+        gap = max(2, int(w * 0.012))
+        seg_w = (seg_area - 4 * gap) / 5
+        known = d.battery_bars is not None or d.battery_percent is not None
+        lit = d.battery_bars
+        if lit is None and d.battery_percent is not None:
+            lit = min(5, (d.battery_percent + 19) // 20)
+        colour = theme.battery_colour(d.battery_state, known)
+        if self._inactive():
+            colour = theme.GREY
+        for i in range(5):
+            rect = QRectF(pad + i * (seg_w + gap), top, seg_w, seg_h)
+            p.fillRect(rect, colour if lit is not None and i < lit else theme.TRACK)
+        p.setFont(self._f_status)
+        p.setPen(theme.TEXT)
+        text_rect = QRect(pad + seg_area + pad, top - 4, w - seg_area - 3 * pad, seg_h + 8)
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                   self.battery_label())
+
+    def _paint_meters(self, p: QPainter) -> None:
+        if self._inactive():
+            return  # no live levels for a switched-off or unreachable link
+        w, h = self.width(), self.height()
+        pad = int(w * 0.03)
+        m = self.meter
+        label_w = int(w * 0.07)
+        value_w = int(w * 0.26)
+        bar_x = pad + label_w
+        bar_w = w - bar_x - value_w - pad
+        # bar_x/bar_w are the audio meter's; RF cells compute their own below.
+        p.setFont(self._f_small_bold)
+        # Audio: a segmented-colour bar (green to -12, amber to -3, red above) and a hold line.
+        top = int(h * 0.45)
+        bar_h = int(h * 0.1)
+        p.setPen(theme.TEXT_DIM)
+        p.drawText(QRect(pad, top, label_w, bar_h), Qt.AlignmentFlag.AlignVCenter, "\u266a")
+        p.fillRect(QRect(bar_x, top, bar_w, bar_h), theme.TRACK)
+        level = fraction(m.audio, AUDIO_FLOOR_DBFS, 0.0)
+        if level > 0:
+            zones = ((-12.0, theme.GREEN), (-3.0, theme.ORANGE), (0.0, theme.RED))
+            start = 0.0
+            for edge_db, colour in zones:
+                edge = fraction(edge_db, AUDIO_FLOOR_DBFS, 0.0)
+                end = min(level, edge)
+                if end > start:
+                    p.fillRect(QRectF(bar_x + start * bar_w, top, (end - start) * bar_w, bar_h),
+                               colour)
+                start = edge
+        hold = fraction(m.peak_hold, AUDIO_FLOOR_DBFS, 0.0)
+        if m.peak_hold is not None and hold > 0:
+            x = bar_x + hold * bar_w
+            p.fillRect(QRectF(min(x, bar_x + bar_w - 3), top, 3, bar_h), theme.TEXT)
+        value_rect = QRect(bar_x + bar_w + pad // 2, top - 2, value_w, bar_h + 4)
+        if m.clipping:
+            p.fillRect(value_rect.adjusted(0, 0, -pad // 2, 0), theme.RED)
+            p.setPen(theme.TEXT_ON_COLOUR)
+            p.drawText(value_rect, Qt.AlignmentFlag.AlignCenter, "\u25b2 CLIP")
+        else:
+            p.setPen(theme.TEXT)
+            p.drawText(value_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       self.audio_label())
+        # RF: one bar per antenna, the active antenna's letter drawn inverted. Up to two
+        # antennas get full-width rows; more (Quadversity) go two to a row so the digits
+        # stay as large as the rest of the tile.
+        rssi, active_antenna = self._rf()
+        antennas = max(self.data.antennas, len(rssi), 1)
+        columns = 1 if antennas <= 2 else 2
+        rows = (antennas + columns - 1) // columns
+        rf_top = top + bar_h + int(h * 0.035)
+        gap = 3
+        rf_h = min(bar_h, max(4, int((h * 0.79 - rf_top) / rows) - gap))
+        cell_w = (w - 2 * pad) // columns
+        short_value = columns > 1
+        value_cell = value_w if not short_value else int(w * 0.1)
+        for i in range(antennas):
+            row, col = divmod(i, columns)
+            x = pad + col * cell_w
+            y = rf_top + row * (rf_h + gap)
+            letter = chr(ord("A") + i) if antennas > 1 else "RF"
+            active = active_antenna is not None and letter in active_antenna
+            label_rect = QRect(x, y, label_w - 3, rf_h)
+            if active:
+                p.fillRect(label_rect, theme.SKY)
+                p.setPen(theme.TEXT_ON_COLOUR)
+            else:
+                p.setPen(theme.TEXT_DIM)
+            p.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, letter)
+            level_dbm = rssi[i] if i < len(rssi) else None
+            cell_bar_x = x + label_w
+            # One column lines up with the audio meter above; two share the width.
+            cell_bar_w = bar_w if columns == 1 else cell_w - label_w - value_cell - pad // 2
+            p.fillRect(QRect(cell_bar_x, y, cell_bar_w, rf_h), theme.TRACK)
+            frac = fraction(level_dbm, RF_FLOOR_DBM, RF_TOP_DBM)
+            colour = theme.SKY if (level_dbm or RF_FLOOR_DBM) > -90.0 else theme.RED
+            if frac > 0:
+                p.fillRect(QRectF(cell_bar_x, y, frac * cell_bar_w, rf_h), colour)
+            p.setPen(theme.TEXT)
+            value = fmt.dbm(level_dbm)
+            if short_value and level_dbm is not None:
+                value = f"{level_dbm:.0f}"  # the unit is implied by the row above it
+            p.drawText(QRect(cell_bar_x + cell_bar_w + pad // 2, y - 3, value_cell, rf_h + 6),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, value)
+
+    def _paint_footer(self, p: QPainter) -> None:
+        d = self.data
+        w, h = self.width(), self.height()
+        pad = int(w * 0.03)
+        top = int(h * 0.8)
+        row = QRect(pad, top, w - 2 * pad, int(h * 0.09))
+        p.setFont(self._f_small)
+        p.setPen(theme.TEXT)
+        left = self.footer_label()
+        metrics = QFontMetrics(self._f_small)
+        tx_w = metrics.horizontalAdvance(d.tx_model) + pad
+        p.drawText(row.adjusted(0, 0, -tx_w, 0),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   metrics.elidedText(left, Qt.TextElideMode.ElideRight, row.width() - tx_w))
+        p.setPen(theme.TEXT_DIM)
+        p.drawText(row, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, d.tx_model)
+        # Status line: glyph + word on the status colour, plus quality dots on the right.
+        look = theme.STATUS_LOOK[d.status]
+        status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
+        p.setFont(self._f_status)
+        p.setPen(look.colour if look.colour != theme.GREY else theme.TEXT_DIM)
+        p.drawText(status_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   look.label)
+        if not self._inactive():
+            self._paint_quality(p, status_rect)
+
+    def _paint_quality(self, p: QPainter, rect: QRect) -> None:
+        d = self.data
+        if d.quality_max is None or not 0 < d.quality_max <= 10:
+            if d.quality is not None and d.quality_max:
+                p.setFont(self._f_small)
+                p.setPen(theme.TEXT)
+                share = 100 * d.quality / d.quality_max
+                p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                           f"Quality {share:.0f}%")
+            return
+        dots = int(d.quality_max)
+        size = max(4, int(rect.height() * 0.45))
+        gap = size // 2
+        x = rect.right() - dots * (size + gap)
+        y = rect.center().y() - size // 2
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for i in range(dots):
+            on = d.quality is not None and i < round(d.quality)
+            p.setPen(QPen(theme.TEXT_DIM, 1))
+            p.setBrush(QBrush(theme.TEXT if on else QColor(0, 0, 0, 0)))
+            p.drawEllipse(QRectF(x + i * (size + gap), y, size, size))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+    def _paint_overlay(self, p: QPainter, *, meters_only: bool) -> None:
+        if not self._inactive():
+            return
+        body = QRect(0, self._header_rect().bottom() + 1, self.width(),
+                     int(self.height() * 0.8) - self._header_rect().bottom() - 1)
+        if meters_only:
+            body = body.intersected(self.meter_rect())
+        p.fillRect(body, QColor(0, 0, 0, 170))
+        if self.data.status is ChannelStatus.RX_OFFLINE:
+            p.fillRect(body, QBrush(QColor(90, 90, 90, 90), Qt.BrushStyle.BDiagPattern))
+        look = theme.STATUS_LOOK[self.data.status]
+        full = QRect(0, self._header_rect().bottom() + 1, self.width(),
+                     int(self.height() * 0.8) - self._header_rect().bottom() - 1)
+        p.setFont(self._f_big)
+        metrics = QFontMetrics(self._f_big)
+        tw = metrics.horizontalAdvance(look.label) + 24
+        th = metrics.height() + 8
+        box = QRect(full.center().x() - tw // 2, full.center().y() - th // 2, tw, th)
+        p.setClipRect(body)
+        p.fillRect(box, theme.BACKGROUND)
+        p.setPen(QPen(theme.TEXT_DIM, 2))
+        p.drawRect(box)
+        p.setPen(theme.TEXT)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, look.label)
+        p.setClipping(False)
+
+    def _paint_frame(self, p: QPainter) -> None:
+        colour = theme.TILE_SELECTED if self.selected else theme.TILE_BORDER
+        width = 3 if self.selected else 1
+        p.setPen(QPen(colour, width))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        inset = width // 2
+        p.drawRect(self.rect().adjusted(inset, inset, -inset - 1, -inset - 1))

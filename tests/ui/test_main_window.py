@@ -1,0 +1,185 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMenu
+
+from micboard_desktop.core.config import AppConfig, ManufacturerConfig
+from micboard_desktop.core.control import GroupInfo, HistorySample
+from micboard_desktop.core.meters import MeterBus, MeterSample
+from micboard_desktop.core.model import ChannelId
+from micboard_desktop.core.store import StateStore
+from tests.core.builders import make_receiver
+from tests.fakes.engine import FakeEngine, healthy
+from tests.ui.conftest import wait_until
+from tests.ui.helpers import make_window, show_store
+
+
+async def test_closing_asks_the_app_first_then_closes(tmp_path: Path):
+    window = make_window(StateStore(), tmp_path)
+    window.show()
+    closes: list[bool] = []
+    window.close_requested.connect(lambda: closes.append(True))
+    window.close()
+    assert closes == [True]  # the first close asks the app to shut down
+    assert window.isVisible()
+    window.finish_close()
+    assert not window.isVisible()
+    assert closes == [True]
+    assert not window.dashboard.clock.running
+    assert window.tasks.pending == 0
+
+
+async def test_window_without_engine_disables_engine_features(tmp_path: Path):
+    store = StateStore()
+    store.put_receiver(make_receiver("shure:rx1", channels=2))
+    window = make_window(store, tmp_path, engine=None)
+    assert window.open_settings() is None
+    assert window.open_groups() is None
+    actions = {a.text(): a for menu in window.menuBar().findChildren(QMenu)
+               for a in menu.actions()}
+    assert not actions["&Settings\u2026"].isEnabled()
+    assert len(window.dashboard.tiles) == 2
+    window.finish_close()
+
+
+async def test_window_remembers_geometry_and_tile_size(tmp_path: Path):
+    window = make_window(StateStore(), tmp_path)
+    window.resize(700, 500)  # within the offscreen screen, which clamps restored geometry
+    window.dashboard.set_tile_scale(1.3)
+    window.finish_close()
+    again = make_window(StateStore(), tmp_path)
+    assert again.size().width() == 700
+    assert again.dashboard.size_slider.value() == 130
+    again.finish_close()
+
+
+async def test_detail_panel_loads_history_from_the_engine(tmp_path: Path):
+    store = show_store(receivers=2, channels=2)
+    now = datetime.now(UTC)
+    samples = [HistorySample(now - timedelta(minutes=m), -70.0, -60.0 + m % 5, -65.0)
+               for m in range(20, 0, -1)]
+    engine = FakeEngine(history_samples=samples)
+    window = make_window(store, tmp_path, engine)
+    window.show()
+    cid = ChannelId("shure:rx1:1")
+    window.dashboard.tiles[cid].activated.emit(cid)
+    assert window.detail.isVisible()
+    assert window.dashboard.tiles[cid].selected
+    await wait_until(lambda: window.detail.history_loaded == 3)
+    metrics = {args[1] for name, args in engine.calls if name == "history"}  # type: ignore[index]
+    assert metrics == {"rssi_dbm", "audio_peak_dbfs", "battery_percent"}
+    assert window.detail._series["rssi_dbm"].n == 20
+    assert window.detail.facts["Frequency"].text().endswith("MHz")
+    window.close_detail()
+    assert not window.detail.isVisible()
+    window.finish_close()
+
+
+async def test_health_shows_in_the_status_bar(tmp_path: Path):
+    engine = FakeEngine(health_report=healthy(["shure"]))
+    store = show_store(receivers=1, channels=1)
+    window = make_window(store, tmp_path, engine)
+    label = window.health.labels["shure"]
+    assert label.text() == "Shure: \u2714 OK"
+    window.finish_close()
+
+
+async def test_groups_and_discovery_dialogs_use_the_engine(tmp_path: Path):
+    store = show_store(receivers=1, channels=4)
+    engine = FakeEngine(
+        app_config=AppConfig(manufacturers=(ManufacturerConfig("shure", "Shure"),)),
+        group_list={"Band": GroupInfo("Band", ("shure:rx1:1",), slot=1)},
+        discovered=[{"manufacturer": "shure", "address": "10.0.0.7", "model": "ULXD4Q",
+                     "name": "RF 7"}],
+    )
+    window = make_window(store, tmp_path, engine)
+    groups = window.open_groups()
+    assert groups is not None
+    await window.tasks.wait_idle()
+    assert groups.checked() == ["shure:rx1:1"]
+    groups.set_checked(["shure:rx1:1", "shure:rx1:2"])
+    groups.name.setText("Band A")
+    groups.save_group()
+    await window.tasks.wait_idle()
+    assert ("save_group", ("Band", ("shure:rx1:1", "shure:rx1:2"), "Band A")) in engine.calls
+    assert window.dashboard.group_box.findData("Band A") > 0  # the filter reloaded
+    discovery = window.open_discovery()
+    assert discovery is not None
+    discovery.run()
+    await window.tasks.wait_idle()
+    assert discovery.table.rowCount() == 1
+    discovery.add_ticked()
+    await window.tasks.wait_idle()
+    shure = engine.config().manufacturer("shure")
+    assert shure is not None
+    assert shure.devices == ("10.0.0.7",)
+    about = window.open_about()
+    assert "Micboard Desktop" in about.windowTitle()
+    window.finish_close()
+
+
+async def test_screenshot_of_a_demo_sized_board(tmp_path: Path):
+    store = show_store(receivers=6, channels=4)  # 24 channels, like the demo rig
+    meters = MeterBus()
+    engine = FakeEngine(health_report=healthy(["shure", "sennheiser"]))
+    window = make_window(store, tmp_path, engine, meters)
+    window.resize(1440, 900)
+    window.show()
+    for n, cid in enumerate(window.dashboard.tiles):
+        meters.post(cid, MeterSample(audio_peak_dbfs=-40.0 + n, rssi_dbm=(-60.0, -75.0),
+                                     antenna="A"))
+    window.dashboard.clock.tick()
+    window.open_detail("shure:rx1:1")
+    path = tmp_path / "board.png"
+    assert window.grab().save(str(path))
+    image = QImage(str(path))
+    assert image.width() >= 1200
+    assert image.height() >= 800
+    assert path.stat().st_size > 50_000  # a real picture, not a blank frame
+    window.finish_close()
+
+
+async def test_ctrl_f_focuses_find_and_esc_closes_the_detail(tmp_path: Path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window(show_store(receivers=1, channels=2), tmp_path)
+    window.show()
+    window.activateWindow()
+    await wait_until(window.isActiveWindow)
+    window.tabs.setCurrentIndex(1)
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 0
+    await wait_until(window.dashboard.find_box.hasFocus)
+    window.open_detail("shure:rx1:1")
+    assert window.detail.isVisible()
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.detail.isVisible()
+    window.finish_close()
+
+
+async def test_closed_dialogs_are_forgotten(tmp_path: Path):
+    engine = FakeEngine()
+    window = make_window(StateStore(), tmp_path, engine)
+    about = window.open_about()
+    settings = window.open_settings()
+    assert settings is not None
+    assert len(window.dialogs) == 2
+    about.accept()
+    assert window.dialogs == [settings]
+    window.finish_close()  # closes the settings dialog too
+    assert window.dialogs == []
+
+
+async def test_alerts_badge_follows_the_engine_while_the_tab_is_hidden(tmp_path: Path):
+    from micboard_desktop.core.control import AlertInfo, Severity
+
+    engine = FakeEngine()
+    window = make_window(StateStore(), tmp_path, engine)
+    assert window.tabs.tabText(3) == "Alerts"
+    engine.alert_list.append(AlertInfo("tx_off:shure:rx1:1", "tx_off", Severity.WARNING,
+                                       "Jane Doe: transmitter off", datetime.now(UTC)))
+    window.check_alerts()
+    assert window.tabs.tabText(3) == "Alerts (1)"
+    window.finish_close()

@@ -1,0 +1,121 @@
+from dataclasses import replace
+
+import pytest
+
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import (
+    Battery,
+    ChannelStatus,
+    ConnectionInfo,
+    ConnectionStatus,
+    Rf,
+    Transmitter,
+    Transport,
+)
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.ui.bridge import StoreBridge
+from micboard_desktop.ui.format import DASH
+from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.theme import STATUS_LOOK
+from micboard_desktop.ui.views.dashboard import Dashboard
+from tests.core.builders import make_channel, make_receiver
+from tests.ui.conftest import wait_until
+from tests.ui.helpers import status_channels
+
+
+def _dashboard(store: StateStore) -> tuple[Dashboard, StoreBridge]:
+    bridge = StoreBridge(store)
+    return Dashboard(bridge, MeterBus(), None, UiTasks()), bridge
+
+
+EXPECTED_TEXT = {
+    ChannelStatus.OK: "OK",
+    ChannelStatus.TX_OFF: "TX OFF",
+    ChannelStatus.CRITICAL_BATTERY: "BATTERY CRITICAL",
+    ChannelStatus.LOW_BATTERY: "LOW BATTERY",
+    ChannelStatus.RF_LOSS: "RF LOSS",
+    ChannelStatus.INTERFERENCE: "INTERFERENCE",
+    ChannelStatus.AUDIO_PEAK: "CLIPPING",
+    ChannelStatus.MUTED: "MUTED",
+    ChannelStatus.RX_OFFLINE: "RX OFFLINE",
+}
+
+
+async def test_each_status_shows_its_words_on_the_tile():
+    store = StateStore()
+    cases = status_channels()
+    store.put_receiver(replace(make_receiver("shure:rx1"), channels=tuple(cases.values())))
+    store.put_receiver(make_receiver("shure:rx9", channels=1, online=False))
+    board, bridge = _dashboard(store)
+    for status, channel in cases.items():
+        tile = board.tiles[channel.id]
+        assert tile.data.status is status
+        assert EXPECTED_TEXT[status] in tile.status_label()
+        assert STATUS_LOOK[status].glyph in tile.status_label()  # never colour alone
+        assert EXPECTED_TEXT[status] in tile.visible_text()
+    offline = board.tiles[make_channel("shure:rx9", 1).id]
+    assert offline.data.status is ChannelStatus.RX_OFFLINE
+    assert "RX OFFLINE" in offline.visible_text()
+    board.resize(1400, 900)
+    for tile in board.tiles.values():
+        assert not tile.grab().isNull()  # every state paints without error
+    board.close()
+    bridge.close()
+
+
+def test_every_status_has_distinct_words():
+    assert set(EXPECTED_TEXT) == set(ChannelStatus)
+    labels = [STATUS_LOOK[s].text for s in ChannelStatus]
+    assert len(set(labels)) == len(labels)
+
+
+async def test_unknown_values_render_as_a_dash_not_a_number():
+    unknown = make_channel(
+        "shure:rx1", 1,
+        name="Unknowns",
+        frequency_khz=None,
+        transmitter=Transmitter(model=None, battery=Battery()),
+        rf=Rf(rssi_dbm=(None, None), antenna=None, quality=None, quality_max=None),
+    )
+    store = StateStore()
+    store.put_receiver(replace(make_receiver("shure:rx1"), channels=(unknown,)))
+    board, bridge = _dashboard(store)
+    tile = board.tiles[unknown.id]
+    assert tile.battery_label() == DASH
+    assert tile.footer_label() == DASH
+    assert tile.data.tx_model == DASH
+    assert tile.audio_label() == DASH
+    assert tile.rf_labels() == [f"A {DASH}", f"B {DASH}"]
+    for line in tile.visible_text().splitlines()[2:-1]:  # after slot number and name
+        assert not any(c.isdigit() for c in line), line
+    board.close()
+    bridge.close()
+
+
+async def test_battery_and_rf_values_are_shown():
+    store = StateStore()
+    store.put_receiver(make_receiver("shure:rx1", channels=1))
+    board, bridge = _dashboard(store)
+    tile = next(iter(board.tiles.values()))
+    assert tile.battery_label() == "80%  5h 00m"
+    assert tile.rf_labels() == ["A -60 dBm", "B -70 dBm"]
+    assert "578.350 MHz" in tile.visible_text()
+    assert "ULXD2" in tile.visible_text()
+    board.close()
+    bridge.close()
+
+
+@pytest.mark.parametrize("status", [ConnectionStatus.DISCONNECTED, ConnectionStatus.ERROR])
+async def test_stale_marker_when_the_link_is_down(status: ConnectionStatus):
+    store = StateStore()
+    rx = make_receiver("shure:rx1", channels=1,
+                       connection=ConnectionInfo(Transport.TCP, ConnectionStatus.CONNECTED))
+    store.put_receiver(rx)
+    board, bridge = _dashboard(store)
+    tile = next(iter(board.tiles.values()))
+    assert "STALE" not in tile.visible_text()
+    store.put_receiver(replace(rx, connection=ConnectionInfo(Transport.TCP, status)))
+    await wait_until(lambda: tile.data.stale)
+    assert "STALE" in tile.visible_text()
+    board.close()
+    bridge.close()
