@@ -42,6 +42,9 @@ def run_gui(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Micboard Desktop")
+    from micboard_desktop.ui.assets import app_icon
+
+    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
     return asyncio.run(
         _amain(app, demo=demo, data_dir=data_dir, quit_after=quit_after, screenshot=screenshot),

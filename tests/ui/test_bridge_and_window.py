@@ -30,3 +30,10 @@ async def test_bridge_stops_after_close():
     store.put_receiver(make_receiver())
     await asyncio.sleep(0.05)
     assert seen == []
+
+
+def test_app_icon_is_found_in_the_checkout():
+    from micboard_desktop.ui.assets import app_icon, resources_dir
+
+    assert (resources_dir() / "icons" / "app.png").exists()
+    assert not app_icon().isNull()
