@@ -18,6 +18,8 @@ from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.model import Health, HealthStatus
 
 JsonScalar = str | int | float | bool | None
+ConfigValue = JsonScalar | list[str]
+"""What one setting can hold: a scalar, or a list of strings (a manufacturer's ``devices``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ class EngineControl(Protocol):
         """Run discovery and return what was found (address, model, name)."""
         ...
 
-    async def set_config(self, manufacturer: str | None, key: str, value: JsonScalar) -> None:
+    async def set_config(self, manufacturer: str | None, key: str, value: ConfigValue) -> None:
         """Change a global (``manufacturer=None``) or per-manufacturer setting.
 
         Raises:

@@ -17,12 +17,12 @@ from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.control import (
     AlertInfo,
+    ConfigValue,
     ConnectionView,
     EngineMetrics,
     GroupInfo,
     HealthReport,
     HistorySample,
-    JsonScalar,
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.meters import MeterBus
@@ -319,12 +319,17 @@ class Engine:
                 run.disabled.add(cid)
                 await coordinator.stop()
 
-    async def set_config(self, manufacturer: str | None, key: str, value: JsonScalar) -> None:
-        """Change one setting; a manufacturer setting restarts only that manufacturer."""
+    async def set_config(self, manufacturer: str | None, key: str, value: ConfigValue) -> None:
+        """Change one setting; only the connections it affects restart.
+
+        The change is kept in the configuration in force (and the settings file in the
+        window); it is also recorded in the database as the last value set remotely.
+        """
         new = settings_ops.with_setting(self._config, manufacturer, key, value)
         await self._apply_config(new)
         if self.repository is not None:
-            await self.repository.set_config(key, value, manufacturer)
+            stored: JsonValue = [*value] if isinstance(value, list) else value
+            await self.repository.set_config(key, stored, manufacturer)
 
     async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
         """Add or replace a manufacturer (secret to the keyring) and (re)start it."""
@@ -361,10 +366,13 @@ class Engine:
         self.alert_engine.update_config(new)
         for code in settings_ops.changed_manufacturers(old, new):
             entry = new.manufacturer(code)
-            if entry is None or not entry.enabled:
+            if entry is None:
                 await self.supervisor.stop_manufacturer(code)
             else:
-                await self.supervisor.start_manufacturer(entry)
+                await self.supervisor.reconfigure_manufacturer(entry)
+        if self.repository is not None:
+            ids = [s.connection_id for s in self.supervisor.connection_states()]
+            await self.repository.delete_connections_except(ids)
         if self._save_config is not None:
             self._save_config(new)
 

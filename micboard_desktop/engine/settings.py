@@ -10,7 +10,7 @@ from typing import Any
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig, parse_config
 from micboard_desktop.core.config_io import manufacturer_to_mapping, to_mapping
-from micboard_desktop.core.control import JsonScalar
+from micboard_desktop.core.control import ConfigValue
 from micboard_desktop.core.errors import ConfigError, MicboardError
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.plugins.api import PluginContext
@@ -20,7 +20,7 @@ _GLOBAL_TABLES = ("micboard", "alerts")  # [lan] changes go through set_lan, nev
 
 
 def with_setting(
-    config: AppConfig, manufacturer: str | None, key: str, value: JsonScalar
+    config: AppConfig, manufacturer: str | None, key: str, value: ConfigValue
 ) -> AppConfig:
     """Return ``config`` with one setting changed, validated like a config file.
 

@@ -146,6 +146,45 @@ class Supervisor:
         run.tasks.spawn(self._poll_loop(entry.code), "poll")
         _log.info("%s: %d connection(s) started", entry.code, len(run.coordinators))
 
+    async def reconfigure_manufacturer(self, entry: ManufacturerConfig) -> None:
+        """Apply a changed entry, touching only the affected connections when possible.
+
+        When only the device list changed and the plugin can adapt, the added devices start
+        and the removed ones stop while every other connection stays up; anything else
+        restarts the manufacturer.
+        """
+        run = self.runs.get(entry.code)
+        if not entry.enabled:
+            await self.stop_manufacturer(entry.code)
+            return
+        same_but_devices = run is not None and replace(run.entry, devices=entry.devices) == entry
+        changes = (
+            run.plugin.update_devices(entry)
+            if run is not None and run.plugin is not None and same_but_devices
+            else None
+        )
+        if run is None or changes is None:
+            await self.start_manufacturer(entry)
+            return
+        run.entry = entry
+        gone = set(changes.removed)
+        for coordinator in [c for c in run.coordinators if c.connection_id in gone]:
+            run.coordinators.remove(coordinator)
+            await coordinator.stop()
+        if run.plugin is not None:
+            run.plugin.forget(sorted(gone))
+        run.disabled -= gone
+        for coordinator in changes.added:
+            run.coordinators.append(coordinator)
+            await coordinator.start()
+        _log.info(
+            "%s: %d connection(s) added, %d removed; others untouched",
+            entry.code,
+            len(changes.added),
+            len(gone),
+        )
+        self.update_health(entry.code)
+
     async def stop_manufacturer(self, code: str) -> None:
         """Stop one manufacturer's poll task and coordinators, and close its plugin."""
         run = self.runs.pop(code, None)

@@ -120,7 +120,12 @@ def _extra_schemas() -> Json:
             "properties": {
                 "manufacturer": {"type": ["string", "null"]},
                 "key": {"type": "string", "minLength": 1, "maxLength": 200},
-                "value": {"type": ["string", "number", "integer", "boolean", "null"]},
+                "value": {
+                    "oneOf": [
+                        {"type": ["string", "number", "integer", "boolean", "null"]},
+                        {"type": "array", "items": {"type": "string"}, "maxItems": 512},
+                    ]
+                },
             },
         },
         "ConfigResult": {

@@ -27,6 +27,8 @@ from micboard_desktop.lan.openapi import openapi_document
 JSON_TYPE: Final = "application/json"
 _SECRET_WORDS: Final = ("password", "secret", "token", "key", "credential")
 _MAX_NAME: Final = 200
+_MAX_LIST: Final = 512
+"""Most items a list setting (a device list) may have."""
 _MAX_CHANNELS: Final = 2000
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -215,8 +217,8 @@ class ApiRoutes:
             raise bad_request("'manufacturer' must be a manufacturer code or null")
         if not isinstance(key, str) or not key or len(key) > _MAX_NAME:
             raise bad_request("'key' must be a non-empty setting name")
-        if "value" not in body or not _is_scalar(value):
-            raise bad_request("'value' must be a string, number, boolean or null")
+        if "value" not in body or not _is_setting_value(value):
+            raise bad_request("'value' must be a string, number, boolean, null or list of strings")
         if manufacturer is not None and manufacturer not in self.known_codes():
             raise ApiError(404, "unknown_manufacturer", f"unknown manufacturer {manufacturer!r}")
         try:
@@ -268,8 +270,17 @@ async def read_object(request: web.Request) -> dict[str, Any]:
     return data
 
 
+def _is_setting_value(value: object) -> bool:
+    """Return True for what settings take: a JSON scalar or a short list of strings."""
+    if isinstance(value, list):
+        return len(value) <= _MAX_LIST and all(
+            isinstance(v, str) and len(v) <= _MAX_NAME for v in value
+        )
+    return _is_scalar(value)
+
+
 def _is_scalar(value: object) -> bool:
-    """Return True for a JSON scalar (what settings take)."""
+    """Return True for a JSON scalar."""
     if isinstance(value, float):
         return value == value and value not in (float("inf"), float("-inf"))
     scalar: tuple[type, ...] = (str, int, bool, type(None))

@@ -62,6 +62,16 @@ class DiscoveredDevice:
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceChanges:
+    """How a plugin adapts to a new device list without touching its other connections."""
+
+    added: Sequence[ConnectionCoordinator] = ()
+    """New coordinators; the engine starts them."""
+    removed: Sequence[str] = ()
+    """Connection ids the engine stops, then hands to :meth:`ManufacturerPlugin.forget`."""
+
+
 @dataclass(slots=True)
 class PluginContext:
     """Everything a plugin instance may use."""
@@ -108,6 +118,17 @@ class ManufacturerPlugin(ABC):
     async def discover(self) -> Sequence[DiscoveredDevice]:
         """Look for devices that are not configured yet."""
         return ()
+
+    def update_devices(self, config: ManufacturerConfig) -> DeviceChanges | None:
+        """Adopt ``config`` whose only change is its device list; ``None`` asks for a restart.
+
+        Adding a receiver in the middle of a show must not drop every other connection of
+        the same manufacturer, so plugins that can should add and remove just the difference.
+        """
+        return None
+
+    def forget(self, connection_ids: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """Drop what the (already stopped) connections fed into the store."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook, empty on purpose
         """Release shared clients; called after every coordinator stopped."""

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.control import (
     AlertInfo,
+    ConfigValue,
     ConnectionView,
     EngineMetrics,
     GroupInfo,
     HealthReport,
     HistorySample,
-    JsonScalar,
 )
 from micboard_desktop.core.model import Health, HealthStatus
 from micboard_desktop.engine.settings import with_setting
@@ -57,7 +57,7 @@ class FakeEngine:
         self.calls.append(("discover", manufacturer))
         return list(self.discovered)
 
-    async def set_config(self, manufacturer: str | None, key: str, value: JsonScalar) -> None:
+    async def set_config(self, manufacturer: str | None, key: str, value: ConfigValue) -> None:
         self.calls.append(("set_config", (manufacturer, key, value)))
         # The real validation, so views see the same errors the engine would give.
         self.app_config = with_setting(self.app_config, manufacturer, key, value)

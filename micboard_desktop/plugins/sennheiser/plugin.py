@@ -10,17 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from micboard_desktop.core.clock import utc_now
+from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.errors import PluginError
 from micboard_desktop.core.model import (
     ConnectionInfo,
     Health,
     HealthStatus,
     Receiver,
+    ReceiverId,
     Transport,
     receiver_id,
 )
 from micboard_desktop.core.sentinels import text
-from micboard_desktop.plugins.api import ManufacturerPlugin, PluginContext, RawDevice
+from micboard_desktop.plugins.api import (
+    DeviceChanges,
+    ManufacturerPlugin,
+    PluginContext,
+    RawDevice,
+)
 from micboard_desktop.plugins.sennheiser.client import DEFAULT_USER, SscClient, make_http_client
 from micboard_desktop.plugins.sennheiser.coordinator import (
     MANUFACTURER,
@@ -55,17 +62,32 @@ class SennheiserPlugin(ManufacturerPlugin):
 
     def create_coordinators(self) -> Sequence[SscCoordinator]:
         """Return one coordinator per configured device URL."""
-        self.coordinators = [
-            SscCoordinator(
-                self.device_settings(url),
-                sink=self.context.sink,
-                meters=self.context.meters,
-                clock=self.context.clock,
-                logger=self.context.logger.getChild(f"sennheiser.{device_key(url)}"),
-            )
-            for url in self.context.config.devices
-        ]
+        self.coordinators = [self._coordinator(url) for url in self.context.config.devices]
         return self.coordinators
+
+    def _coordinator(self, url: str) -> SscCoordinator:
+        return SscCoordinator(
+            self.device_settings(url),
+            sink=self.context.sink,
+            meters=self.context.meters,
+            clock=self.context.clock,
+            logger=self.context.logger.getChild(f"sennheiser.{device_key(url)}"),
+        )
+
+    def update_devices(self, config: ManufacturerConfig) -> DeviceChanges | None:
+        """Add coordinators for new device URLs and name the ones to stop for removed URLs."""
+        old = {device_key(c.settings.url): c for c in self.coordinators}
+        new_urls = {device_key(url): url for url in config.devices}
+        self.context.config = config
+        added = [self._coordinator(url) for key, url in new_urls.items() if key not in old]
+        removed = [c for key, c in old.items() if key not in new_urls]
+        self.coordinators = [c for c in self.coordinators if c not in removed] + added
+        return DeviceChanges(added=added, removed=[c.connection_id for c in removed])
+
+    def forget(self, connection_ids: Sequence[str]) -> None:
+        """Remove the receivers of stopped connections (their ids are the connection ids)."""
+        for cid in connection_ids:
+            self.context.sink.remove_receiver(ReceiverId(cid))
 
     async def _ask(self, url: str, *, with_site: bool) -> RawDevice:
         settings = self.device_settings(url)

@@ -79,6 +79,17 @@ class ShureMerger:
         self._hosts[key] = host
         return receiver_id(MANUFACTURER, key)
 
+    def remove_command_address(self, key: str) -> None:
+        """Forget a command-string address (``host:port``); its receiver leaves the store.
+
+        Call it after the address's coordinator stopped, or its last report would bring the
+        address back. A System API device it was merged with reappears on its own.
+        """
+        if self._hosts.pop(key, None) is None:
+            return
+        self._cmd.pop(key, None)
+        self._update({key})
+
     def command_sink(self) -> DeviceSink:
         """Return the sink to give each command-string coordinator."""
         return _CommandSink(self)

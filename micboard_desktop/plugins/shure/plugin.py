@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import httpx
 
+from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.coordinator import ConnectionCoordinator
 from micboard_desktop.core.errors import PluginError
 from micboard_desktop.core.model import (
@@ -24,7 +25,12 @@ from micboard_desktop.core.model import (
     Transport,
     receiver_id,
 )
-from micboard_desktop.plugins.api import DiscoveredDevice, ManufacturerPlugin, RawDevice
+from micboard_desktop.plugins.api import (
+    DeviceChanges,
+    DiscoveredDevice,
+    ManufacturerPlugin,
+    RawDevice,
+)
 from micboard_desktop.plugins.shure.command_coordinator import (
     DEFAULT_PORT,
     CommandStringCoordinator,
@@ -141,19 +147,7 @@ class ShurePlugin(ManufacturerPlugin):
         """Return the System API coordinator (if configured) and one per command address."""
         ctx = self.context
         merger = self.merger
-        self._coordinators = [
-            CommandStringCoordinator(
-                host,
-                port,
-                meters=ctx.meters,
-                sink=merger.command_sink(),
-                meter_rate_ms=ctx.config.meter_rate_ms,
-                connect_timeout=ctx.config.timeout,
-                clock=ctx.clock,
-                logger=ctx.logger.getChild(f"shure.{host}"),
-            )
-            for host, port in self._addresses()
-        ]
+        self._coordinators = [self._command_coordinator(h, p) for h, p in self._addresses()]
         self._api_coordinator = None
         client = self.api_client
         if client is not None and ctx.config.api_url:
@@ -170,6 +164,38 @@ class ShurePlugin(ManufacturerPlugin):
         if self._api_coordinator is not None:
             coordinators.insert(0, self._api_coordinator)
         return coordinators
+
+    def _command_coordinator(self, host: str, port: int) -> CommandStringCoordinator:
+        ctx = self.context
+        return CommandStringCoordinator(
+            host,
+            port,
+            meters=ctx.meters,
+            sink=self.merger.command_sink(),
+            meter_rate_ms=ctx.config.meter_rate_ms,
+            connect_timeout=ctx.config.timeout,
+            clock=ctx.clock,
+            logger=ctx.logger.getChild(f"shure.{host}"),
+        )
+
+    def update_devices(self, config: ManufacturerConfig) -> DeviceChanges | None:
+        """Add and remove command-string receivers; the System API connection is untouched."""
+        current = {(c.host, c.port): c for c in self._coordinators}
+        self.context.config = config
+        wanted = self._addresses()
+        added: list[CommandStringCoordinator] = []
+        for host, port in wanted:
+            if (host, port) not in current:
+                self.merger.add_command_address(host, port)
+                added.append(self._command_coordinator(host, port))
+        removed = [c for key, c in current.items() if key not in set(wanted)]
+        self._coordinators = [c for c in self._coordinators if c not in removed] + added
+        return DeviceChanges(added=added, removed=[c.connection_id for c in removed])
+
+    def forget(self, connection_ids: Sequence[str]) -> None:
+        """Forget removed command-string addresses (a matched System API device stays)."""
+        for cid in connection_ids:
+            self.merger.remove_command_address(cid.removeprefix(f"{self.manufacturer_code}:"))
 
     async def discover(self) -> Sequence[DiscoveredDevice]:
         """Return System API devices that are not configured as command-string addresses."""
