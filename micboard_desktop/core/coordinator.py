@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -70,6 +70,17 @@ class ConnectionState:
 
 
 StateListener = Callable[[ConnectionState], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How one stream session or poll ended."""
+
+    error: BaseException | None = None
+    blocked: bool = False
+    """Credentials were refused; wait for new ones."""
+    terminal: bool = False
+    """The wrong device answers; never retry."""
 
 
 class ConnectionCoordinator:
@@ -212,24 +223,32 @@ class ConnectionCoordinator:
 
     # -- loops -------------------------------------------------------------------------
 
+    async def _attempt(self, action: Callable[[], Awaitable[None]]) -> _Outcome:
+        """Run one stream session or poll, turning its exception into an outcome."""
+        try:
+            await action()
+        except asyncio.CancelledError:
+            raise
+        except AuthFailed as exc:
+            self._auth_failed(exc)
+            return _Outcome(blocked=True)
+        except DeviceMismatch as exc:
+            self._fail(exc, terminal=True)
+            return _Outcome(terminal=True)
+        except Exception as exc:  # noqa: BLE001 - any failure is a reason to retry, never to die
+            return _Outcome(error=exc)
+        return _Outcome()
+
     async def _stream_loop(self) -> None:
         while True:
             await self._wait_while_auth_blocked()
             self._set_connecting()
-            try:
-                await self._stream()
-            except asyncio.CancelledError:
-                raise
-            except AuthFailed as exc:
-                self._auth_failed(exc)
+            outcome = await self._attempt(self._stream)
+            if outcome.blocked:
                 continue
-            except DeviceMismatch as exc:
-                self._fail(exc, terminal=True)
+            if outcome.terminal:
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure is a reason to reconnect, never to die
-                self._fail(exc)
-            else:
-                self._fail(ConnectionError("connection closed by the device"))
+            self._fail(outcome.error or ConnectionError("connection closed by the device"))
             await self._wait(self._next_delay(), self._wake)
 
     async def _side_poll_loop(self) -> None:
@@ -257,18 +276,13 @@ class ConnectionCoordinator:
             await self._wait_while_auth_blocked()
             if self._state.status is not ConnectionStatus.CONNECTED:
                 self._set_connecting()
-            try:
-                await self._poll()
-            except asyncio.CancelledError:
-                raise
-            except AuthFailed as exc:
-                self._auth_failed(exc)
+            outcome = await self._attempt(self._poll)
+            if outcome.blocked:
                 continue
-            except DeviceMismatch as exc:
-                self._fail(exc, terminal=True)
+            if outcome.terminal:
                 return
-            except Exception as exc:  # noqa: BLE001 - a failed poll is retried with backoff
-                self._fail(exc)
+            if outcome.error is not None:
+                self._fail(outcome.error)
                 delay = self._next_delay()
             else:
                 self.mark_connected()
