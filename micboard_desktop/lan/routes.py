@@ -224,7 +224,11 @@ class ApiRoutes:
         try:
             await self._engine.set_config(manufacturer, key, value)
         except ConfigError as exc:
-            raise ApiError(400, "invalid_config", f"{exc.key or key}: {exc}") from None
+            name = exc.key or key
+            text = str(exc)
+            # ConfigError messages already start with the key they name; say it once.
+            message = text if text.startswith(f"{name}:") else f"{name}: {text}"
+            raise ApiError(400, "invalid_config", message) from None
         return json_ok({"manufacturer": manufacturer, "key": key, "updated": True})
 
     async def group(self, request: web.Request) -> web.StreamResponse:

@@ -119,7 +119,16 @@ async def test_control_commands_reach_the_engine(start: Start):
         )
         assert bad.status_code == 400
         assert bad.json()["error"]["code"] == "invalid_config"
-        assert "colour" in bad.json()["error"]["message"]
+        assert bad.json()["error"]["message"] == "colour: unknown setting"  # the key said once
+        devices = await client.post(
+            "/api/config/",
+            json={"manufacturer": "shure", "key": "devices", "value": ["10.0.0.1", "10.0.0.2"]},
+        )
+        assert devices.status_code == 200  # a device list is a list of strings
+        not_strings = await client.post(
+            "/api/config/", json={"manufacturer": "shure", "key": "devices", "value": [1, 2]}
+        )
+        assert not_strings.status_code == 400
         unknown = await client.post(
             "/api/config/", json={"manufacturer": "acme", "key": "x", "value": 1}
         )
