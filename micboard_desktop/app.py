@@ -109,6 +109,7 @@ async def _amain(
         bridge = StoreBridge(store)
         window = MainWindow(store, engine.meters, engine, subtitle=subtitle, bridge=bridge)
         window.show()
+        _log.info("window shown")  # the startup benchmark reads this line
         done = asyncio.Event()
         window.close_requested.connect(done.set)
         if quit_after is not None:

@@ -9,6 +9,7 @@ from micboard_desktop.core.config import LanSettings
 from micboard_desktop.core.control import HealthReport
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.lan.cache import MAX_CHANGED_AGE, DataCache
 from micboard_desktop.lan.server import LanServer
 from tests.lan.conftest import Start
 from tests.lan.helpers import TOKEN, assert_valid, engine_for, renamed, sample_store, server_for
@@ -89,10 +90,36 @@ async def test_cache_serves_until_a_change(start: Start):
         assert first.content == second.content  # same generated_at: it came from the cache
         assert server.cache.hits == 1
         renamed(store, "shure:rx1", 1, "Changed")
+        # An answer may lag a change by at most the event stream's 0.2 s window.
+        await asyncio.sleep(MAX_CHANGED_AGE + 0.05)
         third = (await client.get("/api/data/")).json()
         names = [c["name"] for r in third["receivers"] for c in r["channels"]]
         assert "Changed" in names
         assert server.cache.misses == 2
+
+
+def test_cache_rebuilds_after_a_change_once_the_window_passed():
+    store = sample_store()
+    now = [100.0]
+    cache = DataCache(store, 30, clock=lambda: now[0])
+    builds: list[int] = []
+
+    def build() -> bytes:
+        builds.append(store.version)
+        return str(store.version).encode()
+
+    assert cache.get(None, build) == cache.get(None, build)
+    assert len(builds) == 1
+    renamed(store, "shure:rx1", 1, "Changed")
+    now[0] += MAX_CHANGED_AGE / 2
+    cache.get(None, build)
+    assert len(builds) == 1  # within the window: the slightly older answer
+    now[0] += MAX_CHANGED_AGE
+    assert cache.get(None, build) == str(store.version).encode()
+    assert len(builds) == 2
+    now[0] += 31
+    cache.get(None, build)
+    assert len(builds) == 3  # cache_timeout bounds even an unchanged store
 
 
 async def test_cache_timeout_zero_rebuilds_every_time(start: Start):

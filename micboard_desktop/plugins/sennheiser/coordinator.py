@@ -259,12 +259,15 @@ class SscCoordinator(ConnectionCoordinator):
         profile = self.profile
         if profile is None:
             return
+        slow = False
         for path, body in batch.items():
             if path in profile.meter_paths:
                 self._post_meters(profile, path, body)
             else:
                 self._resources[path] = body
-        self._rebuild()
+                slow = True
+        if slow:  # meter-only batches go to the MeterBus; the receiver did not change
+            self._rebuild()
 
     def _post_meters(self, profile: Profile, path: str, body: Any) -> None:
         rid = self._receiver.id

@@ -99,9 +99,17 @@ class ShureMerger:
     def command_receiver(self, receiver: Receiver) -> None:
         """Take a command-string receiver snapshot (``api_device_id`` is ``host:port``)."""
         key = receiver.api_device_id
+        old = self._cmd.get(key)
+        identity_changed = (
+            key not in self._hosts
+            or old is None
+            or (old.name, old.model, old.serial) != (receiver.name, receiver.model, receiver.serial)
+        )
         self._hosts.setdefault(key, receiver.ip or key.rpartition(":")[0])
         self._cmd[key] = receiver
-        self._update({key})
+        # Matching looks only at identity; re-matching every device on each telemetry update
+        # made the cost grow with the square of the rig size.
+        self._update({key}, relink=identity_changed)
 
     def api_device(self, device: ApiDevice) -> None:
         """Take a new or changed System API device."""
@@ -170,9 +178,11 @@ class ShureMerger:
         self.links = links
         return touched
 
-    def _update(self, cmd_keys: set[str], api_keys: set[str] | None = None) -> None:
+    def _update(
+        self, cmd_keys: set[str], api_keys: set[str] | None = None, *, relink: bool = True
+    ) -> None:
         """Re-merge what ``cmd_keys``/``api_keys`` (and any link change) affect, then put."""
-        touched = self._relink() | cmd_keys | (api_keys or set())
+        touched = (self._relink() if relink else set()) | cmd_keys | (api_keys or set())
         by_cmd = {cmd: api for api, cmd in self.links.items()}
         now = self._clock.now()
         wanted: dict[ReceiverId, Receiver] = {}
