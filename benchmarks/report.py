@@ -1,0 +1,146 @@
+"""The results table: every figure next to its target (issue 10) and whether it is met."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.common import Json
+
+Row = tuple[str, str, str, str, str]
+"""(benchmark, figure, value, target, verdict)."""
+
+
+def _get(doc: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+def _row(bench: str, figure: str, value: Any, unit: str = "",
+         target: tuple[str, Callable[[float], bool]] | None = None) -> Row:
+    if value is None:
+        return (bench, figure, "n/a", target[0] if target else "", "")
+    text = f"{value:g}{unit}" if isinstance(value, int | float) else str(value)
+    if target is None:
+        return (bench, figure, text, "", "")
+    ok = isinstance(value, int | float) and target[1](float(value))
+    return (bench, figure, text, target[0], "MET" if ok else "MISSED")
+
+
+def _ingest(r: Json) -> list[Row]:
+    rows: list[Row] = []
+    for size, res in sorted(r.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
+        if not size.isdigit():
+            continue
+        eng = res.get("engine", {})
+        tag = f"{res.get('rig_channels', size)} ch"
+        big = int(size) >= 2000
+        rows += [
+            _row("ingest", f"{tag}: engine CPU", eng.get("cpu_percent"), " %",
+                 ("< 60 %", lambda v: v < 60) if big else None),
+            _row("ingest", f"{tag}: engine RSS", eng.get("rss_mb"), " MB",
+                 ("< 400 MB", lambda v: v < 400) if big else None),
+            _row("ingest", f"{tag}: meter samples/s", eng.get("meter_samples_per_s")),
+            _row("ingest", f"{tag}: store changes/s", eng.get("store_changes_per_s")),
+            _row("ingest", f"{tag}: connected", f"{eng.get('connected_at_end')}"
+                 f"/{eng.get('connections')} (connect {res.get('connect_s')} s)"),
+            _row("ingest", f"{tag}: loop lag p99", eng.get("loop_lag_p99_ms"), " ms"),
+            _row("ingest", f"{tag}: sim SAMPLEs shed/s",
+                 _get(res, "simulator", "shure_samples_shed_per_s")),
+            _row("ingest", f"{tag}: simulator CPU",
+                 _get(res, "simulator", "cpu_percent_same_window"), " %"),
+        ]
+    return rows
+
+
+def _latency(r: Json) -> list[Row]:
+    rows: list[Row] = []
+    for stage, target in (("store", ("p99 < 20 ms", lambda v: v < 20)), ("sse", None),
+                          ("tile", ("p99 < 50 ms", lambda v: v < 50))):
+        s = r.get(stage, {})
+        rows.append(_row("latency", f"change -> {stage} p50", s.get("p50_ms"), " ms"))
+        rows.append(_row("latency", f"change -> {stage} p99", s.get("p99_ms"), " ms", target))
+        rows.append(_row("latency", f"change -> {stage} max", s.get("max_ms"), " ms"))
+        for kind, k in sorted(s.get("by_kind", {}).items()):
+            rows.append(_row("latency", f"  {stage} {kind} p50/p99",
+                             f"{k.get('p50_ms')}/{k.get('p99_ms')} ms (n={k.get('n')},"
+                             f" missed {k.get('missed')})"))
+    return rows
+
+
+def _frames(r: Json) -> list[Row]:
+    rows: list[Row] = []
+    for layout in ("all_visible", "default"):
+        for size, res in (r.get(layout) or {}).items():
+            tag = f"{size} tiles {layout}"
+            target = ("< 12 ms", lambda v: v < 12) if size == "512" else None
+            rows.append(_row("frames", f"{tag}: median", res.get("frame_median_ms"), " ms",
+                             target))
+            rows.append(_row("frames", f"{tag}: p99", res.get("frame_p99_ms"), " ms"))
+            rows.append(_row("frames", f"{tag}: GUI-thread CPU/frame med",
+                             res.get("frame_cpu_median_ms"), " ms", target))
+            rows.append(_row("frames", f"{tag}: CPU", res.get("cpu_percent"), " %"))
+    return rows
+
+
+def _startup(r: Json) -> list[Row]:
+    s = r.get("summary", {})
+    return [
+        _row("startup", "start -> window shown (median)", _get(s, "window_shown", "median_s"),
+             " s"),
+        _row("startup", "start -> first tile (live data)",
+             _get(s, "first_tile_painted", "median_s"), " s",
+             ("< 1.5 s", lambda v: v < 1.5)),
+        _row("startup", "start -> live meters painted",
+             _get(s, "live_meters_painted", "median_s"), " s"),
+    ]
+
+
+def _history(r: Json) -> list[Row]:
+    return [
+        _row("history", "rows per channel-hour", r.get("rows_per_channel_hour")),
+        _row("history", "DB bytes per channel-hour (1 s buckets)",
+             r.get("db_bytes_per_channel_hour")),
+        _row("history", "write cost per show-second", r.get("write_cost_ms_per_second_of_show"),
+             f" ms ({r.get('channels')} ch)"),
+        _row("history", f"1 h chart ({r.get('chart_buckets')} buckets) p99",
+             r.get("chart_load_p99_ms"), " ms", ("< 50 ms", lambda v: v < 50)),
+    ]
+
+
+def _lan(r: Json) -> list[Row]:
+    o, c = r.get("client", {}).get("open_loop", {}), r.get("client", {}).get("closed_loop", {})
+    tag = f"{r.get('rig_channels')} ch"
+    return [
+        _row("lan_api", f"{tag}: achieved at 500 req/s", o.get("achieved_rps"), " req/s",
+             (">= 490 req/s", lambda v: v >= 490)),
+        _row("lan_api", f"{tag}: p99 at 500 req/s", o.get("p99_ms"), " ms",
+             ("< 50 ms", lambda v: v < 50)),
+        _row("lan_api", f"{tag}: errors/skipped", f"{o.get('errors')}/{o.get('skipped')}"),
+        _row("lan_api", f"{tag}: max req/s (closed loop)", c.get("rps")),
+        _row("lan_api", f"{tag}: engine CPU while serving", _get(r, "engine", "cpu_percent"),
+             " %"),
+    ]
+
+
+SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
+    "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
+    "history": _history, "lan_api": _lan,
+}
+
+
+def table(doc: Json) -> str:
+    """Return the printable table of a results document."""
+    rows: list[Row] = [("benchmark", "figure", "value", "target", "")]
+    for name, result in doc.get("results", {}).items():
+        if "error" in result:
+            rows.append((name, "ERROR", str(result["error"])[:60], "", ""))
+            continue
+        rows += SECTIONS[name](result)
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)

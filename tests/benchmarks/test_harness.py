@@ -1,0 +1,51 @@
+"""Smoke test of the benchmark harness: smallest configurations, result shape only.
+
+Performance is never asserted here: only that the harness runs end to end and reports
+the expected keys with positive numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import history, ingest
+from benchmarks.report import table
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _positive(doc: dict[str, object], *keys: str) -> None:
+    for key in keys:
+        value = doc[key]
+        assert isinstance(value, int | float), key
+        assert value > 0, key
+
+
+def test_ingest_smallest_pair_reports_engine_and_simulator_figures() -> None:
+    result = ingest.run_pair(12, duration=2.0, warmup=0.5)
+    engine = result["engine"]
+    _positive(engine, "channels", "connections", "cpu_percent", "rss_mb", "meter_samples_per_s")
+    assert engine["connected_at_end"] == engine["connections"]
+    assert result["rig_channels"] >= 12
+    _positive(result["simulator"], "shure_samples_sent_per_s")
+    assert "loop_lag_p99_ms" in engine
+
+
+def test_history_smallest_run_reports_growth_and_chart_load() -> None:
+    result = asyncio.run(history.measure(channels=3, seconds=180))
+    _positive(result, "rows_per_channel_hour", "db_bytes_per_channel_hour", "chart_buckets",
+              "chart_load_p50_ms", "chart_load_p99_ms")
+    assert result["chart_buckets"] == 180
+
+
+def test_table_and_json_round_trip(tmp_path: Path) -> None:
+    doc = {"results": {"history": asyncio.run(history.measure(channels=2, seconds=120))}}
+    out = tmp_path / "latest.json"
+    out.write_text(json.dumps(doc))
+    text = table(json.loads(out.read_text()))
+    assert "1 h chart" in text
+    assert "MET" in text or "MISSED" in text
