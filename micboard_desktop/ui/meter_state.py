@@ -46,6 +46,20 @@ class MeterState:
         self._hold_left = 0.0
         self._clip_left = 0.0
 
+    def looks(self) -> tuple[object, ...]:
+        """Return what the meters show, rounded to what a pixel can tell apart.
+
+        Audio in 0.5 dB and RF in 1 dB steps are below one pixel on any tile size, so two
+        frames with the same look need no repaint (most frames of a steady signal).
+        """
+        return (
+            None if self.audio is None else round(self.audio * 2),
+            None if self.peak_hold is None else round(self.peak_hold * 2),
+            tuple(None if v is None else round(v) for v in self.rssi),
+            self.antenna,
+            self.clipping,
+        )
+
     @property
     def clipping(self) -> bool:
         """Return True while the clip light is lit."""

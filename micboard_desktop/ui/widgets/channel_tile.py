@@ -112,6 +112,7 @@ class ChannelTile(QWidget):
         super().__init__(parent)
         self.data = data
         self.meter = MeterState()
+        self._painted_looks: tuple[object, ...] | None = None
         self.selected = False
         self._scale = 1.0
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
@@ -149,7 +150,11 @@ class ChannelTile(QWidget):
         return QRect(0, int(h * 0.44), self.width(), int(h * 0.36))
 
     def update_meters(self) -> None:
-        """Schedule a repaint of the meter band only (called by the frame clock)."""
+        """Schedule a repaint of the meter band, unless it would look the same."""
+        looks = self.meter.looks()
+        if looks == self._painted_looks:
+            return
+        self._painted_looks = looks
         self.update(self.meter_rect())
 
     # -- text (painted, and readable by tests and screen readers) ----------------------
