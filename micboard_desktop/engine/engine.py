@@ -51,6 +51,8 @@ HEALTH_PERIOD = 2.0
 METRICS_KEY = "engine.metrics"
 """MicboardConfig key under which the running engine publishes its metrics."""
 METRICS_EVERY_TICKS = 5
+RECEIVER_WRITE_TICKS = 3
+"""Receivers are written to the database every this many health ticks (and on stop)."""
 SILENT_AFTER = 60.0
 """A connected connection with no message for this long is reported as silent."""
 
@@ -179,6 +181,10 @@ class Engine:
             await self.clock.sleep(HEALTH_PERIOD)
             self.health_tick()
             ticks += 1
+            if self.recorder is not None and ticks % RECEIVER_WRITE_TICKS == 1:
+                # The stored receivers only serve the next start; levels change every
+                # second, so writing every receiver each tick was wasted database work.
+                self.recorder.flush_dirty()
             if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:
                 # Another process (``status --detail``) reads them from the database; the
                 # first publication comes one tick after start, then every few ticks.
@@ -188,8 +194,6 @@ class Engine:
         """Refresh health, the message rate, connection rows and silent-connection reports."""
         for code in list(self.supervisor.runs):
             self.supervisor.update_health(code)
-        if self.recorder is not None:
-            self.recorder.flush_dirty()
         self.metrics_tracker.sample_messages(
             self.meters.samples_posted + self.store.version, time.monotonic()
         )
