@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from micboard_desktop.core.clock import Clock, SystemClock
-from micboard_desktop.core.errors import AuthFailed, DeviceMismatch
+from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, describe_error
 from micboard_desktop.core.model import ConnectionInfo, ConnectionStatus, Transport
 from micboard_desktop.core.tasks import TaskOwner
 
@@ -323,7 +323,7 @@ class ConnectionCoordinator:
             and now - self._connected_at >= self._stable_after
         ):
             self._failed_attempts = 0  # it was a good connection: start backoff from scratch
-        message = _describe(exc)
+        message = describe_error(exc)
         if self._failing_since is None:
             self._failing_since = now
             self._log.warning(
@@ -390,12 +390,3 @@ class ConnectionCoordinator:
             await asyncio.gather(sleeper, waker, return_exceptions=True)
         event.clear()
 
-
-def _describe(exc: BaseException) -> str:
-    """Return a one-line, user-readable description of ``exc``."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, TimeoutError) and not text:
-        return "timed out"
-    if not text:
-        return type(exc).__name__
-    return text[:300]

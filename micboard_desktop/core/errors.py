@@ -49,3 +49,13 @@ class DeviceMismatch(PluginError):
 
 class EngineNotAvailable(MicboardError):
     """The command needs a part of the app that does not exist yet."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """Return a one-line, user-readable description of ``exc`` (never empty)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, TimeoutError) and not text:
+        return "timed out"
+    if not text:
+        return type(exc).__name__
+    return text[:300]

@@ -25,6 +25,7 @@ from micboard_desktop.core.control import (
     HistorySample,
 )
 from micboard_desktop.core.coordinator import ConnectionState
+from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.store import StateStore
@@ -50,6 +51,8 @@ HEALTH_PERIOD = 2.0
 """Seconds between health, metrics and connection-row refreshes."""
 METRICS_KEY = "engine.metrics"
 """MicboardConfig key under which the running engine publishes its metrics."""
+REMOTE_PREFIX = "setting:"
+"""MicboardConfig keys of settings changed through :meth:`Engine.set_config`."""
 METRICS_EVERY_TICKS = 5
 RECEIVER_WRITE_TICKS = 3
 """Receivers are written to the database every this many health ticks (and on stop)."""
@@ -117,6 +120,7 @@ class Engine:
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self._silent_reported: set[str] = set()
+        self._restored: set[ReceiverId] = set()
         self.lan_listeners: list[Callable[[LanSettings], None]] = []
         """Called when the LAN settings change (the app restarts its server)."""
 
@@ -127,6 +131,10 @@ class Engine:
         if self.repository is not None:
             await self.repository.start()
             await self._restore()
+        if self.repository is not None:
+            self._config = await self._reapply_remote_settings(self._config)
+            self.supervisor.settings = self._config.micboard
+            self.alert_engine.update_config(self._config)
         if self.recorder is not None:
             self.recorder.start()
         await self.alert_engine.start()
@@ -134,6 +142,7 @@ class Engine:
         if self.history_recorder is not None:
             await self.history_recorder.start()
         await self.supervisor.start(self._config.manufacturers)
+        self._drop_unclaimed_restored()
         if self.repository is not None:
             ids = [s.connection_id for s in self.supervisor.connection_states()]
             await self.repository.delete_connections_except(ids)
@@ -149,6 +158,8 @@ class Engine:
         await self.levels.stop()
         if self.recorder is not None:
             self.recorder.flush_dirty()
+            if self.repository is not None:
+                await self.recorder.flush_removed()
             self.recorder.stop()
         if self.repository is not None:
             await self.repository.stop()
@@ -167,7 +178,54 @@ class Engine:
         with self.store.batch(initiator="restore"):
             for receiver in receivers:
                 self.sink.put_receiver(receiver)
+        self._restored = {r.id for r in receivers}
+        self.sink.claimed.clear()
         _log.info("restored %d receiver(s) from the database", len(receivers))
+
+    def _drop_unclaimed_restored(self) -> None:
+        """Forget restored receivers that nothing configured claimed after the first poll.
+
+        A receiver removed from the configuration would otherwise stay on the board, offline,
+        forever. Restored receivers that a connection feeds, or that a plugin delivered since
+        (the first poll, an early report), stay.
+        """
+        live = {s.connection_id for s in self.supervisor.connection_states()}
+        gone = [rid for rid in self._restored if rid not in live and rid not in self.sink.claimed]
+        with self.store.batch(initiator="restore"):
+            for rid in gone:
+                self.sink.remove_receiver(rid)
+        if gone:
+            _log.info("dropped %d receiver(s) no longer configured", len(gone))
+        self._restored = set()
+
+    async def _reapply_remote_settings(self, config: AppConfig) -> AppConfig:
+        """Re-apply settings changed remotely (LAN API) since the configuration was read.
+
+        A remote change is kept with the value it replaced; it is applied again only while
+        the configuration still has that old value, so editing the file later wins.
+        """
+        assert self.repository is not None
+        stored = await self.repository.all_config()
+        for manufacturer, entries in stored.items():
+            for key, record in entries.items():
+                if not key.startswith(REMOTE_PREFIX) or not isinstance(record, dict):
+                    continue
+                name = key.removeprefix(REMOTE_PREFIX)
+                replaced = record.get("replaced")
+                if settings_ops.current_value(config, manufacturer, name) != replaced:
+                    await self.repository.delete_config(key, manufacturer)
+                    continue
+                try:
+                    config = settings_ops.with_setting(
+                        config, manufacturer, name, record.get("value")  # type: ignore[arg-type]
+                    )
+                except ConfigError as exc:
+                    _log.warning("not re-applying remote setting %s: %s", name, exc)
+                    await self.repository.delete_config(key, manufacturer)
+                    continue
+                where = f"{manufacturer}." if manufacturer else ""
+                _log.info("re-applied remote setting %s%s", where, name)
+        return config
 
     def _on_connection_state(self, state: ConnectionState) -> None:
         if self.recorder is not None:
@@ -185,6 +243,7 @@ class Engine:
                 # The stored receivers only serve the next start; levels change every
                 # second, so writing every receiver each tick was wasted database work.
                 self.recorder.flush_dirty()
+                await self.recorder.flush_removed()
             if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:
                 # Another process (``status --detail``) reads them from the database; the
                 # first publication comes one tick after start, then every few ticks.
@@ -329,11 +388,15 @@ class Engine:
         The change is kept in the configuration in force (and the settings file in the
         window); it is also recorded in the database as the last value set remotely.
         """
+        replaced = settings_ops.current_value(self._config, manufacturer, key)
         new = settings_ops.with_setting(self._config, manufacturer, key, value)
         await self._apply_config(new)
         if self.repository is not None:
             stored: JsonValue = [*value] if isinstance(value, list) else value
-            await self.repository.set_config(key, stored, manufacturer)
+            old: JsonValue = [*replaced] if isinstance(replaced, list) else replaced
+            await self.repository.set_config(
+                REMOTE_PREFIX + key, {"value": stored, "replaced": old}, manufacturer
+            )
 
     async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
         """Add or replace a manufacturer (secret to the keyring) and (re)start it."""

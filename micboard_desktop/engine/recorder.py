@@ -39,6 +39,7 @@ class Recorder:
         self._unsubscribe: Callable[[], None] | None = None
         self._last_status: dict[str, ConnectionStatus] = {}
         self._dirty: set[ReceiverId] = set()
+        self._removed: set[ReceiverId] = set()
 
     def start(self) -> None:
         """Start listening to the store."""
@@ -55,6 +56,16 @@ class Recorder:
         # Levels change every second; the database only needs the last state for a restart,
         # so receivers are written when :meth:`flush_dirty` runs, not on every change.
         self._dirty |= changes.receivers
+        self._dirty -= changes.removed
+        self._removed |= changes.removed
+        self._removed -= changes.receivers
+
+    async def flush_removed(self) -> int:
+        """Delete the rows of receivers that left the store (so they never come back)."""
+        removed, self._removed = self._removed, set()
+        for rid in removed:
+            await self._repo.delete_receiver(rid)
+        return len(removed)
 
     def flush_dirty(self) -> int:
         """Queue every receiver changed since the last call; return how many."""

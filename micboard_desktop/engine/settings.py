@@ -49,6 +49,21 @@ def with_setting(
     return parse_config(data)
 
 
+def current_value(config: AppConfig, manufacturer: str | None, key: str) -> Any:
+    """Return the value a setting has in ``config`` (``None`` if unset or unknown)."""
+    data: dict[str, Any] = to_mapping(config)
+    if manufacturer is None:
+        table, _, name = key.rpartition(".")
+        tables = [table] if table else [t for t in _GLOBAL_TABLES if key in data[t]]
+        if not tables or tables[0] not in _GLOBAL_TABLES:
+            return None
+        return data[tables[0]].get(name)
+    for entry in data["manufacturers"]:
+        if entry["code"] == manufacturer:
+            return entry.get(key)
+    return None
+
+
 def with_manufacturer(config: AppConfig, entry: ManufacturerConfig) -> AppConfig:
     """Return ``config`` with ``entry`` added or replaced (validated)."""
     data = to_mapping(config)

@@ -26,15 +26,19 @@ class StoreSink:
         self._on_state = on_connection_state
         self.connections: dict[str, ConnectionState] = {}
         """Latest state of every connection, by connection id."""
+        self.claimed: set[ReceiverId] = set()
+        """Receivers a plugin delivered (the engine clears it after restoring)."""
 
     def put_receiver(self, receiver: Receiver) -> None:
         """Store a whole receiver snapshot (user data applied)."""
+        self.claimed.add(receiver.id)
         self._store.put_receiver(self.userdata.apply(receiver))
 
     def update_receiver(
         self, rid: ReceiverId, update: Callable[[Receiver | None], Receiver | None]
     ) -> None:
         """Apply a functional update to one receiver (user data applied to the result)."""
+        self.claimed.add(rid)
 
         def with_userdata(current: Receiver | None) -> Receiver | None:
             new = update(current)

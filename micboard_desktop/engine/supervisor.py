@@ -19,7 +19,7 @@ from functools import partial
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import ManufacturerConfig, MicboardSettings
 from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
-from micboard_desktop.core.errors import MicboardError
+from micboard_desktop.core.errors import MicboardError, describe_error
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Health, HealthStatus, Manufacturer, Receiver
 from micboard_desktop.core.store import StateStore
@@ -230,8 +230,11 @@ class Supervisor:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed poll is reported, never fatal
             ok = False
-            _log.warning("%s: poll failed: %s", code, exc)
-            run.plugin_health = Health(HealthStatus.DOWN, f"poll failed: {exc}", self._clock.now())
+            reason = describe_error(exc)
+            _log.warning("%s: poll failed: %s", code, reason)
+            run.plugin_health = Health(
+                HealthStatus.DOWN, f"poll failed: {reason}", self._clock.now()
+            )
         self.metrics.poll_done(code, time.perf_counter() - started, ok)
         if ok:
             try:
@@ -241,7 +244,9 @@ class Supervisor:
                 raise
             except Exception as exc:  # noqa: BLE001 - a failing health check is itself health
                 run.plugin_health = Health(
-                    HealthStatus.DOWN, f"health check failed: {exc}", self._clock.now()
+                    HealthStatus.DOWN,
+                    f"health check failed: {describe_error(exc)}",
+                    self._clock.now(),
                 )
         self.update_health(code)
         return ok
@@ -268,7 +273,7 @@ class Supervisor:
                 async with asyncio.timeout(run.entry.timeout * 3):
                     found.extend(await run.plugin.discover())
             except Exception as exc:  # noqa: BLE001 - discovery is best effort
-                _log.warning("%s: discovery failed: %s", name, exc)
+                _log.warning("%s: discovery failed: %s", name, describe_error(exc))
         return found
 
     # -- health and connections --------------------------------------------------------

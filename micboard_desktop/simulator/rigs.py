@@ -284,6 +284,9 @@ def large_rig(n_receivers: int, seed: int = 0) -> Rig:
     for r in range(n_receivers):
         family, model, count, tx_model = kinds[r % len(kinds)]
         channels = []
+        # Spectera carries every mobile device on one wideband RF channel (sennheiser.md
+        # §2.1), so all channels of a base station share its frequency, as in demo_rig().
+        wideband = 470_000 + rng.randrange(0, 130_000, 25)
         for c in range(count):
             tx = SimTransmitter(
                 model=tx_model,
@@ -293,6 +296,8 @@ def large_rig(n_receivers: int, seed: int = 0) -> Rig:
             tx.battery_minutes = round(tx.battery_percent * 4.8) if tx.rechargeable else None
             name = f"{rng.choice(['Vox', 'Gtr', 'Sax', 'Host', 'Actor'])} {r * 8 + c + 1}"
             freq = 470_000 + rng.randrange(0, 130_000, 25)
+            if family == "spectera":
+                freq = wideband
             channels.append(make_channel(c + 1, name, freq, tx, family=family))
         receivers.append(
             make_receiver(family, model, f"RX {r + 1:03d}", channels, key=f"large-{seed}-{r}")

@@ -148,3 +148,69 @@ def test_changed_manufacturers_includes_those_following_the_default_interval():
     new = with_setting(old, None, "default_polling_interval", 20)
     assert changed_manufacturers(old, new) == ["a"]
     assert changed_manufacturers(old, with_setting(old, "b", "timeout", 3)) == ["b"]
+
+
+async def test_remote_setting_changes_survive_a_restart_until_the_file_changes(tmp_path: Path):
+    first = await open_engine(tmp_path)
+    await first.set_config("fake", "polling_interval", 3)
+    await first.stop()
+
+    second = await open_engine(tmp_path)  # same file: the remote change is re-applied
+    try:
+        entry = second.config().manufacturer("fake")
+        assert entry is not None
+        assert entry.polling_interval == 3
+    finally:
+        await second.stop()
+
+    edited = AppConfig(
+        manufacturers=(ManufacturerConfig(code="fake", name="Fake Audio", polling_interval=7),)
+    )
+    repo = Repository(open_database(tmp_path / "m.db"), commit_interval=0.05)
+    third = Engine(edited, repo, registry=registry())
+    await third.start()
+    try:
+        entry = third.config().manufacturer("fake")
+        assert entry is not None
+        assert entry.polling_interval == 7  # the file was edited since: the file wins
+    finally:
+        await third.stop()
+
+
+async def test_a_receiver_removed_from_the_configuration_does_not_come_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    first = await open_engine(tmp_path)
+    assert first.store.receiver(ReceiverId("fake:rx2")) is not None
+    await first.stop()
+
+    monkeypatch.setattr(FakePlugin, "devices", FakePlugin.devices[:1])
+    second = await open_engine(tmp_path)
+    try:
+        assert second.store.receiver(ReceiverId("fake:rx1")) is not None
+        assert second.store.receiver(ReceiverId("fake:rx2")) is None
+    finally:
+        await second.stop()
+    repo = Repository(open_database(tmp_path / "m.db"))
+    try:
+        assert [r.id for r in await repo.load_receivers()] == ["fake:rx1"]
+    finally:
+        await repo.stop()
+
+
+class SlowPlugin(FakePlugin):
+    async def get_devices(self):  # type: ignore[no-untyped-def]
+        raise TimeoutError
+
+
+async def test_a_poll_that_times_out_says_so():
+    reg = PluginRegistry({}, use_entry_points=False)
+    reg.register(SlowPlugin)
+    engine = Engine(CONFIG, None, registry=reg)
+    await engine.start()
+    try:
+        health = engine.health().manufacturers["fake"]
+        assert health.status is HealthStatus.DOWN
+        assert health.message == "poll failed: timed out"
+    finally:
+        await engine.stop()

@@ -7,11 +7,12 @@ the configuration (``None``: chosen from the product, see :mod:`.profiles`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from micboard_desktop.core.clock import utc_now
 from micboard_desktop.core.config import ManufacturerConfig
-from micboard_desktop.core.errors import PluginError
+from micboard_desktop.core.errors import AuthFailed, PluginError
 from micboard_desktop.core.model import (
     ConnectionInfo,
     Health,
@@ -37,6 +38,8 @@ from micboard_desktop.plugins.sennheiser.coordinator import (
 )
 from micboard_desktop.plugins.sennheiser.profiles import default_username
 
+INVENTORY_CONCURRENCY = 8
+"""Devices asked at once during an inventory poll."""
 
 class SennheiserPlugin(ManufacturerPlugin):
     """Sennheiser EW-DX and Spectera receivers over SSCv2 (REST + SSE)."""
@@ -48,6 +51,8 @@ class SennheiserPlugin(ManufacturerPlugin):
     def __init__(self, context: PluginContext) -> None:
         super().__init__(context)
         self.coordinators: list[SscCoordinator] = []
+        self._auth_refused: set[str] = set()
+        """Device keys that refused our credentials; cleared when the plugin restarts."""
 
     def device_settings(self, url: str) -> DeviceSettings:
         """Return the connection settings of one configured device URL."""
@@ -107,15 +112,37 @@ class SennheiserPlugin(ManufacturerPlugin):
             site = await client.site() if with_site else None
         return {"url": url, "identity": identity, "site": site}
 
-    async def get_devices(self) -> Sequence[RawDevice]:
-        """Return identity and site of every configured device that answers."""
-        found: list[RawDevice] = []
-        for url in self.context.config.devices:
+    def _refuses_us(self, url: str) -> bool:
+        """Return True when ``url`` refused our credentials (receivers can lock us out)."""
+        key = device_key(url)
+        if key in self._auth_refused:
+            return True
+        return any(
+            c.state.auth_blocked for c in self.coordinators if device_key(c.settings.url) == key
+        )
+
+    async def _ask_quietly(self, url: str, gate: asyncio.Semaphore) -> RawDevice | None:
+        async with gate:
             try:
-                found.append(await self._ask(url, with_site=True))
+                return await self._ask(url, with_site=True)
+            except AuthFailed as exc:
+                # Never retry a refused password on a timer: it can lock the receiver out.
+                self._auth_refused.add(device_key(url))
+                self.context.logger.warning("sennheiser %s: %s", device_key(url), exc)
             except PluginError as exc:
                 self.context.logger.info("sennheiser %s: %s", device_key(url), exc)
-        return found
+        return None
+
+    async def get_devices(self) -> Sequence[RawDevice]:
+        """Return identity and site of every configured device that answers.
+
+        Devices are asked a few at a time (one by one took longer than a poll interval with
+        a few hundred receivers), and never again once they refused our credentials.
+        """
+        gate = asyncio.Semaphore(INVENTORY_CONCURRENCY)
+        urls = [url for url in self.context.config.devices if not self._refuses_us(url)]
+        answers = await asyncio.gather(*(self._ask_quietly(url, gate) for url in urls))
+        return [raw for raw in answers if raw is not None]
 
     def transform_device_data(self, raw: RawDevice) -> Receiver | None:
         """Turn ``{"url", "identity", "site"}`` into a receiver without channels."""

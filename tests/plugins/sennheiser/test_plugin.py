@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.model import HealthStatus, Transport
 from micboard_desktop.plugins.api import PluginContext
@@ -46,3 +48,43 @@ async def test_plugin_lists_checks_and_streams_every_device() -> None:
         await ewdx.stop()
         await spectera.stop()
         await plugin.close()
+
+
+async def test_inventory_polls_stop_asking_a_device_that_refused_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    from micboard_desktop.plugins.sennheiser import client as client_module
+    from micboard_desktop.plugins.sennheiser import plugin as plugin_module
+
+    authenticated: list[str] = []
+    real = client_module.make_http_client
+
+    def counting_client(tls_mode: str, *, timeout: float) -> httpx.AsyncClient:
+        client = real(tls_mode, timeout=timeout)
+
+        async def note(request: httpx.Request) -> None:
+            if "Authorization" in request.headers:
+                authenticated.append(request.url.path)
+
+        client.event_hooks["request"].append(note)
+        return client
+
+    monkeypatch.setattr(plugin_module, "make_http_client", counting_client)
+    rig, rx = ewdx_rig()
+    server = SscReceiverServer(rig, rx)
+    await server.start()
+    server.faults.reject_credentials = True
+    config = ManufacturerConfig(code="sennheiser", devices=(server.url,))
+    plugin = SennheiserPlugin(PluginContext(config, RecordingSink(), secret="wrong"))
+    try:
+        assert await plugin.get_devices() == []
+        asked = len(authenticated)
+        assert asked >= 1
+        for _ in range(3):
+            assert await plugin.get_devices() == []
+        assert len(authenticated) == asked  # not one more authenticated request
+    finally:
+        await plugin.close()
+        await server.stop()
