@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.settings import changed_manufacturers, with_setting
 from micboard_desktop.engine.supervisor import merge_inventory
+from micboard_desktop.plugins.api import RawDevice
 from micboard_desktop.plugins.registry import PluginRegistry
 from tests.core.builders import make_receiver
 from tests.fakes.plugin import FakePlugin
@@ -199,7 +200,7 @@ async def test_a_receiver_removed_from_the_configuration_does_not_come_back(
 
 
 class SlowPlugin(FakePlugin):
-    async def get_devices(self):  # type: ignore[no-untyped-def]
+    async def get_devices(self) -> Sequence[RawDevice]:
         raise TimeoutError
 
 
