@@ -209,6 +209,15 @@ class EngineControl(Protocol):
         """Try to reach the manufacturer's devices; return the result in plain words."""
         ...
 
+    async def certificate_fingerprint(self, url: str) -> str:
+        """Return the certificate an https device presents, as ``"sha256:AB:CD:..."``.
+
+        Raises:
+            ValueError: not an https URL.
+            OSError: the device cannot be reached.
+        """
+        ...
+
     async def set_lan(self, settings: LanSettings) -> None:
         """Apply LAN endpoint settings (starting, restarting or stopping the server)."""
         ...

@@ -44,6 +44,7 @@ from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.supervisor import Supervisor
 from micboard_desktop.engine.userdata import UserData
 from micboard_desktop.plugins.registry import PluginRegistry
+from micboard_desktop.plugins.tls import fetch_fingerprint
 
 _log = logging.getLogger(__name__)
 
@@ -413,6 +414,10 @@ class Engine:
     async def test_connection(self, entry: ManufacturerConfig, secret: str | None) -> str:
         """Try a manufacturer's devices with the given settings; answer in plain words."""
         return await settings_ops.test_connection(entry, secret, clock=self.clock)
+
+    async def certificate_fingerprint(self, url: str) -> str:
+        """Return the certificate an https device presents (for pinning in settings)."""
+        return await fetch_fingerprint(url)
 
     async def set_lan(self, settings: LanSettings) -> None:
         """Apply LAN settings and tell the app so it can restart the server."""

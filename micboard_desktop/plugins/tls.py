@@ -10,10 +10,13 @@ response, so a different device answering at the address is refused.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hashlib
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 from micboard_desktop.core.errors import DeviceMismatch
 
@@ -86,3 +89,35 @@ def check_httpx_response(mode: str, response: Any) -> None:
     stream = response.extensions.get("network_stream")
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
     check_pinned_certificate(mode, peer_certificate(ssl_object))
+
+
+async def fetch_fingerprint(url: str, *, within_seconds: float = 5.0) -> str:
+    """Connect to an ``https://`` URL and return its certificate as ``"sha256:<hex>"``.
+
+    The handshake accepts any certificate on purpose: the point is to show the user what
+    the device presents so they can compare it (on the device's screen or web page) and pin
+    it, which is how self-signed receivers are trusted safely.
+
+    Raises:
+        ValueError: ``url`` is not an https URL.
+        OSError: the device cannot be reached (``TimeoutError`` after ``within_seconds``).
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"not an https:// URL: {url!r}")
+    port = parts.port or 443
+    context = client_ssl_context("insecure")
+    async with asyncio.timeout(within_seconds):
+        _reader, writer = await asyncio.open_connection(
+            parts.hostname, port, ssl=context, server_hostname=parts.hostname
+        )
+    try:
+        der = peer_certificate(writer.get_extra_info("ssl_object"))
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    if der is None:
+        raise OSError(f"{url} sent no certificate")
+    digest = certificate_fingerprint(der).upper()
+    return PIN_PREFIX + ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))

@@ -141,6 +141,12 @@ class FakeEngine:
         self.calls.append(("test_connection", entry.code))
         return f"{entry.name or entry.code}: reachable (fake)"
 
+    async def certificate_fingerprint(self, url: str) -> str:
+        self.calls.append(("certificate_fingerprint", url))
+        if not url.startswith("https://"):
+            raise ValueError(f"not an https:// URL: {url!r}")
+        return "sha256:" + ":".join(["AB"] * 32)
+
     async def set_lan(self, settings: LanSettings) -> None:
         self.calls.append(("set_lan", settings))
         self.app_config = replace(self.app_config, lan=settings)

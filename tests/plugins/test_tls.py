@@ -11,6 +11,7 @@ from micboard_desktop.plugins.tls import (
     certificate_fingerprint,
     check_httpx_response,
     client_ssl_context,
+    fetch_fingerprint,
     normalize_fingerprint,
 )
 
@@ -80,3 +81,14 @@ def test_fingerprint_formats():
         client_ssl_context("sha256:nothex")
     with pytest.raises(ValueError):
         client_ssl_context("sometimes")
+
+
+async def test_fetch_fingerprint_reports_what_the_device_presents(https_url: tuple[str, bytes]):
+    url, der = https_url
+    shown = await fetch_fingerprint(url)
+    assert shown.startswith("sha256:")
+    assert normalize_fingerprint(shown) == certificate_fingerprint(der)
+    # ...and pinning exactly that is accepted by the pinned mode.
+    assert (await get(url, shown)).text == "ok"
+    with pytest.raises(ValueError, match="https"):
+        await fetch_fingerprint("http://127.0.0.1:1/")

@@ -123,3 +123,20 @@ async def test_rejected_threshold_shows_the_engines_message(monkeypatch: pytest.
     assert "\u2716" in dialog.alerts_result.text()  # refused: said in words, not a crash
     assert "must be between" in dialog.alerts_result.text()
     dialog.close()
+
+
+async def test_show_certificate_fills_the_pin_from_the_device():
+    engine = FakeEngine()
+    tasks = UiTasks()
+    dialog = SettingsDialog(engine, tasks)
+    dialog.new_manufacturer()
+    dialog.devices.setPlainText("192.168.1.50\nhttps://192.168.1.60")
+    dialog.show_fingerprint()
+    await tasks.wait_idle()
+    assert ("certificate_fingerprint", "https://192.168.1.60") in engine.calls
+    assert dialog.tls_pin.text() == "sha256:" + ":".join(["AB"] * 32)
+    assert "Compare it" in dialog.maker_result.text()
+    dialog.devices.setPlainText("192.168.1.50")
+    dialog.show_fingerprint()
+    assert "No https://" in dialog.maker_result.text()
+    dialog.close()

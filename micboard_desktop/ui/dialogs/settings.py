@@ -103,7 +103,7 @@ class SettingsDialog(QDialog):
         for value, label in TLS_MODES:
             self.tls.addItem(label, value)
         self.tls_pin = QLineEdit(page)
-        self.tls_pin.setPlaceholderText("sha256:AB:CD:... (shown by Test connection)")
+        self.tls_pin.setPlaceholderText("sha256:AB:CD:... (fetch it with Show certificate)")
         self.tls.currentIndexChanged.connect(
             lambda _: self.tls_pin.setEnabled(self.tls.currentData() == "pin")
         )
@@ -132,10 +132,16 @@ class SettingsDialog(QDialog):
         form.addRow("Timeout", self.timeout)
         self.test_button = QPushButton("Test connection", page)
         self.test_button.clicked.connect(self.test_connection)
+        self.fingerprint_button = QPushButton("Show certificate", page)
+        self.fingerprint_button.setToolTip(
+            "Fetch the certificate the device presents, to compare and pin it"
+        )
+        self.fingerprint_button.clicked.connect(self.show_fingerprint)
         self.save_button = QPushButton("Save manufacturer", page)
         self.save_button.clicked.connect(self.save_manufacturer)
         row = QHBoxLayout()
         row.addWidget(self.test_button)
+        row.addWidget(self.fingerprint_button)
         row.addWidget(self.save_button)
         row.addStretch(1)
         self.maker_result = QLabel(page)
@@ -253,6 +259,33 @@ class SettingsDialog(QDialog):
 
         self._tasks.start(self._engine.test_connection(entry, self.secret.text() or None),
                           name="test connection", done=done, failed=failed)
+
+    def https_target(self) -> str | None:
+        """Return the form's first https URL (System API, else a device), or ``None``."""
+        candidates = [self.api_url.text().strip()]
+        candidates += [line.strip() for line in self.devices.toPlainText().splitlines()]
+        return next((url for url in candidates if url.startswith("https://")), None)
+
+    def show_fingerprint(self) -> None:
+        """Fetch the device's certificate fingerprint and offer it as the pin."""
+        url = self.https_target()
+        if url is None:
+            self.maker_result.setText("\u2716 No https:// URL in the form to ask for.")
+            return
+        self.maker_result.setText(f"Asking {url} for its certificate\u2026")
+
+        def done(fingerprint: str) -> None:
+            self.tls_pin.setText(fingerprint)
+            self.maker_result.setText(
+                f"{url} presents {fingerprint}. Compare it with the one the device shows, "
+                "then choose 'Pin this certificate fingerprint' and save."
+            )
+
+        def failed(error: BaseException) -> None:
+            self.maker_result.setText(f"\u2716 {error}")
+
+        self._tasks.start(self._engine.certificate_fingerprint(url),
+                          name="certificate", done=done, failed=failed)
 
     def remove_manufacturer(self) -> None:
         """Stop and forget the selected manufacturer."""
