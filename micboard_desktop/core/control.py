@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
+from enum import Enum, StrEnum
+from typing import Final, Protocol
 
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.coordinator import ConnectionState
@@ -103,6 +103,15 @@ HISTORY_METRICS = ("battery_percent", "battery_bars", "rssi_dbm", "audio_peak_db
 """Metric names the history store keeps per channel."""
 
 
+class KeepSlot(Enum):
+    """Marker type: leave a group's number key as it is."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = KeepSlot.KEEP
+
+
 class EngineControl(Protocol):
     """Commands and queries the engine offers to views and the LAN API."""
 
@@ -139,9 +148,18 @@ class EngineControl(Protocol):
         ...
 
     async def save_group(
-        self, name: str, channel_ids: Sequence[str], *, rename_to: str | None = None
+        self,
+        name: str,
+        channel_ids: Sequence[str],
+        *,
+        rename_to: str | None = None,
+        slot: int | KeepSlot | None = KEEP,
     ) -> GroupInfo:
-        """Create or update a group (optionally renaming it) and set its channels."""
+        """Create or update a group (optionally renaming it) and set its channels.
+
+        ``slot`` binds the group to number key 1-9 (taking it from any other group);
+        ``None`` unbinds it and the default keeps whatever it had.
+        """
         ...
 
     async def delete_group(self, name: str) -> bool:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.control import (
+    KEEP,
     AlertInfo,
     ConfigValue,
     ConnectionView,
@@ -23,6 +24,7 @@ from micboard_desktop.core.control import (
     GroupInfo,
     HealthReport,
     HistorySample,
+    KeepSlot,
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError
@@ -455,21 +457,39 @@ class Engine:
         return list(self.userdata.groups.values())
 
     async def save_group(
-        self, name: str, channel_ids: Sequence[str], *, rename_to: str | None = None
+        self,
+        name: str,
+        channel_ids: Sequence[str],
+        *,
+        rename_to: str | None = None,
+        slot: int | KeepSlot | None = KEEP,
     ) -> GroupInfo:
-        """Create or update a group, optionally renaming it."""
+        """Create or update a group, optionally renaming it or binding a number key."""
+        if slot is not KEEP and slot is not None and not 1 <= slot <= 9:
+            raise ConfigError(f"slot: number keys are 1 to 9, not {slot}", key="slot")
         old = self.userdata.groups.get(name)
+        final = rename_to or name
         if self.repository is not None:
             if rename_to and old is not None and rename_to != name:
                 await self.repository.rename_group(name, rename_to)
-            record = await self.repository.save_group(rename_to or name, channel_ids)
-            group = GroupInfo(record.name, record.channel_ids, record.slot)
+            await self.repository.save_group(final, channel_ids)
+            if slot is not KEEP:
+                await self.repository.set_group_slot(final, slot)
+            self.userdata.groups = {
+                g.name: GroupInfo(g.name, g.channel_ids, g.slot)
+                for g in await self.repository.list_groups()
+            }
         else:
-            group = GroupInfo(rename_to or name, tuple(channel_ids), old.slot if old else None)
-        self.userdata.groups.pop(name, None)
-        self.userdata.groups[group.name] = group
+            keep = old.slot if old else None
+            new_slot = keep if slot is KEEP else slot
+            self.userdata.groups.pop(name, None)
+            if new_slot is not None:  # a number key selects one group only
+                for other in list(self.userdata.groups.values()):
+                    if other.slot == new_slot:
+                        self.userdata.groups[other.name] = replace(other, slot=None)
+            self.userdata.groups[final] = GroupInfo(final, tuple(channel_ids), new_slot)
         self.sink.reapply_userdata()
-        return group
+        return self.userdata.groups[final]
 
     async def delete_group(self, name: str) -> bool:
         """Delete a group."""

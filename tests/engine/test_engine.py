@@ -215,3 +215,14 @@ async def test_a_poll_that_times_out_says_so():
         assert health.message == "poll failed: timed out"
     finally:
         await engine.stop()
+
+
+async def test_a_number_key_selects_one_group_only(engine: Engine):
+    await engine.save_group("Band", ["fake:rx1:1"], slot=1)
+    await engine.save_group("Cast", ["fake:rx2:1"], slot=1)  # takes key 1 from Band
+    slots = {g.name: g.slot for g in await engine.groups()}
+    assert slots == {"Band": None, "Cast": 1}
+    await engine.save_group("Cast", ["fake:rx2:1"])  # keep the key
+    assert {g.name: g.slot for g in await engine.groups()}["Cast"] == 1
+    with pytest.raises(ConfigError, match="1 to 9"):
+        await engine.save_group("Cast", [], slot=12)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.control import (
+    KEEP,
     AlertInfo,
     ConfigValue,
     ConnectionView,
@@ -15,6 +16,7 @@ from micboard_desktop.core.control import (
     GroupInfo,
     HealthReport,
     HistorySample,
+    KeepSlot,
 )
 from micboard_desktop.core.model import Health, HealthStatus
 from micboard_desktop.engine.settings import with_setting
@@ -66,14 +68,19 @@ class FakeEngine:
         return list(self.group_list.values())
 
     async def save_group(
-        self, name: str, channel_ids: Sequence[str], *, rename_to: str | None = None
+        self,
+        name: str,
+        channel_ids: Sequence[str],
+        *,
+        rename_to: str | None = None,
+        slot: int | KeepSlot | None = KEEP,
     ) -> GroupInfo:
         self.calls.append(("save_group", (name, tuple(channel_ids), rename_to)))
         old = self.group_list.pop(name, None)
         group = GroupInfo(
             name=rename_to or name,
             channel_ids=tuple(channel_ids),
-            slot=old.slot if old else None,
+            slot=(old.slot if old else None) if slot is KEEP else slot,
         )
         self.group_list[group.name] = group
         return group

@@ -98,11 +98,14 @@ async def test_groups_and_discovery_dialogs_use_the_engine(tmp_path: Path):
     assert groups is not None
     await window.tasks.wait_idle()
     assert groups.checked() == ["shure:rx1:1"]
+    assert groups.key.value() == 1
     groups.set_checked(["shure:rx1:1", "shure:rx1:2"])
     groups.name.setText("Band A")
+    groups.key.setValue(3)
     groups.save_group()
     await window.tasks.wait_idle()
     assert ("save_group", ("Band", ("shure:rx1:1", "shure:rx1:2"), "Band A")) in engine.calls
+    assert engine.group_list["Band A"].slot == 3
     assert window.dashboard.group_box.findData("Band A") > 0  # the filter reloaded
     discovery = window.open_discovery()
     assert discovery is not None

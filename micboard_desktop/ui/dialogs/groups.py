@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -56,6 +57,11 @@ class GroupsDialog(QDialog):
         left.addWidget(self.delete_button)
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("Group name (e.g. Band, Cast, Presenters)")
+        self.key = QSpinBox(self)
+        self.key.setRange(0, 9)
+        self.key.setSpecialValueText("no number key")
+        self.key.setPrefix("Number key ")
+        self.key.setToolTip("Press this number on the dashboard to show only this group")
         self.channels = QListWidget(self)
         snapshot = store.snapshot()
         for receiver in sorted(snapshot.receivers.values(), key=lambda r: r.name or r.id):
@@ -71,6 +77,7 @@ class GroupsDialog(QDialog):
         self.message = QLabel(self)
         right = QVBoxLayout()
         right.addWidget(self.name)
+        right.addWidget(self.key)
         right.addWidget(self.channels, 1)
         right.addWidget(save)
         right.addWidget(self.message)
@@ -105,6 +112,7 @@ class GroupsDialog(QDialog):
         group = self._groups[row]
         self._editing = group.name
         self.name.setText(group.name)
+        self.key.setValue(group.slot or 0)
         self.set_checked(group.channel_ids)
 
     def set_checked(self, channel_ids: Sequence[str]) -> None:
@@ -128,6 +136,7 @@ class GroupsDialog(QDialog):
         self._editing = None
         self.group_list.clearSelection()
         self.name.clear()
+        self.key.setValue(0)
         self.set_checked(())
         self.name.setFocus()
 
@@ -140,7 +149,9 @@ class GroupsDialog(QDialog):
         original = self._editing or name
         rename = name if self._editing and name != self._editing else None
         self._tasks.start(
-            self._engine.save_group(original, self.checked(), rename_to=rename),
+            self._engine.save_group(
+                original, self.checked(), rename_to=rename, slot=self.key.value() or None
+            ),
             name="save group", done=lambda g: self._after(f"\u2714 Saved {g.name}."),
             failed=lambda e: self.message.setText(f"\u2716 {e}"),
         )
