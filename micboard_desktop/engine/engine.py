@@ -7,6 +7,7 @@ database recorder, health, alerts and history, and implements
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -150,6 +151,10 @@ class Engine:
             ids = [s.connection_id for s in self.supervisor.connection_states()]
             await self.repository.delete_connections_except(ids)
         self._tasks.spawn(self._health_loop(), "health")
+        # Everything built so far (modules, plugins, the restored state) lives for the whole
+        # show; moving it out of the collector's reach keeps full collections, which stall
+        # the loop for tens of milliseconds, short while the show runs.
+        gc.freeze()
 
     async def stop(self) -> None:
         """Close connections politely, then flush the database."""
