@@ -153,7 +153,9 @@ class Engine:
         self._tasks.spawn(self._health_loop(), "health")
         # Everything built so far (modules, plugins, the restored state) lives for the whole
         # show; moving it out of the collector's reach keeps full collections, which stall
-        # the loop for tens of milliseconds, short while the show runs.
+        # the loop for tens of milliseconds, short while the show runs. Collect first: frozen
+        # garbage would never be freed (a socket in a dead cycle would stay open for good).
+        gc.collect()
         gc.freeze()
 
     async def stop(self) -> None:
