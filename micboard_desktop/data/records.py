@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# The app has one severity scale; data callers keep importing it from here.
+from micboard_desktop.core.control import Severity as Severity
 from micboard_desktop.core.model import ConnectionStatus, Transport
+
 
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
 """A value that survives a JSON round trip."""
@@ -26,14 +29,6 @@ class EventKind(StrEnum):
     ALERT_CLEARED = "alert_cleared"
     DEVICE_ADDED = "device_added"
     DEVICE_REMOVED = "device_removed"
-
-
-class Severity(StrEnum):
-    """How much an event or alert matters."""
-
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
 
 
 class Metric(StrEnum):
