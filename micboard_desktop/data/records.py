@@ -13,7 +13,6 @@ from enum import StrEnum
 from micboard_desktop.core.control import Severity as Severity
 from micboard_desktop.core.model import ConnectionStatus, Transport
 
-
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
 """A value that survives a JSON round trip."""
 
