@@ -7,16 +7,13 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from micboard_desktop.core.control import EngineControl
 from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.widgets.tables import read_only_table
 
 COLUMNS = ("Add", "Manufacturer", "Address", "Model", "Name")
 
@@ -54,11 +52,7 @@ class DiscoveryDialog(QDialog):
         top.addWidget(self.maker)
         top.addWidget(self.run_button)
         top.addWidget(self.progress, 1)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table = read_only_table(COLUMNS, self, stretch=4, select_rows=False)
         self.add_button = QPushButton("Add ticked devices", self)
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self.add_ticked)

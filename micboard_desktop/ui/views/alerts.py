@@ -9,13 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QBrush, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 from micboard_desktop.core.control import AlertInfo, EngineControl, Severity
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.widgets.tables import read_only_table
 
 COLUMNS = ("Severity", "Raised", "Message", "State")
 _SEVERITY = {
@@ -52,12 +50,7 @@ class AlertsView(QWidget):
         self._engine = engine
         self._tasks = tasks
         self.alerts: list[AlertInfo] = []
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = read_only_table(COLUMNS, self, stretch=2)
         self.show_cleared = QCheckBox("Show cleared", self)
         self.show_cleared.toggled.connect(self.refresh)
         self.ack_button = QPushButton("\u2714 Acknowledge", self)

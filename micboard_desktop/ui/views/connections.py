@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.widgets.tables import read_only_table
 
 COLUMNS = ("Connection", "Manufacturer", "State", "Transport", "For", "Reconnects", "Errors",
            "Enabled", "Last error")
@@ -44,13 +44,9 @@ class ConnectionsView(QWidget):
         self._engine = engine
         self._tasks = tasks
         self.rows: list[ConnectionView] = []
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = read_only_table(COLUMNS, self, stretch=len(COLUMNS) - 1)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
