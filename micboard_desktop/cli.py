@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from micboard_desktop import __version__
-from micboard_desktop.core.errors import ConfigError, EngineNotAvailable, MicboardError
+from micboard_desktop.core.errors import ConfigError, MicboardError
 
 PROG = "micboard-desktop"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_NOT_AVAILABLE = 3
 CONNECTION_STATES = ("connecting", "connected", "disconnected", "error", "stopped")
 
 
@@ -139,9 +138,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: config error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except EngineNotAvailable as exc:
-        print(f"{PROG}: not available yet: {exc}", file=sys.stderr)
-        return EXIT_NOT_AVAILABLE
     except MicboardError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -9,7 +9,6 @@
     │   ├── UpdateFailed           a poll or stream failed; retried with backoff
     │   ├── AuthFailed             credentials refused; NOT retried until they change
     │   └── DeviceMismatch         a different device answers at the address; terminal
-    └── EngineNotAvailable     a command whose engine is not built yet
 """
 
 from __future__ import annotations
@@ -46,9 +45,6 @@ class AuthFailed(PluginError):
 class DeviceMismatch(PluginError):
     """The device at the configured address is not the one we expected."""
 
-
-class EngineNotAvailable(MicboardError):
-    """The command needs a part of the app that does not exist yet."""
 
 
 def describe_error(exc: BaseException) -> str:
