@@ -118,6 +118,8 @@ class SscCoordinator(ConnectionCoordinator):
         self._schema_read = False
         self._identity: Any = None
         self._resources: dict[str, Any] = {}
+        self._routes: tuple[tuple[int, int], ...] | None = None
+        """Spectera metering routes (output index, mtUid); None until the next meter event."""
         self._stale: deque[str] = deque(maxlen=STALE_SESSIONS_KEPT)
         self._last_rx = self._clock.monotonic()
         self._oversized_seen = 0
@@ -260,24 +262,42 @@ class SscCoordinator(ConnectionCoordinator):
         if profile is None:
             return
         slow = False
+        spectera = profile.family == "spectera"
         for path, body in batch.items():
             if path in profile.meter_paths:
                 self._post_meters(profile, path, body)
-            else:
-                self._resources[path] = body
-                slow = True
+                continue
+            if spectera and (uid := mapping.mobile_uid(path)) is not None:
+                self._post_mobile_rf(uid, body)
+                if path in self._resources and mapping.same_but_meters(
+                    self._resources[path], body
+                ):
+                    # Only RSSI or the antenna moved: a meter reading, not a new receiver
+                    # state. Keep the body so the next real rebuild shows the latest RF.
+                    self._resources[path] = body
+                    continue
+            self._resources[path] = body
+            slow = True
         if slow:  # meter-only batches go to the MeterBus; the receiver did not change
+            self._routes = None
             self._rebuild()
 
     def _post_meters(self, profile: Profile, path: str, body: Any) -> None:
         rid = self._receiver.id
         if profile.family == "spectera":
-            samples = mapping.spectera_meters(body, self._resources)
+            if self._routes is None:
+                self._routes = mapping.spectera_routes(self._resources)
+            samples = mapping.spectera_meters(body, self._routes)
         else:
             one = mapping.ewdx_meter(path, body)
             samples = [one] if one is not None else []
         for number, sample in samples:
             self._meters.post(channel_id(rid, number), sample)
+
+    def _post_mobile_rf(self, uid: int, body: Any) -> None:
+        sample = mapping.mobile_meter(body)
+        if sample is not None:
+            self._meters.post(channel_id(self._receiver.id, uid), sample)
 
     def _rebuild(self) -> None:
         profile = self.profile

@@ -30,6 +30,9 @@ MOBILE_PREFIX: Final = "/api/mts/paired/all/"
 UNSYNCED_SERIAL: Final = "0000000000"
 """Serial of a Spectera mobile device still pairing; the Companion module ignores it."""
 NO_LINK: Final = "NoLink"
+OUTPUT_PREFIX: Final = "/api/audio/outputs/"
+MOBILE_METER_FIELDS: Final = frozenset({"rssi", "dominantAntenna"})
+"""Mobile-device fields that are meters: live RF, not the receiver's state."""
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -127,13 +130,17 @@ def ewdx_meter(path: str, body: Any) -> tuple[int, MeterSample] | None:
 # -- Spectera (§2.1) --------------------------------------------------------------------------
 
 
+def _antenna(value: Any) -> str | None:
+    antenna = sentinels.text(value)
+    return None if antenna is None or antenna == "NotAvailable" else antenna.upper()
+
+
 def _mobiles(resources: Resources) -> dict[int, Any]:
     found: dict[int, Any] = {}
     for path, body in resources.items():
-        if path.startswith(MOBILE_PREFIX):
-            uid = sentinels.parse_int(path.removeprefix(MOBILE_PREFIX))
-            if uid is not None and uid >= 0:
-                found[uid] = body
+        uid = mobile_uid(path)
+        if uid is not None:
+            found[uid] = body
     return found
 
 
@@ -153,12 +160,11 @@ def spectera_transmitter(mobile: dict[str, Any]) -> Transmitter | None:
 
 def spectera_rf(profile: Profile, mobile: dict[str, Any]) -> Rf:
     """Return RF of one mobile device: RSSI dBm, LQI 0-4, dominant antenna, interference."""
-    antenna = sentinels.text(mobile.get("dominantAntenna"))
     severity = _obj(mobile.get("interference")).get("severity")
     rssi = sentinels.parse_float(mobile.get("rssi"))
     return Rf(
         rssi_dbm=(rssi,) if rssi is not None else (),
-        antenna=None if antenna is None or antenna == "NotAvailable" else antenna.upper(),
+        antenna=_antenna(mobile.get("dominantAntenna")),
         quality=sentinels.quality(mobile.get("micLqi"), int(profile.quality_max)),
         quality_max=profile.quality_max,
         interference=severity != "None" if isinstance(severity, str) else None,
@@ -185,32 +191,80 @@ def spectera_channels(profile: Profile, rid: ReceiverId, res: Resources) -> tupl
     return tuple(out)
 
 
-def spectera_meters(body: Any, resources: Resources) -> list[tuple[int, MeterSample]]:
-    """Return samples from ``/api/audio/metering``: Dante output k feeds output id k+1 [INF]."""
+def spectera_routes(resources: Resources) -> tuple[tuple[int, int], ...]:
+    """Return ``(Dante output index, mtUid)`` pairs: output k+1 carries that mobile's audio [INF].
+
+    Routing changes only with a slow resource (a mobile device's audio link or an output's
+    assignment), so the coordinator computes it once per rebuild, not once per meter event.
+    """
+    link_to_uid = {
+        sentinels.parse_int(_obj(m).get("micAudiolinkId")): uid
+        for uid, m in _mobiles(resources).items()
+    }
+    routes: list[tuple[int, int]] = []
+    for path, body in resources.items():
+        if not path.startswith(OUTPUT_PREFIX):
+            continue
+        number = sentinels.parse_int(path.removeprefix(OUTPUT_PREFIX))
+        link = sentinels.parse_int(_obj(body).get("micAudiolinkId"))
+        uid = link_to_uid.get(link) if link is not None and link >= 0 else None
+        if number is not None and number >= 1 and uid is not None:
+            routes.append((number - 1, uid))
+    return tuple(sorted(routes))
+
+
+def spectera_meters(
+    body: Any, routes: tuple[tuple[int, int], ...]
+) -> list[tuple[int, MeterSample]]:
+    """Return samples from ``/api/audio/metering`` for the routed outputs (see spectera_routes)."""
     out_meters = _obj(_obj(body).get("aoIpOut"))
     peaks = out_meters.get("peak")
     rms = out_meters.get("rms")
     if not isinstance(peaks, list):
         return []
-    link_to_uid = {
-        sentinels.parse_int(_obj(m).get("micAudiolinkId")): uid
-        for uid, m in _mobiles(resources).items()
-    }
     samples: list[tuple[int, MeterSample]] = []
-    for index, peak in enumerate(peaks):
-        output = _obj(resources.get(f"/api/audio/outputs/{index + 1}"))
-        link = sentinels.parse_int(output.get("micAudiolinkId"))
-        uid = link_to_uid.get(link) if link is not None and link >= 0 else None
-        if uid is None:
+    for index, uid in routes:
+        if index >= len(peaks):
             continue
         level = rms[index] if isinstance(rms, list) and index < len(rms) else None
         samples.append(
             (
                 uid,
                 MeterSample(
-                    audio_peak_dbfs=sentinels.parse_float(peak),
+                    audio_peak_dbfs=sentinels.parse_float(peaks[index]),
                     audio_rms_dbfs=sentinels.parse_float(level),
                 ),
             )
         )
     return samples
+
+
+def mobile_uid(path: str) -> int | None:
+    """Return the ``mtUid`` of a ``/api/mts/paired/all/{mtUid}`` path, else ``None``."""
+    if not path.startswith(MOBILE_PREFIX):
+        return None
+    uid = sentinels.parse_int(path.removeprefix(MOBILE_PREFIX))
+    return uid if uid is not None and uid >= 0 else None
+
+
+def mobile_meter(body: Any) -> MeterSample | None:
+    """Return a mobile device's live RF (RSSI, dominant antenna) as a meter sample."""
+    mobile = _obj(body)
+    rssi = sentinels.parse_float(mobile.get("rssi"))
+    antenna = _antenna(mobile.get("dominantAntenna"))
+    if rssi is None and antenna is None:
+        return None
+    return MeterSample(rssi_dbm=(rssi,) if rssi is not None else (), antenna=antenna)
+
+
+def same_but_meters(old: Any, new: Any) -> bool:
+    """Return True when two mobile-device bodies differ at most in their meter fields.
+
+    RSSI and the dominant antenna move many times a second; rebuilding the receiver for
+    them would put every wobble through the store. They travel on the MeterBus instead.
+    """
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return bool(old == new)
+    if old.keys() != new.keys():
+        return False
+    return all(v == old[k] for k, v in new.items() if k not in MOBILE_METER_FIELDS)

@@ -10,7 +10,7 @@ import pytest
 
 from micboard_desktop.core.coordinator import AUTH_FAILED_MESSAGE
 from micboard_desktop.core.meters import MeterBus
-from micboard_desktop.core.model import ConnectionStatus, Receiver
+from micboard_desktop.core.model import Channel, ConnectionStatus, Receiver
 from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
 from tests.plugins.sennheiser.helpers import RecordingSink, coordinator_for, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig, spectera_rig
@@ -136,6 +136,43 @@ async def test_spectera_mobile_devices_map_to_channels() -> None:
         rx.channels[0].transmitter = None
         rig.changed(rx, rx.channels[0], "transmitter")
         await wait_for(lambda: sink.last.channels[0].transmitter is None, within=1.0)
+    finally:
+        await coordinator.stop()
+        await server.stop()
+
+
+async def test_spectera_rssi_moves_on_the_meter_bus_not_through_the_store() -> None:
+    rig, rx = spectera_rig()
+    server = SscReceiverServer(rig, rx, meter_period=0.05)
+    await server.start()
+    sink = RecordingSink()
+    bus = MeterBus()
+    reader = bus.reader()
+    coordinator = coordinator_for(server, sink, meters=bus)
+    await coordinator.start()
+    try:
+        await wait_for(lambda: _online(sink) and len(sink.last.channels) == 2)
+        delivered = len(sink.receivers)
+        reader.drain()
+        lead = rx.channels[0]
+        for level in (-71.0, -72.5, -74.0):  # the RF wobbles; nothing else changes
+            lead.rssi_dbm = [level, level - 5.0]
+            await asyncio.sleep(0.12)  # a couple of meter periods each
+        cid = sink.last.channels[0].id
+        windows = reader.drain()
+        assert cid in windows
+        assert windows[cid].rssi_max == [-71.0]  # the strongest of the period, one carrier
+        assert windows[cid].antenna == "A"
+        assert len(sink.receivers) == delivered  # no new receiver for a meter reading
+        assert lead.transmitter is not None
+        lead.transmitter.battery_percent = 40
+        rig.changed(rx, lead, "battery")
+        await wait_for(lambda: len(sink.receivers) > delivered, within=1.0)
+        now = _ch(sink.last, 1)
+        assert isinstance(now, Channel)
+        assert now.transmitter is not None
+        assert now.transmitter.battery.percent == 40
+        assert now.rf.rssi_dbm == (-74.0,)  # a real rebuild shows the latest RF
     finally:
         await coordinator.stop()
         await server.stop()
