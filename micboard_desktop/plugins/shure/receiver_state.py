@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from micboard_desktop.core.model import (
     Audio,
@@ -36,6 +37,9 @@ from micboard_desktop.plugins.shure.parsers import (
 
 MANUFACTURER = "shure"
 MAX_CHANNELS = 8
+_MISSING = object()
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 @dataclass(slots=True)
@@ -77,6 +81,8 @@ class ReceiverState:
         self._connection = ConnectionInfo(transport=Transport.TCP)
         self._online = False
         self._last: Receiver | None = None
+        self._dirty = True
+        """Something was recorded since the last snapshot (most frames change nothing)."""
         self.ignored = 0
         """Updates that carried nothing we use."""
 
@@ -88,6 +94,8 @@ class ReceiverState:
     def apply(self, update: Update) -> None:
         """Record one update (meter values stay out: they travel on the MeterBus)."""
         if isinstance(update, DeviceUpdate):
+            if self._device.get(update.field, _MISSING) != update.value:
+                self._dirty = True
             self._device[update.field] = update.value
             if update.field is DeviceField.MODEL:
                 self.family = family_from_model(update.value) or self.family
@@ -97,27 +105,38 @@ class ReceiverState:
                 return
             if update.field is ChannelField.RSSI and isinstance(update.value, tuple):
                 index, dbm = update.value
-                raw.rssi[index] = dbm
+                self._set(raw.rssi, index, dbm)
             else:
-                raw.values[update.field] = update.value
+                self._set(raw.values, update.field, update.value)
         elif isinstance(update, MeterUpdate):
             raw = self._channel(update.channel)
             if raw is None:
                 return
             if self.family is None and update.family != "ulxd":
                 self.family = update.family  # ULX-D and QLX-D share a layout; do not guess
+                self._dirty = True
             if update.family == "ad":
-                raw.values[ChannelField.QUALITY] = update.quality
+                self._set(raw.values, ChannelField.QUALITY, update.quality)
         else:
             self.ignored += 1
 
+    def _set(self, values: dict[_K, _V], key: _K, value: _V) -> None:
+        if key not in values or values[key] != value:
+            values[key] = value
+            self._dirty = True
+
     def set_connection(self, connection: ConnectionInfo, *, online: bool) -> None:
         """Record the connection's public state; ``online`` False keeps the last values."""
+        if connection != self._connection or online != self._online:
+            self._dirty = True
         self._connection = connection
         self._online = online
 
     def snapshot(self, now: datetime) -> Receiver | None:
         """Return a new Receiver when anything visible changed since the last call, else None."""
+        if not self._dirty:
+            return None
+        self._dirty = False
         channels = tuple(self._build_channel(n, raw) for n, raw in sorted(self._channels.items()))
         candidate = Receiver(
             id=self.id,
@@ -149,7 +168,11 @@ class ReceiverState:
         if not 1 <= number <= MAX_CHANNELS:
             self.ignored += 1
             return None
-        return self._channels.setdefault(number, _ChannelRaw())
+        raw = self._channels.get(number)
+        if raw is None:
+            raw = self._channels[number] = _ChannelRaw()
+            self._dirty = True  # a new (still empty) channel is visible
+        return raw
 
     def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
         v = raw.values

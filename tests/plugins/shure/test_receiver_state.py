@@ -1,0 +1,91 @@
+"""ReceiverState builds a new Receiver only when something visible changed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from micboard_desktop.core.model import Channel, ConnectionInfo, Transport
+from micboard_desktop.plugins.shure.parsers import parse_frame
+from micboard_desktop.plugins.shure.receiver_state import ReceiverState
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _feed(state: ReceiverState, *frames: str) -> None:
+    for frame in frames:
+        update = parse_frame(frame, state.family)
+        assert update is not None, frame
+        state.apply(update)
+
+
+def _started() -> ReceiverState:
+    state = ReceiverState("10.0.0.9", host="10.0.0.9")
+    state.set_connection(ConnectionInfo(transport=Transport.TCP), online=True)
+    _feed(
+        state,
+        "< REP MODEL {ULXD4D                          } >",
+        "< REP 1 CHAN_NAME {Lead                            } >",
+        "< REP 1 BATT_BARS 004 >",
+    )
+    assert state.snapshot(T0) is not None
+    return state
+
+
+def test_meter_frames_alone_build_no_new_receiver() -> None:
+    state = _started()
+    _feed(state, "< SAMPLE 1 ALL AX 100 030 >", "< SAMPLE 1 ALL XB 090 041 >")
+    assert state.snapshot(T0 + timedelta(seconds=1)) is None
+
+
+def test_a_repeated_report_of_the_same_value_builds_nothing() -> None:
+    state = _started()
+    name = "< REP 1 CHAN_NAME {Lead                            } >"
+    _feed(state, "< REP 1 BATT_BARS 004 >", name)
+    assert state.snapshot(T0 + timedelta(seconds=1)) is None
+
+
+def test_a_changed_value_builds_one_receiver_then_nothing_until_the_next_change() -> None:
+    state = _started()
+    _feed(state, "< REP 1 BATT_BARS 002 >")
+    receiver = state.snapshot(T0 + timedelta(seconds=1))
+    assert receiver is not None
+    channel = receiver.channel(1)
+    assert channel is not None
+    assert channel.transmitter is not None
+    assert channel.transmitter.battery.bars == 2
+    assert channel.updated_at == T0 + timedelta(seconds=1)
+    assert state.snapshot(T0 + timedelta(seconds=2)) is None
+
+
+def test_a_new_channel_and_a_connection_change_are_visible() -> None:
+    state = _started()
+    _feed(state, "< SAMPLE 2 ALL AX 100 030 >")  # first word of channel 2: it now exists
+    receiver = state.snapshot(T0 + timedelta(seconds=1))
+    assert receiver is not None
+    assert receiver.channel(2) is not None
+    state.set_connection(ConnectionInfo(transport=Transport.TCP), online=False)
+    offline = state.snapshot(T0 + timedelta(seconds=2))
+    assert offline is not None
+    assert offline.online is False
+
+
+def test_meter_frames_cost_no_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _started()
+    builds: list[int] = []
+    original = ReceiverState._build_channel
+
+    def counting(self: ReceiverState, number: int, raw: Any) -> Channel:
+        builds.append(number)
+        return original(self, number, raw)
+
+    monkeypatch.setattr(ReceiverState, "_build_channel", counting)
+    for _ in range(10):
+        _feed(state, "< SAMPLE 1 ALL AX 100 030 >")
+        assert state.snapshot(T0) is None
+    assert builds == []  # ten meter frames, not one channel built
+    _feed(state, "< REP 1 BATT_BARS 001 >")
+    assert state.snapshot(T0) is not None
+    assert builds == [1]
