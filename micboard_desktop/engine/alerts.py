@@ -30,6 +30,7 @@ from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError
 from micboard_desktop.data.records import AlertRecord, EventKind, JsonObject
 from micboard_desktop.data.repository import Repository
+from micboard_desktop.engine.alert_index import ByReceiver
 from micboard_desktop.engine.alert_rules import (
     DEFAULT_TIMING,
     SEVERITY_RANK,
@@ -80,6 +81,14 @@ class _Pending:
     receiver_id: str
 
 
+def _receiver_of_alert(alert: AlertInfo) -> str:
+    return alert.receiver_id or ""
+
+
+def _receiver_of_pending(pending: _Pending) -> str:
+    return pending.receiver_id
+
+
 class AlertEngine:
     """Evaluates alert rules on store changes and on a tick; keeps and records alerts."""
 
@@ -98,9 +107,9 @@ class AlertEngine:
         self._clock = clock
         self._repository = repository
         self._timing = timing
-        self._active: dict[str, AlertInfo] = {}
+        self._active: ByReceiver[AlertInfo] = ByReceiver(_receiver_of_alert)
         self._cleared: deque[AlertInfo] = deque(maxlen=keep_recent)
-        self._pending: dict[str, _Pending] = {}
+        self._pending: ByReceiver[_Pending] = ByReceiver(_receiver_of_pending)
         self._seen: set[str] = set()
         self._listeners: list[AlertListener] = []
         self._unsubscribe: Callable[[], None] | None = None
@@ -168,8 +177,7 @@ class AlertEngine:
 
     def tick(self) -> None:
         """Re-check conditions waiting on a hold time (the tick task calls this)."""
-        waiting = {p.receiver_id for p in self._pending.values()}
-        for rid in waiting:
+        for rid in self._pending.receivers():
             receiver = self._store.receiver(ReceiverId(rid))
             if receiver is None:
                 self._forget(rid)
@@ -207,17 +215,15 @@ class AlertEngine:
             self._apply(target, now)
         # Channels the receiver no longer has take their alerts with them.
         keys = {t.key for t in targets}
-        for key in [k for k, p in self._pending.items() if p.receiver_id == receiver.id]:
+        for key in self._pending.keys_of(receiver.id):
             if key not in keys:
                 del self._pending[key]
-        self._drop(
-            k for k, a in self._active.items() if a.receiver_id == receiver.id and k not in keys
-        )
+        self._drop(k for k in self._active.keys_of(receiver.id) if k not in keys)
 
     def _forget(self, rid: str) -> None:
         """Clear every alert of a receiver that left the store."""
-        self._drop(k for k, a in self._active.items() if a.receiver_id == rid)
-        for key in [k for k, p in self._pending.items() if p.receiver_id == rid]:
+        self._drop(self._active.keys_of(rid))
+        for key in self._pending.keys_of(rid):
             del self._pending[key]
         prefix = f"{rid}:"
         self._seen = {cid for cid in self._seen if not cid.startswith(prefix)}
