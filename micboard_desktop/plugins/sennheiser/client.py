@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -18,7 +19,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from micboard_desktop.core.errors import AuthFailed, UpdateFailed
+from micboard_desktop.core.errors import UpdateFailed
+from micboard_desktop.plugins.sennheiser.event_stream import (
+    StreamSettings,
+    open_event_stream,
+    status_error,
+)
 from micboard_desktop.plugins.sennheiser.sse import SseEvent, SseParser
 from micboard_desktop.plugins.tls import check_httpx_response, client_ssl_context
 
@@ -37,10 +43,6 @@ type Json = Any
 def make_http_client(tls_mode: str, *, timeout: float = 10.0) -> httpx.AsyncClient:
     """Return an ``httpx.AsyncClient`` for one device in the given TLS mode."""
     return httpx.AsyncClient(verify=client_ssl_context(tls_mode), timeout=httpx.Timeout(timeout))
-
-
-class StreamIdle(UpdateFailed):
-    """The event stream carried nothing for twice the heartbeat window (read timeout)."""
 
 
 def _session_of(data: str) -> str | None:
@@ -108,10 +110,13 @@ class SscClient:
         heartbeat: float = 15.0,
         batch_size: int = DEFAULT_BATCH,
         max_line_bytes: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._http = http
+        self._ssl_context = ssl_context
         self.base_url = base_url.rstrip("/")
         self.username = username
+        self._password = password
         self._auth = httpx.BasicAuth(username, password)
         self.tls_mode = tls_mode
         self.timeout_seconds = timeout
@@ -123,6 +128,7 @@ class SscClient:
     def set_credentials(self, username: str, password: str) -> None:
         """Use new credentials from the next request on."""
         self.username = username
+        self._password = password
         self._auth = httpx.BasicAuth(username, password)
 
     # -- plain requests ------------------------------------------------------------------
@@ -147,11 +153,9 @@ class SscClient:
     @staticmethod
     def raise_for_status(method: str, path: str, response: httpx.Response) -> None:
         """Raise :class:`AuthFailed` on 401/403 and :class:`UpdateFailed` on other errors."""
-        status = response.status_code
-        if status in (401, 403):
-            raise AuthFailed(f"{method} {path}: HTTP {status} (credentials refused)")
-        if status >= 400:
-            raise UpdateFailed(f"{method} {path}: HTTP {status} {response.reason_phrase}".strip())
+        error = status_error(method, path, response.status_code, response.reason_phrase)
+        if error is not None:
+            raise error
 
     async def get_json(self, path: str, *, time_limit: float | None = None) -> Json:
         """GET ``path`` and return its JSON body; raise on any error status."""
@@ -208,40 +212,22 @@ class SscClient:
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[SubscriptionStream]:
         """Open the event stream, wait for the session id and yield the open subscription."""
-        url = self.base_url + SUBSCRIPTIONS
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
-        stream_timeout = httpx.Timeout(self.timeout_seconds, read=2 * self.heartbeat)
-        request = self._http.build_request("GET", url, headers=headers, timeout=stream_timeout)
-        try:
-            response = await self._http.send(request, auth=self._auth, stream=True)
-        except httpx.TimeoutException as exc:
-            raise UpdateFailed(f"GET {SUBSCRIPTIONS}: no answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise UpdateFailed(f"GET {SUBSCRIPTIONS}: {type(exc).__name__}: {exc}") from exc
-        try:
-            check_httpx_response(self.tls_mode, response)
-            self.raise_for_status("GET", SUBSCRIPTIONS, response)
-            kind = response.headers.get("content-type", "")
-            if not kind.startswith("text/event-stream"):
-                raise UpdateFailed(f"GET {SUBSCRIPTIONS}: not an event stream ({kind!r})")
+        settings = StreamSettings(
+            url=self.base_url + SUBSCRIPTIONS,
+            username=self.username,
+            password=self._password,
+            tls_mode=self.tls_mode,
+            timeout=self.timeout_seconds,
+            read_timeout=2 * self.heartbeat,
+            ssl_context=self._ssl_context,
+        )
+        async with open_event_stream(settings, SUBSCRIPTIONS) as stream:
             parser = (
                 SseParser() if self._max_line is None else SseParser(max_line_bytes=self._max_line)
             )
-            events = self._events(response, parser)
-            session = await self._await_open(events, response.headers.get("content-location"))
+            events = _events(stream.chunks, parser)
+            session = await self._await_open(events, stream.content_location)
             yield SubscriptionStream(session, events, parser)
-        finally:
-            await response.aclose()
-
-    async def _events(self, response: httpx.Response, parser: SseParser) -> AsyncIterator[SseEvent]:
-        try:
-            async for chunk in response.aiter_bytes():
-                for event in parser.feed(chunk):
-                    yield event
-        except httpx.TimeoutException as exc:
-            raise StreamIdle(f"no data on the event stream for {2 * self.heartbeat:g} s") from exc
-        except httpx.HTTPError as exc:  # RemoteProtocolError, ReadError ...
-            raise UpdateFailed(f"event stream broken: {type(exc).__name__}") from exc
 
     async def _await_open(
         self, events: AsyncIterator[SseEvent], content_location: str | None
@@ -325,6 +311,12 @@ class SscClient:
             else:
                 out[path] = body
         return out
+
+
+async def _events(chunks: AsyncIterator[bytes], parser: SseParser) -> AsyncIterator[SseEvent]:
+    async for chunk in chunks:
+        for event in parser.feed(chunk):
+            yield event
 
 
 _ID_FIELDS: Final = ("mtUid", "rfChannelId", "audiolinkId", "outputId", "inputId", "antennaPortId")

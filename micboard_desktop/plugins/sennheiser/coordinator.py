@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -40,10 +41,10 @@ from micboard_desktop.plugins.sennheiser.client import (
     DEFAULT_BATCH,
     DEFAULT_USER,
     SscClient,
-    StreamIdle,
     SubscriptionStream,
     make_http_client,
 )
+from micboard_desktop.plugins.sennheiser.event_stream import StreamIdle
 from micboard_desktop.plugins.sennheiser.profiles import Profile, default_username, profile_for
 
 MANUFACTURER: Final = "sennheiser"
@@ -82,6 +83,7 @@ class SscCoordinator(ConnectionCoordinator):
         sink: DeviceSink,
         meters: MeterBus,
         http: httpx.AsyncClient | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         clock: Clock | None = None,
         backoff: Backoff | None = None,
         logger: logging.Logger | None = None,
@@ -109,6 +111,7 @@ class SscCoordinator(ConnectionCoordinator):
             timeout=settings.timeout,
             heartbeat=settings.heartbeat,
             batch_size=settings.batch_size,
+            ssl_context=ssl_context,
         )
         self.profile: Profile | None = None
         self.refused: set[str] = set()

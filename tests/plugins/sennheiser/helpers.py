@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 
 import httpx
@@ -65,6 +66,7 @@ def coordinator_for(
     tls_mode: str = "verify",
     heartbeat: float = 5.0,
     password: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> SscCoordinator:
     """A coordinator for ``server`` with fast backoff."""
     settings = DeviceSettings(
@@ -75,5 +77,10 @@ def coordinator_for(
         heartbeat=heartbeat,
     )
     return SscCoordinator(
-        settings, sink=sink, meters=meters or MeterBus(), http=http, backoff=FAST_BACKOFF
+        settings,
+        sink=sink,
+        meters=meters or MeterBus(),
+        http=http,
+        ssl_context=ssl_context,
+        backoff=FAST_BACKOFF,
     )

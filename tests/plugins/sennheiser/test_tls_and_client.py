@@ -60,7 +60,7 @@ async def test_verify_with_the_ca(
     context = ssl.create_default_context()
     ca.configure_trust(context)
     async with httpx.AsyncClient(verify=context) as http:
-        await _runs(server, http=http, tls_mode="verify")
+        await _runs(server, http=http, ssl_context=context, tls_mode="verify")
 
 
 async def test_insecure_mode(https_server: tuple[SscReceiverServer, str]) -> None:
