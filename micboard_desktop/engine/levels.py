@@ -27,20 +27,26 @@ def _whole_db(value: float | None) -> float | None:
 
 
 def fold_channel(channel: Channel, window: MeterWindow) -> Channel:
-    """Return ``channel`` with RF and audio from one meter window (unknowns keep old values)."""
-    rssi = tuple(_whole_db(v) for v in window.rssi_max)
+    """Return ``channel`` with RF and audio from one meter window (unknowns keep old values).
+
+    Returns the very same object when nothing would change, so a steady signal costs no
+    new objects (this runs for every metered channel once a second).
+    """
     rf = channel.rf
-    if rssi:
-        rf = replace(rf, rssi_dbm=rssi)
-    if window.antenna is not None:
-        rf = replace(rf, antenna=window.antenna)
+    rssi = tuple(_whole_db(v) for v in window.rssi_max)
+    antenna = window.antenna
+    if (rssi and rssi != rf.rssi_dbm) or (antenna is not None and antenna != rf.antenna):
+        rf = replace(
+            rf,
+            rssi_dbm=rssi or rf.rssi_dbm,
+            antenna=antenna if antenna is not None else rf.antenna,
+        )
     audio = channel.audio
     peak, rms = _whole_db(window.audio_peak_max), _whole_db(window.audio_rms_max)
-    if peak is not None or rms is not None:
-        audio = Audio(
-            rms_dbfs=rms if rms is not None else audio.rms_dbfs,
-            peak_dbfs=peak if peak is not None else audio.peak_dbfs,
-        )
+    new_peak = peak if peak is not None else audio.peak_dbfs
+    new_rms = rms if rms is not None else audio.rms_dbfs
+    if new_peak != audio.peak_dbfs or new_rms != audio.rms_dbfs:
+        audio = Audio(rms_dbfs=new_rms, peak_dbfs=new_peak)
     if rf is channel.rf and audio is channel.audio:
         return channel
     return replace(channel, rf=rf, audio=audio)

@@ -4,7 +4,7 @@ from micboard_desktop.core.meters import MeterBus, MeterSample
 from micboard_desktop.core.model import Audio, ChannelStatus, ReceiverId, Rf
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import Changes, StateStore
-from micboard_desktop.engine.levels import LevelFolder
+from micboard_desktop.engine.levels import LevelFolder, fold_channel
 from tests.core.builders import make_receiver
 from tests.fakes.clock import FakeClock
 
@@ -56,3 +56,19 @@ def test_offline_receivers_and_unknown_channels_are_left_alone():
     assert after.channels[0].rf == Rf(
         rssi_dbm=(-60.0, -70.0), antenna="A", quality=5, quality_max=5, interference=False
     )
+
+
+def test_a_window_that_changes_nothing_returns_the_same_channel_object():
+    store, _meters, _folder = setup()
+    ch = store.receiver(ReceiverId("shure:rx")).channels[0]  # type: ignore[union-attr]
+    ch = replace(ch, rf=Rf(rssi_dbm=(-60.0, -70.0), antenna="A"), audio=Audio(-30.0, -20.0))
+    bus = MeterBus()
+    reader = bus.reader()
+    bus.post(ch.id, MeterSample(audio_peak_dbfs=-20.2, audio_rms_dbfs=-29.9,
+                                rssi_dbm=(-60.3, -69.6), antenna="A"))
+    assert fold_channel(ch, reader.drain()[ch.id]) is ch
+    bus.post(ch.id, MeterSample(rssi_dbm=(-60.0, -70.0), antenna="B"))
+    moved = fold_channel(ch, reader.drain()[ch.id])
+    assert moved.rf.antenna == "B"
+    assert moved.rf.rssi_dbm == (-60.0, -70.0)
+    assert moved.audio == ch.audio
