@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micboard_desktop.plugins.shure.frames import MAX_FRAME_BYTES, FrameBuffer, tokenize
+from micboard_desktop.plugins.shure.frames import MAX_FRAME_BYTES, FrameBuffer, _Scan, tokenize
 
 GOOD = [
     "< REP 1 CHAN_NAME {Lead Vox                       } >",
@@ -90,3 +90,61 @@ def test_garbage_before_a_frame_never_hides_it_after_a_gap(garbage, good):
     # Whatever came before, a clean frame preceded by a fresh "<" start is recovered.
     frames, _ = feed_all([garbage.replace(b"{", b"").replace(b"}", b""), b">", good.encode()])
     assert good in frames
+
+
+class _ByteByByte(FrameBuffer):
+    """The framing rules as a plain per-byte walk: the oracle the fast scanner must match."""
+
+    def _scan(self):
+        buf, pos = self._buf, self._pos
+        while pos < len(buf):
+            if pos >= self.max_frame_bytes:
+                self._pos = pos
+                return _Scan.OVERFLOW
+            byte = buf[pos]
+            if byte == ord(">"):
+                self._pos = pos
+                return pos
+            if byte == ord("<"):
+                self._pos = pos
+                return _Scan.RESTART
+            if byte == ord("{"):
+                skip = self._brace_end(pos)
+                if skip is None:
+                    self._pos = pos
+                    return _Scan.MORE
+                pos = skip
+                continue
+            pos += 1
+        self._pos = pos
+        return _Scan.OVERFLOW if pos >= self.max_frame_bytes else _Scan.MORE
+
+
+SPECIAL_HEAVY = st.lists(st.sampled_from([b"<", b">", b"{", b"}", b" ", b"A", b"0"]), max_size=120)
+
+
+@settings(max_examples=300)
+@given(SPECIAL_HEAVY, st.lists(st.integers(1, 15), max_size=20), st.integers(8, 40))
+def test_fast_scanner_matches_the_byte_by_byte_rules(parts, cuts, limit):
+    data = b"".join(parts)
+    fast, slow = FrameBuffer(max_frame_bytes=limit), _ByteByByte(max_frame_bytes=limit)
+    got: list[str] = []
+    want: list[str] = []
+    pos = 0
+    for cut in [*cuts, len(data)]:
+        chunk = data[pos : pos + cut]
+        pos += cut
+        got += fast.feed(chunk)
+        want += slow.feed(chunk)
+    assert got == want
+    assert (fast.garbage_bytes, fast.overflows, fast.pending_bytes) == (
+        slow.garbage_bytes,
+        slow.overflows,
+        slow.pending_bytes,
+    )
+
+
+@given(st.text(alphabet=" AXZ09\t\u00a0", max_size=60))
+def test_tokenize_fast_path_matches_the_general_walk(body):
+    # A trailing "{}" token sends the same body down the general (brace-aware) walk.
+    assert tokenize(f"<{body}>") == tokenize(f"<{body} {{}}>")[:-1]
