@@ -265,6 +265,7 @@ class SscCoordinator(ConnectionCoordinator):
         if profile is None:
             return
         slow = False
+        touched: set[int] | None = set()
         spectera = profile.family == "spectera"
         for path, body in batch.items():
             if path in profile.meter_paths:
@@ -281,9 +282,12 @@ class SscCoordinator(ConnectionCoordinator):
                     continue
             self._resources[path] = body
             slow = True
+            if touched is not None:
+                feeds = mapping.affected_channels(profile, path)
+                touched = None if feeds is None else touched | feeds
         if slow:  # meter-only batches go to the MeterBus; the receiver did not change
             self._routes = None
-            self._rebuild()
+            self._rebuild(touched)
 
     def _post_meters(self, profile: Profile, path: str, body: Any) -> None:
         rid = self._receiver.id
@@ -302,12 +306,23 @@ class SscCoordinator(ConnectionCoordinator):
         if sample is not None:
             self._meters.post(channel_id(self._receiver.id, uid), sample)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, touched: set[int] | None = None) -> None:
+        """Build the receiver again: only the ``touched`` channels, or all when ``None``."""
         profile = self.profile
         if profile is None:
             return
         fields = mapping.device_fields(self._identity, self._resources)
-        channels = mapping.channels(profile, self._receiver.id, self._resources)
+        current = self._receiver.channels
+        rid = self._receiver.id
+        if touched is None or not current or not touched <= {ch.number for ch in current}:
+            channels = mapping.channels(profile, rid, self._resources)
+        else:
+            channels = tuple(
+                mapping.channel(profile, rid, ch.number, self._resources)
+                if ch.number in touched
+                else ch
+                for ch in current
+            )
         self._deliver(
             replace(
                 self._receiver,
@@ -327,7 +342,9 @@ class SscCoordinator(ConnectionCoordinator):
         out: list[Channel] = []
         for ch in channels:
             before = old.get(ch.number)
-            if before is not None and replace(ch, updated_at=before.updated_at) == before:
+            if before is ch:
+                out.append(ch)  # not rebuilt
+            elif before is not None and replace(ch, updated_at=before.updated_at) == before:
                 out.append(before)
             else:
                 out.append(replace(ch, updated_at=now))

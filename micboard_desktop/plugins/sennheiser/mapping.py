@@ -64,6 +64,45 @@ def channels(profile: Profile, rid: ReceiverId, resources: Resources) -> tuple[C
     return tuple(ewdx_channel(profile, rid, i, resources) for i in profile.channel_ids)
 
 
+def channel(profile: Profile, rid: ReceiverId, number: int, resources: Resources) -> Channel:
+    """Return the one channel numbered ``number`` (see :func:`affected_channels`)."""
+    if profile.family == "spectera":
+        return spectera_channel(profile, rid, number, resources)
+    return ewdx_channel(profile, rid, number - 1, resources)
+
+
+_EWDX_CHANNEL_PREFIXES: Final = ("/api/channel/", "/api/rf/channels/", "/api/transmitters/")
+_CHANNEL_FREE_PREFIXES: Final = (
+    "/api/device/",
+    "/api/firmware/",
+    "/api/audio/",
+    "/api/health/",
+    "/api/rf/antennas",
+)
+"""Resources that feed receiver fields (or nothing in the model), never a channel."""
+
+
+def affected_channels(profile: Profile, path: str) -> frozenset[int] | None:
+    """Return the channel numbers a resource feeds (empty: none; ``None``: maybe any).
+
+    Device-level resources feed no channel; a Spectera RF channel feeds every mobile device
+    on it, and a new mobile device changes which channels exist, so both say ``None``. A
+    quality or battery change then rebuilds one channel, not the whole receiver.
+    """
+    if path.startswith(_CHANNEL_FREE_PREFIXES):
+        return frozenset()
+    if profile.family == "spectera":
+        uid = mobile_uid(path)
+        return None if uid is None else frozenset({uid})  # an RF channel feeds them all
+    for prefix in _EWDX_CHANNEL_PREFIXES:
+        if path.startswith(prefix):
+            wire_id = sentinels.parse_int(path.removeprefix(prefix).partition("/")[0])
+            if wire_id is not None and wire_id in profile.channel_ids:
+                return frozenset({wire_id + 1})
+            return frozenset()  # a channel this receiver does not have
+    return None
+
+
 # -- EW-DX (§2.3, second-hand) ---------------------------------------------------------------
 
 
@@ -173,22 +212,30 @@ def spectera_rf(profile: Profile, mobile: dict[str, Any]) -> Rf:
 
 def spectera_channels(profile: Profile, rid: ReceiverId, res: Resources) -> tuple[Channel, ...]:
     """Return one channel per paired mobile device (numbered by ``mtUid``) [INF]."""
-    out: list[Channel] = []
-    for uid, raw in sorted(_mobiles(res).items()):
-        mobile = _obj(raw)
-        rf_id = sentinels.parse_int(mobile.get("rfChannelId"))
-        rf_body = _obj(res.get(f"/api/rf/channels/{rf_id}")) if rf_id is not None else {}
-        out.append(
-            Channel(
-                id=channel_id(rid, uid),
-                number=uid,
-                name=sentinels.text(mobile.get("name")),
-                frequency_khz=sentinels.frequency_khz(rf_body.get("frequency")),
-                transmitter=spectera_transmitter(mobile) if mobile else None,
-                rf=spectera_rf(profile, mobile) if mobile else Rf(quality_max=profile.quality_max),
-            )
-        )
-    return tuple(out)
+    return tuple(
+        _spectera_channel(profile, rid, uid, raw, res) for uid, raw in sorted(_mobiles(res).items())
+    )
+
+
+def spectera_channel(profile: Profile, rid: ReceiverId, uid: int, res: Resources) -> Channel:
+    """Return the channel of mobile device ``uid``."""
+    return _spectera_channel(profile, rid, uid, res.get(f"{MOBILE_PREFIX}{uid}"), res)
+
+
+def _spectera_channel(
+    profile: Profile, rid: ReceiverId, uid: int, raw: Any, res: Resources
+) -> Channel:
+    mobile = _obj(raw)
+    rf_id = sentinels.parse_int(mobile.get("rfChannelId"))
+    rf_body = _obj(res.get(f"/api/rf/channels/{rf_id}")) if rf_id is not None else {}
+    return Channel(
+        id=channel_id(rid, uid),
+        number=uid,
+        name=sentinels.text(mobile.get("name")),
+        frequency_khz=sentinels.frequency_khz(rf_body.get("frequency")),
+        transmitter=spectera_transmitter(mobile) if mobile else None,
+        rf=spectera_rf(profile, mobile) if mobile else Rf(quality_max=profile.quality_max),
+    )
 
 
 def spectera_routes(resources: Resources) -> tuple[tuple[int, int], ...]:

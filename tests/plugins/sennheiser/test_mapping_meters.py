@@ -1,14 +1,20 @@
-"""Spectera meter mapping: routing, mobile-device RF samples and the slow/fast split."""
+"""SSCv2 mapping for speed: meter routing, mobile-device RF, partial channel rebuilds."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterSample
+from micboard_desktop.core.model import ReceiverId
 from micboard_desktop.plugins.sennheiser import mapping
+from micboard_desktop.plugins.sennheiser.profiles import Profile, profile_for
+from micboard_desktop.simulator.sennheiser_ewdx import EwdxTree
+from micboard_desktop.simulator.sennheiser_resources import ResourceTree
+from micboard_desktop.simulator.sennheiser_spectera import SpecteraTree
+from tests.simulator.ssc_helpers import ewdx_rig, spectera_rig
 
 JSON_SCALARS = (
     st.none()
@@ -82,3 +88,45 @@ def test_malformed_bodies_never_raise(body: Any, resources: dict[str, Any]) -> N
     for _uid, sample in mapping.spectera_meters(body, routes):
         assert isinstance(sample, MeterSample)
     mapping.mobile_meter(body)
+
+
+def _tree_resources(tree: ResourceTree) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path in tree.paths():
+        out.update(tree.snapshot(path))
+    return out
+
+
+def _setups() -> list[tuple[Profile, dict[str, Any]]]:
+    ewdx_rig_, ewdx_rx = ewdx_rig()
+    spectera_rig_, spectera_rx = spectera_rig()
+    ewdx = _tree_resources(EwdxTree(ewdx_rig_, ewdx_rx))
+    spectera = _tree_resources(SpecteraTree(spectera_rig_, spectera_rx))
+    return [
+        (profile_for("EWDX4CHDS", frozenset(ewdx) | {"/api/channel/{id}"}), ewdx),
+        (profile_for("Spectera Base Station"), spectera),
+    ]
+
+
+@settings(max_examples=200)
+@given(st.sampled_from([0, 1]), st.data())
+def test_rebuilding_only_the_affected_channels_equals_a_full_rebuild(
+    which: int, data: st.DataObject
+) -> None:
+    profile, resources = _setups()[which]
+    rid = ReceiverId("sennheiser:test")
+    before = mapping.channels(profile, rid, resources)
+    path = data.draw(st.sampled_from(sorted(resources)) | st.just("/api/mts/paired/all/9"))
+    body = data.draw(JSON | st.just(resources.get(path)))
+    if isinstance(resources.get(path), dict) and data.draw(st.booleans()):
+        body = {**resources[path], data.draw(st.sampled_from(sorted(resources[path]))): body}
+    changed = {**resources, path: body}
+    full = mapping.channels(profile, rid, changed)
+    feeds = mapping.affected_channels(profile, path)
+    if feeds is None or not feeds <= {ch.number for ch in before}:
+        return  # the coordinator rebuilds everything in this case
+    partial = tuple(
+        mapping.channel(profile, rid, ch.number, changed) if ch.number in feeds else ch
+        for ch in before
+    )
+    assert partial == full
