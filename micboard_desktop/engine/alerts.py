@@ -24,7 +24,7 @@ from typing import Final
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig
 from micboard_desktop.core.control import AlertInfo, Severity
-from micboard_desktop.core.model import Receiver, ReceiverId
+from micboard_desktop.core.model import Channel, Receiver, ReceiverId
 from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError
@@ -37,6 +37,7 @@ from micboard_desktop.engine.alert_rules import (
     AlertTiming,
     Target,
     Want,
+    channel_targets,
     receiver_targets,
 )
 
@@ -89,6 +90,29 @@ def _receiver_of_pending(pending: _Pending) -> str:
     return pending.receiver_id
 
 
+_RECEIVER_FIELDS = ("online", "manufacturer", "name", "model", "api_device_id", "ip")
+"""Receiver fields the rules read (status and the words of a message)."""
+
+
+def _changed_channels(previous: Receiver | None, receiver: Receiver) -> list[Channel] | None:
+    """Return the channels that differ from ``previous``; ``None`` when all need a look.
+
+    ``None`` when there is no previous evaluation, a receiver field a rule reads changed,
+    or channels came or went (their alerts must go with them).
+    """
+    if previous is None or len(previous.channels) != len(receiver.channels):
+        return None
+    if any(getattr(previous, f) != getattr(receiver, f) for f in _RECEIVER_FIELDS):
+        return None
+    changed: list[Channel] = []
+    for old, new in zip(previous.channels, receiver.channels, strict=True):
+        if old.id != new.id:
+            return None
+        if old is not new and old != new:
+            changed.append(new)
+    return changed
+
+
 class AlertEngine:
     """Evaluates alert rules on store changes and on a tick; keeps and records alerts."""
 
@@ -111,6 +135,8 @@ class AlertEngine:
         self._cleared: deque[AlertInfo] = deque(maxlen=keep_recent)
         self._pending: ByReceiver[_Pending] = ByReceiver(_receiver_of_pending)
         self._seen: set[str] = set()
+        self._evaluated: dict[ReceiverId, Receiver] = {}
+        """The receiver as last evaluated, to find which channels a change touched."""
         self._listeners: list[AlertListener] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks = TaskOwner("alerts")
@@ -199,14 +225,38 @@ class AlertEngine:
             self._forget(rid)
         for rid in changes.receivers:
             receiver = self._store.receiver(rid)
-            if receiver is not None:
+            if receiver is None:
+                continue
+            previous = self._evaluated.get(rid)
+            changed = _changed_channels(previous, receiver)
+            if changed is None:
                 self._evaluate(receiver)
+            elif changed:
+                self._evaluate_channels(receiver, changed)
+            self._evaluated[rid] = receiver
 
     def _evaluate_all(self) -> None:
         for receiver in self._store.snapshot().receivers.values():
             self._evaluate(receiver)
 
+    def _evaluate_channels(self, receiver: Receiver, channels: list[Channel]) -> None:
+        """Evaluate some channels of a receiver whose own fields and channel set are as before.
+
+        Most store changes are one channel's level or battery moving; evaluating only
+        those keeps the cost per change flat however many channels the receiver has.
+        """
+        self._seen.update(ch.id for ch in channels if ch.transmitter is not None)
+        limits = self._config.thresholds_for(receiver.manufacturer)
+        now = self._clock.monotonic()
+        for channel in channels:
+            seen = channel.id in self._seen
+            for target in channel_targets(
+                receiver, channel, limits, self._timing, self._active, seen=seen
+            ):
+                self._apply(target, now)
+
     def _evaluate(self, receiver: Receiver) -> None:
+        self._evaluated[receiver.id] = receiver
         self._seen.update(ch.id for ch in receiver.channels if ch.transmitter is not None)
         limits = self._config.thresholds_for(receiver.manufacturer)
         targets = receiver_targets(receiver, limits, self._timing, self._active, self._seen)
@@ -222,6 +272,7 @@ class AlertEngine:
 
     def _forget(self, rid: str) -> None:
         """Clear every alert of a receiver that left the store."""
+        self._evaluated.pop(ReceiverId(rid), None)
         self._drop(self._active.keys_of(rid))
         for key in self._pending.keys_of(rid):
             del self._pending[key]

@@ -14,7 +14,7 @@ from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.core.control import AlertInfo, Severity
 from micboard_desktop.core.model import Audio, Battery, ReceiverId, Rf, Transmitter
 from micboard_desktop.core.status import StatusThresholds
-from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.engine.alerts import AlertEngine, AlertEvent, AlertEventKind
 from tests.core.builders import make_receiver
 from tests.fakes.clock import FakeClock
@@ -422,3 +422,61 @@ def test_values_inside_the_dead_band_never_clear_or_raise_twice(steps: list[tupl
             await made.engine.stop()
 
     assert asyncio.run(scenario()) == [AlertEventKind.RAISED]
+
+
+class _FullEvaluation(AlertEngine):
+    """The reference: every change re-evaluates the whole receiver (the pre-index behaviour)."""
+
+    def _on_changes(self, changes: Changes) -> None:
+        for rid in changes.removed:
+            self._forget(rid)
+        for rid in changes.receivers:
+            receiver = self._store.receiver(rid)
+            if receiver is not None:
+                self._evaluate(receiver)
+
+
+STEP = st.one_of(
+    st.tuples(st.just("battery"), st.integers(1, 3), st.integers(0, 100)),
+    st.tuples(st.just("tx_off"), st.integers(1, 3), st.just(0)),
+    st.tuples(st.just("rssi"), st.integers(1, 3), st.integers(-110, -40)),
+    st.tuples(st.just("peak"), st.integers(1, 3), st.integers(-40, 0)),
+    st.tuples(st.just("online"), st.just(1), st.integers(0, 1)),
+    st.tuples(st.just("rename"), st.integers(1, 3), st.integers(0, 3)),
+    st.tuples(st.just("wait"), st.just(1), st.integers(1, 12)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(STEP, max_size=25))
+def test_evaluating_only_changed_channels_matches_full_evaluation(
+    steps: list[tuple[str, int, int]],
+) -> None:
+    async def run(kind: type[AlertEngine]) -> list[tuple[str, str, str]]:
+        store, clock = StateStore(), FakeClock()
+        store.put_receiver(make_receiver(RID, channels=3))
+        engine = kind(store, AppConfig(), clock=clock)
+        seen: list[tuple[str, str, str]] = []
+        engine.subscribe(lambda e: seen.append((e.kind.value, e.alert.key, e.alert.message)))
+        await engine.start()
+        try:
+            for what, number, value in steps:
+                if what == "battery":
+                    set_battery(store, number, percent=value)
+                elif what == "tx_off":
+                    update_channel(store, number, transmitter=None)
+                elif what == "rssi":
+                    update_channel(store, number, rf=Rf(rssi_dbm=(float(value),)))
+                elif what == "peak":
+                    update_channel(store, number, audio=Audio(peak_dbfs=float(value)))
+                elif what == "online":
+                    set_online(store, bool(value))
+                elif what == "rename":
+                    update_channel(store, number, name=f"Mic {value}")
+                else:
+                    await clock.advance(value)
+            return seen
+        finally:
+            await engine.stop()
+
+    assert asyncio.run(run(AlertEngine)) == asyncio.run(run(_FullEvaluation))
