@@ -29,6 +29,18 @@ class ByReceiver(MutableMapping[str, V]):
         """Return every receiver id that has at least one key."""
         return list(self._keys)
 
+    def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
+        """Return the value of ``key`` or ``default`` (a plain dict lookup, not the mixin's)."""
+        return self._items.get(key, default)
+
+    def pop(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
+        """Remove ``key`` and return its value, or ``default`` when it is absent."""
+        value = self._items.pop(key, None)
+        if value is None:
+            return default
+        self._unindex(key, self._receiver_of(value))
+        return value
+
     def __getitem__(self, key: str) -> V:
         """Return the value of ``key``."""
         return self._items[key]
