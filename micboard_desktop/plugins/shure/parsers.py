@@ -107,19 +107,34 @@ def _offset(raw: str, low: int, high: int, offset: int) -> float | None:
     return None if value is None else float(value - offset)
 
 
+def _table(low: int, high: int, offset: int) -> dict[str, float]:
+    """Precompute the zero-padded three-digit forms receivers send (``"045"``)."""
+    return {f"{v:03d}": float(v - offset) for v in range(low, high + 1)}
+
+
+# Meter words arrive tens of thousands of times a second on a big rig: look the usual
+# three-digit form up, and parse anything else (other padding, junk) the careful way.
+_LEVELS: Final = _table(0, 120, LEVEL_OFFSET)
+_ULX_RF: Final = _table(0, 115, ULX_RF_OFFSET)
+_ULX_AUDIO: Final = _table(0, 50, ULX_AUDIO_OFFSET)
+
+
 def level(raw: str) -> float | None:
     """AD/SLX-D level (dBFS or dBm) from 000-120."""
-    return _offset(raw, 0, 120, LEVEL_OFFSET)
+    found = _LEVELS.get(raw)
+    return found if found is not None else _offset(raw, 0, 120, LEVEL_OFFSET)
 
 
 def ulx_rf(raw: str) -> float | None:
     """ULX-D/QLX-D SAMPLE RF in dBm from 000-115."""
-    return _offset(raw, 0, 115, ULX_RF_OFFSET)
+    found = _ULX_RF.get(raw)
+    return found if found is not None else _offset(raw, 0, 115, ULX_RF_OFFSET)
 
 
 def ulx_audio(raw: str) -> float | None:
     """ULX-D/QLX-D SAMPLE audio in dBFS from 000-050 (unit unconfirmed)."""
-    return _offset(raw, 0, 50, ULX_AUDIO_OFFSET)
+    found = _ULX_AUDIO.get(raw)
+    return found if found is not None else _offset(raw, 0, 50, ULX_AUDIO_OFFSET)
 
 
 def ulx_antenna(leds: str) -> str | None:

@@ -179,3 +179,12 @@ def test_random_frames_never_raise_and_sentinels_never_leak(tokens, family):
             levels = [update.sample.audio_peak_dbfs, update.sample.audio_rms_dbfs]
             for value in [*levels, *update.sample.rssi_dbm]:
                 assert value is None or -128 <= value <= 0
+
+
+@given(st.text(alphabet="0123456789 +-x", max_size=5))
+def test_level_lookups_agree_with_careful_parsing(raw):
+    from micboard_desktop.plugins.shure import parsers as p
+
+    assert p.level(raw) == p._offset(raw, 0, 120, p.LEVEL_OFFSET)
+    assert p.ulx_rf(raw) == p._offset(raw, 0, 115, p.ULX_RF_OFFSET)
+    assert p.ulx_audio(raw) == p._offset(raw, 0, 50, p.ULX_AUDIO_OFFSET)
