@@ -34,6 +34,7 @@ class MeterState:
         "audio",
         "clip_dbfs",
         "peak_hold",
+        "rf_version",
         "rssi",
     )
 
@@ -42,23 +43,11 @@ class MeterState:
         self.peak_hold: float | None = None
         self.rssi: list[float | None] = []
         self.antenna: str | None = None
+        self.rf_version = 0
+        """Bumped whenever ``rssi`` or ``antenna`` is set, so painters can skip the RF rows."""
         self.clip_dbfs = clip_dbfs
         self._hold_left = 0.0
         self._clip_left = 0.0
-
-    def looks(self) -> tuple[object, ...]:
-        """Return what the meters show, rounded to what a pixel can tell apart.
-
-        Audio in 0.5 dB and RF in 1 dB steps are below one pixel on any tile size, so two
-        frames with the same look need no repaint (most frames of a steady signal).
-        """
-        return (
-            None if self.audio is None else round(self.audio * 2),
-            None if self.peak_hold is None else round(self.peak_hold * 2),
-            tuple(None if v is None else round(v) for v in self.rssi),
-            self.antenna,
-            self.clipping,
-        )
 
     @property
     def clipping(self) -> bool:
@@ -81,8 +70,10 @@ class MeterState:
         if window.rssi_max:
             # The strongest level of the frame per antenna: the bar shows what was received.
             self.rssi = list(window.rssi_max)
+            self.rf_version += 1
         if window.antenna is not None:
             self.antenna = window.antenna
+            self.rf_version += 1
 
     def decay(self, dt: float) -> bool:
         """Let levels fall for ``dt`` seconds; return True while anything is still moving."""

@@ -119,28 +119,3 @@ async def test_stale_marker_when_the_link_is_down(status: ConnectionStatus):
     assert "STALE" in tile.visible_text()
     board.close()
     bridge.close()
-
-
-def test_meter_band_is_repainted_only_when_it_would_look_different(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    from micboard_desktop.core.meters import MeterSample, MeterWindow
-    from micboard_desktop.ui.widgets.channel_tile import ChannelTile, tile_data
-
-    channel = make_channel()
-    data = tile_data(
-        channel, make_receiver(), slot=1, status=ChannelStatus.OK, stale=False
-    )
-    tile = ChannelTile(data)
-    repaints: list[object] = []
-    monkeypatch.setattr(tile, "update", lambda *args: repaints.append(args))
-    tile.meter.feed(MeterWindow(MeterSample(audio_peak_dbfs=-20.0, rssi_dbm=(-60.0, -70.0))))
-    tile.update_meters()
-    tile.update_meters()  # nothing moved
-    assert len(repaints) == 1
-    tile.meter.feed(MeterWindow(MeterSample(audio_peak_dbfs=-20.1, rssi_dbm=(-60.2, -70.0))))
-    tile.update_meters()  # less than a pixel: no repaint
-    assert len(repaints) == 1
-    tile.meter.feed(MeterWindow(MeterSample(audio_peak_dbfs=-6.0, rssi_dbm=(-60.0, -70.0))))
-    tile.update_meters()
-    assert len(repaints) == 2

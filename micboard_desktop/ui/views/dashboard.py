@@ -220,9 +220,7 @@ class Dashboard(QWidget):
             if tile not in dirty and not tile.meter.decay(dt):
                 self._animating.discard(tile)
             dirty.add(tile)
-        for tile in dirty:
-            if tile.isVisible():
-                tile.update_meters()
+        self.board.refresh_meters(dirty)
         return bool(self._animating)
 
     # -- Qt overrides -------------------------------------------------------------------
@@ -289,6 +287,7 @@ class Dashboard(QWidget):
         tile.set_scale(self._scale)
         tile.hide()
         tile.activated.connect(self._on_tile_activated)
+        tile.band_changed.connect(self.board.repaint_band)
         self.tiles[data.channel_id] = tile
         return tile
 

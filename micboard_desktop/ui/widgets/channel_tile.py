@@ -3,8 +3,12 @@
 Layout follows the original Micboard: a header coloured by battery state with the slot
 number and the name, a five-segment battery bar, the audio meter, the RF bars per
 antenna, then frequency, transmitter and the status in words. Everything is painted in
-``paintEvent`` (no child widgets), so hundreds of tiles stay cheap; meter updates repaint
-only the meter band.
+``paintEvent`` (no child widgets), so hundreds of tiles stay cheap.
+
+The live meter band is the exception: while the channel is live the tile leaves the band
+out of its mask and the board paints it (see ``tile_board``), so a frame of moving meters
+costs one paint event for the whole board instead of one per tile. A switched-off or
+unreachable channel takes its band back and covers it with the TX OFF / RX OFFLINE overlay.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QRegion,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -30,13 +35,8 @@ from micboard_desktop.core.model import Channel, ChannelId, ChannelStatus, Recei
 from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, battery_status
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
-from micboard_desktop.ui.meter_state import (
-    AUDIO_FLOOR_DBFS,
-    RF_FLOOR_DBM,
-    RF_TOP_DBM,
-    MeterState,
-    fraction,
-)
+from micboard_desktop.ui.meter_state import MeterState
+from micboard_desktop.ui.widgets.band_layout import hole_rect
 
 BASE_SIZE = QSize(300, 210)
 """Tile size at scale 1.0; the dashboard scales it."""
@@ -107,12 +107,14 @@ class ChannelTile(QWidget):
     """A painted channel tile; click to select it (``activated`` carries the channel id)."""
 
     activated = Signal(str)
+    band_changed = Signal(QWidget)
+    """Emitted with the tile when what its meter band shows changed outside the meters."""
 
     def __init__(self, data: TileData, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data = data
         self.meter = MeterState()
-        self._painted_looks: tuple[object, ...] | None = None
+        self._hole: tuple[int, int, int, int] | None = None
         self.selected = False
         self._scale = 1.0
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
@@ -120,19 +122,25 @@ class ChannelTile(QWidget):
         self.setFixedSize(BASE_SIZE)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._layout_fonts()
+        self._update_mask()
 
     # -- API used by the dashboard ------------------------------------------------------
 
     def set_data(self, data: TileData) -> None:
         """Show new values; repaints only when something visible changed."""
         if data != self.data:
-            self.data = data
+            old, self.data = self.data, data
+            self._update_mask()
             self.update()
+            if (old.status, old.antennas, old.rssi, old.antenna) != (
+                    data.status, data.antennas, data.rssi, data.antenna):
+                self.band_changed.emit(self)
 
     def set_scale(self, scale: float) -> None:
         """Resize the tile to ``scale`` times its base size."""
         self._scale = scale
         self.setFixedSize(self.nominal_size())
+        self._update_mask()  # a hidden tile gets its resize event only when shown
 
     def nominal_size(self) -> QSize:
         """Return the size before the board stretches the width to fill a row."""
@@ -144,18 +152,17 @@ class ChannelTile(QWidget):
             self.selected = selected
             self.update()
 
-    def meter_rect(self) -> QRect:
-        """Return the band that live meters repaint."""
-        h = self.height()
-        return QRect(0, int(h * 0.44), self.width(), int(h * 0.36))
+    def shows_meters(self) -> bool:
+        """Return True while the channel is live, so the board paints its meter band."""
+        return self.data.status not in (ChannelStatus.TX_OFF, ChannelStatus.RX_OFFLINE)
 
-    def update_meters(self) -> None:
-        """Schedule a repaint of the meter band, unless it would look the same."""
-        looks = self.meter.looks()
-        if looks == self._painted_looks:
-            return
-        self._painted_looks = looks
-        self.update(self.meter_rect())
+    def band_rect(self) -> QRect:
+        """Return the meter band in tile coordinates (the board paints it while live)."""
+        return QRect(*hole_rect(self.width(), self.height()))
+
+    def activate(self) -> None:
+        """Select this tile (a click on the tile or on its band)."""
+        self.activated.emit(self.data.channel_id)
 
     # -- text (painted, and readable by tests and screen readers) ----------------------
 
@@ -175,7 +182,7 @@ class ChannelTile(QWidget):
 
     def rf_labels(self) -> list[str]:
         """Return one ``"A -62 dBm"`` text per antenna."""
-        rssi, _ = self._rf()
+        rssi, _ = self.rf_levels()
         count = max(self.data.antennas, len(rssi), 1)
         return [
             f"{chr(ord('A') + i) if count > 1 else 'RF'} "
@@ -205,7 +212,8 @@ class ChannelTile(QWidget):
         lines.extend([self.footer_label(), d.tx_model, self.status_label()])
         return "\n".join(lines)
 
-    def _rf(self) -> tuple[list[float | None], str | None]:
+    def rf_levels(self) -> tuple[list[float | None], str | None]:
+        """Return the RF level per antenna and the active antenna: live, else the store's."""
         m = self.meter
         rssi = m.rssi or list(self.data.rssi)
         return rssi, m.antenna if m.antenna is not None else self.data.antenna
@@ -217,34 +225,26 @@ class ChannelTile(QWidget):
         return self.size()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
-        """Recompute fonts for the new size."""
+        """Recompute fonts and the meter band for the new size."""
         super().resizeEvent(event)
         self._layout_fonts()
+        self._update_mask()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         """Select this tile."""
         if event.button() == Qt.MouseButton.LeftButton:
-            self.activated.emit(self.data.channel_id)
+            self.activate()
         super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        """Paint the tile; the static parts only when the dirty region reaches them."""
+        """Paint the tile (all but the meter band while the channel is live)."""
         p = QPainter(self)
         try:
-            area = event.rect()
-            meters = self.meter_rect()
-            if meters.contains(area):
-                # Frame-clock repaint: the header and footer did not change.
-                p.fillRect(meters, theme.TILE)
-                self._paint_meters(p)
-                self._paint_overlay(p, meters_only=True)
-                return
             p.fillRect(self.rect(), theme.TILE)
             self._paint_header(p)
             self._paint_battery(p)
-            self._paint_meters(p)
             self._paint_footer(p)
-            self._paint_overlay(p, meters_only=False)
+            self._paint_overlay(p)
             self._paint_frame(p)
         finally:
             p.end()
@@ -270,7 +270,18 @@ class ChannelTile(QWidget):
         self._f_big.setBold(True)
 
     def _inactive(self) -> bool:
-        return self.data.status in (ChannelStatus.TX_OFF, ChannelStatus.RX_OFFLINE)
+        return not self.shows_meters()
+
+    def _update_mask(self) -> None:
+        """Leave the band out of the mask while live (the board paints it), else cover it."""
+        hole = hole_rect(self.width(), self.height()) if self.shows_meters() else None
+        if hole == self._hole:
+            return
+        self._hole = hole
+        if hole is None:
+            self.clearMask()
+        else:
+            self.setMask(QRegion(self.rect()).subtracted(QRegion(QRect(*hole))))
 
     def _header_rect(self) -> QRect:
         return QRect(0, 0, self.width(), int(self.height() * 0.25))
@@ -342,90 +353,6 @@ class ChannelTile(QWidget):
         p.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                    self.battery_label())
 
-    def _paint_meters(self, p: QPainter) -> None:
-        if self._inactive():
-            return  # no live levels for a switched-off or unreachable link
-        w, h = self.width(), self.height()
-        pad = int(w * 0.03)
-        m = self.meter
-        label_w = int(w * 0.07)
-        value_w = int(w * 0.26)
-        bar_x = pad + label_w
-        bar_w = w - bar_x - value_w - pad
-        # bar_x/bar_w are the audio meter's; RF cells compute their own below.
-        p.setFont(self._f_small_bold)
-        # Audio: a segmented-colour bar (green to -12, amber to -3, red above) and a hold line.
-        top = int(h * 0.45)
-        bar_h = int(h * 0.1)
-        p.setPen(theme.TEXT_DIM)
-        p.drawText(QRect(pad, top, label_w, bar_h), Qt.AlignmentFlag.AlignVCenter, "\u266a")
-        p.fillRect(QRect(bar_x, top, bar_w, bar_h), theme.TRACK)
-        level = fraction(m.audio, AUDIO_FLOOR_DBFS, 0.0)
-        if level > 0:
-            zones = ((-12.0, theme.GREEN), (-3.0, theme.ORANGE), (0.0, theme.RED))
-            start = 0.0
-            for edge_db, colour in zones:
-                edge = fraction(edge_db, AUDIO_FLOOR_DBFS, 0.0)
-                end = min(level, edge)
-                if end > start:
-                    p.fillRect(QRectF(bar_x + start * bar_w, top, (end - start) * bar_w, bar_h),
-                               colour)
-                start = edge
-        hold = fraction(m.peak_hold, AUDIO_FLOOR_DBFS, 0.0)
-        if m.peak_hold is not None and hold > 0:
-            x = bar_x + hold * bar_w
-            p.fillRect(QRectF(min(x, bar_x + bar_w - 3), top, 3, bar_h), theme.TEXT)
-        value_rect = QRect(bar_x + bar_w + pad // 2, top - 2, value_w, bar_h + 4)
-        if m.clipping:
-            p.fillRect(value_rect.adjusted(0, 0, -pad // 2, 0), theme.RED)
-            p.setPen(theme.TEXT_ON_COLOUR)
-            p.drawText(value_rect, Qt.AlignmentFlag.AlignCenter, "\u25b2 CLIP")
-        else:
-            p.setPen(theme.TEXT)
-            p.drawText(value_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       self.audio_label())
-        # RF: one bar per antenna, the active antenna's letter drawn inverted. Up to two
-        # antennas get full-width rows; more (Quadversity) go two to a row so the digits
-        # stay as large as the rest of the tile.
-        rssi, active_antenna = self._rf()
-        antennas = max(self.data.antennas, len(rssi), 1)
-        columns = 1 if antennas <= 2 else 2
-        rows = (antennas + columns - 1) // columns
-        rf_top = top + bar_h + int(h * 0.035)
-        gap = 3
-        rf_h = min(bar_h, max(4, int((h * 0.79 - rf_top) / rows) - gap))
-        cell_w = (w - 2 * pad) // columns
-        short_value = columns > 1
-        value_cell = value_w if not short_value else int(w * 0.1)
-        for i in range(antennas):
-            row, col = divmod(i, columns)
-            x = pad + col * cell_w
-            y = rf_top + row * (rf_h + gap)
-            letter = chr(ord("A") + i) if antennas > 1 else "RF"
-            active = active_antenna is not None and letter in active_antenna
-            label_rect = QRect(x, y, label_w - 3, rf_h)
-            if active:
-                p.fillRect(label_rect, theme.SKY)
-                p.setPen(theme.TEXT_ON_COLOUR)
-            else:
-                p.setPen(theme.TEXT_DIM)
-            p.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, letter)
-            level_dbm = rssi[i] if i < len(rssi) else None
-            cell_bar_x = x + label_w
-            # One column lines up with the audio meter above; two share the width.
-            cell_bar_w = bar_w if columns == 1 else cell_w - label_w - value_cell - pad // 2
-            p.fillRect(QRect(cell_bar_x, y, cell_bar_w, rf_h), theme.TRACK)
-            frac = fraction(level_dbm, RF_FLOOR_DBM, RF_TOP_DBM)
-            colour = theme.SKY if (level_dbm or RF_FLOOR_DBM) > -90.0 else theme.RED
-            if frac > 0:
-                p.fillRect(QRectF(cell_bar_x, y, frac * cell_bar_w, rf_h), colour)
-            p.setPen(theme.TEXT)
-            value = fmt.dbm(level_dbm)
-            if short_value and level_dbm is not None:
-                value = f"{level_dbm:.0f}"  # the unit is implied by the row above it
-            p.drawText(QRect(cell_bar_x + cell_bar_w + pad // 2, y - 3, value_cell, rf_h + 6),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, value)
-
     def _paint_footer(self, p: QPainter) -> None:
         d = self.data
         w, h = self.width(), self.height()
@@ -475,25 +402,21 @@ class ChannelTile(QWidget):
             p.drawEllipse(QRectF(x + i * (size + gap), y, size, size))
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
-    def _paint_overlay(self, p: QPainter, *, meters_only: bool) -> None:
+    def _paint_overlay(self, p: QPainter) -> None:
         if not self._inactive():
             return
         body = QRect(0, self._header_rect().bottom() + 1, self.width(),
                      int(self.height() * 0.8) - self._header_rect().bottom() - 1)
-        if meters_only:
-            body = body.intersected(self.meter_rect())
         p.fillRect(body, QColor(0, 0, 0, 170))
         if self.data.status is ChannelStatus.RX_OFFLINE:
             p.fillRect(body, QBrush(QColor(90, 90, 90, 90), Qt.BrushStyle.BDiagPattern))
         look = theme.STATUS_LOOK[self.data.status]
-        full = QRect(0, self._header_rect().bottom() + 1, self.width(),
-                     int(self.height() * 0.8) - self._header_rect().bottom() - 1)
         p.setFont(self._f_big)
         metrics = QFontMetrics(self._f_big)
         tw = metrics.horizontalAdvance(look.label) + 24
         th = metrics.height() + 8
-        box = QRect(full.center().x() - tw // 2, full.center().y() - th // 2, tw, th)
-        p.setClipRect(body)
+        box = QRect(body.center().x() - tw // 2, body.center().y() - th // 2, tw, th)
+        p.setClipRect(body)  # a small tile cuts the box rather than spill over the footer
         p.fillRect(box, theme.BACKGROUND)
         p.setPen(QPen(theme.TEXT_DIM, 2))
         p.drawRect(box)
