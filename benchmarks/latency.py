@@ -12,10 +12,11 @@ is inside the viewport:
 * ``battery``: a new battery percent (``Rig.changed(..., "battery")``) -> store, SSE, tile.
 * ``tx_switch``: transmitter switched off or back on -> store, SSE, tile status.
 * ``level``: an audio peak of -2 dBFS on a Shure channel -> MeterBus (the "store" of
-  levels; levels never go to the store nor to the SSE stream) -> the tile's meter painted
-  at that level. Measured from the moment the simulator builds the first SAMPLE frame
-  carrying the level (a wrapper on its SAMPLE builder), not from the rig change, so the
-  wait for the receiver's next 10 Hz meter report is not counted.
+  levels; levels never go to the store nor to the SSE stream) -> the tile's meter band
+  painted at that level (by the tile board, which paints every band). Measured from the
+  moment the simulator builds the first SAMPLE frame carrying the level (a wrapper on its
+  SAMPLE builder), not from the rig change, so the wait for the receiver's next 10 Hz
+  meter report is not counted.
 """
 
 from __future__ import annotations
@@ -165,21 +166,40 @@ def _install_sample_probe(probes: Probes) -> Callable[[], None]:
 
 
 def _install_paint_probe(probes: Probes) -> Callable[[], None]:
-    """Wrap ``ChannelTile.paintEvent`` to stamp probes after a tile painted the change."""
+    """Stamp probes once their change is painted: by its tile, or for levels by the board.
+
+    Tiles paint their data (battery, status); the board paints the meter bands, so a level
+    probe is stamped after a board paint event that drew that tile's audio lane.
+    """
     from micboard_desktop.ui.widgets.channel_tile import ChannelTile
+    from micboard_desktop.ui.widgets.tile_board import AUDIO, TileBoard
 
-    original = ChannelTile.paintEvent
+    tile_paint = ChannelTile.paintEvent
+    board_paint = TileBoard.paintEvent
 
-    def paint(self: ChannelTile, event: Any) -> None:
-        original(self, event)
+    def paint_tile(self: ChannelTile, event: Any) -> None:
+        tile_paint(self, event)
         cid = self.data.channel_id
         if cid in probes.by_channel:
-            probes.mark(cid, "tile", lambda p: p.tile_ok is not None and p.tile_ok(self))
+            probes.mark(cid, "tile", lambda p: (
+                not p.level and p.tile_ok is not None and p.tile_ok(self)))
 
-    ChannelTile.paintEvent = paint  # type: ignore[method-assign]
+    def _level_painted(tile: ChannelTile) -> Callable[[Probe], bool]:
+        return lambda p: p.level and p.tile_ok is not None and p.tile_ok(tile)
+
+    def paint_board(self: TileBoard, event: Any) -> None:
+        board_paint(self, event)
+        for tile, lane in self.painted:
+            cid = tile.data.channel_id
+            if lane == AUDIO and cid in probes.by_channel:
+                probes.mark(cid, "tile", _level_painted(tile))
+
+    ChannelTile.paintEvent = paint_tile  # type: ignore[method-assign]
+    TileBoard.paintEvent = paint_board  # type: ignore[method-assign]
 
     def restore() -> None:
-        ChannelTile.paintEvent = original  # type: ignore[method-assign]
+        ChannelTile.paintEvent = tile_paint  # type: ignore[method-assign]
+        TileBoard.paintEvent = board_paint  # type: ignore[method-assign]
 
     return restore
 
