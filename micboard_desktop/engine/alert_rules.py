@@ -164,6 +164,42 @@ def receiver_targets(
     return targets
 
 
+BATTERY = "battery"
+"""The key family of the battery rule (low and critical share one key per channel)."""
+
+
+def rules_touched(old: Channel, new: Channel) -> frozenset[str] | None:
+    """Return the channel rule families whose inputs differ; ``None`` when all may differ.
+
+    Most changes move one input (a level folded once a second, a battery step), so the
+    alert engine re-runs only the rules that read it. Names and the transmitter's presence
+    feed every rule (messages, supersession), hence ``None``.
+    """
+    if (
+        old.id != new.id
+        or old.number != new.number
+        or old.name != new.name
+        or old.performer != new.performer
+        or (old.transmitter is None) != (new.transmitter is None)
+    ):
+        return None
+    touched: set[str] = set()
+    if old.transmitter != new.transmitter:
+        touched.add(BATTERY)
+    old_rf, new_rf = old.rf, new.rf
+    if (old_rf.rssi_dbm, old_rf.quality, old_rf.quality_max) != (
+        new_rf.rssi_dbm,
+        new_rf.quality,
+        new_rf.quality_max,
+    ):
+        touched.add(RF_LOSS)
+    if old_rf.interference != new_rf.interference:
+        touched.add(INTERFERENCE)
+    if old.audio.peak_dbfs != new.audio.peak_dbfs:
+        touched.add(AUDIO_PEAK)
+    return frozenset(touched)
+
+
 def channel_targets(
     receiver: Receiver,
     channel: Channel,
@@ -172,36 +208,53 @@ def channel_targets(
     active: Mapping[str, AlertInfo],
     *,
     seen: bool,
+    only: Container[str] | None = None,
 ) -> list[Target]:
-    """Return the targets of every channel rule for one channel."""
+    """Return the targets of the channel rules for one channel (those in ``only``, or all).
+
+    ``only`` holds rule families: ``tx_off``, ``battery``, ``rf_loss``, ``interference``
+    and ``audio_peak`` (see :func:`rules_touched`).
+    """
     cid = str(channel.id)
     subject = Subject(receiver.manufacturer, str(receiver.id), cid)
     label = channel_label(receiver, channel)
-    tx_key, rf_key, int_key, peak_key = (
-        f"{rule}:{cid}" for rule in (TX_OFF, RF_LOSS, INTERFERENCE, AUDIO_PEAK)
-    )
-    battery_key = f"battery:{cid}"
-    if receiver.online:
-        battery = _battery_target(battery_key, subject, channel, limits, timing, active, label)
-    else:  # stale values (a restored board, a dead link) neither raise nor clear
-        battery = Target(battery_key, Want.KEEP, subject)
-    if not receiver.online or channel.transmitter is None:
-        # The receiver alert (or the transmitter alert) says it all; link alerts describe
-        # a link we cannot see any more. The battery alert stays: the pack got no fuller.
-        dropped = [Target(key, Want.DROP, subject) for key in (rf_key, int_key, peak_key)]
-        if not receiver.online or not seen:
-            tx = Target(tx_key, Want.DROP, subject)
+    linked = receiver.online and channel.transmitter is not None
+    targets: list[Target] = []
+    if only is None or TX_OFF in only:
+        tx_key = f"{TX_OFF}:{cid}"
+        if linked:
+            targets.append(Target(tx_key, Want.CLEAR, subject))
+        elif not receiver.online or not seen:
+            targets.append(Target(tx_key, Want.DROP, subject))
         else:
             message = f"Transmitter off: {label}"
-            tx = Target(tx_key, Want.RAISE, subject, TX_OFF, Severity.WARNING, message)
-        return [tx, battery, *dropped]
-    return [
-        Target(tx_key, Want.CLEAR, subject),
-        battery,
-        _rf_target(rf_key, subject, channel, limits, timing, rf_key in active, label),
-        _interference_target(int_key, subject, channel, timing, int_key in active, label),
-        _peak_target(peak_key, subject, channel, limits, timing, peak_key in active, label),
-    ]
+            targets.append(Target(tx_key, Want.RAISE, subject, TX_OFF, Severity.WARNING, message))
+    if only is None or BATTERY in only:
+        battery_key = f"{BATTERY}:{cid}"
+        if receiver.online:
+            targets.append(
+                _battery_target(battery_key, subject, channel, limits, timing, active, label)
+            )
+        else:  # stale values (a restored board, a dead link) neither raise nor clear
+            targets.append(Target(battery_key, Want.KEEP, subject))
+    for rule in (RF_LOSS, INTERFERENCE, AUDIO_PEAK):
+        if only is not None and rule not in only:
+            continue
+        key = f"{rule}:{cid}"
+        if not linked:
+            # The receiver alert (or the transmitter alert) says it all; link alerts
+            # describe a link we cannot see any more. The battery alert stays.
+            targets.append(Target(key, Want.DROP, subject))
+        elif rule == RF_LOSS:
+            targets.append(_rf_target(key, subject, channel, limits, timing, key in active, label))
+        elif rule == INTERFERENCE:
+            is_active = key in active
+            targets.append(_interference_target(key, subject, channel, timing, is_active, label))
+        else:
+            targets.append(
+                _peak_target(key, subject, channel, limits, timing, key in active, label)
+            )
+    return targets
 
 
 def _battery_text(battery: Battery) -> str:

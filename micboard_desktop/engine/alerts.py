@@ -39,6 +39,7 @@ from micboard_desktop.engine.alert_rules import (
     Want,
     channel_targets,
     receiver_targets,
+    rules_touched,
 )
 
 _log = logging.getLogger(__name__)
@@ -94,8 +95,10 @@ _RECEIVER_FIELDS = ("online", "manufacturer", "name", "model", "api_device_id", 
 """Receiver fields the rules read (status and the words of a message)."""
 
 
-def _changed_channels(previous: Receiver | None, receiver: Receiver) -> list[Channel] | None:
-    """Return the channels that differ from ``previous``; ``None`` when all need a look.
+def _changed_channels(
+    previous: Receiver | None, receiver: Receiver
+) -> list[tuple[Channel, frozenset[str] | None]] | None:
+    """Return each changed channel with the rules to re-run; ``None`` when all need a look.
 
     ``None`` when there is no previous evaluation, a receiver field a rule reads changed,
     or channels came or went (their alerts must go with them).
@@ -104,12 +107,14 @@ def _changed_channels(previous: Receiver | None, receiver: Receiver) -> list[Cha
         return None
     if any(getattr(previous, f) != getattr(receiver, f) for f in _RECEIVER_FIELDS):
         return None
-    changed: list[Channel] = []
+    changed: list[tuple[Channel, frozenset[str] | None]] = []
     for old, new in zip(previous.channels, receiver.channels, strict=True):
         if old.id != new.id:
             return None
         if old is not new and old != new:
-            changed.append(new)
+            rules = rules_touched(old, new)
+            if rules is None or rules:
+                changed.append((new, rules))
     return changed
 
 
@@ -239,19 +244,21 @@ class AlertEngine:
         for receiver in self._store.snapshot().receivers.values():
             self._evaluate(receiver)
 
-    def _evaluate_channels(self, receiver: Receiver, channels: list[Channel]) -> None:
-        """Evaluate some channels of a receiver whose own fields and channel set are as before.
+    def _evaluate_channels(
+        self, receiver: Receiver, channels: list[tuple[Channel, frozenset[str] | None]]
+    ) -> None:
+        """Re-run the touched rules of some channels (receiver fields and channel set as before).
 
         Most store changes are one channel's level or battery moving; evaluating only
         those keeps the cost per change flat however many channels the receiver has.
         """
-        self._seen.update(ch.id for ch in channels if ch.transmitter is not None)
+        self._seen.update(ch.id for ch, _ in channels if ch.transmitter is not None)
         limits = self._config.thresholds_for(receiver.manufacturer)
         now = self._clock.monotonic()
-        for channel in channels:
+        for channel, rules in channels:
             seen = channel.id in self._seen
             for target in channel_targets(
-                receiver, channel, limits, self._timing, self._active, seen=seen
+                receiver, channel, limits, self._timing, self._active, seen=seen, only=rules
             ):
                 self._apply(target, now)
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.core.control import AlertInfo, Severity
-from micboard_desktop.core.model import Audio, Battery, ReceiverId, Rf, Transmitter
+from micboard_desktop.core.model import Audio, Battery, Channel, ReceiverId, Rf, Transmitter
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.engine.alerts import AlertEngine, AlertEvent, AlertEventKind
@@ -404,11 +404,7 @@ async def test_offline_receiver_keeps_battery_alert_and_raises_none_from_stale_v
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(25, 34), st.floats(0.1, 20.0)), min_size=1, max_size=30
-    )
-)
+@given(st.lists(st.tuples(st.integers(25, 34), st.floats(0.1, 20.0)), min_size=1, max_size=30))
 def test_values_inside_the_dead_band_never_clear_or_raise_twice(steps: list[tuple[int, float]]):
     async def scenario() -> list[AlertEventKind]:
         made = await make_rig()
@@ -443,11 +439,23 @@ STEP = st.one_of(
     st.tuples(st.just("peak"), st.integers(1, 3), st.integers(-40, 0)),
     st.tuples(st.just("online"), st.just(1), st.integers(0, 1)),
     st.tuples(st.just("rename"), st.integers(1, 3), st.integers(0, 3)),
+    st.tuples(st.just("interference"), st.integers(1, 3), st.integers(0, 2)),
+    st.tuples(st.just("quality"), st.integers(1, 3), st.integers(0, 5)),
+    st.tuples(st.just("antenna"), st.integers(1, 3), st.integers(0, 1)),
+    st.tuples(st.just("mute"), st.integers(1, 3), st.integers(0, 1)),
     st.tuples(st.just("wait"), st.just(1), st.integers(1, 12)),
 )
 
 
-@settings(max_examples=60, deadline=None)
+def _channel(store: StateStore, number: int) -> Channel:
+    receiver = store.receiver(ReceiverId(RID))
+    assert receiver is not None
+    found = receiver.channel(number)
+    assert found is not None
+    return found
+
+
+@settings(max_examples=100, deadline=None)
 @given(st.lists(STEP, max_size=25))
 def test_evaluating_only_changed_channels_matches_full_evaluation(
     steps: list[tuple[str, int, int]],
@@ -473,6 +481,24 @@ def test_evaluating_only_changed_channels_matches_full_evaluation(
                     set_online(store, bool(value))
                 elif what == "rename":
                     update_channel(store, number, name=f"Mic {value}")
+                elif what == "interference":
+                    rf = _channel(store, number).rf
+                    flag = (None, False, True)[value]
+                    update_channel(store, number, rf=replace(rf, interference=flag))
+                elif what == "quality":
+                    rf = _channel(store, number).rf
+                    update_channel(
+                        store, number, rf=replace(rf, quality=float(value), quality_max=5.0)
+                    )
+                elif what == "antenna":
+                    rf = _channel(store, number).rf
+                    update_channel(store, number, rf=replace(rf, antenna="AB"[value]))
+                elif what == "mute":
+                    tx_now = _channel(store, number).transmitter
+                    if tx_now is not None:
+                        update_channel(
+                            store, number, transmitter=replace(tx_now, muted=bool(value))
+                        )
                 else:
                     await clock.advance(value)
             return seen
