@@ -73,3 +73,28 @@ def test_peak_max_equals_max_of_known_samples(peaks: list[float | None]):
         bus.post(CH, MeterSample(audio_peak_dbfs=p))
     known = [p for p in peaks if p is not None]
     assert reader.drain()[CH].audio_peak_max == (max(known) if known else None)
+
+
+@given(st.lists(st.tuples(levels, levels, levels, levels), min_size=1, max_size=40))
+def test_window_keeps_per_antenna_extremes_and_audio_maxima(
+    samples: list[tuple[float | None, float | None, float | None, float | None]],
+):
+    bus = MeterBus()
+    reader = bus.reader()
+    for peak, rms, a, b in samples:
+        bus.post(CH, MeterSample(audio_peak_dbfs=peak, audio_rms_dbfs=rms, rssi_dbm=(a, b)))
+    window = reader.drain()[CH]
+
+    def known(index: int) -> list[float]:
+        return [s[index] for s in samples if s[index] is not None]  # type: ignore[misc]
+
+    def top(values: list[float]) -> float | None:
+        return max(values) if values else None
+
+    def bottom(values: list[float]) -> float | None:
+        return min(values) if values else None
+
+    assert window.count == len(samples)
+    assert (window.audio_peak_max, window.audio_rms_max) == (top(known(0)), top(known(1)))
+    assert window.rssi_max == [top(known(2)), top(known(3))]
+    assert window.rssi_min == [bottom(known(2)), bottom(known(3))]
