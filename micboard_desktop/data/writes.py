@@ -224,11 +224,12 @@ per-row parameter processing cost more than SQLite's own work (tests pin the sem
 
 def upsert_history(conn: Connection, points: Iterable[HistoryPoint]) -> None:
     """Store history buckets; a bucket written twice is merged (min, max, latest, sum)."""
+    epochs: dict[datetime, float] = {}  # a batch holds a few bucket times, many channels
     rows = [
         (
             p.channel_id,
             str(p.metric),
-            to_epoch(p.ts),
+            epochs[p.ts] if p.ts in epochs else epochs.setdefault(p.ts, to_epoch(p.ts)),
             p.resolution_s,
             p.min_value,
             p.max_value,
