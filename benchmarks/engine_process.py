@@ -40,12 +40,21 @@ class CountingBus(MeterBus):
 
     def __init__(self) -> None:
         super().__init__()
-        self.by_maker: dict[str, int] = {}
+        self.by_channel: dict[str, int] = {}
+
+    @property
+    def by_maker(self) -> dict[str, int]:
+        """Return samples posted so far per manufacturer (summed when asked, not per sample)."""
+        out: dict[str, int] = {}
+        for channel, count in self.by_channel.items():
+            maker = channel.partition(":")[0]
+            out[maker] = out.get(maker, 0) + count
+        return out
 
     def post(self, channel: ChannelId, sample: MeterSample) -> None:
-        """Count, then post as usual."""
-        maker = channel.partition(":")[0]
-        self.by_maker[maker] = self.by_maker.get(maker, 0) + 1
+        """Count (one dict update: the instrumentation must stay cheap), then post."""
+        counts = self.by_channel
+        counts[channel] = counts.get(channel, 0) + 1
         super().post(channel, sample)
 
 
