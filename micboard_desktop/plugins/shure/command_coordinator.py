@@ -88,6 +88,8 @@ class CommandStringCoordinator(ConnectionCoordinator):
         self.ignored_frames = 0
         """Frames that were unknown or malformed."""
         self.frame_buffer = FrameBuffer()
+        self._last_data = 0.0
+        """Loop time of the last bytes received (read by the watchdog)."""
 
     @property
     def silence_limit(self) -> float:
@@ -128,31 +130,43 @@ class CommandStringCoordinator(ConnectionCoordinator):
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
         loop = asyncio.get_running_loop()
-        last_data = loop.time()
-        next_requery = last_data + self.requery_interval
+        self._last_data = loop.time()
+        # Silence and the periodic re-query are watched by one sleeping task, not by a
+        # timeout armed around every read: a big rig reads thousands of times a second.
+        watchdog = loop.create_task(self._watchdog(reader), name=f"{self.connection_id}:watch")
         connected = False
-        while True:
-            now = loop.time()
-            silent_for = now - last_data
-            if silent_for >= self.silence_limit:
-                raise TimeoutError(f"no data for {silent_for:.1f} s")
-            if now >= next_requery:
-                await self._send(requery_commands(self.receiver.family or self.family_hint))
-                next_requery = now + self.requery_interval
-            wait = min(last_data + self.silence_limit, next_requery) - now
-            try:
-                async with asyncio.timeout(max(0.001, wait)):
-                    chunk = await reader.read(READ_BYTES)
-            except TimeoutError:
-                continue
-            if not chunk:
-                return  # EOF: the base class reports "closed by the device"
-            last_data = loop.time()
-            self.mark_message()
-            if self._handle(chunk) and not connected:
-                connected = True
-                self.mark_connected()
-            self._deliver()
+        try:
+            while True:
+                chunk = await reader.read(READ_BYTES)
+                if not chunk:
+                    return  # EOF: the base class reports "closed by the device"
+                self._last_data = loop.time()
+                self.mark_message()
+                if self._handle(chunk) and not connected:
+                    connected = True
+                    self.mark_connected()
+                self._deliver()
+        finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+
+    async def _watchdog(self, reader: asyncio.StreamReader) -> None:
+        """Re-query now and then; end the read with TimeoutError when the device falls silent."""
+        loop = asyncio.get_running_loop()
+        next_requery = loop.time() + self.requery_interval
+        try:
+            while True:
+                now = loop.time()
+                silent_for = now - self._last_data
+                if silent_for >= self.silence_limit:
+                    raise TimeoutError(f"no data for {silent_for:.1f} s")
+                if now >= next_requery:
+                    await self._send(requery_commands(self.receiver.family or self.family_hint))
+                    next_requery = now + self.requery_interval
+                wait = min(self._last_data + self.silence_limit, next_requery) - now
+                await asyncio.sleep(max(0.001, wait))
+        except Exception as exc:  # noqa: BLE001 - handed to the read loop, which raises it
+            reader.set_exception(exc)
 
     def _handle(self, chunk: bytes) -> bool:
         """Feed ``chunk`` through the framing and apply every frame; True if any was complete."""
