@@ -169,10 +169,10 @@ def _install_paint_probe(probes: Probes) -> Callable[[], None]:
     """Stamp probes once their change is painted: by its tile, or for levels by the board.
 
     Tiles paint their data (battery, status); the board paints the meter bands, so a level
-    probe is stamped after a board paint event that drew that tile's audio lane.
+    probe is stamped after a board paint event that drew that tile's audio bar.
     """
     from micboard_desktop.ui.widgets.channel_tile import ChannelTile
-    from micboard_desktop.ui.widgets.tile_board import AUDIO, TileBoard
+    from micboard_desktop.ui.widgets.tile_board import BAR, TileBoard
 
     tile_paint = ChannelTile.paintEvent
     board_paint = TileBoard.paintEvent
@@ -189,9 +189,9 @@ def _install_paint_probe(probes: Probes) -> Callable[[], None]:
 
     def paint_board(self: TileBoard, event: Any) -> None:
         board_paint(self, event)
-        for tile, lane in self.painted:
+        for tile, parts in self.painted:
             cid = tile.data.channel_id
-            if lane == AUDIO and cid in probes.by_channel:
+            if parts & BAR and cid in probes.by_channel:
                 probes.mark(cid, "tile", _level_painted(tile))
 
     ChannelTile.paintEvent = paint_tile  # type: ignore[method-assign]

@@ -32,7 +32,7 @@ from micboard_desktop.ui.widgets.band_layout import (
     rf_look,
 )
 from micboard_desktop.ui.widgets.channel_tile import BASE_SIZE, ChannelTile
-from micboard_desktop.ui.widgets.tile_board import AUDIO, RF
+from micboard_desktop.ui.widgets.tile_board import BAR, RF, VALUE, WHOLE
 from tests.core.builders import make_channel, make_receiver
 from tests.ui.conftest import wait_until
 from tests.ui.helpers import show_store
@@ -210,17 +210,24 @@ async def test_an_inactive_channel_shows_no_meter_and_a_live_one_gets_it_back():
     _close(board, bridge)
 
 
-async def test_only_lanes_that_look_different_are_repainted():
+async def test_only_parts_that_look_different_are_repainted():
     meters = MeterBus()
     board, bridge = _board(show_store(receivers=2, channels=2), meters)
     one, two = board.tiles[CH1], board.tiles[CH2]
+    # The store says -60/-70 dBm: the same RF look is not repainted, a new one is.
     _frame(board, meters, (CH1, MeterSample(audio_peak_dbfs=-20.0, rssi_dbm=(-60.0, -70.0))))
-    assert sorted(board.board.painted, key=lambda p: p[1]) == [(one, AUDIO), (one, RF)]
+    assert board.board.painted == [(one, BAR | VALUE)]
+    _frame(board, meters, (CH1, MeterSample(rssi_dbm=(-54.0, -70.0))))
+    assert board.board.painted == [(one, RF)]
     _frame(board, meters)  # nothing new, nothing moved by a pixel
     assert board.board.painted == []
     _frame(board, meters, (CH1, MeterSample(audio_peak_dbfs=-5.0)))  # audio only
-    assert board.board.painted == [(one, AUDIO)]
-    _frame(board, meters, (CH1, MeterSample(rssi_dbm=(-60.2, -70.0))))  # RF, same pixels
+    assert board.board.painted == [(one, BAR | VALUE)]
+    board.board.painted = []
+    board.apply_meters({}, 0.1)  # the level falls 2.4 dB, the held peak and its text stay
+    _settle()
+    assert board.board.painted == [(one, BAR)]
+    _frame(board, meters, (CH1, MeterSample(rssi_dbm=(-54.01, -70.0))))  # RF, same pixels
     assert board.board.painted == []
     _frame(board, meters, (CH1, MeterSample(rssi_dbm=(-50.0, -70.0), antenna="B")))
     assert board.board.painted == [(one, RF)]
@@ -239,11 +246,36 @@ async def test_a_grab_between_frame_and_paint_shows_whole_bands():
     # Both bars move; the glyph, the antenna letters and "-60 dBm" stay as they were.
     meters.post(CH1, MeterSample(audio_peak_dbfs=-15.0, rssi_dbm=(-60.4, -70.0)))
     board.apply_meters(board.clock._reader.drain(), 0.0)
-    assert list(board.board._pending.values()) == [AUDIO | RF]
+    assert list(board.board._pending.values()) == [BAR | VALUE | RF]
     viewport = board.scroll_area.viewport()
     grabbed = _fresh(viewport)  # before the frame's paint event runs
     _settle()
     assert grabbed == _on_screen(viewport)
+    _assert_screen_is_fresh(board)
+    _close(board, bridge)
+
+
+async def test_parts_requested_where_qt_also_repaints_are_painted_whole():
+    """Qt may repaint a requested area for its own reasons (an X11 scroll, a widget above
+    it hidden); the old pixels there are garbage, so a requested part must not rely on them.
+    """
+    meters = MeterBus()
+    board, bridge = _board(show_store(receivers=2, channels=2), meters)
+    _frame(board, meters, (CH1, MeterSample(audio_peak_dbfs=-20.0, rssi_dbm=(-50.0, -70.0))))
+    viewport = board.scroll_area.viewport()
+    cover = QWidget(viewport)  # an opaque widget in the same window, over the first tiles
+    cover.setStyleSheet("background: #ff00ff;")
+    cover.setAutoFillBackground(True)
+    cover.setGeometry(0, 0, viewport.width(), viewport.height() // 2)
+    cover.show()
+    _settle()
+    meters.post(CH1, MeterSample(audio_peak_dbfs=-12.0, rssi_dbm=(-54.0, -70.0)))
+    # Four antennas: a new layout, so CH1's whole band is requested, not just a few parts.
+    meters.post(CH2, MeterSample(audio_peak_dbfs=-12.0, rssi_dbm=(-54.0, -70.0, -60.0, -61.0)))
+    board.apply_meters(board.clock._reader.drain(), 0.1)
+    assert [parts for slot, parts in board.board._pending.items()] == [BAR | VALUE | RF, WHOLE]
+    cover.hide()  # Qt repaints the whole area it covered in the same paint
+    _settle()
     _assert_screen_is_fresh(board)
     _close(board, bridge)
 

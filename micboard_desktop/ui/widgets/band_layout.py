@@ -8,7 +8,9 @@ and *what* it shows, rounded to whole pixels and final texts (:func:`audio_look`
 a lane only when its look changed.
 
 A band is split into two lanes that do not overlap: the audio lane (moves every frame while
-a signal decays) and the RF lane (moves only when a new sample arrives).
+a signal decays) and the RF lane (moves only when a new sample arrives). The audio lane is
+cut again into three full-height columns, glyph | bar | value, so that a decaying level
+repaints its bar column alone and the value column only when its text changes.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ class BandLayout:
     hole: Rect
     """The band: the tile leaves it out of its mask and the board paints it."""
     audio_lane: Rect
+    bar_column: Rect
+    """The audio lane's column holding the bar (full lane height)."""
+    value_column: Rect
+    """The audio lane's column holding the value text, right of the bar column."""
     rf_lane: Rect
     audio_label: TextCell
     audio_bar: Rect
@@ -159,6 +165,8 @@ def band_layout(width: int, height: int, antennas: int) -> BandLayout:
     return BandLayout(
         hole=hole,
         audio_lane=audio_lane,
+        bar_column=(bar_x, audio_lane[1], bar_w, audio_lane[3]),
+        value_column=(bar_x + bar_w, audio_lane[1], hole_right - bar_x - bar_w, audio_lane[3]),
         rf_lane=rf_lane,
         audio_label=cell((pad, top, label_w, bar_h), audio_lane),
         audio_bar=(bar_x, top, bar_w, bar_h),

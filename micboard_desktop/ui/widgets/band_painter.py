@@ -5,8 +5,11 @@ Measured on this stack (PySide6 6.12, raster): ``drawText(QRect, flags, str)`` c
 0.38 µs, while building a ``QRect`` alone costs 0.46 µs. So texts come from a cache of
 pixmaps keyed by (text, style, cell) (the values form a small set: "-62 dBm", "-18 dB"),
 and bars are int ``fillRect`` calls; batching bars into ``drawRects`` would need a
-``QRect`` per bar and saved nothing. Given what a lane showed before, only the parts that
-changed are drawn: a decaying level redraws its bar, not its glyph or its value text.
+``QRect`` per bar and saved nothing.
+
+Every method paints its whole area, background first: the board may be asked to repaint
+an area for reasons it cannot see (X11 scrolls without a blit, for one), so a paint must
+never rely on the pixels already there.
 """
 
 from __future__ import annotations
@@ -63,67 +66,66 @@ class BandPainter:
             self._dpr = device_pixel_ratio
             self._texts.clear()
 
-    def paint_audio(self, p: QPainter, x: int, y: int, layout: BandLayout, look: AudioLook,
-                    before: AudioLook | None = None) -> None:
-        """Paint the audio lane of the tile at ``(x, y)``: glyph, bar, hold line, value.
+    def paint_audio(self, p: QPainter, x: int, y: int, layout: BandLayout,
+                    look: AudioLook) -> None:
+        """Paint the whole audio lane of the tile at ``(x, y)``: glyph, bar, value."""
+        lx, ly, lw, lh = layout.audio_lane
+        p.fillRect(x + lx, y + ly, lw, lh, theme.TILE)
+        self._text(p, x, y, layout, layout.audio_label, AUDIO_GLYPH, GLYPH, 0)
+        self._bar(p, x, y, layout, look)
+        self._value(p, x, y, layout, look)
 
-        ``before`` is what the lane shows now, if known: then only the parts that differ
-        are drawn (the board keeps its pixels between paints), else the whole lane.
-        """
-        lit, hold, text = look
-        if before is None:
-            lx, ly, lw, lh = layout.audio_lane
-            p.fillRect(x + lx, y + ly, lw, lh, theme.TILE)
-            self._text(p, x, y, layout, layout.audio_label, AUDIO_GLYPH, GLYPH, 0)
-        elif before == look:
-            return
-        if before is None or before[0] != lit or before[1] != hold:
-            bx, by, bw, bh = layout.audio_bar
-            bx += x
-            by += y
-            # Green to -12 dBFS, amber to -3, red above: the lit part up to each zone's end.
-            start = 0
-            for end, colour in zip(layout.zone_ends, _ZONE_COLOURS, strict=True):
-                if lit <= start:
-                    break
-                p.fillRect(bx + start, by, min(lit, end) - start, bh, colour)
-                start = end
+    def paint_audio_bar(self, p: QPainter, x: int, y: int, layout: BandLayout,
+                        look: AudioLook) -> None:
+        """Paint the bar column of the audio lane: level, colour zones, hold line."""
+        cx, cy, cw, ch = layout.bar_column
+        p.fillRect(x + cx, y + cy, cw, ch, theme.TILE)
+        self._bar(p, x, y, layout, look)
+
+    def paint_audio_value(self, p: QPainter, x: int, y: int, layout: BandLayout,
+                          look: AudioLook) -> None:
+        """Paint the value column of the audio lane: the held peak or the clip light."""
+        cx, cy, cw, ch = layout.value_column
+        p.fillRect(x + cx, y + cy, cw, ch, theme.TILE)
+        self._value(p, x, y, layout, look)
+
+    def paint_rf(self, p: QPainter, x: int, y: int, layout: BandLayout, look: RfLook) -> None:
+        """Paint the RF lane of the tile at ``(x, y)``: one letter, bar and value per antenna."""
+        lx, ly, lw, lh = layout.rf_lane
+        p.fillRect(x + lx, y + ly, lw, lh, theme.TILE)
+        for row, (lit, red, active, text) in zip(layout.rows, look, strict=True):
+            self._text(p, x, y, layout, row.label, row.letter,
+                       LETTER_ACTIVE if active else LETTER, 0)
+            bx, by, bw, bh = row.bar
+            if lit > 0:
+                p.fillRect(x + bx, y + by, lit, bh, theme.RED if red else theme.SKY)
             if lit < bw:
-                p.fillRect(bx + lit, by, bw - lit, bh, theme.TRACK)
-            if hold >= 0:
-                p.fillRect(bx + hold, by, 3, bh, theme.TEXT)
-        if before is None or before[2] != text:
-            if text == CLIP_TEXT:
-                self._text(p, x, y, layout, layout.audio_value, text, CLIP, layout.clip_width)
-            else:
-                self._text(p, x, y, layout, layout.audio_value, text, VALUE, 0)
+                p.fillRect(x + bx + lit, y + by, bw - lit, bh, theme.TRACK)
+            self._text(p, x, y, layout, row.value, text, VALUE, 0)
 
-    def paint_rf(self, p: QPainter, x: int, y: int, layout: BandLayout, look: RfLook,
-                 before: RfLook | None = None) -> None:
-        """Paint the RF lane of the tile at ``(x, y)``: one letter, bar and value per antenna.
+    def _bar(self, p: QPainter, x: int, y: int, layout: BandLayout, look: AudioLook) -> None:
+        lit, hold, _ = look
+        bx, by, bw, bh = layout.audio_bar
+        bx += x
+        by += y
+        # Green to -12 dBFS, amber to -3, red above: the lit part up to each zone's end.
+        start = 0
+        for end, colour in zip(layout.zone_ends, _ZONE_COLOURS, strict=True):
+            if lit <= start:
+                break
+            p.fillRect(bx + start, by, min(lit, end) - start, bh, colour)
+            start = end
+        if lit < bw:
+            p.fillRect(bx + lit, by, bw - lit, bh, theme.TRACK)
+        if hold >= 0:
+            p.fillRect(bx + hold, by, 3, bh, theme.TEXT)
 
-        As in :meth:`paint_audio`, a known ``before`` limits the drawing to what changed.
-        """
-        if before is None or len(before) != len(look):
-            lx, ly, lw, lh = layout.rf_lane
-            p.fillRect(x + lx, y + ly, lw, lh, theme.TILE)
-            before = None
-        for i, (row, now) in enumerate(zip(layout.rows, look, strict=True)):
-            lit, red, active, text = now
-            old = None if before is None else before[i]
-            if old == now:
-                continue
-            if old is None or old[2] != active:
-                self._text(p, x, y, layout, row.label, row.letter,
-                           LETTER_ACTIVE if active else LETTER, 0)
-            if old is None or old[0] != lit or old[1] != red:
-                bx, by, bw, bh = row.bar
-                if lit > 0:
-                    p.fillRect(x + bx, y + by, lit, bh, theme.RED if red else theme.SKY)
-                if lit < bw:
-                    p.fillRect(x + bx + lit, y + by, bw - lit, bh, theme.TRACK)
-            if old is None or old[3] != text:
-                self._text(p, x, y, layout, row.value, text, VALUE, 0)
+    def _value(self, p: QPainter, x: int, y: int, layout: BandLayout, look: AudioLook) -> None:
+        text = look[2]
+        if text == CLIP_TEXT:
+            self._text(p, x, y, layout, layout.audio_value, text, CLIP, layout.clip_width)
+        else:
+            self._text(p, x, y, layout, layout.audio_value, text, VALUE, 0)
 
     def _text(self, p: QPainter, x: int, y: int, layout: BandLayout, cell: TextCell,
               text: str, style: int, box_width: int) -> None:
@@ -139,7 +141,7 @@ class BandPainter:
                 box_width: int) -> QPixmap:
         """Draw ``text`` as ``drawText`` would into the cell's box, cut to the cell.
 
-        The pixmap is opaque (tile background included): a blit replaces the old text.
+        The pixmap is opaque (tile background included), which blits fastest.
         """
         if len(self._texts) >= MAX_CACHED:
             self._texts.clear()

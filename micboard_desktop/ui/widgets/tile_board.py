@@ -7,11 +7,15 @@ Meters move every frame, so they are not painted by the tiles: each active tile 
 meter band out of its mask, and the board paints all bands of a frame in one paint event.
 Profiling showed why: 512 tiles repainting themselves cost 3.6 ms of Qt paint dispatch
 per frame before drawing a pixel, one widget with 512 dirty rectangles 1.5 ms including
-the drawing. Per frame the board compares each on-screen band's look (whole pixels and
-texts) with what it last painted and asks Qt to repaint only the lanes that changed.
+the drawing.
+
+Per frame the board compares each on-screen band's look (whole pixels and texts) with
+what it last painted and asks Qt to repaint only the parts that changed: the audio bar
+column, the audio value column, the RF lane. A requested part is always painted whole.
 Anything else that dirties the board (expose, scroll, a tile moved, shown or unmasked)
-shows up as the part of the paint region the board did not ask for; every band there is
-repainted whole, so no band keeps stale pixels.
+shows up as the part of the paint region the board did not ask for: it gets background
+and whole bands. So every pixel of a paint region is painted from current values, and no
+band keeps stale pixels whatever else Qt repaints at the same time.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Collection, Sequence
 from typing import Final
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QRegion, QResizeEvent
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QRegion, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from micboard_desktop.ui import theme
@@ -38,12 +42,16 @@ from micboard_desktop.ui.widgets.channel_tile import ChannelTile
 
 GAP = 8
 """Pixels between tiles."""
-AUDIO: Final = 1
-"""Lane bit: the audio meter row."""
-RF: Final = 2
-"""Lane bit: the RF rows."""
-KNOWN_TARGETS: Final = 4
-"""Backing-store images remembered (platforms that flip buffers use two or three)."""
+BAR: Final = 1
+"""Part bit: the audio lane's bar column."""
+VALUE: Final = 2
+"""Part bit: the audio lane's value column."""
+RF: Final = 4
+"""Part bit: the RF lane."""
+AUDIO: Final = 8 | BAR | VALUE
+"""Part bits: the whole audio lane (the glyph column with the other two)."""
+WHOLE: Final = AUDIO | RF
+"""Part bits: the whole band."""
 
 
 class _Slot:
@@ -92,9 +100,8 @@ class TileBoard(QWidget):
         self._requested = QRegion()
         self._pending: dict[_Slot, int] = {}
         self._bands = BandPainter()
-        self._targets: list[int] = []
         self.painted: list[tuple[ChannelTile, int]] = []
-        """Lanes drawn by the last paint event, as (tile, AUDIO or RF) (tests, benchmarks)."""
+        """Bands drawn by the last paint event, as (tile, part bits) (tests, benchmarks)."""
 
     # -- flow ---------------------------------------------------------------------------
 
@@ -151,7 +158,7 @@ class TileBoard(QWidget):
     # -- meter bands --------------------------------------------------------------------
 
     def refresh_meters(self, tiles: Collection[ChannelTile]) -> None:
-        """Repaint the meter lanes of ``tiles`` that are on screen and would look different."""
+        """Repaint the band parts of ``tiles`` that are on screen and would look different."""
         if not tiles or not self._slots or not self.isVisible():
             return
         w, h = self._tile_size
@@ -169,7 +176,7 @@ class TileBoard(QWidget):
             if x + hx >= vx1 or x + hx + hw <= vx0 or y + hy >= vy1 or y + hy + hh <= vy0:
                 continue  # off screen: an expose paints it when it scrolls in
             meter = slot.meter
-            lanes = 0
+            parts = 0
             layout = slot.layout
             if layout is None or meter.rf_version != slot.rf_version:
                 rssi, antenna = tile.rf_levels()
@@ -180,24 +187,38 @@ class TileBoard(QWidget):
                 slot.rf = rf_look(rssi, antenna, layout)
                 slot.rf_version = meter.rf_version
                 if slot.rf != slot.painted_rf:
-                    lanes = RF
-            slot.audio = audio_look(meter, layout)
-            if slot.audio != slot.painted_audio:
-                lanes |= AUDIO
-            if not lanes:
+                    parts = RF
+            audio = slot.audio = audio_look(meter, layout)
+            before = slot.painted_audio
+            if before is None:
+                parts |= AUDIO
+            elif audio != before:
+                if audio[0] != before[0] or audio[1] != before[1]:
+                    parts |= BAR
+                if audio[2] != before[2]:
+                    parts |= VALUE
+            if not parts:
                 continue
-            pending[slot] = pending.get(slot, 0) | lanes
-            # Rectangles go in y-then-x order (audio lanes of a row, then its RF lanes):
+            parts |= pending.get(slot, 0)
+            pending[slot] = parts
+            # Rectangles go in y-then-x order (audio parts of a row, then its RF lanes):
             # QRegion appends those instead of merging (0.25 vs 0.8 ms for 512 here).
             if slot.row != row:
                 row = slot.row
                 for rect in rf_rects:
                     added += QRect(*rect)
                 rf_rects.clear()
-            if lanes & AUDIO:
+            if parts & AUDIO == AUDIO:
                 ax, ay, aw, ah = layout.audio_lane
                 added += QRect(x + ax, y + ay, aw, ah)
-            if lanes & RF:
+            else:
+                if parts & BAR:
+                    ax, ay, aw, ah = layout.bar_column
+                    added += QRect(x + ax, y + ay, aw, ah)
+                if parts & VALUE:
+                    ax, ay, aw, ah = layout.value_column
+                    added += QRect(x + ax, y + ay, aw, ah)
+            if parts & RF:
                 rx, ry, rw, rh = layout.rf_lane
                 rf_rects.append((x + rx, y + ry, rw, rh))
         for rect in rf_rects:
@@ -234,18 +255,15 @@ class TileBoard(QWidget):
             self.reflow()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        """Paint the requested lanes, and background plus whole bands wherever else Qt asks."""
+        """Paint the requested parts, and background plus whole bands wherever else Qt asks."""
         region = event.region()
         requested, self._requested = self._requested, QRegion()
         pending, self._pending = self._pending, {}
+        foreign = region.subtracted(requested) if not requested.isEmpty() else region
         painted: list[tuple[ChannelTile, int]] = []
         bands = self._bands
         p = QPainter(self)
         try:
-            known = self._painted_before(p)
-            if not known:
-                requested, pending = QRegion(), {}  # a grab(): a fresh image, paint it all
-            foreign = region.subtracted(requested) if not requested.isEmpty() else region
             bands.begin(self.devicePixelRatioF())
             whole: set[_Slot] = set()
             if not foreign.isEmpty():
@@ -253,19 +271,25 @@ class TileBoard(QWidget):
                 p.setClipRegion(foreign)
                 p.fillRect(foreign.boundingRect(), theme.BACKGROUND)
                 p.restore()
-                whole = self._paint_whole_bands(p, foreign, painted, remember=known)
-            for slot, lanes in pending.items():
-                if slot in whole or slot.layout is None or not slot.live:
+                whole = self._paint_whole_bands(p, foreign, painted)
+            for slot, parts in pending.items():
+                layout, audio, rf = slot.layout, slot.audio, slot.rf
+                if slot in whole or layout is None or not slot.live:
                     continue
-                if lanes & AUDIO and slot.audio is not None:
-                    bands.paint_audio(p, slot.x, slot.y, slot.layout, slot.audio,
-                                      slot.painted_audio)
-                    slot.painted_audio = slot.audio
-                    painted.append((slot.tile, AUDIO))
-                if lanes & RF and slot.rf is not None:
-                    bands.paint_rf(p, slot.x, slot.y, slot.layout, slot.rf, slot.painted_rf)
-                    slot.painted_rf = slot.rf
-                    painted.append((slot.tile, RF))
+                x, y = slot.x, slot.y
+                if parts & AUDIO and audio is not None:
+                    if parts & AUDIO == AUDIO:
+                        bands.paint_audio(p, x, y, layout, audio)
+                    else:
+                        if parts & BAR:
+                            bands.paint_audio_bar(p, x, y, layout, audio)
+                        if parts & VALUE:
+                            bands.paint_audio_value(p, x, y, layout, audio)
+                    slot.painted_audio = audio
+                if parts & RF and rf is not None:
+                    bands.paint_rf(p, x, y, layout, rf)
+                    slot.painted_rf = rf
+                painted.append((slot.tile, parts))
         finally:
             p.end()
         self.painted = painted
@@ -290,13 +314,8 @@ class TileBoard(QWidget):
     # -- helpers ------------------------------------------------------------------------
 
     def _paint_whole_bands(self, p: QPainter, foreign: QRegion,
-                           painted: list[tuple[ChannelTile, int]], *,
-                           remember: bool) -> set[_Slot]:
-        """Paint, from current values, every band that ``foreign`` touches.
-
-        ``remember``: the paint goes to the screen's image, so what the bands now show is
-        known; otherwise (a ``grab()``) the next frames repaint the lanes they update.
-        """
+                           painted: list[tuple[ChannelTile, int]]) -> set[_Slot]:
+        """Paint, from current values, every band that ``foreign`` touches."""
         bound = foreign.boundingRect()
         bx0, by0 = bound.x(), bound.y()
         bx1, by1 = bx0 + bound.width(), by0 + bound.height()
@@ -319,32 +338,11 @@ class TileBoard(QWidget):
             rf = rf_look(rssi, antenna, layout)
             self._bands.paint_audio(p, slot.x, slot.y, layout, audio)
             self._bands.paint_rf(p, slot.x, slot.y, layout, rf)
-            if remember:
-                slot.layout, slot.audio, slot.rf = layout, audio, rf
-                slot.painted_audio, slot.painted_rf = audio, rf
-                slot.rf_version = tile.meter.rf_version
-            else:
-                slot.forget()
-            painted.append((tile, AUDIO))
-            painted.append((tile, RF))
+            slot.layout, slot.audio, slot.rf = layout, audio, rf
+            slot.painted_audio, slot.painted_rf = audio, rf
+            slot.rf_version = tile.meter.rf_version
+            painted.append((tile, WHOLE))
         return whole
-
-    def _painted_before(self, p: QPainter) -> bool:
-        """Return True if ``p`` paints onto an image this board painted before.
-
-        Lanes are drawn as differences from what they showed, which needs the old pixels:
-        the window's backing store keeps them, but ``grab()``/``render()`` paint the board
-        into a fresh image. Each image has its own serial number (``cacheKey() >> 32``).
-        """
-        engine = p.paintEngine()
-        target = engine.paintDevice() if engine is not None else None
-        if not isinstance(target, QImage):
-            return False
-        serial = target.cacheKey() >> 32
-        if serial in self._targets:
-            return True
-        self._targets = [*self._targets[-(KNOWN_TARGETS - 1):], serial]
-        return False
 
     def _forget_requests(self) -> None:
         self._requested = QRegion()
