@@ -3,16 +3,17 @@
 The main window (engine-less: a store filled with N channels, a MeterBus fed like 10 Hz
 receivers) is shown offscreen; its frame clock's timer is stopped and the benchmark drives
 frames itself at 30 fps: post this frame's share of samples (not timed: that is engine
-work), then time ``FrameClock.tick()`` (drain, ballistics, ``update()`` of the meter
-bands) plus ``processEvents()`` (the paint into the backing store). CPU is the process's
+work), then time ``FrameClock.tick()`` (drain, ballistics, the tile board's requests for
+the band parts that changed) plus ``processEvents()`` (the board's one paint event into
+the backing store). CPU is the process's
 over the whole paced run; ``frame_cpu_*`` is the GUI thread's CPU time per frame
 (``time.thread_time``), which other processes competing for the cores do not inflate.
 Two layouts:
 
 * ``all_visible``: tiles at the smallest scale (0.5) in a window big enough to show every
-  tile, so every tile repaints every frame (the worst case).
-* ``default``: default tile size in a 1920x1080 window; tiles outside the viewport are
-  clipped by Qt and cost only their bookkeeping.
+  tile, so every moving band is repainted every frame (the worst case).
+* ``default``: default tile size in a 1920x1080 window; the board skips the bands of tiles
+  outside the viewport, which cost only their meter ballistics.
 """
 
 from __future__ import annotations

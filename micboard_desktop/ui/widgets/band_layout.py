@@ -36,13 +36,16 @@ FRAME: Final = 3
 RF_ALARM_DBM: Final = -90.0
 """At or below this level an RF bar turns red."""
 CLIP_TEXT: Final = "\u25b2 CLIP"
+"""Shown in place of the audio value while the clip light is lit."""
 AUDIO_GLYPH: Final = "\u266a"
+"""The audio row's label."""
 
 AudioLook = tuple[int, int, str]
 """Lit pixels, hold-line offset (-1: none) and the value text (``CLIP_TEXT`` when clipping)."""
 RfRowLook = tuple[int, bool, bool, str]
 """Lit pixels, red (weak signal), active antenna, value text."""
 RfLook = tuple[RfRowLook, ...]
+"""One look per RF row."""
 
 
 class TextCell(NamedTuple):

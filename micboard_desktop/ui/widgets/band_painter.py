@@ -29,20 +29,21 @@ from micboard_desktop.ui.widgets.band_layout import (
     TextCell,
 )
 
-GLYPH: Final = 0
-VALUE: Final = 1
-CLIP: Final = 2
-LETTER: Final = 3
-LETTER_ACTIVE: Final = 4
+# Kinds of band text (keys of _STYLES).
+_GLYPH: Final = 0
+_VALUE: Final = 1
+_CLIP: Final = 2
+_LETTER: Final = 3
+_LETTER_ACTIVE: Final = 4
 _ALIGN_LEFT: Final = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_RIGHT: Final = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_CENTRE: Final = Qt.AlignmentFlag.AlignCenter
 _STYLES: Final[dict[int, tuple[QColor, QColor | None, Qt.AlignmentFlag]]] = {
-    GLYPH: (theme.TEXT_DIM, None, _ALIGN_LEFT),
-    VALUE: (theme.TEXT, None, _ALIGN_RIGHT),
-    CLIP: (theme.TEXT_ON_COLOUR, theme.RED, _ALIGN_CENTRE),
-    LETTER: (theme.TEXT_DIM, None, _ALIGN_CENTRE),
-    LETTER_ACTIVE: (theme.TEXT_ON_COLOUR, theme.SKY, _ALIGN_CENTRE),
+    _GLYPH: (theme.TEXT_DIM, None, _ALIGN_LEFT),
+    _VALUE: (theme.TEXT, None, _ALIGN_RIGHT),
+    _CLIP: (theme.TEXT_ON_COLOUR, theme.RED, _ALIGN_CENTRE),
+    _LETTER: (theme.TEXT_DIM, None, _ALIGN_CENTRE),
+    _LETTER_ACTIVE: (theme.TEXT_ON_COLOUR, theme.SKY, _ALIGN_CENTRE),
 }
 """Text colour, box colour and alignment of each kind of band text."""
 _ZONE_COLOURS: Final = (theme.GREEN, theme.ORANGE, theme.RED)
@@ -71,7 +72,7 @@ class BandPainter:
         """Paint the whole audio lane of the tile at ``(x, y)``: glyph, bar, value."""
         lx, ly, lw, lh = layout.audio_lane
         p.fillRect(x + lx, y + ly, lw, lh, theme.TILE)
-        self._text(p, x, y, layout, layout.audio_label, AUDIO_GLYPH, GLYPH, 0)
+        self._text(p, x, y, layout, layout.audio_label, AUDIO_GLYPH, _GLYPH, 0)
         self._bar(p, x, y, layout, look)
         self._value(p, x, y, layout, look)
 
@@ -95,13 +96,13 @@ class BandPainter:
         p.fillRect(x + lx, y + ly, lw, lh, theme.TILE)
         for row, (lit, red, active, text) in zip(layout.rows, look, strict=True):
             self._text(p, x, y, layout, row.label, row.letter,
-                       LETTER_ACTIVE if active else LETTER, 0)
+                       _LETTER_ACTIVE if active else _LETTER, 0)
             bx, by, bw, bh = row.bar
             if lit > 0:
                 p.fillRect(x + bx, y + by, lit, bh, theme.RED if red else theme.SKY)
             if lit < bw:
                 p.fillRect(x + bx + lit, y + by, bw - lit, bh, theme.TRACK)
-            self._text(p, x, y, layout, row.value, text, VALUE, 0)
+            self._text(p, x, y, layout, row.value, text, _VALUE, 0)
 
     def _bar(self, p: QPainter, x: int, y: int, layout: BandLayout, look: AudioLook) -> None:
         lit, hold, _ = look
@@ -123,9 +124,9 @@ class BandPainter:
     def _value(self, p: QPainter, x: int, y: int, layout: BandLayout, look: AudioLook) -> None:
         text = look[2]
         if text == CLIP_TEXT:
-            self._text(p, x, y, layout, layout.audio_value, text, CLIP, layout.clip_width)
+            self._text(p, x, y, layout, layout.audio_value, text, _CLIP, layout.clip_width)
         else:
-            self._text(p, x, y, layout, layout.audio_value, text, VALUE, 0)
+            self._text(p, x, y, layout, layout.audio_value, text, _VALUE, 0)
 
     def _text(self, p: QPainter, x: int, y: int, layout: BandLayout, cell: TextCell,
               text: str, style: int, box_width: int) -> None:

@@ -36,7 +36,7 @@ from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, b
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
-from micboard_desktop.ui.widgets.band_layout import hole_rect
+from micboard_desktop.ui.widgets.band_layout import CLIP_TEXT, hole_rect
 
 BASE_SIZE = QSize(300, 210)
 """Tile size at scale 1.0; the dashboard scales it."""
@@ -178,7 +178,7 @@ class ChannelTile(QWidget):
 
     def audio_label(self) -> str:
         """Return the audio level text (the held peak)."""
-        return "\u25b2 CLIP" if self.meter.clipping else fmt.dbfs(self.meter.peak_hold)
+        return CLIP_TEXT if self.meter.clipping else fmt.dbfs(self.meter.peak_hold)
 
     def rf_labels(self) -> list[str]:
         """Return one ``"A -62 dBm"`` text per antenna."""
