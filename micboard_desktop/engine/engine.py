@@ -252,7 +252,7 @@ class Engine:
             if self.recorder is not None and ticks % RECEIVER_WRITE_TICKS == 1:
                 # The stored receivers only serve the next start; levels change every
                 # second, so writing every receiver each tick was wasted database work.
-                self.recorder.flush_dirty()
+                self.recorder.flush_dirty(self.clock.monotonic())
                 await self.recorder.flush_removed()
             if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:
                 # Another process (``status --detail``) reads them from the database; the

@@ -1,16 +1,18 @@
 """Recorder: writes what changes in the store and in connections to the database, batched.
 
-Receivers go to the repository's queue on every store change (the repository commits
-once a second); each connection state change becomes a connection row update plus an
-event, so a connection's history and errors can be reviewed later.
+Receivers are queued by :meth:`Recorder.flush_dirty`, which the engine calls every few
+seconds (the repository commits once a second); each connection state change becomes a
+connection row update plus an event, so a connection's history and errors can be reviewed
+later.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from micboard_desktop.core.coordinator import ConnectionState
-from micboard_desktop.core.model import ConnectionStatus, ReceiverId
+from micboard_desktop.core.model import Audio, Channel, ConnectionStatus, Receiver, ReceiverId
 from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.data.records import ConnectionRecord, EventKind, Severity
 from micboard_desktop.data.repository import Repository
@@ -22,6 +24,27 @@ _SEVERITY = {
     ConnectionStatus.DISCONNECTED: Severity.WARNING,
     ConnectionStatus.ERROR: Severity.WARNING,
 }
+
+
+TELEMETRY_WRITE_SECONDS = 60.0
+"""At most this often a receiver is written for telemetry changes alone."""
+
+
+def _without_telemetry(channel: Channel) -> Channel:
+    rf = replace(channel.rf, rssi_dbm=(), antenna=None, quality=None)
+    return replace(channel, rf=rf, audio=Audio(), updated_at=None)
+
+
+def same_but_telemetry(old: Receiver, new: Receiver) -> bool:
+    """Return True when two versions of a receiver differ at most in live telemetry."""
+    if len(old.channels) != len(new.channels):
+        return False
+    if replace(old, channels=(), last_seen=None) != replace(new, channels=(), last_seen=None):
+        return False
+    return all(
+        a is b or _without_telemetry(a) == _without_telemetry(b)
+        for a, b in zip(old.channels, new.channels, strict=True)
+    )
 
 
 class Recorder:
@@ -40,6 +63,8 @@ class Recorder:
         self._last_status: dict[str, ConnectionStatus] = {}
         self._dirty: set[ReceiverId] = set()
         self._removed: set[ReceiverId] = set()
+        self._written: dict[ReceiverId, tuple[Receiver, float]] = {}
+        """What was last queued per receiver, and when (monotonic seconds)."""
 
     def start(self) -> None:
         """Start listening to the store."""
@@ -64,18 +89,37 @@ class Recorder:
         """Delete the rows of receivers that left the store (so they never come back)."""
         removed, self._removed = self._removed, set()
         for rid in removed:
+            self._written.pop(rid, None)
             await self._repo.delete_receiver(rid)
         return len(removed)
 
-    def flush_dirty(self) -> int:
-        """Queue every receiver changed since the last call; return how many."""
+    def flush_dirty(self, now: float | None = None) -> int:
+        """Queue the receivers changed since they were last written; return how many.
+
+        With ``now`` (monotonic seconds), a receiver whose only change is live telemetry
+        (RSSI, antenna, quality, audio levels) waits until :data:`TELEMETRY_WRITE_SECONDS`
+        after its last write: on a big rig nearly every receiver's levels move every
+        second, and the database keeps them only to show something after a restart.
+        Without ``now`` (shutdown) everything dirty is written.
+        """
         dirty, self._dirty = self._dirty, set()
         queued = 0
         for rid in dirty:
             receiver = self._store.receiver(rid)
-            if receiver is not None:
-                self._repo.queue_receiver(receiver)
-                queued += 1
+            if receiver is None:
+                continue
+            written = self._written.get(rid)
+            if (
+                now is not None
+                and written is not None
+                and now - written[1] < TELEMETRY_WRITE_SECONDS
+                and same_but_telemetry(written[0], receiver)
+            ):
+                self._dirty.add(rid)  # written later, with whatever it holds then
+                continue
+            self._repo.queue_receiver(receiver)
+            self._written[rid] = (receiver, now if now is not None else 0.0)
+            queued += 1
         return queued
 
     def record_connection(self, state: ConnectionState) -> None:
