@@ -4,14 +4,16 @@ Receivers send meter samples up to tens of times a second per channel. Each samp
 folded in O(1) into a per-reader window that keeps the *maximum* since the reader last
 drained it (so a transient peak between two frames is never lost) plus the RF minimum
 (so a dropout between two frames is never lost either). The frame clock drains its
-reader once per frame; the history recorder drains its own once per second. No sample
-ever becomes a Qt signal or a database row on its own.
+reader once per frame; the level folder and the history recorder share one
+(:class:`SharedReader`) and drain it once per second. No sample ever becomes a Qt signal
+or a database row on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from micboard_desktop.core.model import ChannelId
 
@@ -55,6 +57,7 @@ class MeterWindow:
         "last",
         "rssi_max",
         "rssi_min",
+        "rssi_restarted",
     )
 
     def __init__(self, sample: MeterSample) -> None:
@@ -64,6 +67,8 @@ class MeterWindow:
         self.audio_rms_max = sample.audio_rms_dbfs
         self.rssi_max: list[float | None] = list(sample.rssi_dbm)
         self.rssi_min: list[float | None] = list(sample.rssi_dbm)
+        self.rssi_restarted = False
+        """True once the antenna count changed inside this window (earlier RF was dropped)."""
         self.antenna = sample.antenna
 
     def fold(self, sample: MeterSample) -> None:
@@ -85,6 +90,7 @@ class MeterWindow:
         if len(levels) != len(highs):  # antenna count changed (e.g. Quadversity on)
             self.rssi_max = list(levels)
             self.rssi_min = list(levels)
+            self.rssi_restarted = True
             return
         for i, level in enumerate(levels):
             if level is None:
@@ -95,6 +101,38 @@ class MeterWindow:
             low = lows[i]
             if low is None or level < low:
                 lows[i] = level
+
+
+    def copy(self) -> MeterWindow:
+        """Return an independent copy (its lists are not shared)."""
+        twin = MeterWindow.__new__(MeterWindow)
+        twin.count = self.count
+        twin.last = self.last
+        twin.audio_peak_max = self.audio_peak_max
+        twin.audio_rms_max = self.audio_rms_max
+        twin.rssi_max = list(self.rssi_max)
+        twin.rssi_min = list(self.rssi_min)
+        twin.rssi_restarted = self.rssi_restarted
+        twin.antenna = self.antenna
+        return twin
+
+    def merge(self, later: MeterWindow) -> None:
+        """Fold in a window collected after this one (as if its samples had come here)."""
+        self.count += later.count
+        self.last = later.last
+        self.audio_peak_max = _max(self.audio_peak_max, later.audio_peak_max)
+        self.audio_rms_max = _max(self.audio_rms_max, later.audio_rms_max)
+        if later.antenna is not None:
+            self.antenna = later.antenna
+        if later.rssi_restarted or len(later.rssi_max) != len(self.rssi_max):
+            # The antenna count changed in between: RF before the change no longer counts.
+            self.rssi_max = list(later.rssi_max)
+            self.rssi_min = list(later.rssi_min)
+            self.rssi_restarted = True
+            return
+        for i, (high, low) in enumerate(zip(later.rssi_max, later.rssi_min, strict=True)):
+            self.rssi_max[i] = _max(self.rssi_max[i], high)
+            self.rssi_min[i] = _min(self.rssi_min[i], low)
 
 
 class MeterReader:
@@ -149,3 +187,78 @@ class MeterBus:
         self.samples_posted += 1
         for reader in self._readers:
             reader._post(channel, sample)
+
+
+class MeterSource(Protocol):
+    """Anything that opens meter readers: the bus itself, or a :class:`SharedReader`."""
+
+    def reader(self) -> MeterReader:
+        """Open a reader that sees samples from now on."""
+        ...
+
+
+class SharedReader:
+    """One bus reader shared by consumers that each drain it at their own pace.
+
+    Every reader of the bus folds each sample once more; on a big rig that is tens of
+    thousands of folds a second per reader. Consumers that drain rarely (the level folder
+    and the history recorder, once a second) share one reader instead: each drain takes
+    what the bus collected and merges it into every consumer's pending windows.
+    """
+
+    def __init__(self, bus: MeterBus) -> None:
+        self._bus = bus
+        self._source: MeterReader | None = None
+        self._views: list[_SharedView] = []
+
+    def reader(self) -> MeterReader:
+        """Open a consumer's reader (it sees what is drained from now on)."""
+        if self._source is None:
+            self._source = self._bus.reader()
+        view = _SharedView(self)
+        self._views.append(view)
+        return view
+
+    def _pull(self) -> None:
+        source = self._source
+        windows = source.drain() if source is not None else {}
+        if not windows:
+            return
+        last = len(self._views) - 1
+        for index, view in enumerate(self._views):
+            pending = view.windows
+            for cid, window in windows.items():
+                mine = pending.get(cid)
+                if mine is not None:
+                    mine.merge(window)
+                else:  # the last consumer may keep the drained window itself
+                    pending[cid] = window if index == last else window.copy()
+
+    def _remove(self, view: _SharedView) -> None:
+        if view in self._views:
+            self._views.remove(view)
+        if not self._views and self._source is not None:
+            self._source.close()
+            self._source = None
+
+
+class _SharedView(MeterReader):
+    """A consumer's reader of a :class:`SharedReader`."""
+
+    def __init__(self, shared: SharedReader) -> None:
+        super().__init__(lambda _reader: shared._remove(self))
+        self._shared = shared
+        self.windows: dict[ChannelId, MeterWindow] = {}
+        """Windows merged for this consumer since its last drain."""
+
+    @property
+    def pending(self) -> int:
+        """Return how many channels have windows waiting for this consumer."""
+        self._shared._pull()
+        return len(self.windows)
+
+    def drain(self) -> dict[ChannelId, MeterWindow]:
+        """Take this consumer's windows (pulling what the bus collected first)."""
+        self._shared._pull()
+        out, self.windows = self.windows, {}
+        return out

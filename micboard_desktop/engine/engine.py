@@ -29,7 +29,7 @@ from micboard_desktop.core.control import (
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError
-from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.meters import MeterBus, SharedReader
 from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
@@ -115,12 +115,14 @@ class Engine:
             else None
         )
         self.alert_engine = AlertEngine(self.store, config, clock=self.clock, repository=repository)
+        # Both drain once a second: one shared bus reader folds each sample once for both.
+        per_second = SharedReader(self.meters)
         self.history_recorder = (
-            HistoryRecorder(self.store, self.meters, repository, clock=self.clock)
+            HistoryRecorder(self.store, per_second, repository, clock=self.clock)
             if repository is not None
             else None
         )
-        self.levels = LevelFolder(self.store, self.meters, self.clock)
+        self.levels = LevelFolder(self.store, per_second, self.clock)
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self._silent_reported: set[str] = set()

@@ -32,7 +32,7 @@ from typing import Final
 
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.control import HISTORY_METRICS, HistorySample
-from micboard_desktop.core.meters import MeterBus, MeterReader, MeterWindow
+from micboard_desktop.core.meters import MeterReader, MeterSource, MeterWindow
 from micboard_desktop.core.model import Channel, ChannelId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
@@ -141,7 +141,7 @@ class HistoryRecorder:
     def __init__(
         self,
         store: StateStore,
-        meters: MeterBus,
+        meters: MeterSource,
         repository: Repository,
         *,
         clock: Clock,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from micboard_desktop.core.clock import Clock
-from micboard_desktop.core.meters import MeterBus, MeterWindow
+from micboard_desktop.core.meters import MeterSource, MeterWindow
 from micboard_desktop.core.model import Audio, Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
@@ -66,7 +66,7 @@ class LevelFolder:
     """Periodically move meter levels into the store (see module docstring)."""
 
     def __init__(
-        self, store: StateStore, meters: MeterBus, clock: Clock, period: float = FOLD_PERIOD
+        self, store: StateStore, meters: MeterSource, clock: Clock, period: float = FOLD_PERIOD
     ) -> None:
         self._store = store
         self._reader = meters.reader()

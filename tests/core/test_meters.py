@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from micboard_desktop.core.meters import MeterBus, MeterSample
+from micboard_desktop.core.meters import MeterBus, MeterSample, MeterWindow, SharedReader
 from micboard_desktop.core.model import ChannelId
 
 CH = ChannelId("shure:rx:1")
@@ -98,3 +98,66 @@ def test_window_keeps_per_antenna_extremes_and_audio_maxima(
     assert (window.audio_peak_max, window.audio_rms_max) == (top(known(0)), top(known(1)))
     assert window.rssi_max == [top(known(2)), top(known(3))]
     assert window.rssi_min == [bottom(known(2)), bottom(known(3))]
+
+
+def _fields(window: MeterWindow) -> tuple[object, ...]:
+    return (
+        window.count,
+        window.last,
+        window.audio_peak_max,
+        window.audio_rms_max,
+        window.rssi_max,
+        window.rssi_min,
+        window.antenna,
+    )
+
+
+SAMPLES = st.builds(
+    MeterSample,
+    audio_peak_dbfs=levels,
+    audio_rms_dbfs=levels,
+    rssi_dbm=st.lists(levels, max_size=4).map(tuple),
+    antenna=st.sampled_from([None, "A", "B", "AB"]),
+)
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("post"), st.sampled_from(["shure:rx:1", "shure:rx:2"]), SAMPLES),
+        st.tuples(st.just("drain"), st.sampled_from([0, 1]), st.none()),
+    ),
+    max_size=40,
+)
+
+
+@given(STEPS)
+def test_shared_reader_gives_each_consumer_what_its_own_reader_would(
+    steps: list[tuple[str, object, object]],
+) -> None:
+    bus = MeterBus()
+    shared = SharedReader(bus)
+    views = [shared.reader(), shared.reader()]
+    own = [bus.reader(), bus.reader()]
+    for kind, target, sample in steps:
+        if kind == "post":
+            assert isinstance(target, str)
+            assert isinstance(sample, MeterSample)
+            bus.post(ChannelId(target), sample)
+        else:
+            assert isinstance(target, int)
+            got = {cid: _fields(w) for cid, w in views[target].drain().items()}
+            want = {cid: _fields(w) for cid, w in own[target].drain().items()}
+            assert got == want
+    for view, reader in zip(views, own, strict=True):
+        assert {c: _fields(w) for c, w in view.drain().items()} == {
+            c: _fields(w) for c, w in reader.drain().items()
+        }
+
+
+def test_shared_reader_closes_its_bus_reader_with_the_last_consumer() -> None:
+    bus = MeterBus()
+    shared = SharedReader(bus)
+    first, second = shared.reader(), shared.reader()
+    first.close()
+    bus.post(CH, MeterSample(audio_peak_dbfs=-3.0))
+    assert second.drain()[CH].audio_peak_max == -3.0
+    second.close()
+    assert bus._readers == []  # nothing left folding samples for nobody
