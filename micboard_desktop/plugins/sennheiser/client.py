@@ -73,18 +73,39 @@ class SubscriptionStream:
     """An open subscription: its session id and an iterator of path-keyed notifications."""
 
     session_id: str
-    _events: AsyncIterator[SseEvent]
+    _chunks: AsyncIterator[bytes]
     parser: SseParser
+    _backlog: list[SseEvent] = field(default_factory=list)
+    """Events that arrived in the same read as the ``open`` event."""
     refused: set[str] = field(default_factory=set)
     """Paths the device refused in ``/add``."""
     closed_by_device: bool = False
 
     async def notifications(self) -> AsyncIterator[dict[str, Json]]:
-        """Yield each data event's ``{path: body}`` object until ``close`` or end of stream."""
-        async for event in self._events:
+        """Yield each data event's ``{path: body}`` object until ``close`` or end of stream.
+
+        Reads, SSE parsing and JSON decoding happen in this one generator: every level of
+        async iteration costs a little per event, and a big rig has thousands a second.
+        """
+        backlog, self._backlog = self._backlog, []
+        values, closed = self._decode(backlog)
+        for value in values:
+            yield value
+        while not closed:
+            chunk = await anext(self._chunks, None)
+            if chunk is None:
+                return
+            values, closed = self._decode(self.parser.feed(chunk))
+            for value in values:
+                yield value
+
+    def _decode(self, events: list[SseEvent]) -> tuple[list[dict[str, Json]], bool]:
+        """Return the data events' objects up to a ``close`` event, and whether one came."""
+        out: list[dict[str, Json]] = []
+        for event in events:
             if event.event == "close":
                 self.closed_by_device = True
-                return
+                return out, True
             if event.event == "open":
                 continue
             try:
@@ -92,7 +113,8 @@ class SubscriptionStream:
             except ValueError:
                 continue  # a cut-off or garbled event; the next one may be fine
             if isinstance(value, dict):
-                yield value
+                out.append(value)
+        return out, False
 
 
 class SscClient:
@@ -225,25 +247,30 @@ class SscClient:
             parser = (
                 SseParser() if self._max_line is None else SseParser(max_line_bytes=self._max_line)
             )
-            events = _events(stream.chunks, parser)
-            session = await self._await_open(events, stream.content_location)
-            yield SubscriptionStream(session, events, parser)
+            session, backlog = await self._await_open(
+                stream.chunks, parser, stream.content_location
+            )
+            yield SubscriptionStream(session, stream.chunks, parser, backlog)
 
     async def _await_open(
-        self, events: AsyncIterator[SseEvent], content_location: str | None
-    ) -> str:
-        """Return the session id from the ``open`` event, else from ``Content-Location``."""
+        self, chunks: AsyncIterator[bytes], parser: SseParser, content_location: str | None
+    ) -> tuple[str, list[SseEvent]]:
+        """Return the session id and the events that followed ``open`` in the same read.
+
+        The id comes from the ``open`` event, else from ``Content-Location``.
+        """
         from_header = self._session_from_location(content_location)
         try:
             async with asyncio.timeout(OPEN_EVENT_TIMEOUT):
-                async for event in events:
-                    if event.event == "open":
-                        session = _session_of(event.data)
-                        if session is not None:
-                            return session
-                        if from_header is not None:
-                            return from_header
-                        raise UpdateFailed("the open event carries no sessionUUID")
+                async for chunk in chunks:
+                    events = parser.feed(chunk)
+                    for index, event in enumerate(events):
+                        if event.event != "open":
+                            continue
+                        session = _session_of(event.data) or from_header
+                        if session is None:
+                            raise UpdateFailed("the open event carries no sessionUUID")
+                        return session, events[index + 1 :]
         except TimeoutError:
             raise UpdateFailed("the event stream sent no open event in time") from None
         raise UpdateFailed("the event stream ended before its open event")
@@ -311,12 +338,6 @@ class SscClient:
             else:
                 out[path] = body
         return out
-
-
-async def _events(chunks: AsyncIterator[bytes], parser: SseParser) -> AsyncIterator[SseEvent]:
-    async for chunk in chunks:
-        for event in parser.feed(chunk):
-            yield event
 
 
 _ID_FIELDS: Final = ("mtUid", "rfChannelId", "audiolinkId", "outputId", "inputId", "antennaPortId")

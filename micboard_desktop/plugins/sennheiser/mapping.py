@@ -260,6 +260,21 @@ def spectera_routes(resources: Resources) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(routes))
 
 
+def changes_routes(path: str, old: Any, new: Any) -> bool:
+    """Return True when a resource change can move Spectera metering routes.
+
+    Routes depend on the audio outputs and on each mobile device's audio link only; a
+    battery or link-quality change (every few seconds on a big rig) leaves them alone.
+    """
+    if path.startswith(OUTPUT_PREFIX):
+        return True
+    if mobile_uid(path) is None:
+        return False
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return True  # paired or unpaired
+    return bool(old.get("micAudiolinkId") != new.get("micAudiolinkId"))
+
+
 def spectera_meters(
     body: Any, routes: tuple[tuple[int, int], ...]
 ) -> list[tuple[int, MeterSample]]:

@@ -130,3 +130,17 @@ def test_rebuilding_only_the_affected_channels_equals_a_full_rebuild(
         for ch in before
     )
     assert partial == full
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_routes_change_only_when_changes_routes_says_so(data: st.DataObject) -> None:
+    _profile, resources = _setups()[1]
+    path = data.draw(st.sampled_from(sorted(resources)))
+    old = resources[path]
+    new: Any = data.draw(JSON)
+    if isinstance(old, dict) and data.draw(st.booleans()):
+        new = {**old, data.draw(st.sampled_from([*sorted(old), "micAudiolinkId"])): new}
+    if not mapping.changes_routes(path, old, new):
+        changed = {**resources, path: new}
+        assert mapping.spectera_routes(changed) == mapping.spectera_routes(resources)
