@@ -43,6 +43,52 @@ def meter_rate_command(milliseconds: int) -> str:
     return f"< SET 0 METER_RATE {max(0, min(65535, milliseconds)):05d} >"
 
 
+class _ReceiverLink(asyncio.Protocol):
+    """The socket side of one connection: bytes go straight to a handler, no read task.
+
+    A big rig delivers thousands of reads a second; a stream reader would wake a task
+    for each. The handler runs inside the event loop's read callback instead, and
+    ``ended`` resolves when the connection ends (``None`` for a clean EOF).
+    """
+
+    def __init__(self, on_bytes: Callable[[bytes], None]) -> None:
+        self._on_bytes = on_bytes
+        self.transport: asyncio.Transport | None = None
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport for writing."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        """Hand the bytes on; a failure ends the connection instead of escaping the loop."""
+        try:
+            self._on_bytes(data)
+        except Exception as exc:  # noqa: BLE001 - reported by the coordinator as the cause
+            self.end(exc)
+
+    def eof_received(self) -> bool:
+        """The receiver closed its side: end cleanly (and let the transport close)."""
+        self.end(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The socket is gone."""
+        self.end(exc)
+
+    def end(self, exc: BaseException | None) -> None:
+        """Resolve ``ended`` once: with ``exc`` as the reason, or cleanly."""
+        if self.ended.done():
+            return
+        if exc is None:
+            self.ended.set_result(None)
+        else:
+            self.ended.set_exception(exc)
+        if self.transport is not None and exc is not None:
+            self.transport.abort()
+
+
 class CommandStringCoordinator(ConnectionCoordinator):
     """Keep one command-string receiver live (see module docstring)."""
 
@@ -84,7 +130,8 @@ class CommandStringCoordinator(ConnectionCoordinator):
         self._on_receiver = on_receiver
         self._user_on_state = on_state
         self.receiver = ReceiverState(f"{host}:{port}", host=host)
-        self._writer: asyncio.StreamWriter | None = None
+        self._link: _ReceiverLink | None = None
+        self._connected = False
         self.ignored_frames = 0
         """Frames that were unknown or malformed."""
         self.frame_buffer = FrameBuffer()
@@ -102,71 +149,66 @@ class CommandStringCoordinator(ConnectionCoordinator):
     # -- ConnectionCoordinator hooks ---------------------------------------------------
 
     async def _stream(self) -> None:
-        """Connect, ask for everything, then read until silence, EOF or an error."""
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), self.connect_timeout
-        )
-        self._writer = writer
-        self.frame_buffer.clear()
-        try:
-            await self._send(["< GET 0 ALL >", meter_rate_command(self.meter_rate_ms)])
-            await self._read_loop(reader)
-        except asyncio.CancelledError:
-            raise  # a deliberate stop: _close turns metering off and closes the socket
-        except TimeoutError:
-            await self._close_writer(polite=True)  # the socket may still be up; be nice
-            raise
-        except BaseException:
-            await self._close_writer(polite=False)
-            raise
-        else:
-            await self._close_writer(polite=False)
-
-    async def _close(self) -> None:
-        """Turn metering off, then close the connection (deliberate stop)."""
-        await self._close_writer(polite=True)
-
-    # -- internals ---------------------------------------------------------------------
-
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        """Connect, ask for everything, then take data until silence, EOF or an error."""
         loop = asyncio.get_running_loop()
+        self.frame_buffer.clear()
+        self._connected = False
+        _transport, link = await asyncio.wait_for(
+            loop.create_connection(lambda: _ReceiverLink(self._on_bytes), self.host, self.port),
+            self.connect_timeout,
+        )
+        self._link = link
         self._last_data = loop.time()
         # Silence and the periodic re-query are watched by one sleeping task, not by a
         # timeout armed around every read: a big rig reads thousands of times a second.
-        watchdog = loop.create_task(self._watchdog(reader), name=f"{self.connection_id}:watch")
-        connected = False
+        watchdog = loop.create_task(self._watchdog(link), name=f"{self.connection_id}:watch")
         try:
-            while True:
-                chunk = await reader.read(READ_BYTES)
-                if not chunk:
-                    return  # EOF: the base class reports "closed by the device"
-                self._last_data = loop.time()
-                self.mark_message()
-                if self._handle(chunk) and not connected:
-                    connected = True
-                    self.mark_connected()
-                self._deliver()
+            self._send(["< GET 0 ALL >", meter_rate_command(self.meter_rate_ms)])
+            await asyncio.shield(link.ended)  # EOF returns: the base class says "closed"
+        except asyncio.CancelledError:
+            raise  # a deliberate stop: _close turns metering off and closes the socket
+        except TimeoutError:
+            await self._close_link(polite=True)  # the socket may still be up; be nice
+            raise
+        except BaseException:
+            await self._close_link(polite=False)
+            raise
+        else:
+            await self._close_link(polite=False)
         finally:
             watchdog.cancel()
             await asyncio.gather(watchdog, return_exceptions=True)
 
-    async def _watchdog(self, reader: asyncio.StreamReader) -> None:
-        """Re-query now and then; end the read with TimeoutError when the device falls silent."""
+    async def _close(self) -> None:
+        """Turn metering off, then close the connection (deliberate stop)."""
+        await self._close_link(polite=True)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _on_bytes(self, chunk: bytes) -> None:
+        """Take one read's bytes (called from the event loop's read callback)."""
+        self._last_data = asyncio.get_running_loop().time()
+        self.mark_message()
+        if self._handle(chunk) and not self._connected:
+            self._connected = True
+            self.mark_connected()
+        self._deliver()
+
+    async def _watchdog(self, link: _ReceiverLink) -> None:
+        """Re-query now and then; end the connection with TimeoutError on silence."""
         loop = asyncio.get_running_loop()
         next_requery = loop.time() + self.requery_interval
-        try:
-            while True:
-                now = loop.time()
-                silent_for = now - self._last_data
-                if silent_for >= self.silence_limit:
-                    raise TimeoutError(f"no data for {silent_for:.1f} s")
-                if now >= next_requery:
-                    await self._send(requery_commands(self.receiver.family or self.family_hint))
-                    next_requery = now + self.requery_interval
-                wait = min(self._last_data + self.silence_limit, next_requery) - now
-                await asyncio.sleep(max(0.001, wait))
-        except Exception as exc:  # noqa: BLE001 - handed to the read loop, which raises it
-            reader.set_exception(exc)
+        while not link.ended.done():
+            now = loop.time()
+            silent_for = now - self._last_data
+            if silent_for >= self.silence_limit:
+                link.end(TimeoutError(f"no data for {silent_for:.1f} s"))
+                return
+            if now >= next_requery:
+                self._send(requery_commands(self.receiver.family or self.family_hint))
+                next_requery = now + self.requery_interval
+            wait = min(self._last_data + self.silence_limit, next_requery) - now
+            await asyncio.sleep(max(0.001, wait))
 
     def _handle(self, chunk: bytes) -> bool:
         """Feed ``chunk`` through the framing and apply every frame; True if any was complete."""
@@ -201,24 +243,26 @@ class CommandStringCoordinator(ConnectionCoordinator):
             self._user_on_state(state)
         self._deliver()
 
-    async def _send(self, frames: list[str]) -> None:
-        writer = self._writer
-        if writer is None:
+    def _send(self, frames: list[str]) -> None:
+        """Write command frames (a few dozen bytes: no flow control needed)."""
+        link = self._link
+        transport = link.transport if link is not None else None
+        if transport is None or transport.is_closing():
             return
-        writer.write("".join(frames).encode("ascii"))
-        await writer.drain()
+        transport.write("".join(frames).encode("ascii"))
 
-    async def _close_writer(self, *, polite: bool) -> None:
+    async def _close_link(self, *, polite: bool) -> None:
         """Close the socket; ``polite`` first switches metering off (QLX-D lockup guard)."""
-        writer, self._writer = self._writer, None
-        if writer is None:
+        link, self._link = self._link, None
+        transport = link.transport if link is not None else None
+        if link is None or transport is None:
             return
-        if polite and self.meter_rate_ms > 0 and not writer.is_closing():
-            with contextlib.suppress(OSError, TimeoutError):
-                async with asyncio.timeout(METER_OFF_TIMEOUT):
-                    writer.write(meter_rate_command(0).encode("ascii"))
-                    await writer.drain()
-        writer.close()
-        with contextlib.suppress(OSError, TimeoutError):
+        if polite and self.meter_rate_ms > 0 and not transport.is_closing():
+            transport.write(meter_rate_command(0).encode("ascii"))
+        transport.close()  # sends what is buffered (the meter-off command) first
+        with contextlib.suppress(Exception):
             async with asyncio.timeout(METER_OFF_TIMEOUT):
-                await writer.wait_closed()
+                await asyncio.shield(link.ended)
+        if not link.ended.done():
+            transport.abort()
+            link.end(None)
