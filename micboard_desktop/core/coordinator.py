@@ -17,7 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, describe_error
@@ -118,7 +118,7 @@ class ConnectionCoordinator:
         self._refresh = asyncio.Event()
         self._credentials_changed = asyncio.Event()
         self._started = False
-        self._last_message_wall: datetime | None = None
+        self._last_message_mono: float | None = None
 
     # -- subclass hooks ----------------------------------------------------------------
 
@@ -213,13 +213,17 @@ class ConnectionCoordinator:
     def mark_message(self) -> None:
         """Record that data arrived; cheap enough to call per message."""
         # Held outside the frozen state so a busy stream does not emit a state change per
-        # message; the engine reads it from ``last_message_at`` when it records state.
-        self._last_message_wall = self._clock.now()
+        # message; the engine reads it from ``last_message_at`` when it records state. A
+        # monotonic float, not a datetime: this runs thousands of times a second.
+        self._last_message_mono = self._clock.monotonic()
 
     @property
     def last_message_at(self) -> datetime | None:
-        """Return when data last arrived."""
-        return self._last_message_wall
+        """Return when data last arrived (wall clock)."""
+        mono = self._last_message_mono
+        if mono is None:
+            return None
+        return self._clock.now() - timedelta(seconds=self._clock.monotonic() - mono)
 
     # -- loops -------------------------------------------------------------------------
 

@@ -268,3 +268,14 @@ async def test_a_coordinator_with_no_transport_refuses_to_start():
     coord = ConnectionCoordinator("x", Transport.POLL, clock=FakeClock())
     with pytest.raises(TypeError):
         await coord.start()
+
+
+async def test_last_message_at_is_the_wall_time_of_the_last_message():
+    clock = FakeClock()
+    coord = ScriptedStream(clock, [])
+    assert coord.last_message_at is None
+    await clock.advance(5)
+    coord.mark_message()
+    sent = clock.now()
+    await clock.advance(3)
+    assert coord.last_message_at == sent
