@@ -82,7 +82,9 @@ class ReceiverState:
         self._online = False
         self._last: Receiver | None = None
         self._dirty = True
-        """Something was recorded since the last snapshot (most frames change nothing)."""
+        """A receiver-level value changed since the last snapshot (most frames change nothing)."""
+        self._dirty_channels: set[int] = set()
+        """Channels whose values changed since the last snapshot (only these are rebuilt)."""
         self.ignored = 0
         """Updates that carried nothing we use."""
 
@@ -98,32 +100,37 @@ class ReceiverState:
                 self._dirty = True
             self._device[update.field] = update.value
             if update.field is DeviceField.MODEL:
-                self.family = family_from_model(update.value) or self.family
+                self._set_family(family_from_model(update.value) or self.family)
         elif isinstance(update, ChannelUpdate):
             raw = self._channel(update.channel)
             if raw is None:
                 return
             if update.field is ChannelField.RSSI and isinstance(update.value, tuple):
                 index, dbm = update.value
-                self._set(raw.rssi, index, dbm)
+                self._set(update.channel, raw.rssi, index, dbm)
             else:
-                self._set(raw.values, update.field, update.value)
+                self._set(update.channel, raw.values, update.field, update.value)
         elif isinstance(update, MeterUpdate):
             raw = self._channel(update.channel)
             if raw is None:
                 return
             if self.family is None and update.family != "ulxd":
-                self.family = update.family  # ULX-D and QLX-D share a layout; do not guess
-                self._dirty = True
+                self._set_family(update.family)  # ULX-D and QLX-D share a layout; do not guess
             if update.family == "ad":
-                self._set(raw.values, ChannelField.QUALITY, update.quality)
+                self._set(update.channel, raw.values, ChannelField.QUALITY, update.quality)
         else:
             self.ignored += 1
 
-    def _set(self, values: dict[_K, _V], key: _K, value: _V) -> None:
+    def _set(self, channel: int, values: dict[_K, _V], key: _K, value: _V) -> None:
         if key not in values or values[key] != value:
             values[key] = value
+            self._dirty_channels.add(channel)
+
+    def _set_family(self, family: str | None) -> None:
+        if family != self.family:
+            self.family = family
             self._dirty = True
+            self._dirty_channels.update(self._channels)  # the quality scale follows the family
 
     def set_connection(self, connection: ConnectionInfo, *, online: bool) -> None:
         """Record the connection's public state; ``online`` False keeps the last values."""
@@ -133,35 +140,56 @@ class ReceiverState:
         self._online = online
 
     def snapshot(self, now: datetime) -> Receiver | None:
-        """Return a new Receiver when anything visible changed since the last call, else None."""
-        if not self._dirty:
+        """Return a new Receiver when anything visible changed since the last call, else None.
+
+        Only channels whose values changed are built again; the others keep their objects
+        (and their ``updated_at``).
+        """
+        if not self._dirty and not self._dirty_channels:
             return None
+        dirty, self._dirty_channels = self._dirty_channels, set()
         self._dirty = False
-        channels = tuple(self._build_channel(n, raw) for n, raw in sorted(self._channels.items()))
-        candidate = Receiver(
+        last = self._last
+        before = {} if last is None else {ch.number: ch for ch in last.channels}
+        channels: list[Channel] = []
+        for number, raw in sorted(self._channels.items()):
+            old = before.get(number)
+            if old is not None and number not in dirty:
+                channels.append(old)
+                continue
+            built = self._build_channel(number, raw)
+            if old is not None and replace(built, updated_at=old.updated_at) == old:
+                channels.append(old)
+            else:
+                channels.append(replace(built, updated_at=now))
+        device = (
+            self._connection,
+            self._device.get(DeviceField.MODEL),
+            self._device.get(DeviceField.NAME),
+            self._device.get(DeviceField.FIRMWARE),
+            self._online,
+        )
+        if (
+            last is not None
+            and device == (last.connection, last.model, last.name, last.firmware, last.online)
+            and len(channels) == len(last.channels)
+            and all(a is b for a, b in zip(channels, last.channels, strict=True))
+        ):
+            return None
+        connection, model, name, firmware, online = device
+        self._last = Receiver(
             id=self.id,
             manufacturer=MANUFACTURER,
             api_device_id=self.api_device_id,
-            connection=self._connection,
-            model=self._device.get(DeviceField.MODEL),
-            name=self._device.get(DeviceField.NAME),
+            connection=connection,
+            model=model,
+            name=name,
             ip=self.host,
-            firmware=self._device.get(DeviceField.FIRMWARE),
-            online=self._online,
-            channels=channels,
+            firmware=firmware,
+            online=online,
+            channels=tuple(channels),
+            last_seen=now if online else (last.last_seen if last else None),
         )
-        last = self._last
-        if last is not None and _unstamped(last) == candidate:
-            return None
-        previous = {} if last is None else {ch.number: ch for ch in _unstamped(last).channels}
-        stamped = tuple(
-            replace(ch, updated_at=now)
-            if previous.get(ch.number) != ch
-            else replace(ch, updated_at=_updated_at(last, ch.number))
-            for ch in channels
-        )
-        seen = now if self._online else (last.last_seen if last else None)
-        self._last = replace(candidate, channels=stamped, last_seen=seen)
         return self._last
 
     def _channel(self, number: int) -> _ChannelRaw | None:
@@ -171,7 +199,7 @@ class ReceiverState:
         raw = self._channels.get(number)
         if raw is None:
             raw = self._channels[number] = _ChannelRaw()
-            self._dirty = True  # a new (still empty) channel is visible
+            self._dirty_channels.add(number)  # a new (still empty) channel is visible
         return raw
 
     def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
@@ -222,19 +250,3 @@ def _transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
         if battery == Battery():
             return None  # nothing says a transmitter is there
     return Transmitter(model=model, battery=battery, muted=_bool(v.get(ChannelField.TX_MUTED)))
-
-
-def _unstamped(receiver: Receiver) -> Receiver:
-    """Return ``receiver`` without the timestamps that change on every snapshot."""
-    return replace(
-        receiver,
-        last_seen=None,
-        channels=tuple(replace(ch, updated_at=None) for ch in receiver.channels),
-    )
-
-
-def _updated_at(receiver: Receiver | None, number: int) -> datetime | None:
-    if receiver is None:
-        return None
-    ch = receiver.channel(number)
-    return None if ch is None else ch.updated_at

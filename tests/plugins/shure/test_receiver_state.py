@@ -89,3 +89,35 @@ def test_meter_frames_cost_no_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
     _feed(state, "< REP 1 BATT_BARS 001 >")
     assert state.snapshot(T0) is not None
     assert builds == [1]
+
+
+def test_a_change_on_one_channel_keeps_the_other_channel_objects() -> None:
+    state = _started()
+    _feed(state, "< REP 2 CHAN_NAME {Bass                            } >")
+    first = state.snapshot(T0 + timedelta(seconds=1))
+    assert first is not None
+    _feed(state, "< REP 2 BATT_BARS 003 >")
+    second = state.snapshot(T0 + timedelta(seconds=2))
+    assert second is not None
+    assert second.channels[0] is first.channels[0]  # channel 1 untouched: same object
+    assert second.channels[1] is not first.channels[1]
+    assert second.channels[1].updated_at == T0 + timedelta(seconds=2)
+    assert second.channels[0].updated_at == first.channels[0].updated_at
+
+
+def test_learning_the_family_rescales_quality_on_every_channel() -> None:
+    state = ReceiverState("10.0.0.7", host="10.0.0.7")
+    state.set_connection(ConnectionInfo(transport=Transport.TCP), online=True)
+    _feed(state, "< REP 2 CHAN_NAME {Bass                            } >")
+    before = state.snapshot(T0)
+    assert before is not None
+    bass = before.channel(2)
+    assert bass is not None
+    assert bass.rf.quality_max is None  # family unknown yet
+    # A SAMPLE of channel 1 in the AD layout tells the family; channel 2 sent nothing.
+    _feed(state, "< SAMPLE 1 ALL 005 031 102 102 BB 31 086 31 065 >")
+    after = state.snapshot(T0 + timedelta(seconds=1))
+    assert after is not None
+    bass = after.channel(2)
+    assert bass is not None
+    assert bass.rf.quality_max == 5.0
