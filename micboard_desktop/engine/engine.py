@@ -59,8 +59,6 @@ REMOTE_PREFIX = "setting:"
 """MicboardConfig keys of settings changed through :meth:`Engine.set_config`."""
 METRICS_EVERY_TICKS = 5
 RECEIVER_WRITE_TICKS = 3
-CONNECTION_ROW_TICKS = 5
-"""Health ticks between two refreshes of every connection row (10 s)."""
 """Receivers are written to the database every this many health ticks (and on stop)."""
 SILENT_AFTER = 60.0
 """A connected connection with no message for this long is reported as silent."""
@@ -251,9 +249,7 @@ class Engine:
         ticks = 0
         while True:
             await self.clock.sleep(HEALTH_PERIOD)
-            # State changes are written when they happen; this only refreshes the rows'
-            # last-message times for ``status``, which needs no 2 s resolution.
-            self.health_tick(rows=ticks % CONNECTION_ROW_TICKS == 0)
+            self.health_tick()
             ticks += 1
             if self.recorder is not None and ticks % RECEIVER_WRITE_TICKS == 1:
                 # The stored receivers only serve the next start; levels change every
@@ -265,11 +261,8 @@ class Engine:
                 # first publication comes one tick after start, then every few ticks.
                 await self.repository.set_config(METRICS_KEY, metrics_json(self.metrics()))
 
-    def health_tick(self, *, rows: bool = True) -> None:
-        """Refresh health, the message rate and silent-connection reports.
-
-        With ``rows`` also re-queue every connection row, so its last-message time is fresh.
-        """
+    def health_tick(self) -> None:
+        """Refresh health, the message rate, connection rows and silent-connection reports."""
         for code in list(self.supervisor.runs):
             self.supervisor.update_health(code)
         self.metrics_tracker.sample_messages(
@@ -278,7 +271,7 @@ class Engine:
         now = self.clock.now()
         for state in self.supervisor.connection_states():
             full = self._with_last_message(state)
-            if rows and self.recorder is not None:
+            if self.recorder is not None:
                 self.recorder.record_connection(full)
             self._report_silence(full, now)
 
