@@ -193,7 +193,8 @@ class SscCoordinator(ConnectionCoordinator):
             initial = await self.client.fetch_all(readable)
             self._last_rx = self._clock.monotonic()
             self.mark_connected()
-            self._apply(initial)
+            # A new session may follow a different device (or profile) at the same address.
+            self._apply(initial, full=True)
             await self._pump(sub)
             if sub.closed_by_device:
                 raise UpdateFailed("the device closed the subscription")
@@ -260,12 +261,13 @@ class SscCoordinator(ConnectionCoordinator):
 
     # -- model -----------------------------------------------------------------------------
 
-    def _apply(self, batch: Mapping[str, Any]) -> None:
+    def _apply(self, batch: Mapping[str, Any], *, full: bool = False) -> None:
+        """Take one batch of resources; ``full`` rebuilds every channel (a new session)."""
         profile = self.profile
         if profile is None:
             return
-        slow = False
-        touched: set[int] | None = set()
+        slow = full
+        touched: set[int] | None = None if full else set()
         spectera = profile.family == "spectera"
         for path, body in batch.items():
             if path in profile.meter_paths:

@@ -11,6 +11,8 @@ import pytest
 from micboard_desktop.core.coordinator import AUTH_FAILED_MESSAGE
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Channel, ConnectionStatus, Receiver
+from micboard_desktop.plugins.sennheiser.coordinator import DeviceSettings, SscCoordinator
+from micboard_desktop.plugins.sennheiser.profiles import profile_for
 from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
 from tests.plugins.sennheiser.helpers import RecordingSink, coordinator_for, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig, spectera_rig
@@ -280,3 +282,21 @@ async def test_quiet_but_alive_stream_is_renewed_without_going_offline(
         assert coordinator.state.status is ConnectionStatus.CONNECTED
     finally:
         await coordinator.stop()
+
+
+async def test_a_new_session_rebuilds_every_channel_when_another_model_answers() -> None:
+    # A device swapped for a smaller one at the same address: the first batch of the new
+    # session must not keep channels only the old model had.
+    sink = RecordingSink()
+    coord = SscCoordinator(
+        DeviceSettings(url="http://127.0.0.1:9", password="x"), sink=sink, meters=MeterBus()
+    )
+    try:
+        coord.profile = profile_for("EWDX4CHDS")
+        coord._apply({f"/api/channel/{i}": {"name": f"C{i}"} for i in range(4)}, full=True)
+        assert len(sink.last.channels) == 4
+        coord.profile = profile_for("EWDX2CHDS")
+        coord._apply({"/api/channel/0": {"name": "New"}}, full=True)
+        assert [ch.name for ch in sink.last.channels] == ["New", "C1"]
+    finally:
+        await coord.stop()
