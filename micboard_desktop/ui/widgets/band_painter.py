@@ -28,6 +28,7 @@ from micboard_desktop.ui.widgets.band_layout import (
     RfLook,
     TextCell,
 )
+from micboard_desktop.ui.widgets.text_fit import Placed
 
 # Kinds of band text (keys of _STYLES).
 _GLYPH: Final = 0
@@ -146,24 +147,32 @@ class BandPainter:
         """
         if len(self._texts) >= MAX_CACHED:
             self._texts.clear()
-        pen, fill, flags = _STYLES[style]
+        pen, fill, _ = _STYLES[style]
+        placed = self.place(text, style, cell, font_px, box_width)
         dpr = self._dpr
         pixmap = QPixmap(max(1, round(cell.width * dpr)), max(1, round(cell.height * dpr)))
         pixmap.setDevicePixelRatio(dpr)
         pixmap.fill(theme.TILE)
-        box = QRect(0, cell.box_dy, cell.width, cell.box_height)
+        box = QRect(0, cell.box_dy, cell.width, cell.box_height)  # what the box fill covers
         p = QPainter(pixmap)
         try:
             if fill is not None:
                 p.fillRect(QRect(box.x(), box.y(), box_width or box.width(), box.height()), fill)
-            p.setFont(self._font(font_px))
+            p.setFont(placed.font)
             p.setPen(pen)
-            p.drawText(box, flags, text)
+            p.drawText(placed.rect, placed.flags, placed.text)
         finally:
             p.end()
         self._texts[(text, style, cell, font_px, box_width)] = pixmap
         self.texts_rendered += 1
         return pixmap
+
+    def place(self, text: str, kind: int, cell: TextCell, font_px: int,
+              box_width: int) -> Placed:
+        """Return how ``text`` of band text ``kind`` is drawn in ``cell`` (pixmap coordinates)."""
+        _, _, flags = _STYLES[kind]
+        box = QRect(0, cell.box_dy, cell.width, cell.box_height)
+        return Placed(text, self._font(font_px), box, flags)
 
     def _font(self, pixel_size: int) -> QFont:
         font = self._fonts.get(pixel_size)

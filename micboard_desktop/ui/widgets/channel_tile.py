@@ -37,9 +37,13 @@ from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.widgets.band_layout import CLIP_TEXT, hole_rect
+from micboard_desktop.ui.widgets.text_fit import Placed
 
 BASE_SIZE = QSize(300, 210)
 """Tile size at scale 1.0; the dashboard scales it."""
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_CENTRE = Qt.AlignmentFlag.AlignCenter
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,8 @@ class ChannelTile(QWidget):
         self._hole: tuple[int, int, int, int] | None = None
         self.selected = False
         self._scale = 1.0
+        self.painted_texts: list[Placed] = []
+        """Texts drawn by the last paint, with font and rectangle (tests)."""
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setFixedSize(BASE_SIZE)
@@ -238,6 +244,7 @@ class ChannelTile(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         """Paint the tile (all but the meter band while the channel is live)."""
+        self.painted_texts = []
         p = QPainter(self)
         try:
             p.fillRect(self.rect(), theme.TILE)
@@ -269,6 +276,13 @@ class ChannelTile(QWidget):
         self._f_big.setPixelSize(max(14, int(h * 0.15)))
         self._f_big.setBold(True)
 
+    def _draw(self, p: QPainter, rect: QRect, flags: Qt.AlignmentFlag, text: str,
+              font: QFont) -> None:
+        """Draw ``text`` in ``font`` aligned in ``rect`` (and note it in ``painted_texts``)."""
+        p.setFont(font)
+        p.drawText(rect, flags, text)
+        self.painted_texts.append(Placed(text, font, rect, flags))
+
     def _inactive(self) -> bool:
         return not self.shows_meters()
 
@@ -298,20 +312,18 @@ class ChannelTile(QWidget):
         p.fillRect(rect, colour)
         pad = int(self.width() * 0.03)
         p.setPen(ink)
-        p.setFont(self._f_slot)
         slot = str(d.slot)
         slot_w = QFontMetrics(self._f_slot).horizontalAdvance(slot) + pad
         inner = rect.adjusted(pad, 0, -pad, 0)
-        p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, slot)
+        self._draw(p, inner, _LEFT, slot, self._f_slot)
         # A thin rule between slot number and name, as on the original board.
         p.fillRect(QRect(inner.left() + slot_w - pad // 2, rect.top() + rect.height() // 5,
                          max(1, pad // 4), rect.height() * 3 // 5), ink)
         name_rect = inner.adjusted(slot_w + pad // 2, 0, 0, 0)
-        p.setFont(self._f_title)
         title = QFontMetrics(self._f_title).elidedText(
             d.title, Qt.TextElideMode.ElideRight, name_rect.width()
         )
-        p.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        self._draw(p, name_rect, _LEFT, title, self._f_title)
         if d.stale:
             self._paint_stale_badge(p, rect)
 
@@ -325,8 +337,7 @@ class ChannelTile(QWidget):
         box = QRect(header.right() - w - 4, header.bottom() - h - 3, w, h)
         p.fillRect(box, theme.YELLOW)
         p.setPen(theme.TEXT_ON_COLOUR)
-        p.setFont(self._f_small_bold)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        self._draw(p, box, _CENTRE, label, self._f_small_bold)
 
     def _paint_battery(self, p: QPainter) -> None:
         d = self.data
@@ -347,11 +358,9 @@ class ChannelTile(QWidget):
         for i in range(5):
             rect = QRectF(pad + i * (seg_w + gap), top, seg_w, seg_h)
             p.fillRect(rect, colour if lit is not None and i < lit else theme.TRACK)
-        p.setFont(self._f_status)
         p.setPen(theme.TEXT)
         text_rect = QRect(pad + seg_area + pad, top - 4, w - seg_area - 3 * pad, seg_h + 8)
-        p.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                   self.battery_label())
+        self._draw(p, text_rect, _RIGHT, self.battery_label(), self._f_status)
 
     def _paint_footer(self, p: QPainter) -> None:
         d = self.data
@@ -359,23 +368,20 @@ class ChannelTile(QWidget):
         pad = int(w * 0.03)
         top = int(h * 0.8)
         row = QRect(pad, top, w - 2 * pad, int(h * 0.09))
-        p.setFont(self._f_small)
         p.setPen(theme.TEXT)
         left = self.footer_label()
         metrics = QFontMetrics(self._f_small)
         tx_w = metrics.horizontalAdvance(d.tx_model) + pad
-        p.drawText(row.adjusted(0, 0, -tx_w, 0),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   metrics.elidedText(left, Qt.TextElideMode.ElideRight, row.width() - tx_w))
+        self._draw(p, row.adjusted(0, 0, -tx_w, 0), _LEFT,
+                   metrics.elidedText(left, Qt.TextElideMode.ElideRight, row.width() - tx_w),
+                   self._f_small)
         p.setPen(theme.TEXT_DIM)
-        p.drawText(row, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, d.tx_model)
+        self._draw(p, row, _RIGHT, d.tx_model, self._f_small)
         # Status line: glyph + word on the status colour, plus quality dots on the right.
         look = theme.STATUS_LOOK[d.status]
         status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
-        p.setFont(self._f_status)
         p.setPen(look.colour if look.colour != theme.GREY else theme.TEXT_DIM)
-        p.drawText(status_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   look.label)
+        self._draw(p, status_rect, _LEFT, look.label, self._f_status)
         if not self._inactive():
             self._paint_quality(p, status_rect)
 
@@ -383,11 +389,9 @@ class ChannelTile(QWidget):
         d = self.data
         if d.quality_max is None or not 0 < d.quality_max <= 10:
             if d.quality is not None and d.quality_max:
-                p.setFont(self._f_small)
                 p.setPen(theme.TEXT)
                 share = 100 * d.quality / d.quality_max
-                p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                           f"Quality {share:.0f}%")
+                self._draw(p, rect, _RIGHT, f"Quality {share:.0f}%", self._f_small)
             return
         dots = int(d.quality_max)
         size = max(4, int(rect.height() * 0.45))
@@ -411,7 +415,6 @@ class ChannelTile(QWidget):
         if self.data.status is ChannelStatus.RX_OFFLINE:
             p.fillRect(body, QBrush(QColor(90, 90, 90, 90), Qt.BrushStyle.BDiagPattern))
         look = theme.STATUS_LOOK[self.data.status]
-        p.setFont(self._f_big)
         metrics = QFontMetrics(self._f_big)
         tw = metrics.horizontalAdvance(look.label) + 24
         th = metrics.height() + 8
@@ -421,7 +424,7 @@ class ChannelTile(QWidget):
         p.setPen(QPen(theme.TEXT_DIM, 2))
         p.drawRect(box)
         p.setPen(theme.TEXT)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, look.label)
+        self._draw(p, box, _CENTRE, look.label, self._f_big)
         p.setClipping(False)
 
     def _paint_frame(self, p: QPainter) -> None:
