@@ -56,3 +56,11 @@ def duration(since: datetime | None, now: datetime) -> str:
         return f"{minutes}m"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
+
+
+def without_unit(text: str) -> str:
+    """Return a formatted value without its unit (``-46 dBm`` -> ``-46``); else ``text``."""
+    number, _, unit = text.rpartition(" ")
+    if unit.isalpha() and number.lstrip("-").replace(".", "", 1).isdigit():
+        return number
+    return text

@@ -37,6 +37,10 @@ RF_ALARM_DBM: Final = -90.0
 """At or below this level an RF bar turns red."""
 CLIP_TEXT: Final = "\u25b2 CLIP"
 """Shown in place of the audio value while the clip light is lit."""
+CLIP_SHORT: Final = "CLIP"
+"""The clip light's words where ``CLIP_TEXT`` does not fit."""
+SHORT_VALUE_PX: Final = 22
+"""Least width of a Quadversity value cell: "-100" in the band's bold font at its floor size."""
 AUDIO_GLYPH: Final = "\u266a"
 """The audio row's label."""
 
@@ -118,7 +122,9 @@ def band_layout(width: int, height: int, antennas: int) -> BandLayout:
     hole_right = hole[0] + hole[2]
     hole_bottom = hole[1] + hole[3]
     pad = int(w * 0.03)
-    label_w = int(w * 0.07)
+    font_px = band_font_px(h)
+    # The label column holds "RF" in the band font: small tiles widen it (the bars give way).
+    label_w = max(int(w * 0.07), font_px + 6)
     value_w = int(w * 0.26)
     bar_x = pad + label_w
     bar_w = w - bar_x - value_w - pad
@@ -143,11 +149,23 @@ def band_layout(width: int, height: int, antennas: int) -> BandLayout:
             top_y, bottom_y = max(top_y, limit[0]), min(bottom_y, limit[1])
         return TextCell(x, top_y, bw, max(0, bottom_y - top_y), y - top_y, bh)
 
+    def label_box(x: int, y: int, height: int) -> Rect:
+        """Return the box of an RF row's label, left of its bar at ``x + label_w``.
+
+        "RF" (one antenna) is the widest label: its box starts at the hole's edge rather
+        than at ``pad`` and ends 2 px before the bar, not 3. A second column's letter keeps
+        clear of the value on its left, so that "-46" and "B" never read as one word.
+        """
+        if antennas == 1:
+            return (hole[0] + 1, y, x + label_w - 2 - hole[0] - 1, height)
+        left = x if x == pad else x + max(2, pad // 2)
+        return (left, y, x + label_w - 3 - left, height)
+
     gap = 3
     rf_h = min(bar_h, max(4, int((h * 0.79 - rf_top) / rows) - gap))
     cell_w = (w - 2 * pad) // columns
     short = columns > 1
-    value_cell = value_w if not short else int(w * 0.1)
+    value_cell = value_w if not short else max(int(w * 0.1), SHORT_VALUE_PX)
     out: list[RfRow] = []
     for i in range(antennas):
         row, col = divmod(i, columns)
@@ -161,7 +179,7 @@ def band_layout(width: int, height: int, antennas: int) -> BandLayout:
         rf_value = (cell_bar_x + cell_bar_w + pad // 2, y - 3, value_cell, rf_h + 6)
         out.append(RfRow(
             letter=chr(ord("A") + i) if antennas > 1 else "RF",
-            label=cell((x, y, label_w - 3, rf_h), rf_lane),
+            label=cell(label_box(x, y, rf_h), rf_lane),
             bar=(cell_bar_x, y, cell_bar_w, rf_h),
             value=cell(rf_value, rf_lane, row_limit),
         ))
@@ -179,7 +197,7 @@ def band_layout(width: int, height: int, antennas: int) -> BandLayout:
         clip_width=value_w - pad // 2,
         rows=tuple(out),
         short_values=short,
-        font_px=band_font_px(h),
+        font_px=font_px,
     )
 
 

@@ -7,6 +7,9 @@ pixmaps keyed by (text, style, cell) (the values form a small set: "-62 dBm", "-
 and bars are int ``fillRect`` calls; batching bars into ``drawRects`` would need a
 ``QRect`` per bar and saved nothing.
 
+A text that does not fit its cell is drawn smaller or without its unit (``text_fit``),
+never cut. That fit is measured once, when the text's pixmap is made.
+
 Every method paints its whole area, background first: the board may be asked to repaint
 an area for reasons it cannot see (X11 scrolls without a blit, for one), so a paint must
 never rely on the pixels already there.
@@ -17,18 +20,20 @@ from __future__ import annotations
 from typing import Final
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPixmap
 
+from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.widgets.band_layout import (
     AUDIO_GLYPH,
+    CLIP_SHORT,
     CLIP_TEXT,
     AudioLook,
     BandLayout,
     RfLook,
     TextCell,
 )
-from micboard_desktop.ui.widgets.text_fit import Placed
+from micboard_desktop.ui.widgets.text_fit import Placed, fit, font
 
 # Kinds of band text (keys of _STYLES).
 _GLYPH: Final = 0
@@ -57,7 +62,6 @@ class BandPainter:
 
     def __init__(self) -> None:
         self._texts: dict[tuple[str, int, TextCell, int, int], QPixmap] = {}
-        self._fonts: dict[int, QFont] = {}
         self._dpr = 1.0
         self.texts_rendered = 0
         """Text pixmaps drawn so far (cache misses; for tests)."""
@@ -169,16 +173,17 @@ class BandPainter:
 
     def place(self, text: str, kind: int, cell: TextCell, font_px: int,
               box_width: int) -> Placed:
-        """Return how ``text`` of band text ``kind`` is drawn in ``cell`` (pixmap coordinates)."""
-        _, _, flags = _STYLES[kind]
-        box = QRect(0, cell.box_dy, cell.width, cell.box_height)
-        return Placed(text, self._font(font_px), box, flags)
+        """Return how ``text`` of band text ``kind`` is drawn in ``cell`` (pixmap coordinates).
 
-    def _font(self, pixel_size: int) -> QFont:
-        font = self._fonts.get(pixel_size)
-        if font is None:
-            font = QFont(QFont().family())
-            font.setPixelSize(pixel_size)
-            font.setBold(True)
-            self._fonts[pixel_size] = font
-        return font
+        The text is fitted to its box: smaller, or without its unit, or not at all.
+        """
+        _, _, flags = _STYLES[kind]
+        if kind == _CLIP:  # the words go in the red box, which may be narrower than the cell
+            forms: tuple[str, ...] = (CLIP_TEXT, CLIP_SHORT)
+            box = QRect(0, cell.box_dy, min(box_width, cell.width), cell.box_height)
+        else:
+            short = fmt.without_unit(text)
+            forms = (text,) if short == text else (text, short)
+            box = QRect(0, cell.box_dy, cell.width, cell.box_height)
+        fitted = fit(forms, box.width(), cell.height, font_px, True)
+        return Placed(fitted.text, font(fitted.px, True), box, flags)

@@ -5,6 +5,9 @@ number and the name, a five-segment battery bar, the audio meter, the RF bars pe
 antenna, then frequency, transmitter and the status in words. Everything is painted in
 ``paintEvent`` (no child widgets), so hundreds of tiles stay cheap.
 
+A text never runs out of its cell: it shrinks, or drops its unit or the battery runtime,
+or is left out (``text_fit``), because a clipped number reads as another number.
+
 The live meter band is the exception: while the channel is live the tile leaves the band
 out of its mask and the board paints it (see ``tile_board``), so a frame of moving meters
 costs one paint event for the whole board instead of one per tile. A switched-off or
@@ -37,7 +40,7 @@ from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.widgets.band_layout import CLIP_TEXT, hole_rect
-from micboard_desktop.ui.widgets.text_fit import Placed
+from micboard_desktop.ui.widgets.text_fit import Fitted, Placed, fit, font
 
 BASE_SIZE = QSize(300, 210)
 """Tile size at scale 1.0; the dashboard scales it."""
@@ -259,22 +262,13 @@ class ChannelTile(QWidget):
     # -- painting -----------------------------------------------------------------------
 
     def _layout_fonts(self) -> None:
+        """Pick the nominal fonts for this height; texts that do not fit shrink from these."""
         h = max(80, self.height())
-        family = QFont().family()
-        self._f_title = QFont(family)
-        self._f_title.setPixelSize(max(12, int(h * 0.13)))
-        self._f_title.setBold(True)
-        self._f_slot = QFont(self._f_title)
-        self._f_small = QFont(family)
-        self._f_small.setPixelSize(max(9, int(h * 0.076)))
-        self._f_small_bold = QFont(self._f_small)
-        self._f_small_bold.setBold(True)
-        self._f_status = QFont(family)
-        self._f_status.setPixelSize(max(10, int(h * 0.085)))
-        self._f_status.setBold(True)
-        self._f_big = QFont(family)
-        self._f_big.setPixelSize(max(14, int(h * 0.15)))
-        self._f_big.setBold(True)
+        self._f_title = font(max(12, int(h * 0.13)), True)
+        self._f_small = font(max(9, int(h * 0.076)), False)
+        self._f_small_bold = font(self._f_small.pixelSize(), True)
+        self._f_status = font(max(10, int(h * 0.085)), True)
+        self._f_big = font(max(14, int(h * 0.15)), True)
 
     def _draw(self, p: QPainter, rect: QRect, flags: Qt.AlignmentFlag, text: str,
               font: QFont) -> None:
@@ -282,6 +276,18 @@ class ChannelTile(QWidget):
         p.setFont(font)
         p.drawText(rect, flags, text)
         self.painted_texts.append(Placed(text, font, rect, flags))
+
+    def _fit(self, rect: QRect, forms: tuple[str, ...], nominal: QFont) -> Fitted:
+        """Return the first of ``forms`` that fits ``rect`` in ``nominal`` or a smaller size."""
+        return fit(forms, rect.width(), rect.height(), nominal.pixelSize(), nominal.bold())
+
+    def _draw_fitted(self, p: QPainter, rect: QRect, flags: Qt.AlignmentFlag,
+                     forms: tuple[str, ...], nominal: QFont) -> Fitted:
+        """Draw the first of ``forms`` that fits ``rect``, shrunk as needed; none if none fits."""
+        fitted = self._fit(rect, forms, nominal)
+        if fitted.text:
+            self._draw(p, rect, flags, fitted.text, font(fitted.px, nominal.bold()))
+        return fitted
 
     def _inactive(self) -> bool:
         return not self.shows_meters()
@@ -312,10 +318,8 @@ class ChannelTile(QWidget):
         p.fillRect(rect, colour)
         pad = int(self.width() * 0.03)
         p.setPen(ink)
-        slot = str(d.slot)
-        slot_w = QFontMetrics(self._f_slot).horizontalAdvance(slot) + pad
         inner = rect.adjusted(pad, 0, -pad, 0)
-        self._draw(p, inner, _LEFT, slot, self._f_slot)
+        slot_w = self._draw_fitted(p, inner, _LEFT, (str(d.slot),), self._f_title).width + pad
         # A thin rule between slot number and name, as on the original board.
         p.fillRect(QRect(inner.left() + slot_w - pad // 2, rect.top() + rect.height() // 5,
                          max(1, pad // 4), rect.height() * 3 // 5), ink)
@@ -329,15 +333,18 @@ class ChannelTile(QWidget):
 
     def _paint_stale_badge(self, p: QPainter, header: QRect) -> None:
         label = "\u231b STALE"
+        forms: tuple[str, ...] = (label,)
         if self.data.stale_since is not None:
-            label += " " + fmt.duration(self.data.stale_since, datetime.now(UTC))
-        metrics = QFontMetrics(self._f_small_bold)
-        w = metrics.horizontalAdvance(label) + 10
-        h = metrics.height() + 2
+            forms = (f"{label} {fmt.duration(self.data.stale_since, datetime.now(UTC))}", label)
+        h = QFontMetrics(self._f_small_bold).height() + 2
+        fitted = fit(forms, header.width() - 18, h, self._f_small_bold.pixelSize(), True)
+        small = font(fitted.px, True)
+        w = QFontMetrics(small).horizontalAdvance(fitted.text) + 10
         box = QRect(header.right() - w - 4, header.bottom() - h - 3, w, h)
         p.fillRect(box, theme.YELLOW)
         p.setPen(theme.TEXT_ON_COLOUR)
-        self._draw(p, box, _CENTRE, label, self._f_small_bold)
+        if fitted.text:
+            self._draw(p, box, _CENTRE, fitted.text, small)
 
     def _paint_battery(self, p: QPainter) -> None:
         d = self.data
@@ -360,7 +367,10 @@ class ChannelTile(QWidget):
             p.fillRect(rect, colour if lit is not None and i < lit else theme.TRACK)
         p.setPen(theme.TEXT)
         text_rect = QRect(pad + seg_area + pad, top - 4, w - seg_area - 3 * pad, seg_h + 8)
-        self._draw(p, text_rect, _RIGHT, self.battery_label(), self._f_status)
+        forms: tuple[str, ...] = (self.battery_label(),)
+        if d.battery_minutes is not None:  # last resort: the runtime goes, the percent stays
+            forms += (fmt.percent(d.battery_percent),)
+        self._draw_fitted(p, text_rect, _RIGHT, forms, self._f_status)
 
     def _paint_footer(self, p: QPainter) -> None:
         d = self.data
@@ -368,22 +378,30 @@ class ChannelTile(QWidget):
         pad = int(w * 0.03)
         top = int(h * 0.8)
         row = QRect(pad, top, w - 2 * pad, int(h * 0.09))
+        # The frequency comes first, the transmitter takes what is left, then the name.
+        freq = self._fit(row, (d.frequency, fmt.without_unit(d.frequency)), self._f_small)
+        tx = self._fit(row.adjusted(freq.width + pad, 0, 0, 0), (d.tx_model,), self._f_small)
+        tx_w = tx.width + pad if tx.text else 0
+        left = freq.text
+        if d.subtitle and left:
+            metrics = QFontMetrics(font(freq.px, False))
+            room = row.width() - tx_w - freq.width - 1
+            name = metrics.elidedText("  " + d.subtitle, Qt.TextElideMode.ElideRight, room)
+            if name.strip() not in ("", "\u2026"):
+                left += name
         p.setPen(theme.TEXT)
-        left = self.footer_label()
-        metrics = QFontMetrics(self._f_small)
-        tx_w = metrics.horizontalAdvance(d.tx_model) + pad
-        self._draw(p, row.adjusted(0, 0, -tx_w, 0), _LEFT,
-                   metrics.elidedText(left, Qt.TextElideMode.ElideRight, row.width() - tx_w),
-                   self._f_small)
+        if left:
+            self._draw(p, row.adjusted(0, 0, -tx_w, 0), _LEFT, left, font(freq.px, False))
         p.setPen(theme.TEXT_DIM)
-        self._draw(p, row, _RIGHT, d.tx_model, self._f_small)
+        if tx.text:
+            self._draw(p, row, _RIGHT, tx.text, font(tx.px, False))
         # Status line: glyph + word on the status colour, plus quality dots on the right.
         look = theme.STATUS_LOOK[d.status]
         status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
         p.setPen(look.colour if look.colour != theme.GREY else theme.TEXT_DIM)
-        self._draw(p, status_rect, _LEFT, look.label, self._f_status)
-        if not self._inactive():
-            self._paint_quality(p, status_rect)
+        status = self._draw_fitted(p, status_rect, _LEFT, (look.label,), self._f_status)
+        if not self._inactive():  # quality gets what the status words leave
+            self._paint_quality(p, status_rect.adjusted(status.width + pad, 0, 0, 0))
 
     def _paint_quality(self, p: QPainter, rect: QRect) -> None:
         d = self.data
@@ -391,12 +409,14 @@ class ChannelTile(QWidget):
             if d.quality is not None and d.quality_max:
                 p.setPen(theme.TEXT)
                 share = 100 * d.quality / d.quality_max
-                self._draw(p, rect, _RIGHT, f"Quality {share:.0f}%", self._f_small)
+                self._draw_fitted(p, rect, _RIGHT, (f"Quality {share:.0f}%",), self._f_small)
             return
         dots = int(d.quality_max)
         size = max(4, int(rect.height() * 0.45))
         gap = size // 2
         x = rect.right() - dots * (size + gap)
+        if x < rect.left():
+            return  # no room beside the status words
         y = rect.center().y() - size // 2
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for i in range(dots):
@@ -415,16 +435,19 @@ class ChannelTile(QWidget):
         if self.data.status is ChannelStatus.RX_OFFLINE:
             p.fillRect(body, QBrush(QColor(90, 90, 90, 90), Qt.BrushStyle.BDiagPattern))
         look = theme.STATUS_LOOK[self.data.status]
-        metrics = QFontMetrics(self._f_big)
-        tw = metrics.horizontalAdvance(look.label) + 24
-        th = metrics.height() + 8
+        fitted = fit((look.label,), body.width() - 28, body.height() - 8,
+                     self._f_big.pixelSize(), True)
+        big = font(fitted.px, True)
+        tw = QFontMetrics(big).horizontalAdvance(fitted.text) + 24
+        th = QFontMetrics(big).height() + 8
         box = QRect(body.center().x() - tw // 2, body.center().y() - th // 2, tw, th)
         p.setClipRect(body)  # a small tile cuts the box rather than spill over the footer
         p.fillRect(box, theme.BACKGROUND)
         p.setPen(QPen(theme.TEXT_DIM, 2))
         p.drawRect(box)
         p.setPen(theme.TEXT)
-        self._draw(p, box, _CENTRE, look.label, self._f_big)
+        if fitted.text:
+            self._draw(p, box, _CENTRE, fitted.text, big)
         p.setClipping(False)
 
     def _paint_frame(self, p: QPainter) -> None:
