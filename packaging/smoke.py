@@ -16,8 +16,7 @@ the build). Every step runs the *built* executables, with ``MICBOARD_DATA_DIR`` 
 3. ``simulate``  - ``micboard-desktop simulate`` prints its JSON line of endpoints first.
 4. ``headless``  - ``micboard-desktop headless --config F`` (F points at the simulators of
    step 3) runs for at least ``--headless-seconds``, ``status`` on its database shows at
-   least one connection up, and it exits 0 on SIGTERM. An engine that is not built yet
-   answers exit 3 "not available yet": that, and only that, is reported as SKIPPED.
+   least one connection up, and it exits 0 on SIGTERM. Any early exit is a failure.
 5. ``simulate-stop`` - the simulators exit 0 on SIGINT.
 6. ``gui``       - ``Micboard Desktop --demo --quit-after N --screenshot PNG`` (offscreen
    unless ``QT_QPA_PLATFORM`` is set) exits 0 and leaves a non-empty PNG and a database
@@ -50,8 +49,6 @@ from typing import IO, Any
 
 APP_NAME = "Micboard Desktop"
 CLI_NAME = "micboard-desktop"
-NOT_AVAILABLE_EXIT = 3
-NOT_AVAILABLE_TEXT = "not available yet"
 IS_WINDOWS = sys.platform == "win32"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -442,10 +439,7 @@ def headless(
         while True:
             code = proc.wait_exit(1.0)
             if code is not None:
-                message = proc.tail()
-                if code == NOT_AVAILABLE_EXIT and NOT_AVAILABLE_TEXT in message:
-                    raise Skipped(f"the engine is not finished (exit 3: {message})")
-                raise SmokeFailure(f"exited early with {code}: {message}")
+                raise SmokeFailure(f"exited early with {code}: {proc.tail()}")
             connected, total = connection_counts(build, data_dir, env)
             elapsed = time.monotonic() - start
             if connected and elapsed >= opts.headless_seconds:

@@ -107,18 +107,11 @@ def test_a_good_build_passes_every_step(tmp_path: Path, monkeypatch: pytest.Monk
     assert code == 0
 
 
-def test_an_unfinished_engine_is_skipped_only_when_it_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    code, steps = run_smoke(tmp_path, monkeypatch, "not-available")
-    assert steps["headless"] == "SKIPPED"
-    assert code == 0
-
-
-def test_exit_3_without_the_message_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, steps = run_smoke(tmp_path, monkeypatch, "exit3")
-    assert steps["headless"] == "FAILED"
-    assert code == 1
+def test_an_early_exit_of_headless_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for mode in ("not-available", "exit3"):
+        code, steps = run_smoke(tmp_path / mode, monkeypatch, mode)
+        assert steps["headless"] == "FAILED"
+        assert code == 1
 
 
 def test_shipping_the_tests_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
