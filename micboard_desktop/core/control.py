@@ -99,7 +99,16 @@ class HistorySample:
     last: float | None
 
 
-HISTORY_METRICS = ("battery_percent", "battery_bars", "rssi_dbm", "audio_peak_dbfs")
+class HistoryMetric(StrEnum):
+    """Channel metrics the history store keeps (the one list: data and views use it too)."""
+
+    BATTERY_PERCENT = "battery_percent"
+    BATTERY_BARS = "battery_bars"
+    RSSI_DBM = "rssi_dbm"
+    AUDIO_PEAK_DBFS = "audio_peak_dbfs"
+
+
+HISTORY_METRICS: Final = tuple(metric.value for metric in HistoryMetric)
 """Metric names the history store keeps per channel."""
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-# The app has one severity scale; data callers keep importing it from here.
+# The app has one severity scale; data callers keep importing it from here. (History
+# metric names live in core.control.HistoryMetric.)
 from micboard_desktop.core.control import Severity as Severity
 from micboard_desktop.core.model import ConnectionStatus, Transport
 
@@ -28,14 +29,6 @@ class EventKind(StrEnum):
     ALERT_CLEARED = "alert_cleared"
     DEVICE_ADDED = "device_added"
     DEVICE_REMOVED = "device_removed"
-
-
-class Metric(StrEnum):
-    """Channel metrics kept in the history table."""
-
-    BATTERY_PERCENT = "battery_percent"
-    RSSI_DBM = "rssi_dbm"
-    AUDIO_PEAK_DBFS = "audio_peak_dbfs"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from micboard_desktop.core.clock import Clock
-from micboard_desktop.core.control import HISTORY_METRICS, HistorySample
+from micboard_desktop.core.control import HISTORY_METRICS, HistoryMetric, HistorySample
 from micboard_desktop.core.meters import MeterReader, MeterSource, MeterWindow
 from micboard_desktop.core.model import Channel, ChannelId
 from micboard_desktop.core.store import StateStore
@@ -90,15 +90,16 @@ def _slow_values(channel: Channel, metered: bool) -> dict[str, _Value]:
     tx = channel.transmitter
     if tx is not None:
         if tx.battery.percent is not None:
-            out["battery_percent"] = (tx.battery.percent,) * 3
+            out[HistoryMetric.BATTERY_PERCENT] = (tx.battery.percent,) * 3
         if tx.battery.bars is not None:
-            out["battery_bars"] = (tx.battery.bars,) * 3
+            out[HistoryMetric.BATTERY_BARS] = (tx.battery.bars,) * 3
     if not metered:
         levels = [v for v in channel.rf.rssi_dbm if v is not None]
         if levels:
-            out["rssi_dbm"] = (min(levels), max(levels), max(levels))
+            out[HistoryMetric.RSSI_DBM] = (min(levels), max(levels), max(levels))
         if channel.audio.peak_dbfs is not None:
-            out["audio_peak_dbfs"] = (None, channel.audio.peak_dbfs, channel.audio.peak_dbfs)
+            peak = channel.audio.peak_dbfs
+            out[HistoryMetric.AUDIO_PEAK_DBFS] = (None, peak, peak)
     return out
 
 
@@ -219,10 +220,10 @@ class HistoryRecorder:
         rows = []
         rssi = _rssi(window)
         if rssi is not None:
-            rows.append(self._point(cid, "rssi_dbm", rssi, window.count, bucket))
+            rows.append(self._point(cid, HistoryMetric.RSSI_DBM, rssi, window.count, bucket))
         if window.audio_peak_max is not None:
             peak = (None, window.audio_peak_max, window.last.audio_peak_dbfs)
-            rows.append(self._point(cid, "audio_peak_dbfs", peak, window.count, bucket))
+            rows.append(self._point(cid, HistoryMetric.AUDIO_PEAK_DBFS, peak, window.count, bucket))
         return rows
 
     def _slow_rows(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, exc
 
+from micboard_desktop.core.control import HistoryMetric as Metric
 from micboard_desktop.core.model import (
     Audio,
     Battery,
@@ -40,7 +41,6 @@ from micboard_desktop.data.records import (
     ConnectionRecord,
     EventKind,
     HistoryPoint,
-    Metric,
     Severity,
 )
 from micboard_desktop.data.repository import Repository

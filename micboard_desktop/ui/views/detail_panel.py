@@ -16,10 +16,10 @@ from typing import Final
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from micboard_desktop.core.control import EngineControl, HistorySample
+from micboard_desktop.core.control import EngineControl, HistoryMetric, HistorySample
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import StateStore
@@ -32,10 +32,10 @@ HISTORY_SPAN: Final = timedelta(minutes=30)
 LIVE_POINTS: Final = 1800
 """Live samples kept per chart (30 minutes at one per second)."""
 
-CHARTS: Final = (
-    ("rssi_dbm", "RF level (dBm)", (-100.0, -30.0), theme.SKY),
-    ("audio_peak_dbfs", "Audio peak (dBFS)", (-60.0, 0.0), theme.GREEN),
-    ("battery_percent", "Battery (%)", (0.0, 100.0), theme.ORANGE),
+CHARTS: Final[tuple[tuple[str, str, tuple[float, float], QColor], ...]] = (
+    (HistoryMetric.RSSI_DBM, "RF level (dBm)", (-100.0, -30.0), theme.SKY),
+    (HistoryMetric.AUDIO_PEAK_DBFS, "Audio peak (dBFS)", (-60.0, 0.0), theme.GREEN),
+    (HistoryMetric.BATTERY_PERCENT, "Battery (%)", (0.0, 100.0), theme.ORANGE),
 )
 """(history metric, title, y range, colour) for each chart."""
 
