@@ -80,12 +80,35 @@ class ManufacturerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertHolds:
+    """``[alert_holds]``: seconds a condition must last before an alert changes.
+
+    Defaults: RF loss must last 2 s (one dropped frame is not a lost link); a receiver
+    must stay offline 10 s (a restart of the app restores every receiver offline until its
+    first poll, and a network blip is not an emergency); clearing waits a few seconds so
+    a value wobbling around the clear level gives one alert, not many.
+    """
+
+    rx_offline_raise: float = 10.0
+    rf_loss_raise: float = 2.0
+    rf_loss_clear: float = 3.0
+    battery_clear: float = 5.0
+    interference_clear: float = 5.0
+    audio_peak_clear: float = 5.0
+
+
+MAX_HOLD_SECONDS: Final = 600.0
+"""Longest hold accepted: a longer one would hide a real failure for too long."""
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     """The whole configuration file."""
 
     micboard: MicboardSettings = field(default_factory=MicboardSettings)
     lan: LanSettings = field(default_factory=LanSettings)
     alerts: StatusThresholds = field(default_factory=StatusThresholds)
+    alert_holds: AlertHolds = field(default_factory=AlertHolds)
     manufacturers: tuple[ManufacturerConfig, ...] = ()
 
     def manufacturer(self, code: str) -> ManufacturerConfig | None:
@@ -247,6 +270,17 @@ def _thresholds(value: Any, key: str, base: StatusThresholds | None = None) -> S
     return replace(base or StatusThresholds(), **changes)
 
 
+def _holds(value: Any, key: str) -> AlertHolds:
+    table = _table(value, key)
+    _check_keys(table, {f.name for f in fields(AlertHolds)}, key)
+    return AlertHolds(
+        **{
+            name: _number(raw, f"{key}.{name}", minimum=0.0, maximum=MAX_HOLD_SECONDS)
+            for name, raw in table.items()
+        }
+    )
+
+
 def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str) -> dict[str, Any]:
     _check_keys(table, set(checkers), key)
     return {name: checkers[name](raw, f"{key}.{name}") for name, raw in table.items()}
@@ -257,12 +291,13 @@ def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str
 
 def parse_config(data: Mapping[str, Any]) -> AppConfig:
     """Validate a parsed TOML document and build an :class:`AppConfig`."""
-    _check_keys(data, {"micboard", "lan", "alerts", "manufacturers"}, "")
+    _check_keys(data, {"micboard", "lan", "alerts", "alert_holds", "manufacturers"}, "")
     micboard = MicboardSettings(
         **_section(_table(data.get("micboard", {}), "micboard"), _MICBOARD, "micboard")
     )
     lan = LanSettings(**_section(_table(data.get("lan", {}), "lan"), _LAN, "lan"))
     alerts = _thresholds(data.get("alerts", {}), "alerts")
+    holds = _holds(data.get("alert_holds", {}), "alert_holds")
     raw_list = data.get("manufacturers", [])
     if not isinstance(raw_list, list):
         raise _fail("manufacturers", "must be an array of tables ([[manufacturers]])")
@@ -278,7 +313,13 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
             values["alerts"] = _thresholds(raw["alerts"], f"{key}.alerts", alerts)
         values.setdefault("name", values["code"].capitalize())
         entries.append(ManufacturerConfig(**values))
-    return AppConfig(micboard=micboard, lan=lan, alerts=alerts, manufacturers=tuple(entries))
+    return AppConfig(
+        micboard=micboard,
+        lan=lan,
+        alerts=alerts,
+        alert_holds=holds,
+        manufacturers=tuple(entries),
+    )
 
 
 def load_config(path: Path) -> AppConfig:

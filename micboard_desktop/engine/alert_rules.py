@@ -22,9 +22,10 @@ Hysteresis, so a value on the edge does not flap:
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import Enum
 
+from micboard_desktop.core.config import AlertHolds
 from micboard_desktop.core.control import AlertInfo, Severity
 from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
 from micboard_desktop.core.status import StatusThresholds, battery_status, rf_lost
@@ -50,26 +51,16 @@ SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
 @dataclass(frozen=True, slots=True)
-class AlertTiming:
-    """Hold times in seconds: how long a condition must last before an alert changes.
+class AlertTiming(AlertHolds):
+    """The configured hold times (:class:`AlertHolds`) plus how often held changes are due."""
 
-    Defaults: RF loss must last 2 s (one dropped frame is not a lost link); a receiver
-    must stay offline 10 s (a restart of the app restores every receiver offline until its
-    first poll, and a network blip is not an emergency); clearing waits a few seconds so
-    a value wobbling around the clear level gives one alert, not many.
-    """
-
-    rx_offline_raise: float = 10.0
-    rf_loss_raise: float = 2.0
-    rf_loss_clear: float = 3.0
-    battery_clear: float = 5.0
-    interference_clear: float = 5.0
-    audio_peak_clear: float = 5.0
     tick: float = 0.5
     """Seconds between two re-evaluations of conditions waiting on a hold time."""
 
-
-DEFAULT_TIMING = AlertTiming()
+    @classmethod
+    def from_holds(cls, holds: AlertHolds) -> AlertTiming:
+        """Return the timing for configured hold times (the default tick)."""
+        return cls(**{f.name: getattr(holds, f.name) for f in fields(AlertHolds)})
 
 
 class Want(Enum):

@@ -32,7 +32,6 @@ from micboard_desktop.data.records import AlertRecord, EventKind, JsonObject
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.alert_index import ByReceiver
 from micboard_desktop.engine.alert_rules import (
-    DEFAULT_TIMING,
     SEVERITY_RANK,
     AlertTiming,
     Target,
@@ -128,14 +127,16 @@ class AlertEngine:
         *,
         clock: Clock,
         repository: Repository | None = None,
-        timing: AlertTiming = DEFAULT_TIMING,
+        timing: AlertTiming | None = None,
         keep_recent: int = KEEP_RECENT,
     ) -> None:
         self._store = store
         self._config = config
         self._clock = clock
         self._repository = repository
-        self._timing = timing
+        self._fixed_timing = timing
+        """Timing given by the caller (tests); otherwise it follows ``[alert_holds]``."""
+        self._timing = timing or AlertTiming.from_holds(config.alert_holds)
         self._active: ByReceiver[AlertInfo] = ByReceiver(_receiver_of_alert)
         self._cleared: deque[AlertInfo] = deque(maxlen=keep_recent)
         self._pending: ByReceiver[_Pending] = ByReceiver(_receiver_of_pending)
@@ -202,8 +203,9 @@ class AlertEngine:
         return unsubscribe
 
     def update_config(self, config: AppConfig) -> None:
-        """Apply new thresholds and re-evaluate every receiver (hysteresis still applies)."""
+        """Apply new thresholds and hold times; re-evaluate every receiver (hysteresis stays)."""
         self._config = config
+        self._timing = self._fixed_timing or AlertTiming.from_holds(config.alert_holds)
         self._evaluate_all()
 
     def tick(self) -> None:

@@ -5,6 +5,8 @@ import pytest
 from micboard_desktop.core.config import (
     CACHE_TIMEOUT,
     DEFAULT_POLLING_INTERVAL,
+    AlertHolds,
+    AppConfig,
     apply_environment,
     load_config,
     parse_config,
@@ -88,6 +90,10 @@ def test_defaults_are_the_seeds():
         ('[[manufacturers]]\ncode = "shure"\ndevices = "10.0.0.1"', "manufacturers[0].devices"),
         ('[[manufacturers]]\ncode = "shure"\napi_key = "s3cret"', "manufacturers[0].api_key"),
         ('[alerts]\nlow_battery_bars = 2.5', "alerts.low_battery_bars"),
+        ("[alert_holds]\nrf_loss_raise = -1", "alert_holds.rf_loss_raise"),
+        ("[alert_holds]\nbattery_clear = 3600", "alert_holds.battery_clear"),
+        ("[alert_holds]\nrf_loss_raise = '2'", "alert_holds.rf_loss_raise"),
+        ("[alert_holds]\ntick = 1", "alert_holds.tick"),
         ('[[manufacturers]]\ncode = "a"\n[[manufacturers]]\ncode = "a"', "manufacturers[1].code"),
     ],
 )
@@ -129,6 +135,12 @@ code = "sennheiser"
     shure = config.thresholds_for("shure")
     assert shure.critical_battery_minutes == 45
     assert shure.low_battery_bars == 3  # per-manufacturer overrides start from the global ones
+
+
+def test_alert_holds_default_and_configured(tmp_path: Path):
+    assert AppConfig().alert_holds == AlertHolds()
+    config = load_config(write(tmp_path, "[alert_holds]\nrf_loss_raise = 0.5\nbattery_clear = 0"))
+    assert config.alert_holds == AlertHolds(rf_loss_raise=0.5, battery_clear=0.0)
 
 
 def test_environment_overrides_urls():

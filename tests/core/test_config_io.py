@@ -9,6 +9,7 @@ CONFIG = parse_config(
         "micboard": {"default_polling_interval": 5, "log_level": "DEBUG"},
         "lan": {"enabled": True, "port": 9000},
         "alerts": {"low_battery_bars": 3},
+        "alert_holds": {"rf_loss_raise": 0.5, "battery_clear": 12},
         "manufacturers": [
             {"code": "shure", "name": 'Shure "Inc"', "devices": ["10.0.0.1", "10.0.0.2:2202"],
              "tls": "sha256:" + "ab" * 32, "alerts": {"critical_battery_minutes": 45}},

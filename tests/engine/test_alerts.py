@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micboard_desktop.core.config import AppConfig, ManufacturerConfig
+from micboard_desktop.core.config import AlertHolds, AppConfig, ManufacturerConfig
 from micboard_desktop.core.control import AlertInfo, Severity
 from micboard_desktop.core.model import Audio, Battery, Channel, ReceiverId, Rf, Transmitter
 from micboard_desktop.core.status import StatusThresholds
@@ -506,3 +506,22 @@ def test_evaluating_only_changed_channels_matches_full_evaluation(
             await engine.stop()
 
     assert asyncio.run(run(AlertEngine)) == asyncio.run(run(_FullEvaluation))
+
+
+async def test_hold_times_come_from_the_config_and_follow_its_changes():
+    made = await make_rig(AppConfig(alert_holds=AlertHolds(battery_clear=0.0)))
+    key = f"battery:{CH1}"
+    try:
+        set_battery(made.store, percent=10)
+        assert made.engine.get(key) is not None
+        set_battery(made.store, percent=90)
+        assert made.engine.get(key) is None  # a zero clear hold clears at once
+        made.engine.update_config(AppConfig())  # back to the default 5 s
+        set_battery(made.store, percent=10)
+        set_battery(made.store, percent=90)
+        await made.clock.advance(2)
+        assert made.engine.get(key) is not None  # still inside the clear hold
+        await made.clock.advance(4)
+        assert made.engine.get(key) is None
+    finally:
+        await made.engine.stop()
