@@ -16,7 +16,7 @@ from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.plugins.api import PluginContext
 from micboard_desktop.plugins.registry import get_manufacturer_plugin
 
-_GLOBAL_TABLES = ("micboard", "alerts")  # [lan] changes go through set_lan, never set_config
+_GLOBAL_TABLES = ("micboard", "alerts", "alert_holds")  # [lan] only through set_lan
 
 
 def with_setting(
@@ -25,7 +25,7 @@ def with_setting(
     """Return ``config`` with one setting changed, validated like a config file.
 
     Global keys may be written bare (``cache_timeout``) or qualified
-    (``micboard.cache_timeout``, ``alerts.low_battery_bars``).
+    (``micboard.cache_timeout``, ``alerts.low_battery_bars``, ``alert_holds.rf_loss_raise``).
 
     Raises:
         ConfigError: unknown manufacturer or key, or an invalid value (names the key).

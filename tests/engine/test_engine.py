@@ -113,6 +113,10 @@ async def test_set_config_validates_and_saves(tmp_path: Path):
             await engine.set_config(None, "cache_timeout", "soon")
         with pytest.raises(ConfigError, match="lan"):
             await engine.set_config(None, "lan.host", "0.0.0.0")  # never through set_config
+        await engine.set_config(None, "alert_holds.rf_loss_raise", 4)
+        assert engine.config().alert_holds.rf_loss_raise == 4
+        with pytest.raises(ConfigError, match=r"alert_holds\.battery_clear"):
+            await engine.set_config(None, "battery_clear", -1)
     finally:
         await engine.stop()
 
