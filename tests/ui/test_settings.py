@@ -140,3 +140,18 @@ async def test_show_certificate_fills_the_pin_from_the_device():
     dialog.show_fingerprint()
     assert "No https://" in dialog.maker_result.text()
     dialog.close()
+
+
+async def test_hold_time_change_reaches_the_engine():
+    engine = FakeEngine()
+    tasks = UiTasks()
+    dialog = SettingsDialog(engine, tasks)
+    assert dialog.holds["rf_loss_raise"].value() == 2.0  # shows the configured value
+    dialog.holds["rf_loss_raise"].setValue(4.5)
+    dialog.apply_alerts()
+    await tasks.wait_idle()
+    assert ("set_config", (None, "alert_holds.rf_loss_raise", 4.5)) in engine.calls
+    assert engine.config().alert_holds.rf_loss_raise == 4.5
+    sent = [args for name, args in engine.calls if name == "set_config"]
+    assert sent == [(None, "alert_holds.rf_loss_raise", 4.5)]  # unchanged values are not sent
+    dialog.close()

@@ -30,7 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from micboard_desktop.core.config import LanSettings, ManufacturerConfig
+from micboard_desktop.core.config import (
+    MAX_HOLD_SECONDS,
+    AlertHolds,
+    LanSettings,
+    ManufacturerConfig,
+)
 from micboard_desktop.core.control import EngineControl
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.ui.tasks import UiTasks
@@ -50,6 +55,16 @@ THRESHOLD_LABELS = {
     "rf_loss_quality_fraction": "RF loss at quality (0-1)",
     "audio_peak_dbfs": "Clip at (dBFS)",
 }
+
+HOLD_LABELS = {
+    "rx_offline_raise": "Receiver offline after (s)",
+    "rf_loss_raise": "RF loss after (s)",
+    "rf_loss_clear": "RF loss clears after (s)",
+    "battery_clear": "Battery alert clears after (s)",
+    "interference_clear": "Interference clears after (s)",
+    "audio_peak_clear": "Clip alert clears after (s)",
+}
+"""How long a condition must last before its alert changes (``[alert_holds]``)."""
 
 
 class SettingsDialog(QDialog):
@@ -354,6 +369,16 @@ class SettingsDialog(QDialog):
                 box.setValue(value)
             self.thresholds[f.name] = box
             form.addRow(THRESHOLD_LABELS.get(f.name, f.name), box)
+        holds = self._engine.config().alert_holds
+        form.addRow(QLabel("<b>How long a condition must last before its alert changes</b>", page))
+        self.holds: dict[str, QDoubleSpinBox] = {}
+        for f in fields(AlertHolds):
+            hold = QDoubleSpinBox(page)
+            hold.setRange(0.0, MAX_HOLD_SECONDS)
+            hold.setDecimals(1)
+            hold.setValue(getattr(holds, f.name))
+            self.holds[f.name] = hold
+            form.addRow(HOLD_LABELS.get(f.name, f.name), hold)
         apply = QPushButton("Apply", page)
         apply.clicked.connect(self.apply_alerts)
         self.alerts_result = QLabel(page)
@@ -362,16 +387,25 @@ class SettingsDialog(QDialog):
         return page
 
     def apply_alerts(self) -> None:
-        """Send changed global thresholds to the engine as ``alerts.<name>`` settings."""
-        current = self._engine.config().alerts
-        changed = [(name, box.value()) for name, box in self.thresholds.items()
-                   if box.value() != getattr(current, name)]
+        """Send changed thresholds and hold times to the engine as global settings.
+
+        Keys are ``alerts.<name>`` and ``alert_holds.<name>``.
+        """
+        config = self._engine.config()
+        changed: list[tuple[str, float]] = [
+            (f"alerts.{name}", box.value()) for name, box in self.thresholds.items()
+            if box.value() != getattr(config.alerts, name)
+        ]
+        changed += [
+            (f"alert_holds.{name}", box.value()) for name, box in self.holds.items()
+            if box.value() != getattr(config.alert_holds, name)
+        ]
         if not changed:
             self.alerts_result.setText("Nothing changed.")
             return
-        for name, value in changed:
+        for key, value in changed:
             self._tasks.start(
-                self._engine.set_config(None, f"alerts.{name}", value), name=f"set {name}",
+                self._engine.set_config(None, key, value), name=f"set {key}",
                 done=lambda _: self.alerts_result.setText("\u2714 Applied."),
                 failed=lambda e: self.alerts_result.setText(f"\u2716 {e}"),
             )
