@@ -155,6 +155,10 @@ def receiver_targets(
     return targets
 
 
+RECEIVER_INPUTS = ("online", "manufacturer", "name", "model", "api_device_id", "ip")
+"""Receiver fields the rules read (status and the words of a message): when one changes,
+every rule of the receiver runs again."""
+
 BATTERY = "battery"
 """The key family of the battery rule (low and critical share one key per channel)."""
 

@@ -32,6 +32,7 @@ from micboard_desktop.data.records import AlertRecord, EventKind, JsonObject
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.alert_index import ByReceiver
 from micboard_desktop.engine.alert_rules import (
+    RECEIVER_INPUTS,
     SEVERITY_RANK,
     AlertTiming,
     Target,
@@ -90,10 +91,6 @@ def _receiver_of_pending(pending: _Pending) -> str:
     return pending.receiver_id
 
 
-_RECEIVER_FIELDS = ("online", "manufacturer", "name", "model", "api_device_id", "ip")
-"""Receiver fields the rules read (status and the words of a message)."""
-
-
 def _changed_channels(
     previous: Receiver | None, receiver: Receiver
 ) -> list[tuple[Channel, frozenset[str] | None]] | None:
@@ -104,7 +101,7 @@ def _changed_channels(
     """
     if previous is None or len(previous.channels) != len(receiver.channels):
         return None
-    if any(getattr(previous, f) != getattr(receiver, f) for f in _RECEIVER_FIELDS):
+    if any(getattr(previous, f) != getattr(receiver, f) for f in RECEIVER_INPUTS):
         return None
     changed: list[tuple[Channel, frozenset[str] | None]] = []
     for old, new in zip(previous.channels, receiver.channels, strict=True):
