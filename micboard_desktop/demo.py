@@ -8,14 +8,25 @@ from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.simulator.runner import Endpoints
 
 
-def demo_config(endpoints: Endpoints) -> tuple[AppConfig, dict[str, str]]:
-    """Return the configuration and secrets that point the app at running simulators."""
+def demo_config(
+    endpoints: Endpoints,
+    *,
+    meter_rate_ms: int = 100,
+    timeout: float = 3.0,
+    system_api: bool = False,
+) -> tuple[AppConfig, dict[str, str]]:
+    """Return the configuration and secrets that point the app at running simulators.
+
+    ``system_api`` also points Shure at the simulated System API (inventory and events).
+    """
+    api = endpoints.get("shure_system_api") or []
     shure = ManufacturerConfig(
         code="shure",
         name="Shure Incorporated",
         devices=tuple(f"{r['host']}:{r['port']}" for r in endpoints["shure_receivers"]),
-        meter_rate_ms=100,
-        timeout=3.0,
+        meter_rate_ms=meter_rate_ms,
+        timeout=timeout,
+        api_url=str(api[0]["url"]) if system_api and api else None,
     )
     ssc = endpoints["sennheiser_ssc2"]
     sennheiser = ManufacturerConfig(
@@ -23,7 +34,7 @@ def demo_config(endpoints: Endpoints) -> tuple[AppConfig, dict[str, str]]:
         name="Sennheiser",
         devices=tuple(str(r["url"]) for r in ssc),
         tls="insecure",  # the simulators' certificates are self-signed, like the real devices'
-        timeout=3.0,
+        timeout=timeout,
     )
     secrets = {"sennheiser": str(ssc[0]["password"])} if ssc else {}
     return AppConfig(manufacturers=(shure, sennheiser)), secrets

@@ -8,6 +8,7 @@ import secrets
 import socket
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,6 +31,8 @@ from benchmarks.soak.options import (
 )
 from benchmarks.soak.process import AppProcess, ProcSample
 from benchmarks.soak.report import SoakResult
+from micboard_desktop.core.config_io import to_toml
+from micboard_desktop.demo import demo_config
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver
 from micboard_desktop.simulator.rigs import large_rig
 from micboard_desktop.simulator.runner import SimulatorHub
@@ -51,33 +54,16 @@ def free_port() -> int:
 
 def app_config(hub: SimulatorHub, meter_rate_ms: int) -> str:
     """Return the app's TOML config: every simulated receiver, the System API, LAN control."""
-    endpoints = hub.endpoints()
-    api = endpoints["shure_system_api"]
-    api_line = f'api_url = "{api[0]["url"]}"' if api else ""
-    shure = ", ".join(f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"])
-    ssc = ", ".join(f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"])
-    return f"""
-[micboard]
-default_polling_interval = {POLL_INTERVAL_S}
-
-[lan]
-allow_control = true
-
-[[manufacturers]]
-code = "shure"
-name = "Shure Incorporated"
-devices = [{shure}]
-meter_rate_ms = {meter_rate_ms}
-timeout = {TIMEOUT_S}
-{api_line}
-
-[[manufacturers]]
-code = "sennheiser"
-name = "Sennheiser"
-devices = [{ssc}]
-tls = "insecure"
-timeout = {TIMEOUT_S}
-"""
+    config, _secrets = demo_config(
+        hub.endpoints(), meter_rate_ms=meter_rate_ms, timeout=TIMEOUT_S, system_api=True
+    )
+    return to_toml(
+        replace(
+            config,
+            micboard=replace(config.micboard, default_polling_interval=POLL_INTERVAL_S),
+            lan=replace(config.lan, allow_control=True),
+        )
+    )
 
 
 def targets_of(hub: SimulatorHub) -> list[Target]:

@@ -9,38 +9,21 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from micboard_desktop.core.config_io import to_toml
+from micboard_desktop.demo import demo_config
 from micboard_desktop.simulator.runner import SimulatorHub
 
 
 def config_for(hub: SimulatorHub, *, meter_rate_ms: int = 100, system_api: bool = False) -> str:
     """Return a TOML config pointing at every simulated receiver of ``hub``."""
-    endpoints = hub.endpoints()
-    api = endpoints["shure_system_api"]
-    api_line = f'api_url = "{api[0]["url"]}"' if system_api and api else ""
-    shure = ", ".join(f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"])
-    ssc = ", ".join(f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"])
-    return f"""
-[micboard]
-default_polling_interval = 5
-
-[[manufacturers]]
-code = "shure"
-name = "Shure Incorporated"
-devices = [{shure}]
-meter_rate_ms = {meter_rate_ms}
-timeout = 2
-{api_line}
-
-[[manufacturers]]
-code = "sennheiser"
-name = "Sennheiser"
-devices = [{ssc}]
-tls = "insecure"
-timeout = 2
-"""
+    config, _secrets = demo_config(
+        hub.endpoints(), meter_rate_ms=meter_rate_ms, timeout=2.0, system_api=system_api
+    )
+    return to_toml(replace(config, micboard=replace(config.micboard, default_polling_interval=5)))
 
 
 def app_env(hub: SimulatorHub) -> dict[str, str]:
