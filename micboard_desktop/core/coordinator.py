@@ -57,6 +57,8 @@ class ConnectionState:
     last_error: str | None = None
     last_message_at: datetime | None = None
     auth_blocked: bool = False
+    note: str | None = None
+    """Why this connection looks the way it does when that is not an error (shown in words)."""
 
     def info(self) -> ConnectionInfo:
         """Return the public part that appears in the model and the LAN API."""
@@ -191,6 +193,10 @@ class ConnectionCoordinator:
         """Tell the coordinator its credentials changed, lifting an authentication block."""
         self._credentials_changed.set()
         self._wake.set()
+
+    def set_note(self, note: str | None) -> None:
+        """Explain this connection's situation in words (``None`` clears the note)."""
+        self._set(note=note)
 
     def mark_connected(self) -> None:
         """Record that the push connection (or a poll) succeeded."""
