@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 OVERSIZED_BYTES = 4 * 1024 * 1024
 """Length of the garbage line sent when ``oversized`` is on ("a line of several megabytes")."""
 
+HOSTILE_TEXT = "Evil\ud800\x1b[31mRED\x1b[0m\x07\x00\x85\u202e" + "X" * 600
+"""A device string no real device sends: a lone surrogate, ANSI escapes, BEL, NUL, a C1 control,
+a bidi override and far more characters than any name field allows (for ``hostile_strings``)."""
+
 
 @dataclass(slots=True)
 class FaultSwitches:
@@ -37,6 +41,11 @@ class FaultSwitches:
     """Answer 401 as if the API key / password were wrong."""
     silent: bool = False
     """Accept connections and requests but never answer (the device looks hung)."""
+    hostile_strings: bool = False
+    """Report names and other device strings with lone surrogates, C0/C1 control characters and
+    terminal escape sequences, and far longer than any real device allows."""
+    endless_frame: bool = False
+    """Stream bytes that never complete a frame (TCP: no ``>``; HTTP: a body that never ends)."""
     lockup_after_abrupt_loss: bool = False
     """Shure command strings: lock up (answer nobody) after a metering client vanishes abruptly.
 
@@ -69,4 +78,6 @@ class FaultSwitches:
         self.merge_frames = False
         self.reject_credentials = False
         self.silent = False
+        self.hostile_strings = False
+        self.endless_frame = False
         self.lockup_after_abrupt_loss = False
