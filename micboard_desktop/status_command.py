@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from micboard_desktop.core.paths import app_paths
+from micboard_desktop.core.text_clean import clean_text
 from micboard_desktop.data.records import ConnectionRecord, JsonValue
 
 _COLOURS = {
@@ -43,13 +44,14 @@ def format_table(
     table = [header]
     for row in rows:
         cells = [
-            row.manufacturer,
-            row.receiver_id or row.connection_id,
+            clean_text(row.manufacturer),
+            clean_text(row.receiver_id or row.connection_id),
             row.transport.value,
             row.state.value,
             _age(row.since, now),
             str(row.reconnects),
-            (row.last_error or "-").replace("\n", " ")[:80],
+            # Rows written by an older build may hold raw device text: clean on the way out too.
+            clean_text(row.last_error or "-", 80),
         ]
         if detail:
             cells[-1:-1] = [str(row.error_count), _age(row.last_message_at, now)]

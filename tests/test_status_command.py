@@ -97,3 +97,22 @@ def test_detail_prints_the_engines_published_metrics():
     assert "messages per second: 52.5" in text
     assert "cache hit rate: -" in text
     assert "none published" in format_metrics(None)
+
+
+def test_device_text_cannot_drive_the_terminal():
+    """A reason phrase or id with escape sequences prints as plain text (issue #15, 9)."""
+    hostile = ConnectionRecord(
+        connection_id="sennheiser:https://10.0.0.7\x1b[2J",
+        manufacturer="sennheiser",
+        transport=Transport.SSE,
+        state=ConnectionStatus.ERROR,
+        since=NOW,
+        last_error="HTTP 500 \x1b]0;owned\x07Evil\ud800\r\nforged line",
+    )
+    text = format_table([*ROWS, hostile], colour=False, detail=True, now=NOW)
+    text.encode("utf-8")  # no lone surrogate reaches the terminal
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "\r" not in text
+    assert len(text.splitlines()) == 4  # the header and three rows: no forged line
+    assert "HTTP 500 ]0;ownedEvil forged line" in text

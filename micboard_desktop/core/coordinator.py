@@ -23,6 +23,7 @@ from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, describe_error
 from micboard_desktop.core.model import ConnectionInfo, ConnectionStatus, Transport
 from micboard_desktop.core.tasks import TaskOwner
+from micboard_desktop.core.text_clean import MAX_MESSAGE_CHARS, clean_optional
 
 AUTH_FAILED_MESSAGE = "authentication failed"
 
@@ -304,6 +305,12 @@ class ConnectionCoordinator:
     # -- state machine -----------------------------------------------------------------
 
     def _set(self, **changes: object) -> None:
+        for key in ("last_error", "note"):
+            # Error texts often quote the device (a reason phrase, a name): clean them here, so
+            # no caller can forget (see core/text_clean.py).
+            text = changes.get(key)
+            if isinstance(text, str):
+                changes[key] = clean_optional(text, MAX_MESSAGE_CHARS)
         new = replace(self._state, **changes)  # type: ignore[arg-type]
         if new == self._state:
             return

@@ -14,6 +14,8 @@ import re
 import threading
 from typing import Final
 
+from micboard_desktop.core.text_clean import escape_controls
+
 REDACTED: Final = "***"
 
 _PATTERNS: Final = (
@@ -54,15 +56,20 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrite each record's final message (and traceback) with secrets removed."""
+    """Rewrite each record's final message (and traceback) with secrets removed.
+
+    Control characters and lone surrogates are escaped at the same time: messages quote
+    device texts and errors, and a log tailed in a terminal must not run their escape
+    sequences (nor may a surrogate break the UTF-8 log file).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact the record in place; always keep it."""
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = redact(message)
+        record.msg = escape_controls(redact(message))
         record.args = None
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = escape_controls(redact(record.exc_text))
         return True

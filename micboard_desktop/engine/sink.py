@@ -1,12 +1,26 @@
-"""StoreSink: what plugins deliver goes into the state store, with user data applied."""
+"""StoreSink: what plugins deliver goes into the state store, cleaned, with user data applied.
+
+This is the plugin boundary: every receiver and connection state a plugin hands over is
+cleaned here (:mod:`micboard_desktop.core.text_clean`), so no device string with a lone
+surrogate, a control character or megabytes of text reaches the store, the database, the
+LAN API, the screen or a terminal, whichever plugin path it came by.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.text_clean import (
+    MAX_MESSAGE_CHARS,
+    MAX_NAME_CHARS,
+    clean_optional,
+    clean_receiver,
+    clean_text,
+)
 from micboard_desktop.engine.userdata import UserData
 
 StateListener = Callable[[ConnectionState], None]
@@ -30,28 +44,31 @@ class StoreSink:
         """Receivers a plugin delivered (the engine clears it after restoring)."""
 
     def put_receiver(self, receiver: Receiver) -> None:
-        """Store a whole receiver snapshot (user data applied)."""
+        """Store a whole receiver snapshot (cleaned, user data applied)."""
+        receiver = clean_receiver(receiver)
         self.claimed.add(receiver.id)
         self._store.put_receiver(self.userdata.apply(receiver))
 
     def update_receiver(
         self, rid: ReceiverId, update: Callable[[Receiver | None], Receiver | None]
     ) -> None:
-        """Apply a functional update to one receiver (user data applied to the result)."""
+        """Apply a functional update to one receiver (cleaned, user data applied to the result)."""
+        rid = _clean_id(rid)
         self.claimed.add(rid)
 
         def with_userdata(current: Receiver | None) -> Receiver | None:
             new = update(current)
-            return None if new is None else self.userdata.apply(new)
+            return None if new is None else self.userdata.apply(clean_receiver(new))
 
         self._store.update_receiver(rid, with_userdata)
 
     def remove_receiver(self, rid: ReceiverId) -> None:
         """Forget a receiver."""
-        self._store.remove_receiver(rid)
+        self._store.remove_receiver(_clean_id(rid))
 
     def connection_state(self, state: ConnectionState) -> None:
-        """Remember a connection's latest state and pass it on."""
+        """Remember a connection's latest state (its texts cleaned) and pass it on."""
+        state = clean_state(state)
         self.connections[state.connection_id] = state
         if self._on_state is not None:
             self._on_state(state)
@@ -61,3 +78,16 @@ class StoreSink:
         with self._store.batch(initiator="user"):
             for receiver in list(self._store.snapshot().receivers.values()):
                 self._store.put_receiver(self.userdata.apply(receiver))
+
+
+def _clean_id(rid: ReceiverId) -> ReceiverId:
+    return ReceiverId(clean_text(rid, 4 * MAX_NAME_CHARS))
+
+
+def clean_state(state: ConnectionState) -> ConnectionState:
+    """Return ``state`` with its error text and note cleaned (the same object if they were fine)."""
+    error = clean_optional(state.last_error, MAX_MESSAGE_CHARS)
+    note = clean_optional(state.note, MAX_MESSAGE_CHARS)
+    if error is state.last_error and note is state.note:
+        return state
+    return replace(state, last_error=error, note=note)
