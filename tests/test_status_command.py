@@ -115,4 +115,4 @@ def test_device_text_cannot_drive_the_terminal():
     assert "\x07" not in text
     assert "\r" not in text
     assert len(text.splitlines()) == 4  # the header and three rows: no forged line
-    assert "HTTP 500 ]0;ownedEvil forged line" in text
+    assert text.splitlines()[-1].endswith("HTTP 500 ]0;ownedEvil  forged line")
