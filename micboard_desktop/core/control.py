@@ -51,6 +51,8 @@ class HealthReport:
 
     status: HealthStatus
     manufacturers: Mapping[str, Health]
+    storage: Health | None = None
+    """Whether monitoring data is being saved (``None`` where nothing is saved)."""
 
 
 class Severity(StrEnum):
@@ -87,6 +89,11 @@ class ConnectionView:
     state: ConnectionState
     receiver_id: str | None = None
     enabled: bool = True
+    receiver_name: str | None = None
+    """The receiver's name, once it has reported one (people know receivers by name)."""
+    receiver_model: str | None = None
+    address: str | None = None
+    """Where the connection goes (``host:port``); ``None``: read it from the connection id."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from micboard_desktop.core.model import Receiver
@@ -61,3 +62,29 @@ class PendingWrites:
         for _ in range(dropped):
             self.history.popleft()
         return dropped
+
+    def parts(self) -> Iterator[tuple[str, PendingWrites]]:
+        """Yield the batch one kind at a time (receivers, events ...), each part non-empty."""
+        if self.receivers:
+            yield "receivers", PendingWrites(receivers=self.receivers)
+        if self.connections:
+            yield "connection states", PendingWrites(connections=self.connections)
+        if self.events:
+            yield "events", PendingWrites(events=self.events)
+        if self.alerts:
+            yield "alerts", PendingWrites(alerts=self.alerts)
+        if self.history:
+            yield "history rows", PendingWrites(history=self.history)
+
+    def items(self) -> Iterator[tuple[str, PendingWrites]]:
+        """Yield every queued write alone, labelled by what it is (to isolate a bad row)."""
+        for rid, receiver in self.receivers.items():
+            yield f"receiver {rid}", PendingWrites(receivers={rid: receiver})
+        for cid, state in self.connections.items():
+            yield f"connection {cid}", PendingWrites(connections={cid: state})
+        for event in self.events:
+            yield f"event {event.kind}", PendingWrites(events=[event])
+        for key, alert in self.alerts.items():
+            yield f"alert {key}", PendingWrites(alerts={key: alert})
+        for point in self.history:
+            yield f"history of {point.channel_id}", PendingWrites(history=deque([point]))

@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Final
@@ -55,6 +57,32 @@ DEFAULT_MAX_BACKLOG: Final = 100_000
 PRUNE_BATCH: Final = 5000
 """History rows deleted per transaction, so retention never holds the writer for long."""
 
+REJECTION_MEMORY_S: Final = 300.0
+"""How long a refused write keeps health degraded after saving works again."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStatus:
+    """How saving to the database goes, for health."""
+
+    failing: bool
+    """The last commit failed (the database is locked, full, damaged or refusing everything)."""
+    message: str | None
+    """What went wrong, if anything went wrong lately."""
+    rejected_writes: int
+    dropped_history: int
+    backlog: int
+
+
+def _short(error: BaseException | None) -> str:
+    """Return a one-line description of a database error (no SQL, no parameters)."""
+    if error is None:
+        return "unknown error"
+    if isinstance(error, exc.StatementError) and error.orig is not None:
+        error = error.orig
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]
+
 
 class Repository:
     """Batched, non-blocking access to the database for code on the event loop."""
@@ -74,12 +102,17 @@ class Repository:
         self._pending = PendingWrites()
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
-        self._inflight: asyncio.Future[None] | None = None
+        self._inflight: asyncio.Future[list[str]] | None = None
         self._stopped = False
         self._failing = False
         self._backlog_warned = False
         self.dropped_history = 0
         """History rows dropped because the backlog was over its cap (for diagnostics)."""
+        self.rejected_writes = 0
+        """Queued writes the database refused and that were dropped (for health)."""
+        self._last_failure: str | None = None
+        self._last_rejection: str | None = None
+        self._last_rejection_mono = 0.0
 
     @property
     def database(self) -> Database:
@@ -129,7 +162,9 @@ class Repository:
 
         Raises:
             DataError: The commit failed. A transient failure (database locked, disk full)
-                keeps the batch queued for the next attempt; any other drops it.
+                keeps the batch queued for the next attempt. Writes the database refuses are
+                dropped one by one and the rest is committed; this raises only when nothing
+                of the batch could be saved.
         """
         self._check_open()
         await self._flush()
@@ -146,16 +181,51 @@ class Repository:
             # is always requeued or reported.
             future.add_done_callback(partial(self._on_committed, batch))
             try:
-                await asyncio.shield(future)
+                rejected = await asyncio.shield(future)
             except Exception as error:
                 # Already logged (and requeued if transient) by _on_committed.
                 raise DataError(f"Saving to the database failed: {error}") from error
+            if rejected and len(rejected) == len(batch):
+                # Nothing of the batch went in: the caller's data is not saved.
+                raise DataError(f"The database refused every write: {rejected[0]}")
 
-    def _commit_batch(self, batch: PendingWrites, now: datetime) -> None:
+    def _commit_batch(self, batch: PendingWrites, now: datetime) -> list[str]:
+        """Commit ``batch``; return what the database refused (empty when all went in).
+
+        One refused row (a value SQLite cannot store) must not cost every other device its
+        persistence, so a rejected batch is retried one kind at a time, and a rejected kind
+        one write at a time; only the writes SQLite refuses on their own are dropped.
+        """
+        try:
+            self._commit(batch, now)
+            return []
+        except exc.OperationalError:
+            raise  # locked, busy, disk full: the caller requeues the whole batch
+        except Exception:  # noqa: BLE001 - find the bad row below instead of dropping all
+            pass
+        rejected: list[str] = []
+        for _kind, part in batch.parts():
+            try:
+                self._commit(part, now)
+                continue
+            except exc.OperationalError:
+                raise
+            except Exception:  # noqa: BLE001 - isolate the bad row of this kind
+                pass
+            for label, single in part.items():
+                try:
+                    self._commit(single, now)
+                except exc.OperationalError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - this write alone is refused
+                    rejected.append(f"{label}: {_short(error)}")
+        return rejected
+
+    def _commit(self, batch: PendingWrites, now: datetime) -> None:
         with self._db.writer_engine.begin() as conn:
             writes.commit_batch(conn, batch, now)
 
-    def _on_committed(self, batch: PendingWrites, future: asyncio.Future[None]) -> None:
+    def _on_committed(self, batch: PendingWrites, future: asyncio.Future[list[str]]) -> None:
         error = None if future.cancelled() else future.exception()
         if future.cancelled() or isinstance(error, exc.OperationalError):
             # Locked, busy or disk full: worth another try with the next batch.
@@ -164,16 +234,45 @@ class Repository:
             if not self._failing:
                 _log.warning("Could not save to the database, will retry: %s", error)
             self._failing = True
+            self._last_failure = f"Could not save to the database: {_short(error)}"
             return
         if error is not None:
             _log.error("Dropped %d queued writes the database rejected", len(batch), exc_info=error)
             self._failing = True
+            self._last_failure = f"Dropped {len(batch)} writes: {_short(error)}"
+            self.rejected_writes += len(batch)
             return
+        rejected = future.result()
+        if rejected:
+            self.rejected_writes += len(rejected)
+            self._last_rejection = f"Refused {rejected[0]}"
+            self._last_rejection_mono = time.monotonic()
+            _log.error(
+                "The database refused %d of %d writes (kept the rest): %s",
+                len(rejected),
+                len(batch),
+                "; ".join(rejected[:3]),
+            )
         if self._failing:
             _log.info("Saving to the database works again")
         self._failing = False
+        self._last_failure = None
         if self._backlog_warned and len(self._pending) < self._max_backlog:
             self._backlog_warned = False
+
+    def write_status(self) -> WriteStatus:
+        """Return how saving goes: failing now, or refusing some rows lately (cheap, no I/O)."""
+        recent = (
+            self._last_rejection is not None
+            and time.monotonic() - self._last_rejection_mono < REJECTION_MEMORY_S
+        )
+        return WriteStatus(
+            failing=self._failing,
+            message=self._last_failure or (self._last_rejection if recent else None),
+            rejected_writes=self.rejected_writes,
+            dropped_history=self.dropped_history,
+            backlog=len(self._pending),
+        )
 
     # -- queued writes (event-loop thread, never block) --------------------------------
 

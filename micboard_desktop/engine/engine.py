@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
+from micboard_desktop.core.connection_words import connection_address
 from micboard_desktop.core.control import (
     KEEP,
     AlertInfo,
@@ -37,7 +38,7 @@ from micboard_desktop.data.records import JsonValue
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine import settings as settings_ops
 from micboard_desktop.engine.alerts import AlertEngine
-from micboard_desktop.engine.health import overall
+from micboard_desktop.engine.health import overall, storage_health, with_storage
 from micboard_desktop.engine.history import HistoryRecorder
 from micboard_desktop.engine.levels import LevelFolder
 from micboard_desktop.engine.metrics import MetricsTracker
@@ -307,7 +308,12 @@ class Engine:
     def health(self) -> HealthReport:
         """Return overall and per-manufacturer health from the store."""
         manufacturers = {code: m.health for code, m in self.store.snapshot().manufacturers.items()}
-        return HealthReport(overall(manufacturers), manufacturers)
+        status = overall(manufacturers)
+        if self.repository is None:
+            return HealthReport(status, manufacturers)
+        writing = self.repository.write_status()
+        storage = storage_health(writing.failing, writing.message, self.clock.now())
+        return HealthReport(with_storage(status, storage.status), manufacturers, storage)
 
     def metrics(self) -> EngineMetrics:
         """Return the engine's own metrics."""
@@ -324,17 +330,21 @@ class Engine:
     def connections(self) -> Sequence[ConnectionView]:
         """Return every connection, including ones the user stopped."""
         views: list[ConnectionView] = []
+        api_urls = {m.code: m.api_url for m in self._config.manufacturers}
         for code, run in self.supervisor.runs.items():
             for coordinator in run.coordinators:
                 state = self._with_last_message(coordinator.state)
                 rid = state.connection_id
-                known = self.store.receiver(ReceiverId(rid)) is not None
+                receiver = self.store.receiver(ReceiverId(rid))
                 views.append(
                     ConnectionView(
                         manufacturer=code,
                         state=state,
-                        receiver_id=rid if known else None,
+                        receiver_id=rid if receiver is not None else None,
                         enabled=rid not in run.disabled,
+                        receiver_name=receiver.name if receiver is not None else None,
+                        receiver_model=receiver.model if receiver is not None else None,
+                        address=connection_address(rid, code, api_urls.get(code)),
                     )
                 )
         return views

@@ -58,3 +58,23 @@ def overall(manufacturers: Mapping[str, Health]) -> HealthStatus:
     if any(s in (HealthStatus.DOWN, HealthStatus.DEGRADED) for s in statuses):
         return HealthStatus.DEGRADED
     return HealthStatus.UNKNOWN
+
+
+def storage_health(failing: bool, message: str | None, now: datetime) -> Health:
+    """Judge saving: failing is ``down``, some rows refused lately is ``degraded``."""
+    if failing:
+        return Health(HealthStatus.DOWN, message or "Saving to the database fails", now)
+    if message:
+        return Health(HealthStatus.DEGRADED, message, now)
+    return Health(HealthStatus.OK, "Saving to the database", now)
+
+
+def with_storage(status: HealthStatus, storage: HealthStatus) -> HealthStatus:
+    """Return the app's status once saving is taken into account.
+
+    Saving that fails or refuses rows degrades the app; it does not make it ``down``, since
+    monitoring goes on (only the manufacturers' own state can do that).
+    """
+    if storage is HealthStatus.OK or status is HealthStatus.DOWN:
+        return status
+    return HealthStatus.DEGRADED
