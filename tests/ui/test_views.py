@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget
 
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
@@ -41,13 +42,58 @@ async def test_connections_table_shows_state_in_words():
     engine = FakeEngine(connection_views=_connections())
     view = ConnectionsView(engine, UiTasks())
     assert view.table.rowCount() == 3
+    # No receiver has answered on these yet: the first column names them by address (#15).
     texts = {cell(view.table, r, 0): cell(view.table, r, 2) for r in range(3)}
-    assert "Connected" in texts["shure/10.0.0.5"]
-    assert "Error" in texts["shure/10.0.0.6"]
-    row = next(r for r in range(3) if cell(view.table, r, 0) == "shure/10.0.0.6")
+    assert "Connected" in texts["10.0.0.5"]
+    assert "Error" in texts["10.0.0.6"]
+    row = next(r for r in range(3) if cell(view.table, r, 0) == "10.0.0.6")
     assert cell(view.table, row, 5) == "3"
     assert cell(view.table, row, 8) == "connection refused"
     assert cell(view.table, row, 4) == "5m"
+
+
+async def test_connections_are_named_by_receiver_and_say_why_in_words():
+    now = datetime.now(UTC)
+    note = "Two Shure records for 10.0.0.7 were not merged: their serial numbers differ"
+    engine = FakeEngine(connection_views=[
+        ConnectionView("shure", ConnectionState("shure:10.0.0.5:2202", Transport.TCP,
+                                                ConnectionStatus.CONNECTED, since=now,
+                                                last_message_at=now),
+                       receiver_id="shure:10.0.0.5:2202", receiver_name="Stage Left",
+                       receiver_model="ULXD4Q"),
+        ConnectionView("shure", ConnectionState("shure:10.0.0.6:2202", Transport.TCP,
+                                                ConnectionStatus.CONNECTING, reconnects=3,
+                                                last_error="timed out")),
+        ConnectionView("shure", ConnectionState("shure:10.0.0.7:2202", Transport.TCP,
+                                                ConnectionStatus.CONNECTED, note=note)),
+        ConnectionView("sennheiser", ConnectionState("sennheiser:10.0.1.9", Transport.SSE,
+                                                     ConnectionStatus.ERROR, auth_blocked=True,
+                                                     last_error="authentication failed")),
+        ConnectionView("sennheiser", ConnectionState("sennheiser:10.0.1.10", Transport.SSE,
+                                                     ConnectionStatus.STOPPED), enabled=False),
+    ])
+    view = ConnectionsView(engine, UiTasks())
+    model = view.table.model()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers[:4] == ["Receiver", "Address", "State", "Why"]
+
+    def row(connection_id: str) -> list[str]:
+        r = view.row_of(connection_id)
+        return [cell(view.table, r, c) for c in range(view.table.columnCount())]
+
+    named = row("shure:10.0.0.5:2202")
+    assert named[:2] == ["Stage Left (ULXD4Q)", "10.0.0.5:2202"]
+    assert named[3] == "Receiving data"
+    retrying = row("shure:10.0.0.6:2202")
+    assert retrying[0] == "10.0.0.6:2202"  # no receiver known yet: named by its address
+    assert retrying[3] == ("Reconnecting (try 3 since start) \u2014 last time: "
+                           "No answer from 10.0.0.6:2202")
+    assert note in row("shure:10.0.0.7:2202")[3]
+    assert row("sennheiser:10.0.1.9")[3] == "Password refused \u2014 enter it in Settings"
+    assert row("sennheiser:10.0.1.10")[3] == "Stopped by you"
+    why = view.table.item(view.row_of("shure:10.0.0.6:2202"), 3)
+    assert why is not None
+    assert "timed out" in why.toolTip()  # the raw error stays one hover away
 
 
 async def test_connection_actions_reach_the_engine():

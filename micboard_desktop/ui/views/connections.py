@@ -1,8 +1,9 @@
-"""ConnectionsView: every live connection with its state in colour and words.
+"""ConnectionsView: every live connection, named by its receiver, with its state in words.
 
 Reads ``engine.connections()`` (cheap, no I/O) once a second while visible; the buttons
 act on the selected rows through ``engine.reconnect`` and
-``engine.set_connections_enabled``.
+``engine.set_connections_enabled``. The words (receiver, address, why) come from
+:mod:`micboard_desktop.core.connection_words`, so ``status`` can say the same.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from micboard_desktop.core.connection_words import connection_words
 from micboard_desktop.core.control import ConnectionView, EngineControl
 from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.ui import format as fmt
@@ -30,8 +32,11 @@ from micboard_desktop.ui import theme
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.widgets.tables import read_only_table
 
-COLUMNS = ("Connection", "Manufacturer", "State", "Transport", "For", "Reconnects", "Errors",
-           "Enabled", "Last error")
+COLUMNS = ("Receiver", "Address", "State", "Why", "For", "Reconnects", "Errors", "Manufacturer",
+           "Last error")
+"""People know receivers by name: it comes first, the address next to it, then the state
+and why; the raw last error stays last for whoever has to dig deeper."""
+COL_RECEIVER, COL_ADDRESS, COL_STATE, COL_WHY = range(4)
 
 
 class ConnectionsView(QWidget):
@@ -84,18 +89,19 @@ class ConnectionsView(QWidget):
         self.table.setRowCount(len(self.rows))
         for row, conn in enumerate(self.rows):
             state = conn.state
+            words = connection_words(conn, now)
             look = theme.CONNECTION_LOOK[state.status]
             if not conn.enabled:
                 look = theme.CONNECTION_LOOK[ConnectionStatus.STOPPED]
             values = (
-                state.connection_id,
-                conn.manufacturer,
+                words.receiver,
+                words.address,
                 look.label + (" (auth blocked)" if state.auth_blocked else ""),
-                state.transport.value,
+                words.why,
                 fmt.duration(state.since, now),
                 str(state.reconnects),
                 str(state.error_count),
-                "yes" if conn.enabled else "no",
+                f"{conn.manufacturer} \u00b7 {state.transport.value}",
                 fmt.text(state.last_error),
             )
             for col, value in enumerate(values):
@@ -104,9 +110,11 @@ class ConnectionsView(QWidget):
                     item = QTableWidgetItem()
                     self.table.setItem(row, col, item)
                 item.setText(value)
-                if col == 2:
+                if col == COL_STATE:
                     item.setForeground(QBrush(look.colour))
-                    item.setToolTip(fmt.text(state.last_error))
+                if col in (COL_STATE, COL_WHY):
+                    # The full sentence and the raw error, for a cell cut short.
+                    item.setToolTip(_tooltip(words.why, state.last_error))
         self.table.blockSignals(True)
         self.table.clearSelection()
         for row, conn in enumerate(self.rows):
@@ -119,6 +127,13 @@ class ConnectionsView(QWidget):
         """Return the connection ids of the selected rows."""
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
         return [self.rows[r].state.connection_id for r in rows if r < len(self.rows)]
+
+    def row_of(self, connection_id: str) -> int:
+        """Return the table row showing ``connection_id`` (``-1`` when there is none)."""
+        for row, conn in enumerate(self.rows):
+            if conn.state.connection_id == connection_id:
+                return row
+        return -1
 
     def select_ids(self, ids: Sequence[str]) -> None:
         """Select the rows of these connection ids."""
@@ -171,3 +186,7 @@ class ConnectionsView(QWidget):
         for button in (self.reconnect_button, self.stop_button, self.start_button):
             button.setEnabled(has)
 
+
+
+def _tooltip(why: str, last_error: str | None) -> str:
+    return why if not last_error or last_error == why else f"{why}\n\nDetails: {last_error}"
