@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from micboard_desktop import __version__
-from micboard_desktop.core.errors import ConfigError, MicboardError
+from micboard_desktop.core.errors import ConfigError, MicboardError, SetupError
 
 PROG = "micboard-desktop"
 EXIT_OK = 0
@@ -137,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ConfigError as exc:
         print(f"{PROG}: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SetupError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except MicboardError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -4,6 +4,10 @@
 
     MicboardError
     ├── ConfigError            user configuration is wrong (exit 2, one line naming the key)
+    ├── NameTaken              a rename would take a name another item (a group) already has
+    ├── SetupError             the data folder, database or a port cannot be used (exit 2)
+    ├── DataError              (data layer) database problems; its unusable-file kinds are
+    │                          also SetupErrors
     ├── PluginError
     │   ├── UnknownPluginError     no plugin for a manufacturer code
     │   ├── UpdateFailed           a poll or stream failed; retried with backoff
@@ -24,6 +28,17 @@ class ConfigError(MicboardError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class SetupError(MicboardError):
+    """Something on this machine the user must fix before the app can run (exit 2, one line).
+
+    A damaged or foreign database, a data folder that cannot be written, a port in use.
+    """
+
+
+class NameTaken(MicboardError):
+    """A rename would give an item (a group) the name another one already has."""
 
 
 class PluginError(MicboardError):

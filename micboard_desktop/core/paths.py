@@ -12,6 +12,8 @@ from pathlib import Path
 
 import platformdirs
 
+from micboard_desktop.core.errors import SetupError
+
 APP_NAME = "micboard-desktop"
 APP_AUTHOR = "Micboard"
 DATABASE_FILE = "micboard.db"
@@ -41,9 +43,25 @@ class AppPaths:
         return self.log_dir / f"{APP_NAME}.log"
 
     def ensure(self) -> AppPaths:
-        """Create the directories if needed and return self."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        """Create the directories if needed and return self.
+
+        Raises:
+            SetupError: A folder cannot be created or is not a writable folder.
+        """
+        for folder in (self.data_dir, self.log_dir):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
+                raise SetupError(
+                    f"Cannot use {folder} as a data folder ({reason}); choose another with "
+                    "--data-dir DIR"
+                ) from error
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise SetupError(
+                    f"Cannot use {folder} as a data folder (not writable); choose another "
+                    "with --data-dir DIR"
+                )
         return self
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, pool
 from sqlalchemy.orm import Session
 
 from micboard_desktop.data import migrate
+from micboard_desktop.data.db_check import check_existing_database
 from micboard_desktop.data.errors import DatabaseUnusable, DataError, MigrationFailed
 
 _log = logging.getLogger(__name__)
@@ -170,7 +171,9 @@ def open_database(path: Path, *, script_location: Path | None = None) -> Databas
     A new file gets every table and is stamped with the newest revision. An older file is
     first backed up to ``<name>.bak`` (only the latest backup is kept), then upgraded in
     one transaction. A file written by a newer build is refused with
-    :class:`~micboard_desktop.data.errors.SchemaTooNew` and left untouched.
+    :class:`~micboard_desktop.data.errors.SchemaTooNew` and left untouched; so is a damaged,
+    foreign, unreadable or read-only file (:class:`DatabaseUnusable`, see
+    :mod:`micboard_desktop.data.db_check`).
 
     Blocking: call it before the event loop starts or through ``asyncio.to_thread``.
 
@@ -178,13 +181,22 @@ def open_database(path: Path, *, script_location: Path | None = None) -> Databas
         path: The database file; missing parent folders are created.
         script_location: The migrations folder; tests pass their own, the app never does.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnusable(
+            f"Cannot create the folder {path.parent} for the database ({error.strerror or error})"
+        ) from error
+    # Read-only first: a file we must refuse is refused before anything writes to it.
+    check_existing_database(path)
     scripts = script_location if script_location is not None else migrate.migrations_dir()
     try:
         _prepare_schema(path, scripts)
     except DataError:
         raise
     except exc.DatabaseError as error:
-        raise DatabaseUnusable(f"Cannot open the database {path}: {error.orig}") from error
+        raise DatabaseUnusable(
+            f"Cannot open the database {path}: {error.orig}", path=path
+        ) from error
     writer = create_sqlite_engine(path, "writer")
     return Database(path, writer, create_sqlite_engine(path, "reader"))

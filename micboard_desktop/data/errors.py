@@ -1,6 +1,7 @@
 """Errors raised by the data layer.
 
-Hierarchy (names are stable; the base will later be re-parented under ``core.errors``)::
+Hierarchy (names are stable; ``DataError`` is a ``core.errors.MicboardError``, and the kinds
+that mean "this file cannot be used" are also ``SetupError``s: one line and exit 2)::
 
     DataError
     ├── DatabaseUnusable      the file cannot be opened as a Micboard database
@@ -15,16 +16,25 @@ Hierarchy (names are stable; the base will later be re-parented under ``core.err
 
 from __future__ import annotations
 
+from pathlib import Path
 
-class DataError(Exception):
+from micboard_desktop.core.errors import MicboardError, SetupError
+
+
+class DataError(MicboardError):
     """Base class of every error the data layer raises on purpose."""
 
 
-class DatabaseUnusable(DataError):
+class DatabaseUnusable(DataError, SetupError):
     """Raise when a file cannot be opened as a Micboard database (corrupt, foreign, unreadable)."""
 
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        """The database file that was refused, when there is one (to move it aside)."""
 
-class SchemaTooNew(DataError):
+
+class SchemaTooNew(DataError, SetupError):
     """Raise when the database was written by a newer build than this one."""
 
     def __init__(self, found: str, supported: str) -> None:
@@ -38,7 +48,7 @@ class SchemaTooNew(DataError):
         )
 
 
-class MigrationFailed(DataError):
+class MigrationFailed(DataError, SetupError):
     """Raise when upgrading the database schema failed."""
 
 
