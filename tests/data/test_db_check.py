@@ -50,7 +50,7 @@ async def test_partly_damaged_database_is_refused_and_left_byte_identical(tmp_pa
     await _filled_database(path)
     _damage_a_table_page(path)
     before, files = _sha(path), _siblings(path)
-    with pytest.raises(DatabaseUnusable, match="damaged|cannot be read") as caught:
+    with pytest.raises(DatabaseUnusable, match=r"damaged|cannot be read") as caught:
         open_database(path)
     assert caught.value.path == path
     assert "fresh database" in str(caught.value)
@@ -102,7 +102,7 @@ def test_a_directory_in_place_of_the_database_is_refused(tmp_path: Path) -> None
 def test_a_file_in_place_of_the_data_folder_is_a_setup_error(tmp_path: Path) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("not a folder")
-    with pytest.raises(SetupError, match="Cannot use .* as a data folder"):
+    with pytest.raises(SetupError, match=r"Cannot use .* as a data folder"):
         app_paths(blocker).ensure()
 
 
