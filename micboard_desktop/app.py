@@ -11,13 +11,16 @@ import logging
 import sys
 import tempfile
 from contextlib import AsyncExitStack
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.logsetup import configure_logging
 from micboard_desktop.core.paths import app_paths
-from micboard_desktop.data.db import open_database
+from micboard_desktop.data.db import Database, open_database
+from micboard_desktop.data.db_check import move_aside
+from micboard_desktop.data.errors import DatabaseUnusable
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
@@ -50,6 +53,27 @@ def run_gui(
         _amain(app, demo=demo, data_dir=data_dir, quit_after=quit_after, screenshot=screenshot),
         loop_factory=qasync.QEventLoop,
     )
+
+
+async def _open_or_start_fresh(path: Path) -> Database:
+    """Open the database; when it is refused, offer to move it aside and start a fresh one.
+
+    Raises:
+        DatabaseUnusable: The user chose to quit (the CLI prints it in one line, exit 2).
+    """
+    try:
+        return await asyncio.to_thread(open_database, path)
+    except DatabaseUnusable as refused:
+        if refused.path is None:
+            raise
+        from micboard_desktop.ui.dialogs.damaged_database import ask_to_start_fresh
+
+        if not ask_to_start_fresh(str(refused)):
+            raise
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        kept = move_aside(refused.path, stamp=stamp)
+        _log.warning("Moved the refused database aside to %s; starting a fresh one", kept)
+        return await asyncio.to_thread(open_database, path)
 
 
 async def _amain(
@@ -87,7 +111,7 @@ async def _amain(
         else:
             config = load_settings(paths.settings)
             save = partial(save_settings, paths.settings)
-        database = await asyncio.to_thread(open_database, paths.database)
+        database = await _open_or_start_fresh(paths.database)
         engine = Engine(
             config,
             Repository(database),

@@ -73,3 +73,17 @@ def check_existing_database(path: Path) -> None:
         raise _refuse(
             path, "is not a Micboard Desktop database (it has tables but no schema version)"
         )
+
+
+def move_aside(path: Path, *, stamp: str) -> Path:
+    """Rename a refused database (and its -wal/-shm files) to ``<name>.refused-<stamp>``.
+
+    Nothing is deleted: the user (or support) can still look at the old file. Returns the
+    new name of the main file.
+    """
+    target = path.with_name(f"{path.name}.refused-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            source.rename(target.with_name(target.name + suffix))
+    return target
