@@ -14,6 +14,10 @@ from micboard_desktop.data.errors import DatabaseUnusable
 from micboard_desktop.ui.dialogs import damaged_database
 
 
+def _files(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir())
+
+
 def _answer(button_text: str, seen: list[str]) -> None:
     box = QApplication.activeModalWidget()
     assert isinstance(box, QMessageBox)
@@ -40,9 +44,9 @@ async def test_refused_database_is_moved_aside_and_a_fresh_one_opened(
     path = tmp_path / "micboard.db"
     path.write_bytes(b"garbage, not a database" * 50)
     monkeypatch.setattr(damaged_database, "ask_to_start_fresh", lambda _problem: True)
-    database = await app_module._open_or_start_fresh(path)  # noqa: SLF001 - the startup step
+    database = await app_module._open_or_start_fresh(path)
     database.close()
-    kept = [p for p in tmp_path.iterdir() if p.name.startswith("micboard.db.refused-")]
+    kept = [p for p in _files(tmp_path) if p.name.startswith("micboard.db.refused-")]
     assert len(kept) == 1
     assert kept[0].read_bytes() == b"garbage, not a database" * 50
     assert path.read_bytes().startswith(b"SQLite format 3")
@@ -55,5 +59,5 @@ async def test_quitting_leaves_the_refused_file_alone(
     path.write_bytes(b"garbage" * 50)
     monkeypatch.setattr(damaged_database, "ask_to_start_fresh", lambda _problem: False)
     with pytest.raises(DatabaseUnusable):
-        await app_module._open_or_start_fresh(path)  # noqa: SLF001
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["micboard.db"]
+        await app_module._open_or_start_fresh(path)
+    assert [p.name for p in _files(tmp_path)] == ["micboard.db"]
