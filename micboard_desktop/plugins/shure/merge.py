@@ -1,16 +1,26 @@
 """Merge System API devices and command-string receivers into one receiver per device.
 
-**Matching rule** (:func:`match_devices`), each step only among devices still unmatched
-and never across different known models:
+**Matching rule** (:func:`match_report`). Several receivers may share one address (loopback,
+port forwarding, or a System API that reports the host it runs on), so an address alone
+never pairs two devices. A command-string receiver and a System API device are *candidates*
+when
 
-1. *IP address*: a System API device whose ``communicationProtocol.address`` equals the
-   host of exactly one configured command-string address, and no other System API device
-   has that address.
-2. *Serial number*, when both sides know one (command strings do not report it today;
-   kept for a source that will).
-3. *Device id*: the command-string ``DEVICE_ID`` (the receiver's user-set name) equals
-   the System API device name, the pair is unique on both sides, and the addresses agree
-   (or the configured host is a DNS name, which we cannot compare without resolving).
+* nothing known contradicts the pair: the models agree (``AD4D-A`` is an ``AD4D``: AD
+  receivers add the band, shure.md §3.4), the System API model belongs to a family the
+  command strings allow (the SAMPLE layout tells ULX-D/QLX-D, AD and SLX-D apart,
+  shure.md §3.3), and the receiver reports no more channels than the device has; and
+* something positively agrees, in two tiers tried in order:
+
+  1. the *name* (command-string ``DEVICE_ID`` = System API device name, compared
+     case-insensitively), with equal addresses, or any address when the configured host is
+     a DNS name or the System API gives none (we cannot compare those without resolving);
+  2. the *model* or the *channel count*, with equal IP addresses.
+
+A serial number known on both sides (command strings do not report one today) pairs first.
+A pair links only when it is unique in its tier on both sides. A receiver with two or more
+candidates is **ambiguous**: it stays a receiver of its own, the System API device stays one
+too, and :class:`MatchResult` says why (the plugin shows it on the receiver's connection).
+Device ids compare case-insensitively (shure.md §2.5).
 
 **Identity**: a matched device keeps the command-string id ``shure:<host>:<port>``,
 because its meters are posted on the MeterBus under that id; a System-API-only device is
@@ -29,8 +39,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Final
 
 from micboard_desktop.core.model import (
     Channel,
@@ -40,9 +51,15 @@ from micboard_desktop.core.model import (
     channel_id,
     receiver_id,
 )
+from micboard_desktop.core.text_clean import clean_text
+from micboard_desktop.plugins.shure.families import family_from_model
 from micboard_desktop.plugins.shure.system_api_model import ApiDevice
 
 MANUFACTURER = "shure"
+NOTE_NAME_CHARS: Final = 32
+"""Longest device name quoted in an ambiguity note (real names have 8-31 characters)."""
+NOTE_MAX_CANDIDATES: Final = 3
+"""Candidates named in an ambiguity note; more are only counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,10 @@ class CommandView:
     name: str | None = None
     model: str | None = None
     serial: str | None = None
+    families: frozenset[str] | None = None
+    """Families the receiver can be (from its model or SAMPLE layout); ``None`` if unknown."""
+    channels: int | None = None
+    """Channels reported so far (``None`` before any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +88,18 @@ class ApiView:
     name: str | None = None
     model: str | None = None
     serial: str | None = None
+    channels: int | None = None
+    """Audio channels listed (``None`` when not fetched)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The links found and the receivers left unmatched because several devices fit."""
+
+    links: dict[str, str] = field(default_factory=dict)
+    """System API device key -> command-string key."""
+    ambiguous: dict[str, tuple[ApiView, ...]] = field(default_factory=dict)
+    """Command-string key -> the System API devices it could be (two or more)."""
 
 
 def _ip(text: str | None) -> str | None:
@@ -83,61 +116,116 @@ def _lower(text: str | None) -> str | None:
     return text.strip().lower() or None if text else None
 
 
+def same_model(a: str | None, b: str | None) -> bool | None:
+    """Return whether two model names are one model (``AD4D-A`` = ``AD4D``); None if unknown."""
+    if not a or not b:
+        return None
+    x, y = a.strip().upper(), b.strip().upper()
+    return x == y or x.startswith(y + "-") or y.startswith(x + "-")
+
+
 def _compatible(cmd: CommandView, api: ApiView) -> bool:
-    """Return False only when both sides know the model and they differ."""
-    if not cmd.model or not api.model:
+    """Return False when anything both sides know rules the pair out."""
+    if same_model(cmd.model, api.model) is False:
+        return False
+    api_family = family_from_model(api.model)
+    if cmd.families is not None and api_family is not None and api_family not in cmd.families:
+        return False
+    if cmd.channels is not None and api.channels is not None:
+        return cmd.channels <= api.channels
+    return True
+
+
+def _by_name(cmd: CommandView, api: ApiView) -> bool:
+    """Tier 1: same name, and the addresses agree where both are IP addresses."""
+    name = _lower(cmd.name)
+    if name is None or name != _lower(api.name):
+        return False
+    host, address = _ip(cmd.host), _ip(api.address)
+    return host is None or address is None or host == address
+
+
+def _by_model_or_size(cmd: CommandView, api: ApiView) -> bool:
+    """Tier 2: same IP address, and the same model or the same channel count."""
+    host = _ip(cmd.host)
+    if host is None or host != _ip(api.address):
+        return False
+    if same_model(cmd.model, api.model):
         return True
-    return cmd.model.strip().lower() == api.model.strip().lower()
+    return cmd.channels is not None and cmd.channels == api.channels
 
 
-def _unique_pairs(
-    cmds: Sequence[CommandView],
-    apis: Sequence[ApiView],
-    key_cmd: Callable[[CommandView], str | None],
-    key_api: Callable[[ApiView], str | None],
-) -> list[tuple[CommandView, ApiView]]:
-    """Return pairs whose key occurs exactly once on each side."""
+def _unique_serials(cmds: Sequence[CommandView], apis: Sequence[ApiView]) -> dict[str, str]:
+    """Return links whose serial occurs exactly once on each side."""
     by_cmd: dict[str, list[CommandView]] = {}
     by_api: dict[str, list[ApiView]] = {}
     for c in cmds:
-        if (k := key_cmd(c)) is not None:
+        if (k := _lower(c.serial)) is not None:
             by_cmd.setdefault(k, []).append(c)
     for a in apis:
-        if (k := key_api(a)) is not None:
+        if (k := _lower(a.serial)) is not None:
             by_api.setdefault(k, []).append(a)
-    return [
-        (cs[0], by_api[k][0])
-        for k, cs in by_cmd.items()
-        if len(cs) == 1 and len(by_api.get(k, ())) == 1 and _compatible(cs[0], by_api[k][0])
-    ]
+    links: dict[str, str] = {}
+    for k, cs in by_cmd.items():
+        found = by_api.get(k, [])
+        if len(cs) == 1 and len(found) == 1 and _compatible(cs[0], found[0]):
+            links[found[0].key] = cs[0].key
+    return links
+
+
+def match_report(cmds: Sequence[CommandView], apis: Sequence[ApiView]) -> MatchResult:
+    """Return links and ambiguous receivers following the rule in the module docstring."""
+    links = _unique_serials(cmds, apis)
+    ambiguous: dict[str, tuple[ApiView, ...]] = {}
+    tiers: list[Callable[[CommandView, ApiView], bool]] = [_by_name, _by_model_or_size]
+    for agrees in tiers:
+        used = set(links.values())
+        cmds_left = [c for c in cmds if c.key not in used]
+        apis_left = [a for a in apis if a.key not in links]
+        fits: dict[str, list[ApiView]] = {}
+        claims: dict[str, int] = {}
+        for cmd in cmds_left:
+            found = [a for a in apis_left if _compatible(cmd, a) and agrees(cmd, a)]
+            fits[cmd.key] = found
+            for api in found:
+                claims[api.key] = claims.get(api.key, 0) + 1
+        for cmd in cmds_left:
+            found = fits[cmd.key]
+            if len(found) == 1 and claims[found[0].key] == 1:
+                links[found[0].key] = cmd.key
+                ambiguous.pop(cmd.key, None)
+            elif len(found) > 1 or (found and claims[found[0].key] > 1):
+                # Keep what the strongest tier saw; a later tier may still resolve it.
+                ambiguous.setdefault(cmd.key, tuple(found))
+    linked = set(links.values())
+    return MatchResult(links, {k: v for k, v in ambiguous.items() if k not in linked})
 
 
 def match_devices(cmds: Sequence[CommandView], apis: Sequence[ApiView]) -> dict[str, str]:
     """Return ``{api key: command key}`` following the rule in the module docstring."""
-    links: dict[str, str] = {}
+    return match_report(cmds, apis).links
 
-    def remaining() -> tuple[list[CommandView], list[ApiView]]:
-        used = set(links.values())
-        return [c for c in cmds if c.key not in used], [a for a in apis if a.key not in links]
 
-    steps: list[tuple[Callable[[CommandView], str | None], Callable[[ApiView], str | None]]] = [
-        (lambda c: _ip(c.host), lambda a: _ip(a.address)),
-        (lambda c: _lower(c.serial), lambda a: _lower(a.serial)),
-        (lambda c: _lower(c.name), lambda a: _lower(a.name)),
+def ambiguity_note(candidates: Sequence[ApiView]) -> str:
+    """Return the connection note for a receiver that several System API devices could be."""
+    shown = [
+        clean_text(f"{c.model or 'unknown model'} '{c.name or c.key}'", 2 * NOTE_NAME_CHARS)
+        for c in candidates[:NOTE_MAX_CANDIDATES]
     ]
-    for step, (key_cmd, key_api) in enumerate(steps):
-        cmds_left, apis_left = remaining()
-        for cmd, api in _unique_pairs(cmds_left, apis_left, key_cmd, key_api):
-            if step == 2 and _ip(cmd.host) is not None and _ip(cmd.host) != _ip(api.address):
-                continue  # same name on a different address: two devices, not one
-            links[api.key] = cmd.key
-    return links
+    more = len(candidates) - len(shown)
+    listed = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return (
+        f"Not merged with the System API: {len(candidates)} devices there could be this "
+        f"receiver ({listed}); shown separately until a name, model or channel count tells "
+        "them apart"
+    )
 
 
 def api_view(device: ApiDevice) -> ApiView:
     """Return the matching view of a System API device."""
     node = device.node
-    return ApiView(node.key, node.address, device.name, node.model, node.serial)
+    channels = len(device.channels) if device.channels else None
+    return ApiView(node.key, node.address, device.name, node.model, node.serial, channels)
 
 
 def stamp_channels(new: Receiver, last: Receiver | None, now: datetime) -> Receiver:

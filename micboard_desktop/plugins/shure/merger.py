@@ -4,7 +4,8 @@ The rule (matching, ids, which side owns which field) is in :mod:`.merge`. The m
 keeps the latest view from each side, re-runs the match on every change (cheap: a few
 dict passes), re-merges only the receivers whose inputs changed, puts a receiver only
 when something visible changed, and removes a System-API-only receiver once it matched a
-command-string address (so a device never appears twice).
+command-string address (so a device never appears twice). A receiver that several System
+API devices could be stays on its own, and the merger tells its :data:`NoteListener` why.
 """
 
 from __future__ import annotations
@@ -25,34 +26,48 @@ from micboard_desktop.plugins.api import DeviceSink
 from micboard_desktop.plugins.shure.merge import (
     MANUFACTURER,
     CommandView,
+    ambiguity_note,
     api_receiver,
     api_view,
-    match_devices,
+    match_report,
     merge_receiver,
     stamp_channels,
     unstamped,
 )
 from micboard_desktop.plugins.shure.system_api_model import ApiDevice, DeviceNode
 
+NoteListener = Callable[[str, str | None], None]
+"""Called as ``listener(host_port_key, note_or_None)`` when a receiver's match note changes."""
 
-class _CommandSink:
+FamilySource = Callable[[], frozenset[str] | None]
+"""Return the families a command-string receiver can be (see ReceiverState)."""
+
+
+class CommandSink:
     """The DeviceSink a command-string coordinator is given: receivers go through the merger."""
 
     def __init__(self, merger: ShureMerger) -> None:
         self._merger = merger
+        self.families: FamilySource | None = None
+        """Set by the plugin once the coordinator exists (its SAMPLE layout tells families)."""
 
     def put_receiver(self, receiver: Receiver) -> None:
-        self._merger.command_receiver(receiver)
+        """Hand a command-string snapshot to the merger."""
+        families = self.families() if self.families is not None else None
+        self._merger.command_receiver(receiver, families=families)
 
     def update_receiver(
         self, rid: ReceiverId, update: Callable[[Receiver | None], Receiver | None]
     ) -> None:
+        """Pass a functional update through."""
         self._merger.sink.update_receiver(rid, update)
 
     def remove_receiver(self, rid: ReceiverId) -> None:
+        """Pass a removal through."""
         self._merger.sink.remove_receiver(rid)
 
     def connection_state(self, state: ConnectionState) -> None:
+        """Pass a connection state through."""
         self._merger.sink.connection_state(state)
 
 
@@ -65,11 +80,16 @@ class ShureMerger:
         self._hosts: dict[str, str] = {}
         """Command-string ``host:port`` key → host."""
         self._cmd: dict[str, Receiver] = {}
+        self._families: dict[str, frozenset[str] | None] = {}
         self._api: dict[str, ApiDevice] = {}
         self._api_connection = ConnectionInfo(transport=Transport.WEBSOCKET)
         self.links: dict[str, str] = {}
         """System API device key → command-string ``host:port`` key."""
         self._published: dict[ReceiverId, Receiver] = {}
+        self.notes: dict[str, str] = {}
+        """Command-string key -> why it is not merged (several System API devices fit)."""
+        self.note_listener: NoteListener | None = None
+        self._notes_told: dict[str, str] = {}
 
     # -- registration --------------------------------------------------------------------
 
@@ -88,25 +108,31 @@ class ShureMerger:
         if self._hosts.pop(key, None) is None:
             return
         self._cmd.pop(key, None)
+        self._families.pop(key, None)
         self._update({key})
 
-    def command_sink(self) -> DeviceSink:
+    def command_sink(self) -> CommandSink:
         """Return the sink to give each command-string coordinator."""
-        return _CommandSink(self)
+        return CommandSink(self)
 
     # -- inputs --------------------------------------------------------------------------
 
-    def command_receiver(self, receiver: Receiver) -> None:
+    def command_receiver(
+        self, receiver: Receiver, *, families: frozenset[str] | None = None
+    ) -> None:
         """Take a command-string receiver snapshot (``api_device_id`` is ``host:port``)."""
         key = receiver.api_device_id
         old = self._cmd.get(key)
         identity_changed = (
             key not in self._hosts
             or old is None
-            or (old.name, old.model, old.serial) != (receiver.name, receiver.model, receiver.serial)
+            or (old.name, old.model, old.serial, len(old.channels))
+            != (receiver.name, receiver.model, receiver.serial, len(receiver.channels))
+            or self._families.get(key) != families
         )
         self._hosts.setdefault(key, receiver.ip or key.rpartition(":")[0])
         self._cmd[key] = receiver
+        self._families[key] = families
         # Matching looks only at identity; re-matching every device on each telemetry update
         # made the cost grow with the square of the rig size.
         self._update({key}, relink=identity_changed)
@@ -169,9 +195,13 @@ class ShureMerger:
                     name=r.name if r else None,
                     model=r.model if r else None,
                     serial=r.serial if r else None,
+                    families=self._families.get(key),
+                    channels=len(r.channels) if r and r.channels else None,
                 )
             )
-        links = match_devices(views, [api_view(d) for d in self._api.values()])
+        result = match_report(views, [api_view(d) for d in self._api.values()])
+        links = result.links
+        self.notes = {key: ambiguity_note(fits) for key, fits in result.ambiguous.items()}
         changed = {k for k in set(links) | set(self.links) if links.get(k) != self.links.get(k)}
         touched = changed | {self.links[k] for k in changed if k in self.links}
         touched |= {links[k] for k in changed if k in links}
@@ -214,6 +244,19 @@ class ShureMerger:
                 stamped = replace(stamped, last_seen=now)
             self._published[rid] = stamped
             self.sink.put_receiver(stamped)
+        self._tell_notes()
+
+    def _tell_notes(self) -> None:
+        """Tell the listener which receivers' notes changed (after the receivers were put)."""
+        if self._notes_told == self.notes:
+            return
+        told, self._notes_told = self._notes_told, dict(self.notes)
+        listener = self.note_listener
+        if listener is None:
+            return
+        for key in set(told) | set(self.notes):
+            if told.get(key) != self.notes.get(key) and key in self._hosts:
+                listener(key, self.notes.get(key))
 
     def _placeholder(self, rid: ReceiverId, key: str) -> Receiver:
         """Return the receiver of a configured address that has not reported yet."""

@@ -86,6 +86,7 @@ class ShurePlugin(ManufacturerPlugin):
             merger = ShureMerger(self.context.sink, clock=self.context.clock)
             for host, port in self._addresses():
                 merger.add_command_address(host, port)
+            merger.note_listener = self._match_note
             self._merger_instance = merger
         return merger
 
@@ -167,16 +168,29 @@ class ShurePlugin(ManufacturerPlugin):
 
     def _command_coordinator(self, host: str, port: int) -> CommandStringCoordinator:
         ctx = self.context
-        return CommandStringCoordinator(
+        sink = self.merger.command_sink()
+        coordinator = CommandStringCoordinator(
             host,
             port,
             meters=ctx.meters,
-            sink=self.merger.command_sink(),
+            sink=sink,
             meter_rate_ms=ctx.config.meter_rate_ms,
             connect_timeout=ctx.config.timeout,
             clock=ctx.clock,
             logger=ctx.logger.getChild(f"shure.{host}"),
         )
+        # The SAMPLE layout tells AD, SLX-D and ULX-D/QLX-D apart before any MODEL arrives.
+        sink.families = coordinator.receiver.possible_families
+        note = self.merger.notes.get(f"{host}:{port}")
+        if note is not None:
+            coordinator.set_note(note)
+        return coordinator
+
+    def _match_note(self, key: str, note: str | None) -> None:
+        """Show on a receiver's connection why it is not merged with a System API device."""
+        for coordinator in getattr(self, "_coordinators", []):
+            if f"{coordinator.host}:{coordinator.port}" == key:
+                coordinator.set_note(note)
 
     def update_devices(self, config: ManufacturerConfig) -> DeviceChanges | None:
         """Add and remove command-string receivers; the System API connection is untouched."""

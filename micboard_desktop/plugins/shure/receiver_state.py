@@ -76,6 +76,8 @@ class ReceiverState:
         self.api_device_id = api_device_id
         self.host = host
         self.family: str | None = None
+        self.meter_layout: str | None = None
+        """SAMPLE layout seen (``ulxd`` stands for ULX-D or QLX-D, shure.md §3.3)."""
         self._device: dict[DeviceField, str | None] = {}
         self._channels: dict[int, _ChannelRaw] = {}
         self._connection = ConnectionInfo(transport=Transport.TCP)
@@ -114,6 +116,7 @@ class ReceiverState:
             raw = self._channel(update.channel)
             if raw is None:
                 return
+            self.meter_layout = update.family
             if self.family is None and update.family != "ulxd":
                 self._set_family(update.family)  # ULX-D and QLX-D share a layout; do not guess
             if update.family == "ad":
@@ -131,6 +134,14 @@ class ReceiverState:
             self.family = family
             self._dirty = True
             self._dirty_channels.update(self._channels)  # the quality scale follows the family
+
+    def possible_families(self) -> frozenset[str] | None:
+        """Return the families this receiver can be, or ``None`` while nothing tells."""
+        if self.family is not None:
+            return frozenset({self.family})
+        if self.meter_layout == "ulxd":
+            return frozenset({"ulxd", "qlxd"})  # one SAMPLE layout for both (shure.md §3.3)
+        return None if self.meter_layout is None else frozenset({self.meter_layout})
 
     def set_connection(self, connection: ConnectionInfo, *, online: bool) -> None:
         """Record the connection's public state; ``online`` False keeps the last values."""

@@ -21,7 +21,13 @@ from micboard_desktop.core.model import (
     receiver_id,
 )
 from micboard_desktop.plugins.api import PluginContext
-from micboard_desktop.plugins.shure.merge import ApiView, CommandView, match_devices
+from micboard_desktop.plugins.shure.merge import (
+    ApiView,
+    CommandView,
+    ambiguity_note,
+    match_devices,
+    match_report,
+)
 from micboard_desktop.plugins.shure.merger import ShureMerger
 from micboard_desktop.plugins.shure.plugin import ShurePlugin
 from micboard_desktop.plugins.shure.system_api_model import ApiChannel, ApiDevice, DeviceNode
@@ -37,9 +43,55 @@ KEY = "test-key-0123456789"
 
 
 def test_ip_match_when_unique() -> None:
-    cmds = [CommandView("10.0.0.5:2202", "10.0.0.5"), CommandView("10.0.0.6:2202", "10.0.0.6")]
-    apis = [ApiView("a", "10.0.0.6"), ApiView("b", "10.0.0.7")]
+    # Issue #15: the address alone no longer pairs; it takes the address and the model.
+    cmds = [
+        CommandView("10.0.0.5:2202", "10.0.0.5"),
+        CommandView("10.0.0.6:2202", "10.0.0.6", model="ULXD4D"),
+    ]
+    apis = [ApiView("a", "10.0.0.6", model="ULXD4D"), ApiView("b", "10.0.0.7")]
     assert match_devices(cmds, apis) == {"a": "10.0.0.6:2202"}
+    bare = [CommandView("10.0.0.6:2202", "10.0.0.6")]
+    assert match_devices(bare, [ApiView("a", "10.0.0.6", model="ULXD4D")]) == {}
+
+
+def test_one_host_pairs_by_model_never_across_models() -> None:
+    # Issue #15: an AD4D and a ULXD4Q behind one address (the System API reports its host).
+    ad = CommandView("127.0.0.1:1", "127.0.0.1", model="AD4D-A", families=frozenset({"ad"}))
+    ulx = CommandView(
+        "127.0.0.1:2", "127.0.0.1", families=frozenset({"ulxd", "qlxd"}), channels=4
+    )
+    apis = [
+        ApiView("ulx", "127.0.0.1", name="Band", model="ULXD4Q", channels=4),
+        ApiView("ad", "127.0.0.1", name="Vocals", model="AD4D", channels=2),
+    ]
+    assert match_devices([ad, ulx], apis) == {"ad": "127.0.0.1:1", "ulx": "127.0.0.1:2"}
+    # Before the AD reports its model, its SAMPLE layout already rules the ULXD4Q out.
+    early_ad = CommandView("127.0.0.1:1", "127.0.0.1", families=frozenset({"ad"}), channels=2)
+    assert match_devices([early_ad], apis[:1]) == {}
+    assert match_devices([early_ad], apis) == {"ad": "127.0.0.1:1"}
+    # Nothing known yet: nothing pairs, even though the address is the only one.
+    assert match_devices([CommandView("127.0.0.1:1", "127.0.0.1")], apis[1:]) == {}
+    # More channels than the device has: not that device.
+    four = CommandView("127.0.0.1:3", "127.0.0.1", channels=4)
+    assert match_devices([four], [ApiView("x", "127.0.0.1", model="AD4D", channels=2)]) == {}
+
+
+def test_ambiguous_receiver_stays_apart_and_says_why() -> None:
+    cmd = CommandView("127.0.0.1:2", "127.0.0.1", model="ULXD4Q", channels=4)
+    apis = [
+        ApiView("a", "127.0.0.1", name="RF 1-4", model="ULXD4Q", channels=4),
+        ApiView("b", "127.0.0.1", name="RF 5-8", model="ULXD4Q", channels=4),
+    ]
+    result = match_report([cmd], apis)
+    assert result.links == {}
+    assert [v.key for v in result.ambiguous["127.0.0.1:2"]] == ["a", "b"]
+    note = ambiguity_note(result.ambiguous["127.0.0.1:2"])
+    assert "2 devices" in note
+    assert "RF 1-4" in note
+    # A name tells them apart.
+    named = match_report([replace(cmd, name="rf 5-8")], apis)
+    assert named.links == {"b": "127.0.0.1:2"}
+    assert named.ambiguous == {}
 
 
 def test_shared_ip_falls_back_to_device_id_name() -> None:
