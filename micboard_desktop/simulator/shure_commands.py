@@ -17,6 +17,11 @@ Unconfirmed choices (most likely behaviour, see shure.md §7):
   100 ms (50 ms on SLX-D) or above 65535 are out of range; ``0`` switches metering off.
 * Name SETs take 1-8 characters (AD4 page); longer names are rejected with ``REP ERR``.
 * ``hang_seconds`` delays answers to commands; SAMPLEs and unsolicited REPs keep flowing.
+* ``oversized`` sends one 4 MB unterminated frame per switch-on (to whichever client is
+  written to next); ``endless_frame`` answers the first command with a frame start and then
+  filler without ``>`` at a modest rate while the switch is on; ``hostile_strings`` puts
+  :data:`~micboard_desktop.simulator.faults.HOSTILE_TEXT` in every ``{...}`` string as raw
+  bytes (invalid UTF-8 for the surrogate, raw control bytes), as a broken device would.
 * The QLX-D lockup (``lockup_after_abrupt_loss``) triggers when a client with metering on
   resets its connection; the server then answers nobody until :meth:`power_cycle`.
 """
@@ -82,6 +87,7 @@ class ShureCommandServer:
         self._unwatch: list[Callable[[], None]] = []
         self._serial = 0
         self._setter: CommandLink | None = None
+        self._oversized_sent = False
 
     @property
     def host(self) -> str:
@@ -138,6 +144,18 @@ class ShureCommandServer:
         for link in list(self._links):
             link.abort()
 
+    def _take_oversized(self) -> bool:
+        """Return True once per ``oversized`` switch-on: the next client write carries it.
+
+        Server-wide, not per connection: a client that hangs up on the monster frame (as it
+        should) must find the device sane again when it reconnects.
+        """
+        if not self.faults.oversized:
+            self._oversized_sent = False
+            return False
+        sent, self._oversized_sent = self._oversized_sent, True
+        return not sent
+
     def _sample(self, number: int) -> str | None:
         """Return the current SAMPLE frame for channel ``number``."""
         channel = self.receiver.channel(number)
@@ -152,6 +170,7 @@ class ShureCommandServer:
             sample=self._sample,
             muted=lambda: self.locked,
             name=f"shure-{self.receiver.model}-{self._port}-client{self._serial}",
+            take_oversized=self._take_oversized,
         )
         self._links[link] = asyncio.current_task()
         link.start()

@@ -2,7 +2,8 @@
 
 A :class:`CommandLink` owns two named tasks: the writer, which drains an outgoing queue and
 applies the server's :class:`~micboard_desktop.simulator.faults.FaultSwitches` (split,
-merge, trickle, malformed, oversized, silent), and the meter clock, which emits SAMPLE
+merge, trickle, malformed, oversized, silent, hostile strings, endless frame), and the meter
+clock, which emits SAMPLE
 frames at each channel's METER_RATE. Metering belongs to the connection, so it ends with it
 and never survives a reconnect (shure.md §3.2).
 """
@@ -15,7 +16,7 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from micboard_desktop.simulator.faults import OVERSIZED_BYTES, FaultSwitches
+from micboard_desktop.simulator.faults import HOSTILE_TEXT, OVERSIZED_BYTES, FaultSwitches
 
 SPLIT_PAUSE_SECONDS: Final = 0.05
 """Pause between the two halves of a split frame (long enough to land in separate reads)."""
@@ -29,6 +30,19 @@ MALFORMED_EVERY: Final = 3
 
 MALFORMED_FRAME: Final = b"< REP 1 BATT_BA\xff\xfe#!garbage"
 """A frame cut off mid-parameter, followed by non-ASCII garbage and no ``>``."""
+
+HOSTILE_BYTES: Final = HOSTILE_TEXT.encode("utf-8", errors="surrogatepass")
+""":data:`HOSTILE_TEXT` as a broken device would send it: the lone surrogate becomes the
+invalid UTF-8 sequence ``ED A0 80``, the control characters go out as raw bytes."""
+
+ENDLESS_BYTES_PER_SECOND: Final = 64 * 1024
+"""Rate of the never-ending frame (``endless_frame``): modest, like a runaway device."""
+
+ENDLESS_MAX_BYTES: Final = 64 * 1024 * 1024
+"""After this much of the endless frame the link hangs up (so a forgotten test still ends)."""
+
+ENDLESS_START: Final = b"< REP 1 CHAN_NAME {"
+ENDLESS_FILLER: Final = b"Y"
 
 MAX_QUEUED_FRAMES: Final = 5000
 """A client that stops reading loses SAMPLE frames beyond this backlog (reports are kept)."""
@@ -48,6 +62,7 @@ class CommandLink:
         sample: SampleSource,
         muted: Callable[[], bool],
         name: str,
+        take_oversized: Callable[[], bool] | None = None,
     ) -> None:
         self._writer = writer
         self._faults = faults
@@ -59,6 +74,8 @@ class CommandLink:
         self._tasks: list[asyncio.Task[None]] = []
         self._malformed_count = 0
         self._oversized_sent = False
+        self._take_oversized = take_oversized
+        """Server-wide "send the oversized frame now?" (once per switch-on, not per client)."""
         self.meter_rates: dict[int, int] = {}
         """Milliseconds per channel number; 0 or absent means metering off."""
         sock = writer.get_extra_info("socket")
@@ -163,12 +180,37 @@ class CommandLink:
         except (ConnectionError, OSError):
             self.abort()
 
-    async def _write_batch(self, frames: list[str]) -> None:
-        """Write one batch of frames as the current faults dictate."""
+    def _oversized_due(self) -> bool:
+        """Return True when the oversized frame goes out now (once per switch-on)."""
+        if self._take_oversized is not None:
+            return self._take_oversized()
         if not self._faults.oversized:
             self._oversized_sent = False
-        elif not self._oversized_sent:
-            self._oversized_sent = True
+            return False
+        sent, self._oversized_sent = self._oversized_sent, True
+        return not sent
+
+    async def _write_endless(self) -> None:
+        """Start a frame and never end it (no ``>``) while ``endless_frame`` is on."""
+        await self._write(ENDLESS_START)
+        loop = asyncio.get_running_loop()
+        step = ENDLESS_BYTES_PER_SECOND // 20
+        sent = 0
+        while self._faults.endless_frame and sent < ENDLESS_MAX_BYTES:
+            started = loop.time()
+            self._writer.write(ENDLESS_FILLER * step)
+            await self._writer.drain()
+            sent += step
+            await asyncio.sleep(max(0.0, step / ENDLESS_BYTES_PER_SECOND - (loop.time() - started)))
+        if sent >= ENDLESS_MAX_BYTES:
+            self.abort()
+
+    async def _write_batch(self, frames: list[str]) -> None:
+        """Write one batch of frames as the current faults dictate."""
+        if self._faults.endless_frame:
+            await self._write_endless()
+            return
+        if self._oversized_due():
             await self._write(b"< REP 1 CHAN_NAME {" + b"X" * OVERSIZED_BYTES)
         chunks: list[bytes] = []
         for item in frames:
@@ -178,7 +220,7 @@ class CommandLink:
                 self._malformed_count += 1
             else:
                 self._malformed_count = 0
-            chunks.append(item.encode("ascii", errors="replace"))
+            chunks.append(_encode(item, hostile=self._faults.hostile_strings))
         if self._faults.merge_frames:
             await self._write(b"".join(chunks))
             return
@@ -205,3 +247,14 @@ class CommandLink:
             await self._writer.drain()
             view = view[step:]
             await asyncio.sleep(step / rate)
+
+
+def _encode(frame: str, *, hostile: bool) -> bytes:
+    """Return the bytes of ``frame``; with ``hostile`` its ``{...}`` string carries junk bytes."""
+    data = frame.encode("ascii", errors="replace")
+    if not hostile:
+        return data
+    start, end = data.find(b"{"), data.rfind(b"}")
+    if start < 0 or end < start:
+        return data
+    return data[: start + 1] + HOSTILE_BYTES + data[end:]

@@ -18,6 +18,7 @@ from typing import Final
 
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.coordinator import Backoff, ConnectionCoordinator, ConnectionState
+from micboard_desktop.core.errors import UpdateFailed
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus, Receiver, Transport, channel_id
 from micboard_desktop.plugins.api import DeviceSink
@@ -211,7 +212,12 @@ class CommandStringCoordinator(ConnectionCoordinator):
             await asyncio.sleep(max(0.001, wait))
 
     def _handle(self, chunk: bytes) -> bool:
-        """Feed ``chunk`` through the framing and apply every frame; True if any was complete."""
+        """Feed ``chunk`` through the framing and apply every frame; True if any was complete.
+
+        Raises :class:`UpdateFailed` when the receiver sent a frame longer than the buffer's
+        cap: no real frame comes near it, so the device is broken or not a Shure receiver.
+        """
+        overflows = self.frame_buffer.overflows
         frames = self.frame_buffer.feed(chunk)
         for frame in frames:
             update = parse_frame(frame, self.receiver.family or self.family_hint)
@@ -221,6 +227,11 @@ class CommandStringCoordinator(ConnectionCoordinator):
             if isinstance(update, MeterUpdate):
                 self._meters.post(channel_id(self.receiver.id, update.channel), update.sample)
             self.receiver.apply(update)
+        if self.frame_buffer.overflows != overflows:
+            raise UpdateFailed(
+                f"receiver sent more than {self.frame_buffer.max_frame_bytes} bytes without "
+                "ending a frame with '>' (not a Shure command-string answer)"
+            )
         return bool(frames)
 
     def _deliver(self) -> None:

@@ -14,6 +14,7 @@ from typing import Final
 
 from micboard_desktop.core import sentinels
 from micboard_desktop.core.meters import MeterSample
+from micboard_desktop.core.text_clean import clean_text
 from micboard_desktop.plugins.shure.frames import tokenize, unbrace
 
 ULX_RF_OFFSET: Final = 128
@@ -187,8 +188,14 @@ def _rssi(values: list[str]) -> tuple[ChannelField, Value] | None:
     return ChannelField.RSSI, (index, level(values[1]))
 
 
-def _text(raw: str) -> Value:
-    return sentinels.text(unbrace(raw))
+def _text(raw: str) -> str | None:
+    """Return a device string: unbraced, sentinel-checked, cleaned and bounded.
+
+    A broken device sends raw control bytes or invalid UTF-8 (decoded as U+FFFD); they
+    must not reach a name (the engine's boundary cleans again, this keeps the plugin honest).
+    """
+    value = sentinels.text(unbrace(raw))
+    return clean_text(value) or None if value is not None else None
 
 
 CHANNEL_PARAMS: Final[dict[str, _ChannelParser]] = {
@@ -306,7 +313,7 @@ def parse_tokens(tokens: list[str], family: str | None = None) -> Update | None:
         field = DEVICE_PARAMS.get(tokens[1].upper())
         if field is None or len(tokens) < 3:
             return None
-        return DeviceUpdate(field, sentinels.text(unbrace(" ".join(tokens[2:]))))
+        return DeviceUpdate(field, _text(" ".join(tokens[2:])))
     number = sentinels.in_range(tokens[1], 0, 8)
     if number is None or len(tokens) < 3:
         return None
