@@ -20,7 +20,7 @@ from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.paths import AppPaths, app_paths
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
-from micboard_desktop.lan_runtime import LanRuntime, with_lan_override
+from micboard_desktop.lan_runtime import LanRuntime, check_lan_settings, with_lan_override
 
 _log = logging.getLogger(__name__)
 DEMO_LAN = ("127.0.0.1", 8058)
@@ -95,10 +95,14 @@ async def _headless(
     async with AsyncExitStack() as stack:
         secrets: dict[str, str] = {}
         if demo:
+            config = replace(config, lan=with_lan_override(config.lan, lan or DEMO_LAN))
+        # Before any device (or simulator) is touched: a refusal is one line and nothing else.
+        await asyncio.to_thread(check_lan_settings, config.lan, SecretResolver().lan_token)
+        if demo:
             from micboard_desktop.demo import start_demo_rig
 
-            config, secrets = await start_demo_rig(stack)
-            config = replace(config, lan=with_lan_override(config.lan, lan or DEMO_LAN))
+            rig_config, secrets = await start_demo_rig(stack)
+            config = replace(rig_config, lan=config.lan)
         engine = await open_engine(config, paths, secrets)
         await engine.start()
         stack.push_async_callback(engine.stop)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
+import socket
+from collections.abc import Callable
 from dataclasses import replace
 
 from micboard_desktop.core.config import LanSettings
@@ -75,6 +78,56 @@ class LanRuntime:
 
     def _on_settings_changed(self, _settings: LanSettings) -> None:
         self._tasks.spawn(self.restart(), "restart")
+
+
+def check_lan_settings(settings: LanSettings, token: Callable[[], str | None]) -> None:
+    """Refuse LAN settings that cannot work before anything else starts (one line, no device).
+
+    Checks what the server would otherwise find out only after the engine had connected to
+    every device: a non-loopback bind without a token, an address this machine does not
+    have, a port another program holds. The port is probed by binding it once and letting it
+    go at once, with the same address-reuse option the server uses.
+
+    Blocking (it may ask the keyring for ``token``): run it in a thread from the loop.
+
+    Raises:
+        ConfigError: naming the key (``lan.host``, ``lan.port``) and the problem.
+    """
+    if not settings.enabled:
+        return
+    try:
+        infos = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"lan.host: {settings.host!r} is not an address of this machine ({exc})",
+            key="lan.host",
+        ) from None
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            if os.name != "nt":  # aiohttp sets it too; on Windows it would allow a double bind
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise ConfigError(
+                        f"lan.port: {settings.host}:{settings.port} is already in use",
+                        key="lan.port",
+                    ) from None
+                raise ConfigError(
+                    f"lan.host: cannot serve on {settings.host}:{settings.port} "
+                    f"({exc.strerror or exc})",
+                    key="lan.host",
+                ) from None
+    # Last, and only where it matters: the lookup may consult (and warn about) the keyring.
+    if not settings.loopback_only and token() is None:
+        raise ConfigError(
+            f"lan.host: serving on {settings.host} needs a LAN token (set MICBOARD_LAN_TOKEN "
+            "or generate one in Settings), or bind to 127.0.0.1",
+            key="lan.host",
+        )
 
 
 def with_lan_override(settings: LanSettings, address: tuple[str, int] | None) -> LanSettings:
