@@ -16,6 +16,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from micboard_desktop.core.addresses import (
+    AddressError,
+    check_device_address,
+    check_host,
+    check_url,
+)
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.status import StatusThresholds
 
@@ -28,6 +34,7 @@ CACHE_TIMEOUT: Final = 30
 
 _TLS_PIN = re.compile(r"^sha256:[0-9a-fA-F:]{64,95}$")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _SECRET_WORDS = ("password", "api_key", "apikey", "token", "secret")
 
 
@@ -203,9 +210,10 @@ def _log_level(value: Any, key: str) -> str:
 
 def _host(value: Any, key: str) -> str:
     host = _string(value, key).strip()
-    if not host or any(c.isspace() for c in host):
-        raise _fail(key, f"is not a host name or address: {value!r}")
-    return host
+    try:
+        return check_host(host)
+    except AddressError as exc:
+        raise _fail(key, f"is not a host name or address: {host!r} {exc}") from None
 
 
 def _tls(value: Any, key: str) -> str:
@@ -217,8 +225,10 @@ def _tls(value: Any, key: str) -> str:
 
 def _url(value: Any, key: str) -> str:
     url = _string(value, key).strip()
-    if not re.match(r"^https?://[^\s/]+", url):
-        raise _fail(key, f"must be an http:// or https:// URL, not {value!r}")
+    try:
+        check_url(url, schemes=_HTTP_SCHEMES)
+    except AddressError as exc:
+        raise _fail(key, f"must be an http:// or https:// URL: {url!r} {exc}") from None
     return url.rstrip("/")
 
 
@@ -228,9 +238,10 @@ def _devices(value: Any, key: str) -> tuple[str, ...]:
     out: list[str] = []
     for i, item in enumerate(value):
         text = _string(item, f"{key}[{i}]").strip()
-        if not text or any(c.isspace() for c in text):
-            raise _fail(f"{key}[{i}]", f"is not an address: {item!r}")
-        out.append(text)
+        try:
+            out.append(check_device_address(text))
+        except AddressError as exc:
+            raise _fail(f"{key}[{i}]", f"is not an address: {text!r} {exc}") from None
     return tuple(out)
 
 
