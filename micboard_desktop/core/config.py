@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -333,18 +334,47 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
     )
 
 
+MAX_CONFIG_BYTES: Final = 1024 * 1024
+"""A configuration file is a few kilobytes; anything past a megabyte is not one."""
+
+
+def read_config_text(path: Path) -> str:
+    """Return the text of the configuration file ``path``: a regular file of sane size.
+
+    ``/dev/zero`` would be read until memory runs out and a FIFO would block for ever, so
+    only a regular file is opened, and at most :data:`MAX_CONFIG_BYTES` are read.
+
+    Raises:
+        ConfigError: the file is missing, not a regular file, too large or not UTF-8.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"config file {path} is not a regular file")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text ({exc.reason})") from None
+
+
 def load_config(path: Path) -> AppConfig:
     """Read and validate the TOML file at ``path``.
 
     Raises:
         ConfigError: the file cannot be read, is not TOML, or has a bad key or value.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    text = read_config_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -159,3 +159,25 @@ def test_environment_overrides_urls():
 def test_bad_environment_url_names_the_variable():
     with pytest.raises(ConfigError, match="SHURE_API_URL"):
         apply_environment(parse_config({}), {"SHURE_API_URL": "nonsense"})
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "fifo", "directory", "huge", "binary"])
+def test_only_a_regular_config_file_of_sane_size_is_read(tmp_path: Path, kind: str) -> None:
+    """``--config /dev/zero`` read until killed and a FIFO blocked (issue #15, 6)."""
+    import os
+
+    from micboard_desktop.core.config import load_config
+
+    path = tmp_path / "show.toml"
+    if kind == "dev_zero":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)  # nobody writes: opening it would block for ever
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "huge":
+        path.write_text("# padding\n" * 200_000)
+    else:
+        path.write_bytes(b"\xff\xfe[micboard]\n")
+    with pytest.raises(ConfigError, match=r"regular file|larger than|not UTF-8"):
+        load_config(path)
