@@ -4,6 +4,11 @@ A tree maps every declared resource path to a getter that reads the rig *now* an
 writable resources, a setter that takes a partial JSON body. Collections (``/api/rf/channels``)
 render as arrays and notify per item path. The family trees (EW-DX, Spectera) only register
 resources; serving, auth and subscriptions live in :mod:`.sennheiser_ssc`.
+
+With the ``hostile_strings`` fault on, every text field a client shows (device name,
+location, position, channel and mobile-device names, serial, vendor) reads
+:data:`~micboard_desktop.simulator.faults.HOSTILE_TEXT`; JSON carries its lone surrogate as
+a JSON unicode escape, which is valid JSON that decodes to an unencodable string.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from micboard_desktop.simulator.faults import HOSTILE_TEXT, FaultSwitches
 from micboard_desktop.simulator.rig import Rig, SimReceiver
 
 type Json = bool | int | float | str | list[Json] | dict[str, Json] | None
@@ -26,6 +32,10 @@ Getter = Callable[[], Json]
 
 Setter = Callable[[JsonObject], None]
 """Apply a partial body; raise :class:`SscError` to refuse it."""
+
+HOSTILE_FIELDS = frozenset({"deviceName", "location", "position", "name", "serial", "vendor"})
+"""Text fields replaced by ``HOSTILE_TEXT`` under ``hostile_strings`` (``product`` is kept so
+the client still recognises the family)."""
 
 VENDOR = "Sennheiser electronic GmbH & Co. KG"
 """``identity.vendor`` as the TCC M OpenAPI example spells it."""
@@ -110,9 +120,12 @@ class ResourceTree:
     site_name_max = 64
     """Longest ``deviceName``/``location``/``position`` accepted (the password rule's 64) [INF]."""
 
-    def __init__(self, rig: Rig, receiver: SimReceiver) -> None:
+    def __init__(
+        self, rig: Rig, receiver: SimReceiver, faults: FaultSwitches | None = None
+    ) -> None:
         self.rig = rig
         self.receiver = receiver
+        self.faults = faults if faults is not None else FaultSwitches()
         # Site location/position have no rig field; only this device knows them.
         self._location = ""
         self._position = ""
@@ -211,7 +224,7 @@ class ResourceTree:
         resource = self._resources.get(path)
         if resource is None:
             raise SscError(404, path)
-        body = resource.get()
+        body = self._read(resource)
         if body is None:
             # A missing collection item does not exist; a missing leaf (battery) is unprocessable.
             raise SscError(404 if path.rpartition("/")[0] in self._collections else 422, path)
@@ -234,7 +247,7 @@ class ResourceTree:
         result: dict[str, Json] = {}
         for item_id in self._collections[collection].item_ids():
             item_path = f"{collection}/{item_id}"
-            body = self._resources[item_path].get()
+            body = self._read(self._resources[item_path])
             if body is not None:
                 result[item_path] = body
         return result
@@ -247,7 +260,17 @@ class ResourceTree:
         """Return the notifications a subscription to ``path`` carries now (``None`` = absent)."""
         if path in self._collections:
             return self.items(path)
-        return {path: self._resources[path].get()}
+        return {path: self._read(self._resources[path])}
+
+    def _read(self, resource: Resource) -> Json:
+        """Return a resource's body now, with hostile text when that fault is on."""
+        body = resource.get()
+        if self.faults.hostile_strings and isinstance(body, dict):
+            return {
+                key: HOSTILE_TEXT if key in HOSTILE_FIELDS and isinstance(value, str) else value
+                for key, value in body.items()
+            }
+        return body
 
 
 def is_product_code(model: str) -> bool:

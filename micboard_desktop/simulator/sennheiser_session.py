@@ -7,8 +7,10 @@ quiet rig produces no traffic. Choices where the reference is silent [INF]:
 * ``/remove`` of a path that is not subscribed is refused the same way (the OAS example
   refuses ``/api/ssc/version``); ``/api/ssc/*`` paths cannot be subscribed.
 * Current values of every path named in ``/add`` (and of paths new in a replacing ``PUT``)
-  are pushed right away; a subscribed resource that is absent (a battery with no
-  transmitter) is pushed as ``null``, and so is a collection item that disappears.
+  are pushed right away (only a [2ND] claim, so ``push_initial=False`` turns it off and a
+  client must GET what it wants to know now, as the Companion Spectera module does); a
+  subscribed resource that is absent (a battery with no transmitter) is pushed as
+  ``null``, and so is a collection item that disappears.
 * Meter resources are sampled every ``meter_period`` seconds, only while subscribed, and
   pushed only when they changed.
 """
@@ -33,8 +35,11 @@ SUBSCRIPTIONS_PATH = "/api/ssc/state/subscriptions"
 class SscSession:
     """One client's subscription: which paths it wants and the events queued for its stream."""
 
-    def __init__(self, tree: ResourceTree, session_id: str, meter_period: float) -> None:
+    def __init__(
+        self, tree: ResourceTree, session_id: str, meter_period: float, *, push_initial: bool = True
+    ) -> None:
         self.id = session_id
+        self.push_initial = push_initial
         self.path = f"{SUBSCRIPTIONS_PATH}/{session_id}"
         self.tree = tree
         self.meter_period = meter_period
@@ -56,6 +61,11 @@ class SscSession:
     def open_event(self) -> SseEvent:
         """Return the first event of the stream (``event:open``)."""
         return self._control("open")
+
+    def inject(self, raw: bytes) -> None:
+        """Queue hand-made event bytes (a test's malformed event) for this stream."""
+        if not self.closed:
+            self.events.put_nowait(SseEvent("", raw=raw))
 
     def close(self) -> None:
         """End the session: queue the final ``close`` event and stop sampling meters."""
@@ -101,7 +111,8 @@ class SscSession:
             current = self.tree.snapshot(path)
             initial.update(current)
             self._sent.update(current)
-        self._emit(initial)
+        if self.push_initial:
+            self._emit(initial)
         self._sync_meter_task()
 
     def remove(self, paths: list[str]) -> None:
@@ -151,7 +162,7 @@ class SscSession:
     def _emit(self, changes: dict[str, Json]) -> None:
         # One event may carry several resources, keyed by path (SSCv2 notification form).
         if changes and not self.closed:
-            self.events.put_nowait(SseEvent(json_text(changes)))
+            self.events.put_nowait(SseEvent(json_text(changes), resources=changes))
 
     def _sync_meter_task(self) -> None:
         wanted = not self.closed and any(self.tree.is_fast(p) for p in self.subscriptions)

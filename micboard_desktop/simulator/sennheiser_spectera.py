@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import zlib
 
+from micboard_desktop.simulator.faults import FaultSwitches
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver
 from micboard_desktop.simulator.sennheiser_resources import (
     Json,
@@ -67,12 +68,14 @@ class SpecteraTree(ResourceTree):
 
     default_username = "controlSennheiser"
 
-    def __init__(self, rig: Rig, receiver: SimReceiver) -> None:
+    def __init__(
+        self, rig: Rig, receiver: SimReceiver, faults: FaultSwitches | None = None
+    ) -> None:
         # Set before the base class registers resources that read them.
         self._meter_counter = 0
         self._idle_khz: dict[int, int] = {}  # tuning of RF channels no device rides
         self._last_meters: Json = None
-        super().__init__(rig, receiver)
+        super().__init__(rig, receiver, faults)
 
     def version(self) -> JsonObject:
         """Return the version body with the schema the Companion module expects (18.1)."""

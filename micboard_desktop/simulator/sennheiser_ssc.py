@@ -19,8 +19,13 @@ is silent [INF]:
   delays each answer and each stream event; ``http_500`` refuses new requests while open
   streams carry on; ``reject_credentials`` answers 401 except on the open paths;
   ``malformed`` writes a cut-off JSON data line before every good event; ``oversized``
-  writes one multi-megabyte event per switch-on; ``trickle_bytes_per_second`` slows every
-  body; :meth:`FaultSwitches.drop_connections` closes every connection (no ``close`` event).
+  writes one multi-megabyte event per switch-on and answers every other request with a
+  valid JSON body of more than 4 MB; ``endless_frame`` starts a body (or, on the stream, a
+  data line) that never ends; ``trickle_bytes_per_second`` slows every body;
+  ``hostile_strings`` puts :data:`~.faults.HOSTILE_TEXT` into every text field and control
+  characters into the reason phrase of error answers;
+  :meth:`FaultSwitches.drop_connections` closes every connection (no ``close`` event).
+* How data events are framed is chosen by ``sse_style`` (:class:`.sennheiser_sse.SseStyle`).
 """
 
 from __future__ import annotations
@@ -48,7 +53,14 @@ from micboard_desktop.simulator.sennheiser_resources import (
 )
 from micboard_desktop.simulator.sennheiser_session import SUBSCRIPTIONS_PATH, SscSession
 from micboard_desktop.simulator.sennheiser_spectera import SpecteraTree
-from micboard_desktop.simulator.sennheiser_sse import FAULT_POLL_SECONDS, pump, write_slowly
+from micboard_desktop.simulator.sennheiser_sse import (
+    FAULT_POLL_SECONDS,
+    SseStyle,
+    oversized_body,
+    pump,
+    write_endless,
+    write_slowly,
+)
 
 OPEN_PATHS = frozenset({"/api/ssc/version", "/api/device/identity"})
 """Paths answered without credentials."""
@@ -56,17 +68,28 @@ DEFAULT_METER_PERIOD = 0.15
 """Seconds between two samples of the meter resources of a subscribed session."""
 STOP_GRACE_SECONDS = 1.0
 """How long :meth:`SscReceiverServer.stop` waits for streams and requests to finish."""
+HOSTILE_REASON = b"Bad\x1b[31m\x07Request\x1b]0;owned\x07\x7f\x85"
+"""Reason phrase of error answers under ``hostile_strings``: ANSI and OSC escapes, BEL, DEL
+and a C1 control (aiohttp refuses to send these, so the status line is written raw)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def make_tree(rig: Rig, receiver: SimReceiver) -> ResourceTree:
+def make_tree(
+    rig: Rig, receiver: SimReceiver, faults: FaultSwitches | None = None
+) -> ResourceTree:
     """Return the resource tree of ``receiver``'s family (``ewdx`` or ``spectera``)."""
     if receiver.family == "spectera":
-        return SpecteraTree(rig, receiver)
+        return SpecteraTree(rig, receiver, faults)
     if receiver.family == "ewdx":
-        return EwdxTree(rig, receiver)
+        return EwdxTree(rig, receiver, faults)
     raise ValueError(f"not an SSCv2 family: {receiver.family}")
+
+
+def _abort(request: web.Request) -> None:
+    """Drop the connection under ``request`` without finishing its answer."""
+    if request.transport is not None:
+        request.transport.abort()
 
 
 def _error(exc: SscError) -> web.Response:
@@ -96,11 +119,17 @@ class SscReceiverServer:
         password: str | None = None,
         max_sessions: int = 4,
         meter_period: float = DEFAULT_METER_PERIOD,
+        sse_style: SseStyle | None = None,
+        push_initial_values: bool = True,
     ) -> None:
         self.rig = rig
         self.receiver = receiver
         self.faults = FaultSwitches()
-        self.tree = make_tree(rig, receiver)
+        self.tree = make_tree(rig, receiver, self.faults)
+        self.sse_style = sse_style or SseStyle()
+        """How data events are framed (read when a stream opens)."""
+        self.push_initial_values = push_initial_values
+        """Push current values after ``/add`` (§1.4 says so only second-hand)."""
         self.max_sessions = max_sessions
         self.meter_period = meter_period
         self._host = host
@@ -212,6 +241,11 @@ class SscReceiverServer:
         for session in list(self._sessions.values()):
             session.refresh()
 
+    def inject_event(self, raw: bytes) -> None:
+        """Write hand-made event bytes on every open stream (after the events queued so far)."""
+        for session in list(self._sessions.values()):
+            session.inject(raw)
+
     # --- middleware: faults, then auth ------------------------------------------------------
 
     @web.middleware
@@ -223,19 +257,52 @@ class SscReceiverServer:
         if faults.hang_seconds > 0:
             await asyncio.sleep(faults.hang_seconds)
         if faults.http_500:
-            return _error(SscError(500, request.path))
+            return self._dress_error(request, _error(SscError(500, request.path)))
         if request.path not in OPEN_PATHS and not self._authorized(request):
             refused = _error(SscError(401, request.path))
             refused.headers["WWW-Authenticate"] = 'Basic realm="SSC"'
-            return refused
+            return self._dress_error(request, refused)
+        if request.path != SUBSCRIPTIONS_PATH or request.method != "GET":
+            # The stream applies these faults itself, event by event.
+            if faults.endless_frame:
+                return await self._endless(request)
+            if faults.oversized:
+                return web.Response(body=oversized_body(), content_type="application/json")
         response: web.StreamResponse
         try:
             response = await handler(request)
         except SscError as exc:
             response = _error(exc)
+        response = self._dress_error(request, response)
         if faults.trickle_bytes_per_second > 0 and isinstance(response, web.Response):
             return await self._trickle(request, response)
         return response
+
+    def _dress_error(
+        self, request: web.Request, response: web.StreamResponse
+    ) -> web.StreamResponse:
+        """Under ``hostile_strings``, write an error answer raw with a hostile reason phrase."""
+        transport = request.transport
+        if not self.faults.hostile_strings or response.status < 400 or transport is None:
+            return response
+        body = response.body if isinstance(response, web.Response) else b""
+        body = body if isinstance(body, bytes) else b""
+        head = (
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+        ) % (response.status, HOSTILE_REASON, len(body))
+        transport.write(head + body)
+        transport.close()  # aiohttp's own answer then goes nowhere
+        return response
+
+    async def _endless(self, request: web.Request) -> web.StreamResponse:
+        """Answer with a JSON body that never ends (``endless_frame``), then drop the line."""
+        endless = web.StreamResponse(headers={"Content-Type": "application/json"})
+        endless.enable_chunked_encoding()
+        await endless.prepare(request)
+        await write_endless(endless, b'{"padding":"', self.faults, lambda: self._stopping)
+        _abort(request)
+        return endless
 
     def _authorized(self, request: web.Request) -> bool:
         if self.faults.reject_credentials:
@@ -304,7 +371,9 @@ class SscReceiverServer:
     async def _open_stream(self, request: web.Request) -> web.StreamResponse:
         if len(self._sessions) >= self.max_sessions or self._stopping:
             raise SscError(429, SUBSCRIPTIONS_PATH)
-        session = SscSession(self.tree, str(uuid.uuid4()), self.meter_period)
+        session = SscSession(
+            self.tree, str(uuid.uuid4()), self.meter_period, push_initial=self.push_initial_values
+        )
         self._sessions[session.id] = session
         response = web.StreamResponse(
             headers={
@@ -315,7 +384,8 @@ class SscReceiverServer:
         )
         try:
             await response.prepare(request)
-            await pump(session, response, self.faults)
+            if not await pump(session, response, self.faults, self.sse_style):
+                _abort(request)  # an endless frame: never end the body properly
         except ConnectionError:
             pass  # the client went away; the session ends with its stream
         finally:

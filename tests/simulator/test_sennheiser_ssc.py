@@ -12,9 +12,15 @@ import httpx
 import pytest
 import trustme
 
-from micboard_desktop.simulator.faults import OVERSIZED_BYTES
+from micboard_desktop.simulator.faults import HOSTILE_TEXT, OVERSIZED_BYTES
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
 from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.simulator.sennheiser_sse import (
+    AWKWARD_STYLE,
+    ENDLESS_FRAME_BYTES,
+    EWDX_FIELD_STYLE,
+    nesting_bomb_event,
+)
 from tests.simulator.ssc_helpers import (
     SUBS,
     add,
@@ -646,3 +652,157 @@ async def test_fault_silent(ewdx: SscReceiverServer, client: httpx.AsyncClient) 
         ewdx.faults.silent = False
         assert (await stream.data())["/api/channel/0"]["name"] == "HUSH"
         assert (await client.get("/api/ssc/version")).status_code == 200
+
+
+# --- awkward framing and hostile faults (issue #15) --------------------------------------------
+
+
+async def _raw_stream(server: SscReceiverServer, paths: list[str], until: bytes) -> bytes:
+    """Open a stream over a bare socket, ``/add`` ``paths`` and read until ``until`` shows."""
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            f"GET {SUBS} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {basic_header(server)}\r\n"
+            "Accept: text/event-stream\r\n\r\n".encode()
+        )
+        received = b""
+        async with asyncio.timeout(2):
+            while b"sessionUUID" not in received:
+                received += await reader.read(65536)
+        location = next(
+            line.split(b":", 1)[1].strip().decode()
+            for line in received.split(b"\r\n")
+            if line.lower().startswith(b"content-location:")
+        )
+        async with client_for(server) as client:
+            await client.put(f"{location}/add", json=paths)
+        async with asyncio.timeout(2):
+            while until not in received:
+                received += await reader.read(65536)
+        return received
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_awkward_style_uses_every_legal_framing() -> None:
+    rig, rx = ewdx_rig()
+    server = SscReceiverServer(rig, rx, sse_style=AWKWARD_STYLE)
+    await server.start()
+    try:
+        raw = await _raw_stream(server, ["/api/channel/0", "/api/channel/1"], b'"GTR"')
+    finally:
+        await server.stop()
+    body = raw.partition(b"\r\n\r\n")[2]
+    assert b"retry:3000\r\n" in body
+    assert b": keep-alive\r\n" in body
+    assert b"event:message\r\n" in body or b"event: message\r\n" in body
+    assert b"id:" in body or b"id: " in body
+    assert b"data:{\r\n" in body or b"data: {\r\n" in body  # JSON spread over data lines
+    assert b"data:{" in body  # without the space ...
+    assert b"data: " in body  # ... and with it
+    assert b"\n\n" not in body.replace(b"\r\n", b"")  # CRLF only
+
+
+async def test_one_resource_per_event_style() -> None:
+    rig, rx = ewdx_rig()
+    server = SscReceiverServer(rig, rx, sse_style=EWDX_FIELD_STYLE)
+    await server.start()
+    try:
+        raw = await _raw_stream(server, ["/api/channel/0", "/api/channel/1"], b'"GTR"')
+    finally:
+        await server.stop()
+    assert b'event:message\ndata:{"/api/channel/0":{"name":"VOX","mute":false}}\n\n' in raw
+    assert b'event:message\ndata:{"/api/channel/1":{"name":"GTR","mute":false}}\n\n' in raw
+
+
+async def test_push_initial_values_can_be_switched_off() -> None:
+    rig, rx = ewdx_rig()
+    server = SscReceiverServer(rig, rx, push_initial_values=False)
+    await server.start()
+    try:
+        async with client_for(server) as client, open_stream(client) as stream:
+            await add(client, stream, ["/api/channel/0"])
+            await stream.silence(0.3)
+            await _rename(server, "NEW")
+            assert (await stream.data())["/api/channel/0"]["name"] == "NEW"
+    finally:
+        await server.stop()
+
+
+async def test_fault_hostile_strings(ewdx: SscReceiverServer, client: httpx.AsyncClient) -> None:
+    ewdx.faults.hostile_strings = True
+    site = await client.get("/api/device/site")
+    assert b"\\ud800" in site.content  # the lone surrogate as a JSON escape
+    assert site.json()["deviceName"] == HOSTILE_TEXT
+    assert (await client.get("/api/channel/0")).json()["name"] == HOSTILE_TEXT
+    assert (await client.get("/api/device/identity")).json()["product"] == "EWDX4CHDS"
+    host, port = ewdx.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        f"GET /api/transmitters/3/battery HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: {basic_header(ewdx)}\r\n\r\n".encode()
+    )
+    async with asyncio.timeout(2):
+        raw = await reader.read()  # the device closes after its error answer
+    writer.close()
+    assert raw.startswith(b"HTTP/1.1 422 Bad\x1b[31m\x07")
+    ewdx.faults.hostile_strings = False
+    assert (await client.get("/api/device/site")).json()["deviceName"] == "EM4 STAGE"
+
+
+async def test_fault_oversized_rest_body(
+    ewdx: SscReceiverServer, client: httpx.AsyncClient
+) -> None:
+    ewdx.faults.oversized = True
+    answer = await client.get("/api/device/identity")
+    assert len(answer.content) > OVERSIZED_BYTES
+    assert set(answer.json()) == {"padding"}
+    ewdx.faults.oversized = False
+    assert (await client.get("/api/device/identity")).json()["product"] == "EWDX4CHDS"
+
+
+async def test_fault_endless_rest_body(ewdx: SscReceiverServer, client: httpx.AsyncClient) -> None:
+    ewdx.faults.endless_frame = True
+    received = 0
+
+    async def read_all() -> None:
+        nonlocal received
+        async with client.stream("GET", "/api/device/site") as answer:
+            async for piece in answer.aiter_bytes():
+                received += len(piece)
+                if received >= ENDLESS_FRAME_BYTES:
+                    ewdx.faults.endless_frame = False  # the device then drops the line
+
+    with pytest.raises(httpx.HTTPError):
+        await read_all()
+    assert received >= ENDLESS_FRAME_BYTES
+    assert (await client.get("/api/device/site")).status_code == 200
+
+
+async def test_fault_endless_sse_frame(ewdx: SscReceiverServer, client: httpx.AsyncClient) -> None:
+    headers = {"Accept": "text/event-stream"}
+    async with client.stream("GET", SUBS, headers=headers) as stream:
+        ewdx.faults.endless_frame = True
+        received = b""
+
+        async def read_all() -> None:
+            nonlocal received
+            async for piece in stream.aiter_bytes():
+                received += piece[:64] if len(received) > 4096 else piece
+                if len(received) > 8192:
+                    ewdx.faults.endless_frame = False
+
+        with pytest.raises(httpx.HTTPError):
+            await read_all()
+        assert b'data:{"/api/device/site":{"deviceName":"xxxx' in received
+        assert not received.endswith(b"\n\n")
+
+
+async def test_inject_event_writes_raw_bytes(
+    ewdx: SscReceiverServer, client: httpx.AsyncClient
+) -> None:
+    async with open_stream(client) as stream:
+        ewdx.inject_event(nesting_bomb_event(50))
+        assert (await stream.next()).data == "[" * 50 + "]" * 50
