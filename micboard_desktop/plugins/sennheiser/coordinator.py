@@ -1,11 +1,12 @@
 """SscCoordinator: one SSCv2 receiver kept live over a subscription stream.
 
 Each connection: delete the previous (stale) session, read the identity (and the schema
-once), open the event stream, ``/add`` the profile's resources, GET each once, then apply
-notifications until the stream ends. While the stream is quiet longer than the heartbeat
-window the device is probed; a failed probe reconnects. A stream that merely idled out
-(nothing changed, probe fine) is renewed without going offline. Meters go to the MeterBus,
-everything else into an immutable :class:`Receiver` delivered to the sink on real change.
+once), open the event stream, ``/add`` the profile's resources, GET each once (meters
+too), then apply notifications until the stream ends. While the stream is quiet longer
+than the heartbeat window the device is probed; a failed probe reconnects. A stream that
+merely idled out (nothing changed, probe fine) is renewed without going offline. Meters
+go to the MeterBus, everything else into an immutable :class:`Receiver` delivered to the
+sink on real change.
 """
 
 from __future__ import annotations
@@ -189,8 +190,10 @@ class SscCoordinator(ConnectionCoordinator):
                     ", ".join(sorted(refused - self.refused)),
                 )
             self.refused |= refused
-            readable = [p for p in wanted if p not in refused and p not in profile.meter_paths]
-            initial = await self.client.fetch_all(readable)
+            # GET every subscribed resource once, meters included: pushing current values
+            # after /add is only claimed second-hand (sennheiser.md §1.4, "Client: do both"),
+            # and a device that pushes changes only would never show a steady level.
+            initial = await self.client.fetch_all([p for p in wanted if p not in refused])
             self._last_rx = self._clock.monotonic()
             self.mark_connected()
             # A new session may follow a different device (or profile) at the same address.
