@@ -1,9 +1,10 @@
 """A pure async SSCv2 client over an injected ``httpx.AsyncClient`` (sennheiser.md §1).
 
 It knows the protocol, not the app: plain requests with HTTP Basic, the subscription
-flow (stream, ``/add`` in batches, ``DELETE``) and error mapping. Every request carries an
-explicit timeout; the event stream's read timeout is twice the heartbeat window, so a
-half-open connection is noticed instead of waiting forever.
+flow (stream, ``/add`` in batches, ``DELETE``) and error mapping. Every plain request has a
+total deadline (httpx's timeouts are per read, so a device trickling a byte every second
+would defeat them) and a body cap (:mod:`.answers`); the event stream's read timeout is
+twice the heartbeat window, so a half-open connection is noticed instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from micboard_desktop.core.errors import UpdateFailed
-from micboard_desktop.plugins.sennheiser.event_stream import (
-    StreamSettings,
-    open_event_stream,
+from micboard_desktop.plugins.sennheiser.answers import (
+    MAX_BODY_BYTES,
+    Answer,
+    BodyTooLarge,
+    Json,
+    loads,
     status_error,
+    transport_error,
 )
+from micboard_desktop.plugins.sennheiser.event_stream import StreamSettings, open_event_stream
 from micboard_desktop.plugins.sennheiser.sse import SseEvent, SseParser
 from micboard_desktop.plugins.tls import check_httpx_response, client_ssl_context
 
@@ -35,9 +41,12 @@ DEFAULT_BATCH: Final = 4
 """Paths per ``/add`` (what RFDeck/Meros tested on EW-DX hardware, §1.4)."""
 OPEN_EVENT_TIMEOUT: Final = 15.0
 """How long to wait for the ``open`` event (the Spectera module's 15 s)."""
+RUNAWAY_EVENT_BYTES: Final = 16 * 1024 * 1024
+"""Bytes of one never-ending SSE line or event after which the session is given up.
 
-type Json = Any
-"""A decoded JSON value (kept loose: device bodies are checked field by field in mapping)."""
+Oversized events are skipped (the parser keeps memory bounded); one that has not ended
+after this much is an endless frame, and the stream is reconnected with a clear error.
+"""
 
 
 def make_http_client(tls_mode: str, *, timeout: float = 10.0) -> httpx.AsyncClient:
@@ -48,7 +57,7 @@ def make_http_client(tls_mode: str, *, timeout: float = 10.0) -> httpx.AsyncClie
 def _session_of(data: str) -> str | None:
     """Return ``sessionUUID`` of an ``open`` event's data, if it is a plain id."""
     try:
-        value = json.loads(data)
+        value = loads(data)
     except ValueError:
         return None
     session = value.get("sessionUUID") if isinstance(value, dict) else None
@@ -57,7 +66,7 @@ def _session_of(data: str) -> str | None:
     return None
 
 
-def _refused_path(response: httpx.Response) -> str | None:
+def _refused_path(response: Answer) -> str | None:
     """Return ``path`` of an SSCv2 ``{"path", "error"}`` body, if that is what came back."""
     try:
         body = response.json()
@@ -96,6 +105,11 @@ class SubscriptionStream:
             if chunk is None:
                 return
             values, closed = self._decode(self.parser.feed(chunk))
+            if self.parser.runaway_bytes > RUNAWAY_EVENT_BYTES:
+                raise UpdateFailed(
+                    f"event stream: one event ran past {RUNAWAY_EVENT_BYTES >> 20} MiB "
+                    "without ending"
+                )
             for value in values:
                 yield value
 
@@ -110,8 +124,9 @@ class SubscriptionStream:
                 continue
             try:
                 value = json.loads(event.data)
-            except ValueError:
-                continue  # a cut-off or garbled event; the next one may be fine
+            except (ValueError, RecursionError):
+                # A cut-off, garbled or absurdly nested event; the next one may be fine.
+                continue
             if isinstance(value, dict):
                 out.append(value)
         return out, False
@@ -132,6 +147,7 @@ class SscClient:
         heartbeat: float = 15.0,
         batch_size: int = DEFAULT_BATCH,
         max_line_bytes: int | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._http = http
@@ -142,10 +158,10 @@ class SscClient:
         self._auth = httpx.BasicAuth(username, password)
         self.tls_mode = tls_mode
         self.timeout_seconds = timeout
-        self.timeout = httpx.Timeout(timeout)
         self.heartbeat = heartbeat
         self.batch_size = max(1, batch_size)
         self._max_line = max_line_bytes
+        self.max_body_bytes = max_body_bytes
 
     def set_credentials(self, username: str, password: str) -> None:
         """Use new credentials from the next request on."""
@@ -157,25 +173,49 @@ class SscClient:
 
     async def request(
         self, method: str, path: str, *, body: Json = None, time_limit: float | None = None
-    ) -> httpx.Response:
-        """Send one request; map transport errors to :class:`UpdateFailed`; check the pin."""
-        limit = httpx.Timeout(time_limit) if time_limit is not None else self.timeout
-        kwargs: dict[str, Any] = {"auth": self._auth, "timeout": limit}
+    ) -> Answer:
+        """Send one request and read its whole (capped) answer within one total deadline.
+
+        Transport errors, an answer over :data:`MAX_BODY_BYTES` and a missed deadline all
+        raise :class:`UpdateFailed`; a pinned certificate is checked before the body is read.
+        """
+        limit = self.timeout_seconds if time_limit is None else time_limit
+        kwargs: dict[str, Any] = {"auth": self._auth, "timeout": httpx.Timeout(limit)}
         if body is not None:
             kwargs["json"] = body
         try:
-            response = await self._http.request(method, self.base_url + path, **kwargs)
+            # httpx times each read; only a deadline around the whole exchange stops a
+            # device that trickles its answer a byte at a time.
+            async with asyncio.timeout(limit):
+                async with self._http.stream(method, self.base_url + path, **kwargs) as response:
+                    check_httpx_response(self.tls_mode, response)
+                    content = await self._read_capped(method, path, response)
+                    return Answer(response.status_code, content)
+        except TimeoutError as exc:
+            raise UpdateFailed(f"{method} {path}: no complete answer within {limit:g} s") from exc
         except httpx.TimeoutException as exc:
             raise UpdateFailed(f"{method} {path}: no answer in time") from exc
         except httpx.HTTPError as exc:
-            raise UpdateFailed(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        check_httpx_response(self.tls_mode, response)
-        return response
+            raise UpdateFailed(f"{method} {path}: {transport_error(exc)}") from exc
+
+    async def _read_capped(self, method: str, path: str, response: httpx.Response) -> bytes:
+        """Return the (decoded) body, failing as soon as it passes the cap."""
+        cap = self.max_body_bytes
+        too_large = BodyTooLarge(f"{method} {path}: answer larger than {cap} bytes (refused)")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise too_large
+        body = bytearray()
+        async for piece in response.aiter_bytes():
+            body += piece
+            if len(body) > cap:
+                raise too_large  # leaving the stream context closes the connection
+        return bytes(body)
 
     @staticmethod
-    def raise_for_status(method: str, path: str, response: httpx.Response) -> None:
+    def raise_for_status(method: str, path: str, response: Answer) -> None:
         """Raise :class:`AuthFailed` on 401/403 and :class:`UpdateFailed` on other errors."""
-        error = status_error(method, path, response.status_code, response.reason_phrase)
+        error = status_error(method, path, response.status_code)
         if error is not None:
             raise error
 

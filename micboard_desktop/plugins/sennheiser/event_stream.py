@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from micboard_desktop.core.errors import AuthFailed, UpdateFailed
+from micboard_desktop.core.errors import UpdateFailed
+from micboard_desktop.plugins.sennheiser.answers import printable, status_error, transport_error
 from micboard_desktop.plugins.tls import (
     check_pinned_certificate,
     client_ssl_context,
@@ -60,17 +61,6 @@ def basic_authorization(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
-def status_error(
-    method: str, path: str, status: int, reason: str | None
-) -> AuthFailed | UpdateFailed | None:
-    """Return the error an HTTP status means (AuthFailed for 401/403), or None when fine."""
-    if status in (401, 403):
-        return AuthFailed(f"{method} {path}: HTTP {status} (credentials refused)")
-    if status >= 400:
-        return UpdateFailed(f"{method} {path}: HTTP {status} {reason or ''}".strip())
-    return None
-
-
 @contextlib.asynccontextmanager
 async def open_event_stream(settings: StreamSettings, path: str) -> AsyncIterator[OpenStream]:
     """GET ``path`` as an event stream; raise UpdateFailed/AuthFailed/DeviceMismatch on failure.
@@ -100,15 +90,15 @@ async def open_event_stream(settings: StreamSettings, path: str) -> AsyncIterato
         except TimeoutError as exc:
             raise UpdateFailed(f"GET {path}: no answer in time") from exc
         except aiohttp.ClientError as exc:
-            raise UpdateFailed(f"GET {path}: {type(exc).__name__}: {exc}") from exc
+            raise UpdateFailed(f"GET {path}: {transport_error(exc)}") from exc
         try:
             _check_pin(settings.tls_mode, response)
-            error = status_error("GET", path, response.status, response.reason)
+            error = status_error("GET", path, response.status)
             if error is not None:
                 raise error
             kind = response.headers.get("content-type", "")
             if not kind.startswith("text/event-stream"):
-                raise UpdateFailed(f"GET {path}: not an event stream ({kind!r})")
+                raise UpdateFailed(f"GET {path}: not an event stream ({printable(kind)!r})")
             yield OpenStream(
                 response.headers.get("content-location"),
                 _chunks(response, settings.read_timeout),

@@ -48,12 +48,23 @@ class SseParser:
         self.last_event_id: str | None = None
         self._line = bytearray()
         self._discarding_line = False
+        self._discarded_line_bytes = 0
         self._skip_lf = False  # the previous chunk ended in CR; a leading LF belongs to it
         self._first_line = True
         self._event_name = ""
         self._data: list[str] = []
         self._data_bytes = 0
         self._event_too_big = False
+
+    @property
+    def runaway_bytes(self) -> int:
+        """Return how many bytes the line or event being dropped has run to so far.
+
+        Dropping keeps memory bounded, but a line or event that never ends would leave the
+        stream looking alive while it carries nothing; the client watches this to give up.
+        """
+        dropped_event = self._data_bytes if self._event_too_big else 0
+        return max(self._discarded_line_bytes, dropped_event)
 
     @property
     def buffered_bytes(self) -> int:
@@ -79,10 +90,14 @@ class SseParser:
         return events
 
     def _append(self, raw: bytes, start: int, end: int) -> None:
-        if self._discarding_line or start >= end:
+        if start >= end:
+            return
+        if self._discarding_line:
+            self._discarded_line_bytes += end - start
             return
         if len(self._line) + (end - start) > self.max_line_bytes:
             # Drop what we hold and ignore the rest of the line: memory stays bounded.
+            self._discarded_line_bytes = len(self._line) + (end - start)
             self._line.clear()
             self._discarding_line = True
             return
@@ -91,6 +106,8 @@ class SseParser:
     def _end_line(self, events: list[SseEvent]) -> None:
         if self._discarding_line:
             self._discarding_line = False
+            self._data_bytes += self._discarded_line_bytes  # the event has run this far
+            self._discarded_line_bytes = 0
             self.oversized_lines += 1
             # A line cut short cannot be trusted, so the event it belonged to goes too.
             self._event_too_big = True
@@ -122,9 +139,9 @@ class SseParser:
             self.retry_ms = int(value)
 
     def _add_data(self, value: str) -> None:
-        if self._event_too_big:
-            return
         self._data_bytes += len(value.encode("utf-8", "surrogatepass")) + 1
+        if self._event_too_big:
+            return  # still counted, so a never-ending event shows in runaway_bytes
         if self._data_bytes > self.max_event_bytes:
             self._event_too_big = True
             self._data.clear()
