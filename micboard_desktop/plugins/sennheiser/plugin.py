@@ -3,12 +3,17 @@
 Every configured device URL (``ManufacturerConfig.devices``) is one receiver with its own
 HTTPS server; the password comes from the context's resolved secret, the user name from
 the configuration (``None``: chosen from the product, see :mod:`.profiles`).
+
+Devices are asked independently: each inventory request and health probe has its own
+deadline and its own failure, so a slow or malformed receiver costs only its own answer and
+never makes a healthy receiver of the same make look down (issue #15 item 7).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final, TypeVar
 
 from micboard_desktop.core.clock import utc_now
 from micboard_desktop.core.config import ManufacturerConfig
@@ -38,8 +43,16 @@ from micboard_desktop.plugins.sennheiser.coordinator import (
 )
 from micboard_desktop.plugins.sennheiser.profiles import default_username
 
-INVENTORY_CONCURRENCY = 8
-"""Devices asked at once during an inventory poll."""
+INVENTORY_CONCURRENCY: Final = 8
+"""Devices asked at once during an inventory poll or a health check."""
+ROUND_SHARE: Final = 1.5
+"""An inventory poll or health check ends after this many device timeouts.
+
+The supervisor gives the whole call twice the timeout; ending earlier with the answers
+that came keeps the healthy devices' results when some device is still stalling.
+"""
+
+_T = TypeVar("_T")
 
 class SennheiserPlugin(ManufacturerPlugin):
     """Sennheiser EW-DX and Spectera receivers over SSCv2 (REST + SSE)."""
@@ -59,7 +72,7 @@ class SennheiserPlugin(ManufacturerPlugin):
         config = self.context.config
         return DeviceSettings(
             url=url,
-            password=self.context.secret or "",
+            password=self.context.secret_for(url) or "",  # only where it was entered for
             username=config.username,
             tls_mode=config.tls,
             timeout=config.timeout,
@@ -81,11 +94,12 @@ class SennheiserPlugin(ManufacturerPlugin):
 
     def update_devices(self, config: ManufacturerConfig) -> DeviceChanges | None:
         """Add coordinators for new device URLs and name the ones to stop for removed URLs."""
-        old = {device_key(c.settings.url): c for c in self.coordinators}
-        new_urls = {device_key(url): url for url in config.devices}
+        # Keyed by the whole URL: http -> https on the same host:port is a new connection.
+        old = {c.settings.url: c for c in self.coordinators}
+        new_urls = set(config.devices)
         self.context.config = config
-        added = [self._coordinator(url) for key, url in new_urls.items() if key not in old]
-        removed = [c for key, c in old.items() if key not in new_urls]
+        added = [self._coordinator(url) for url in config.devices if url not in old]
+        removed = [c for url, c in old.items() if url not in new_urls]
         self.coordinators = [c for c in self.coordinators if c not in removed] + added
         return DeviceChanges(added=added, removed=[c.connection_id for c in removed])
 
@@ -96,7 +110,10 @@ class SennheiserPlugin(ManufacturerPlugin):
 
     async def _ask(self, url: str, *, with_site: bool) -> RawDevice:
         settings = self.device_settings(url)
-        async with make_http_client(settings.tls_mode, timeout=settings.timeout) as http:
+        async with (
+            asyncio.timeout(settings.timeout),  # one deadline for identity and site together
+            make_http_client(settings.tls_mode, timeout=settings.timeout) as http,
+        ):
             client = SscClient(
                 http,
                 url,
@@ -121,17 +138,41 @@ class SennheiserPlugin(ManufacturerPlugin):
             c.state.auth_blocked for c in self.coordinators if device_key(c.settings.url) == key
         )
 
-    async def _ask_quietly(self, url: str, gate: asyncio.Semaphore) -> RawDevice | None:
-        async with gate:
-            try:
-                return await self._ask(url, with_site=True)
-            except AuthFailed as exc:
-                # Never retry a refused password on a timer: it can lock the receiver out.
-                self._auth_refused.add(device_key(url))
-                self.context.logger.warning("sennheiser %s: %s", device_key(url), exc)
-            except PluginError as exc:
-                self.context.logger.info("sennheiser %s: %s", device_key(url), exc)
+    async def _ask_quietly(self, url: str) -> RawDevice | None:
+        try:
+            return await self._ask(url, with_site=True)
+        except AuthFailed as exc:
+            # Never retry a refused password on a timer: it can lock the receiver out.
+            self._auth_refused.add(device_key(url))
+            self.context.logger.warning("sennheiser %s: %s", device_key(url), exc)
+        except Exception as exc:  # noqa: BLE001 - one bad device must not fail the poll
+            self.context.logger.info("sennheiser %s: %s", device_key(url), _reason(exc))
         return None
+
+    async def _each_device(
+        self, urls: Sequence[str], ask: Callable[[str], Awaitable[_T]]
+    ) -> dict[str, _T]:
+        """Run ``ask`` per URL, a few at once, and return the answers that came in time.
+
+        A device still busy when the round's deadline passes is left out (its own
+        deadline is shorter, so only a queue of stalling devices gets here).
+        """
+        gate = asyncio.Semaphore(INVENTORY_CONCURRENCY)
+
+        async def one(url: str) -> _T:
+            async with gate:
+                return await ask(url)
+
+        tasks = {url: asyncio.create_task(one(url)) for url in urls}
+        if not tasks:
+            return {}
+        _, pending = await asyncio.wait(
+            tasks.values(), timeout=ROUND_SHARE * self.context.config.timeout
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        return {url: task.result() for url, task in tasks.items() if task not in pending}
 
     async def get_devices(self) -> Sequence[RawDevice]:
         """Return identity and site of every configured device that answers.
@@ -139,10 +180,9 @@ class SennheiserPlugin(ManufacturerPlugin):
         Devices are asked a few at a time (one by one took longer than a poll interval with
         a few hundred receivers), and never again once they refused our credentials.
         """
-        gate = asyncio.Semaphore(INVENTORY_CONCURRENCY)
         urls = [url for url in self.context.config.devices if not self._refuses_us(url)]
-        answers = await asyncio.gather(*(self._ask_quietly(url, gate) for url in urls))
-        return [raw for raw in answers if raw is not None]
+        answers = await self._each_device(urls, self._ask_quietly)
+        return [raw for url in urls if (raw := answers.get(url)) is not None]
 
     def transform_device_data(self, raw: RawDevice) -> Receiver | None:
         """Turn ``{"url", "identity", "site"}`` into a receiver without channels."""
@@ -164,22 +204,37 @@ class SennheiserPlugin(ManufacturerPlugin):
             location=text(site.get("location")),
         )
 
+    async def _probe(self, url: str) -> str | None:
+        """Return why ``url`` is unhealthy, or ``None`` when ``/api/ssc/version`` answers."""
+        settings = self.device_settings(url)
+        try:
+            async with (
+                asyncio.timeout(settings.timeout),
+                make_http_client(settings.tls_mode, timeout=settings.timeout) as http,
+            ):
+                client = SscClient(
+                    http,
+                    url,
+                    password=settings.password,
+                    tls_mode=settings.tls_mode,
+                    timeout=settings.timeout,
+                )
+                await client.version()
+        except Exception as exc:  # noqa: BLE001 - a failing device is health, never a crash
+            return _reason(exc)
+        return None
+
     async def check_health(self) -> Health:
-        """Ask ``/api/ssc/version`` of every device: all answer OK, some DEGRADED, none DOWN."""
+        """Probe each device alone: all answer OK, some DEGRADED (naming the bad), none DOWN."""
         urls = self.context.config.devices
         if not urls:
             return Health(HealthStatus.UNKNOWN, "no Sennheiser devices configured", utc_now())
-        failures: list[str] = []
-        for url in urls:
-            settings = self.device_settings(url)
-            try:
-                async with make_http_client(settings.tls_mode, timeout=settings.timeout) as http:
-                    client = SscClient(
-                        http, url, password=settings.password, tls_mode=settings.tls_mode
-                    )
-                    await client.version()
-            except PluginError as exc:
-                failures.append(f"{device_key(url)}: {exc}")
+        answers = await self._each_device(urls, self._probe)
+        failures = [
+            f"{device_key(url)}: {answers.get(url, 'no complete answer in time')}"
+            for url in urls
+            if url not in answers or answers[url] is not None
+        ]
         if not failures:
             status = HealthStatus.OK
         elif len(failures) < len(urls):
@@ -187,3 +242,12 @@ class SennheiserPlugin(ManufacturerPlugin):
         else:
             status = HealthStatus.DOWN
         return Health(status, "; ".join(failures) or None, utc_now())
+
+
+def _reason(exc: BaseException) -> str:
+    """Return a one-line reason for a device failure (our own texts, or the error's kind)."""
+    if isinstance(exc, PluginError):
+        return str(exc)  # built by this plugin from cleaned parts (see .answers)
+    if isinstance(exc, TimeoutError):
+        return "no complete answer in time"
+    return f"unexpected answer ({type(exc).__name__})"
