@@ -29,7 +29,7 @@ from micboard_desktop.core.control import (
     KeepSlot,
 )
 from micboard_desktop.core.coordinator import ConnectionState
-from micboard_desktop.core.errors import ConfigError
+from micboard_desktop.core.errors import ConfigError, NameTaken
 from micboard_desktop.core.meters import MeterBus, SharedReader
 from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.store import StateStore
@@ -488,6 +488,9 @@ class Engine:
             raise ConfigError(f"slot: number keys are 1 to 9, not {slot}", key="slot")
         old = self.userdata.groups.get(name)
         final = rename_to or name
+        if rename_to and rename_to != name and rename_to in self.userdata.groups:
+            # Renaming onto another group would merge the two (or fail in the database).
+            raise NameTaken(f"a group named {rename_to!r} already exists")
         if self.repository is not None:
             if rename_to and old is not None and rename_to != name:
                 await self.repository.rename_group(name, rename_to)
