@@ -23,21 +23,34 @@ _CODES: Final[dict[int, str]] = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    417: "expectation_failed",
+    421: "misdirected_request",
+    431: "header_too_large",
     500: "internal_error",
     503: "unavailable",
 }
 
 
+def code_for(status: int) -> str:
+    """Return the error code the API uses for an HTTP ``status`` it did not choose itself."""
+    return _CODES.get(status, "http_error")
+
+
 class ApiError(Exception):
     """An error the API answers on purpose, with its status, code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, close: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.close = close
+        """True when the connection must end after the answer (its request stream is broken)."""
 
 
 def error_response(
@@ -67,7 +80,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         challenge = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, challenge)
+        response = error_response(exc.status, exc.code, exc.message, challenge)
+        if exc.close:
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -75,8 +91,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 405 and "Allow" in exc.headers:
             headers["Allow"] = exc.headers["Allow"]
         message = exc.reason if exc.status != 413 else "request body is too large"
-        code = _CODES.get(exc.status, "http_error")
-        return error_response(exc.status, code, message, headers or None)
+        return error_response(exc.status, code_for(exc.status), message, headers or None)
     except Exception:  # noqa: BLE001 - a bad request must never take the server down
         _log.exception("LAN API: %s %s failed", request.method, request.path)
         return error_response(500, "internal_error", "internal server error")

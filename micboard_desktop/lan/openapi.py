@@ -49,9 +49,12 @@ def _errors(*statuses: int) -> dict[str, Json]:
     texts = {
         400: "Malformed request",
         401: "Missing or wrong bearer token",
-        403: "Control is disabled or no token is configured",
+        403: "Control is disabled, no token is configured, or a foreign Origin",
         404: "Unknown manufacturer or resource",
+        408: "The request body did not arrive in time",
+        409: "The new group name is taken by another group",
         413: "Request body too large",
+        421: "Host is not an IP address, localhost or the server's configured name",
         503: "Live updates are disabled",
     }
     return {str(s): _json(_ref("Error"), texts[s]) for s in statuses}
@@ -65,8 +68,9 @@ _MANUFACTURER_PARAM: Final[Json] = {
     "schema": {"type": "string"},
 }
 _GROUP_NAME: Final[Json] = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
-_READ_ERRORS: Final = (401, 404)
-_CONTROL_ERRORS: Final = (400, 401, 403, 404, 413)
+_READ_ERRORS: Final = (401, 403, 404, 421)
+_CONTROL_ERRORS: Final = (400, 401, 403, 404, 413, 421)
+_BODY_ERRORS: Final = (408,)
 
 
 def _extra_schemas() -> Json:
@@ -193,6 +197,7 @@ def _paths() -> Json:
             "responses": {str(status): answer, **_errors(*_CONTROL_ERRORS)},
         }
         if body is not None:
+            op["responses"].update(_errors(*_BODY_ERRORS))
             op["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": _ref(body)}},
@@ -203,7 +208,7 @@ def _paths() -> Json:
         "description": "Server-Sent Events: device_update, status_update, keep-alive comments.",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
-    return {
+    paths: Json = {
         "/api/data/": get("The whole live picture", _json(_ref("Data"), "Live data")),
         "/api/receivers/": get("Every receiver", _json(_ref("ReceiverList"), "Receivers")),
         "/api/receivers/{id}/": get(
@@ -237,6 +242,8 @@ def _paths() -> Json:
             False,
         ),
     }
+    paths["/api/group/"]["post"]["responses"].update(_errors(409))
+    return paths
 
 
 @cache
@@ -253,7 +260,11 @@ def _document() -> Json:
             "version": "1",
             "description": "Live wireless-microphone data (CONTRACT §3). Errors are "
             '{"error": {"code", "message"}}. A non-loopback bind needs a bearer token on '
-            "every request; POST always needs it and lan.allow_control = true.",
+            "every request; POST always needs it and lan.allow_control = true. Host must "
+            "be an IP address, localhost or the configured name (else 421), and a browser "
+            "Origin must be the server's own (else 403). Any request may also get 400 "
+            "(malformed HTTP), 405, 408 (request head not sent within 10 s), 414, 417 or "
+            "431, with the same error body.",
         },
         "paths": _paths(),
         "components": {

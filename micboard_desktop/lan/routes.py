@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from micboard_desktop.core.control import EngineControl
-from micboard_desktop.core.errors import ConfigError
+from micboard_desktop.core.errors import ConfigError, NameTaken
 from micboard_desktop.core.model import Health, Receiver, ReceiverId
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.core.store import StateStore
@@ -30,6 +31,8 @@ _MAX_NAME: Final = 200
 _MAX_LIST: Final = 512
 """Most items a list setting (a device list) may have."""
 _MAX_CHANNELS: Final = 2000
+BODY_TIMEOUT_SECONDS: Final = 10.0
+"""Longest a request body may take to arrive (a slow body holds a handler open)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -62,6 +65,7 @@ class ApiRoutes:
         websocket_broadcasting: bool,
         keep_alive_seconds: float,
         write_timeout_seconds: float,
+        body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -70,6 +74,7 @@ class ApiRoutes:
         self._broadcasting = websocket_broadcasting
         self._keep_alive = keep_alive_seconds
         self._write_timeout = write_timeout_seconds
+        self._body_timeout = body_timeout_seconds
 
     def register(self, app: web.Application) -> None:
         """Add every route to ``app``."""
@@ -209,7 +214,7 @@ class ApiRoutes:
 
     async def config(self, request: web.Request) -> web.StreamResponse:
         """POST /api/config/: change one global or per-manufacturer setting."""
-        body = await read_object(request)
+        body = await read_object(request, self._body_timeout)
         manufacturer = body.get("manufacturer")
         key = body.get("key")
         value = body.get("value")
@@ -233,7 +238,7 @@ class ApiRoutes:
 
     async def group(self, request: web.Request) -> web.StreamResponse:
         """POST /api/group/: create, rename or delete a group and set its channels."""
-        body = await read_object(request)
+        body = await read_object(request, self._body_timeout)
         action = body.get("action", "save")
         name = body.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
@@ -256,22 +261,95 @@ class ApiRoutes:
             not isinstance(rename_to, str) or not rename_to.strip() or len(rename_to) > _MAX_NAME
         ):
             raise bad_request("'rename_to' must be a non-empty group name or null")
-        group = await self._engine.save_group(name, channels, rename_to=rename_to)
+        try:
+            group = await self._engine.save_group(name, channels, rename_to=rename_to)
+        except NameTaken as exc:
+            raise ApiError(409, "group_exists", str(exc)) from None
         return json_ok(
             {"group": {"name": group.name, "channels": list(group.channel_ids), "slot": group.slot}}
         )
 
 
-async def read_object(request: web.Request) -> dict[str, Any]:
-    """Read the body as one JSON object, or raise 400 (413 comes from the size limit)."""
-    raw = await request.read()
+async def read_object(
+    request: web.Request, seconds: float = BODY_TIMEOUT_SECONDS
+) -> dict[str, Any]:
+    """Read the body as one JSON object of valid text, or raise 400 (408, 413 if it applies)."""
+    try:
+        async with asyncio.timeout(seconds):
+            raw = await request.read()
+    except TimeoutError:
+        _end_body(request)
+        raise ApiError(
+            408,
+            "request_timeout",
+            f"the request body did not arrive within {seconds:g} s",
+            close=True,
+        ) from None
+    except (RequestPayloadError, ConnectionError):
+        # A body that cannot be decoded (bad chunking, a broken gzip stream) or a client
+        # that went away in the middle of it.
+        _end_body(request)
+        raise ApiError(
+            400, "bad_request", "the request body could not be read", close=True
+        ) from None
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except RecursionError:
+        raise bad_request("the body is nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise bad_request("the body must be a JSON object") from None
+    except ValueError:
+        # int() refuses more than sys.get_int_max_str_digits() digits (CVE-2020-10735).
+        raise bad_request("the body has a number with too many digits") from None
     if not isinstance(data, dict):
         raise bad_request("the body must be a JSON object")
+    where = _invalid_text(data, "")
+    if where is not None:
+        raise bad_request(f"{where!r} is not valid text (a lone UTF-16 surrogate)")
     return data
+
+
+def _end_body(request: web.Request) -> None:
+    """Mark a body we gave up on as ended, so aiohttp does not try to read the rest.
+
+    aiohttp drains an unread body after the answer ("lingering"); on a broken stream
+    that raises again and logs an error for every hostile request. The answer closes the
+    connection instead (``ApiError(close=True)``).
+    """
+    request.content.feed_eof()
+
+
+def _invalid_text(value: object, path: str) -> str | None:
+    r"""Return the path of the first key or string that UTF-8 cannot encode, or None.
+
+    JSON's ``\\ud800`` escapes decode to lone surrogates; such a string would fail much
+    later, when it is written to the database or into an answer. The walk uses its own
+    stack: the parser accepts nesting deeper than a recursive walk could follow.
+    """
+    pending: list[tuple[object, str]] = [(value, path)]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _encodes(item):
+                return where or "body"
+        elif isinstance(item, dict):
+            if not all(_encodes(key) for key in item):
+                return f"{where}.<key>" if where else "<key>"
+            pending.extend(
+                (child, f"{where}.{key}" if where else key) for key, child in reversed(item.items())
+            )
+        elif isinstance(item, list):
+            pending.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    """Return True when ``text`` has no lone surrogate (UTF-8 can encode it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_setting_value(value: object) -> bool:

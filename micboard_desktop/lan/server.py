@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Iterable
 from typing import Final
 
 from aiohttp import web
@@ -23,7 +24,9 @@ from micboard_desktop.lan.auth import current_token as _current_token
 from micboard_desktop.lan.cache import DataCache
 from micboard_desktop.lan.errors import error_middleware
 from micboard_desktop.lan.events import COALESCE_SECONDS, MAX_QUEUED_EVENTS, EventHub
-from micboard_desktop.lan.routes import ApiRoutes
+from micboard_desktop.lan.hosts import HostPolicy, host_middleware, server_names
+from micboard_desktop.lan.protocol import HEAD_TIMEOUT_SECONDS, LanRunner
+from micboard_desktop.lan.routes import BODY_TIMEOUT_SECONDS, ApiRoutes
 
 _log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ class LanServer:
         max_queued_events: int = MAX_QUEUED_EVENTS,
         write_timeout_seconds: float = WRITE_TIMEOUT_SECONDS,
         max_body_bytes: int = MAX_BODY_BYTES,
+        head_timeout_seconds: float = HEAD_TIMEOUT_SECONDS,
+        body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+        server_names_extra: Iterable[str] = (),
     ) -> None:
         """Prepare the server; nothing listens until :meth:`start`.
 
@@ -63,11 +69,18 @@ class LanServer:
             bind_host: test seam: listen here instead of ``settings.host`` while the rules
                 still follow ``settings.host`` (lets tests check non-loopback rules on
                 127.0.0.1 without opening a public interface).
-            coalesce_seconds: at most one ``device_update`` per client per this window.
+            coalesce_seconds: after a ``device_update`` is sent, further changes wait until
+                this window ends and go out together (the first change after a quiet window
+                goes out at once).
             keep_alive_seconds: idle time before an SSE keep-alive comment.
             max_queued_events: events queued per SSE client before it is dropped.
             write_timeout_seconds: an SSE write blocked this long drops the client.
             max_body_bytes: larger request bodies get 413.
+            head_timeout_seconds: a client that takes longer to send a request's line and
+                headers gets 408 and is disconnected.
+            body_timeout_seconds: a request body that takes longer to arrive gets 408.
+            server_names_extra: names besides ``localhost`` and ``settings.host`` that
+                clients may put in ``Host`` (any IP literal is always accepted).
         """
         self.settings = settings
         self._bind_host = bind_host or settings.host
@@ -90,7 +103,10 @@ class LanServer:
             websocket_broadcasting=websocket_broadcasting,
             keep_alive_seconds=keep_alive_seconds,
             write_timeout_seconds=write_timeout_seconds,
+            body_timeout_seconds=body_timeout_seconds,
         )
+        self._hosts = HostPolicy(server_names(settings.host, server_names_extra))
+        self._head_timeout = head_timeout_seconds
         self._policy = AccessPolicy(
             token=token,
             require_token=not settings.loopback_only,
@@ -115,7 +131,13 @@ class LanServer:
     def build_app(self) -> web.Application:
         """Return the aiohttp application (routes, middlewares, limits)."""
         app = web.Application(
-            middlewares=[error_middleware, access_middleware(self._policy)],
+            # The Host/Origin check comes before the token check: a rebinding page gets 421
+            # or 403 whatever else it sends.
+            middlewares=[
+                error_middleware,
+                host_middleware(self._hosts),
+                access_middleware(self._policy),
+            ],
             client_max_size=self._policy.max_body_bytes,
         )
         self._routes.register(app)
@@ -138,7 +160,12 @@ class LanServer:
                 key="lan.host",
             )
         register_secret(token)
-        runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+        runner = LanRunner(
+            self.build_app(),
+            head_timeout=self._head_timeout,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self._bind_host, self.settings.port)
