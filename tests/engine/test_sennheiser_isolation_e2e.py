@@ -54,7 +54,7 @@ async def hub() -> AsyncIterator[SimulatorHub]:
 async def test_a_hostile_receiver_leaves_the_healthy_one_monitored_and_persisted(
     hub: SimulatorHub, tmp_path: Path
 ) -> None:
-    good, hostile = hub.sennheiser
+    hostile = hub.sennheiser[1]
     hostile.faults.hostile_strings = True
     hostile.faults.oversized = True
     hostile.faults.endless_frame = True
@@ -71,7 +71,7 @@ async def test_a_hostile_receiver_leaves_the_healthy_one_monitored_and_persisted
                           552_000),
             within=40,
         )
-        rx = good.receiver
+        rx = hub.sennheiser_receivers[0]
         rx.channels[0].name = "LEAD"
         hub.rig.changed(rx, rx.channels[0], "channel_name")
         await eventually(lambda: query(db, "SELECT 1 FROM channels WHERE name = 'LEAD'"))
