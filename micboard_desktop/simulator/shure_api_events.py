@@ -55,8 +55,11 @@ class EventHub:
         address: Callable[[SimReceiver], str],
         mute_state: Callable[[SimReceiver], bool],
         identify_state: Callable[[SimReceiver], bool],
+        text: Callable[[str], str] = str,
     ) -> None:
         self._rig = rig
+        self._text = text
+        """Turns a device string into what is sent (the server's ``hostile_strings`` hook)."""
         self._address = address
         self._mute_state = mute_state
         self._identify_state = identify_state
@@ -117,7 +120,7 @@ class EventHub:
             return
         _, chan = self._channel_topic(receiver, channel)
         bodies: dict[str, tuple[str, JsonObject]] = {
-            "channel_name": ("name", {"name": channel.name}),
+            "channel_name": ("name", {"name": self._text(channel.name)}),
             "audio_mute": ("mute", {"muted": channel.audio_muted}),
             "audio_gain": ("gain", {"gain": channel.audio_gain_db}),
         }
@@ -130,7 +133,8 @@ class EventHub:
         """Publish the device-level event for ``kind`` (also used for server-held state)."""
         dev = receiver.device_id.lower()
         if kind == "device_name":
-            self.publish((dev, "name"), event("DEVICE_NAME", receiver, {"name": receiver.name}))
+            named: JsonObject = {"name": self._text(receiver.name)}
+            self.publish((dev, "name"), event("DEVICE_NAME", receiver, named))
         elif kind == "device_state":
             node = device_node(receiver, self._address(receiver))
             self.publish(("devices",), event("DEVICE_STATE_CHANGE", receiver, node))

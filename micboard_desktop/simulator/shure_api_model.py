@@ -15,6 +15,9 @@ Unconfirmed choices (most likely behaviour):
   AUDIO_MUTE); battery-powered devices add ``battery-level`` / ``battery-health``;
   ``DISCOVERED`` nodes have no serial, firmware or capabilities.
 * Activity is ``CLIPPING`` at a peak >= -1 dBFS, ``GOOD`` above -40 dBFS, else ``LOW``.
+* The REST tree sends device ids as the rig holds them (lower case, like real servers);
+  WebSocket envelopes send them in upper case, like JB's spec-based mock, so a client must
+  compare them case-insensitively (shure.md §2.5).
 """
 
 from __future__ import annotations
@@ -72,13 +75,16 @@ def capabilities(receiver: SimReceiver) -> list[str]:
     return sorted(caps)
 
 
-def device_node(receiver: SimReceiver, address: str) -> JsonObject:
-    """Return the inventory node of ``receiver`` (shape of the real log line, shure.md §2.5)."""
+def device_node(receiver: SimReceiver, address: str, *, hostile: str | None = None) -> JsonObject:
+    """Return the inventory node of ``receiver`` (shape of the real log line, shure.md §2.5).
+
+    ``hostile`` replaces the serial and firmware strings (fault ``hostile_strings``).
+    """
     hardware: JsonObject = {"deviceId": receiver.device_id}
     software: JsonObject = {"model": receiver.model}
     if receiver.system_api_state != "DISCOVERED":
-        hardware["serialNumber"] = receiver.serial
-        software |= {"firmwareVersion": receiver.firmware, "firmwareValid": True}
+        hardware["serialNumber"] = hostile or receiver.serial
+        software |= {"firmwareVersion": hostile or receiver.firmware, "firmwareValid": True}
     return {
         "compatibility": "COMPATIBLE_LATEST",
         "deviceState": receiver.system_api_state,
@@ -186,7 +192,7 @@ def event(
     name: str, receiver: SimReceiver, body: JsonObject, chan_id: str | None = None
 ) -> JsonObject:
     """Return one pushed event ``{envelope:{eventName,deviceId[,audioChannelId]}, body}``."""
-    envelope: JsonObject = {"eventName": name, "deviceId": receiver.device_id}
+    envelope: JsonObject = {"eventName": name, "deviceId": receiver.device_id.upper()}
     if chan_id is not None:
         envelope["audioChannelId"] = chan_id
     return {"envelope": envelope, "body": body}

@@ -90,8 +90,10 @@ class DeviceRoutes:
         return await self._device(request, receiver, rest)
 
     def _list(self, request: web.Request) -> web.StreamResponse:
-        """Answer ``GET /devices`` with a Relay page (``first`` / ``after``)."""
+        """Answer ``GET /devices`` with a Relay page (``first`` / ``after``), or a bare array."""
         devices = self._server.hub.devices()
+        if self._server.list_shape == "array":
+            return web.json_response([self._server.node(d) for d in devices])
         start = 0
         after = request.query.get("after")
         if after is not None:
@@ -100,7 +102,7 @@ class DeviceRoutes:
             if device_id is None or device_id.lower() not in ids:
                 return problem_response(400, "Invalid cursor.", "after is not a known cursor")
             start = ids.index(device_id.lower()) + 1
-        size = len(devices)
+        size = self._server.page_size or len(devices)
         first = request.query.get("first")
         if first is not None:
             if not first.isdigit() or not 1 <= int(first) <= MAX_PAGE:
@@ -150,7 +152,7 @@ class DeviceRoutes:
             case ("GET", "audio-channels"):
                 return web.json_response(audio_channels(receiver))
             case ("GET", "name"):
-                return web.json_response({"name": receiver.name})
+                return web.json_response({"name": server.text(receiver.name)})
             case ("PATCH", "name"):
                 name = await _field(request, "name", str)
                 if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME:
@@ -203,7 +205,10 @@ class DeviceRoutes:
         if len(rest) != 1:
             return problem_response(404, "Resource not found.")
         if request.method == "GET":
-            return web.json_response(_channel_body(channel, resource))
+            body = _channel_body(channel, resource)
+            if "name" in body:
+                body["name"] = self._server.text(body["name"])
+            return web.json_response(body)
         if request.method != "PATCH" or resource == "activity":
             return problem_response(*_NOT_ALLOWED)
         return await self._patch_channel(request, receiver, channel, resource)

@@ -22,7 +22,14 @@ Unconfirmed choices (most likely behaviour, see shure.md §7):
   and sends a broken WebSocket message before the first event after switch-on and every
   third one; ``oversized`` sends one multi-megabyte body / message per switch-on;
   ``trickle_bytes_per_second`` slows response bodies; ``drop_connections`` aborts every
-  HTTP and WebSocket connection.
+  HTTP and WebSocket connection; ``endless_frame`` answers with a JSON body that never ends
+  (filler at a modest rate while the switch is on); ``hostile_strings`` puts
+  :data:`~micboard_desktop.simulator.faults.HOSTILE_TEXT` in device and channel names,
+  serials and firmware (the lone surrogate U+D800 as a JSON escape) and control
+  characters in error reason phrases and titles.
+* ``list_shape="array"`` answers ``GET /devices`` with a bare array (shure.md §2.4: Shure's
+  guide reportedly shows one); ``page_size`` makes Relay pages that small even when the
+  client asks for no ``first`` (the real default page size is unknown, shure.md §7.2).
 """
 
 from __future__ import annotations
@@ -33,11 +40,11 @@ import ipaddress
 import json
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, Literal
 
 from aiohttp import web
 
-from micboard_desktop.simulator.faults import OVERSIZED_BYTES, FaultSwitches
+from micboard_desktop.simulator.faults import HOSTILE_TEXT, OVERSIZED_BYTES, FaultSwitches
 from micboard_desktop.simulator.rig import Rig, SimReceiver
 from micboard_desktop.simulator.shure_api_events import EventHub, Transport
 from micboard_desktop.simulator.shure_api_model import JsonObject, device_node
@@ -48,6 +55,15 @@ EMPTY_JSON_BODY: Final = "Body cannot be empty when content-type is set to 'appl
 MALFORMED_EVERY: Final = 3
 SILENT_POLL_SECONDS: Final = 0.05
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ENDLESS_BYTES_PER_SECOND: Final = 64 * 1024
+"""Rate of the never-ending body (``endless_frame``)."""
+ENDLESS_MAX_BYTES: Final = 64 * 1024 * 1024
+"""The endless body gives up after this much (so a forgotten test still ends)."""
+HOSTILE_REASON: Final = "Unauthorized \x9b31mRED\x9b0m\x85\t"
+"""A reason phrase with 8-bit CSI escapes, a C1 control and a tab (aiohttp refuses C0 controls
+there, so a C0 escape can only arrive in a body: see the ProblemDetails title)."""
+
+ListShape = Literal["relay", "array"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -66,11 +82,16 @@ class ShureSystemApiServer:
         activity_period: float = 5.0,
         device_address: str = "127.0.0.1",
         faults: FaultSwitches | None = None,
+        list_shape: ListShape = "relay",
+        page_size: int | None = None,
     ) -> None:
         self.rig = rig
         self.api_key = api_key if api_key is not None else rig.system_api_key
         self.faults = faults if faults is not None else FaultSwitches()
         self.activity_period = activity_period
+        self.list_shape: ListShape = list_shape
+        self.page_size = page_size
+        """Relay page size when the client asks for none (``None``: everything at once)."""
         self.discovery_ips: list[str] = []
         self.identifying: dict[str, bool] = {}
         self.device_muted: dict[str, bool] = {}
@@ -83,6 +104,7 @@ class ShureSystemApiServer:
             address=lambda _r: self._address,
             mute_state=lambda r: self.device_muted.get(r.device_id, False),
             identify_state=lambda r: self.identifying.get(r.device_id, False),
+            text=self.text,
         )
         self._routes = DeviceRoutes(self)
         self._runner: web.AppRunner | None = None
@@ -104,7 +126,12 @@ class ShureSystemApiServer:
 
     def node(self, receiver: SimReceiver) -> JsonObject:
         """Return the inventory node of ``receiver``."""
-        return device_node(receiver, self._address)
+        hostile = HOSTILE_TEXT if self.faults.hostile_strings else None
+        return device_node(receiver, self._address, hostile=hostile)
+
+    def text(self, value: str) -> str:
+        """Return a device string as sent: :data:`HOSTILE_TEXT` under ``hostile_strings``."""
+        return HOSTILE_TEXT if self.faults.hostile_strings else value
 
     async def start(self) -> None:
         """Bind the server and start the activity clock."""
@@ -174,13 +201,48 @@ class ShureSystemApiServer:
         if self.faults.hang_seconds > 0:
             await asyncio.sleep(self.faults.hang_seconds)
         if self.faults.reject_credentials and request.path != WS_PATH:
-            return problem_response(401, "Request Unauthorized.")
+            return self._problem(401, "Request Unauthorized.")
         if self.faults.http_500:
-            return problem_response(500, "Internal Server Error.")
+            return self._problem(500, "Internal Server Error.")
+        if self.faults.endless_frame and request.path != WS_PATH:
+            return await self._endless_body(request)
         response = await handler(request)
         if not isinstance(response, web.Response) or not response.body:
             return response
         return await self._shape_body(request, response)
+
+    def _problem(self, status: int, title: str) -> web.Response:
+        """Return a fault's ProblemDetails answer (hostile reason and title when asked)."""
+        if not self.faults.hostile_strings:
+            return problem_response(status, title)
+        if status >= 500:
+            # A proxy-style HTML page: the client has only the reason phrase to quote.
+            return web.Response(
+                status=status, reason=HOSTILE_REASON, text="<html>oops</html>",
+                content_type="text/html",
+            )
+        response = problem_response(status, HOSTILE_TEXT)
+        response.set_status(status, HOSTILE_REASON)
+        return response
+
+    async def _endless_body(self, request: web.Request) -> web.StreamResponse:
+        """Answer 200 with a JSON body that never ends while ``endless_frame`` is on."""
+        stream = web.StreamResponse(headers={"Content-Type": "application/json"})
+        stream.enable_chunked_encoding()
+        await stream.prepare(request)
+        step = ENDLESS_BYTES_PER_SECOND // 20
+        sent = 0
+        try:
+            await stream.write(b'{"edges":[{"node":{"padding":"')
+            while self.faults.endless_frame and sent < ENDLESS_MAX_BYTES:
+                if self._stopping.is_set():
+                    break
+                await stream.write(b"Z" * step)
+                sent += step
+                await asyncio.sleep(step / ENDLESS_BYTES_PER_SECOND)
+        except ConnectionError:
+            pass  # the client gave up, as it should
+        return stream
 
     async def _shape_body(self, request: web.Request, response: web.Response) -> web.StreamResponse:
         """Apply the malformed / oversized / trickle faults to a response body."""

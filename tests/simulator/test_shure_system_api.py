@@ -272,9 +272,11 @@ async def test_websocket_transport_subscription_and_event_envelopes(
             assert (await client.post(f"{path}/subscription/{tid}")).status_code == 204
 
         event = await recv_json(ws)
+        # Issue #15: envelopes carry the id in upper case, the REST tree in lower case.
         assert event["envelope"] == {
-            "eventName": "AUDIO_CHANNEL_ACTIVITY", "deviceId": dev, "audioChannelId": chan
+            "eventName": "AUDIO_CHANNEL_ACTIVITY", "deviceId": dev.upper(), "audioChannelId": chan
         }
+        assert dev == dev.lower()
         assert event["body"]["audioLevel"] in ("LOW", "GOOD", "CLIPPING")
         receiver_of(api_rig, "ad").channels[0].audio_peak_dbfs = -0.5
         while (event := await recv_json(ws))["body"].get("audioLevel") != "CLIPPING":
@@ -283,7 +285,7 @@ async def test_websocket_transport_subscription_and_event_envelopes(
         await client.patch(f"{base}/name", json={"name": "AD Rack"})
         while (event := await recv_json(ws))["envelope"]["eventName"] != "DEVICE_NAME":
             pass
-        assert event == {"envelope": {"eventName": "DEVICE_NAME", "deviceId": dev},
+        assert event == {"envelope": {"eventName": "DEVICE_NAME", "deviceId": dev.upper()},
                          "body": {"name": "AD Rack"}}
 
         rx = receiver_of(api_rig, "ad")

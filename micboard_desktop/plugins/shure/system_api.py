@@ -6,22 +6,29 @@ device detail, audio channels with URL-encoded base64 ids, names, the discovery 
 and body-less subscription POSTs. Errors become :class:`AuthFailed` (401/403, never
 retried until the key changes) or :class:`UpdateFailed` carrying the ProblemDetails
 title and detail. Every request carries an explicit timeout, whatever the injected
-client's default is.
+client's default is, and a *total* deadline: httpx timeouts are per read, so a server that
+trickles one byte a second would otherwise hold a request forever. Every body is read
+against :data:`MAX_BODY_BYTES` and the request fails once it is exceeded (a 50 MB answer
+must not cost 50 MB). Error texts quote the server's words cleaned and bounded, never raw.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 from micboard_desktop.core.errors import AuthFailed, UpdateFailed
+from micboard_desktop.core.text_clean import clean_text
 from micboard_desktop.plugins.shure.system_api_model import (
     ApiChannel,
     DeviceNode,
+    device_text,
     parse_channels,
     parse_node,
     problem_message,
@@ -33,6 +40,11 @@ WS_PATH: Final = "/api/v1/subscriptions/websocket/create"
 DEFAULT_TIMEOUT: Final = 10.0
 MAX_PAGES: Final = 1000
 """Stop following cursors after this many pages (a server bug must not loop forever)."""
+MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+"""Largest REST body read. A device node is about 600 bytes (shure.md §2.5), so a page of
+3,000 devices fits; a larger answer is a broken or hostile server."""
+MAX_QUOTED_CHARS: Final = 120
+"""Longest piece of server text (reason phrase, ProblemDetails title) quoted in an error."""
 
 type Json = Any
 """A decoded JSON value (checked field by field in system_api_model)."""
@@ -183,9 +195,9 @@ class SystemApiClient:
     async def _json(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None
     ) -> Json:
-        response = await self._send(method, path, params=params)
+        answer = await self._send(method, path, params=params)
         try:
-            return response.json()
+            return json.loads(answer.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise UpdateFailed(f"System API sent invalid JSON for {method} {path}") from exc
 
@@ -196,7 +208,30 @@ class SystemApiClient:
         *,
         params: Mapping[str, str] | None = None,
         body: Json = None,
-    ) -> httpx.Response:
+    ) -> _Answer:
+        """Send one request and read its answer within the total deadline."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                answer = await self._exchange(method, path, params, body)
+        except TimeoutError as exc:
+            raise UpdateFailed(
+                f"System API took longer than {self.timeout:g} s to answer ({method} {path})"
+            ) from exc
+        if answer.status < 400:
+            return answer
+        try:
+            data: Json = json.loads(answer.body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        message = problem_message(answer.status, answer.reason, data)
+        if answer.status in (401, 403):
+            raise AuthFailed(f"System API refused the API key: {message}")
+        raise UpdateFailed(f"System API {method} {path}: {message}")
+
+    async def _exchange(
+        self, method: str, path: str, params: Mapping[str, str] | None, body: Json
+    ) -> _Answer:
+        """Do the HTTP exchange; the body is read against :data:`MAX_BODY_BYTES`."""
         headers = {"x-api-key": self._api_key} if self._api_key else {}
         content = None if body is None else json.dumps(body).encode()
         request = self._http.build_request(
@@ -213,7 +248,7 @@ class SystemApiClient:
             response = await self._http.send(request, stream=True)
             try:
                 check_httpx_response(self.tls_mode, response)
-                await response.aread()
+                content = await _read_capped(response, method, path)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
@@ -221,17 +256,38 @@ class SystemApiClient:
                 f"System API timed out after {self.timeout:g} s ({method} {path})"
             ) from exc
         except httpx.HTTPError as exc:
-            raise UpdateFailed(f"System API unreachable: {exc or type(exc).__name__}") from exc
-        if response.status_code < 400:
-            return response
-        try:
-            data: Json = response.json()
-        except (ValueError, UnicodeDecodeError):
-            data = None
-        message = problem_message(response.status_code, response.reason_phrase, data)
-        if response.status_code in (401, 403):
-            raise AuthFailed(f"System API refused the API key: {message}")
-        raise UpdateFailed(f"System API {method} {path}: {message}")
+            # httpx quotes what the peer sent in some messages: clean and bound it.
+            reason = clean_text(str(exc) or type(exc).__name__, MAX_QUOTED_CHARS)
+            raise UpdateFailed(f"System API unreachable: {reason}") from exc
+        return _Answer(response.status_code, response.reason_phrase, content)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A REST answer read whole (within the caps)."""
+
+    status: int
+    reason: str
+    body: bytes
+
+
+async def _read_capped(response: httpx.Response, method: str, path: str) -> bytes:
+    """Return the body, failing as soon as it exceeds :data:`MAX_BODY_BYTES`."""
+    too_big = UpdateFailed(
+        f"System API answer to {method} {path} is larger than "
+        f"{MAX_BODY_BYTES // (1024 * 1024)} MB; not read"
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_big  # refused before a byte of it is read
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_big
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _collect(nodes: dict[str, DeviceNode], items: list[Any]) -> None:
@@ -243,5 +299,4 @@ def _collect(nodes: dict[str, DeviceNode], items: list[Any]) -> None:
 
 
 def _name(data: Json) -> str | None:
-    value = data.get("name") if isinstance(data, dict) else None
-    return value.strip() or None if isinstance(value, str) else None
+    return device_text(data.get("name")) if isinstance(data, dict) else None

@@ -19,6 +19,7 @@ from micboard_desktop.plugins.shure.system_api_model import (
     DISCOVERED,
     ApiDevice,
     ApiEvent,
+    device_text,
     parse_node,
 )
 
@@ -92,7 +93,7 @@ def _store(devices: dict[str, ApiDevice], old: ApiDevice, new: ApiDevice) -> App
 
 
 def _text(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return device_text(value)
 
 
 def topics_for(device: ApiDevice) -> list[Topic]:

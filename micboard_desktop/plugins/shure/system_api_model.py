@@ -13,9 +13,13 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from micboard_desktop.core.text_clean import MAX_NAME_CHARS, clean_text
+
 ONLINE: Final = "ONLINE"
 DISCOVERED: Final = "DISCOVERED"
 ACTIVITY_LEVELS: Final = frozenset({"LOW", "GOOD", "CLIPPING"})
+QUOTED_TITLE_CHARS: Final = 80
+QUOTED_DETAIL_CHARS: Final = 160
 
 
 def _str(value: object) -> str | None:
@@ -60,10 +64,10 @@ def parse_node(data: object) -> DeviceNode | None:
     caps = node.get("capabilities")
     return DeviceNode(
         device_id=device_id,
-        model=_str(software.get("model")),
-        serial=_str(hardware.get("serialNumber")),
-        firmware=_str(software.get("firmwareVersion")),
-        address=_str(_obj(node.get("communicationProtocol")).get("address")),
+        model=device_text(software.get("model")),
+        serial=device_text(hardware.get("serialNumber")),
+        firmware=device_text(software.get("firmwareVersion")),
+        address=device_text(_obj(node.get("communicationProtocol")).get("address")),
         state=_str(node.get("deviceState")),
         compatibility=_str(node.get("compatibility")),
         capabilities=tuple(c for c in caps if isinstance(c, str)) if isinstance(caps, list) else (),
@@ -191,10 +195,21 @@ def parse_message(text: str | bytes) -> ApiEvent | str | None:
 
 
 def problem_message(status: int, reason: str, data: object) -> str:
-    """Return a readable one-liner for an error answer (ProblemDetails when it is one)."""
+    """Return a readable one-liner for an error answer (ProblemDetails when it is one).
+
+    The server's words are cleaned and bounded: a reason phrase or title may carry control
+    characters or escape sequences that must not reach a terminal through ``last_error``.
+    """
     body = _obj(data)
-    title, detail = _str(body.get("title")), _str(body.get("detail"))
-    text = title or reason or "error"
+    title = device_text(body.get("title"), QUOTED_TITLE_CHARS)
+    detail = device_text(body.get("detail"), QUOTED_DETAIL_CHARS)
+    text = title or device_text(reason, QUOTED_TITLE_CHARS) or "error"
     if detail:
         text = f"{text}: {detail}"
     return f"{text} (HTTP {status})"
+
+
+def device_text(value: object, limit: int = MAX_NAME_CHARS) -> str | None:
+    """Return a device string cleaned of controls and surrogates, bounded, or ``None``."""
+    text = _str(value)
+    return clean_text(text, limit) or None if text is not None else None
