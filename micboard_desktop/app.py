@@ -117,6 +117,7 @@ async def _amain(
             Repository(database),
             secrets=SecretResolver(fixed=fixed_secrets),
             save_config=save,
+            config_is_local=demo,  # the demo rig's addresses are this process's own simulators
         )
         await engine.start()
         stack.push_async_callback(engine.stop)

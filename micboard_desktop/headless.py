@@ -46,7 +46,13 @@ async def open_engine(
     from micboard_desktop.data.repository import Repository
 
     database = await asyncio.to_thread(open_database, paths.database)
-    return Engine(config, Repository(database), secrets=SecretResolver(fixed=secrets))
+    # The config is the operator's own file (or the demo rig): its addresses get the secrets.
+    return Engine(
+        config,
+        Repository(database),
+        secrets=SecretResolver(fixed=secrets),
+        config_is_local=True,
+    )
 
 
 def run_headless(

@@ -108,3 +108,28 @@ def check_host_port(address: str) -> str:
 def check_device_address(address: str) -> str:
     """Return ``address`` if it is a valid URL (it has ``://``) or ``HOST[:PORT]`` form."""
     return check_url(address) if "://" in address else check_host_port(address)
+
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def endpoint_origin(address: str) -> str:
+    """Return the origin a secret is bound to: ``scheme://host:port`` (``host:port`` for TCP).
+
+    Scheme, host and port all count, so ``http://`` is never the same endpoint as
+    ``https://`` on the same host (a secret entered for one never goes to the other).
+    Host names compare case-insensitively; a missing port is the scheme's default.
+    """
+    text = address.strip()
+    if "://" not in text:
+        return text.lower()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = parts.scheme.lower()
+    return f"{scheme}://{host}:{port if port is not None else _DEFAULT_PORTS.get(scheme, '')}"

@@ -7,6 +7,7 @@ database recorder, health, alerts and history, and implements
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -90,8 +91,11 @@ class Engine:
         store: StateStore | None = None,
         meters: MeterBus | None = None,
         save_config: Callable[[AppConfig], None] | None = None,
+        config_is_local: bool = False,
     ) -> None:
         self._config = config
+        self._config_is_local = config_is_local
+        """The config comes from the operator's own file (approve its addresses for secrets)."""
         self.repository = repository
         self.secrets = secrets or SecretResolver()
         self.clock: Clock = clock or SystemClock()
@@ -106,7 +110,7 @@ class Engine:
             self.meters,
             self.sink,
             registry=registry,
-            secrets=self.secrets.manufacturer_secret,
+            secrets=self.secrets.binding,
             clock=self.clock,
             metrics=self.metrics_tracker,
         )
@@ -138,6 +142,8 @@ class Engine:
         if self.repository is not None:
             await self.repository.start()
             await self._restore()
+        # Approve addresses before the remote settings are laid over the local ones.
+        await asyncio.to_thread(self._approve_startup_addresses, self._config)
         if self.repository is not None:
             self._config = await self._reapply_remote_settings(self._config)
             self.supervisor.settings = self._config.micboard
@@ -421,10 +427,20 @@ class Engine:
             )
 
     async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
-        """Add or replace a manufacturer (secret to the keyring) and (re)start it."""
+        """Add or replace a manufacturer (secret to the keyring) and (re)start it.
+
+        This is the local act that approves the entry's addresses for its secret (the window
+        shows them when the user saves); a LAN client changes addresses through
+        :meth:`set_config`, which approves nothing.
+        """
         if secret is not None:
             await self.secrets.store_manufacturer_secret(entry.code, secret)
+        approved_more = await asyncio.to_thread(self.secrets.approve, entry)
+        unchanged = self._config.manufacturer(entry.code) == entry
         await self._apply_config(settings_ops.with_manufacturer(self._config, entry))
+        if unchanged and entry.enabled and (secret is not None or approved_more):
+            # Same settings, new credentials or approvals: the connections must pick them up.
+            await self.supervisor.start_manufacturer(entry)
 
     async def remove_manufacturer(self, code: str) -> None:
         """Stop and forget a manufacturer, its receivers and its secret."""
@@ -452,6 +468,18 @@ class Engine:
         for listener in list(self.lan_listeners):
             listener(self._config.lan)
         return token
+
+    def _approve_startup_addresses(self, config: AppConfig) -> None:
+        """Approve the configuration's addresses for its secrets (blocking: the keyring).
+
+        Always for the operator's own file; otherwise only on first use (an install that
+        has no approvals yet).
+        """
+        for entry in config.manufacturers:
+            if self._config_is_local:
+                self.secrets.approve(entry)
+            else:
+                self.secrets.approve_first_use(entry)
 
     async def _apply_config(self, new: AppConfig) -> None:
         old, self._config = self._config, new

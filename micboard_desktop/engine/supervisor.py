@@ -26,14 +26,15 @@ from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.engine.health import combine, connections_health
 from micboard_desktop.engine.metrics import MetricsTracker
+from micboard_desktop.engine.secrets import Approval, SecretBinding
 from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.plugins.api import DiscoveredDevice, ManufacturerPlugin, PluginContext
 from micboard_desktop.plugins.registry import PluginRegistry, default_registry
 
 _log = logging.getLogger(__name__)
 
-SecretLookup = Callable[[str], str | None]
-"""Returns the secret (API key / password) for a manufacturer code, or ``None``."""
+SecretLookup = Callable[[ManufacturerConfig], SecretBinding]
+"""Returns a manufacturer's secret bound to its approved endpoints (blocking: the keyring)."""
 
 FIRST_POLL_GRACE = 1.5
 """Extra seconds beyond the manufacturer's timeout that the first poll may take."""
@@ -50,6 +51,16 @@ class ManufacturerRun:
     plugin_health: Health | None = None
     disabled: set[str] = field(default_factory=set)
     """Connection ids the user stopped."""
+    binding: SecretBinding | None = None
+    """The manufacturer's secret and where it may go (refreshed when the entry changes)."""
+
+    def secret_for(self, endpoint: str) -> str | None:
+        """Return the secret for ``endpoint`` under the binding in force, or ``None``."""
+        return self.binding.secret_for(endpoint) if self.binding is not None else None
+
+
+def _no_secret(entry: ManufacturerConfig) -> SecretBinding:
+    return SecretBinding(None, Approval(frozenset(), entry.tls), entry.tls)
 
 
 def merge_inventory(current: Receiver | None, polled: Receiver) -> Receiver:
@@ -95,7 +106,7 @@ class Supervisor:
         self.meters = meters
         self.sink = sink
         self._registry = registry or default_registry()
-        self._secret: SecretLookup = secrets or (lambda _code: None)
+        self._secret: SecretLookup = secrets or _no_secret
         self._clock = clock or SystemClock()
         self.metrics = metrics or MetricsTracker()
         self.runs: dict[str, ManufacturerRun] = {}
@@ -122,13 +133,15 @@ class Supervisor:
             _log.error("%s: %s", entry.code, exc)
             self._set_health(entry, Health(HealthStatus.DOWN, str(exc), self._clock.now()))
             return
+        # The keyring may be slow (a locked desktop wallet): never ask it on the loop.
+        run.binding = await asyncio.to_thread(self._secret, entry)
         context = PluginContext(
             config=entry,
             sink=self.sink,
             meters=self.meters,
             clock=self._clock,
-            secret=self._secret(entry.code),
             logger=logging.getLogger(f"micboard_desktop.plugins.{entry.code}"),
+            secret_lookup=run.secret_for,
         )
         run.plugin = plugin_class(context)
         self.store.put_manufacturer(
@@ -157,6 +170,8 @@ class Supervisor:
         if not entry.enabled:
             await self.stop_manufacturer(entry.code)
             return
+        if run is not None:  # new devices get the secret only where it is approved for them
+            run.binding = await asyncio.to_thread(self._secret, entry)
         same_but_devices = run is not None and replace(run.entry, devices=entry.devices) == entry
         changes = (
             run.plugin.update_devices(entry)

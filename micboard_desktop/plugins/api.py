@@ -81,8 +81,23 @@ class PluginContext:
     meters: MeterBus = field(default_factory=MeterBus)
     clock: Clock = field(default_factory=SystemClock)
     secret: str | None = None
-    """The API key or password resolved from the environment or keyring, if any."""
+    """The API key or password for every endpoint; only where ``secret_lookup`` is not set.
+
+    The engine leaves it ``None`` and sets ``secret_lookup``: a secret goes only to the
+    endpoints it was entered for. Plugins ask :meth:`secret_for` with the endpoint."""
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("micboard_desktop"))
+    secret_lookup: Callable[[str], str | None] | None = None
+    """Returns the secret for one endpoint URL, or ``None`` where it may not be sent."""
+
+    def secret_for(self, endpoint: str) -> str | None:
+        """Return the API key or password to send to ``endpoint`` (a URL), or ``None``.
+
+        ``None`` also where a secret exists but was not approved for this address (changed
+        remotely, or moved from https to http): send no credentials there.
+        """
+        if self.secret_lookup is not None:
+            return self.secret_lookup(endpoint)
+        return self.secret
 
 
 class ManufacturerPlugin(ABC):

@@ -10,6 +10,7 @@ import pytest
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.demo import demo_config
+from micboard_desktop.engine.secrets import trusted_secrets
 from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.supervisor import Supervisor
 from micboard_desktop.simulator.rig import Rig
@@ -40,7 +41,7 @@ async def live() -> AsyncIterator[tuple[Rig, StateStore, FakeEngine]]:
     config, secrets = demo_config(hub.endpoints())
     store = StateStore()
     supervisor = Supervisor(
-        config.micboard, store, MeterBus(), StoreSink(store), secrets=secrets.get
+        config.micboard, store, MeterBus(), StoreSink(store), secrets=trusted_secrets(secrets)
     )
     await supervisor.start(config.manufacturers)
     try:
