@@ -273,7 +273,12 @@ class ApiRoutes:
 async def read_object(
     request: web.Request, seconds: float = BODY_TIMEOUT_SECONDS
 ) -> dict[str, Any]:
-    """Read the body as one JSON object of valid text, or raise 400 (408, 413 if it applies)."""
+    """Read the body as one JSON object of valid text, or raise 400 (408, 413 if it applies).
+
+    The deadline also ends a wait aiohttp would not: when a ``deflate`` body turns out
+    broken only at its end and arrives after the head, aiohttp reports the error to the
+    next request instead of failing this body, so the read would wait for ever.
+    """
     try:
         async with asyncio.timeout(seconds):
             raw = await request.read()
