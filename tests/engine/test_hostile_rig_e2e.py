@@ -73,8 +73,10 @@ async def hub() -> AsyncIterator[SimulatorHub]:
     simulators = SimulatorHub(hostile_rig(), seed=11, scenario_period=None)
     await simulators.start()
     yield simulators
-    for server in [*simulators.shure_receivers, *simulators.sennheiser]:
-        server.faults.clear()
+    for shure in simulators.shure_receivers:
+        shure.faults.clear()
+    for ssc in simulators.sennheiser:
+        ssc.faults.clear()
     await simulators.stop()
 
 
@@ -113,12 +115,11 @@ async def test_hostile_devices_never_cost_the_healthy_ones_their_monitoring(
         for rx in (hub.rig.receivers[0], hub.rig.receivers[3]):  # GoodS, GoodW
             rx.channels[0].name = f"Now{rx.name[-1]}"
             hub.rig.changed(rx, rx.channels[0], "channel_name")
-        for name in ("NowS", "NowW"):
-            await eventually(
-                lambda name=name: query(db, "SELECT 1 FROM channels WHERE name = ?", name),
-                within=30,
-            )
-            peak = max(peak, _rss_mb(proc.pid))
+        await eventually(
+            lambda: len(query(db, "SELECT 1 FROM channels WHERE name IN ('NowS', 'NowW')")) == 2,
+            within=30,
+        )
+        peak = max(peak, _rss_mb(proc.pid))
         # The hostile Shure receiver is monitored too, its strings cleaned before storage.
         evil_names = await eventually(
             lambda: [n for (n,) in query(db, "SELECT name FROM channels WHERE name LIKE 'Evil%'")]
