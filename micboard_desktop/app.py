@@ -106,7 +106,7 @@ async def _amain(
             endpoints = hub.endpoints()
             count = sum(len(v) for v in endpoints.values())
             subtitle = f"Demo rig: {count} simulated endpoints on loopback  |  {subtitle}"
-            config, fixed_secrets = demo_config(endpoints)
+            config, fixed_secrets = demo_config(endpoints, system_api=True)
             save = None
         else:
             config = load_settings(paths.settings)

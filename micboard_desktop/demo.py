@@ -17,7 +17,10 @@ def demo_config(
 ) -> tuple[AppConfig, dict[str, str]]:
     """Return the configuration and secrets that point the app at running simulators.
 
-    ``system_api`` also points Shure at the simulated System API (inventory and events).
+    ``system_api`` also points Shure at the simulated System API (inventory and events);
+    its API key is then handed over in the secrets, under ``shure``, like the Sennheiser
+    password. The ``--demo`` rig always uses it (:func:`start_demo_rig`), so the merged path
+    (System API inventory + command-string telemetry, plugins/shure/merge.py) is seen there.
     """
     api = endpoints.get("shure_system_api") or []
     shure = ManufacturerConfig(
@@ -37,6 +40,8 @@ def demo_config(
         timeout=timeout,
     )
     secrets = {"sennheiser": str(ssc[0]["password"])} if ssc else {}
+    if shure.api_url:
+        secrets["shure"] = str(api[0]["api_key"])
     return AppConfig(manufacturers=(shure, sennheiser)), secrets
 
 
@@ -48,4 +53,4 @@ async def start_demo_rig(stack: AsyncExitStack) -> tuple[AppConfig, dict[str, st
     hub = SimulatorHub(demo_rig(), seed=1, battery_speed=DEMO_BATTERY_SPEED)
     await hub.start()
     stack.push_async_callback(hub.stop)
-    return demo_config(hub.endpoints())
+    return demo_config(hub.endpoints(), system_api=True)

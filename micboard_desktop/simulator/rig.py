@@ -139,6 +139,9 @@ class SimReceiver:
     """Shure only: ``deviceState`` reported by the System API."""
     device_battery: SimTransmitter | None = None
     """Battery of a battery-powered device (e.g. a docked ULXD6), ``None`` for mains power."""
+    command_model: str | None = None
+    """Shure only: ``MODEL`` as the command strings report it when it differs from the System
+    API's (AD receivers add the band, e.g. ``AD4Q-A``, shure.md §3.4); ``None`` = ``model``."""
 
     def channel(self, number: int) -> SimChannel | None:
         """Return channel ``number`` (1-based), or ``None``."""

@@ -212,7 +212,7 @@ def device_value(spec: FamilySpec, receiver: SimReceiver, param: str) -> str | N
     quad = any(ch.antennas >= 4 for ch in receiver.channels)
     values: dict[str, Callable[[], str]] = {
         "DEVICE_ID": lambda: braced(receiver.name, NAME_WIDTH),
-        "MODEL": lambda: braced(receiver.model, MODEL_WIDTH),
+        "MODEL": lambda: braced(receiver.command_model or receiver.model, MODEL_WIDTH),
         "FW_VER": lambda: braced(receiver.firmware, spec.fw_width),
         "RF_BAND": lambda: "G57" if spec.family == "ad" else "G58",
         "ENCRYPTION": lambda: "OFF",
