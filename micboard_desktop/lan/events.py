@@ -1,9 +1,11 @@
-"""Server-Sent Events for ``GET /api/events/``: coalesced device and status updates.
+"""Server-Sent Events for ``GET /api/events/``: device and status updates, sent at once.
 
-The hub listens to the store. A change only records which receivers moved; one flush per
-coalescing window (default 200 ms) serializes them once and hands the encoded event to
-every client whose ``?manufacturer=`` filter it matches, so a busy rig costs the same
-per window however often it changes. Each client has a small bounded queue: a client
+The hub listens to the store. A change only records which receivers moved. When the
+stream has been quiet for a whole coalescing window (default 50 ms), the change goes out
+at once (on the next turn of the event loop, so changes made together travel together).
+Changes that arrive within the window after a send wait for the window's end and go out
+as one event: a busy rig costs one serialization per window however often it changes,
+and a quiet one is not held back by a timer. Each client has a bounded queue: a client
 that cannot keep up (its queue is full) is disconnected rather than buffered without
 bound. It reconnects and gets the whole picture again as its first event.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -23,8 +26,14 @@ from micboard_desktop.core.store import Changes, StateStore
 _log = logging.getLogger(__name__)
 
 KEEP_ALIVE: Final = b": keep-alive\n\n"
-COALESCE_SECONDS: Final = 0.2
-MAX_QUEUED_EVENTS: Final = 32
+COALESCE_SECONDS: Final = 0.05
+"""After a send, later changes wait this long and go out together (only under load).
+
+Short enough that a change held back by the previous send still reaches clients well
+within 100 ms; long enough to cap a busy rig at 20 events a second per client.
+"""
+MAX_QUEUED_EVENTS: Final = 128
+"""Events queued per client before it counts as too slow: about 6 s of a busy stream."""
 
 RenderReceivers = Callable[[Iterable[Receiver]], list[dict[str, Any]]]
 RenderHealth = Callable[[str | None], dict[str, Any]]
@@ -71,7 +80,9 @@ class EventHub:
         render_health: RenderHealth,
         coalesce_seconds: float = COALESCE_SECONDS,
         max_queued_events: int = MAX_QUEUED_EVENTS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """Prepare the hub; ``clock`` (seconds) is a test seam for the coalescing window."""
         self._store = store
         self._render_receivers = render_receivers
         self._render_health = render_health
@@ -81,7 +92,11 @@ class EventHub:
         self._changed: set[ReceiverId] = set()
         self._removed: set[ReceiverId] = set()
         self._health_dirty = False
-        self._flush_handle: asyncio.TimerHandle | None = None
+        self._clock = clock
+        self._flush_handle: asyncio.Handle | None = None
+        self._last_flush = float("-inf")
+        self.flushes = 0
+        """How many times changes were sent (for tests and metrics)."""
         self._unsubscribe: Callable[[], None] | None = None
         self.dropped_clients = 0
         """How many clients were disconnected for being too slow (for tests and metrics)."""
@@ -136,17 +151,25 @@ class EventHub:
     # -- internals ---------------------------------------------------------------------
 
     def _on_change(self, changes: Changes) -> None:
-        """Record what changed; the work happens once per window in :meth:`_flush`."""
+        """Record what changed and schedule the send: now if quiet, else at the window's end."""
         self._changed -= changes.removed
         self._changed |= changes.receivers
         self._removed -= changes.receivers
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
-        if self._flush_handle is None and self._clients:
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self._coalesce, self._flush)
-        elif not self._clients:
+        if not self._clients:
             self._forget_pending()
+            return
+        if self._flush_handle is not None:
+            return  # a send is already due; this change rides along
+        loop = asyncio.get_running_loop()
+        wait = self._last_flush + self._coalesce - self._clock()
+        if wait <= 0:
+            # Leading edge: the stream was quiet. call_soon rather than sending here, so
+            # every change of this turn of the loop goes out in the same event.
+            self._flush_handle = loop.call_soon(self._flush)
+        else:
+            self._flush_handle = loop.call_later(wait, self._flush)
 
     def _forget_pending(self) -> None:
         self._changed.clear()
@@ -156,6 +179,8 @@ class EventHub:
     def _flush(self) -> None:
         """Serialize the window's changes once per filter and offer them to every client."""
         self._flush_handle = None
+        self._last_flush = self._clock()
+        self.flushes += 1
         changed, removed, health = self._changed, self._removed, self._health_dirty
         self._changed, self._removed, self._health_dirty = set(), set(), False
         snapshot = self._store.snapshot()

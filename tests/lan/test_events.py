@@ -1,4 +1,5 @@
 import asyncio
+import json
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -9,7 +10,7 @@ import httpx
 
 from micboard_desktop.core.model import Health, HealthStatus
 from micboard_desktop.core.store import StateStore
-from micboard_desktop.lan.events import encode_event
+from micboard_desktop.lan.events import EventHub, SseClient, encode_event
 from tests.core.builders import make_channel, make_receiver
 from tests.lan.conftest import Start
 from tests.lan.helpers import assert_valid, renamed, sample_store, server_for, sse_events
@@ -172,3 +173,99 @@ async def test_stop_ends_open_streams(start: Start):
         started = time.monotonic()
         await server.stop()
         assert time.monotonic() - started < 3
+
+
+# -- issue 15 item 15: send at once when quiet, coalesce only under load -------------------
+
+
+def _hub(store: StateStore, clock: list[float], coalesce: float) -> EventHub:
+    return EventHub(
+        store,
+        render_receivers=lambda receivers: [
+            {"id": r.id, "names": [c.name for c in r.channels]} for r in receivers
+        ],
+        render_health=lambda _code: {"status": "ok"},
+        coalesce_seconds=coalesce,
+        clock=lambda: clock[0],
+    )
+
+
+def _drain(client: SseClient) -> list[bytes]:
+    frames = []
+    while not client.queue.empty():
+        frame = client.queue.get_nowait()
+        assert frame is not None
+        frames.append(frame)
+    return frames
+
+
+async def test_a_change_on_a_quiet_stream_is_sent_without_waiting_for_a_timer():
+    store = sample_store()
+    clock = [1000.0]  # a fake clock that never moves: only the loop's own turn passes
+    hub = _hub(store, clock, coalesce=3600.0)  # a timer would wait an hour
+    hub.start()
+    client = hub.connect(None, on_drop=lambda: None)
+    assert len(_drain(client)) == 2  # the picture and the health
+    renamed(store, "shure:rx1", 1, "Now")
+    await asyncio.sleep(0)  # one turn of the event loop
+    [frame] = _drain(client)
+    assert b'"shure:rx1"' in frame
+    assert b'"Now"' in frame
+    hub.stop()
+
+
+async def test_a_burst_after_a_send_is_coalesced_into_one_event_and_nothing_is_lost():
+    store = sample_store()
+    clock = [1000.0]
+    hub = _hub(store, clock, coalesce=0.05)
+    hub.start()
+    client = hub.connect(None, on_drop=lambda: None)
+    _drain(client)
+    renamed(store, "shure:rx1", 1, "First")
+    await asyncio.sleep(0)
+    assert len(_drain(client)) == 1  # the first change went out at once
+    for i in range(30):
+        renamed(store, "shure:rx1", 1, f"Name {i}")
+        renamed(store, "sennheiser:rx2", 1, f"Other {i}")
+    store.remove_receiver("sennheiser:rx2")  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    assert _drain(client) == []  # within the window after a send: held, not sent
+    coalesced = await asyncio.wait_for(client.queue.get(), 5)  # the window's end
+    assert coalesced is not None
+    data = json.loads(coalesced.split(b"data: ", 1)[1])
+    assert data == {
+        "receivers": [{"id": "shure:rx1", "names": ["Name 29", "Ch 2", "Ch 3"]}],
+        "removed": ["sennheiser:rx2"],
+    }
+    assert hub.flushes == 2
+    assert _drain(client) == []
+    hub.stop()
+
+
+async def test_after_a_quiet_window_the_next_change_goes_out_at_once_again():
+    store = sample_store()
+    clock = [1000.0]
+    hub = _hub(store, clock, coalesce=3600.0)
+    hub.start()
+    client = hub.connect(None, on_drop=lambda: None)
+    _drain(client)
+    for name in ("One", "Two"):
+        renamed(store, "shure:rx1", 1, name)
+        await asyncio.sleep(0)
+        assert len(_drain(client)) == 1
+        clock[0] += 3600.0  # the window has passed
+    hub.stop()
+
+
+async def test_the_server_sends_a_single_change_at_once(start: Start):
+    store = sample_store()
+    server = await start(server_for(store, coalesce_seconds=3600.0))
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/events/") as response,
+    ):
+        events = sse_events(response)
+        await next_event(events, "status_update")
+        renamed(store, "shure:rx1", 1, "Right away")
+        update = await next_event(events, "device_update")  # bounded by 5 s, not 3600
+        assert update["receivers"][0]["channels"][0]["name"] == "Right away"

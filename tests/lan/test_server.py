@@ -110,16 +110,21 @@ def test_cache_rebuilds_after_a_change_once_the_window_passed():
 
     assert cache.get(None, build) == cache.get(None, build)
     assert len(builds) == 1
+    # Issue 15: a change on a quiet store is served at once (it used to wait up to 0.2 s).
     renamed(store, "shure:rx1", 1, "Changed")
-    now[0] += MAX_CHANGED_AGE / 2
-    cache.get(None, build)
-    assert len(builds) == 1  # within the window: the slightly older answer
-    now[0] += MAX_CHANGED_AGE
     assert cache.get(None, build) == str(store.version).encode()
     assert len(builds) == 2
+    # Under load (another change within the window), the slightly older answer is served.
+    renamed(store, "shure:rx1", 1, "Changed again")
+    now[0] += MAX_CHANGED_AGE / 2
+    cache.get(None, build)
+    assert len(builds) == 2  # within the window: the slightly older answer
+    now[0] += MAX_CHANGED_AGE
+    assert cache.get(None, build) == str(store.version).encode()
+    assert len(builds) == 3
     now[0] += 31
     cache.get(None, build)
-    assert len(builds) == 3  # cache_timeout bounds even an unchanged store
+    assert len(builds) == 4  # cache_timeout bounds even an unchanged store
 
 
 async def test_cache_timeout_zero_rebuilds_every_time(start: Start):
@@ -211,3 +216,15 @@ async def test_stop_frees_the_port_and_start_is_idempotent(start: Start):
     )
     await start(again)
     assert again.url == url
+
+
+async def test_data_shows_a_change_on_a_quiet_store_at_once(start: Start):
+    store = sample_store()
+    server = await start(server_for(store, cache_timeout=30))
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        await client.get("/api/data/")
+        await client.get("/api/data/")  # cached
+        renamed(store, "shure:rx1", 1, "Changed")
+        right_after = (await client.get("/api/data/")).json()  # no wait for a window
+    names = [c["name"] for r in right_after["receivers"] for c in r["channels"]]
+    assert "Changed" in names
