@@ -102,7 +102,7 @@ class ShurePlugin(ManufacturerPlugin):
             self._http = make_http_client(url, config.tls, timeout=config.timeout)
             client = SystemApiClient(
                 self._http,
-                api_key=self.context.secret,
+                api_key=self.context.secret_for(url),  # only where it was entered for
                 tls_mode=config.tls,
                 timeout=config.timeout,
             )
