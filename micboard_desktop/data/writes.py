@@ -76,6 +76,23 @@ def ensure_manufacturers(conn: Connection, codes: Iterable[str], now: datetime) 
         conn.execute(insert(table(ManufacturerRow)).on_conflict_do_nothing(), rows)
 
 
+def _release_device_ids(conn: Connection, receivers: Sequence[Receiver]) -> None:
+    """Delete stale rows that hold a device identity one of ``receivers`` now carries.
+
+    A device seen first through one source (a Shure System API listing) and later merged
+    into a receiver found another way keeps one identity: the newest snapshot wins and the
+    old row (with its channels) goes, instead of the unique key refusing the new one.
+    """
+    for receiver in receivers:
+        conn.execute(
+            delete(ReceiverRow).where(
+                ReceiverRow.manufacturer == receiver.manufacturer,
+                ReceiverRow.api_device_id == receiver.api_device_id,
+                ReceiverRow.id != receiver.id,
+            )
+        )
+
+
 def upsert_receivers(conn: Connection, receivers: Iterable[Receiver], now: datetime) -> None:
     """Store receiver snapshots with their channels and transmitters.
 
@@ -86,6 +103,7 @@ def upsert_receivers(conn: Connection, receivers: Iterable[Receiver], now: datet
     if not receivers:
         return
     ensure_manufacturers(conn, (r.manufacturer for r in receivers), now)
+    _release_device_ids(conn, receivers)
     rx_rows = [codec.receiver_values(r, now) for r in receivers]
     rx_table = table(ReceiverRow)
     rx_stmt = insert(rx_table)

@@ -672,3 +672,21 @@ async def test_history_bucket_written_twice_is_merged(repo: Repository) -> None:
         45.0,
         5,
     )
+
+
+async def test_a_receiver_taking_over_a_device_identity_replaces_the_stale_row(
+    repo: Repository,
+) -> None:
+    """A System-API-only row and the merged receiver that later carries its deviceId."""
+    listed = dataclasses.replace(_receiver(), id=receiver_id("shure", "dd4c009a"),
+                                 api_device_id="dd4c009a", channels=())
+    repo.queue_receiver(listed)
+    await repo.flush()
+    merged = dataclasses.replace(_receiver(), id=receiver_id("shure", "10.0.0.5:2202"),
+                                 api_device_id="dd4c009a", channels=())
+    repo.queue_receiver(merged)
+    await repo.flush()
+    assert [(r.id, r.api_device_id) for r in await repo.load_receivers()] == [
+        ("shure:10.0.0.5:2202", "dd4c009a")
+    ]
+    assert repo.write_status().rejected_writes == 0

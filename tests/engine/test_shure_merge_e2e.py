@@ -103,6 +103,9 @@ async def test_each_device_once_with_identity_and_telemetry(
     assert merged_ulx.model == "ULXD4Q"
     assert merged_ulx.firmware == ulx.firmware
     assert merged_ulx.id != merged_ad.id
+    # Each carries its System API identity, whatever case the API spells it in.
+    assert merged_ad.api_device_id.lower() == ad.device_id.lower()
+    assert merged_ulx.api_device_id.lower() == ulx.device_id.lower()
 
 
 async def test_telemetry_resumes_after_a_device_hang(

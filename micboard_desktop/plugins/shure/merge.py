@@ -23,9 +23,11 @@ too, and :class:`MatchResult` says why (the plugin shows it on the receiver's co
 Device ids compare case-insensitively (shure.md §2.5).
 
 **Identity**: a matched device keeps the command-string id ``shure:<host>:<port>``,
-because its meters are posted on the MeterBus under that id; a System-API-only device is
-``shure:<deviceId lower case>``. When a match appears later (e.g. the ``DEVICE_ID``
-arrives after the inventory) the System-API-only receiver is removed from the store.
+because its meters are posted on the MeterBus under that id (and performers and groups
+are attached to its channel ids), while its ``api_device_id`` becomes the System API
+``deviceId``; a System-API-only device is ``shure:<deviceId lower case>``. When a match
+appears later (e.g. the ``DEVICE_ID`` arrives after the inventory) the System-API-only
+receiver is removed from the store.
 
 **Fields**: inventory (model, name, firmware, serial) comes from the System API first
 and falls back to command strings; telemetry (RF, battery, audio, frequency, transmitter)
@@ -264,6 +266,9 @@ def merge_receiver(rid: ReceiverId, cmd: Receiver, api: ApiDevice | None) -> Rec
     return replace(
         cmd,
         id=rid,
+        # The receiver keeps its command-string id (its meters and user data hang on it) but
+        # carries the System API's identity, as a LAN client knows the device by it.
+        api_device_id=node.device_id or cmd.api_device_id,
         model=node.model or cmd.model,
         name=api.name or cmd.name,
         firmware=node.firmware or cmd.firmware,
