@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, cast, get_args
 
+from micboard_desktop.core.config import read_config_text
+from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.simulator.rig import (
     Family,
     Protocol,
@@ -256,10 +258,12 @@ def parse_rig(text: str) -> Rig:
 
 def load_rig(path: Path) -> Rig:
     """Load a rig description file (TOML); raise ValueError naming the problem."""
+    if not path.exists():
+        raise ValueError(f"cannot read rig file {path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"cannot read rig file {path}: {exc.strerror or exc}") from exc
+        text = read_config_text(path)  # a regular file of sane size: never /dev/zero or a FIFO
+    except ConfigError as exc:
+        raise ValueError(str(exc).replace("config file", "rig file")) from exc
     try:
         return parse_rig(text)
     except ValueError as exc:

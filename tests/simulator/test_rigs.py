@@ -126,3 +126,14 @@ def test_large_rig_is_deterministic_and_sized() -> None:
         c.name for r in again.receivers for c in r.channels
     ]
     assert large_rig(30, seed=5).receivers[0].device_id != rig.receivers[0].device_id
+
+
+def test_a_rig_file_must_be_a_regular_file(tmp_path: Path) -> None:
+    """``simulate --config /dev/zero`` must not read until memory runs out (issue #15, 6)."""
+    import os
+
+    fifo = tmp_path / "rig.toml"
+    os.mkfifo(fifo)
+    for path in (Path("/dev/zero"), fifo):
+        with pytest.raises(ValueError, match=r"rig file .* is not a regular file"):
+            load_rig(path)
