@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="run the device simulators on loopback")
     simulate.add_argument("--config", type=Path, help="rig description (TOML); default: demo show")
     simulate.add_argument("--seed", type=int, default=1, help="seed for the scenario (default 1)")
+    simulate.add_argument(
+        "--hostile",
+        action="store_true",
+        help="make the last device of each protocol hostile (bad strings, endless and huge "
+        "answers) to see that the others stay monitored",
+    )
     return parser
 
 
@@ -115,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     if command == "simulate":
         from micboard_desktop.simulate_command import run_simulate_command
 
-        return run_simulate_command(args.config, args.seed)
+        return run_simulate_command(args.config, args.seed, hostile=args.hostile)
     from micboard_desktop.app import run_gui
 
     return run_gui(

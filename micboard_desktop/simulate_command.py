@@ -10,12 +10,12 @@ from pathlib import Path
 from micboard_desktop.core.errors import ConfigError
 
 
-def run_simulate_command(rig_file: Path | None, seed: int) -> int:
+def run_simulate_command(rig_file: Path | None, seed: int, *, hostile: bool = False) -> int:
     """Serve the rig on loopback until SIGINT/SIGTERM; return the exit status."""
     from micboard_desktop.simulator.runner import run_simulate
 
     try:
-        return asyncio.run(run_simulate(rig_file, seed, sys.stdout))
+        return asyncio.run(run_simulate(rig_file, seed, sys.stdout, hostile=hostile))
     except ValueError as exc:  # the rig file is invalid: a user mistake
         raise ConfigError(str(exc)) from None
     except OSError as exc:

@@ -220,7 +220,38 @@ def _install_stop_signals(stop: asyncio.Event) -> list[signal.Signals]:
     return installed
 
 
-async def run_simulate(config_path: Path | None, seed: int, out: TextIO) -> int:
+def apply_hostile_mode(hub: SimulatorHub) -> list[str]:
+    """Make the last device of each protocol hostile (``simulate --hostile``); say which.
+
+    Healthy devices of every make stay next to the hostile ones: the app must keep
+    monitoring them, keep saving, bound its memory and say in ``status`` what is wrong with
+    the others (fault switches: :mod:`micboard_desktop.simulator.faults`).
+    """
+    said: list[str] = []
+    shure = hub.shure_receivers
+    if len(shure) >= 2:
+        strings = shure[-1]
+        strings.faults.hostile_strings = True
+        said.append(f"hostile: Shure {strings.port}: names with invalid UTF-8 and escapes")
+    if len(shure) >= 3:
+        endless = shure[-2]
+        endless.faults.endless_frame = True
+        said.append(f"hostile: Shure {endless.port}: a frame that never ends")
+    if hub.system_api is not None:
+        hub.system_api.faults.hostile_strings = True
+        said.append("hostile: Shure System API: surrogates and control characters in strings")
+    if len(hub.sennheiser) >= 2:
+        ssc = hub.sennheiser[-1]
+        ssc.faults.hostile_strings = True
+        ssc.faults.oversized = True
+        ssc.faults.endless_frame = True
+        said.append(f"hostile: Sennheiser {ssc.url}: 4 MB answers, endless events, bad strings")
+    return said
+
+
+async def run_simulate(
+    config_path: Path | None, seed: int, out: TextIO, *, hostile: bool = False
+) -> int:
     """Run the simulators until SIGINT/SIGTERM or cancellation; return the exit status 0.
 
     The first line written to ``out`` is the endpoint JSON (one line, flushed). A bad rig
@@ -229,13 +260,16 @@ async def run_simulate(config_path: Path | None, seed: int, out: TextIO) -> int:
     rig = demo_rig() if config_path is None else load_rig(config_path)
     hub = SimulatorHub(rig, seed=seed, battery_speed=DEMO_BATTERY_SPEED)
     await hub.start()
+    hostile_lines: list[str] = []
+    if hostile:
+        hostile_lines = apply_hostile_mode(hub)
     stop = asyncio.Event()
     installed: list[signal.Signals] = []
     try:
         installed = _install_stop_signals(stop)
         out.write(json.dumps(hub.endpoints()) + "\n")
         out.flush()
-        for line in hub.describe():
+        for line in [*hub.describe(), *hostile_lines]:
             out.write(line + "\n")
         out.write("Simulators running; press Ctrl+C to stop.\n")
         out.flush()

@@ -110,3 +110,27 @@ async def test_run_simulate_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
     async with asyncio.timeout(5):
         assert await task == 0
+
+
+async def test_hostile_mode_spoils_one_device_per_protocol_and_spares_the_rest() -> None:
+    """``simulate --hostile``: the last device of each protocol turns hostile (issue #15)."""
+    from micboard_desktop.simulator.rigs import demo_rig
+    from micboard_desktop.simulator.runner import SimulatorHub, apply_hostile_mode
+
+    hub = SimulatorHub(demo_rig(), seed=1, scenario_period=None)
+    await hub.start()
+    try:
+        said = apply_hostile_mode(hub)
+    finally:
+        await hub.stop()
+    assert hub.shure_receivers[-1].faults.hostile_strings
+    assert hub.shure_receivers[-2].faults.endless_frame
+    assert hub.sennheiser[-1].faults.oversized
+    assert hub.sennheiser[-1].faults.endless_frame
+    assert hub.system_api is not None
+    assert hub.system_api.faults.hostile_strings
+    healthy = [*hub.shure_receivers[:-2], *hub.sennheiser[:-1]]
+    assert healthy
+    assert all(server.faults == type(server.faults)() for server in healthy)
+    assert len(said) == 4
+    assert all(line.startswith("hostile: ") for line in said)
