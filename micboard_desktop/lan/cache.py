@@ -1,13 +1,14 @@
 """The ``/api/data/`` answer cache: encoded bytes per filter.
 
 An answer is reused while the store has not changed and it is younger than
-``cache_timeout``. A change makes the next request rebuild at once when the store had
-been quiet for :data:`MAX_CHANGED_AGE`, so on a quiet rig an answer is never older than
-the last change. Under load (changes within that window of the last rebuild for a change)
-answers already built are served until the window ends: rebuilding the whole document for
-every request on a busy rig costs more than the request is worth (measured: 273 req/s,
-p99 417 ms for 500 channels when every change rebuilt), and the event stream coalesces
-over a window of the same kind.
+``cache_timeout``. A change is published to readers on the same schedule as the event
+stream (``micboard_desktop/lan/events.py``): at once when the store had been quiet for
+:data:`MAX_CHANGED_AGE`, else at the end of the window that the previous publication
+opened. So on a quiet rig an answer is never older than the last change, and a client
+that got an event never reads an answer older than it. Under load, answers already built
+are served until the window ends: rebuilding the whole document for every request on a
+busy rig costs more than the request is worth (measured: 273 req/s, p99 417 ms for 500
+channels when every change rebuilt).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.store import Changes, StateStore
 
 MAX_CHANGED_AGE = 0.05
 """Under load, seconds an answer may still be served after the store changed."""
@@ -46,25 +47,37 @@ class DataCache:
         self._entries: dict[str | None, _Entry] = {}
         self._current = store.version
         """Answers built from this store version or a later one are current."""
-        self._current_since = float("-inf")
-        """When :attr:`_current` last moved because of a change."""
+        self._published_at = float("-inf")
+        """When :attr:`_current` was published (it opens a window)."""
+        self._changed_at: float | None = None
+        """When the first change not yet published happened (known once started)."""
+        self._unsubscribe: Callable[[], None] | None = None
         self.hits = 0
         self.misses = 0
 
     def start(self) -> None:
-        """Start serving (entries are checked against the store version on every get)."""
+        """Note when changes happen, so a quiet change is published from its own time."""
+        if self._unsubscribe is None:
+            self._unsubscribe = self._store.subscribe(self._on_change)
 
     def stop(self) -> None:
-        """Drop every entry."""
+        """Stop listening and drop every entry."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._entries.clear()
 
     def get(self, key: str | None, build: Callable[[], bytes]) -> bytes:
         """Return the cached body for ``key`` or build, store and return a fresh one."""
         now = self._clock()
         version = self._store.version
-        if version != self._current and now - self._current_since >= MAX_CHANGED_AGE:
-            # Leading edge: the first request after a quiet change sees it at once.
-            self._current, self._current_since = version, now
+        if version != self._current:
+            # The event stream's rule: at the change itself when the last publication is
+            # a window old, else when that window ends.
+            changed_at = now if self._changed_at is None else self._changed_at
+            due = max(changed_at, self._published_at + MAX_CHANGED_AGE)
+            if now >= due:
+                self._current, self._published_at, self._changed_at = version, due, None
         entry = self._entries.get(key)
         if (
             entry is not None
@@ -77,3 +90,7 @@ class DataCache:
         body = build()
         self._entries[key] = _Entry(version, now, body)
         return body
+
+    def _on_change(self, _changes: Changes) -> None:
+        if self._changed_at is None:
+            self._changed_at = self._clock()

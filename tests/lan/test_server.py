@@ -228,3 +228,29 @@ async def test_data_shows_a_change_on_a_quiet_store_at_once(start: Start):
         right_after = (await client.get("/api/data/")).json()  # no wait for a window
     names = [c["name"] for r in right_after["receivers"] for c in r["channels"]]
     assert "Changed" in names
+
+
+def test_cache_publishes_changes_on_the_event_streams_schedule():
+    # The event stream sends a quiet change when it happens and the next ones when the
+    # window it opened ends; /api/data/ must not lag behind what a client already got.
+    store = sample_store()
+    now = [100.0]
+    cache = DataCache(store, 30, clock=lambda: now[0])
+    cache.start()
+    builds: list[int] = []
+
+    def build() -> bytes:
+        builds.append(store.version)
+        return str(store.version).encode()
+
+    cache.get(None, build)
+    renamed(store, "shure:rx1", 1, "A")  # at 100.0: published at once (quiet store)
+    now[0] += MAX_CHANGED_AGE * 0.4
+    assert cache.get(None, build) == str(store.version).encode()
+    renamed(store, "shure:rx1", 1, "B")  # inside the window that opened at 100.0
+    now[0] += MAX_CHANGED_AGE * 0.4
+    stale = cache.get(None, build)
+    assert stale != str(store.version).encode()  # held until that window ends
+    now[0] = 100.0 + MAX_CHANGED_AGE * 1.01  # the window opened by "A" (not by the read)
+    assert cache.get(None, build) == str(store.version).encode()
+    cache.stop()
