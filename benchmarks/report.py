@@ -126,9 +126,35 @@ def _lan(r: Json) -> list[Row]:
     ]
 
 
+def _lan_latency(r: Json) -> list[Row]:
+    rows: list[Row] = []
+    for size, res in sorted(r.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
+        if not size.isdigit():
+            continue
+        tag = f"{res.get('rig_channels', size)} ch"
+        sse, data = res.get("sse", {}), res.get("data", {})
+        rows += [
+            _row("lan_latency", f"{tag}: change -> /api/events/ p50", sse.get("p50_ms"), " ms",
+                 ("< 10 ms", lambda v: v < 10)),
+            _row("lan_latency", f"{tag}: change -> /api/events/ p99", sse.get("p99_ms"), " ms"),
+            _row("lan_latency", f"{tag}: change -> /api/events/ max", sse.get("max_ms"), " ms",
+                 ("< 100 ms", lambda v: v < 100)),
+            _row("lan_latency", f"{tag}: change -> /api/data/ p50/p99/max",
+                 f"{data.get('p50_ms')}/{data.get('p99_ms')}/{data.get('max_ms')} ms"
+                 f" (polled every {data.get('poll_ms')} ms)"),
+            _row("lan_latency", f"{tag}: /api/data/ older than a sent change",
+                 res.get("data_stale_answers"), " answers", ("0", lambda v: v == 0)),
+            _row("lan_latency", f"{tag}: changes / missed (sse, data)",
+                 f"{res.get('probes')} / {sse.get('missed')}, {data.get('missed')}"),
+            _row("lan_latency", f"{tag}: engine CPU (idle rig, 1 client)",
+                 _get(res, "engine", "cpu_percent"), " %"),
+        ]
+    return rows
+
+
 SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
-    "history": _history, "lan_api": _lan,
+    "history": _history, "lan_api": _lan, "lan_latency": _lan_latency,
 }
 
 

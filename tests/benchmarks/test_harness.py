@@ -49,3 +49,17 @@ def test_table_and_json_round_trip(tmp_path: Path) -> None:
     text = table(json.loads(out.read_text()))
     assert "1 h chart" in text
     assert "MET" in text or "MISSED" in text
+
+
+def test_lan_latency_smallest_run_reports_both_paths_and_the_table_rates_them() -> None:
+    from benchmarks import lan_latency
+
+    result = asyncio.run(lan_latency.measure(channels=12, probes=4))
+    assert result["probes"] == 4
+    for path in ("sse", "data"):
+        assert result[path]["n"] + result[path]["missed"] == 4
+        _positive(result[path], "n", "p50_ms", "max_ms")
+    assert isinstance(result["data_stale_answers"], int)
+    text = table({"results": {"lan_latency": {"12": result}}})
+    assert "change -> /api/events/ p50" in text
+    assert "MET" in text or "MISSED" in text

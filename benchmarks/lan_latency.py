@@ -1,0 +1,182 @@
+"""Change -> another machine: how soon a battery change shows on the LAN API (issue 15).
+
+Three processes, as a stage rig would have them:
+
+* this one: the simulators (``large_rig`` with at least N channels, scenario stopped so
+  only injected changes move the batteries; Shure meters at 100 ms, SSCv2 at 0.1 s);
+* ``benchmarks.engine_process --lan``: the engine with the LAN API on loopback, built as
+  ``headless`` builds it;
+* ``benchmarks.lan_watch``: a client following ``/api/events/`` and polling
+  ``/api/data/`` every 20 ms.
+
+Every 0.25-0.45 s (random, so nothing locks to a periodic timer) one channel's battery
+percent moves by 9 points in the simulator. The change is stamped with
+``time.monotonic()`` right before the simulator sends it; the client stamps what it sees
+with the same system-wide clock. Reported, per size: change -> ``/api/events/`` and
+change -> ``/api/data/`` (answer received; includes up to one 20 ms poll period)
+p50/p99/max, and how many ``/api/data/`` answers were older than a change the event
+stream had already delivered before that request started ("stale answers", should be 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from benchmarks.common import Child, Json, rig_with_channels, summary_ms
+from micboard_desktop.simulator.rig import SimChannel, SimReceiver
+from micboard_desktop.simulator.runner import SimulatorHub
+
+CONNECT_WAIT = 240.0
+POLL_MS = 20.0
+
+
+@dataclass
+class Probe:
+    """One injected battery change."""
+
+    key: str
+    percent: int
+    t0: float
+
+
+async def _candidates(url: str, rig_receivers: list[SimReceiver]
+                      ) -> dict[str, tuple[SimReceiver, SimChannel]]:
+    """Return channels whose battery percent the API shows, keyed ``name#number``."""
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/api/data/") as answer:
+        doc = await answer.json()
+    shown = {
+        f"{r['name']}#{c['number']}"
+        for r in doc["receivers"]
+        for c in r["channels"]
+        if (c.get("transmitter") or {}).get("battery", {}).get("percent") is not None
+    }
+    out: dict[str, tuple[SimReceiver, SimChannel]] = {}
+    for rx in rig_receivers:
+        for ch in rx.channels:
+            key = f"{rx.name}#{ch.number}"
+            if key in shown and ch.transmitter is not None and ch.transmitter.on:
+                out[key] = (rx, ch)
+    return out
+
+
+def _first(observed: list[list[Any]], probe: Probe) -> float | None:
+    """Return when ``probe``'s value was first seen at or after its injection."""
+    for key, percent, t in observed:
+        if key == probe.key and percent == probe.percent and t >= probe.t0:
+            return float(t)
+    return None
+
+
+def _report(probes: list[Probe], watch: Json) -> Json:
+    sse_lat: list[float] = []
+    data_lat: list[float] = []
+    missed = {"sse": 0, "data": 0}
+    stale = 0
+    polls = sorted(watch["polls"])
+    starts = [p[0] for p in polls]
+    for probe in probes:
+        t_sse = _first(watch["sse"], probe)
+        t_data = _first(watch["data"], probe)
+        if t_sse is None:
+            missed["sse"] += 1
+        else:
+            sse_lat.append(t_sse - probe.t0)
+        if t_data is None:
+            missed["data"] += 1
+        else:
+            data_lat.append(t_data - probe.t0)
+        if t_sse is not None and t_data is not None:
+            # Polls that started after the stream delivered the change but answered
+            # without it: /api/data/ was older than a change already sent.
+            i = bisect.bisect_right(starts, t_sse)
+            stale += sum(1 for start, end in polls[i:] if start > t_sse and end < t_data)
+    seconds = watch.get("seconds") or 1.0
+    return {
+        "probes": len(probes),
+        "sse": {**summary_ms(sse_lat), "missed": missed["sse"]},
+        "data": {**summary_ms(data_lat), "missed": missed["data"], "poll_ms": POLL_MS},
+        "data_stale_answers": stale,
+        "data_polls": len(polls),
+        "sse_events_per_s": round(watch["frames"] / seconds, 1),
+        "sse_bytes_per_event": round(watch["frame_bytes"] / max(1, watch["frames"])),
+    }
+
+
+async def measure(channels: int, probes: int, seed: int = 5) -> Json:
+    """Run simulators here, the engine and the watcher as children; return the figures."""
+    rng = random.Random(seed)
+    rig = rig_with_channels(channels, seed=seed)
+    hub = SimulatorHub(rig, seed=seed, scenario_period=None)
+    for server in hub.sennheiser:
+        server.meter_period = 0.1  # type: ignore[attr-defined]
+    children: list[Child] = []
+    await hub.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="mbd-lanlat-") as tmp:
+            path = Path(tmp) / "endpoints.json"
+            path.write_text(json.dumps(hub.endpoints()))
+            # The engine measures itself (CPU, loop lag) over about the probing time, then
+            # exits on its own and removes its data directory.
+            duration = probes * 0.35 + 3
+            engine = Child("engine_process", "--endpoints", str(path), "--duration",
+                           str(duration), "--warmup", "2", "--lan")
+            children.append(engine)
+            # Child.json_line blocks: wait in a thread so the simulators keep serving.
+            ready = await asyncio.to_thread(engine.json_line, CONNECT_WAIT)
+            url = ready["lan_url"]
+            watcher = Child("lan_watch", "--url", url, "--poll-ms", str(POLL_MS))
+            children.append(watcher)
+            await asyncio.to_thread(watcher.json_line, 60)
+            pool = await _candidates(url, rig.receivers)
+            if not pool:
+                raise RuntimeError("no channel shows a battery percent")
+            injected: list[Probe] = []
+            last_used: dict[str, float] = {}
+            await asyncio.sleep(1.0)
+            for _ in range(probes):
+                now = time.monotonic()
+                keys = [k for k in pool if now - last_used.get(k, -99.0) > 3.0] or list(pool)
+                key = rng.choice(keys)
+                last_used[key] = now
+                rx, ch = pool[key]
+                tx = ch.transmitter
+                assert tx is not None
+                current = round(tx.battery_percent or 0)
+                target = current + (9 if current < 50 else -9)
+                probe = Probe(key, target, time.monotonic())
+                tx.battery_percent = float(target)
+                if tx.battery_minutes is not None:
+                    tx.battery_minutes = round(target * 4.8)
+                rig.changed(rx, ch, "battery")
+                injected.append(probe)
+                await asyncio.sleep(rng.uniform(0.25, 0.45))
+            await asyncio.sleep(1.0)  # stragglers
+            watcher.terminate()
+            watch = (await asyncio.to_thread(watcher.json_line, 30))["watch"]
+            figures = (await asyncio.to_thread(engine.json_line, duration + 90))["engine"]
+            await asyncio.to_thread(engine.proc.wait, 60)
+            result = _report(injected, watch)
+            result["rig_channels"] = ready["channels"]
+            result["engine"] = {k: figures.get(k) for k in
+                                ("cpu_percent", "loop_lag_p99_ms", "store_changes_per_s")}
+            return result
+    finally:
+        for child in reversed(children):
+            await asyncio.to_thread(child.stop)
+        await asyncio.wait_for(hub.stop(), 20)
+
+
+def run(quick: bool) -> Json:
+    """Quick: 30 changes per size; full: 80. Sizes 40 and 500 channels."""
+    probes = 30 if quick else 80
+    return {str(n): asyncio.run(measure(n, probes)) for n in (40, 500)}
