@@ -2,13 +2,13 @@
 
 An answer is reused while the store has not changed and it is younger than
 ``cache_timeout``. A change is published to readers on the same schedule as the event
-stream (``micboard_desktop/lan/events.py``): at once when the store had been quiet for
-:data:`MAX_CHANGED_AGE`, else at the end of the window that the previous publication
-opened. So on a quiet rig an answer is never older than the last change, and a client
-that got an event never reads an answer older than it. Under load, answers already built
-are served until the window ends: rebuilding the whole document for every request on a
-busy rig costs more than the request is worth (measured: 273 req/s, p99 417 ms for 500
-channels when every change rebuilt).
+stream (``micboard_desktop/lan/window.py``): at once when the store had been quiet for a
+window, else at the end of the window that the previous publication opened. So on a
+quiet rig an answer is never older than the last change, and a client that got an event
+never reads an answer older than it. Under load, answers already built are served until
+the window ends: rebuilding the whole document for every request on a busy rig costs
+more than the request is worth (measured: 273 req/s, p99 417 ms for 500 channels when
+every change rebuilt).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.lan.window import QUIET_WINDOW_SECONDS, CoalescingWindow
 
-MAX_CHANGED_AGE = 0.05
-"""Under load, seconds an answer may still be served after the store changed."""
+MAX_CHANGED_AGE = QUIET_WINDOW_SECONDS
+"""While quiet, seconds an answer may still be served after a second change (4x under load)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,7 @@ class DataCache:
         self._entries: dict[str | None, _Entry] = {}
         self._current = store.version
         """Answers built from this store version or a later one are current."""
-        self._published_at = float("-inf")
-        """When :attr:`_current` was published (it opens a window)."""
+        self._window = CoalescingWindow(MAX_CHANGED_AGE)
         self._changed_at: float | None = None
         """When the first change not yet published happened (known once started)."""
         self._unsubscribe: Callable[[], None] | None = None
@@ -75,9 +75,10 @@ class DataCache:
             # The event stream's rule: at the change itself when the last publication is
             # a window old, else when that window ends.
             changed_at = now if self._changed_at is None else self._changed_at
-            due = max(changed_at, self._published_at + MAX_CHANGED_AGE)
+            due = self._window.due(changed_at)
             if now >= due:
-                self._current, self._published_at, self._changed_at = version, due, None
+                self._current, self._changed_at = version, None
+                self._window.published(due)
         entry = self._entries.get(key)
         if (
             entry is not None
@@ -92,5 +93,7 @@ class DataCache:
         return body
 
     def _on_change(self, _changes: Changes) -> None:
+        now = self._clock()
+        self._window.note_change(now)
         if self._changed_at is None:
-            self._changed_at = self._clock()
+            self._changed_at = now

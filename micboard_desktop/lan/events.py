@@ -1,11 +1,12 @@
 """Server-Sent Events for ``GET /api/events/``: device and status updates, sent at once.
 
 The hub listens to the store. A change only records which receivers moved. When the
-stream has been quiet for a whole coalescing window (default 50 ms), the change goes out
-at once (on the next turn of the event loop, so changes made together travel together).
-Changes that arrive within the window after a send wait for the window's end and go out
-as one event: a busy rig costs one serialization per window however often it changes,
-and a quiet one is not held back by a timer. Each client has a bounded queue: a client
+stream has been quiet for a whole coalescing window (``micboard_desktop/lan/window.py``:
+50 ms, 200 ms while changes keep coming), the change goes out at once (on the next turn
+of the event loop, so changes made together travel together). Changes that arrive within
+the window after a send wait for the window's end and go out as one event: a busy rig
+costs one serialization per window however often it changes, and a quiet one is not
+held back by a timer. Each client has a bounded queue: a client
 that cannot keep up (its queue is full) is disconnected rather than buffered without
 bound. It reconnects and gets the whole picture again as its first event.
 """
@@ -22,16 +23,13 @@ from typing import Any, Final
 
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.lan.window import QUIET_WINDOW_SECONDS, CoalescingWindow
 
 _log = logging.getLogger(__name__)
 
 KEEP_ALIVE: Final = b": keep-alive\n\n"
-COALESCE_SECONDS: Final = 0.05
-"""After a send, later changes wait this long and go out together (only under load).
-
-Short enough that a change held back by the previous send still reaches clients well
-within 100 ms; long enough to cap a busy rig at 20 events a second per client.
-"""
+COALESCE_SECONDS: Final = QUIET_WINDOW_SECONDS
+"""After a send, later changes wait this long and go out together (4x this under load)."""
 MAX_QUEUED_EVENTS: Final = 128
 """Events queued per client before it counts as too slow: about 6 s of a busy stream."""
 
@@ -86,7 +84,7 @@ class EventHub:
         self._store = store
         self._render_receivers = render_receivers
         self._render_health = render_health
-        self._coalesce = coalesce_seconds
+        self._window = CoalescingWindow(coalesce_seconds)
         self._max_queued = max_queued_events
         self._clients: set[SseClient] = set()
         self._changed: set[ReceiverId] = set()
@@ -94,7 +92,6 @@ class EventHub:
         self._health_dirty = False
         self._clock = clock
         self._flush_handle: asyncio.Handle | None = None
-        self._last_flush = float("-inf")
         self.flushes = 0
         """How many times changes were sent (for tests and metrics)."""
         self._unsubscribe: Callable[[], None] | None = None
@@ -157,13 +154,15 @@ class EventHub:
         self._removed -= changes.receivers
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
+        now = self._clock()
+        self._window.note_change(now)
         if not self._clients:
             self._forget_pending()
             return
         if self._flush_handle is not None:
             return  # a send is already due; this change rides along
         loop = asyncio.get_running_loop()
-        wait = self._last_flush + self._coalesce - self._clock()
+        wait = self._window.due(now) - now
         if wait <= 0:
             # Leading edge: the stream was quiet. call_soon rather than sending here, so
             # every change of this turn of the loop goes out in the same event.
@@ -179,7 +178,7 @@ class EventHub:
     def _flush(self) -> None:
         """Serialize the window's changes once per filter and offer them to every client."""
         self._flush_handle = None
-        self._last_flush = self._clock()
+        self._window.published(self._clock())
         self.flushes += 1
         changed, removed, health = self._changed, self._removed, self._health_dirty
         self._changed, self._removed, self._health_dirty = set(), set(), False
