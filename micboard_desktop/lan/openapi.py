@@ -98,6 +98,11 @@ def _extra_schemas() -> Json:
             "properties": {
                 "status": {"enum": ["ok", "degraded", "down", "unknown"]},
                 "manufacturers": {"type": "object", "additionalProperties": _ref("health")},
+                "storage": {
+                    "allOf": [_ref("health")],
+                    "description": "Whether monitoring data is being saved (absent when "
+                    "nothing is saved, or with ?manufacturer=)",
+                },
             },
         },
         "Accepted": {

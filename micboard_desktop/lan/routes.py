@@ -121,7 +121,10 @@ class ApiRoutes:
             code: m.health for code, m in self._store.snapshot().manufacturers.items()
         }
         merged.update(report.manufacturers)
-        return serialize.health_document(report.status, merged, manufacturer)
+        document = serialize.health_document(report.status, merged, manufacturer)
+        if manufacturer is None and report.storage is not None:
+            document["storage"] = serialize.health_json(report.storage)
+        return document
 
     # -- reads ---------------------------------------------------------------------------
 

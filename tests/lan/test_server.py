@@ -1,6 +1,7 @@
 import asyncio
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -254,3 +255,32 @@ def test_cache_publishes_changes_on_the_event_streams_schedule():
     now[0] = 100.0 + MAX_CHANGED_AGE * 1.01  # the window opened by "A" (not by the read)
     assert cache.get(None, build) == str(store.version).encode()
     cache.stop()
+
+
+async def test_health_reports_storage_when_the_engine_saves(tmp_path: Path) -> None:
+    """A database that refuses rows shows in /api/health/ (issue #15, 4)."""
+    from micboard_desktop.core.config import AppConfig
+    from micboard_desktop.data.db import open_database
+    from micboard_desktop.data.repository import Repository
+    from micboard_desktop.engine.engine import Engine
+    from tests.core.builders import make_receiver
+
+    engine = Engine(AppConfig(), Repository(open_database(tmp_path / "m.db"), commit_interval=60))
+    await engine.start()
+    server = LanServer(
+        engine.store, engine, LanSettings(enabled=True, port=0), token=None,
+        cache_timeout=30, websocket_broadcasting=True,
+    )
+    await server.start()
+    try:
+        assert engine.repository is not None
+        engine.repository.queue_receiver(replace(make_receiver("shure:bad"), name="x\ud800"))
+        engine.repository.queue_receiver(make_receiver("shure:good"))
+        await engine.repository.flush()
+        async with httpx.AsyncClient() as client:
+            answer = (await client.get(f"{server.url}/api/health/")).json()
+        assert answer["storage"]["status"] == "degraded"
+        assert "shure:bad" in answer["storage"]["message"]
+    finally:
+        await server.stop()
+        await engine.stop()

@@ -114,6 +114,7 @@ async def test_run_simulate_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 
 async def test_hostile_mode_spoils_one_device_per_protocol_and_spares_the_rest() -> None:
     """``simulate --hostile``: the last device of each protocol turns hostile (issue #15)."""
+    from micboard_desktop.simulator.faults import FaultSwitches
     from micboard_desktop.simulator.rigs import demo_rig
     from micboard_desktop.simulator.runner import SimulatorHub, apply_hostile_mode
 
@@ -129,8 +130,8 @@ async def test_hostile_mode_spoils_one_device_per_protocol_and_spares_the_rest()
     assert hub.sennheiser[-1].faults.endless_frame
     assert hub.system_api is not None
     assert hub.system_api.faults.hostile_strings
-    healthy = [*hub.shure_receivers[:-2], *hub.sennheiser[:-1]]
+    healthy = [s.faults for s in hub.shure_receivers[:-2]] + [s.faults for s in hub.sennheiser[:-1]]
     assert healthy
-    assert all(server.faults == type(server.faults)() for server in healthy)
+    assert all(faults == FaultSwitches() for faults in healthy)
     assert len(said) == 4
     assert all(line.startswith("hostile: ") for line in said)
