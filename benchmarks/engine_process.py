@@ -21,16 +21,16 @@ from pathlib import Path
 
 from benchmarks.common import Json, percentile, proc_rss_mb, self_cpu_seconds
 from benchmarks.whatif import apply_from_env
+from micboard_desktop.app.demo import demo_config
+from micboard_desktop.app.lan_runtime import LanRuntime
 from micboard_desktop.core.config import LanSettings
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.core.paths import app_paths
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.repository import Repository
-from micboard_desktop.demo import demo_config
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
-from micboard_desktop.lan_runtime import LanRuntime
 
 CONNECT_TIMEOUT = 90.0
 

@@ -35,6 +35,8 @@ import aiohttp
 
 from benchmarks.common import Json, rig_with_channels, summary_ms
 from benchmarks.whatif import apply_from_env
+from micboard_desktop.app.demo import demo_config
+from micboard_desktop.app.lan_runtime import LanRuntime
 from micboard_desktop.core.config import LanSettings
 from micboard_desktop.core.meters import MeterBus, MeterSample
 from micboard_desktop.core.model import Channel, ChannelId, ChannelStatus, ConnectionStatus
@@ -42,10 +44,8 @@ from micboard_desktop.core.paths import app_paths
 from micboard_desktop.core.store import Changes
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.repository import Repository
-from micboard_desktop.demo import demo_config
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
-from micboard_desktop.lan_runtime import LanRuntime
 from micboard_desktop.simulator.rig import SimChannel, SimReceiver
 from micboard_desktop.simulator.runner import SimulatorHub
 

@@ -99,17 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     command = args.command
     if command == "headless":
-        from micboard_desktop.headless import run_headless
+        from micboard_desktop.app.headless import run_headless
 
         if args.config is None and not args.demo:
             raise UsageError("headless needs --config FILE (or --demo)")
         return run_headless(args.config, args.data_dir, args.lan, demo=args.demo)
     if command == "poll":
-        from micboard_desktop.headless import run_poll_once
+        from micboard_desktop.app.headless import run_poll_once
 
         return run_poll_once(args.config, args.data_dir)
     if command == "status":
-        from micboard_desktop.status_command import run_status
+        from micboard_desktop.app.status_command import run_status
 
         return run_status(
             data_dir=args.data_dir,
@@ -119,10 +119,10 @@ def _run(args: argparse.Namespace) -> int:
             out=sys.stdout,
         )
     if command == "simulate":
-        from micboard_desktop.simulate_command import run_simulate_command
+        from micboard_desktop.app.simulate_command import run_simulate_command
 
         return run_simulate_command(args.config, args.seed, hostile=args.hostile)
-    from micboard_desktop.app import run_gui
+    from micboard_desktop.app.window import run_gui
 
     return run_gui(
         demo=args.demo,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from micboard_desktop.app.lan_runtime import check_lan_settings
 from micboard_desktop.core.config import LanSettings
 from micboard_desktop.core.errors import ConfigError
-from micboard_desktop.lan_runtime import check_lan_settings
 
 
 @pytest.fixture

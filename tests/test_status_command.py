@@ -5,12 +5,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from micboard_desktop.app.status_command import format_table
 from micboard_desktop.core.model import ConnectionStatus, Transport
 from micboard_desktop.core.paths import app_paths
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.records import ConnectionRecord
 from micboard_desktop.data.repository import Repository
-from micboard_desktop.status_command import format_table
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
 ROWS = [
@@ -88,7 +88,7 @@ def test_colour_and_detail_columns():
 
 
 def test_detail_prints_the_engines_published_metrics():
-    from micboard_desktop.status_command import format_metrics
+    from micboard_desktop.app.status_command import format_metrics
 
     text = format_metrics(
         {"poll_success_rate": {"shure": 1.0}, "messages_per_second": 52.5, "cache_hit_rate": None}

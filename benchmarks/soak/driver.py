@@ -31,8 +31,8 @@ from benchmarks.soak.options import (
 )
 from benchmarks.soak.process import AppProcess, ProcSample
 from benchmarks.soak.report import SoakResult
+from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.config_io import to_toml
-from micboard_desktop.demo import demo_config
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver
 from micboard_desktop.simulator.rigs import large_rig
 from micboard_desktop.simulator.runner import SimulatorHub

@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.config_io import to_toml
-from micboard_desktop.demo import demo_config
 from micboard_desktop.simulator.runner import SimulatorHub
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.model import ConnectionStatus, ReceiverId
-from micboard_desktop.demo import demo_config
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter

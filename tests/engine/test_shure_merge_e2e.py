@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.model import ChannelStatus, ConnectionStatus, Receiver
 from micboard_desktop.core.status import channel_status
-from micboard_desktop.demo import demo_config
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.simulator.rig import Rig, SimTransmitter

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.store import StateStore
-from micboard_desktop.demo import demo_config
 from micboard_desktop.engine.secrets import trusted_secrets
 from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.supervisor import Supervisor

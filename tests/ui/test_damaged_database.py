@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from micboard_desktop import app as app_module
+from micboard_desktop.app import window as app_module
 from micboard_desktop.data.errors import DatabaseUnusable
 from micboard_desktop.ui.dialogs import damaged_database
 

@@ -15,17 +15,19 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from micboard_desktop.app.lan_runtime import LanRuntime
+from micboard_desktop.app.settings_file import load_settings, save_settings
+from micboard_desktop.app.startup import (
+    build_engine,
+    open_database_off_loop,
+    start_demo_rig,
+)
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.logsetup import configure_logging
 from micboard_desktop.core.paths import app_paths
-from micboard_desktop.data.db import Database, open_database
+from micboard_desktop.data.db import Database
 from micboard_desktop.data.db_check import move_aside
 from micboard_desktop.data.errors import DatabaseUnusable
-from micboard_desktop.data.repository import Repository
-from micboard_desktop.engine.engine import Engine
-from micboard_desktop.engine.secrets import SecretResolver
-from micboard_desktop.lan_runtime import LanRuntime
-from micboard_desktop.settings_file import load_settings, save_settings
 
 _log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ async def _open_or_start_fresh(path: Path) -> Database:
         DatabaseUnusable: The user chose to quit (the CLI prints it in one line, exit 2).
     """
     try:
-        return await asyncio.to_thread(open_database, path)
+        return await open_database_off_loop(path)
     except DatabaseUnusable as refused:
         if refused.path is None:
             raise
@@ -73,7 +75,7 @@ async def _open_or_start_fresh(path: Path) -> Database:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         kept = move_aside(refused.path, stamp=stamp)
         _log.warning("Moved the refused database aside to %s; starting a fresh one", kept)
-        return await asyncio.to_thread(open_database, path)
+        return await open_database_off_loop(path)
 
 
 async def _amain(
@@ -96,26 +98,18 @@ async def _amain(
         subtitle = f"Data: {paths.data_dir}"
         fixed_secrets: dict[str, str] = {}
         if demo:
-            from micboard_desktop.demo import demo_config
-            from micboard_desktop.simulator.rigs import demo_rig
-            from micboard_desktop.simulator.runner import DEMO_BATTERY_SPEED, SimulatorHub
-
-            hub = SimulatorHub(demo_rig(), seed=1, battery_speed=DEMO_BATTERY_SPEED)
-            await hub.start()
-            stack.push_async_callback(hub.stop)
-            endpoints = hub.endpoints()
-            count = sum(len(v) for v in endpoints.values())
-            subtitle = f"Demo rig: {count} simulated endpoints on loopback  |  {subtitle}"
-            config, fixed_secrets = demo_config(endpoints, system_api=True)
+            rig = await start_demo_rig(stack)
+            subtitle = f"Demo rig: {rig.endpoints} simulated endpoints on loopback  |  {subtitle}"
+            config, fixed_secrets = rig.config, rig.secrets
             save = None
         else:
             config = load_settings(paths.settings)
             save = partial(save_settings, paths.settings)
         database = await _open_or_start_fresh(paths.database)
-        engine = Engine(
+        engine = build_engine(
             config,
-            Repository(database),
-            secrets=SecretResolver(fixed=fixed_secrets),
+            database,
+            secrets=fixed_secrets,
             save_config=save,
             config_is_local=demo,  # the demo rig's addresses are this process's own simulators
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
-
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.simulator.runner import Endpoints
 
@@ -19,8 +17,9 @@ def demo_config(
 
     ``system_api`` also points Shure at the simulated System API (inventory and events);
     its API key is then handed over in the secrets, under ``shure``, like the Sennheiser
-    password. The ``--demo`` rig always uses it (:func:`start_demo_rig`), so the merged path
-    (System API inventory + command-string telemetry, plugins/shure/merge.py) is seen there.
+    password. The ``--demo`` rig always uses it (``start_demo_rig`` in app/startup.py), so
+    the merged path (System API inventory + command-string telemetry, plugins/shure/merge.py)
+    is seen there.
     """
     api = endpoints.get("shure_system_api") or []
     shure = ManufacturerConfig(
@@ -43,14 +42,3 @@ def demo_config(
     if shure.api_url:
         secrets["shure"] = str(api[0]["api_key"])
     return AppConfig(manufacturers=(shure, sennheiser)), secrets
-
-
-async def start_demo_rig(stack: AsyncExitStack) -> tuple[AppConfig, dict[str, str]]:
-    """Start the demo rig's simulators (stopped when ``stack`` closes); return its config."""
-    from micboard_desktop.simulator.rigs import demo_rig
-    from micboard_desktop.simulator.runner import DEMO_BATTERY_SPEED, SimulatorHub
-
-    hub = SimulatorHub(demo_rig(), seed=1, battery_speed=DEMO_BATTERY_SPEED)
-    await hub.start()
-    stack.push_async_callback(hub.stop)
-    return demo_config(hub.endpoints(), system_api=True)

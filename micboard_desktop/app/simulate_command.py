@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import sys
 from pathlib import Path
 
+from micboard_desktop.app.startup import busy_port_is_a_config_error
 from micboard_desktop.core.errors import ConfigError
 
 
@@ -15,10 +15,7 @@ def run_simulate_command(rig_file: Path | None, seed: int, *, hostile: bool = Fa
     from micboard_desktop.simulator.runner import run_simulate
 
     try:
-        return asyncio.run(run_simulate(rig_file, seed, sys.stdout, hostile=hostile))
+        with busy_port_is_a_config_error("a simulator port"):
+            return asyncio.run(run_simulate(rig_file, seed, sys.stdout, hostile=hostile))
     except ValueError as exc:  # the rig file is invalid: a user mistake
         raise ConfigError(str(exc)) from None
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port already in use: {exc}") from None
-        raise

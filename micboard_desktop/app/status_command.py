@@ -74,10 +74,10 @@ METRICS_KEY = "engine.metrics"  # written by the running engine every few second
 async def _load(
     database: Path, manufacturer: str | None, state: str | None
 ) -> tuple[list[ConnectionRecord], JsonValue]:
-    from micboard_desktop.data.db import open_database
+    from micboard_desktop.app.startup import open_database_off_loop
     from micboard_desktop.data.repository import Repository
 
-    db = open_database(database)
+    db = await open_database_off_loop(database)
     repo = Repository(db)
     try:
         rows = await repo.list_connections(manufacturer=manufacturer, state=state)

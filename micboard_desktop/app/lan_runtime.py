@@ -10,6 +10,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import replace
 
+from micboard_desktop.app.startup import busy_port_is_a_config_error
 from micboard_desktop.core.config import LanSettings
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.tasks import TaskOwner
@@ -48,14 +49,8 @@ class LanRuntime:
             cache_timeout=micboard.cache_timeout,
             websocket_broadcasting=micboard.websocket_broadcasting,
         )
-        try:
+        with busy_port_is_a_config_error(f"lan.port: {settings.host}:{settings.port}", "lan.port"):
             await server.start()
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise ConfigError(
-                    f"lan.port: {settings.host}:{settings.port} is already in use", key="lan.port"
-                ) from None
-            raise
         self.server = server
         _log.info("LAN API at %s", server.url)
 
@@ -115,7 +110,7 @@ def check_lan_settings(settings: LanSettings, token: Callable[[], str | None]) -
                     raise ConfigError(
                         f"lan.port: {settings.host}:{settings.port} is already in use",
                         key="lan.port",
-                    ) from None
+                    ) from None  # the same words as busy_port_is_a_config_error
                 raise ConfigError(
                     f"lan.host: cannot serve on {settings.host}:{settings.port} "
                     f"({exc.strerror or exc})",

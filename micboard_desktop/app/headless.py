@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import signal
 import sys
@@ -13,6 +12,13 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import TextIO
 
+from micboard_desktop.app.lan_runtime import LanRuntime, check_lan_settings, with_lan_override
+from micboard_desktop.app.startup import (
+    build_engine,
+    busy_port_is_a_config_error,
+    open_database_off_loop,
+    start_demo_rig,
+)
 from micboard_desktop.core.config import AppConfig, apply_environment, load_config
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.logsetup import configure_logging
@@ -20,7 +26,6 @@ from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.paths import AppPaths, app_paths
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
-from micboard_desktop.lan_runtime import LanRuntime, check_lan_settings, with_lan_override
 
 _log = logging.getLogger(__name__)
 DEMO_LAN = ("127.0.0.1", 8058)
@@ -42,17 +47,9 @@ async def open_engine(
     config: AppConfig, paths: AppPaths, secrets: dict[str, str] | None = None
 ) -> Engine:
     """Open the database (off the loop) and build the engine on it."""
-    from micboard_desktop.data.db import open_database
-    from micboard_desktop.data.repository import Repository
-
-    database = await asyncio.to_thread(open_database, paths.database)
+    database = await open_database_off_loop(paths.database)
     # The config is the operator's own file (or the demo rig): its addresses get the secrets.
-    return Engine(
-        config,
-        Repository(database),
-        secrets=SecretResolver(fixed=secrets),
-        config_is_local=True,
-    )
+    return build_engine(config, database, secrets=secrets, config_is_local=True)
 
 
 def run_headless(
@@ -75,12 +72,8 @@ def run_headless(
             config, paths = load_for_command(config_path, data_dir, lan)
         paths.ensure()
         configure_logging(paths.log_file, level=config.micboard.log_level, console=True)
-        try:
+        with busy_port_is_a_config_error("a port the app needs"):
             return asyncio.run(_headless(config, paths, demo=demo, lan=lan, out=out))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise ConfigError(f"port already in use: {exc}") from None
-            raise
 
 
 async def _headless(
@@ -105,10 +98,8 @@ async def _headless(
         # Before any device (or simulator) is touched: a refusal is one line and nothing else.
         await asyncio.to_thread(check_lan_settings, config.lan, SecretResolver().lan_token)
         if demo:
-            from micboard_desktop.demo import start_demo_rig
-
-            rig_config, secrets = await start_demo_rig(stack)
-            config = replace(rig_config, lan=config.lan)
+            rig = await start_demo_rig(stack)
+            config, secrets = replace(rig.config, lan=config.lan), rig.secrets
         engine = await open_engine(config, paths, secrets)
         await engine.start()
         stack.push_async_callback(engine.stop)
