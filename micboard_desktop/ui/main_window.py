@@ -26,7 +26,7 @@ from micboard_desktop.core.control import EngineControl
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId
 from micboard_desktop.core.store import StateStore
-from micboard_desktop.ui import theme
+from micboard_desktop.ui.app_theme import apply_theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.dialogs.about import AboutDialog
 from micboard_desktop.ui.dialogs.discovery import DiscoveryDialog
@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Micboard Desktop")
-        self.setStyleSheet(theme.STYLESHEET)
+        # On the application, not this window: menus, dialogs and popups need it too.
+        apply_theme()
         self.resize(1440, 900)
         self._store = store
         self._engine = engine

@@ -1,8 +1,9 @@
-"""Dark, high-contrast theme: colours, status presentation and the application stylesheet.
+"""Dark, high-contrast theme: colours and how each status is presented.
 
 Status colours come from the Okabe-Ito palette, which stays distinguishable for the
 common forms of colour blindness; every status also carries a word and a glyph, so
-colour is never the only cue.
+colour is never the only cue. The widgets' palette and stylesheet are in
+:mod:`micboard_desktop.ui.app_theme`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ class StatusLook:
         """Return glyph and text together, as shown on a tile."""
         return f"{self.glyph} {self.text}"
 
+    @property
+    def ink(self) -> QColor:
+        """Return the colour to write the word in on a dark surface.
+
+        Grey is a fill colour (an inactive header, unlit bars); as text on black it falls
+        below 4.5:1, so grey statuses are written in the dim text colour instead.
+        """
+        return TEXT_DIM if self.colour == GREY else self.colour
+
 
 STATUS_LOOK: Final[dict[ChannelStatus, StatusLook]] = {
     ChannelStatus.RX_OFFLINE: StatusLook("RX OFFLINE", "\u2298", GREY),
@@ -88,39 +98,3 @@ def battery_colour(status: ChannelStatus | None, known: bool) -> QColor:
     if status is ChannelStatus.LOW_BATTERY:
         return ORANGE
     return GREEN
-
-
-STYLESHEET: Final = """
-QMainWindow, QDialog { background: #000; }
-QWidget { color: #f2f2f2; font-size: 14px; }
-QWidget#board, QScrollArea, QScrollArea > QWidget > QWidget { background: #000; }
-QTabWidget::pane { border: 0; }
-QTabBar::tab {
-    background: #161616; color: #bdbdbd; padding: 8px 18px; font-size: 15px;
-    border: 1px solid #2b2b2b; border-bottom: 0;
-}
-QTabBar::tab:selected { background: #262626; color: #fff; font-weight: bold; }
-QToolBar, QStatusBar { background: #0c0c0c; border: 0; }
-QStatusBar QLabel { padding: 0 8px; }
-QPushButton, QToolButton {
-    background: #262626; border: 1px solid #454545; padding: 5px 12px; border-radius: 3px;
-}
-QPushButton:hover, QToolButton:hover { background: #333; }
-QPushButton:disabled { color: #666; }
-QPushButton:checked, QToolButton:checked { background: #0b4f73; border-color: #56b4e9; }
-QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit {
-    background: #151515; border: 1px solid #454545; padding: 4px;
-    selection-background-color: #0b4f73;
-}
-QTreeView, QTableView, QListView {
-    background: #0a0a0a; alternate-background-color: #141414; gridline-color: #2b2b2b;
-    selection-background-color: #0b4f73; font-size: 15px;
-}
-QHeaderView::section { background: #1c1c1c; color: #dcdcdc; padding: 5px; border: 0;
-    border-right: 1px solid #2b2b2b; font-weight: bold; }
-QSplitter::handle { background: #1c1c1c; }
-QGroupBox { border: 1px solid #333; margin-top: 14px; padding-top: 6px; }
-QGroupBox::title { subcontrol-origin: margin; left: 8px; color: #bdbdbd; }
-QToolTip { background: #1c1c1c; color: #fff; border: 1px solid #56b4e9; }
-"""
-"""Qt stylesheet for the whole window; tiles paint themselves and ignore it."""

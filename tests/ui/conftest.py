@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import PySide6  # noqa: F401 - the binding must be imported before qasync picks one
 import pytest
 import qasync
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -20,6 +22,27 @@ def pytest_asyncio_loop_factories(
         return loop
 
     return {"qasync": make_loop}
+
+
+@pytest.fixture(autouse=True)
+def _application_theme_restored() -> Iterator[None]:
+    """Take the app theme off again after a test that put it on (a main window does).
+
+    The theme lives on the application, which outlives each test; without this, a test's
+    fonts and sizes would depend on whether a window test happened to run before it.
+    """
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    sheet, palette = app.styleSheet(), QPalette(app.palette())
+    yield
+    if app.styleSheet() != sheet:
+        # Delete the closed windows first: re-styling re-polishes every widget, and one
+        # half-way through deleteLater() must not be among them. The style stays: Fusion
+        # is the offscreen default, and replacing a style object under live widgets can
+        # crash Qt.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.setStyleSheet(sheet)
+        app.setPalette(palette)
 
 
 async def wait_until(predicate: Callable[[], bool], within: float = 3.0) -> None:

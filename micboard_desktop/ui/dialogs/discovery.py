@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -53,6 +54,9 @@ class DiscoveryDialog(QDialog):
         top.addWidget(self.run_button)
         top.addWidget(self.progress, 1)
         self.table = read_only_table(COLUMNS, self, stretch=4, select_rows=False)
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS) - 1):  # headings were cut off ("anufacture") at 100 px
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.add_button = QPushButton("Add ticked devices", self)
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self.add_ticked)

@@ -24,11 +24,12 @@ from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.widgets.tables import read_only_table
 
 COLUMNS = ("Severity", "Raised", "Message", "State")
-_SEVERITY = {
+SEVERITY_LOOK = {
     Severity.CRITICAL: theme.StatusLook("CRITICAL", "\u2716", theme.RED),
     Severity.WARNING: theme.StatusLook("WARNING", "\u26a0", theme.ORANGE),
     Severity.INFO: theme.StatusLook("INFO", "\u2139", theme.SKY),
 }
+"""How each alert severity is shown (word, glyph and colour)."""
 
 
 def unacknowledged(engine: EngineControl | None) -> list[AlertInfo]:
@@ -78,7 +79,7 @@ class AlertsView(QWidget):
         self.alerts = list(self._engine.alerts(active_only=not self.show_cleared.isChecked()))
         self.table.setRowCount(len(self.alerts))
         for row, alert in enumerate(self.alerts):
-            look = _SEVERITY.get(alert.severity, _SEVERITY[Severity.INFO])
+            look = SEVERITY_LOOK.get(alert.severity, SEVERITY_LOOK[Severity.INFO])
             if alert.cleared_at is not None:
                 state = "cleared"
             elif alert.acknowledged_at is not None:
@@ -90,7 +91,7 @@ class AlertsView(QWidget):
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 0:
-                    item.setForeground(QBrush(look.colour))
+                    item.setForeground(QBrush(look.ink))
                 self.table.setItem(row, col, item)
         self.count_changed.emit(len(unacknowledged(self._engine)))
 

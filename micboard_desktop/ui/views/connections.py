@@ -83,9 +83,11 @@ class ConnectionsView(QWidget):
             self._update_buttons()
             return
         selected = set(self.selected_ids())
-        self.rows = sorted(self._engine.connections(),
-                           key=lambda c: (c.manufacturer, c.state.connection_id))
         now = datetime.now(UTC)
+        # By manufacturer, then by the name people read in the first column.
+        self.rows = sorted(self._engine.connections(),
+                           key=lambda c: (c.manufacturer, connection_words(c, now).receiver.lower(),
+                                          c.state.connection_id))
         self.table.setRowCount(len(self.rows))
         for row, conn in enumerate(self.rows):
             state = conn.state
@@ -111,7 +113,7 @@ class ConnectionsView(QWidget):
                     self.table.setItem(row, col, item)
                 item.setText(value)
                 if col == COL_STATE:
-                    item.setForeground(QBrush(look.colour))
+                    item.setForeground(QBrush(look.ink))
                 if col in (COL_STATE, COL_WHY):
                     # The full sentence and the raw error, for a cell cut short.
                     item.setToolTip(_tooltip(words.why, state.last_error))

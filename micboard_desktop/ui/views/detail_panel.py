@@ -179,7 +179,7 @@ class DetailPanel(QWidget):
         self.title.setText(channel.performer or channel.name or f"Ch {channel.number}")
         self.status.setText(look.label)
         self.status.setStyleSheet(
-            f"font-size: 16px; font-weight: bold; color: {look.colour.name()};"
+            f"font-size: 16px; font-weight: bold; color: {look.ink.name()};"
         )
         tx = channel.transmitter
         battery = tx.battery if tx else None

@@ -140,7 +140,7 @@ class HardwareView(QWidget):
         item.setText(COL_LOCATION, receiver.location or "")
         online = "\u2714 Online" if receiver.online else "\u2298 Offline"
         item.setText(COL_STATUS, online)
-        item.setForeground(COL_STATUS, QBrush(theme.GREEN if receiver.online else theme.GREY))
+        item.setForeground(COL_STATUS, QBrush(theme.GREEN if receiver.online else theme.TEXT_DIM))
         item.setToolTip(COL_NAME, f"{receiver.id}  {fmt.text(receiver.ip)}")
 
     def _fill_channel(self, item: QTreeWidgetItem, channel: Channel, receiver: Receiver) -> None:
@@ -153,7 +153,7 @@ class HardwareView(QWidget):
                 and self.tree.state() == QAbstractItemView.State.EditingState):
             item.setText(COL_PERFORMER, channel.performer or "")
         item.setText(COL_STATUS, look.label)
-        item.setForeground(COL_STATUS, QBrush(look.colour))
+        item.setForeground(COL_STATUS, QBrush(look.ink))
 
     def edit_performer(self, channel: ChannelId, performer: str) -> None:
         """Set a performer as if typed into the tree (keyboard-free path for tests)."""

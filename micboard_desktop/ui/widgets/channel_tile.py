@@ -398,7 +398,7 @@ class ChannelTile(QWidget):
         # Status line: glyph + word on the status colour, plus quality dots on the right.
         look = theme.STATUS_LOOK[d.status]
         status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
-        p.setPen(look.colour if look.colour != theme.GREY else theme.TEXT_DIM)
+        p.setPen(look.ink)
         status = self._draw_fitted(p, status_rect, _LEFT, (look.label,), self._f_status)
         if not self._inactive():  # quality gets what the status words leave
             self._paint_quality(p, status_rect.adjusted(status.width + pad, 0, 0, 0))

@@ -52,6 +52,6 @@ class HealthBar(QWidget):
             maker = self._store.manufacturer(code)
             name = maker.name if maker else code
             label.setText(f"{name}: {look.label}")
-            label.setStyleSheet(f"color: {look.colour.name()}; font-weight: bold;")
+            label.setStyleSheet(f"color: {look.ink.name()}; font-weight: bold;")
             checked = fmt.duration(health.checked_at, now)
             label.setToolTip(f"{name}\n{fmt.text(health.message)}\nchecked {checked} ago")
