@@ -145,7 +145,7 @@ def _store_check(ch: Channel) -> Callable[[Probe], bool]:
 
 def _install_sample_probe(probes: Probes) -> Callable[[], None]:
     """Wrap the Shure simulator's SAMPLE builder to stamp when a level is really sent."""
-    from micboard_desktop.simulator.shure_commands import ShureCommandServer
+    from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 
     original = ShureCommandServer._sample
 

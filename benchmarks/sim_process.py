@@ -16,9 +16,9 @@ import sys
 import time
 
 from benchmarks.common import rig_with_channels, self_cpu_seconds
-from micboard_desktop.simulator import shure_link
 from micboard_desktop.simulator.runner import SimulatorHub
-from micboard_desktop.simulator.sennheiser_session import SscSession
+from micboard_desktop.simulator.sennheiser.ssc2.session import SscSession
+from micboard_desktop.simulator.shure.command import link as shure_link
 
 COUNTS = {"shure_samples_sent": 0, "shure_samples_shed": 0, "ssc_meter_events": 0}
 

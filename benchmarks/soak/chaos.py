@@ -18,8 +18,8 @@ from typing import Final, Literal
 
 from micboard_desktop.simulator.faults import FaultSwitches
 from micboard_desktop.simulator.runner import SimulatorHub, SscServer
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
-from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
+from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 
 Kind = Literal["shure_cmd", "ssc", "system_api"]
 Server = ShureCommandServer | SscServer | ShureSystemApiServer

@@ -290,7 +290,8 @@ def served_frequency(rx: SimReceiver, ch: SimChannel) -> int:
     """Return the frequency the simulator serves for ``ch``.
 
     A Spectera base station is wideband: every mobile device rides RF channel 0, whose
-    frequency is that of the receiver's first channel (``sennheiser_spectera`` docstring).
+    frequency is that of the receiver's first channel (``simulator.sennheiser.ssc2.spectera``
+    docstring).
     """
     if rx.family == "spectera" and rx.channels:
         return rx.channels[0].frequency_khz

@@ -7,6 +7,12 @@ or other plugins. The seed's interface (``manufacturer_code``, ``manufacturer_na
 ``get_devices``, ``transform_device_data``, ``check_health``) is kept, made async, and
 extended with what real time needs: the transports a plugin streams over, the
 coordinators that hold those connections, and discovery.
+
+This module is also the one import a plugin needs: its ``__all__`` re-exports the
+normalized model, the coordinator base with its connection states and backoff, the
+MeterBus, the clock, the errors, the sentinel and text-cleaning helpers and the TLS
+helpers. Vendor packages import nothing else of ours (an import-linter contract holds
+them to it), so what is listed here is the surface a plugin may rely on; a test pins it.
 """
 
 from __future__ import annotations
@@ -17,11 +23,81 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from micboard_desktop.core.clock import Clock, SystemClock
+from micboard_desktop.core import sentinels
+from micboard_desktop.core.clock import Clock, SystemClock, utc_now
 from micboard_desktop.core.config import ManufacturerConfig
-from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
-from micboard_desktop.core.meters import MeterBus
-from micboard_desktop.core.model import Health, Receiver, ReceiverId, Transport
+from micboard_desktop.core.coordinator import Backoff, ConnectionCoordinator, ConnectionState
+from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, PluginError, UpdateFailed
+from micboard_desktop.core.meters import MeterBus, MeterSample
+from micboard_desktop.core.model import (
+    Audio,
+    Battery,
+    Channel,
+    ChannelId,
+    ConnectionInfo,
+    ConnectionStatus,
+    Health,
+    HealthStatus,
+    Receiver,
+    ReceiverId,
+    Rf,
+    Transmitter,
+    Transport,
+    channel_id,
+    receiver_id,
+)
+from micboard_desktop.core.text_clean import MAX_NAME_CHARS, clean_text
+from micboard_desktop.plugins.tls import (
+    check_httpx_response,
+    check_pinned_certificate,
+    client_ssl_context,
+    peer_certificate,
+)
+
+__all__ = [
+    "API_VERSION",
+    "MAX_NAME_CHARS",
+    "Audio",
+    "AuthFailed",
+    "Backoff",
+    "Battery",
+    "Channel",
+    "ChannelId",
+    "Clock",
+    "ConnectionCoordinator",
+    "ConnectionInfo",
+    "ConnectionState",
+    "ConnectionStatus",
+    "DeviceChanges",
+    "DeviceMismatch",
+    "DeviceSink",
+    "DiscoveredDevice",
+    "Health",
+    "HealthStatus",
+    "ManufacturerConfig",
+    "ManufacturerPlugin",
+    "MeterBus",
+    "MeterSample",
+    "PluginContext",
+    "PluginError",
+    "RawDevice",
+    "Receiver",
+    "ReceiverId",
+    "Rf",
+    "SystemClock",
+    "Transmitter",
+    "Transport",
+    "UpdateFailed",
+    "channel_id",
+    "check_httpx_response",
+    "check_pinned_certificate",
+    "clean_text",
+    "client_ssl_context",
+    "peer_certificate",
+    "receiver_id",
+    "sentinels",
+    "utc_now",
+]
 
 API_VERSION = 1
 """Bumped when the contract changes incompatibly; plugins declare the version they target."""

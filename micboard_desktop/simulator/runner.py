@@ -22,8 +22,8 @@ from micboard_desktop.simulator.faults import FaultSwitches
 from micboard_desktop.simulator.rig import Rig, SimReceiver
 from micboard_desktop.simulator.rigs import SHURE_FAMILIES, demo_rig, load_rig
 from micboard_desktop.simulator.scenario import Scenario
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
-from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
+from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 
 DEMO_BATTERY_SPEED: Final = 10.0
 """``simulate`` drains batteries ten times faster than a real show, so bars move."""
@@ -68,7 +68,7 @@ def _make_ssc_server(
     rig: Rig, receiver: SimReceiver, host: str, ssl_context: ssl.SSLContext | None
 ) -> SscServer:
     """Create the SSCv2 server of ``receiver`` (imported late: it lives in its own module)."""
-    from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+    from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 
     return SscReceiverServer(rig, receiver, host=host, port=0, ssl_context=ssl_context)
 

@@ -13,7 +13,7 @@ import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
 
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 
 SUBS = "/api/ssc/state/subscriptions"
 WAIT = 2.0  # seconds to wait for an event that must come

@@ -14,8 +14,8 @@ import trustme
 
 from micboard_desktop.simulator.faults import HOSTILE_TEXT, OVERSIZED_BYTES
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
-from micboard_desktop.simulator.sennheiser_sse import (
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.sse import (
     AWKWARD_STYLE,
     ENDLESS_FRAME_BYTES,
     EWDX_FIELD_STYLE,

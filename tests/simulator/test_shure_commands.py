@@ -12,8 +12,8 @@ import pytest
 
 from micboard_desktop.simulator.faults import OVERSIZED_BYTES
 from micboard_desktop.simulator.rig import Rig, SimReceiver
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
-from micboard_desktop.simulator.shure_link import MALFORMED_FRAME
+from micboard_desktop.simulator.shure.command.link import MALFORMED_FRAME
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 
 from .shure_helpers import QUIET, FrameClient, ask, receiver_of, shure_rig
 

@@ -15,33 +15,36 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeVar
 
-from micboard_desktop.core.clock import utc_now
-from micboard_desktop.core.config import ManufacturerConfig
-from micboard_desktop.core.errors import AuthFailed, PluginError
-from micboard_desktop.core.model import (
+from micboard_desktop.plugins.api import (
+    AuthFailed,
     ConnectionInfo,
+    DeviceChanges,
     Health,
     HealthStatus,
+    ManufacturerConfig,
+    ManufacturerPlugin,
+    PluginContext,
+    PluginError,
+    RawDevice,
     Receiver,
     ReceiverId,
     Transport,
     receiver_id,
+    sentinels,
+    utc_now,
 )
-from micboard_desktop.core.sentinels import text
-from micboard_desktop.plugins.api import (
-    DeviceChanges,
-    ManufacturerPlugin,
-    PluginContext,
-    RawDevice,
+from micboard_desktop.plugins.sennheiser.profiles import default_username
+from micboard_desktop.plugins.sennheiser.ssc2.client import (
+    DEFAULT_USER,
+    SscClient,
+    make_http_client,
 )
-from micboard_desktop.plugins.sennheiser.client import DEFAULT_USER, SscClient, make_http_client
-from micboard_desktop.plugins.sennheiser.coordinator import (
+from micboard_desktop.plugins.sennheiser.ssc2.coordinator import (
     MANUFACTURER,
     DeviceSettings,
     SscCoordinator,
     device_key,
 )
-from micboard_desktop.plugins.sennheiser.profiles import default_username
 
 INVENTORY_CONCURRENCY: Final = 8
 """Devices asked at once during an inventory poll or a health check."""
@@ -53,6 +56,7 @@ that came keeps the healthy devices' results when some device is still stalling.
 """
 
 _T = TypeVar("_T")
+
 
 class SennheiserPlugin(ManufacturerPlugin):
     """Sennheiser EW-DX and Spectera receivers over SSCv2 (REST + SSE)."""
@@ -123,7 +127,9 @@ class SennheiserPlugin(ManufacturerPlugin):
                 timeout=settings.timeout,
             )
             identity = await client.identity()
-            product = text(identity.get("product")) if isinstance(identity, dict) else None
+            product = (
+                sentinels.text(identity.get("product")) if isinstance(identity, dict) else None
+            )
             if settings.username is None:
                 client.set_credentials(default_username(product), settings.password)
             site = await client.site() if with_site else None
@@ -198,10 +204,10 @@ class SennheiserPlugin(ManufacturerPlugin):
             manufacturer=MANUFACTURER,
             api_device_id=key,
             connection=ConnectionInfo(transport=Transport.SSE),
-            model=text(identity.get("product")),
-            serial=text(identity.get("serial")),
-            name=text(site.get("deviceName")),
-            location=text(site.get("location")),
+            model=sentinels.text(identity.get("product")),
+            serial=sentinels.text(identity.get("serial")),
+            name=sentinels.text(site.get("deviceName")),
+            location=sentinels.text(site.get("location")),
         )
 
     async def _probe(self, url: str) -> str | None:
@@ -247,7 +253,7 @@ class SennheiserPlugin(ManufacturerPlugin):
 def _reason(exc: BaseException) -> str:
     """Return a one-line reason for a device failure (our own texts, or the error's kind)."""
     if isinstance(exc, PluginError):
-        return str(exc)  # built by this plugin from cleaned parts (see .answers)
+        return str(exc)  # built by this plugin from cleaned parts (see ssc2.frames)
     if isinstance(exc, TimeoutError):
         return "no complete answer in time"
     return f"unexpected answer ({type(exc).__name__})"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from micboard_desktop.plugins.sennheiser.client import DEFAULT_USER, SPECTERA_USER
+from micboard_desktop.plugins.sennheiser.ssc2.client import DEFAULT_USER, SPECTERA_USER
 
 Family = Literal["ewdx", "spectera"]
 

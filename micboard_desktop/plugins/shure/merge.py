@@ -45,17 +45,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
-from micboard_desktop.core.model import (
+from micboard_desktop.plugins.api import (
     Channel,
     ConnectionInfo,
     Receiver,
     ReceiverId,
     channel_id,
+    clean_text,
     receiver_id,
 )
-from micboard_desktop.core.text_clean import clean_text
-from micboard_desktop.plugins.shure.families import family_from_model
-from micboard_desktop.plugins.shure.system_api_model import ApiDevice
+from micboard_desktop.plugins.shure.command.mapping import family_from_model
+from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice
 
 MANUFACTURER = "shure"
 NOTE_NAME_CHARS: Final = 32

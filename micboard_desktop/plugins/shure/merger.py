@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from micboard_desktop.core.clock import Clock, SystemClock
-from micboard_desktop.core.coordinator import ConnectionState
-from micboard_desktop.core.model import (
+from micboard_desktop.plugins.api import (
+    Clock,
     ConnectionInfo,
+    ConnectionState,
+    DeviceSink,
     Receiver,
     ReceiverId,
+    SystemClock,
     Transport,
     receiver_id,
 )
-from micboard_desktop.plugins.api import DeviceSink
 from micboard_desktop.plugins.shure.merge import (
     MANUFACTURER,
     CommandView,
@@ -34,7 +35,7 @@ from micboard_desktop.plugins.shure.merge import (
     stamp_channels,
     unstamped,
 )
-from micboard_desktop.plugins.shure.system_api_model import ApiDevice, DeviceNode
+from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice, DeviceNode
 
 NoteListener = Callable[[str, str | None], None]
 """Called as ``listener(host_port_key, note_or_None)`` when a receiver's match note changes."""

@@ -13,39 +13,35 @@ from typing import ClassVar
 
 import httpx
 
-from micboard_desktop.core.config import ManufacturerConfig
-from micboard_desktop.core.coordinator import ConnectionCoordinator
-from micboard_desktop.core.errors import PluginError
-from micboard_desktop.core.model import (
+from micboard_desktop.plugins.api import (
+    ConnectionCoordinator,
     ConnectionInfo,
     ConnectionStatus,
+    DeviceChanges,
+    DiscoveredDevice,
     Health,
     HealthStatus,
+    ManufacturerConfig,
+    ManufacturerPlugin,
+    PluginError,
+    RawDevice,
     Receiver,
     Transport,
     receiver_id,
 )
-from micboard_desktop.plugins.api import (
-    DeviceChanges,
-    DiscoveredDevice,
-    ManufacturerPlugin,
-    RawDevice,
-)
-from micboard_desktop.plugins.shure.command_coordinator import (
-    DEFAULT_PORT,
-    CommandStringCoordinator,
-)
+from micboard_desktop.plugins.shure.command.client import DEFAULT_PORT
+from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoordinator
 from micboard_desktop.plugins.shure.merger import ShureMerger
-from micboard_desktop.plugins.shure.system_api import (
+from micboard_desktop.plugins.shure.system_api.client import (
     SystemApiClient,
     make_http_client,
     websocket_url,
 )
-from micboard_desktop.plugins.shure.system_api_coordinator import (
+from micboard_desktop.plugins.shure.system_api.coordinator import (
     INVENTORY_SECONDS,
     SystemApiCoordinator,
 )
-from micboard_desktop.plugins.shure.system_api_model import ApiDevice
+from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice
 
 
 def split_address(address: str) -> tuple[str, int]:

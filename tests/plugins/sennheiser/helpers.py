@@ -11,8 +11,8 @@ import httpx
 from micboard_desktop.core.coordinator import Backoff, ConnectionState
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Receiver, ReceiverId
-from micboard_desktop.plugins.sennheiser.coordinator import DeviceSettings, SscCoordinator
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.plugins.sennheiser.ssc2.coordinator import DeviceSettings, SscCoordinator
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 
 FAST_BACKOFF = Backoff(initial_seconds=0.05, maximum_seconds=0.2)
 

@@ -15,10 +15,10 @@ import pytest
 from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.model import HealthStatus
 from micboard_desktop.plugins.api import PluginContext
-from micboard_desktop.plugins.sennheiser.coordinator import device_key
 from micboard_desktop.plugins.sennheiser.plugin import SennheiserPlugin
+from micboard_desktop.plugins.sennheiser.ssc2.coordinator import device_key
 from micboard_desktop.simulator.faults import FaultSwitches
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 from tests.plugins.sennheiser.helpers import RecordingSink
 from tests.simulator.ssc_helpers import ewdx_rig
 

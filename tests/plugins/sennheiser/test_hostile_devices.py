@@ -16,17 +16,17 @@ from hypothesis import strategies as st
 
 from micboard_desktop.core.errors import UpdateFailed
 from micboard_desktop.core.model import ConnectionStatus
-from micboard_desktop.plugins.sennheiser.answers import (
+from micboard_desktop.plugins.sennheiser.ssc2.client import SscClient
+from micboard_desktop.plugins.sennheiser.ssc2.frames import (
     MAX_DETAIL_CHARS,
     BodyTooLarge,
+    SseParser,
     printable,
     status_error,
     transport_error,
 )
-from micboard_desktop.plugins.sennheiser.client import SscClient
-from micboard_desktop.plugins.sennheiser.sse import SseParser
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
-from micboard_desktop.simulator.sennheiser_sse import nesting_bomb_event
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.sse import nesting_bomb_event
 from tests.plugins.sennheiser.helpers import RecordingSink, coordinator_for, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig
 
@@ -186,7 +186,7 @@ def test_error_texts_from_device_input_are_printable_and_bounded(text: str, stat
     )
 )
 def test_garbage_and_deep_nesting_never_escape_the_decoder(chunks: list[bytes]) -> None:
-    from micboard_desktop.plugins.sennheiser.client import SubscriptionStream
+    from micboard_desktop.plugins.sennheiser.ssc2.client import SubscriptionStream
 
     async def no_chunks() -> AsyncIterator[bytes]:
         return

@@ -11,9 +11,9 @@ import pytest
 from micboard_desktop.core.coordinator import AUTH_FAILED_MESSAGE
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Channel, ConnectionStatus, Receiver
-from micboard_desktop.plugins.sennheiser.coordinator import DeviceSettings, SscCoordinator
 from micboard_desktop.plugins.sennheiser.profiles import profile_for
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.plugins.sennheiser.ssc2.coordinator import DeviceSettings, SscCoordinator
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 from tests.plugins.sennheiser.helpers import RecordingSink, coordinator_for, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig, spectera_rig
 

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterSample
 from micboard_desktop.core.model import ReceiverId
-from micboard_desktop.plugins.sennheiser import mapping
 from micboard_desktop.plugins.sennheiser.profiles import Profile, profile_for
-from micboard_desktop.simulator.sennheiser_ewdx import EwdxTree
-from micboard_desktop.simulator.sennheiser_resources import ResourceTree
-from micboard_desktop.simulator.sennheiser_spectera import SpecteraTree
+from micboard_desktop.plugins.sennheiser.ssc2 import mapping
+from micboard_desktop.simulator.sennheiser.ssc2.ewdx import EwdxTree
+from micboard_desktop.simulator.sennheiser.ssc2.resources import ResourceTree
+from micboard_desktop.simulator.sennheiser.ssc2.spectera import SpecteraTree
 from tests.simulator.ssc_helpers import ewdx_rig, spectera_rig
 
 JSON_SCALARS = (

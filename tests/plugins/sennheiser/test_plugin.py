@@ -8,7 +8,7 @@ from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.model import HealthStatus, Transport
 from micboard_desktop.plugins.api import PluginContext
 from micboard_desktop.plugins.sennheiser.plugin import SennheiserPlugin
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 from tests.plugins.sennheiser.helpers import RecordingSink, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig, spectera_rig
 
@@ -55,8 +55,8 @@ async def test_inventory_polls_stop_asking_a_device_that_refused_the_password(
 ) -> None:
     import httpx
 
-    from micboard_desktop.plugins.sennheiser import client as client_module
     from micboard_desktop.plugins.sennheiser import plugin as plugin_module
+    from micboard_desktop.plugins.sennheiser.ssc2 import client as client_module
 
     authenticated: list[str] = []
     real = client_module.make_http_client

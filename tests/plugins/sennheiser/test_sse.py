@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micboard_desktop.plugins.sennheiser.sse import SseEvent, SseParser
+from micboard_desktop.plugins.sennheiser.ssc2.frames import SseEvent, SseParser
 
 
 def feed_all(parser: SseParser, chunks: list[bytes]) -> list[SseEvent]:

@@ -13,8 +13,8 @@ import asyncio
 import pytest
 
 from micboard_desktop.core.meters import MeterBus
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
-from micboard_desktop.simulator.sennheiser_sse import AWKWARD_STYLE, EWDX_FIELD_STYLE, SseStyle
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.sse import AWKWARD_STYLE, EWDX_FIELD_STYLE, SseStyle
 from tests.plugins.sennheiser.helpers import RecordingSink, coordinator_for, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig
 

@@ -11,10 +11,10 @@ import trustme
 
 from micboard_desktop.core.errors import AuthFailed
 from micboard_desktop.core.model import ConnectionStatus
-from micboard_desktop.plugins.sennheiser.client import SscClient
 from micboard_desktop.plugins.sennheiser.profiles import declared, ewdx_channel_ids, profile_for
+from micboard_desktop.plugins.sennheiser.ssc2.client import SscClient
 from micboard_desktop.plugins.tls import certificate_fingerprint
-from micboard_desktop.simulator.sennheiser_ssc import SscReceiverServer
+from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
 from tests.plugins.sennheiser.helpers import RecordingSink, coordinator_for, wait_for
 from tests.simulator.ssc_helpers import ewdx_rig
 

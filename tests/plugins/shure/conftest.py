@@ -8,10 +8,10 @@ import pytest
 from micboard_desktop.core.coordinator import Backoff, ConnectionState
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Receiver, ReceiverId
-from micboard_desktop.plugins.shure.command_coordinator import CommandStringCoordinator
+from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoordinator
 from micboard_desktop.simulator.rig import Rig, SimReceiver, SimTransmitter
 from micboard_desktop.simulator.rigs import make_channel, make_receiver
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 
 FAST_BACKOFF = Backoff(initial_seconds=0.05, maximum_seconds=0.2)
 

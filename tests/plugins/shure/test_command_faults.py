@@ -16,10 +16,10 @@ from micboard_desktop.core.errors import UpdateFailed
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.core.text_clean import clean_text
-from micboard_desktop.plugins.shure.command_coordinator import CommandStringCoordinator
-from micboard_desktop.plugins.shure.frames import MAX_FRAME_BYTES
+from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoordinator
+from micboard_desktop.plugins.shure.command.frames import MAX_FRAME_BYTES
 from micboard_desktop.simulator.rig import Rig
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 from tests.plugins.shure.conftest import ListSink, make_coordinator, running, wait_for
 
 Servers = tuple[Rig, dict[str, ShureCommandServer]]

@@ -1,7 +1,12 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micboard_desktop.plugins.shure.frames import MAX_FRAME_BYTES, FrameBuffer, _Scan, tokenize
+from micboard_desktop.plugins.shure.command.frames import (
+    MAX_FRAME_BYTES,
+    FrameBuffer,
+    _Scan,
+    tokenize,
+)
 
 GOOD = [
     "< REP 1 CHAN_NAME {Lead Vox                       } >",

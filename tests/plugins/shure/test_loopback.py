@@ -5,9 +5,9 @@ import pytest
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Channel, ChannelStatus, ConnectionStatus, channel_id
 from micboard_desktop.core.status import channel_status
-from micboard_desktop.plugins.shure.command_coordinator import CommandStringCoordinator
+from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoordinator
 from micboard_desktop.simulator.rig import Rig
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 from tests.plugins.shure.conftest import (
     FAST_BACKOFF,
     ListSink,

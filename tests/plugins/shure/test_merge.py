@@ -30,10 +30,10 @@ from micboard_desktop.plugins.shure.merge import (
 )
 from micboard_desktop.plugins.shure.merger import ShureMerger
 from micboard_desktop.plugins.shure.plugin import ShurePlugin
-from micboard_desktop.plugins.shure.system_api_model import ApiChannel, ApiDevice, DeviceNode
+from micboard_desktop.plugins.shure.system_api.mapping import ApiChannel, ApiDevice, DeviceNode
 from micboard_desktop.simulator.rig import Rig
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
-from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
+from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 from tests.plugins.shure.conftest import small_rig, wait_for
 from tests.plugins.shure.test_system_api_coordinator import DictSink
 

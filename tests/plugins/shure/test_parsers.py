@@ -3,15 +3,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterSample
-from micboard_desktop.plugins.shure.families import family_from_model, requery_commands
-from micboard_desktop.plugins.shure.parsers import (
+from micboard_desktop.plugins.shure.command.mapping import (
     ChannelField,
     ChannelUpdate,
     DeviceField,
     DeviceUpdate,
     MeterRateReport,
     MeterUpdate,
+    family_from_model,
     parse_frame,
+    requery_commands,
 )
 
 F = ChannelField
@@ -183,7 +184,7 @@ def test_random_frames_never_raise_and_sentinels_never_leak(tokens, family):
 
 @given(st.text(alphabet="0123456789 +-x", max_size=5))
 def test_level_lookups_agree_with_careful_parsing(raw):
-    from micboard_desktop.plugins.shure import parsers as p
+    from micboard_desktop.plugins.shure.command import mapping as p
 
     assert p.level(raw) == p._offset(raw, 0, 120, p.LEVEL_OFFSET)
     assert p.ulx_rf(raw) == p._offset(raw, 0, 115, p.ULX_RF_OFFSET)

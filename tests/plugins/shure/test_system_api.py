@@ -11,16 +11,16 @@ import pytest
 import trustme
 
 from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, UpdateFailed
-from micboard_desktop.plugins.shure.system_api import (
+from micboard_desktop.plugins.shure.system_api.client import (
     SystemApiClient,
     make_http_client,
     root_url,
     websocket_url,
 )
-from micboard_desktop.plugins.shure.system_api_model import decode_channel_index
+from micboard_desktop.plugins.shure.system_api.mapping import decode_channel_index
 from micboard_desktop.plugins.tls import certificate_fingerprint
 from micboard_desktop.simulator.rig import Rig
-from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 from tests.plugins.shure.conftest import small_rig
 
 KEY = "test-key-0123456789"

@@ -13,17 +13,17 @@ import trustme
 
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.model import ConnectionStatus, Receiver, ReceiverId
-from micboard_desktop.plugins.shure.system_api import (
+from micboard_desktop.plugins.shure.system_api.client import (
     SystemApiClient,
     make_http_client,
     websocket_url,
 )
-from micboard_desktop.plugins.shure.system_api_coordinator import SystemApiCoordinator
-from micboard_desktop.plugins.shure.system_api_model import ApiDevice
+from micboard_desktop.plugins.shure.system_api.coordinator import SystemApiCoordinator
+from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice
 from micboard_desktop.plugins.tls import certificate_fingerprint
 from micboard_desktop.simulator.rig import Rig
 from micboard_desktop.simulator.rigs import make_channel, make_receiver
-from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 from tests.plugins.shure.conftest import FAST_BACKOFF, small_rig, wait_for
 
 KEY = "test-key-0123456789"

@@ -15,17 +15,17 @@ from micboard_desktop.core.errors import AuthFailed, UpdateFailed
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.core.text_clean import clean_text
-from micboard_desktop.plugins.shure.system_api import (
+from micboard_desktop.plugins.shure.system_api.client import (
     MAX_BODY_BYTES,
     SystemApiClient,
     make_http_client,
     websocket_url,
 )
-from micboard_desktop.plugins.shure.system_api_coordinator import SystemApiCoordinator
-from micboard_desktop.plugins.shure.system_api_model import problem_message
+from micboard_desktop.plugins.shure.system_api.coordinator import SystemApiCoordinator
+from micboard_desktop.plugins.shure.system_api.mapping import problem_message
 from micboard_desktop.simulator.rig import Rig
-from micboard_desktop.simulator.shure_commands import ShureCommandServer
-from micboard_desktop.simulator.shure_system_api import ShureSystemApiServer
+from micboard_desktop.simulator.shure.command.server import ShureCommandServer
+from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 from tests.plugins.shure.conftest import (
     FAST_BACKOFF,
     ListSink,

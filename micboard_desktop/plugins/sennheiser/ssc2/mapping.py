@@ -1,0 +1,338 @@
+"""Map SSCv2 resource bodies (keyed by path) to the normalized model (sennheiser.md §5).
+
+Pure functions of the latest body of every resource. A path that maps to ``None`` is a
+resource the device reported as absent (a ``null`` notification, or 404/422 on GET); a
+path missing from the mapping is simply not known yet. Every value goes through
+:mod:`micboard_desktop.core.sentinels`, so ``-1`` and friends become ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from micboard_desktop.plugins.api import (
+    Battery,
+    Channel,
+    MeterSample,
+    ReceiverId,
+    Rf,
+    Transmitter,
+    channel_id,
+    sentinels,
+)
+from micboard_desktop.plugins.sennheiser.profiles import Profile
+
+Resources = Mapping[str, Any]
+"""Latest body per resource path."""
+
+MOBILE_PREFIX: Final = "/api/mts/paired/all/"
+UNSYNCED_SERIAL: Final = "0000000000"
+"""Serial of a Spectera mobile device still pairing; the Companion module ignores it."""
+NO_LINK: Final = "NoLink"
+OUTPUT_PREFIX: Final = "/api/audio/outputs/"
+MOBILE_METER_FIELDS: Final = frozenset({"rssi", "dominantAntenna"})
+"""Mobile-device fields that are meters: live RF, not the receiver's state."""
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def device_fields(identity: Any, resources: Resources) -> dict[str, str | None]:
+    """Return receiver-level fields (model, serial, name, location, firmware)."""
+    ident = _obj(identity)
+    site = _obj(resources.get("/api/device/site"))
+    firmware = _obj(resources.get("/api/firmware/update/state"))
+    return {
+        "model": sentinels.text(ident.get("product")),
+        "serial": sentinels.text(ident.get("serial")),
+        "name": sentinels.text(site.get("deviceName")),
+        "location": sentinels.text(site.get("location")),
+        "firmware": sentinels.text(firmware.get("deviceVersion")),
+    }
+
+
+def channels(profile: Profile, rid: ReceiverId, resources: Resources) -> tuple[Channel, ...]:
+    """Return every channel of the receiver, in channel-number order."""
+    if profile.family == "spectera":
+        return spectera_channels(profile, rid, resources)
+    return tuple(ewdx_channel(profile, rid, i, resources) for i in profile.channel_ids)
+
+
+def channel(profile: Profile, rid: ReceiverId, number: int, resources: Resources) -> Channel:
+    """Return the one channel numbered ``number`` (see :func:`affected_channels`)."""
+    if profile.family == "spectera":
+        return spectera_channel(profile, rid, number, resources)
+    return ewdx_channel(profile, rid, number - 1, resources)
+
+
+_EWDX_CHANNEL_PREFIXES: Final = ("/api/channel/", "/api/rf/channels/", "/api/transmitters/")
+_CHANNEL_FREE_PREFIXES: Final = (
+    "/api/device/",
+    "/api/firmware/",
+    "/api/audio/",
+    "/api/health/",
+    "/api/rf/antennas",
+)
+"""Resources that feed receiver fields (or nothing in the model), never a channel."""
+
+
+def affected_channels(profile: Profile, path: str) -> frozenset[int] | None:
+    """Return the channel numbers a resource feeds (empty: none; ``None``: maybe any).
+
+    Device-level resources feed no channel; a Spectera RF channel feeds every mobile device
+    on it, and a new mobile device changes which channels exist, so both say ``None``. A
+    quality or battery change then rebuilds one channel, not the whole receiver.
+    """
+    if path.startswith(_CHANNEL_FREE_PREFIXES):
+        return frozenset()
+    if profile.family == "spectera":
+        uid = mobile_uid(path)
+        return None if uid is None else frozenset({uid})  # an RF channel feeds them all
+    for prefix in _EWDX_CHANNEL_PREFIXES:
+        if path.startswith(prefix):
+            wire_id = sentinels.parse_int(path.removeprefix(prefix).partition("/")[0])
+            if wire_id is not None and wire_id in profile.channel_ids:
+                return frozenset({wire_id + 1})
+            return frozenset()  # a channel this receiver does not have
+    return None
+
+
+# -- EW-DX (§2.3, second-hand) ---------------------------------------------------------------
+
+
+def ewdx_transmitter(channel_id_: int, resources: Resources) -> Transmitter | None:
+    """Return the linked transmitter; ``None`` when the battery is absent (422) or NoLink."""
+    warnings = resources.get(f"/api/channel/{channel_id_}/warnings")
+    if isinstance(warnings, list) and NO_LINK in warnings:
+        return None
+    battery_path = f"/api/transmitters/{channel_id_}/battery"
+    tx_path = f"/api/transmitters/{channel_id_}"
+    if battery_path in resources and resources[battery_path] is None:
+        return None  # 422 (or null): no transmitter linked
+    if tx_path in resources and resources[tx_path] is None and battery_path not in resources:
+        return None
+    if battery_path not in resources and tx_path not in resources:
+        return None  # nothing known yet: do not invent a transmitter
+    raw_battery = _obj(resources.get(battery_path))
+    tx = _obj(resources.get(tx_path))
+    lifetime = sentinels.battery_minutes(raw_battery.get("lifetime"))
+    battery = Battery(
+        percent=sentinels.battery_percent(raw_battery.get("gauge")),
+        # [INF] 0 minutes is how SSCv1 clients read "unknown"; a real 0 is a flat battery anyway.
+        minutes=lifetime if lifetime else None,
+        type=sentinels.text(raw_battery.get("type")),
+    )
+    channel = _obj(resources.get(f"/api/channel/{channel_id_}"))
+    muted = _bool(tx.get("mute"))
+    return Transmitter(
+        model=sentinels.text(tx.get("type")),
+        battery=battery,
+        muted=muted if muted is not None else _bool(channel.get("mute")),
+    )
+
+
+def ewdx_channel(profile: Profile, rid: ReceiverId, channel_id_: int, res: Resources) -> Channel:
+    """Return EW-DX channel ``channel_id_`` (0-based on the wire, numbered from 1 here)."""
+    number = channel_id_ + 1
+    body = _obj(res.get(f"/api/channel/{channel_id_}"))
+    sqi = _obj(res.get(f"/api/channel/{channel_id_}/signalQualityIndicator"))
+    rf = _obj(res.get(f"/api/rf/channels/{channel_id_}"))
+    quality = sentinels.quality(sqi.get("value"), int(profile.quality_max))
+    return Channel(
+        id=channel_id(rid, number),
+        number=number,
+        name=sentinels.text(body.get("name")),
+        frequency_khz=sentinels.frequency_khz(rf.get("frequency")),
+        transmitter=ewdx_transmitter(channel_id_, res),
+        rf=Rf(quality=quality, quality_max=profile.quality_max),
+    )
+
+
+def ewdx_meter(path: str, body: Any) -> tuple[int, MeterSample] | None:
+    """Return ``(channel number, sample)`` for an EW-DX ``/api/channel/{id}/level`` body."""
+    parts = path.split("/")
+    if len(parts) != 5 or parts[4] != "level":
+        return None
+    channel_id_ = sentinels.parse_int(parts[3])
+    if channel_id_ is None:
+        return None
+    peak = sentinels.parse_float(_obj(body).get("value"))
+    return channel_id_ + 1, MeterSample(audio_peak_dbfs=peak)
+
+
+# -- Spectera (§2.1) --------------------------------------------------------------------------
+
+
+def _antenna(value: Any) -> str | None:
+    antenna = sentinels.text(value)
+    return None if antenna is None or antenna == "NotAvailable" else antenna.upper()
+
+
+def _mobiles(resources: Resources) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for path, body in resources.items():
+        uid = mobile_uid(path)
+        if uid is not None:
+            found[uid] = body
+    return found
+
+
+def spectera_transmitter(mobile: dict[str, Any]) -> Transmitter | None:
+    """Return the mobile device as a transmitter; ``None`` while disconnected or pairing."""
+    if mobile.get("state") in (None, "Disconnected") or mobile.get("serial") == UNSYNCED_SERIAL:
+        return None
+    kind = sentinels.text(mobile.get("type"))
+    return Transmitter(
+        model=None if kind == "Unknown" else kind,
+        battery=Battery(
+            percent=sentinels.battery_percent(mobile.get("batteryFillLevel")),
+            minutes=sentinels.battery_minutes(mobile.get("batteryRuntime")),
+        ),
+    )
+
+
+def spectera_rf(profile: Profile, mobile: dict[str, Any]) -> Rf:
+    """Return RF of one mobile device: RSSI dBm, LQI 0-4, dominant antenna, interference."""
+    severity = _obj(mobile.get("interference")).get("severity")
+    rssi = sentinels.parse_float(mobile.get("rssi"))
+    return Rf(
+        rssi_dbm=(rssi,) if rssi is not None else (),
+        antenna=_antenna(mobile.get("dominantAntenna")),
+        quality=sentinels.quality(mobile.get("micLqi"), int(profile.quality_max)),
+        quality_max=profile.quality_max,
+        interference=severity != "None" if isinstance(severity, str) else None,
+    )
+
+
+def spectera_channels(profile: Profile, rid: ReceiverId, res: Resources) -> tuple[Channel, ...]:
+    """Return one channel per paired mobile device (numbered by ``mtUid``) [INF]."""
+    return tuple(
+        _spectera_channel(profile, rid, uid, raw, res) for uid, raw in sorted(_mobiles(res).items())
+    )
+
+
+def spectera_channel(profile: Profile, rid: ReceiverId, uid: int, res: Resources) -> Channel:
+    """Return the channel of mobile device ``uid``."""
+    return _spectera_channel(profile, rid, uid, res.get(f"{MOBILE_PREFIX}{uid}"), res)
+
+
+def _spectera_channel(
+    profile: Profile, rid: ReceiverId, uid: int, raw: Any, res: Resources
+) -> Channel:
+    mobile = _obj(raw)
+    rf_id = sentinels.parse_int(mobile.get("rfChannelId"))
+    rf_body = _obj(res.get(f"/api/rf/channels/{rf_id}")) if rf_id is not None else {}
+    return Channel(
+        id=channel_id(rid, uid),
+        number=uid,
+        name=sentinels.text(mobile.get("name")),
+        frequency_khz=sentinels.frequency_khz(rf_body.get("frequency")),
+        transmitter=spectera_transmitter(mobile) if mobile else None,
+        rf=spectera_rf(profile, mobile) if mobile else Rf(quality_max=profile.quality_max),
+    )
+
+
+def spectera_routes(resources: Resources) -> tuple[tuple[int, int], ...]:
+    """Return ``(Dante output index, mtUid)`` pairs: output k+1 carries that mobile's audio [INF].
+
+    Routing changes only with a slow resource (a mobile device's audio link or an output's
+    assignment), so the coordinator computes it once per rebuild, not once per meter event.
+    """
+    link_to_uid = {
+        sentinels.parse_int(_obj(m).get("micAudiolinkId")): uid
+        for uid, m in _mobiles(resources).items()
+    }
+    routes: list[tuple[int, int]] = []
+    for path, body in resources.items():
+        if not path.startswith(OUTPUT_PREFIX):
+            continue
+        number = sentinels.parse_int(path.removeprefix(OUTPUT_PREFIX))
+        link = sentinels.parse_int(_obj(body).get("micAudiolinkId"))
+        uid = link_to_uid.get(link) if link is not None and link >= 0 else None
+        if number is not None and number >= 1 and uid is not None:
+            routes.append((number - 1, uid))
+    return tuple(sorted(routes))
+
+
+def changes_routes(path: str, old: Any, new: Any) -> bool:
+    """Return True when a resource change can move Spectera metering routes.
+
+    Routes depend on the audio outputs and on each mobile device's audio link only; a
+    battery or link-quality change (every few seconds on a big rig) leaves them alone.
+    """
+    if path.startswith(OUTPUT_PREFIX):
+        return True
+    if mobile_uid(path) is None:
+        return False
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return True  # paired or unpaired
+    return bool(old.get("micAudiolinkId") != new.get("micAudiolinkId"))
+
+
+def spectera_meters(
+    body: Any, routes: tuple[tuple[int, int], ...]
+) -> list[tuple[int, MeterSample]]:
+    """Return samples from ``/api/audio/metering`` for the routed outputs (see spectera_routes)."""
+    out_meters = _obj(_obj(body).get("aoIpOut"))
+    peaks = out_meters.get("peak")
+    rms = out_meters.get("rms")
+    if not isinstance(peaks, list):
+        return []
+    samples: list[tuple[int, MeterSample]] = []
+    for index, uid in routes:
+        if index >= len(peaks):
+            continue
+        level = rms[index] if isinstance(rms, list) and index < len(rms) else None
+        samples.append(
+            (
+                uid,
+                MeterSample(
+                    audio_peak_dbfs=sentinels.parse_float(peaks[index]),
+                    audio_rms_dbfs=sentinels.parse_float(level),
+                ),
+            )
+        )
+    return samples
+
+
+def mobile_uid(path: str) -> int | None:
+    """Return the ``mtUid`` of a ``/api/mts/paired/all/{mtUid}`` path, else ``None``."""
+    if not path.startswith(MOBILE_PREFIX):
+        return None
+    uid = sentinels.parse_int(path.removeprefix(MOBILE_PREFIX))
+    return uid if uid is not None and uid >= 0 else None
+
+
+def mobile_meter(body: Any) -> MeterSample | None:
+    """Return a mobile device's live RF (RSSI, dominant antenna) as a meter sample."""
+    mobile = _obj(body)
+    rssi = sentinels.parse_float(mobile.get("rssi"))
+    antenna = _antenna(mobile.get("dominantAntenna"))
+    if rssi is None and antenna is None:
+        return None
+    return MeterSample(rssi_dbm=(rssi,) if rssi is not None else (), antenna=antenna)
+
+
+def same_but_meters(old: Any, new: Any) -> bool:
+    """Return True when two mobile-device bodies differ at most in their meter fields.
+
+    RSSI and the dominant antenna move many times a second; rebuilding the receiver for
+    them would put every wobble through the store. They travel on the MeterBus instead.
+    """
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return bool(old == new)
+    if old.keys() != new.keys():
+        return False
+    # Copy the old body with the new meter values and let dict equality (in C) compare the
+    # rest: this runs for every mobile-device event, ten a second per transmitter.
+    aligned = old.copy()
+    for name in MOBILE_METER_FIELDS:
+        if name in new:
+            aligned[name] = new[name]
+    return bool(aligned == new)

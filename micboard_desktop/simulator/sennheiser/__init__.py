@@ -1,0 +1,1 @@
+"""Sennheiser simulators: one subpackage per protocol, mirroring ``plugins/sennheiser/``."""

@@ -1,0 +1,1 @@
+"""Shure simulators: one subpackage per protocol, mirroring ``plugins/shure/``."""
