@@ -10,26 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Final, Protocol
 
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.core.records import AlertInfo as AlertInfo
+from micboard_desktop.core.records import GroupInfo as GroupInfo
+from micboard_desktop.core.records import HistoryMetric as HistoryMetric
+from micboard_desktop.core.records import HistorySample as HistorySample
+from micboard_desktop.core.records import Severity as Severity
 
 JsonScalar = str | int | float | bool | None
 ConfigValue = JsonScalar | list[str]
 """What one setting can hold: a scalar, or a list of strings (a manufacturer's ``devices``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class GroupInfo:
-    """A user-defined group of channels."""
-
-    name: str
-    channel_ids: tuple[str, ...] = ()
-    slot: int | None = None
-    """Number key (1-9) that selects the group on the dashboard, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,32 +50,6 @@ class HealthReport:
     """Whether monitoring data is being saved (``None`` where nothing is saved)."""
 
 
-class Severity(StrEnum):
-    """How urgent an alert is."""
-
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
-@dataclass(frozen=True, slots=True)
-class AlertInfo:
-    """One alert, active while ``cleared_at`` is ``None``."""
-
-    key: str
-    """Stable identity: ``"<rule>:<channel or receiver id>"``."""
-    rule: str
-    """``low_battery``, ``critical_battery``, ``tx_off``, ``rx_offline``, ``rf_loss``, ..."""
-    severity: Severity
-    message: str
-    raised_at: datetime
-    manufacturer: str | None = None
-    receiver_id: str | None = None
-    channel_id: str | None = None
-    cleared_at: datetime | None = None
-    acknowledged_at: datetime | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class ConnectionView:
     """A connection as the connections view and ``status`` show it."""
@@ -94,29 +63,6 @@ class ConnectionView:
     receiver_model: str | None = None
     address: str | None = None
     """Where the connection goes (``host:port``); ``None``: read it from the connection id."""
-
-
-@dataclass(frozen=True, slots=True)
-class HistorySample:
-    """One downsampled bucket of a channel metric."""
-
-    ts: datetime
-    minimum: float | None
-    maximum: float | None
-    last: float | None
-
-
-class HistoryMetric(StrEnum):
-    """Channel metrics the history store keeps (the one list: data and views use it too)."""
-
-    BATTERY_PERCENT = "battery_percent"
-    BATTERY_BARS = "battery_bars"
-    RSSI_DBM = "rssi_dbm"
-    AUDIO_PEAK_DBFS = "audio_peak_dbfs"
-
-
-HISTORY_METRICS: Final = tuple(metric.value for metric in HistoryMetric)
-"""Metric names the history store keeps per channel."""
 
 
 class KeepSlot(Enum):

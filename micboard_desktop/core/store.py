@@ -5,14 +5,20 @@ store. The store compares with what it holds (frozen dataclasses make ``!=`` che
 keeps only real changes, and tells its subscribers once per batch with a
 :class:`Changes` set. Readers that need everything (the LAN API, the status view) take
 :meth:`StateStore.snapshot`, which is rebuilt only after a change.
+
+It is also the app's one change feed: what the engine keeps elsewhere (alerts, connection
+states, groups, the configuration, whether saving works) is announced here as a
+:class:`Topic` in the same change sets, and the groups themselves live here, so views and
+the LAN API are told everything one way and never poll.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 from micboard_desktop.core.model import (
@@ -22,8 +28,24 @@ from micboard_desktop.core.model import (
     Receiver,
     ReceiverId,
 )
+from micboard_desktop.core.records import GroupInfo
 
 _log = logging.getLogger(__name__)
+
+
+class Topic(StrEnum):
+    """Engine state kept outside the store whose changes travel in the same change sets."""
+
+    ALERTS = "alerts"
+    """An alert was raised, changed severity, cleared or acknowledged."""
+    CONNECTIONS = "connections"
+    """A connection changed state (which ones: :attr:`Changes.connections`)."""
+    GROUPS = "groups"
+    """Groups were created, renamed, re-membered or deleted (read :attr:`Snapshot.groups`)."""
+    CONFIG = "config"
+    """The configuration in force changed."""
+    STORAGE = "storage"
+    """Saving to the database started or stopped failing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +60,16 @@ class Changes:
     manufacturers: frozenset[str] = frozenset()
     """Manufacturers added, renamed or whose health changed."""
     initiator: str | None = None
+    topics: frozenset[Topic] = frozenset()
+    """Engine state outside the receivers that changed (alerts, connections, groups ...)."""
+    connections: frozenset[str] = frozenset()
+    """Connection ids whose state changed (with :attr:`Topic.CONNECTIONS`)."""
 
     def __bool__(self) -> bool:
         """Return True when anything changed."""
-        return bool(self.receivers or self.removed or self.channels or self.manufacturers)
+        return bool(
+            self.receivers or self.removed or self.channels or self.manufacturers or self.topics
+        )
 
     def merge(self, other: Changes) -> Changes:
         """Return the union of two change sets (a receiver removed after a change stays removed)."""
@@ -52,6 +80,8 @@ class Changes:
             channels=self.channels | other.channels,
             manufacturers=self.manufacturers | other.manufacturers,
             initiator=other.initiator or self.initiator,
+            topics=self.topics | other.topics,
+            connections=self.connections | other.connections,
         )
 
 
@@ -62,6 +92,8 @@ class Snapshot:
     version: int
     receivers: Mapping[ReceiverId, Receiver]
     manufacturers: Mapping[str, Manufacturer]
+    groups: tuple[GroupInfo, ...] = ()
+    """The user's groups in display order."""
 
 
 Listener = Callable[[Changes], None]
@@ -74,6 +106,8 @@ class _Pending:
     channels: set[ChannelId] = field(default_factory=set)
     manufacturers: set[str] = field(default_factory=set)
     initiator: str | None = None
+    topics: set[Topic] = field(default_factory=set)
+    connections: set[str] = field(default_factory=set)
 
     def freeze(self) -> Changes:
         return Changes(
@@ -82,6 +116,8 @@ class _Pending:
             channels=frozenset(self.channels),
             manufacturers=frozenset(self.manufacturers),
             initiator=self.initiator,
+            topics=frozenset(self.topics),
+            connections=frozenset(self.connections),
         )
 
 
@@ -103,6 +139,7 @@ class StateStore:
     def __init__(self) -> None:
         self._receivers: dict[ReceiverId, Receiver] = {}
         self._manufacturers: dict[str, Manufacturer] = {}
+        self._groups: tuple[GroupInfo, ...] = ()
         self._listeners: list[Listener] = []
         self._pending = _Pending()
         self._batch_depth = 0
@@ -131,6 +168,7 @@ class StateStore:
                 version=self._version,
                 receivers=MappingProxyType(dict(self._receivers)),
                 manufacturers=MappingProxyType(dict(self._manufacturers)),
+                groups=self._groups,
             )
         return self._snapshot
 
@@ -233,6 +271,29 @@ class StateStore:
                 self._pending.manufacturers.add(code)
                 self._version += 1
         return True
+
+    # -- the rest of the change feed ----------------------------------------------------
+
+    def groups(self) -> tuple[GroupInfo, ...]:
+        """Return the user's groups in display order."""
+        return self._groups
+
+    def set_groups(self, groups: Iterable[GroupInfo]) -> bool:
+        """Replace the groups (announced as :attr:`Topic.GROUPS`); return True on change."""
+        new = tuple(groups)
+        if new == self._groups:
+            return False
+        with self.batch():
+            self._groups = new
+            self._pending.topics.add(Topic.GROUPS)
+            self._version += 1
+        return True
+
+    def announce(self, topic: Topic, *, connections: Iterable[str] = ()) -> None:
+        """Tell subscribers that engine state of kind ``topic`` changed (in the next batch)."""
+        with self.batch():
+            self._pending.topics.add(topic)
+            self._pending.connections.update(connections)
 
     # -- internals -------------------------------------------------------------------
 

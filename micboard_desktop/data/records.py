@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from micboard_desktop.core.model import ConnectionStatus, Transport
+
 # The app has one severity scale; data callers keep importing it from here. (History
 # metric names live in core.control.HistoryMetric.)
-from micboard_desktop.core.control import Severity as Severity
-from micboard_desktop.core.model import ConnectionStatus, Transport
+from micboard_desktop.core.records import Severity as Severity
 
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
 """A value that survives a JSON round trip."""

@@ -26,8 +26,8 @@ from dataclasses import dataclass, fields
 from enum import Enum
 
 from micboard_desktop.core.config import AlertHolds
-from micboard_desktop.core.control import AlertInfo, Severity
 from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
+from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import StatusThresholds, battery_status, rf_lost
 
 BATTERY_MARGIN_BARS = 1

@@ -23,8 +23,8 @@ from typing import Final
 
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig
-from micboard_desktop.core.control import AlertInfo, Severity
 from micboard_desktop.core.model import Channel, Receiver, ReceiverId
+from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError

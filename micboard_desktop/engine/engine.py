@@ -20,20 +20,18 @@ from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerCon
 from micboard_desktop.core.connection_words import connection_address
 from micboard_desktop.core.control import (
     KEEP,
-    AlertInfo,
     ConfigValue,
     ConnectionView,
     EngineMetrics,
-    GroupInfo,
     HealthReport,
-    HistorySample,
     KeepSlot,
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
 from micboard_desktop.core.meters import MeterBus, SharedReader
-from micboard_desktop.core.model import ConnectionStatus, ReceiverId
-from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.model import ConnectionStatus, HealthStatus, ReceiverId
+from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
+from micboard_desktop.core.store import StateStore, Topic
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.records import JsonValue
 from micboard_desktop.data.repository import Repository
@@ -83,7 +81,7 @@ class Engine:
     def __init__(
         self,
         config: AppConfig,
-        repository: Repository | None,
+        repository: Repository,
         *,
         secrets: SecretResolver | None = None,
         registry: PluginRegistry | None = None,
@@ -114,24 +112,20 @@ class Engine:
             clock=self.clock,
             metrics=self.metrics_tracker,
         )
-        self.recorder = (
-            Recorder(self.store, repository, self.supervisor.manufacturer_of)
-            if repository is not None
-            else None
-        )
+        self.recorder = Recorder(self.store, repository, self.supervisor.manufacturer_of)
         self.alert_engine = AlertEngine(self.store, config, clock=self.clock, repository=repository)
         # Both drain once a second: one shared bus reader folds each sample once for both.
         per_second = SharedReader(self.meters)
-        self.history_recorder = (
-            HistoryRecorder(self.store, per_second, repository, clock=self.clock)
-            if repository is not None
-            else None
+        self.history_recorder = HistoryRecorder(
+            self.store, per_second, repository, clock=self.clock
         )
         self.levels = LevelFolder(self.store, per_second, self.clock)
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self._silent_reported: set[str] = set()
         self._restored: set[ReceiverId] = set()
+        self._storage_status: HealthStatus | None = None
+        self.alert_engine.subscribe(lambda _event: self.store.announce(Topic.ALERTS))
         self.lan_listeners: list[Callable[[LanSettings], None]] = []
         """Called when the LAN settings change (the app restarts its server)."""
 
@@ -139,26 +133,21 @@ class Engine:
 
     async def start(self) -> None:
         """Restore the last known state, then start recording and every manufacturer."""
-        if self.repository is not None:
-            await self.repository.start()
-            await self._restore()
+        await self.repository.start()
+        await self._restore()
         # Approve addresses before the remote settings are laid over the local ones.
         await asyncio.to_thread(self._approve_startup_addresses, self._config)
-        if self.repository is not None:
-            self._config = await self._reapply_remote_settings(self._config)
-            self.supervisor.settings = self._config.micboard
-            self.alert_engine.update_config(self._config)
-        if self.recorder is not None:
-            self.recorder.start()
+        self._config = await self._reapply_remote_settings(self._config)
+        self.supervisor.settings = self._config.micboard
+        self.alert_engine.update_config(self._config)
+        self.recorder.start()
         await self.alert_engine.start()
         await self.levels.start()
-        if self.history_recorder is not None:
-            await self.history_recorder.start()
+        await self.history_recorder.start()
         await self.supervisor.start(self._config.manufacturers)
         self._drop_unclaimed_restored()
-        if self.repository is not None:
-            ids = [s.connection_id for s in self.supervisor.connection_states()]
-            await self.repository.delete_connections_except(ids)
+        ids = [s.connection_id for s in self.supervisor.connection_states()]
+        await self.repository.delete_connections_except(ids)
         self._tasks.spawn(self._health_loop(), "health")
         # Everything built so far (modules, plugins, the restored state) lives for the whole
         # show; moving it out of the collector's reach keeps full collections, which stall
@@ -171,23 +160,19 @@ class Engine:
         """Close connections politely, then flush the database."""
         await self._tasks.cancel_all()
         await self.supervisor.stop()
-        if self.history_recorder is not None:
-            await self.history_recorder.stop()
+        await self.history_recorder.stop()
         await self.alert_engine.stop()
         await self.levels.stop()
-        if self.recorder is not None:
-            self.recorder.flush_dirty()
-            if self.repository is not None:
-                await self.recorder.flush_removed()
-            self.recorder.stop()
-        if self.repository is not None:
-            await self.repository.stop()
+        self.recorder.flush_dirty()
+        await self.recorder.flush_removed()
+        self.recorder.stop()
+        await self.repository.stop()
 
     async def _restore(self) -> None:
-        assert self.repository is not None
         receivers = await self.repository.load_receivers()
         for group in await self.repository.list_groups():
             self.userdata.groups[group.name] = GroupInfo(group.name, group.channel_ids, group.slot)
+        self.store.set_groups(self.userdata.groups.values())
         for receiver in receivers:
             if receiver.location:
                 self.userdata.locations[receiver.id] = receiver.location
@@ -223,7 +208,6 @@ class Engine:
         A remote change is kept with the value it replaced; it is applied again only while
         the configuration still has that old value, so editing the file later wins.
         """
-        assert self.repository is not None
         stored = await self.repository.all_config()
         for manufacturer, entries in stored.items():
             for key, record in entries.items():
@@ -247,10 +231,10 @@ class Engine:
         return config
 
     def _on_connection_state(self, state: ConnectionState) -> None:
-        if self.recorder is not None:
-            self.recorder.record_connection(state)
+        self.recorder.record_connection(state)
         self.supervisor.update_health(self.supervisor.manufacturer_of(state.connection_id))
         self._silent_reported.discard(state.connection_id)
+        self.store.announce(Topic.CONNECTIONS, connections=(state.connection_id,))
 
     async def _health_loop(self) -> None:
         ticks = 0
@@ -258,12 +242,12 @@ class Engine:
             await self.clock.sleep(HEALTH_PERIOD)
             self.health_tick()
             ticks += 1
-            if self.recorder is not None and ticks % RECEIVER_WRITE_TICKS == 1:
+            if ticks % RECEIVER_WRITE_TICKS == 1:
                 # The stored receivers only serve the next start; levels change every
                 # second, so writing every receiver each tick was wasted database work.
                 self.recorder.flush_dirty(self.clock.monotonic())
                 await self.recorder.flush_removed()
-            if self.repository is not None and ticks % METRICS_EVERY_TICKS == 1:
+            if ticks % METRICS_EVERY_TICKS == 1:
                 # Another process (``status --detail``) reads them from the database; the
                 # first publication comes one tick after start, then every few ticks.
                 await self.repository.set_config(METRICS_KEY, metrics_json(self.metrics()))
@@ -278,9 +262,12 @@ class Engine:
         now = self.clock.now()
         for state in self.supervisor.connection_states():
             full = self._with_last_message(state)
-            if self.recorder is not None:
-                self.recorder.record_connection(full)
+            self.recorder.record_connection(full)
             self._report_silence(full, now)
+        storage = self.health().storage
+        if storage is not None and storage.status is not self._storage_status:
+            self._storage_status = storage.status
+            self.store.announce(Topic.STORAGE)
 
     def _with_last_message(self, state: ConnectionState) -> ConnectionState:
         try:
@@ -300,14 +287,13 @@ class Engine:
             return
         self._silent_reported.add(state.connection_id)
         _log.warning("%s: connected but silent since %s", state.connection_id, last)
-        if self.repository is not None:
-            self.repository.queue_event(
-                "connection_silent",
-                f"{state.connection_id}: no data for over {SILENT_AFTER:.0f} s",
-                severity="warning",
-                manufacturer=self.supervisor.manufacturer_of(state.connection_id),
-                connection_id=state.connection_id,
-            )
+        self.repository.queue_event(
+            "connection_silent",
+            f"{state.connection_id}: no data for over {SILENT_AFTER:.0f} s",
+            severity="warning",
+            manufacturer=self.supervisor.manufacturer_of(state.connection_id),
+            connection_id=state.connection_id,
+        )
 
     # -- EngineControl: queries ----------------------------------------------------------
 
@@ -315,8 +301,6 @@ class Engine:
         """Return overall and per-manufacturer health from the store."""
         manufacturers = {code: m.health for code, m in self.store.snapshot().manufacturers.items()}
         status = overall(manufacturers)
-        if self.repository is None:
-            return HealthReport(status, manufacturers)
         writing = self.repository.write_status()
         storage = storage_health(writing.failing, writing.message, self.clock.now())
         return HealthReport(with_storage(status, storage.status), manufacturers, storage)
@@ -367,8 +351,6 @@ class Engine:
         self, channel_id: str, metric: str, since: datetime, until: datetime
     ) -> Sequence[HistorySample]:
         """Return downsampled history of one channel metric (resolution chosen by range)."""
-        if self.history_recorder is None:
-            return []
         return await self.history_recorder.query(channel_id, metric, since, until)
 
     # -- EngineControl: commands --------------------------------------------------------
@@ -380,11 +362,10 @@ class Engine:
     async def discover(self, manufacturer: str | None = None) -> Sequence[Mapping[str, str]]:
         """Run discovery; remember what was found in the database."""
         found = await self.supervisor.discover(manufacturer)
-        if self.repository is not None:
-            for device in found:
-                await self.repository.upsert_discovered(
-                    device.manufacturer, device.address, model=device.model, name=device.name
-                )
+        for device in found:
+            await self.repository.upsert_discovered(
+                device.manufacturer, device.address, model=device.model, name=device.name
+            )
         return [
             {k: v for k, v in (("manufacturer", d.manufacturer), ("address", d.address),
                                ("model", d.model), ("name", d.name)) if v is not None}
@@ -409,6 +390,8 @@ class Engine:
             else:
                 run.disabled.add(cid)
                 await coordinator.stop()
+        # "Enabled" is the engine's own state: announce it even where a state did not change.
+        self.store.announce(Topic.CONNECTIONS, connections=connection_ids)
 
     async def set_config(self, manufacturer: str | None, key: str, value: ConfigValue) -> None:
         """Change one setting; only the connections it affects restart.
@@ -419,12 +402,11 @@ class Engine:
         replaced = settings_ops.current_value(self._config, manufacturer, key)
         new = settings_ops.with_setting(self._config, manufacturer, key, value)
         await self._apply_config(new)
-        if self.repository is not None:
-            stored: JsonValue = [*value] if isinstance(value, list) else value
-            old: JsonValue = [*replaced] if isinstance(replaced, list) else replaced
-            await self.repository.set_config(
-                REMOTE_PREFIX + key, {"value": stored, "replaced": old}, manufacturer
-            )
+        stored: JsonValue = [*value] if isinstance(value, list) else value
+        old: JsonValue = [*replaced] if isinstance(replaced, list) else replaced
+        await self.repository.set_config(
+            REMOTE_PREFIX + key, {"value": stored, "replaced": old}, manufacturer
+        )
 
     async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
         """Add or replace a manufacturer (secret to the keyring) and (re)start it.
@@ -491,13 +473,19 @@ class Engine:
                 await self.supervisor.stop_manufacturer(code)
             else:
                 await self.supervisor.reconfigure_manufacturer(entry)
-        if self.repository is not None:
-            ids = [s.connection_id for s in self.supervisor.connection_states()]
-            await self.repository.delete_connections_except(ids)
+        ids = [s.connection_id for s in self.supervisor.connection_states()]
+        await self.repository.delete_connections_except(ids)
         if self._save_config is not None:
             self._save_config(new)
+        self.store.announce(Topic.CONFIG)
 
     # -- EngineControl: user data -------------------------------------------------------
+
+    def _publish_groups(self) -> None:
+        """Put the groups into the store (the change feed) and onto every channel."""
+        with self.store.batch(initiator="user"):
+            self.store.set_groups(self.userdata.groups.values())
+            self.sink.reapply_userdata()
 
     async def groups(self) -> Sequence[GroupInfo]:
         """Return every group."""
@@ -519,34 +507,24 @@ class Engine:
         if rename_to and rename_to != name and rename_to in self.userdata.groups:
             # Renaming onto another group would merge the two (or fail in the database).
             raise NameTaken(f"a group named {rename_to!r} already exists")
-        if self.repository is not None:
-            if rename_to and old is not None and rename_to != name:
-                await self.repository.rename_group(name, rename_to)
-            await self.repository.save_group(final, channel_ids)
-            if slot is not KEEP:
-                await self.repository.set_group_slot(final, slot)
-            self.userdata.groups = {
-                g.name: GroupInfo(g.name, g.channel_ids, g.slot)
-                for g in await self.repository.list_groups()
-            }
-        else:
-            keep = old.slot if old else None
-            new_slot = keep if slot is KEEP else slot
-            self.userdata.groups.pop(name, None)
-            if new_slot is not None:  # a number key selects one group only
-                for other in list(self.userdata.groups.values()):
-                    if other.slot == new_slot:
-                        self.userdata.groups[other.name] = replace(other, slot=None)
-            self.userdata.groups[final] = GroupInfo(final, tuple(channel_ids), new_slot)
-        self.sink.reapply_userdata()
+        if rename_to and old is not None and rename_to != name:
+            await self.repository.rename_group(name, rename_to)
+        await self.repository.save_group(final, channel_ids)
+        if slot is not KEEP:
+            # The database keeps a number key on one group only (data/writes.py _take_slot).
+            await self.repository.set_group_slot(final, slot)
+        self.userdata.groups = {
+            g.name: GroupInfo(g.name, g.channel_ids, g.slot)
+            for g in await self.repository.list_groups()
+        }
+        self._publish_groups()
         return self.userdata.groups[final]
 
     async def delete_group(self, name: str) -> bool:
         """Delete a group."""
         existed = self.userdata.groups.pop(name, None) is not None
-        if self.repository is not None:
-            existed = await self.repository.delete_group(name) or existed
-        self.sink.reapply_userdata()
+        existed = await self.repository.delete_group(name) or existed
+        self._publish_groups()
         return existed
 
     async def set_performer(self, channel_id: str, performer: str | None) -> None:
@@ -554,8 +532,7 @@ class Engine:
         name = (performer or "").strip() or None
         self.userdata.performers[channel_id] = name
         self.sink.reapply_userdata()
-        if self.repository is not None:
-            await self.repository.set_performer(channel_id, name)
+        await self.repository.set_performer(channel_id, name)
 
     async def set_location(self, receiver_id: str, location: str | None) -> None:
         """Set where a receiver stands (stored with the receiver)."""

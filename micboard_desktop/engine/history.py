@@ -31,9 +31,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from micboard_desktop.core.clock import Clock
-from micboard_desktop.core.control import HISTORY_METRICS, HistoryMetric, HistorySample
 from micboard_desktop.core.meters import MeterReader, MeterSource, MeterWindow
 from micboard_desktop.core.model import Channel, ChannelId
+from micboard_desktop.core.records import HISTORY_METRICS, HistoryMetric, HistorySample
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError

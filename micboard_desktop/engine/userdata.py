@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from micboard_desktop.core.control import GroupInfo
 from micboard_desktop.core.model import Channel, Receiver
+from micboard_desktop.core.records import GroupInfo
 
 
 @dataclass(slots=True)

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, exc
 
-from micboard_desktop.core.control import HistoryMetric as Metric
 from micboard_desktop.core.model import (
     Audio,
     Battery,
@@ -27,6 +26,7 @@ from micboard_desktop.core.model import (
     channel_id,
     receiver_id,
 )
+from micboard_desktop.core.records import HistoryMetric as Metric
 from micboard_desktop.data import writes
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.errors import (

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.config import AlertHolds, AppConfig, ManufacturerConfig
-from micboard_desktop.core.control import AlertInfo, Severity
 from micboard_desktop.core.model import Audio, Battery, Channel, ReceiverId, Rf, Transmitter
+from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.engine.alerts import AlertEngine, AlertEvent, AlertEventKind

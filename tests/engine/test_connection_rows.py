@@ -11,6 +11,7 @@ from micboard_desktop.engine.engine import Engine
 from micboard_desktop.plugins.api import RawDevice
 from micboard_desktop.plugins.registry import PluginRegistry
 from tests.engine.test_engine import CONFIG
+from tests.fakes.database import temporary_repository
 from tests.fakes.plugin import FakePlugin
 
 
@@ -38,7 +39,7 @@ class _ConnectedPlugin(FakePlugin):
 async def test_connection_rows_name_their_receiver_and_address():
     registry = PluginRegistry({}, use_entry_points=False)
     registry.register(_ConnectedPlugin)
-    engine = Engine(CONFIG, None, registry=registry)
+    engine = Engine(CONFIG, temporary_repository(), registry=registry)
     await engine.start()
     try:
         rows = {row.state.connection_id: row for row in engine.connections()}

@@ -18,6 +18,7 @@ from micboard_desktop.engine.supervisor import merge_inventory
 from micboard_desktop.plugins.api import RawDevice
 from micboard_desktop.plugins.registry import PluginRegistry
 from tests.core.builders import make_receiver
+from tests.fakes.database import temporary_repository
 from tests.fakes.plugin import FakePlugin
 
 CONFIG = AppConfig(manufacturers=(ManufacturerConfig(code="fake", name="Fake Audio"),))
@@ -126,7 +127,7 @@ async def test_failing_plugin_is_isolated_and_reported(tmp_path: Path):
     config = AppConfig(
         manufacturers=(ManufacturerConfig(code="fake"), ManufacturerConfig(code="ghost"))
     )
-    engine = Engine(config, None, registry=reg)
+    engine = Engine(config, temporary_repository(tmp_path), registry=reg)
     await engine.start()
     try:
         report = engine.health()
@@ -211,7 +212,7 @@ class SlowPlugin(FakePlugin):
 async def test_a_poll_that_times_out_says_so():
     reg = PluginRegistry({}, use_entry_points=False)
     reg.register(SlowPlugin)
-    engine = Engine(CONFIG, None, registry=reg)
+    engine = Engine(CONFIG, temporary_repository(), registry=reg)
     await engine.start()
     try:
         health = engine.health().manufacturers["fake"]

@@ -15,6 +15,7 @@ from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
 from micboard_desktop.simulator.runner import SimulatorHub
 from tests.engine.e2e_helpers import eventually
+from tests.fakes.database import temporary_repository
 
 
 def rig() -> Rig:
@@ -52,7 +53,7 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[SimulatorHub, Engine]]:
             replace(ssc_entry, devices=ssc_entry.devices[:1]),
         ),
     )
-    engine = Engine(config, None, secrets=SecretResolver(fixed=secrets))
+    engine = Engine(config, temporary_repository(), secrets=SecretResolver(fixed=secrets))
     await engine.start()
     yield hub, engine
     await engine.stop()

@@ -20,6 +20,7 @@ from micboard_desktop.simulator.rig import Rig, SimTransmitter
 from micboard_desktop.simulator.rigs import make_channel, make_receiver
 from micboard_desktop.simulator.runner import SimulatorHub
 from tests.engine.e2e_helpers import eventually
+from tests.fakes.database import temporary_repository
 
 
 def one_host_rig() -> Rig:
@@ -52,7 +53,7 @@ async def start(rig: Rig) -> tuple[SimulatorHub, Engine]:
     await hub.start()
     config, secrets = demo_config(hub.endpoints(), system_api=True, timeout=2.0)
     assert secrets["shure"] == rig.system_api_key  # handed over like the Sennheiser password
-    engine = Engine(config, None, secrets=SecretResolver(fixed=secrets))
+    engine = Engine(config, temporary_repository(), secrets=SecretResolver(fixed=secrets))
     await engine.start()
     return hub, engine
 

@@ -9,16 +9,14 @@ from datetime import UTC, datetime
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.control import (
     KEEP,
-    AlertInfo,
     ConfigValue,
     ConnectionView,
     EngineMetrics,
-    GroupInfo,
     HealthReport,
-    HistorySample,
     KeepSlot,
 )
 from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
 from micboard_desktop.engine.settings import with_setting
 
 

@@ -179,13 +179,12 @@ async def test_a_body_that_never_arrives_is_408(start: Start):
 # -- group rename collision: the real engine --------------------------------------------
 
 
-@pytest.mark.parametrize("with_database", [True, False], ids=["database", "in-memory"])
 async def test_renaming_a_group_onto_another_is_409_and_changes_nothing(
-    start: Start, tmp_path: Path, with_database: bool
+    start: Start, tmp_path: Path
 ):
-    repository = Repository(open_database(tmp_path / "m.db")) if with_database else None
-    if repository is not None:
-        await repository.start()
+    # The engine always has a database now (issue #16): one group-slot rule, the stored one.
+    repository = Repository(open_database(tmp_path / "m.db"))
+    await repository.start()
     engine = Engine(AppConfig(), repository)
     try:
         store = sample_store()
@@ -209,8 +208,7 @@ async def test_renaming_a_group_onto_another_is_409_and_changes_nothing(
             )
             assert same.status_code == 200  # renaming to its own name is no clash
     finally:
-        if repository is not None:
-            await repository.stop()
+        await repository.stop()
 
 
 # -- what aiohttp refuses before any route runs ----------------------------------------

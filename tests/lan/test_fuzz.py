@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from micboard_desktop.core.control import GroupInfo
+from micboard_desktop.core.records import GroupInfo
 from micboard_desktop.lan.openapi import openapi_document
 from tests.lan.helpers import TOKEN, assert_valid, engine_for, sample_store, server_for
 

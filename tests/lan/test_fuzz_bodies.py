@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
-from micboard_desktop.core.control import EngineControl, GroupInfo
+from micboard_desktop.core.control import EngineControl
+from micboard_desktop.core.records import GroupInfo
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.lan.openapi import openapi_document
+from tests.fakes.database import temporary_repository
 from tests.lan.helpers import TOKEN, engine_for, sample_store, server_for
 
 POST_PATHS = sorted(path for path, ops in openapi_document()["paths"].items() if "post" in ops)
@@ -140,7 +142,7 @@ def _fake_engine() -> EngineControl:
 
 def _real_engine() -> EngineControl:
     config = AppConfig(manufacturers=(ManufacturerConfig("shure", "Shure"),))
-    return Engine(config, None)
+    return Engine(config, temporary_repository())
 
 
 @pytest.fixture(scope="module")
