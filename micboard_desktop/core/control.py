@@ -74,8 +74,8 @@ class KeepSlot(Enum):
 KEEP: Final = KeepSlot.KEEP
 
 
-class EngineControl(Protocol):
-    """Commands and queries the engine offers to views and the LAN API."""
+class MonitorQueries(Protocol):
+    """What the board, the health bar and the detail charts read."""
 
     def health(self) -> HealthReport:
         """Return the current health (cheap; no I/O)."""
@@ -97,13 +97,43 @@ class EngineControl(Protocol):
         """Run discovery and return what was found (address, model, name)."""
         ...
 
-    async def set_config(self, manufacturer: str | None, key: str, value: ConfigValue) -> None:
-        """Change a global (``manufacturer=None``) or per-manufacturer setting.
-
-        Raises:
-            ConfigError: the key is unknown or the value invalid (message names the key).
-        """
+    async def history(
+        self, channel_id: str, metric: str, since: datetime, until: datetime
+    ) -> Sequence[HistorySample]:
+        """Return downsampled history of one channel metric in ``[since, until)``."""
         ...
+
+
+class ConnectionsControl(Protocol):
+    """The connections view: live connection states, reconnect, stop and start."""
+
+    def connections(self) -> Sequence[ConnectionView]:
+        """Return every live connection's state (cheap; no I/O)."""
+        ...
+
+    async def reconnect(self, connection_ids: Sequence[str]) -> None:
+        """Drop and re-open these connections now."""
+        ...
+
+    async def set_connections_enabled(self, connection_ids: Sequence[str], enabled: bool) -> None:
+        """Stop (``False``) or start again (``True``) these connections."""
+        ...
+
+
+class AlertsControl(Protocol):
+    """The alerts view, the tray and the title: alerts and acknowledging them."""
+
+    def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
+        """Return alerts, newest first (cheap; no I/O)."""
+        ...
+
+    async def acknowledge_alert(self, key: str) -> bool:
+        """Mark an alert as seen; return False if there is no such active alert."""
+        ...
+
+
+class UserDataControl(Protocol):
+    """What only people know: groups, performers, where receivers stand."""
 
     async def groups(self) -> Sequence[GroupInfo]:
         """Return every group."""
@@ -128,38 +158,6 @@ class EngineControl(Protocol):
         """Delete a group; return False if it did not exist."""
         ...
 
-    # -- connections -------------------------------------------------------------------
-
-    def connections(self) -> Sequence[ConnectionView]:
-        """Return every live connection's state (cheap; no I/O)."""
-        ...
-
-    async def reconnect(self, connection_ids: Sequence[str]) -> None:
-        """Drop and re-open these connections now."""
-        ...
-
-    async def set_connections_enabled(self, connection_ids: Sequence[str], enabled: bool) -> None:
-        """Stop (``False``) or start again (``True``) these connections."""
-        ...
-
-    # -- alerts and history ------------------------------------------------------------
-
-    def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
-        """Return alerts, newest first (cheap; no I/O)."""
-        ...
-
-    async def acknowledge_alert(self, key: str) -> bool:
-        """Mark an alert as seen; return False if there is no such active alert."""
-        ...
-
-    async def history(
-        self, channel_id: str, metric: str, since: datetime, until: datetime
-    ) -> Sequence[HistorySample]:
-        """Return downsampled history of one channel metric in ``[since, until)``."""
-        ...
-
-    # -- user data and settings --------------------------------------------------------
-
     async def set_performer(self, channel_id: str, performer: str | None) -> None:
         """Assign (or clear) the performer who wears this channel's transmitter."""
         ...
@@ -168,8 +166,20 @@ class EngineControl(Protocol):
         """Set where a receiver stands (rack, stage left ...)."""
         ...
 
+
+class SettingsControl(Protocol):
+    """The settings dialog and ``POST /api/config/``: configuration, secrets, LAN."""
+
     def config(self) -> AppConfig:
         """Return the configuration in force."""
+        ...
+
+    async def set_config(self, manufacturer: str | None, key: str, value: ConfigValue) -> None:
+        """Change a global (``manufacturer=None``) or per-manufacturer setting.
+
+        Raises:
+            ConfigError: the key is unknown or the value invalid (message names the key).
+        """
         ...
 
     async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
@@ -205,3 +215,13 @@ class EngineControl(Protocol):
     async def generate_lan_token(self) -> str:
         """Create a new LAN token, store it in the keyring and return it."""
         ...
+
+
+class EngineControl(
+    MonitorQueries, ConnectionsControl, AlertsControl, UserDataControl, SettingsControl, Protocol
+):
+    """Every role at once: what the composition root builds and hands out role by role.
+
+    Views take only the role they use (the connections view a :class:`ConnectionsControl`,
+    the alerts view an :class:`AlertsControl` ...), so each states what it may do.
+    """
