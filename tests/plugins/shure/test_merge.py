@@ -35,7 +35,7 @@ from micboard_desktop.simulator.rig import Rig
 from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 from tests.plugins.shure.conftest import small_rig, wait_for
-from tests.plugins.shure.test_system_api_coordinator import DictSink
+from tests.plugins.shure.system_api.test_coordinator import DictSink
 
 KEY = "test-key-0123456789"
 

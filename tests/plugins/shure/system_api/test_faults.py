@@ -34,7 +34,7 @@ from tests.plugins.shure.conftest import (
     wait_for,
 )
 from tests.plugins.shure.conftest import running as running_command
-from tests.plugins.shure.test_system_api_coordinator import Recorder
+from tests.plugins.shure.system_api.test_coordinator import Recorder
 
 KEY = "test-key-0123456789"
 

@@ -14,8 +14,7 @@ from micboard_desktop.simulator.faults import OVERSIZED_BYTES
 from micboard_desktop.simulator.rig import Rig, SimReceiver
 from micboard_desktop.simulator.shure.command.link import MALFORMED_FRAME
 from micboard_desktop.simulator.shure.command.server import ShureCommandServer
-
-from .shure_helpers import QUIET, FrameClient, ask, receiver_of, shure_rig
+from tests.simulator.shure_helpers import QUIET, FrameClient, ask, receiver_of, shure_rig
 
 FRAME_RE = re.compile(r"^< [^<>]* >$")
 

@@ -20,8 +20,7 @@ from micboard_desktop.simulator.faults import OVERSIZED_BYTES
 from micboard_desktop.simulator.rig import Rig, SimTransmitter
 from micboard_desktop.simulator.rigs import make_receiver
 from micboard_desktop.simulator.shure.system_api.server import EMPTY_JSON_BODY, ShureSystemApiServer
-
-from .shure_helpers import receiver_of, shure_rig
+from tests.simulator.shure_helpers import receiver_of, shure_rig
 
 KEY = "test-key-0123456789"
 
