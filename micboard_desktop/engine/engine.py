@@ -283,9 +283,16 @@ class Engine:
             and last is not None
             and now - last > timedelta(seconds=SILENT_AFTER)
         )
-        if not silent or state.connection_id in self._silent_reported:
+        if not silent:
+            if state.connection_id in self._silent_reported:  # data flows again
+                self._silent_reported.discard(state.connection_id)
+                self.store.announce(Topic.CONNECTIONS, connections=(state.connection_id,))
+            return
+        if state.connection_id in self._silent_reported:
             return
         self._silent_reported.add(state.connection_id)
+        # The connections view says "no data for N s": tell it, it does not poll.
+        self.store.announce(Topic.CONNECTIONS, connections=(state.connection_id,))
         _log.warning("%s: connected but silent since %s", state.connection_id, last)
         self.repository.queue_event(
             "connection_silent",

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from micboard_desktop.core.control import EngineControl
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId
-from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.ui.app_theme import apply_theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.dialogs.about import AboutDialog
@@ -85,8 +85,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.dashboard)
         self.splitter.setStretchFactor(0, 3)
         self.hardware = HardwareView(self.bridge, engine, self.tasks)
-        self.connections = ConnectionsView(engine, self.tasks)
-        self.alerts = AlertsView(engine, self.tasks)
+        self.connections = ConnectionsView(engine, self.tasks, bridge=self.bridge)
+        self.alerts = AlertsView(engine, self.tasks, bridge=self.bridge)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.splitter, "Dashboard")
         self.tabs.addTab(self.hardware, "Hardware")
@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.alerts, "Alerts")
         self.setCentralWidget(self.tabs)
 
-        self.health = HealthBar(store, engine)
+        self.health = HealthBar(store, engine, bridge=self.bridge)
         self.subtitle = QLabel(subtitle)
         self.subtitle.setStyleSheet("color: #a8a8a8;")
         self.statusBar().addWidget(self.subtitle, 1)
@@ -112,10 +112,6 @@ class MainWindow(QMainWindow):
             self.tray.show()
         # Alerts are checked even while their tab is hidden: the tab badge and the tray
         # notification are how a technician on another tab hears about them.
-        self._alert_timer = QTimer(self)
-        self._alert_timer.setInterval(2000)
-        self._alert_timer.timeout.connect(self.check_alerts)
-        self._alert_timer.start()
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()
         self._restore()
@@ -226,7 +222,6 @@ class MainWindow(QMainWindow):
         if self._engine is None:
             return None
         dialog = GroupsDialog(self._store, self._engine, self.tasks, self)
-        dialog.saved.connect(self.dashboard.reload_groups)
         self._open(dialog)
         return dialog
 
@@ -259,7 +254,6 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._save()
         self.tasks.cancel_all()
-        self._alert_timer.stop()
         if self.tray is not None:
             self.tray.hide()
         self.dashboard.close()
@@ -291,7 +285,9 @@ class MainWindow(QMainWindow):
         tile = self.dashboard.tiles.get(channel)
         return None if tile is None else tile.meter
 
-    def _on_changed(self, _changes: object) -> None:
+    def _on_changed(self, changes: Changes) -> None:
+        if Topic.ALERTS in changes.topics:
+            self.check_alerts()
         if self._detail is not None and self._detail.isVisible():
             self._detail.refresh()
 

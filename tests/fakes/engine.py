@@ -17,6 +17,7 @@ from micboard_desktop.core.control import (
 )
 from micboard_desktop.core.model import Health, HealthStatus
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
+from micboard_desktop.core.store import StateStore
 from micboard_desktop.engine.settings import with_setting
 
 
@@ -40,6 +41,17 @@ class FakeEngine:
     calls: list[tuple[str, object]] = field(default_factory=list)
     """Every command received, as ``(name, arguments)``, in order."""
     lan_token: str = "generated-token-0001"
+    store: StateStore | None = None
+    """Where the groups are published, as the real engine does (set by :meth:`attach`)."""
+
+    def attach(self, store: StateStore) -> None:
+        """Publish this engine's groups into ``store`` now and after every group edit."""
+        self.store = store
+        self._publish_groups()
+
+    def _publish_groups(self) -> None:
+        if self.store is not None:
+            self.store.set_groups(self.group_list.values())
 
     def health(self) -> HealthReport:
         return self.health_report
@@ -81,11 +93,14 @@ class FakeEngine:
             slot=(old.slot if old else None) if slot is KEEP else slot,
         )
         self.group_list[group.name] = group
+        self._publish_groups()
         return group
 
     async def delete_group(self, name: str) -> bool:
         self.calls.append(("delete_group", name))
-        return self.group_list.pop(name, None) is not None
+        existed = self.group_list.pop(name, None) is not None
+        self._publish_groups()
+        return existed
 
     def connections(self) -> Sequence[ConnectionView]:
         return list(self.connection_views)

@@ -1,13 +1,14 @@
 """AlertsView: active and recent alerts, newest first, with acknowledge.
 
-Reads ``engine.alerts()`` (cheap) every two seconds while visible; the window also asks
-it for the count of unacknowledged active alerts to badge the tab.
+Told, not polling: it re-reads ``engine.alerts()`` (cheap, in memory) when the change feed
+announces :attr:`~micboard_desktop.core.store.Topic.ALERTS` (while hidden it only notes that
+it is behind). The window also asks it for the count of unacknowledged alerts for the tab.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QBrush, QHideEvent, QShowEvent
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QBrush, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -18,8 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from micboard_desktop.core.control import AlertInfo, EngineControl, Severity
+from micboard_desktop.core.control import AlertsControl
+from micboard_desktop.core.records import AlertInfo, Severity
+from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui import theme
+from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.widgets.tables import read_only_table
 
@@ -32,7 +36,7 @@ SEVERITY_LOOK = {
 """How each alert severity is shown (word, glyph and colour)."""
 
 
-def unacknowledged(engine: EngineControl | None) -> list[AlertInfo]:
+def unacknowledged(engine: AlertsControl | None) -> list[AlertInfo]:
     """Return the active alerts nobody has acknowledged yet."""
     if engine is None:
         return []
@@ -45,10 +49,16 @@ class AlertsView(QWidget):
     count_changed = Signal(int)
 
     def __init__(
-        self, engine: EngineControl | None, tasks: UiTasks, parent: QWidget | None = None
+        self,
+        engine: AlertsControl | None,
+        tasks: UiTasks,
+        parent: QWidget | None = None,
+        *,
+        bridge: StoreBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self._engine = engine
+        self._behind = False
         self._tasks = tasks
         self.alerts: list[AlertInfo] = []
         self.table = read_only_table(COLUMNS, self, stretch=2)
@@ -64,9 +74,8 @@ class AlertsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
-        self._timer = QTimer(self)
-        self._timer.setInterval(2000)
-        self._timer.timeout.connect(self.refresh)
+        if bridge is not None:
+            bridge.changed.connect(self._on_changed)
         if engine is None:
             self.note.setText("Alerts come from the engine, which is not running.")
             self.ack_button.setEnabled(False)
@@ -105,13 +114,17 @@ class AlertsView(QWidget):
                 self._tasks.start(self._engine.acknowledge_alert(self.alerts[row].key),
                                   name="acknowledge", done=lambda _: self.refresh())
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
-        """Refresh while visible."""
-        super().showEvent(event)
-        self.refresh()
-        self._timer.start()
+    def _on_changed(self, changes: Changes) -> None:
+        if Topic.ALERTS not in changes.topics:
+            return
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._behind = True  # hidden views do no work; catch up when shown
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
-        """Hidden views do no work."""
-        super().hideEvent(event)
-        self._timer.stop()
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Catch up with what was announced while hidden."""
+        super().showEvent(event)
+        if self._behind:
+            self._behind = False
+            self.refresh()

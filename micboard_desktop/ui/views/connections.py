@@ -1,7 +1,9 @@
 """ConnectionsView: every live connection, named by its receiver, with its state in words.
 
-Reads ``engine.connections()`` (cheap, no I/O) once a second while visible; the buttons
-act on the selected rows through ``engine.reconnect`` and
+Told, not polling: it re-reads ``engine.connections()`` (cheap, no I/O) when the change
+feed announces :attr:`~micboard_desktop.core.store.Topic.CONNECTIONS` or a receiver (whose
+name it shows) changed; a one-second display clock only re-renders the "For" ages of the
+rows it holds. The buttons act on the selected rows through ``engine.reconnect`` and
 ``engine.set_connections_enabled``. The words (receiver, address, why) come from
 :mod:`micboard_desktop.core.connection_words`, so ``status`` can say the same.
 """
@@ -25,10 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from micboard_desktop.core.connection_words import connection_words
-from micboard_desktop.core.control import ConnectionView, EngineControl
+from micboard_desktop.core.control import ConnectionsControl, ConnectionView
 from micboard_desktop.core.model import ConnectionStatus
+from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
+from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.widgets.tables import read_only_table
 
@@ -36,17 +40,23 @@ COLUMNS = ("Receiver", "Address", "State", "Why", "For", "Reconnects", "Errors",
            "Last error")
 """People know receivers by name: it comes first, the address next to it, then the state
 and why; the raw last error stays last for whoever has to dig deeper."""
-COL_RECEIVER, COL_ADDRESS, COL_STATE, COL_WHY = range(4)
+COL_RECEIVER, COL_ADDRESS, COL_STATE, COL_WHY, COL_FOR = range(5)
 
 
 class ConnectionsView(QWidget):
     """Table of connections with reconnect / stop / start for one or many rows."""
 
     def __init__(
-        self, engine: EngineControl | None, tasks: UiTasks, parent: QWidget | None = None
+        self,
+        engine: ConnectionsControl | None,
+        tasks: UiTasks,
+        parent: QWidget | None = None,
+        *,
+        bridge: StoreBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self._engine = engine
+        self._behind = False
         self._tasks = tasks
         self.rows: list[ConnectionView] = []
         self.table = read_only_table(COLUMNS, self, stretch=len(COLUMNS) - 1)
@@ -70,9 +80,12 @@ class ConnectionsView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self.refresh)
+        # A display clock: ages move on by themselves; it asks the engine nothing.
+        self._age_clock = QTimer(self)
+        self._age_clock.setInterval(1000)
+        self._age_clock.timeout.connect(self._render_ages)
+        if bridge is not None:
+            bridge.changed.connect(self._on_changed)
         if engine is None:
             self.note.setText("Connections are managed by the engine, which is not running.")
         self.refresh()
@@ -163,16 +176,33 @@ class ConnectionsView(QWidget):
                           name="start" if enabled else "stop",
                           done=lambda _: self._done(f"{verb} {len(ids)}."))
 
+    def _on_changed(self, changes: Changes) -> None:
+        if Topic.CONNECTIONS not in changes.topics and not changes.receivers:
+            return
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._behind = True  # hidden views do no work; catch up when shown
+
+    def _render_ages(self) -> None:
+        now = datetime.now(UTC)
+        for row, conn in enumerate(self.rows):
+            item = self.table.item(row, COL_FOR)
+            if item is not None:
+                item.setText(fmt.duration(conn.state.since, now))
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
-        """Refresh once a second while visible."""
+        """Catch up with what was announced while hidden; run the age clock."""
         super().showEvent(event)
-        self.refresh()
-        self._timer.start()
+        if self._behind:
+            self._behind = False
+            self.refresh()
+        self._age_clock.start()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
         """Hidden views do no work."""
         super().hideEvent(event)
-        self._timer.stop()
+        self._age_clock.stop()
 
     def _add_row(self, row: int) -> None:
         model = self.table.selectionModel()

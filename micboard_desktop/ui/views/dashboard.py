@@ -1,8 +1,9 @@
 """Dashboard: the board of channel tiles, with filters, sorting, find and tile size.
 
-The view is thin: it rebuilds tile data from the store snapshot when the bridge says
-something changed, and it is the frame clock's meter sink. Tiles are created once per
-channel and only moved, shown or hidden afterwards.
+The view is thin: when the bridge says something changed it rebuilds the tiles of just the
+receivers the change names (everything only when receivers come or go, or the thresholds
+change), reads the groups from the store, and it is the frame clock's meter sink. Tiles are
+created once per channel and only moved, shown or hidden afterwards.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from micboard_desktop.core.control import EngineControl, GroupInfo
 from micboard_desktop.core.meters import MeterBus, MeterWindow
-from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver
+from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver, ReceiverId
 from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
-from micboard_desktop.core.store import Changes
+from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.frame_clock import FrameClock
 from micboard_desktop.ui.tasks import UiTasks
@@ -77,6 +78,10 @@ class Dashboard(QWidget):
         self.tiles: dict[ChannelId, ChannelTile] = {}
         self._manufacturer_of: dict[ChannelId, str] = {}
         self._groups: list[GroupInfo] = []
+        self._slot_of: dict[ChannelId, int] = {}
+        """Each tile's slot number as the last full rebuild gave it."""
+        self._channels_of: dict[ReceiverId, int] = {}
+        """How many channels each receiver had at the last full rebuild."""
         self._animating: set[ChannelTile] = set()
         self._selected: ChannelId | None = None
         self._scale = 1.0
@@ -194,10 +199,8 @@ class Dashboard(QWidget):
             self.tiles[channel].set_selected(True)
 
     def reload_groups(self) -> None:
-        """Fetch the groups from the engine and refresh the group filter."""
-        if self._engine is None:
-            return
-        self._tasks.start(self._engine.groups(), name="load groups", done=self._set_groups)
+        """Refresh the group filter from the groups in the store."""
+        self._set_groups(self._bridge.store.groups())
 
     def close(self) -> bool:
         """Stop the frame clock and release the meter reader."""
@@ -239,8 +242,43 @@ class Dashboard(QWidget):
 
     # -- store --------------------------------------------------------------------------
 
-    def _on_changed(self, _changes: Changes) -> None:
-        self._sync()
+    def _on_changed(self, changes: Changes) -> None:
+        if Topic.GROUPS in changes.topics:
+            self.reload_groups()
+        structural = bool(changes.removed) or Topic.CONFIG in changes.topics
+        if structural or not self._update_receivers(changes.receivers):
+            self._sync()
+
+    def _update_receivers(self, receiver_ids: frozenset[ReceiverId]) -> bool:
+        """Refresh the tiles of these receivers only; False when the board must be rebuilt.
+
+        A receiver that is new, or whose channels came or went, changes slots and filters:
+        then the whole board is rebuilt.
+        """
+        if not receiver_ids:
+            return True
+        store = self._bridge.store
+        for rid in receiver_ids:
+            receiver = store.receiver(rid)
+            if receiver is None or any(ch.id not in self._slot_of for ch in receiver.channels):
+                return False
+            if self._channels_of.get(rid) != len(receiver.channels):
+                return False
+        for rid in receiver_ids:
+            receiver = store.receiver(rid)
+            assert receiver is not None  # checked above, on the same loop turn
+            self._update_tiles(receiver)
+        self._apply_view()
+        return True
+
+    def _update_tiles(self, receiver: Receiver) -> None:
+        limits = self._limits(receiver.manufacturer)
+        stale = is_stale(receiver)
+        for channel in receiver.channels:
+            status = channel_status(channel, receiver_online=receiver.online, limits=limits)
+            data = tile_data(channel, receiver, slot=self._slot_of[channel.id], status=status,
+                             stale=stale, limits=limits)
+            self.tiles[channel.id].set_data(data)
 
     def _limits(self, manufacturer: str) -> StatusThresholds:
         if self._engine is None:
@@ -255,11 +293,13 @@ class Dashboard(QWidget):
         seen: set[ChannelId] = set()
         created = False
         slot = 0
+        self._channels_of = {r.id: len(r.channels) for r in receivers}
         for receiver in receivers:
             limits = self._limits(receiver.manufacturer)
             stale = is_stale(receiver)
             for channel in sorted(receiver.channels, key=lambda c: c.number):
                 slot += 1
+                self._slot_of[channel.id] = slot
                 seen.add(channel.id)
                 status = channel_status(channel, receiver_online=receiver.online, limits=limits)
                 data = tile_data(channel, receiver, slot=slot, status=status, stale=stale,
@@ -274,6 +314,7 @@ class Dashboard(QWidget):
                 self._manufacturer_of[channel.id] = receiver.manufacturer
         removed = [cid for cid in self.tiles if cid not in seen]
         for cid in removed:
+            self._slot_of.pop(cid, None)
             tile = self.tiles.pop(cid)
             self._animating.discard(tile)
             self._manufacturer_of.pop(cid, None)

@@ -95,9 +95,12 @@ class DetailPanel(QWidget):
         self.history_loaded = 0
         """Number of history loads that completed (tests wait for it)."""
         self._build_ui()
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._sample_live)
+        # A strip chart's clock: it adds a point each second whether or not a value moved
+        # (a flat line is information). It reads what the store and the meters hold; the
+        # panel's facts are redrawn when the change feed names the channel (main_window).
+        self._sample_clock = QTimer(self)
+        self._sample_clock.setInterval(1000)
+        self._sample_clock.timeout.connect(self._sample_live)
 
     def _build_ui(self) -> None:
         self.setMinimumWidth(380)
@@ -216,12 +219,12 @@ class DetailPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         """Sample live values only while visible."""
         super().showEvent(event)
-        self._timer.start()
+        self._sample_clock.start()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
         """Hidden views do no work."""
         super().hideEvent(event)
-        self._timer.stop()
+        self._sample_clock.stop()
 
     # -- internals ----------------------------------------------------------------------
 

@@ -1,24 +1,34 @@
-"""HealthBar: one label per manufacturer in the status bar, colour plus words."""
+"""HealthBar: one label per manufacturer in the status bar, colour plus words.
+
+Told, not polling: it re-reads health when the change feed names a manufacturer (health
+lives in the store) or announces :attr:`~micboard_desktop.core.store.Topic.STORAGE`. A
+"Saving" label appears only while saving to the database is not ``ok``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from micboard_desktop.core.control import EngineControl
-from micboard_desktop.core.model import Health
-from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.control import MonitorQueries
+from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
+from micboard_desktop.ui.bridge import StoreBridge
 
 
 class HealthBar(QWidget):
     """Shows ``engine.health()`` per manufacturer; details in each label's tooltip."""
 
     def __init__(
-        self, store: StateStore, engine: EngineControl | None, parent: QWidget | None = None
+        self,
+        store: StateStore,
+        engine: MonitorQueries | None,
+        parent: QWidget | None = None,
+        *,
+        bridge: StoreBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
@@ -26,17 +36,24 @@ class HealthBar(QWidget):
         self.labels: dict[str, QLabel] = {}
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._timer = QTimer(self)
-        self._timer.setInterval(2000)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
+        self.storage_label = QLabel(self)
+        self.storage_label.hide()
+        self._layout.addWidget(self.storage_label)
+        if bridge is not None:
+            bridge.changed.connect(self._on_changed)
         self.refresh()
+
+    def _on_changed(self, changes: Changes) -> None:
+        if changes.manufacturers or Topic.STORAGE in changes.topics:
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-read health (cheap, no I/O) and update the labels."""
         report: dict[str, Health] = {}
         if self._engine is not None:
-            report.update(self._engine.health().manufacturers)
+            whole = self._engine.health()
+            report.update(whole.manufacturers)
+            self._show_storage(whole.storage)
         else:
             report.update({c: m.health for c, m in self._store.snapshot().manufacturers.items()})
         for code in [c for c in self.labels if c not in report]:
@@ -55,3 +72,14 @@ class HealthBar(QWidget):
             label.setStyleSheet(f"color: {look.ink.name()}; font-weight: bold;")
             checked = fmt.duration(health.checked_at, now)
             label.setToolTip(f"{name}\n{fmt.text(health.message)}\nchecked {checked} ago")
+
+    def _show_storage(self, storage: Health | None) -> None:
+        """Show saving only when it is in trouble: words, colour and the reason."""
+        if storage is None or storage.status is HealthStatus.OK:
+            self.storage_label.hide()
+            return
+        look = theme.HEALTH_LOOK[storage.status]
+        self.storage_label.setText(f"Saving: {look.label}")
+        self.storage_label.setStyleSheet(f"color: {look.ink.name()}; font-weight: bold;")
+        self.storage_label.setToolTip(fmt.text(storage.message))
+        self.storage_label.show()
