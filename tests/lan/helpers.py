@@ -29,17 +29,17 @@ from micboard_desktop.lan.server import LanServer
 from tests.core.builders import make_channel, make_receiver
 from tests.fakes.engine import FakeEngine
 
-HERE = Path(__file__).parent
 SHARED_SCHEMA = Path(__file__).parents[2].parent / "shared/contracts/api-data.schema.json"
-LOCAL_SCHEMA = HERE / "api-data.schema.json"
+"""The design documents' contract, outside the repository (only for the drift check)."""
+LOCAL_SCHEMA = Path(__file__).parents[2] / "micboard_desktop" / "lan" / "api-data.schema.json"
+"""The repository's own copy of the contract, the one the app ships and the tests read."""
 TOKEN = "lan-test-token-7f3a9c"
 NOW = datetime(2026, 11, 26, 20, 14, 3, 120000, tzinfo=UTC)
 
 
 def contract_schema() -> dict[str, Any]:
-    """Return the contract schema: the shared file when present, else the copy beside us."""
-    path = SHARED_SCHEMA if SHARED_SCHEMA.exists() else LOCAL_SCHEMA
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    """Return the contract schema from the repository's own copy."""
+    data: dict[str, Any] = json.loads(LOCAL_SCHEMA.read_text(encoding="utf-8"))
     return data
 
 
