@@ -88,6 +88,10 @@ def measure(channels: int, seconds: float, layout: str) -> Json:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from micboard_desktop.core.config import AppConfig
+    from micboard_desktop.data.db import open_database
+    from micboard_desktop.data.repository import Repository
+    from micboard_desktop.engine.engine import Engine
     from micboard_desktop.ui.bridge import StoreBridge
     from micboard_desktop.ui.main_window import MainWindow
     from micboard_desktop.ui.widgets.channel_tile import BASE_SIZE
@@ -102,7 +106,10 @@ def measure(channels: int, seconds: float, layout: str) -> Json:
     with tempfile.TemporaryDirectory(prefix="mbd-frames-") as tmp:
         settings = QSettings(str(Path(tmp) / "ui.ini"), QSettings.Format.IniFormat)
         bridge = StoreBridge(store)
-        window = MainWindow(store, meters, None, bridge=bridge, settings=settings, frame_hz=FPS)
+        # A real engine that monitors nothing: the window needs one; the figures are the board's.
+        engine = Engine(AppConfig(), Repository(open_database(Path(tmp) / "m.db")),
+                        store=store, meters=meters)
+        window = MainWindow(store, meters, engine, bridge=bridge, settings=settings, frame_hz=FPS)
         try:
             dash = window.dashboard
             if layout == "all_visible":

@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self,
         store: StateStore,
         meters: MeterBus,
-        engine: EngineControl | None,
+        engine: EngineControl,
         *,
         subtitle: str = "",
         bridge: StoreBridge | None = None,
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.alerts.count_changed.connect(self._on_alert_count)
         self._seen_alerts: set[str] = set()
         self.tray: QSystemTrayIcon | None = None
-        if engine is not None and QSystemTrayIcon.isSystemTrayAvailable():
+        if QSystemTrayIcon.isSystemTrayAvailable():
             icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
             self.tray = QSystemTrayIcon(icon, self)
             self.tray.setToolTip("Micboard Desktop")
@@ -154,9 +154,6 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         if shortcut is not None:
             action.setShortcut(shortcut)
-        if needs_engine and self._engine is None:
-            action.setEnabled(False)
-            action.setToolTip("Needs the engine")
 
     # -- actions ------------------------------------------------------------------------
 
@@ -211,24 +208,18 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog | None:
         """Open the settings dialog (non-modal: never exec() under qasync)."""
-        if self._engine is None:
-            return None
         dialog = SettingsDialog(self._engine, self.tasks, self)
         self._open(dialog)
         return dialog
 
     def open_groups(self) -> GroupsDialog | None:
         """Open the groups editor."""
-        if self._engine is None:
-            return None
         dialog = GroupsDialog(self._store, self._engine, self.tasks, self)
         self._open(dialog)
         return dialog
 
     def open_discovery(self) -> DiscoveryDialog | None:
         """Open the discovery dialog."""
-        if self._engine is None:
-            return None
         dialog = DiscoveryDialog(self._engine, self.tasks, self)
         self._open(dialog)
         return dialog

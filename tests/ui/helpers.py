@@ -90,8 +90,8 @@ def make_window(
 ) -> MainWindow:
     """Build a main window whose layout settings live under ``tmp_path``."""
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    if engine is not None:
-        engine.attach(store)  # groups reach the window through the store, as in the app
+    engine = engine or FakeEngine()
+    engine.attach(store)  # groups reach the window through the store, as in the app
     return MainWindow(store, meters or MeterBus(), engine, subtitle="test", settings=settings)
 
 

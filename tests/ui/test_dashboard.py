@@ -14,8 +14,8 @@ def _board(store: StateStore, engine: FakeEngine | None = None,
            meters: MeterBus | None = None) -> tuple[Dashboard, StoreBridge, UiTasks]:
     bridge = StoreBridge(store)
     tasks = UiTasks()
-    if engine is not None:
-        engine.attach(store)  # groups reach the board through the store, as in the app
+    engine = engine or FakeEngine()
+    engine.attach(store)  # groups reach the board through the store, as in the app
     board = Dashboard(bridge, meters or MeterBus(), engine, tasks, frame_hz=30)
     board.resize(1400, 900)
     return board, bridge, tasks

@@ -2,14 +2,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMenu
 
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.core.control import GroupInfo, HistorySample
 from micboard_desktop.core.meters import MeterBus, MeterSample
 from micboard_desktop.core.model import ChannelId
 from micboard_desktop.core.store import StateStore
-from tests.core.builders import make_receiver
 from tests.fakes.engine import FakeEngine, healthy
 from tests.ui.conftest import wait_until
 from tests.ui.helpers import make_window, show_store
@@ -28,19 +26,6 @@ async def test_closing_asks_the_app_first_then_closes(tmp_path: Path):
     assert closes == [True]
     assert not window.dashboard.clock.running
     assert window.tasks.pending == 0
-
-
-async def test_window_without_engine_disables_engine_features(tmp_path: Path):
-    store = StateStore()
-    store.put_receiver(make_receiver("shure:rx1", channels=2))
-    window = make_window(store, tmp_path, engine=None)
-    assert window.open_settings() is None
-    assert window.open_groups() is None
-    actions = {a.text(): a for menu in window.menuBar().findChildren(QMenu)
-               for a in menu.actions()}
-    assert not actions["&Settings\u2026"].isEnabled()
-    assert len(window.dashboard.tiles) == 2
-    window.finish_close()
 
 
 async def test_window_remembers_geometry_and_tile_size(tmp_path: Path):

@@ -34,6 +34,7 @@ from micboard_desktop.ui.widgets.band_layout import (
 from micboard_desktop.ui.widgets.channel_tile import BASE_SIZE, ChannelTile
 from micboard_desktop.ui.widgets.tile_board import BAR, RF, VALUE, WHOLE
 from tests.core.builders import make_channel, make_receiver
+from tests.fakes.engine import FakeEngine
 from tests.ui.conftest import wait_until
 from tests.ui.helpers import show_store
 
@@ -111,7 +112,7 @@ def _settle() -> None:
 
 def _board(store: StateStore, meters: MeterBus) -> tuple[Dashboard, StoreBridge]:
     bridge = StoreBridge(store)
-    board = Dashboard(bridge, meters, None, UiTasks(), frame_hz=30)
+    board = Dashboard(bridge, meters, FakeEngine(), UiTasks(), frame_hz=30)
     board.resize(1400, 900)
     board.show()
     board.clock.stop()  # frames by hand

@@ -37,6 +37,7 @@ from micboard_desktop.ui.widgets.band_painter import BandPainter
 from micboard_desktop.ui.widgets.channel_tile import BASE_SIZE, ChannelTile, TileData, tile_data
 from micboard_desktop.ui.widgets.text_fit import Placed
 from tests.core.builders import make_channel, make_receiver
+from tests.fakes.engine import FakeEngine
 
 SCALES = [0.5, 0.75, 1.0, 2.0]
 ANTENNAS = [1, 2, 4]
@@ -239,7 +240,7 @@ def _rig(antenna_counts: list[int], level: float) -> StateStore:
 async def test_the_minus_of_an_rf_value_is_on_screen_at_half_size(level: float):
     counts = [1, 2, 4]
     bridge = StoreBridge(_rig(counts, level))
-    board = Dashboard(bridge, MeterBus(), None, UiTasks(), frame_hz=30)
+    board = Dashboard(bridge, MeterBus(), FakeEngine(), UiTasks(), frame_hz=30)
     board.resize(8 + 5 * (150 + 8), 500)  # five tiles a row, not widened by the board
     board.show()
     board.clock.stop()

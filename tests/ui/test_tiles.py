@@ -19,13 +19,14 @@ from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.theme import STATUS_LOOK
 from micboard_desktop.ui.views.dashboard import Dashboard
 from tests.core.builders import make_channel, make_receiver
+from tests.fakes.engine import FakeEngine
 from tests.ui.conftest import wait_until
 from tests.ui.helpers import status_channels
 
 
 def _dashboard(store: StateStore) -> tuple[Dashboard, StoreBridge]:
     bridge = StoreBridge(store)
-    return Dashboard(bridge, MeterBus(), None, UiTasks()), bridge
+    return Dashboard(bridge, MeterBus(), FakeEngine(), UiTasks()), bridge
 
 
 EXPECTED_TEXT = {

@@ -36,10 +36,8 @@ SEVERITY_LOOK = {
 """How each alert severity is shown (word, glyph and colour)."""
 
 
-def unacknowledged(engine: AlertsControl | None) -> list[AlertInfo]:
+def unacknowledged(engine: AlertsControl) -> list[AlertInfo]:
     """Return the active alerts nobody has acknowledged yet."""
-    if engine is None:
-        return []
     return [a for a in engine.alerts(active_only=True) if a.acknowledged_at is None]
 
 
@@ -50,7 +48,7 @@ class AlertsView(QWidget):
 
     def __init__(
         self,
-        engine: AlertsControl | None,
+        engine: AlertsControl,
         tasks: UiTasks,
         parent: QWidget | None = None,
         *,
@@ -76,15 +74,10 @@ class AlertsView(QWidget):
         layout.addWidget(self.table, 1)
         if bridge is not None:
             bridge.changed.connect(self._on_changed)
-        if engine is None:
-            self.note.setText("Alerts come from the engine, which is not running.")
-            self.ack_button.setEnabled(False)
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read alerts from the engine."""
-        if self._engine is None:
-            return
         self.alerts = list(self._engine.alerts(active_only=not self.show_cleared.isChecked()))
         self.table.setRowCount(len(self.alerts))
         for row, alert in enumerate(self.alerts):
@@ -106,8 +99,6 @@ class AlertsView(QWidget):
 
     def acknowledge_selected(self) -> None:
         """Acknowledge the selected alerts."""
-        if self._engine is None:
-            return
         rows = {i.row() for i in self.table.selectionModel().selectedRows()}
         for row in sorted(rows):
             if row < len(self.alerts):

@@ -48,7 +48,7 @@ class ConnectionsView(QWidget):
 
     def __init__(
         self,
-        engine: ConnectionsControl | None,
+        engine: ConnectionsControl,
         tasks: UiTasks,
         parent: QWidget | None = None,
         *,
@@ -86,15 +86,10 @@ class ConnectionsView(QWidget):
         self._age_clock.timeout.connect(self._render_ages)
         if bridge is not None:
             bridge.changed.connect(self._on_changed)
-        if engine is None:
-            self.note.setText("Connections are managed by the engine, which is not running.")
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read the connections and redraw the table, keeping the selection."""
-        if self._engine is None:
-            self._update_buttons()
-            return
         selected = set(self.selected_ids())
         now = datetime.now(UTC)
         # By manufacturer, then by the name people read in the first column.
@@ -160,7 +155,7 @@ class ConnectionsView(QWidget):
     def reconnect_selected(self) -> None:
         """Ask the engine to drop and re-open the selected connections."""
         ids = self.selected_ids()
-        if self._engine is None or not ids:
+        if not ids:
             return
         self.note.setText(f"Reconnecting {len(ids)}\u2026")
         self._tasks.start(self._engine.reconnect(ids), name="reconnect",
@@ -169,7 +164,7 @@ class ConnectionsView(QWidget):
     def set_selected_enabled(self, enabled: bool) -> None:
         """Stop or start the selected connections."""
         ids = self.selected_ids()
-        if self._engine is None or not ids:
+        if not ids:
             return
         verb = "Started" if enabled else "Stopped"
         self._tasks.start(self._engine.set_connections_enabled(ids, enabled),
@@ -214,7 +209,7 @@ class ConnectionsView(QWidget):
         self.refresh()
 
     def _update_buttons(self) -> None:
-        has = self._engine is not None and bool(self.table.selectionModel().selectedRows())
+        has = bool(self.table.selectionModel().selectedRows())
         for button in (self.reconnect_button, self.stop_button, self.start_button):
             button.setEnabled(has)
 

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from micboard_desktop.core.control import EngineControl, GroupInfo
+from micboard_desktop.core.control import GroupInfo, SettingsControl
 from micboard_desktop.core.meters import MeterBus, MeterWindow
 from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver, ReceiverId
-from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
+from micboard_desktop.core.status import StatusThresholds, channel_status
 from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.frame_clock import FrameClock
@@ -65,7 +65,7 @@ class Dashboard(QWidget):
         self,
         bridge: StoreBridge,
         meters: MeterBus,
-        engine: EngineControl | None,
+        engine: SettingsControl,
         tasks: UiTasks,
         parent: QWidget | None = None,
         *,
@@ -281,8 +281,6 @@ class Dashboard(QWidget):
             self.tiles[channel.id].set_data(data)
 
     def _limits(self, manufacturer: str) -> StatusThresholds:
-        if self._engine is None:
-            return DEFAULT_THRESHOLDS
         return self._engine.config().thresholds_for(manufacturer)
 
     def _sync(self) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from micboard_desktop.core.control import EngineControl, HistoryMetric, HistorySample
+from micboard_desktop.core.control import HistoryMetric, HistorySample, MonitorQueries
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import StateStore
@@ -79,7 +79,7 @@ class DetailPanel(QWidget):
     def __init__(
         self,
         store: StateStore,
-        engine: EngineControl | None,
+        engine: MonitorQueries,
         tasks: UiTasks,
         meter_for: MeterLookup,
         parent: QWidget | None = None,
@@ -157,9 +157,6 @@ class DetailPanel(QWidget):
             series.clear()
         self.refresh()
         self._redraw()
-        if self._engine is None:
-            self.history_note.setText("History is not available without the engine.")
-            return
         self.history_note.setText("Loading history\u2026")
         until = datetime.now(UTC)
         since = until - HISTORY_SPAN

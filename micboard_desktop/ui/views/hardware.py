@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from micboard_desktop.core.control import EngineControl
+from micboard_desktop.core.control import UserDataControl
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import Changes
@@ -42,7 +42,7 @@ class HardwareView(QWidget):
     def __init__(
         self,
         bridge: StoreBridge,
-        engine: EngineControl | None,
+        engine: UserDataControl,
         tasks: UiTasks,
         parent: QWidget | None = None,
     ) -> None:
@@ -67,8 +67,6 @@ class HardwareView(QWidget):
         """Tree items by key: ``m:<code>``, ``l:<code>/<location>``, receiver and channel ids."""
         hint = QLabel("Double-click a performer or a location to edit it.", self)
         hint.setStyleSheet("color: #a8a8a8;")
-        if engine is None:
-            hint.setText("Editing needs the engine, which is not running.")
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
         layout.addWidget(self.tree, 1)
@@ -182,9 +180,6 @@ class HardwareView(QWidget):
         kind = item.data(0, _KIND)
         key = str(item.data(0, _ID))
         value = item.text(column).strip() or None
-        if self._engine is None:
-            self.refresh()
-            return
         if kind == "channel" and column == COL_PERFORMER:
             self._tasks.start(self._engine.set_performer(key, value), name="set performer")
         elif kind == "receiver" and column == COL_LOCATION:

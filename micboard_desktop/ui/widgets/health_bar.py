@@ -25,7 +25,7 @@ class HealthBar(QWidget):
     def __init__(
         self,
         store: StateStore,
-        engine: MonitorQueries | None,
+        engine: MonitorQueries,
         parent: QWidget | None = None,
         *,
         bridge: StoreBridge | None = None,
@@ -49,13 +49,13 @@ class HealthBar(QWidget):
 
     def refresh(self) -> None:
         """Re-read health (cheap, no I/O) and update the labels."""
-        report: dict[str, Health] = {}
-        if self._engine is not None:
-            whole = self._engine.health()
-            report.update(whole.manufacturers)
-            self._show_storage(whole.storage)
-        else:
-            report.update({c: m.health for c, m in self._store.snapshot().manufacturers.items()})
+        # The store's last known health, overlaid with the engine's current report.
+        report: dict[str, Health] = {
+            c: m.health for c, m in self._store.snapshot().manufacturers.items()
+        }
+        whole = self._engine.health()
+        report.update(whole.manufacturers)
+        self._show_storage(whole.storage)
         for code in [c for c in self.labels if c not in report]:
             self.labels.pop(code).deleteLater()
         now = datetime.now(UTC)
