@@ -1,6 +1,6 @@
 """Composition root for the window: Qt application, qasync loop, services, main window.
 
-Shutdown order matters (stack-notes §1.1): the window's close asks for shutdown, async
+Shutdown order matters (docs/stack-notes.md §1.1): the window's close asks for shutdown, async
 services stop while the loop still runs, and only then does the loop end.
 """
 
@@ -70,7 +70,7 @@ async def _open_or_start_fresh(path: Path) -> Database:
             raise
         from micboard_desktop.ui.dialogs.damaged_database import ask_to_start_fresh
 
-        if not ask_to_start_fresh(str(refused)):
+        if not await ask_to_start_fresh(str(refused)):
             raise
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         kept = move_aside(refused.path, stamp=stamp)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
-def ask_to_start_fresh(problem: str, parent: QWidget | None = None) -> bool:
+async def ask_to_start_fresh(problem: str, parent: QWidget | None = None) -> bool:
     """Show why the database was refused; return True if the user wants a fresh one.
 
     The old file is kept (renamed), so saying yes loses nothing that could be recovered.
+    Opened with ``open()`` and awaited, never ``exec()``: a nested Qt loop under qasync would
+    run the demo's simulators re-entrantly (docs/stack-notes.md §1.2 #4).
     """
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
@@ -22,5 +26,15 @@ def ask_to_start_fresh(problem: str, parent: QWidget | None = None) -> bool:
     fresh = box.addButton("Start fresh", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(fresh)
-    box.exec()
-    return box.clickedButton() is fresh
+    answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def on_finished(_result: int) -> None:
+        if not answered.done():
+            answered.set_result(box.clickedButton() is fresh)
+
+    box.finished.connect(on_finished)
+    box.open()
+    try:
+        return await answered
+    finally:
+        box.deleteLater()
