@@ -1,4 +1,4 @@
-"""The command line (CONTRACT §1): parse, validate, then hand over to the right part.
+"""The command line (docs/contract.md §1): parse, validate, then hand over to the right part.
 
 User mistakes (unknown flag, bad config, port in use) end with one line on stderr and
 exit status 2, never a traceback. Heavy imports (Qt, SQLAlchemy, aiohttp) happen only
@@ -43,7 +43,7 @@ def _lan_address(text: str) -> tuple[str, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the parser for every command of CONTRACT §1."""
+    """Build the parser for every command of docs/contract.md §1."""
     parser = _Parser(
         prog=PROG,
         description="Watch every wireless microphone in a show: battery, RF, audio, performer.",

@@ -5,7 +5,7 @@ host name and its port is a number from 1 to 65535. ``https://[::1`` or ``host:9
 fail with a message naming the key, not later as a traceback in start-up or as a stopped
 manufacturer when it arrives through the LAN API.
 
-Two forms exist (CONTRACT §2 and §4): URLs (``https://HOST[:PORT][/path]``, and the
+Two forms exist (docs/contract.md §2 and §4): URLs (``https://HOST[:PORT][/path]``, and the
 ``scheme://HOST[:PORT]`` forms of other protocols) and plain ``HOST``, ``HOST:PORT``,
 ``[IPv6]:PORT`` or a bare IPv6 literal.
 """

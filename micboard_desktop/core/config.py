@@ -1,4 +1,4 @@
-"""The configuration file (CONTRACT §2): strict TOML parsing into typed settings.
+"""The configuration file (docs/contract.md §2): strict TOML parsing into typed settings.
 
 Every key is checked: an unknown key, a wrong type or an out-of-range value raises
 :class:`ConfigError` whose message names the key (``manufacturers[1].polling_interval``),

@@ -1,8 +1,8 @@
 """EngineControl: what the UI and the LAN API may ask of the running engine.
 
-``app.py`` hands an implementation to the views and the LAN server, so neither imports
-the engine. Every method is safe to call on the event loop; slow work runs in tasks
-the engine owns.
+The composition root (``app/``) hands an implementation to the views and the LAN server,
+so neither imports the engine; each view asks for the one role it uses. Every method is
+safe to call on the event loop; slow work runs in tasks the engine owns.
 """
 
 from __future__ import annotations

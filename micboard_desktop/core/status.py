@@ -1,4 +1,4 @@
-"""Derive a channel's status from its values, in the priority order of CONTRACT §3."""
+"""Derive a channel's status from its values, in the priority order of docs/contract.md §3."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Open the SQLite database: engines, pragmas, schema check, and the writer/reader threads.
 
-SQLite settings (stack-notes §2): WAL so readers never block the writer,
+SQLite settings (docs/stack-notes.md §2): WAL so readers never block the writer,
 ``synchronous=NORMAL`` (safe with WAL: a power cut may lose the last transactions but never
 corrupts), ``busy_timeout`` set before switching to WAL (the switch itself can hit
 SQLITE_BUSY), foreign keys on. Transactions use SQLAlchemy's documented begin-event recipe:

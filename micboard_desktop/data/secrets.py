@@ -22,7 +22,7 @@ from micboard_desktop.data.errors import KeyringUnavailable
 _log = logging.getLogger(__name__)
 
 SERVICE: Final = "micboard-desktop"
-"""Keyring service name every secret is stored under (CONTRACT §2)."""
+"""Keyring service name every secret is stored under (docs/contract.md §2)."""
 
 _UNUSABLE_MODULES: Final = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
 

@@ -1,6 +1,6 @@
 """SecretResolver: where the engine finds API keys, passwords and the LAN token.
 
-Order of precedence (CONTRACT §2): the environment (``SHURE_API_KEY``,
+Order of precedence (docs/contract.md §2): the environment (``SHURE_API_KEY``,
 ``SENNHEISER_API_KEY``, ``<CODE>_API_KEY`` for other plugins, ``MICBOARD_LAN_TOKEN``), then
 the OS keyring (service ``micboard-desktop``). Every secret found is registered with the
 log redactor so it can never reach a log line.

@@ -1,4 +1,4 @@
-"""Access rules of CONTRACT §3: bearer tokens, control switch and request size limits.
+"""Access rules of docs/contract.md §3: bearer tokens, control switch and request size limits.
 
 * A non-loopback bind needs ``Authorization: Bearer <token>`` on every request.
 * ``POST`` always needs the token and ``allow_control = true``.

@@ -56,7 +56,7 @@ class ApiError(Exception):
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """Return the JSON error response of CONTRACT §3 (messages are scrubbed of secrets)."""
+    """Return the JSON error response of docs/contract.md §3 (messages are scrubbed of secrets)."""
     body = {"error": {"code": code, "message": redact(message)}}
     response = web.json_response(body, status=status, headers=headers)
     response.headers["Cache-Control"] = "no-store"

@@ -263,7 +263,7 @@ def _document() -> Json:
         "info": {
             "title": "Micboard Desktop LAN API",
             "version": "1",
-            "description": "Live wireless-microphone data (CONTRACT §3). Errors are "
+            "description": "Live wireless-microphone data (docs/contract.md §3). Errors are "
             '{"error": {"code", "message"}}. A non-loopback bind needs a bearer token on '
             "every request; POST always needs it and lan.allow_control = true. Host must "
             "be an IP address, localhost or the configured name (else 421), and a browser "

@@ -2,7 +2,7 @@
 
 aiohttp answers some requests before any middleware runs: a malformed request line or
 header, a line or header block over the limit, an unknown ``Expect``. Out of the box those
-answers are plain text; here every one of them is the JSON error of CONTRACT §3
+answers are plain text; here every one of them is the JSON error of docs/contract.md §3
 (``micboard_desktop/lan/errors.py``) with the right status.
 
 It also bounds how long a client may take to send a request head. aiohttp closes idle

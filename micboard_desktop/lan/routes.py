@@ -1,4 +1,4 @@
-"""Request handlers of the LAN API (CONTRACT §3); the engine is reached only via EngineControl.
+"""Request handlers of the LAN API (docs/contract.md §3); the engine only via EngineControl.
 
 Reads are answered from the store's in-memory snapshot; nothing here touches a database.
 """

@@ -1,4 +1,4 @@
-"""Turn store snapshots into the JSON shapes of CONTRACT §3 (``micboard-desktop/data/1``).
+"""Turn store snapshots into the JSON shapes of docs/contract.md §3 (``micboard-desktop/data/1``).
 
 Pure functions, no I/O: the server caches their output. ``None`` in the model (the device
 did not say, or said a sentinel) stays ``null``; nothing here invents a number. The

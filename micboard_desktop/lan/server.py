@@ -1,7 +1,7 @@
 """LanServer: the embedded aiohttp LAN API, running on the app's own event loop.
 
-``app.py`` decides whether it runs (it is off by default) and hands it the store, an
-:class:`~micboard_desktop.core.control.EngineControl` and the token; this package never
+``app/lan_runtime.py`` decides whether it runs (it is off by default) and hands it the store,
+an :class:`~micboard_desktop.core.control.EngineControl` and the token; this package never
 imports the engine, the database or the keyring.
 """
 
@@ -36,7 +36,7 @@ SHUTDOWN_SECONDS: Final = 2.0
 
 
 class LanServer:
-    """Serves CONTRACT §3 over HTTP from the store's snapshot."""
+    """Serves docs/contract.md §3 over HTTP from the store's snapshot."""
 
     def __init__(
         self,

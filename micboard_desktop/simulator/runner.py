@@ -1,4 +1,4 @@
-"""Run every simulator of a rig on loopback and describe the endpoints (CONTRACT §1).
+"""Run every simulator of a rig on loopback and describe the endpoints (docs/contract.md §1).
 
 :class:`SimulatorHub` starts the Shure System API, one command-string listener per Shure
 receiver, one SSCv2 server per Sennheiser receiver and the scenario loop, and stops them
@@ -29,7 +29,7 @@ DEMO_BATTERY_SPEED: Final = 10.0
 """``simulate`` drains batteries ten times faster than a real show, so bars move."""
 
 Endpoints = dict[str, list[dict[str, object]]]
-"""The JSON object of CONTRACT §1: protocol key -> endpoint descriptions."""
+"""The JSON object of docs/contract.md §1: protocol key -> endpoint descriptions."""
 
 
 class SscServer(Protocol):
@@ -153,7 +153,7 @@ class SimulatorHub:
         await self.stop()
 
     def endpoints(self) -> Endpoints:
-        """Return the endpoint object of CONTRACT §1 (extra per-entry keys: name, ids)."""
+        """Return the endpoint object of docs/contract.md §1 (extra per-entry keys: name, ids)."""
         api = self.system_api
         return {
             "shure_system_api": [] if api is None else [{"url": api.url, "api_key": api.api_key}],

@@ -1,9 +1,9 @@
 """The main window: dashboard, hardware, connections and alerts, with health in the status bar.
 
-The window is the UI's composition point: it builds the views from what ``app.py`` hands
-it (store, meter bus, engine) and wires them together with signals. Views never talk to
-devices or the database; commands go through :class:`EngineControl`, and when no engine
-is given the features that need one are shown disabled.
+The window is the UI's composition point: it builds the views from what ``app/window.py``
+hands it (store, meter bus, engine) and wires them together with signals. Views never talk
+to devices or the database; each gets the engine role it uses, and everything they show
+arrives through the store's change feed (the bridge), never by polling.
 """
 
 from __future__ import annotations

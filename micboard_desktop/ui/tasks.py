@@ -1,6 +1,6 @@
 """UiTasks: run engine commands from Qt slots without blocking and without losing tasks.
 
-qasync 0.28's ``asyncSlot`` keeps no strong reference to its task (stack-notes §1.2 #5),
+qasync 0.28's ``asyncSlot`` keeps no strong reference to its task (docs/stack-notes.md §1.2 #5),
 so views start their coroutines here instead: every task is named, referenced until it
 ends, has its failure logged and reported, and is cancelled when its owner closes.
 """

@@ -3,7 +3,7 @@
 Every change goes through :class:`EngineControl`. Credentials are typed into a password
 field and handed straight to ``engine.save_manufacturer`` / ``engine.test_connection``
 (which keep them in the keyring); the dialog never stores them anywhere, and clears the
-field once they are saved. Opened with ``open()``, never ``exec()`` (stack-notes §1.2 #4).
+field once they are saved. Opened with ``open()``, never ``exec()`` (docs/stack-notes.md §1.2 #4).
 """
 
 from __future__ import annotations

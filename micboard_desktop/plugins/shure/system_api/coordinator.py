@@ -9,7 +9,7 @@ the "no retry until the key changes" rule for 401/403.
 
 The socket is opened with ``async with connect(...)`` once per ``_stream`` call, not with
 websockets' reconnecting iterator: reconnection is the base class's job, and no async
-generator is left for qasync to finalise (stack-notes §8.2).
+generator is left for qasync to finalise (docs/stack-notes.md §8.2).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class SystemApiCoordinator(ConnectionCoordinator):
             finally:
                 self.transport_id = None
                 # Close explicitly with 1000: leaving through __aexit__ on an exception or a
-                # cancellation would close with 1011 (stack-notes §8.2).
+                # cancellation would close with 1011 (docs/stack-notes.md §8.2).
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(CLOSE_TIMEOUT):
                         await ws.close()
