@@ -58,3 +58,18 @@ def test_missing_config_file_exits_2(tmp_path: Path):
     result = run("headless", "--config", str(tmp_path / "nope.toml"))
     assert result.returncode == 2
     assert "not found" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["headless", "poll"])
+def test_unknown_manufacturer_code_exits_2_naming_the_key(tmp_path: Path, command: str):
+    config = tmp_path / "show.toml"
+    config.write_text('[[manufacturers]]\ncode = "shur"\n')
+    args = [command, "--config", str(config), "--data-dir", str(tmp_path / "d")]
+    if command == "poll":
+        args.insert(1, "--once")
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "micboard-desktop: config error: manufacturers[0].code: no plugin for 'shur' "
+        "(installed: sennheiser, shure)"
+    ]

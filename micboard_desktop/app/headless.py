@@ -15,6 +15,7 @@ from typing import TextIO
 from micboard_desktop.app.lan_runtime import LanRuntime, check_lan_settings, with_lan_override
 from micboard_desktop.app.startup import (
     build_engine,
+    check_plugins_exist,
     busy_port_is_a_config_error,
     open_database_off_loop,
     start_demo_rig,
@@ -39,6 +40,7 @@ def load_for_command(
 ) -> tuple[AppConfig, AppPaths]:
     """Read and validate the configuration; raise ConfigError before anything starts."""
     config = apply_environment(load_config(config_path))
+    check_plugins_exist(config)
     config = replace(config, lan=with_lan_override(config.lan, lan))
     return config, app_paths(data_dir)
 

@@ -25,6 +25,23 @@ if TYPE_CHECKING:  # imported where used: ``simulate`` needs none of the engine
     from micboard_desktop.engine.engine import Engine
 
 
+def check_plugins_exist(config: AppConfig) -> None:
+    """Refuse a manufacturer code no installed plugin serves (naming the key), before start.
+
+    Without this an unknown code only showed as a manufacturer that is ``down``.
+    """
+    from micboard_desktop.plugins.registry import default_registry
+
+    known = set(default_registry().codes())
+    for index, entry in enumerate(config.manufacturers):
+        if entry.code not in known:
+            raise ConfigError(
+                f"manufacturers[{index}].code: no plugin for {entry.code!r} "
+                f"(installed: {', '.join(sorted(known)) or 'none'})",
+                key=f"manufacturers[{index}].code",
+            )
+
+
 @contextmanager
 def busy_port_is_a_config_error(what: str, key: str | None = None) -> Iterator[None]:
     """Turn "address already in use" inside the block into a ConfigError naming ``what``."""
