@@ -15,8 +15,8 @@ from typing import TextIO
 from micboard_desktop.app.lan_runtime import LanRuntime, check_lan_settings, with_lan_override
 from micboard_desktop.app.startup import (
     build_engine,
-    check_plugins_exist,
     busy_port_is_a_config_error,
+    check_plugins_exist,
     open_database_off_loop,
     start_demo_rig,
 )
