@@ -64,9 +64,15 @@ after this much is an endless frame, and the stream is reconnected with a clear 
 """
 
 
+POOL_LIMITS: Final = httpx.Limits(max_connections=4, max_keepalive_connections=2)
+"""Connections to one receiver: an embedded web server serves few at once (sennheiser.md §1)."""
+
+
 def make_http_client(tls_mode: str, *, timeout: float = 10.0) -> httpx.AsyncClient:
     """Return an ``httpx.AsyncClient`` for one device in the given TLS mode."""
-    return httpx.AsyncClient(verify=client_ssl_context(tls_mode), timeout=httpx.Timeout(timeout))
+    return httpx.AsyncClient(
+        verify=client_ssl_context(tls_mode), timeout=httpx.Timeout(timeout), limits=POOL_LIMITS
+    )
 
 
 def _session_of(data: str) -> str | None:

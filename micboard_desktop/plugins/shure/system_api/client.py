@@ -68,14 +68,23 @@ def websocket_url(api_url: str) -> str:
     return ("wss" + root[5:] if root.startswith("https") else "ws" + root[4:]) + WS_PATH
 
 
+POOL_LIMITS: Final = httpx.Limits(max_connections=8, max_keepalive_connections=2)
+"""Connections to one System API server: enough for parallel inventory, few kept idle."""
+
+
 def make_http_client(
     api_url: str, tls_mode: str, *, timeout: float = DEFAULT_TIMEOUT
 ) -> httpx.AsyncClient:
-    """Return an ``httpx.AsyncClient`` for the System API at ``api_url`` in a TLS mode."""
+    """Return an ``httpx.AsyncClient`` for the System API at ``api_url`` in a TLS mode.
+
+    The pool is small on purpose: inventory asks about every device at once, and httpx
+    would otherwise open (and keep) a connection per device to one server.
+    """
     return httpx.AsyncClient(
         base_url=root_url(api_url),
         verify=client_ssl_context(tls_mode),
         timeout=httpx.Timeout(timeout),
+        limits=POOL_LIMITS,
     )
 
 
