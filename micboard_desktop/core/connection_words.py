@@ -168,6 +168,19 @@ def _seconds(span: timedelta) -> str:
     return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
 
 
+def _server_name(view: ConnectionView) -> str | None:
+    """Name a connection to a manufacturer's API server (``shure:system-api``), not a device.
+
+    Such a connection has no receiver of its own; its key is a word, not an address.
+    """
+    key = view.state.connection_id.partition(":")[2]
+    if not key or "." in key or ":" in key or "/" in key or key == "localhost":
+        return None
+    words = key.replace("-", " ").replace("_", " ").split()
+    name = " ".join(w.upper() if len(w) <= 3 else w.capitalize() for w in words)
+    return f"{view.manufacturer.capitalize()} {name}"
+
+
 def connection_words(view: ConnectionView, now: datetime) -> ConnectionWords:
     """Name a connection by its receiver and explain its state (what the views show)."""
     state = view.state
@@ -184,7 +197,9 @@ def connection_words(view: ConnectionView, now: datetime) -> ConnectionWords:
         silent_for=None if last is None else now - last,
     )
     return ConnectionWords(
-        receiver=receiver_label(view.receiver_name, view.receiver_model, address),
+        receiver=receiver_label(
+            view.receiver_name, view.receiver_model, _server_name(view) or address
+        ),
         address=address,
         why=why,
     )

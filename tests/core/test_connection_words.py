@@ -118,3 +118,10 @@ def test_connection_words_name_the_receiver_and_fall_back_to_the_address():
     )
     assert named.receiver == "Stage Left (ULXD4Q)"
     assert named.address == ADDRESS
+
+
+def test_an_api_server_connection_is_named_as_the_server_not_by_its_address():
+    state = ConnectionState("shure:system-api", Transport.WEBSOCKET, ConnectionStatus.CONNECTED)
+    words = connection_words(ConnectionView("shure", state, address="10.0.0.2:10000"), NOW)
+    assert words.receiver == "Shure System API"
+    assert words.address == "10.0.0.2:10000"
