@@ -8,6 +8,7 @@ arrives through the store's change feed (the bridge), never by polling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -119,6 +120,14 @@ class MainWindow(QMainWindow):
 
     # -- menus --------------------------------------------------------------------------
 
+    def _show_tab(self, index: int) -> Callable[..., None]:
+        """Return a slot that shows tab ``index`` (whatever ``triggered`` passes with it).
+
+        A ``lambda i=index:`` slot would get ``checked`` (False, that is 0) as ``i``: every
+        "Show ..." item opened the dashboard.
+        """
+        return lambda *_signal_args: self.tabs.setCurrentIndex(index)
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -134,7 +143,7 @@ class MainWindow(QMainWindow):
                      QKeySequence("Esc"))
         for index, name in enumerate(("Dashboard", "Hardware", "Connections", "Alerts")):
             self._action(view.addAction(f"Show {name}"),
-                         lambda i=index: self.tabs.setCurrentIndex(i),
+                         self._show_tab(index),
                          QKeySequence(f"Ctrl+{index + 1}"))
         tools = bar.addMenu("&Tools")
         self._action(tools.addAction("&Groups\u2026"), self.open_groups, needs_engine=True)

@@ -1,7 +1,9 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMenu
 
 from micboard_desktop.core.config import AppConfig, ManufacturerConfig
 from micboard_desktop.core.control import GroupInfo, HistorySample
@@ -171,3 +173,19 @@ async def test_alerts_badge_follows_the_engine_while_the_tab_is_hidden(tmp_path:
     window.check_alerts()
     assert window.tabs.tabText(3) == "Alerts (1)"
     window.finish_close()
+
+
+@pytest.mark.parametrize(("shortcut", "tab"), [("Ctrl+1", 0), ("Ctrl+2", 1), ("Ctrl+3", 2),
+                                               ("Ctrl+4", 3)])
+async def test_view_menu_shows_the_tab_it_names(tmp_path: Path, shortcut: str, tab: int):
+    """Issue #23, 11: Ctrl+2/3/4 and View > Show ... all opened the dashboard."""
+    window = make_window(StateStore(), tmp_path)
+    try:
+        window.tabs.setCurrentIndex(3 if tab != 3 else 0)
+        actions = [a for menu in window.menuBar().findChildren(QMenu) for a in menu.actions()
+                   if a.shortcut().toString() == shortcut]
+        assert len(actions) == 1
+        actions[0].trigger()
+        assert window.tabs.currentIndex() == tab
+    finally:
+        window.finish_close()
