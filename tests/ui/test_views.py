@@ -190,3 +190,27 @@ async def test_settings_entry_round_trip_keeps_unshown_fields():
     assert dialog.code.text() == "shure"
     assert dialog.entry() == entry
     dialog.close()
+
+
+async def test_acknowledge_follows_the_selected_alert_when_a_new_one_arrives():
+    """Issue #23, 3: a new alert at the top slid the highlight onto another (critical) one."""
+    now = datetime.now(UTC)
+    engine = FakeEngine(alert_list=[
+        AlertInfo("low_battery:shure:rx1:1", "low_battery", Severity.WARNING,
+                  "Jane Doe: battery low (25%)", now - timedelta(seconds=30)),
+        AlertInfo("tx_off:shure:rx1:2", "tx_off", Severity.WARNING, "Spare: off",
+                  now - timedelta(seconds=20)),
+    ])
+    tasks = UiTasks()
+    view = AlertsView(engine, tasks)
+    low = next(r for r in range(2) if "battery" in cell(view.table, r, 2))
+    view.table.selectRow(low)
+    # A critical alert arrives and sorts in at the top: every row moves down by one.
+    engine.alert_list.append(AlertInfo("rx_offline:shure:rx2", "rx_offline", Severity.CRITICAL,
+                                       "RF 2 is offline", now))
+    view.refresh()
+    assert view.selected_keys() == ["low_battery:shure:rx1:1"]
+    view.acknowledge_selected()
+    await tasks.wait_idle()
+    acknowledged = [args for name, args in engine.calls if name == "acknowledge_alert"]
+    assert acknowledged == ["low_battery:shure:rx1:1"]

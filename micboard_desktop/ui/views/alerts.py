@@ -76,8 +76,18 @@ class AlertsView(QWidget):
             bridge.changed.connect(self._on_changed)
         self.refresh()
 
+    def selected_keys(self) -> list[str]:
+        """Return the keys of the selected alerts (the selection follows alerts, not rows)."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.alerts[r].key for r in rows if r < len(self.alerts)]
+
     def refresh(self) -> None:
-        """Re-read alerts from the engine."""
+        """Re-read alerts from the engine; the same alerts stay selected, wherever they move.
+
+        A new alert sorts in at the top and shifts every row: a selection kept by row index
+        would slide onto another alert, and Acknowledge would silence that one.
+        """
+        selected = set(self.selected_keys())
         self.alerts = list(self._engine.alerts(active_only=not self.show_cleared.isChecked()))
         self.table.setRowCount(len(self.alerts))
         for row, alert in enumerate(self.alerts):
@@ -95,15 +105,24 @@ class AlertsView(QWidget):
                 if col == 0:
                     item.setForeground(QBrush(look.ink))
                 self.table.setItem(row, col, item)
+        self._select_keys(selected)
         self.count_changed.emit(len(unacknowledged(self._engine)))
 
+    def _select_keys(self, keys: set[str]) -> None:
+        model = self.table.selectionModel()
+        self.table.blockSignals(True)
+        self.table.clearSelection()
+        for row, alert in enumerate(self.alerts):
+            if alert.key in keys:
+                index = self.table.model().index(row, 0)
+                model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
+        self.table.blockSignals(False)
+
     def acknowledge_selected(self) -> None:
-        """Acknowledge the selected alerts."""
-        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
-        for row in sorted(rows):
-            if row < len(self.alerts):
-                self._tasks.start(self._engine.acknowledge_alert(self.alerts[row].key),
-                                  name="acknowledge", done=lambda _: self.refresh())
+        """Acknowledge the selected alerts (by their keys, taken when the button is pressed)."""
+        for key in self.selected_keys():
+            self._tasks.start(self._engine.acknowledge_alert(key),
+                              name="acknowledge", done=lambda _: self.refresh())
 
     def _on_changed(self, changes: Changes) -> None:
         if Topic.ALERTS not in changes.topics:
