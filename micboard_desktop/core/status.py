@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from micboard_desktop.core.model import Channel, ChannelStatus
+from micboard_desktop.core.model import Battery, Channel, ChannelStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,8 +14,9 @@ class StatusThresholds:
 
     The defaults follow common stage practice: change a pack at two bars (or about
     30 % / an hour left), treat one bar (15 % / 30 minutes) as an emergency. A battery is
-    judged on every measure the device reports and the worst one wins, because devices
-    differ in which measure they know.
+    judged on the best measure the device reports (:func:`deciding_measure`): runtime when
+    it is known, else percent, else bars, because the coarser measures lie near their
+    edges (one bar can still mean 30 % and two hours).
     """
 
     critical_battery_bars: int = 1
@@ -34,6 +36,42 @@ class StatusThresholds:
 DEFAULT_THRESHOLDS = StatusThresholds()
 
 
+class BatteryMeasure(StrEnum):
+    """A way a device measures what is left in a pack, best first."""
+
+    MINUTES = "runtime"
+    PERCENT = "charge"
+    BARS = "bars"
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """The measure that decides a battery's status, its value and its two thresholds."""
+
+    measure: BatteryMeasure
+    value: int
+    critical: int
+    low: int
+
+
+def deciding_measure(battery: Battery, limits: StatusThresholds) -> Measured | None:
+    """Return the best measure the device reports: minutes, else percent, else bars.
+
+    A worst-of-all rule raised "critical" for 1 bar at 30 % with 144 minutes left: bars
+    are the coarsest measure, so they only decide when nothing better is known.
+    """
+    if battery.minutes is not None:
+        return Measured(BatteryMeasure.MINUTES, battery.minutes,
+                        limits.critical_battery_minutes, limits.low_battery_minutes)
+    if battery.percent is not None:
+        return Measured(BatteryMeasure.PERCENT, battery.percent,
+                        limits.critical_battery_percent, limits.low_battery_percent)
+    if battery.bars is not None:
+        return Measured(BatteryMeasure.BARS, battery.bars,
+                        limits.critical_battery_bars, limits.low_battery_bars)
+    return None
+
+
 def battery_status(channel: Channel, limits: StatusThresholds) -> ChannelStatus | None:
     """Return ``CRITICAL_BATTERY``, ``LOW_BATTERY`` or ``None`` for a channel's battery."""
     if channel.transmitter is None:
@@ -41,20 +79,14 @@ def battery_status(channel: Channel, limits: StatusThresholds) -> ChannelStatus 
     battery = channel.transmitter.battery
     if battery.charging:
         return None
-    checks = (
-        (battery.bars, limits.critical_battery_bars, limits.low_battery_bars),
-        (battery.percent, limits.critical_battery_percent, limits.low_battery_percent),
-        (battery.minutes, limits.critical_battery_minutes, limits.low_battery_minutes),
-    )
-    worst: ChannelStatus | None = None
-    for value, critical, low in checks:
-        if value is None:
-            continue
-        if value <= critical:
-            return ChannelStatus.CRITICAL_BATTERY
-        if value <= low:
-            worst = ChannelStatus.LOW_BATTERY
-    return worst
+    measured = deciding_measure(battery, limits)
+    if measured is None:
+        return None
+    if measured.value <= measured.critical:
+        return ChannelStatus.CRITICAL_BATTERY
+    if measured.value <= measured.low:
+        return ChannelStatus.LOW_BATTERY
+    return None
 
 
 def rf_lost(channel: Channel, limits: StatusThresholds) -> bool:

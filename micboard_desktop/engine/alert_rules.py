@@ -24,11 +24,18 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, fields
 from enum import Enum
+from typing import Final
 
 from micboard_desktop.core.config import AlertHolds
 from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
 from micboard_desktop.core.records import AlertInfo, Severity
-from micboard_desktop.core.status import StatusThresholds, battery_status, rf_lost
+from micboard_desktop.core.status import (
+    BatteryMeasure,
+    StatusThresholds,
+    battery_status,
+    deciding_measure,
+    rf_lost,
+)
 
 BATTERY_MARGIN_BARS = 1
 BATTERY_MARGIN_PERCENT = 5
@@ -252,43 +259,50 @@ def channel_targets(
     return targets
 
 
-def _battery_text(battery: Battery) -> str:
-    parts = []
-    if battery.bars is not None:
-        parts.append(f"{battery.bars} bar{'s' if battery.bars != 1 else ''}")
-    if battery.percent is not None:
-        parts.append(f"{battery.percent} %")
-    if battery.minutes is not None:
-        parts.append(f"{battery.minutes} min left")
-    return ", ".join(parts)
+_MARGINS: Final = {
+    BatteryMeasure.BARS: BATTERY_MARGIN_BARS,
+    BatteryMeasure.PERCENT: BATTERY_MARGIN_PERCENT,
+    BatteryMeasure.MINUTES: BATTERY_MARGIN_MINUTES,
+}
+
+
+def _measure_text(measure: BatteryMeasure, battery: Battery) -> str | None:
+    if measure is BatteryMeasure.BARS and battery.bars is not None:
+        return f"{battery.bars} bar{'s' if battery.bars != 1 else ''}"
+    if measure is BatteryMeasure.PERCENT and battery.percent is not None:
+        return f"{battery.percent} %"
+    if measure is BatteryMeasure.MINUTES and battery.minutes is not None:
+        return f"{battery.minutes} min left"
+    return None
+
+
+def _battery_text(battery: Battery, deciding: BatteryMeasure) -> str:
+    """Say which measure tripped, then what else the device reports.
+
+    ``45 min left, by runtime; 1 bar, 30 %``; a single measure is just itself.
+    """
+    first = _measure_text(deciding, battery) or ""
+    others = [
+        text
+        for measure in (BatteryMeasure.BARS, BatteryMeasure.PERCENT, BatteryMeasure.MINUTES)
+        if measure is not deciding and (text := _measure_text(measure, battery)) is not None
+    ]
+    if not others:
+        return first
+    return f"{first}, by {deciding.value}; {', '.join(others)}"
 
 
 def _recovered_level(battery: Battery, limits: StatusThresholds) -> str | None:
     """Return the level the values justify when leaving it needs the recovery margin."""
-    checks = (
-        (battery.bars, limits.critical_battery_bars, limits.low_battery_bars, BATTERY_MARGIN_BARS),
-        (
-            battery.percent,
-            limits.critical_battery_percent,
-            limits.low_battery_percent,
-            BATTERY_MARGIN_PERCENT,
-        ),
-        (
-            battery.minutes,
-            limits.critical_battery_minutes,
-            limits.low_battery_minutes,
-            BATTERY_MARGIN_MINUTES,
-        ),
-    )
-    worst: str | None = None
-    for value, critical, low, margin in checks:
-        if value is None:
-            continue
-        if value < critical + margin:
-            return CRITICAL_BATTERY
-        if value < low + margin:
-            worst = LOW_BATTERY
-    return worst
+    measured = deciding_measure(battery, limits)
+    if measured is None:
+        return None
+    margin = _MARGINS[measured.measure]
+    if measured.value < measured.critical + margin:
+        return CRITICAL_BATTERY
+    if measured.value < measured.low + margin:
+        return LOW_BATTERY
+    return None
 
 
 def _battery_target(
@@ -319,7 +333,8 @@ def _battery_target(
         level = _recovered_level(battery, limits)
         if level == CRITICAL_BATTERY and current == LOW_BATTERY:
             level = LOW_BATTERY  # inside the critical margin but not critical: stays low
-    if level is None:
+    deciding = deciding_measure(battery, limits)
+    if level is None or deciding is None:
         return Target(key, Want.CLEAR, subject, clear_hold=timing.battery_clear)
     critical = level == CRITICAL_BATTERY
     return Target(
@@ -328,7 +343,8 @@ def _battery_target(
         subject,
         level,
         Severity.CRITICAL if critical else Severity.WARNING,
-        f"{'Critical' if critical else 'Low'} battery: {label} ({_battery_text(battery)})",
+        f"{'Critical' if critical else 'Low'} battery: {label} "
+        f"({_battery_text(battery, deciding.measure)})",
         clear_hold=timing.battery_clear,
     )
 

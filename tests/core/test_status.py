@@ -80,3 +80,18 @@ def test_thresholds_are_configurable():
     channel = make_channel(transmitter=tx(bars=3))
     assert channel_status(channel, receiver_online=True) is ChannelStatus.OK
     assert channel_status(channel, receiver_online=True, limits=strict) is ChannelStatus.LOW_BATTERY
+
+
+@pytest.mark.parametrize(
+    ("battery", "expected"),
+    [
+        # Issue #23, 7: "Critical battery ... 1 bar, 30 %, 144 min left" was a false alarm.
+        ({"bars": 1, "percent": 30, "minutes": 144}, ChannelStatus.OK),
+        ({"bars": 1, "percent": 40}, ChannelStatus.OK),  # percent decides without minutes
+        ({"bars": 5, "percent": 10}, ChannelStatus.CRITICAL_BATTERY),
+        ({"bars": 4, "percent": 90, "minutes": 25}, ChannelStatus.CRITICAL_BATTERY),
+        ({"bars": 1}, ChannelStatus.CRITICAL_BATTERY),  # bars decide only when alone
+    ],
+)
+def test_the_best_reported_measure_decides(battery: dict[str, object], expected: ChannelStatus):
+    assert status(transmitter=tx(**battery)) is expected

@@ -525,3 +525,15 @@ async def test_hold_times_come_from_the_config_and_follow_its_changes():
         assert made.engine.get(key) is None
     finally:
         await made.engine.stop()
+
+
+async def test_battery_alert_says_which_measure_tripped(rig: Rig):
+    """Issue #23, 7: the deciding measure comes first, the others after it."""
+    update_channel(rig.store, transmitter=tx(bars=1, percent=22, minutes=25))
+    alert = rig.alert(f"battery:{CH1}")
+    assert alert.rule == "critical_battery"
+    assert "(25 min left, by runtime; 1 bar, 22 %)" in alert.message
+    update_channel(rig.store, transmitter=tx(bars=1, percent=30, minutes=144))
+    await rig.clock.advance(10)
+    active = rig.keys()  # the runtime recovered: the clear hold has passed
+    assert f"battery:{CH1}" not in active

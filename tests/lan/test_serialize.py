@@ -78,7 +78,8 @@ def test_filter_keeps_one_manufacturer():
 
 
 def test_per_manufacturer_thresholds_decide_status():
-    strict = StatusThresholds(low_battery_bars=4)
+    # Runtime decides when the device reports it (issue #23, 7): make every measure strict.
+    strict = StatusThresholds(low_battery_bars=4, low_battery_percent=85, low_battery_minutes=320)
     doc = serialize.data_json(
         sample_store().snapshot(),
         thresholds=lambda code: strict if code == "shure" else StatusThresholds(),
