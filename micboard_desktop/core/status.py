@@ -122,3 +122,24 @@ def channel_status(
     if channel.transmitter.muted:
         return ChannelStatus.MUTED
     return ChannelStatus.OK
+
+
+ATTENTION_ORDER: tuple[ChannelStatus, ...] = (
+    ChannelStatus.CRITICAL_BATTERY,
+    ChannelStatus.RF_LOSS,
+    ChannelStatus.RX_OFFLINE,
+    ChannelStatus.LOW_BATTERY,
+    ChannelStatus.INTERFERENCE,
+    ChannelStatus.AUDIO_PEAK,
+    ChannelStatus.MUTED,
+    ChannelStatus.OK,
+    ChannelStatus.TX_OFF,
+)
+"""The order a technician wants the board in when sorting by status: what needs a hand now
+first, idle spares (transmitter off) last. The status *priority* (docs/contract.md §3) is a
+different order: it picks one status per channel, where "receiver gone" hides the rest."""
+
+
+def attention_rank(status: ChannelStatus) -> int:
+    """Return where ``status`` sorts on the board by status (0 first)."""
+    return ATTENTION_ORDER.index(status)

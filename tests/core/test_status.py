@@ -95,3 +95,13 @@ def test_thresholds_are_configurable():
 )
 def test_the_best_reported_measure_decides(battery: dict[str, object], expected: ChannelStatus):
     assert status(transmitter=tx(**battery)) is expected
+
+
+def test_attention_order_puts_emergencies_first_and_spares_last():
+    """Issue #23, 2: sorting by status put switched-off spares and offline receivers first."""
+    from micboard_desktop.core.status import ATTENTION_ORDER, attention_rank
+
+    assert set(ATTENTION_ORDER) == set(ChannelStatus)
+    assert ATTENTION_ORDER[0] is ChannelStatus.CRITICAL_BATTERY
+    assert ATTENTION_ORDER[-1] is ChannelStatus.TX_OFF
+    assert attention_rank(ChannelStatus.RF_LOSS) < attention_rank(ChannelStatus.LOW_BATTERY)

@@ -1,6 +1,7 @@
 from micboard_desktop.core.control import GroupInfo
 from micboard_desktop.core.meters import MeterBus, MeterSample
 from micboard_desktop.core.model import ChannelId, ChannelStatus
+from micboard_desktop.core.status import attention_rank
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.tasks import UiTasks
@@ -81,8 +82,11 @@ async def test_sort_by_slot_name_and_status():
     assert titles == sorted(titles)
     board.set_sort(SortKey.STATUS)
     statuses = [board.tiles[c].data.status for c in board.visible_channel_ids()]
-    assert statuses[0] is ChannelStatus.TX_OFF  # the most urgent first
-    assert [s.priority for s in statuses] == sorted(s.priority for s in statuses)
+    # Issue #23, 2: what needs a hand first, switched-off spares last (it was TX OFF first).
+    assert ChannelStatus.TX_OFF in statuses
+    assert statuses[-1] is ChannelStatus.TX_OFF
+    assert statuses[0] is not ChannelStatus.TX_OFF
+    assert [attention_rank(s) for s in statuses] == sorted(attention_rank(s) for s in statuses)
     _close(board, bridge)
 
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from micboard_desktop.core.control import GroupInfo, SettingsControl
 from micboard_desktop.core.meters import MeterBus, MeterWindow
 from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver, ReceiverId
-from micboard_desktop.core.status import StatusThresholds, channel_status
+from micboard_desktop.core.status import StatusThresholds, attention_rank, channel_status
 from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.frame_clock import FrameClock
@@ -379,7 +379,8 @@ class Dashboard(QWidget):
         if key is SortKey.NAME:
             shown.sort(key=lambda t: (t.data.title.casefold(), t.data.slot))
         elif key is SortKey.STATUS:
-            shown.sort(key=lambda t: (t.data.status.priority, t.data.slot))
+            # Emergencies first, switched-off spares last (not the status priority order).
+            shown.sort(key=lambda t: (attention_rank(t.data.status), t.data.slot))
         else:
             shown.sort(key=lambda t: t.data.slot)
         if [t.data.channel_id for t in shown] != self.visible_channel_ids():
