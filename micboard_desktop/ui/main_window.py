@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QStyle,
     QSystemTrayIcon,
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self.bridge = bridge or StoreBridge(store)
         self._settings = settings or QSettings("Micboard Desktop", "micboard-desktop")
         self._closing = False
+        self.quit_question: QMessageBox | None = None
+        """The "stop monitoring?" question while it is open."""
         self.tasks = UiTasks(on_error=self._show_error)
         self.dialogs: list[QDialog] = []
         """Dialogs opened (non-modally) so far; kept so they are not garbage-collected."""
@@ -242,12 +245,45 @@ class MainWindow(QMainWindow):
     # -- closing ------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Ask the app to shut down cleanly first; close for real once it has."""
+        """Ask before monitoring stops; then ask the app to shut down cleanly first.
+
+        Ctrl+Q or the window's close button in the middle of a show used to stop every
+        connection at once, alerts open or not: while receivers are monitored, the user
+        confirms first (the question is opened, never exec()'d, under qasync).
+        """
         if self._closing:
             event.accept()
             return
         event.ignore()
-        self.close_requested.emit()
+        if not self._store.snapshot().receivers:
+            self.close_requested.emit()
+        elif self.quit_question is None:
+            self._ask_before_quitting()
+
+    def _ask_before_quitting(self) -> None:
+        receivers = len(self._store.snapshot().receivers)
+        alerts = len(unacknowledged(self._engine))
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Stop monitoring?")
+        box.setText(f"Quitting stops monitoring {receivers} receiver(s) now.")
+        open_alerts = f"{alerts} alert(s) are open and not acknowledged. " if alerts else ""
+        box.setInformativeText(f"{open_alerts}Nothing will warn about a failing mic until "
+                               "Micboard Desktop runs again.")
+        quit_button = box.addButton("Stop monitoring and quit",
+                                    QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep monitoring", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+
+        def answered(_result: int) -> None:
+            self.quit_question = None
+            if box.clickedButton() is quit_button:
+                self.close_requested.emit()
+
+        box.finished.connect(answered)
+        self.quit_question = box
+        box.open()
 
     def finish_close(self) -> None:
         """Save the layout, stop timers and tasks, then close for real."""

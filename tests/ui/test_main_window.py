@@ -189,3 +189,38 @@ async def test_view_menu_shows_the_tab_it_names(tmp_path: Path, shortcut: str, t
         assert window.tabs.currentIndex() == tab
     finally:
         window.finish_close()
+
+
+async def test_closing_while_monitoring_asks_first(tmp_path: Path):
+    """Issue #23, 5: Ctrl+Q or the close button stopped all monitoring at once."""
+    window = make_window(show_store(receivers=2), tmp_path)
+    asked_to_stop: list[bool] = []
+    window.close_requested.connect(lambda: asked_to_stop.append(True))
+    try:
+        window.show()
+        window.close()
+        assert asked_to_stop == []  # not yet: a question is open
+        box = window.quit_question
+        assert box is not None
+        assert "2 receiver(s)" in box.text()
+        keep = next(b for b in box.buttons() if b.text() == "Keep monitoring")
+        keep.click()
+        await wait_until(lambda: window.quit_question is None)
+        assert asked_to_stop == []
+        window.close()
+        box = window.quit_question
+        assert box is not None
+        next(b for b in box.buttons() if b.text().startswith("Stop monitoring")).click()
+        await wait_until(lambda: asked_to_stop == [True])
+    finally:
+        window.finish_close()
+
+
+async def test_closing_with_nothing_monitored_does_not_ask(tmp_path: Path):
+    window = make_window(StateStore(), tmp_path)
+    asked_to_stop: list[bool] = []
+    window.close_requested.connect(lambda: asked_to_stop.append(True))
+    window.close()
+    assert asked_to_stop == [True]
+    assert window.quit_question is None
+    window.finish_close()
