@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -68,7 +68,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Micboard Desktop")
         # On the application, not this window: menus, dialogs and popups need it too.
         apply_theme()
-        self.resize(1440, 900)
         self._store = store
         self._engine = engine
         self._own_bridge = bridge is None
@@ -347,14 +346,26 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         geometry = self._settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self._fit_to_screen()
         state = self._settings.value("window/state")
         if state is not None:
             self.restoreState(state)
         scale = self._settings.value("dashboard/tile_scale")
         if scale is not None:
             self.dashboard.set_tile_scale(float(str(scale)))
+
+    def _fit_to_screen(self) -> None:
+        """First start: take the screen's free area.
+
+        A fixed 1440x900 put the status bar and the fourth column off a 1366x768 laptop,
+        and left a third of a full-HD screen unused.
+        """
+        free = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        # Leave room for the window frame the window manager adds around the client area.
+        frame = max(0, self.frameGeometry().height() - self.geometry().height())
+        self.resize(free.width(), max(200, free.height() - frame))
+        self.move(free.topLeft())
 
     def _save(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())

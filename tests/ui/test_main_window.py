@@ -224,3 +224,17 @@ async def test_closing_with_nothing_monitored_does_not_ask(tmp_path: Path):
     assert asked_to_stop == [True]
     assert window.quit_question is None
     window.finish_close()
+
+
+async def test_first_start_fits_the_screen_then_remembers(tmp_path: Path):
+    """Issue #23, 9: a fixed 1440x900 window ran off a 1366x768 laptop."""
+    window = make_window(StateStore(), tmp_path)
+    screen = window.screen().availableGeometry()
+    assert window.width() <= screen.width()
+    assert window.height() <= screen.height()
+    assert window.width() >= screen.width() * 0.9  # and it uses the screen
+    window.resize(640, 480)
+    window.finish_close()
+    again = make_window(StateStore(), tmp_path)
+    assert (again.width(), again.height()) == (640, 480)
+    again.finish_close()
