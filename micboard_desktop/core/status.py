@@ -143,3 +143,9 @@ different order: it picks one status per channel, where "receiver gone" hides th
 def attention_rank(status: ChannelStatus) -> int:
     """Return where ``status`` sorts on the board by status (0 first)."""
     return ATTENTION_ORDER.index(status)
+
+
+NEEDS_ATTENTION: frozenset[ChannelStatus] = frozenset(
+    {ChannelStatus.CRITICAL_BATTERY, ChannelStatus.RF_LOSS, ChannelStatus.RX_OFFLINE}
+)
+"""Statuses a filter must never hide without saying so."""

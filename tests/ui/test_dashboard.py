@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 from micboard_desktop.core.control import GroupInfo
 from micboard_desktop.core.meters import MeterBus, MeterSample
-from micboard_desktop.core.model import ChannelId, ChannelStatus
+from micboard_desktop.core.model import Battery, ChannelId, ChannelStatus, ReceiverId
 from micboard_desktop.core.status import attention_rank
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.ui.bridge import StoreBridge
@@ -166,4 +168,26 @@ async def test_number_keys_pick_groups_when_the_board_has_focus():
     assert board.visible_channel_ids() == ["shure:rx1:2"]
     QTest.keyClick(board.scroll_area, Qt.Key.Key_0)
     assert len(board.visible_channel_ids()) == 4
+    _close(board, bridge)
+
+
+async def test_a_filter_says_it_is_on_and_never_hides_trouble_silently():
+    """Issue #23, 12: "2 of 29" in grey was the only hint; a critical pack could be hidden."""
+    store = show_store(receivers=2, channels=4)
+    rx = store.receiver(ReceiverId("sennheiser:rx2"))
+    assert rx is not None
+    tx = rx.channels[3].transmitter
+    assert tx is not None
+    dying = replace(tx, battery=Battery(percent=5))
+    store.put_receiver(replace(rx, channels=(*rx.channels[:3], replace(rx.channels[3],
+                                                                          transmitter=dying))))
+    board, bridge, _ = _board(store)
+    assert "Filter on" not in board.count_label.text()
+    board.manufacturer_box.setCurrentIndex(board.manufacturer_box.findData("shure"))
+    assert "Filter on: 4 of 8" in board.count_label.text()
+    assert board.hidden_trouble == 1
+    assert "1 hidden need attention" in board.count_label.text()
+    board.manufacturer_box.setCurrentIndex(board.manufacturer_box.findData("sennheiser"))
+    assert board.hidden_trouble == 0
+    assert "Filter on: 4 of 8" in board.count_label.text()
     _close(board, bridge)

@@ -28,8 +28,14 @@ from PySide6.QtWidgets import (
 from micboard_desktop.core.control import GroupInfo, SettingsControl
 from micboard_desktop.core.meters import MeterBus, MeterWindow
 from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver, ReceiverId
-from micboard_desktop.core.status import StatusThresholds, attention_rank, channel_status
+from micboard_desktop.core.status import (
+    NEEDS_ATTENTION,
+    StatusThresholds,
+    attention_rank,
+    channel_status,
+)
 from micboard_desktop.core.store import Changes, Topic
+from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.frame_clock import FrameClock
 from micboard_desktop.ui.tasks import UiTasks
@@ -78,6 +84,8 @@ class Dashboard(QWidget):
         self.tiles: dict[ChannelId, ChannelTile] = {}
         self._manufacturer_of: dict[ChannelId, str] = {}
         self._groups: list[GroupInfo] = []
+        self.hidden_trouble = 0
+        """Channels a filter hides whose status needs attention (shown in the count label)."""
         self._slot_of: dict[ChannelId, int] = {}
         """Each tile's slot number as the last full rebuild gave it."""
         self._channels_of: dict[ReceiverId, int] = {}
@@ -387,7 +395,31 @@ class Dashboard(QWidget):
             self.board.set_order(shown)
         self.empty_label.setVisible(not self.tiles)
         self.scroll_area.setVisible(bool(self.tiles))
-        self.count_label.setText(f"{len(shown)} of {len(self.tiles)}")
+        self._say_what_is_hidden(shown)
+
+    def _say_what_is_hidden(self, shown: list[ChannelTile]) -> None:
+        """Show that a filter is on, and shout when it hides a channel in trouble.
+
+        "2 of 29" in grey was the only hint that 27 channels were out of sight, a critical
+        pack among them.
+        """
+        filtering = len(shown) < len(self.tiles)
+        visible = {t.data.channel_id for t in shown}
+        hidden_trouble = sum(
+            1 for cid, tile in self.tiles.items()
+            if cid not in visible and tile.data.status in NEEDS_ATTENTION
+        )
+        text = f"{len(shown)} of {len(self.tiles)}"
+        if filtering:
+            text = f"\u25bc Filter on: {text}"
+        if hidden_trouble:
+            text += f"  \u26a0 {hidden_trouble} hidden need attention"
+        self.count_label.setText(text)
+        self.hidden_trouble = hidden_trouble
+        colour = theme.RED if hidden_trouble else theme.ORANGE if filtering else None
+        self.count_label.setStyleSheet(
+            "" if colour is None else f"color: {colour.name()}; font-weight: bold;"
+        )
 
     def _on_size(self, value: int) -> None:
         self._scale = value / 100
