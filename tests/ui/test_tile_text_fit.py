@@ -24,6 +24,7 @@ from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.theme import STATUS_LOOK
 from micboard_desktop.ui.views.dashboard import Dashboard
 from micboard_desktop.ui.widgets import band_painter, text_fit
 from micboard_desktop.ui.widgets.band_layout import (
@@ -110,8 +111,11 @@ def test_every_tile_text_fits_its_rect(qapp: QApplication, scale: float, antenna
     # The numbers are shown (shortened at most), never left out at these sizes.
     assert any(t.startswith("100%") for t in shown), shown
     assert any(t.startswith("1000.000") for t in shown), shown
-    # The status words are the most important text of all: never shortened.
-    assert tile.status_label() in shown, shown
+    # The status words are the most important text of all: never shortened. Where a second
+    # condition is named beside them (RF loss with a battery, issue #23), the pair may fall
+    # back to the status words alone on a small tile, never to less.
+    primary = STATUS_LOOK[tile.data.status].label
+    assert tile.status_label() in shown or primary in shown, shown
 
 
 # -- the band's texts (painted by the board's band painter) -------------------------------

@@ -120,3 +120,30 @@ async def test_stale_marker_when_the_link_is_down(status: ConnectionStatus):
     assert "STALE" in tile.visible_text()
     board.close()
     bridge.close()
+
+
+async def test_rf_trouble_colours_the_header_and_both_conditions_are_named():
+    """Issue #23, 1: a tile in RF LOSS with a good pack stayed green; at -99 dBm with a 25 %
+    pack it said only LOW BATTERY."""
+    from micboard_desktop.ui import theme
+
+    lost = Rf(rssi_dbm=(-99.0, -99.0), antenna="A")
+    good_pack = Transmitter(model="ULXD2", battery=Battery(bars=5, percent=90, minutes=400))
+    low_pack = Transmitter(model="ULXD2", battery=Battery(bars=2, percent=25))
+    channels = (
+        make_channel("shure:rx1", 1, rf=lost, transmitter=good_pack),
+        make_channel("shure:rx1", 2, rf=lost, transmitter=low_pack),
+        make_channel("shure:rx1", 3, transmitter=good_pack),
+    )
+    store = StateStore()
+    store.put_receiver(replace(make_receiver("shure:rx1"), channels=channels))
+    board, bridge = _dashboard(store)
+    rf_only, both, fine = (board.tiles[ch.id] for ch in channels)
+    assert rf_only.data.status is ChannelStatus.RF_LOSS
+    assert rf_only.grab().toImage().pixelColor(4, 4) == theme.RED
+    assert fine.grab().toImage().pixelColor(4, 4) == theme.GREEN
+    assert both.data.status is ChannelStatus.LOW_BATTERY  # the LAN API's status is unchanged
+    assert both.grab().toImage().pixelColor(4, 4) == theme.RED
+    assert both.status_label() == "\u2716 RF LOSS + LOW BATTERY"
+    board.close()
+    bridge.close()

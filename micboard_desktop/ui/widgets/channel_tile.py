@@ -35,7 +35,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from micboard_desktop.core.model import Channel, ChannelId, ChannelStatus, Receiver
-from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, battery_status
+from micboard_desktop.core.status import (
+    DEFAULT_THRESHOLDS,
+    StatusThresholds,
+    battery_status,
+    rf_lost,
+)
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
@@ -62,6 +67,8 @@ class TileData:
     battery_percent: int | None
     battery_minutes: int | None
     battery_state: ChannelStatus | None
+    link_state: ChannelStatus | None
+    """``RF_LOSS`` or ``INTERFERENCE`` while it happens (whatever the battery says), else None."""
     frequency: str
     tx_model: str
     antennas: int
@@ -98,6 +105,7 @@ def tile_data(
         battery_percent=battery.percent if battery else None,
         battery_minutes=battery.minutes if battery else None,
         battery_state=battery_status(channel, limits),
+        link_state=_link_state(channel, receiver, limits),
         frequency=fmt.frequency(channel.frequency_khz),
         tx_model=fmt.text(tx.model if tx else None),
         antennas=max(1, len(channel.rf.rssi_dbm)),
@@ -108,6 +116,38 @@ def tile_data(
         stale_since=receiver.connection.since,
         stale=stale,
     )
+
+
+def _link_state(
+    channel: Channel, receiver: Receiver, limits: StatusThresholds
+) -> ChannelStatus | None:
+    """Return the radio condition happening now, even where the status names the battery."""
+    if not receiver.online or channel.transmitter is None:
+        return None
+    if rf_lost(channel, limits):
+        return ChannelStatus.RF_LOSS
+    if channel.rf.interference:
+        return ChannelStatus.INTERFERENCE
+    return None
+
+
+def status_words(data: TileData) -> tuple[str, theme.StatusLook]:
+    """Return the status words and their look; both conditions when battery and RF hold.
+
+    The status order ranks a low battery above an RF dropout (docs/contract.md §3), but a
+    dropout is happening now while a low pack has hours: the tile names both, the one
+    happening now first (a critical pack stays first).
+    """
+    look = theme.STATUS_LOOK[data.status]
+    link = data.link_state
+    if link is None or link is data.status:
+        return look.label, look
+    link_look = theme.STATUS_LOOK[link]
+    if data.status is ChannelStatus.LOW_BATTERY:
+        return f"{link_look.label} + LOW BATTERY", link_look
+    if data.status is ChannelStatus.CRITICAL_BATTERY:
+        return f"{look.label} + {link_look.text}", look
+    return look.label, look
 
 
 class ChannelTile(QWidget):
@@ -205,8 +245,8 @@ class ChannelTile(QWidget):
         return f"{d.frequency}  {d.subtitle}" if d.subtitle else d.frequency
 
     def status_label(self) -> str:
-        """Return the status as glyph and words."""
-        return theme.STATUS_LOOK[self.data.status].label
+        """Return the status as glyph and words (both conditions when two hold)."""
+        return status_words(self.data)[0]
 
     def visible_text(self) -> str:
         """Return every text the tile paints, one per line."""
@@ -312,6 +352,10 @@ class ChannelTile(QWidget):
         known = d.battery_bars is not None or d.battery_percent is not None
         if self._inactive():
             colour, ink = theme.DARK_GREY, theme.TEXT_DIM
+        elif d.link_state is not None and d.battery_state is not ChannelStatus.CRITICAL_BATTERY:
+            # RF trouble is happening now: it colours the header whatever the pack says.
+            colour = theme.RED if d.link_state is ChannelStatus.RF_LOSS else theme.ORANGE
+            ink = theme.TEXT_ON_COLOUR
         else:
             colour = theme.battery_colour(d.battery_state, known)
             ink = theme.TEXT_ON_COLOUR if known else theme.TEXT
@@ -396,10 +440,10 @@ class ChannelTile(QWidget):
         if tx.text:
             self._draw(p, row, _RIGHT, tx.text, font(tx.px, False))
         # Status line: glyph + word on the status colour, plus quality dots on the right.
-        look = theme.STATUS_LOOK[d.status]
+        label, look = status_words(d)
         status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
         p.setPen(look.ink)
-        status = self._draw_fitted(p, status_rect, _LEFT, (look.label,), self._f_status)
+        status = self._draw_fitted(p, status_rect, _LEFT, (label, look.label), self._f_status)
         if not self._inactive():  # quality gets what the status words leave
             self._paint_quality(p, status_rect.adjusted(status.width + pad, 0, 0, 0))
 
