@@ -126,7 +126,8 @@ async def _amain(
             subtitle = f"LAN API {lan.server.url}  |  {subtitle}"
         store = engine.store
         bridge = StoreBridge(store)
-        window = MainWindow(store, engine.meters, engine, subtitle=subtitle, bridge=bridge)
+        window = MainWindow(store, engine.meters, engine, subtitle=subtitle, bridge=bridge,
+                            data_dir=paths.data_dir, log_dir=paths.log_dir)
         window.show()
         _log.info("window shown")  # the startup benchmark reads this line
         done = asyncio.Event()

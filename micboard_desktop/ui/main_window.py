@@ -9,6 +9,7 @@ arrives through the store's change feed (the bridge), never by polling.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
         bridge: StoreBridge | None = None,
         settings: QSettings | None = None,
         frame_hz: float | None = None,
+        data_dir: Path | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Micboard Desktop")
@@ -74,6 +77,9 @@ class MainWindow(QMainWindow):
         self.bridge = bridge or StoreBridge(store)
         self._settings = settings or QSettings("Micboard Desktop", "micboard-desktop")
         self._closing = False
+        self.data_dir = data_dir
+        """Where the database and settings live (shown in the About box)."""
+        self.log_dir = log_dir
         self.quit_question: QMessageBox | None = None
         """The "stop monitoring?" question while it is open."""
         self.tasks = UiTasks(on_error=self._show_error)
@@ -237,7 +243,7 @@ class MainWindow(QMainWindow):
 
     def open_about(self) -> AboutDialog:
         """Open the about dialog."""
-        dialog = AboutDialog(self)
+        dialog = AboutDialog(self, data_dir=self.data_dir, log_dir=self.log_dir)
         self._open(dialog)
         return dialog
 

@@ -238,3 +238,20 @@ async def test_first_start_fits_the_screen_then_remembers(tmp_path: Path):
     again = make_window(StateStore(), tmp_path)
     assert (again.width(), again.height()) == (640, 480)
     again.finish_close()
+
+
+async def test_about_box_shows_the_data_and_log_folders(tmp_path: Path):
+    """Issue #23, 16: support asks where the database and the logs are."""
+    from PySide6.QtCore import QSettings
+
+    from micboard_desktop.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(StateStore(), MeterBus(), FakeEngine(), settings=settings,
+                        data_dir=tmp_path / "data", log_dir=tmp_path / "logs")
+    try:
+        about = window.open_about()
+        assert str(tmp_path / "data") in about.folders.text()
+        assert str(tmp_path / "logs") in about.folders.text()
+    finally:
+        window.finish_close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from html import escape
 from importlib import metadata
+from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 
@@ -18,7 +21,13 @@ def app_version() -> str:
 class AboutDialog(QDialog):
     """A small, non-modal about box."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        data_dir: Path | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Micboard Desktop")
         title = QLabel(f"<h2>Micboard Desktop</h2><p>Version {app_version()}</p>", self)
@@ -28,9 +37,19 @@ class AboutDialog(QDialog):
             self,
         )
         body.setWordWrap(True)
+        # Support asks for these first: where the database, the settings and the logs are.
+        rows = [(label, folder) for label, folder in (("Data", data_dir), ("Logs", log_dir))
+                if folder is not None]
+        self.folders = QLabel(
+            "<br>".join(f"<b>{label}:</b> {escape(str(folder))}" for label, folder in rows),
+            self,
+        )
+        self.folders.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folders.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(body)
+        layout.addWidget(self.folders)
         layout.addWidget(buttons)
