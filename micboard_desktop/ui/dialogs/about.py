@@ -30,6 +30,7 @@ class AboutDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Micboard Desktop")
+        self.setMinimumWidth(460)  # folder paths on as few lines as the screen allows
         title = QLabel(f"<h2>Micboard Desktop</h2><p>Version {app_version()}</p>", self)
         body = QLabel(
             "Watches every wireless microphone in the show, across manufacturers, and says "
