@@ -255,3 +255,23 @@ async def test_about_box_shows_the_data_and_log_folders(tmp_path: Path):
         assert str(tmp_path / "logs") in about.folders.text()
     finally:
         window.finish_close()
+
+
+async def test_detail_panel_shows_the_same_rf_as_the_tile(tmp_path: Path):
+    """Issue #23, 15: "RF —" in the panel beside -62 dBm on the tile (RF lives on the meters)."""
+    from dataclasses import replace
+
+    from micboard_desktop.core.model import Rf
+
+    store = show_store(receivers=1, channels=1)
+    rx = next(iter(store.snapshot().receivers.values()))
+    store.put_receiver(replace(rx, channels=(replace(rx.channels[0], rf=Rf()),)))  # none stored
+    meters = MeterBus()
+    window = make_window(store, tmp_path, FakeEngine(), meters)
+    window.show()
+    cid = rx.channels[0].id
+    meters.post(cid, MeterSample(rssi_dbm=(-62.0, -71.0), antenna="A"))
+    window.dashboard.clock.tick()
+    window.open_detail(cid)
+    assert window.detail.facts["RF"].text() == "A -62  B -71 dBm"
+    window.finish_close()

@@ -167,6 +167,17 @@ class DetailPanel(QWidget):
                 done=self._history_done(channel, metric),
             )
 
+    def _live_rssi(self, channel: Channel) -> tuple[float | None, ...]:
+        """Return RF per antenna as the tile shows it: live meters first, then the store.
+
+        Shure and Spectera RSSI travel on the MeterBus; reading the store alone said "RF —"
+        beside a tile showing -62 dBm.
+        """
+        meter = self._meter_for(channel.id)
+        if meter is not None and meter.rssi:
+            return tuple(meter.rssi)
+        return channel.rf.rssi_dbm
+
     def refresh(self) -> None:
         """Re-read the channel's facts from the store."""
         found = self._find()
@@ -183,14 +194,7 @@ class DetailPanel(QWidget):
         )
         tx = channel.transmitter
         battery = tx.battery if tx else None
-        levels = channel.rf.rssi_dbm
-        if len(levels) > 1:
-            rssi = "  ".join(
-                f"{chr(ord('A') + i)} {fmt.DASH if v is None else f'{v:.0f}'}"
-                for i, v in enumerate(levels)
-            ) + " dBm"
-        else:
-            rssi = fmt.dbm(levels[0] if levels else None)
+        rssi = _rf_text(self._live_rssi(channel))
         quality = fmt.DASH
         if channel.rf.quality is not None:
             top = f"/{channel.rf.quality_max:.0f}" if channel.rf.quality_max else ""
@@ -262,8 +266,7 @@ class DetailPanel(QWidget):
         receiver, channel = found
         now = time.time()
         meter = self._meter_for(self.channel_id)
-        levels = meter.rssi if meter and meter.rssi else channel.rf.rssi_dbm
-        rssi = [v for v in levels if v is not None]
+        rssi = [v for v in self._live_rssi(channel) if v is not None]
         audio = channel.audio.peak_dbfs
         if meter is not None and meter.peak_hold is not None:
             audio = meter.peak_hold
@@ -280,3 +283,13 @@ class DetailPanel(QWidget):
         for metric, series in self._series.items():
             n = series.n
             self._curves[metric].setData(series.t[:n], series.v[:n])
+
+
+def _rf_text(levels: tuple[float | None, ...]) -> str:
+    """Return RF per antenna (``A -62  B -70 dBm``) or one level, ``—`` when unknown."""
+    if len(levels) > 1:
+        return "  ".join(
+            f"{chr(ord('A') + i)} {fmt.DASH if v is None else f'{v:.0f}'}"
+            for i, v in enumerate(levels)
+        ) + " dBm"
+    return fmt.dbm(levels[0] if levels else None)
