@@ -408,7 +408,9 @@ class Soak:
             return
         cid = f"{api_rx['id']}:{ch.number}"
         low_wall = time.time()
-        set_battery(self.rig, rx, ch, 10.0)
+        # 5 % is 24 min left: critical by runtime, the measure that decides when a pack reports
+        # it (issue #23, 7; 10 % was 48 min, only low).
+        set_battery(self.rig, rx, ch, 5.0)
         raised = await self._wait_event("alert_raised", cid, low_wall, ALERT_RAISE_WITHIN_S)
         status = await self._channel_status(rx.name, ch.number)
         high_wall = time.time()
