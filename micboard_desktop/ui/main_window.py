@@ -39,7 +39,7 @@ from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.views.alerts import AlertsView, unacknowledged
 from micboard_desktop.ui.views.connections import ConnectionsView
-from micboard_desktop.ui.views.dashboard import Dashboard
+from micboard_desktop.ui.views.dashboard import Dashboard, SortKey
 from micboard_desktop.ui.views.hardware import HardwareView
 from micboard_desktop.ui.widgets.health_bar import HealthBar
 
@@ -360,6 +360,26 @@ class MainWindow(QMainWindow):
         scale = self._settings.value("dashboard/tile_scale")
         if scale is not None:
             self.dashboard.set_tile_scale(float(str(scale)))
+        self._restore_view()
+
+    def _restore_view(self) -> None:
+        """Come back to the tab, sort, filters and panel sizes of the last session.
+
+        A restored filter is safe to bring back: the board says a filter is on and counts
+        the hidden channels in trouble.
+        """
+        value = self._settings.value
+        tab = value("window/tab")
+        if tab is not None and str(tab).isdigit():
+            self.tabs.setCurrentIndex(min(int(str(tab)), self.tabs.count() - 1))
+        sort = str(value("dashboard/sort") or "")
+        if sort in {key.value for key in SortKey}:
+            self.dashboard.set_sort(SortKey(sort))
+        self.dashboard.set_manufacturer(str(value("dashboard/manufacturer") or ""))
+        self.dashboard.set_group(str(value("dashboard/group") or ""))
+        splitter = value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
 
     def _fit_to_screen(self) -> None:
         """First start: take the screen's free area.
@@ -377,4 +397,10 @@ class MainWindow(QMainWindow):
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue("window/state", self.saveState())
         self._settings.setValue("dashboard/tile_scale", self.dashboard.size_slider.value() / 100)
+        self._settings.setValue("window/tab", self.tabs.currentIndex())
+        self._settings.setValue("window/splitter", self.splitter.saveState())
+        board = self.dashboard
+        for key, box in (("sort", board.sort_box), ("manufacturer", board.manufacturer_box),
+                         ("group", board.group_box)):
+            self._settings.setValue(f"dashboard/{key}", box.currentData() or "")
         self._settings.sync()

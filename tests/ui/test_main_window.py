@@ -275,3 +275,23 @@ async def test_detail_panel_shows_the_same_rf_as_the_tile(tmp_path: Path):
     window.open_detail(cid)
     assert window.detail.facts["RF"].text() == "A -62  B -71 dBm"
     window.finish_close()
+
+
+async def test_window_remembers_tab_sort_and_filters(tmp_path: Path):
+    """Issue #23, 16: only size and tile scale were remembered."""
+    from micboard_desktop.ui.views.dashboard import SortKey
+
+    store = show_store(receivers=2, channels=2)
+    window = make_window(store, tmp_path)
+    window.tabs.setCurrentIndex(2)
+    window.dashboard.set_sort(SortKey.STATUS)
+    window.dashboard.set_manufacturer("sennheiser")
+    window.finish_close()
+    again = make_window(store, tmp_path)
+    try:
+        assert again.tabs.currentIndex() == 2
+        assert again.dashboard.sort_box.currentData() == SortKey.STATUS.value
+        assert again.dashboard.manufacturer_box.currentData() == "sennheiser"
+        assert "Filter on" in again.dashboard.count_label.text()  # and it says so
+    finally:
+        again.finish_close()
