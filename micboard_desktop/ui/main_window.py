@@ -217,11 +217,20 @@ class MainWindow(QMainWindow):
         self.dashboard.set_selected(None)
 
     def toggle_fullscreen(self) -> None:
-        """Switch between fullscreen and the previous window state."""
-        if self.isFullScreen():
-            self.showNormal()
-        else:
+        """Switch between fullscreen and the previous window state.
+
+        Fullscreen is for the board on a stage-side screen: the menu bar and the tab bar go
+        too, so every pixel shows tiles (F11 again brings them back). The
+        status bar stays: it carries the health of every manufacturer.
+        """
+        fullscreen = not self.isFullScreen()
+        self.menuBar().setVisible(not fullscreen)
+        self.tabs.tabBar().setVisible(not fullscreen)
+        if fullscreen:
+            self.tabs.setCurrentIndex(TAB_DASHBOARD)
             self.showFullScreen()
+        else:
+            self.showNormal()
 
     def open_settings(self) -> SettingsDialog | None:
         """Open the settings dialog (non-modal: never exec() under qasync)."""

@@ -295,3 +295,23 @@ async def test_window_remembers_tab_sort_and_filters(tmp_path: Path):
         assert "Filter on" in again.dashboard.count_label.text()  # and it says so
     finally:
         again.finish_close()
+
+
+async def test_f11_hides_the_chrome_and_brings_it_back(tmp_path: Path):
+    """Issue #23, 16: fullscreen kept the menus and tabs on a stage-side screen."""
+    window = make_window(show_store(receivers=1), tmp_path)
+    window.show()
+    try:
+        window.tabs.setCurrentIndex(2)
+        window.toggle_fullscreen()
+        await wait_until(lambda: window.isFullScreen())
+        assert not window.menuBar().isVisible()
+        assert not window.tabs.tabBar().isVisible()
+        assert window.tabs.currentIndex() == 0  # the board
+        assert window.statusBar().isVisible()  # health stays in sight
+        window.toggle_fullscreen()
+        await wait_until(lambda: not window.isFullScreen())
+        assert window.menuBar().isVisible()
+        assert window.tabs.tabBar().isVisible()
+    finally:
+        window.finish_close()
