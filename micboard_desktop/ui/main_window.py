@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QLabel,
     QMainWindow,
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import (
 from micboard_desktop.core.control import EngineControl
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId
+from micboard_desktop.core.records import Severity
 from micboard_desktop.core.store import Changes, StateStore, Topic
+from micboard_desktop.ui import theme
 from micboard_desktop.ui.app_theme import apply_theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.dialogs.about import AboutDialog
@@ -37,7 +40,12 @@ from micboard_desktop.ui.dialogs.groups import GroupsDialog
 from micboard_desktop.ui.dialogs.settings import SettingsDialog
 from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.tasks import UiTasks
-from micboard_desktop.ui.views.alerts import AlertsView, unacknowledged
+from micboard_desktop.ui.views.alerts import (
+    SEVERITY_LOOK,
+    AlertsView,
+    unacknowledged,
+    worst_severity,
+)
 from micboard_desktop.ui.views.connections import ConnectionsView
 from micboard_desktop.ui.views.dashboard import Dashboard, SortKey
 from micboard_desktop.ui.views.hardware import HardwareView
@@ -112,11 +120,14 @@ class MainWindow(QMainWindow):
         self.dashboard.channel_selected.connect(self.open_detail)
         self.dashboard.fullscreen_requested.connect(self.toggle_fullscreen)
         self.alerts.count_changed.connect(self._on_alert_count)
+        self.alerts.channel_requested.connect(self._go_to_alert)
+        self.worst_alert: Severity | None = None
+        """The worst severity among open, unacknowledged alerts (``None``: none)."""
         self._seen_alerts: set[str] = set()
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
-            icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-            self.tray = QSystemTrayIcon(icon, self)
+            self.tray = QSystemTrayIcon(self._tray_icon(None), self)
+            self.tray.activated.connect(self._raise_window)
             self.tray.setToolTip("Micboard Desktop")
             self.tray.show()
         # Alerts are checked even while their tab is hidden: the tab badge and the tray
@@ -342,19 +353,58 @@ class MainWindow(QMainWindow):
             self._detail.refresh()
 
     def check_alerts(self) -> None:
-        """Update the alerts badge and notify (tray) about alerts not seen before."""
+        """Show the worst open alert everywhere a technician looks, and flag new ones.
+
+        The tab and the window title carry the worst severity in colour and words (grey
+        "Alerts (N)" was easy to miss); the tray icon and its tooltip follow; a new alert
+        flashes the window where the desktop allows (``QApplication.alert``).
+        """
         fresh = unacknowledged(self._engine)
         self._on_alert_count(len(fresh))
+        worst = worst_severity(fresh)
+        self.worst_alert = worst
+        ink = theme.TEXT if worst is None else SEVERITY_LOOK[worst].ink
+        self.tabs.tabBar().setTabTextColor(TAB_ALERTS, ink)
+        prefix = "" if worst is None else f"{SEVERITY_LOOK[worst].label} ({len(fresh)}) \u2014 "
+        self.setWindowTitle(f"{prefix}Micboard Desktop")
         new = [a for a in fresh if a.key not in self._seen_alerts]
         self._seen_alerts = {a.key for a in fresh}
-        if new and self.tray is not None:
+        if self.tray is not None:
+            self.tray.setToolTip(f"Micboard Desktop: {len(fresh)} open alert(s)"
+                                 if fresh else "Micboard Desktop: no open alerts")
+            self.tray.setIcon(self._tray_icon(worst))
+        if not new:
+            return
+        QApplication.alert(self)
+        self.dashboard.mark_alerted({a.channel_id for a in new if a.channel_id})
+        if self.tray is not None:
             first = new[0]
             more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
             self.tray.showMessage("Micboard alert", first.message + more,
                                   QSystemTrayIcon.MessageIcon.Warning, 8000)
 
+    def _raise_window(self, _reason: object = None) -> None:
+        """A click on the tray icon brings the window to the front."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _tray_icon(self, worst: Severity | None) -> QIcon:
+        pixmap = (QStyle.StandardPixmap.SP_MessageBoxCritical if worst is Severity.CRITICAL
+                  else QStyle.StandardPixmap.SP_MessageBoxWarning if worst is not None
+                  else QStyle.StandardPixmap.SP_DialogApplyButton)
+        return self.style().standardIcon(pixmap)
+
     def _on_alert_count(self, count: int) -> None:
         self.tabs.setTabText(TAB_ALERTS, f"Alerts ({count})" if count else "Alerts")
+
+    def _go_to_alert(self, channel_id: str) -> None:
+        """Double-clicked alert: show its tile on the board, selected, with its details."""
+        if channel_id in self.dashboard.tiles:
+            self.tabs.setCurrentIndex(TAB_DASHBOARD)
+            self.dashboard.set_manufacturer("")  # a filter must not hide the tile asked for
+            self.dashboard.set_group("")
+            self.open_detail(channel_id)
 
     def _show_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)

@@ -315,3 +315,58 @@ async def test_f11_hides_the_chrome_and_brings_it_back(tmp_path: Path):
         assert window.tabs.tabBar().isVisible()
     finally:
         window.finish_close()
+
+
+async def test_open_alerts_show_in_the_title_and_tab_and_mark_their_tile(tmp_path: Path):
+    """Issue #23, 8: the only cue was "Alerts (N)" in grey tab text."""
+    from micboard_desktop.core.records import AlertInfo, Severity
+    from micboard_desktop.ui import theme
+
+    store = show_store(receivers=1, channels=2)
+    engine = FakeEngine()
+    window = make_window(store, tmp_path, engine)
+    try:
+        assert window.windowTitle() == "Micboard Desktop"
+        now = datetime.now(UTC)
+        engine.alert_list.append(AlertInfo("battery:shure:rx1:1", "critical_battery",
+                                           Severity.CRITICAL, "Critical battery: Vox 1", now,
+                                           channel_id="shure:rx1:1"))
+        window.check_alerts()
+        assert window.worst_alert is Severity.CRITICAL
+        assert "CRITICAL (1)" in window.windowTitle()
+        assert window.tabs.tabBar().tabTextColor(3) == theme.RED
+        tile = window.dashboard.tiles[ChannelId("shure:rx1:1")]
+        assert tile.alerted
+        # Double-click the alert: its tile is selected on the board, details open.
+        window.tabs.setCurrentIndex(3)
+        window.alerts.refresh()
+        window.alerts.table.cellDoubleClicked.emit(0, 2)
+        assert window.tabs.currentIndex() == 0
+        assert tile.selected
+        assert not tile.alerted  # seen
+        # Acknowledge all: nothing open, the title is calm again.
+        window.alerts.acknowledge_all()
+        await window.alerts._tasks.wait_idle()
+        window.check_alerts()
+        assert window.windowTitle() == "Micboard Desktop"
+    finally:
+        window.finish_close()
+
+
+async def test_alerts_can_be_filtered_by_severity():
+    from micboard_desktop.core.records import AlertInfo, Severity
+    from micboard_desktop.ui.tasks import UiTasks
+    from micboard_desktop.ui.views.alerts import AlertsView
+
+    now = datetime.now(UTC)
+    engine = FakeEngine(alert_list=[
+        AlertInfo("a", "low_battery", Severity.WARNING, "low", now),
+        AlertInfo("b", "critical_battery", Severity.CRITICAL, "critical", now),
+        AlertInfo("c", "note", Severity.INFO, "info", now),
+    ])
+    view = AlertsView(engine, UiTasks())
+    assert view.table.rowCount() == 3
+    view.severity_box.setCurrentIndex(view.severity_box.findData("critical"))
+    assert [a.key for a in view.alerts] == ["b"]
+    view.severity_box.setCurrentIndex(view.severity_box.findData("warning"))
+    assert sorted(a.key for a in view.alerts) == ["a", "b"]

@@ -11,6 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -36,6 +37,14 @@ SEVERITY_LOOK = {
 """How each alert severity is shown (word, glyph and colour)."""
 
 
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+def worst_severity(alerts: list[AlertInfo]) -> Severity | None:
+    """Return the most severe of ``alerts`` (``None`` when there are none)."""
+    return max((a.severity for a in alerts), key=_SEVERITY_RANK.__getitem__, default=None)
+
+
 def unacknowledged(engine: AlertsControl) -> list[AlertInfo]:
     """Return the active alerts nobody has acknowledged yet."""
     return [a for a in engine.alerts(active_only=True) if a.acknowledged_at is None]
@@ -45,6 +54,8 @@ class AlertsView(QWidget):
     """Table of alerts; ``count_changed`` carries the unacknowledged count."""
 
     count_changed = Signal(int)
+    channel_requested = Signal(str)
+    """A double-clicked alert's channel id: the window shows that tile."""
 
     def __init__(
         self,
@@ -64,14 +75,25 @@ class AlertsView(QWidget):
         self.show_cleared.toggled.connect(self.refresh)
         self.ack_button = QPushButton("\u2714 Acknowledge", self)
         self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.ack_all_button = QPushButton("\u2714 Acknowledge all", self)
+        self.ack_all_button.clicked.connect(self.acknowledge_all)
+        self.severity_box = QComboBox(self)
+        self.severity_box.setToolTip("Show alerts of this severity and worse")
+        for label, value in (("All severities", ""), ("Warning and critical", "warning"),
+                             ("Critical only", "critical")):
+            self.severity_box.addItem(label, value)
+        self.severity_box.currentIndexChanged.connect(self.refresh)
         self.note = QLabel(self)
         top = QHBoxLayout()
         top.addWidget(self.ack_button)
+        top.addWidget(self.ack_all_button)
+        top.addWidget(self.severity_box)
         top.addWidget(self.show_cleared)
         top.addWidget(self.note, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
+        self.table.cellDoubleClicked.connect(self._on_double_click)
         if bridge is not None:
             bridge.changed.connect(self._on_changed)
         self.refresh()
@@ -88,7 +110,12 @@ class AlertsView(QWidget):
         would slide onto another alert, and Acknowledge would silence that one.
         """
         selected = set(self.selected_keys())
-        self.alerts = list(self._engine.alerts(active_only=not self.show_cleared.isChecked()))
+        least = self.severity_box.currentData() or ""
+        floor = _SEVERITY_RANK[Severity(least)] if least else 0
+        self.alerts = [
+            a for a in self._engine.alerts(active_only=not self.show_cleared.isChecked())
+            if _SEVERITY_RANK[a.severity] >= floor
+        ]
         self.table.setRowCount(len(self.alerts))
         for row, alert in enumerate(self.alerts):
             look = SEVERITY_LOOK.get(alert.severity, SEVERITY_LOOK[Severity.INFO])
@@ -117,6 +144,16 @@ class AlertsView(QWidget):
                 index = self.table.model().index(row, 0)
                 model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
         self.table.blockSignals(False)
+
+    def acknowledge_all(self) -> None:
+        """Acknowledge every open alert not acknowledged yet (what the badge counts)."""
+        for alert in unacknowledged(self._engine):
+            self._tasks.start(self._engine.acknowledge_alert(alert.key),
+                              name="acknowledge", done=lambda _: self.refresh())
+
+    def _on_double_click(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self.alerts) and self.alerts[row].channel_id:
+            self.channel_requested.emit(self.alerts[row].channel_id)
 
     def acknowledge_selected(self) -> None:
         """Acknowledge the selected alerts (by their keys, taken when the button is pressed)."""

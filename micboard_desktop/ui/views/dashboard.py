@@ -176,6 +176,13 @@ class Dashboard(QWidget):
         """Order the tiles by ``key``."""
         self.sort_box.setCurrentIndex(self.sort_box.findData(key.value))
 
+    def mark_alerted(self, channel_ids: set[str]) -> None:
+        """Frame the tiles of channels that just got a new alert (until they are selected)."""
+        for cid in channel_ids:
+            tile = self.tiles.get(ChannelId(cid))
+            if tile is not None:
+                tile.set_alerted(True)
+
     def set_find(self, text: str) -> None:
         """Show only tiles whose name, performer or frequency contains ``text``."""
         self.find_box.setText(text)

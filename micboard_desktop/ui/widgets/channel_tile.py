@@ -163,6 +163,8 @@ class ChannelTile(QWidget):
         self.meter = MeterState()
         self._hole: tuple[int, int, int, int] | None = None
         self.selected = False
+        self.alerted = False
+        """A new alert was raised for this channel and nobody has selected the tile since."""
         self._scale = 1.0
         self.painted_texts: list[Placed] = []
         """Texts drawn by the last paint, with font and rectangle (tests)."""
@@ -196,9 +198,17 @@ class ChannelTile(QWidget):
         return QSize(int(BASE_SIZE.width() * self._scale), int(BASE_SIZE.height() * self._scale))
 
     def set_selected(self, selected: bool) -> None:
-        """Draw (or stop drawing) the selection frame."""
-        if selected != self.selected:
+        """Draw (or stop drawing) the selection frame; selecting a tile also sees its alert."""
+        if selected != self.selected or (selected and self.alerted):
             self.selected = selected
+            if selected:
+                self.alerted = False
+            self.update()
+
+    def set_alerted(self, alerted: bool) -> None:
+        """Mark the tile with a new alert (a thick amber frame) until someone looks at it."""
+        if alerted != self.alerted:
+            self.alerted = alerted
             self.update()
 
     def shows_meters(self) -> bool:
@@ -497,6 +507,8 @@ class ChannelTile(QWidget):
     def _paint_frame(self, p: QPainter) -> None:
         colour = theme.TILE_SELECTED if self.selected else theme.TILE_BORDER
         width = 3 if self.selected else 1
+        if self.alerted and not self.selected:
+            colour, width = theme.ORANGE, 5
         p.setPen(QPen(colour, width))
         p.setBrush(Qt.BrushStyle.NoBrush)
         inset = width // 2
