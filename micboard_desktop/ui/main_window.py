@@ -360,9 +360,9 @@ class MainWindow(QMainWindow):
         flashes the window where the desktop allows (``QApplication.alert``).
         """
         fresh = unacknowledged(self._engine)
-        self._on_alert_count(len(fresh))
         worst = worst_severity(fresh)
         self.worst_alert = worst
+        self._on_alert_count(len(fresh))
         ink = theme.TEXT if worst is None else SEVERITY_LOOK[worst].ink
         self.tabs.tabBar().setTabTextColor(TAB_ALERTS, ink)
         prefix = "" if worst is None else f"{SEVERITY_LOOK[worst].label} ({len(fresh)}) \u2014 "
@@ -397,6 +397,10 @@ class MainWindow(QMainWindow):
 
     def _on_alert_count(self, count: int) -> None:
         self.tabs.setTabText(TAB_ALERTS, f"Alerts ({count})" if count else "Alerts")
+        # The icon carries the severity where the style sheet overrides per-tab colours.
+        icon = QIcon() if not count or self.worst_alert is None else self._tray_icon(
+            self.worst_alert)
+        self.tabs.setTabIcon(TAB_ALERTS, icon)
 
     def _go_to_alert(self, channel_id: str) -> None:
         """Double-clicked alert: show its tile on the board, selected, with its details."""

@@ -335,6 +335,7 @@ async def test_open_alerts_show_in_the_title_and_tab_and_mark_their_tile(tmp_pat
         assert window.worst_alert is Severity.CRITICAL
         assert "CRITICAL (1)" in window.windowTitle()
         assert window.tabs.tabBar().tabTextColor(3) == theme.RED
+        assert not window.tabs.tabIcon(3).isNull()  # a severity icon, never colour alone
         tile = window.dashboard.tiles[ChannelId("shure:rx1:1")]
         assert tile.alerted
         # Double-click the alert: its tile is selected on the board, details open.
