@@ -275,11 +275,42 @@ def _thresholds(value: Any, key: str, base: StatusThresholds | None = None) -> S
     changes: dict[str, Any] = {}
     for name, raw in table.items():
         where = f"{key}.{name}"
+        low, high = _THRESHOLD_RANGES.get(name, (-200, 200))
         if known[name].type in ("int", int):
-            changes[name] = _integer(raw, where, minimum=0, maximum=100_000)
+            changes[name] = _integer(raw, where, minimum=int(low), maximum=int(high))
         else:
-            changes[name] = _number(raw, where, minimum=-200, maximum=200)
-    return replace(base or StatusThresholds(), **changes)
+            changes[name] = _number(raw, where, minimum=low, maximum=high)
+    limits = replace(base or StatusThresholds(), **changes)
+    for critical, warn in _THRESHOLD_PAIRS:
+        if getattr(limits, critical) >= getattr(limits, warn):
+            # Applied live, critical above low turned the board red (issue #23, 10).
+            raise _fail(
+                f"{key}.{critical}",
+                f"must be below {warn} ({getattr(limits, critical)} is not below "
+                f"{getattr(limits, warn)})",
+            )
+    return limits
+
+
+_THRESHOLD_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "critical_battery_bars": (0, 5),
+    "low_battery_bars": (0, 5),
+    "critical_battery_percent": (0, 100),
+    "low_battery_percent": (0, 100),
+    "critical_battery_minutes": (0, 1440),
+    "low_battery_minutes": (0, 1440),
+    "rf_loss_rssi_dbm": (-130, 0),
+    "rf_loss_quality_fraction": (0, 1),
+    "audio_peak_dbfs": (-60, 0),
+}
+"""What a threshold can mean: bars 0-5, percent 0-100, a day of minutes, dBm and dBFS."""
+
+_THRESHOLD_PAIRS: Final = (
+    ("critical_battery_bars", "low_battery_bars"),
+    ("critical_battery_percent", "low_battery_percent"),
+    ("critical_battery_minutes", "low_battery_minutes"),
+)
+"""A critical level must lie below its low level, or "low" could never be seen."""
 
 
 def _holds(value: Any, key: str) -> AlertHolds:

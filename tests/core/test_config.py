@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,28 @@ def test_only_a_regular_config_file_of_sane_size_is_read(tmp_path: Path, kind: s
         path.write_bytes(b"\xff\xfe[micboard]\n")
     with pytest.raises(ConfigError, match=r"regular file|larger than|not UTF-8"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("alerts", "key"),
+    [
+        ({"low_battery_bars": 9}, "alerts.low_battery_bars"),  # there are five bars
+        ({"critical_battery_percent": 40}, "alerts.critical_battery_percent"),  # above low 30
+        ({"low_battery_percent": 101}, "alerts.low_battery_percent"),
+        ({"critical_battery_minutes": 60}, "alerts.critical_battery_minutes"),  # equal to low
+        ({"audio_peak_dbfs": 3.0}, "alerts.audio_peak_dbfs"),
+        ({"rf_loss_quality_fraction": 1.5}, "alerts.rf_loss_quality_fraction"),
+    ],
+)
+def test_alert_thresholds_must_mean_something(alerts: dict[str, object], key: str) -> None:
+    """Issue #23, 10: low-battery bars of 9, critical % above low %, applied live."""
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        parse_config({"alerts": alerts})
+    with pytest.raises(ConfigError, match=re.escape(f"manufacturers[0].{key}")):
+        parse_config({"manufacturers": [{"code": "shure", "alerts": alerts}]})
+
+
+def test_sensible_thresholds_pass() -> None:
+    config = parse_config({"alerts": {"low_battery_bars": 3, "critical_battery_percent": 20}})
+    assert config.alerts.low_battery_bars == 3
+    assert config.alerts.critical_battery_percent == 20
