@@ -10,9 +10,10 @@ coordinators that hold those connections, and discovery.
 
 This module is also the one import a plugin needs: its ``__all__`` re-exports the
 normalized model, the coordinator base with its connection states and backoff, the
-MeterBus, the clock, the errors, the sentinel and text-cleaning helpers and the TLS
-helpers. Vendor packages import nothing else of ours (an import-linter contract holds
-them to it), so what is listed here is the surface a plugin may rely on; a test pins it.
+MeterBus, the clock, the errors, the sentinel and text-cleaning helpers, the capped HTTP
+body reader and the TLS helpers. Vendor packages import nothing else of ours (an
+import-linter contract holds them to it), so what is listed here is the surface a plugin
+may rely on; a test pins it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from micboard_desktop.core.model import (
     receiver_id,
 )
 from micboard_desktop.core.text_clean import MAX_NAME_CHARS, clean_text
+from micboard_desktop.plugins.http import BodyTooLarge, read_capped
 from micboard_desktop.plugins.tls import (
     check_httpx_response,
     check_pinned_certificate,
@@ -61,6 +63,7 @@ __all__ = [
     "AuthFailed",
     "Backoff",
     "Battery",
+    "BodyTooLarge",
     "Channel",
     "ChannelId",
     "Clock",
@@ -94,6 +97,7 @@ __all__ = [
     "clean_text",
     "client_ssl_context",
     "peer_certificate",
+    "read_capped",
     "receiver_id",
     "sentinels",
     "utc_now",

@@ -35,11 +35,11 @@ from micboard_desktop.plugins.api import (
     check_pinned_certificate,
     client_ssl_context,
     peer_certificate,
+    read_capped,
 )
 from micboard_desktop.plugins.sennheiser.ssc2.frames import (
     MAX_BODY_BYTES,
     Answer,
-    BodyTooLarge,
     Json,
     SseEvent,
     SseParser,
@@ -210,7 +210,8 @@ class SscClient:
             async with asyncio.timeout(limit):
                 async with self._http.stream(method, self.base_url + path, **kwargs) as response:
                     check_httpx_response(self.tls_mode, response)
-                    content = await self._read_capped(method, path, response)
+                    refusal = f"{method} {path}: answer larger than {self.max_body_bytes} bytes"
+                    content = await read_capped(response, self.max_body_bytes, refusal)
                     return Answer(response.status_code, content)
         except TimeoutError as exc:
             raise UpdateFailed(f"{method} {path}: no complete answer within {limit:g} s") from exc
@@ -218,20 +219,6 @@ class SscClient:
             raise UpdateFailed(f"{method} {path}: no answer in time") from exc
         except httpx.HTTPError as exc:
             raise UpdateFailed(f"{method} {path}: {transport_error(exc)}") from exc
-
-    async def _read_capped(self, method: str, path: str, response: httpx.Response) -> bytes:
-        """Return the (decoded) body, failing as soon as it passes the cap."""
-        cap = self.max_body_bytes
-        too_large = BodyTooLarge(f"{method} {path}: answer larger than {cap} bytes (refused)")
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise too_large
-        body = bytearray()
-        async for piece in response.aiter_bytes():
-            body += piece
-            if len(body) > cap:
-                raise too_large  # leaving the stream context closes the connection
-        return bytes(body)
 
     @staticmethod
     def raise_for_status(method: str, path: str, response: Answer) -> None:

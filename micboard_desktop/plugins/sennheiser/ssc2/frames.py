@@ -186,10 +186,6 @@ type Json = Any
 """A decoded JSON value (kept loose: device bodies are checked field by field in mapping)."""
 
 
-class BodyTooLarge(UpdateFailed):
-    """A device answer was larger than the cap; the request failed and nothing was kept."""
-
-
 def loads(data: str | bytes) -> Json:
     """Decode JSON; raise ``ValueError`` for malformed or absurdly nested input.
 

@@ -29,6 +29,7 @@ from micboard_desktop.plugins.api import (
     check_httpx_response,
     clean_text,
     client_ssl_context,
+    read_capped,
 )
 from micboard_desktop.plugins.shure.system_api.mapping import (
     ApiChannel,
@@ -261,7 +262,12 @@ class SystemApiClient:
             response = await self._http.send(request, stream=True)
             try:
                 check_httpx_response(self.tls_mode, response)
-                content = await _read_capped(response, method, path)
+                content = await read_capped(
+                    response,
+                    MAX_BODY_BYTES,
+                    f"System API answer to {method} {path} is larger than "
+                    f"{MAX_BODY_BYTES // (1024 * 1024)} MB; not read",
+                )
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
@@ -282,25 +288,6 @@ class _Answer:
     status: int
     reason: str
     body: bytes
-
-
-async def _read_capped(response: httpx.Response, method: str, path: str) -> bytes:
-    """Return the body, failing as soon as it exceeds :data:`MAX_BODY_BYTES`."""
-    too_big = UpdateFailed(
-        f"System API answer to {method} {path} is larger than "
-        f"{MAX_BODY_BYTES // (1024 * 1024)} MB; not read"
-    )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_big  # refused before a byte of it is read
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_big
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def _collect(nodes: dict[str, DeviceNode], items: list[Any]) -> None:

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from micboard_desktop.core.errors import UpdateFailed
 from micboard_desktop.core.model import ConnectionStatus
+from micboard_desktop.plugins.api import BodyTooLarge
 from micboard_desktop.plugins.sennheiser.ssc2.client import SscClient
 from micboard_desktop.plugins.sennheiser.ssc2.frames import (
     MAX_DETAIL_CHARS,
-    BodyTooLarge,
     SseParser,
     printable,
     status_error,
