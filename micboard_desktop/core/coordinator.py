@@ -72,6 +72,18 @@ class ConnectionState:
         )
 
 
+def clean_state(state: ConnectionState) -> ConnectionState:
+    """Return ``state`` with its error text and note cleaned (the same object if they were fine).
+
+    Both can quote a device; see core/text_clean.py.
+    """
+    error = clean_optional(state.last_error, MAX_MESSAGE_CHARS)
+    note = clean_optional(state.note, MAX_MESSAGE_CHARS)
+    if error is state.last_error and note is state.note:
+        return state
+    return replace(state, last_error=error, note=note)
+
+
 StateListener = Callable[[ConnectionState], None]
 
 
@@ -305,13 +317,9 @@ class ConnectionCoordinator:
     # -- state machine -----------------------------------------------------------------
 
     def _set(self, **changes: object) -> None:
-        for key in ("last_error", "note"):
-            # Error texts often quote the device (a reason phrase, a name): clean them here, so
-            # no caller can forget (see core/text_clean.py).
-            text = changes.get(key)
-            if isinstance(text, str):
-                changes[key] = clean_optional(text, MAX_MESSAGE_CHARS)
-        new = replace(self._state, **changes)  # type: ignore[arg-type]
+        # Error texts often quote the device (a reason phrase, a name): cleaned here, so no
+        # caller can forget (the engine's sink applies the same rule to every state).
+        new = clean_state(replace(self._state, **changes))  # type: ignore[arg-type]
         if new == self._state:
             return
         self._state = new

@@ -9,15 +9,12 @@ LAN API, the screen or a terminal, whichever plugin path it came by.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
-from micboard_desktop.core.coordinator import ConnectionState
+from micboard_desktop.core.coordinator import ConnectionState, clean_state
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.text_clean import (
-    MAX_MESSAGE_CHARS,
     MAX_NAME_CHARS,
-    clean_optional,
     clean_receiver,
     clean_text,
 )
@@ -82,12 +79,3 @@ class StoreSink:
 
 def _clean_id(rid: ReceiverId) -> ReceiverId:
     return ReceiverId(clean_text(rid, 4 * MAX_NAME_CHARS))
-
-
-def clean_state(state: ConnectionState) -> ConnectionState:
-    """Return ``state`` with its error text and note cleaned (the same object if they were fine)."""
-    error = clean_optional(state.last_error, MAX_MESSAGE_CHARS)
-    note = clean_optional(state.note, MAX_MESSAGE_CHARS)
-    if error is state.last_error and note is state.note:
-        return state
-    return replace(state, last_error=error, note=note)
