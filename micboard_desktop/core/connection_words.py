@@ -67,17 +67,24 @@ def connection_address(connection_id: str, manufacturer: str, api_url: str | Non
     A key that is no address (no dot, no port: ``system-api``) is the manufacturer's API
     server, so its address comes from ``api_url`` when there is one.
     """
+    key = _key_of(connection_id, manufacturer)
+    if not _is_address(key) and api_url:
+        return urlsplit(api_url).netloc or api_url
+    return key
+
+
+def _key_of(connection_id: str, manufacturer: str) -> str:
+    """Return the part of ``<manufacturer>:<key>`` (or ``<manufacturer>/<key>``) after it."""
     for separator in (":", "/"):
         prefix = f"{manufacturer}{separator}"
         if connection_id.startswith(prefix):
-            key = connection_id[len(prefix):]
-            break
-    else:
-        key = connection_id
-    looks_like_address = "." in key or ":" in key or key == "localhost"
-    if not looks_like_address and api_url:
-        return urlsplit(api_url).netloc or api_url
-    return key
+            return connection_id[len(prefix):]
+    return connection_id
+
+
+def _is_address(key: str) -> bool:
+    """Return True for a device address (``10.0.0.5:2202``), False for a word (``system-api``)."""
+    return "." in key or ":" in key or "/" in key or key == "localhost"
 
 
 def receiver_label(name: str | None, model: str | None, fallback: str) -> str:
@@ -173,8 +180,8 @@ def _server_name(view: ConnectionView) -> str | None:
 
     Such a connection has no receiver of its own; its key is a word, not an address.
     """
-    key = view.state.connection_id.partition(":")[2]
-    if not key or "." in key or ":" in key or "/" in key or key == "localhost":
+    key = _key_of(view.state.connection_id, view.manufacturer)
+    if not key or _is_address(key):
         return None
     words = key.replace("-", " ").replace("_", " ").split()
     name = " ".join(w.upper() if len(w) <= 3 else w.capitalize() for w in words)
