@@ -286,14 +286,24 @@ class Dashboard(QWidget):
         self._apply_view()
         return True
 
-    def _update_tiles(self, receiver: Receiver) -> None:
+    def _update_tiles(self, receiver: Receiver) -> bool:
+        """Give each channel of ``receiver`` its tile's data (at its slot); True if one is new."""
         limits = self._limits(receiver.manufacturer)
         stale = is_stale(receiver)
+        created = False
         for channel in receiver.channels:
             status = channel_status(channel, receiver_online=receiver.online, limits=limits)
             data = tile_data(channel, receiver, slot=self._slot_of[channel.id], status=status,
                              stale=stale, limits=limits)
-            self.tiles[channel.id].set_data(data)
+            tile = self.tiles.get(channel.id)
+            if tile is None:
+                tile = self._make_tile(data)
+                created = True
+            else:
+                tile.set_data(data)
+            tile.meter.clip_dbfs = limits.audio_peak_dbfs
+            self._manufacturer_of[channel.id] = receiver.manufacturer
+        return created
 
     def _limits(self, manufacturer: str) -> StatusThresholds:
         return self._engine.config().thresholds_for(manufacturer)
@@ -308,23 +318,11 @@ class Dashboard(QWidget):
         slot = 0
         self._channels_of = {r.id: len(r.channels) for r in receivers}
         for receiver in receivers:
-            limits = self._limits(receiver.manufacturer)
-            stale = is_stale(receiver)
             for channel in sorted(receiver.channels, key=lambda c: c.number):
                 slot += 1
                 self._slot_of[channel.id] = slot
                 seen.add(channel.id)
-                status = channel_status(channel, receiver_online=receiver.online, limits=limits)
-                data = tile_data(channel, receiver, slot=slot, status=status, stale=stale,
-                                 limits=limits)
-                tile = self.tiles.get(channel.id)
-                if tile is None:
-                    tile = self._make_tile(data)
-                    created = True
-                else:
-                    tile.set_data(data)
-                tile.meter.clip_dbfs = limits.audio_peak_dbfs
-                self._manufacturer_of[channel.id] = receiver.manufacturer
+            created = self._update_tiles(receiver) or created
         removed = [cid for cid in self.tiles if cid not in seen]
         for cid in removed:
             self._slot_of.pop(cid, None)
