@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 import socket
@@ -49,7 +48,7 @@ class LanRuntime:
             cache_timeout=micboard.cache_timeout,
             websocket_broadcasting=micboard.websocket_broadcasting,
         )
-        with busy_port_is_a_config_error(f"lan.port: {settings.host}:{settings.port}", "lan.port"):
+        with busy_port_is_a_config_error(_port_words(settings), "lan.port"):
             await server.start()
         self.server = server
         _log.info("LAN API at %s", server.url)
@@ -73,6 +72,10 @@ class LanRuntime:
 
     def _on_settings_changed(self, _settings: LanSettings) -> None:
         self._tasks.spawn(self.restart(), "restart")
+
+
+def _port_words(settings: LanSettings) -> str:
+    return f"lan.port: {settings.host}:{settings.port}"
 
 
 def check_lan_settings(settings: LanSettings, token: Callable[[], str | None]) -> None:
@@ -104,13 +107,9 @@ def check_lan_settings(settings: LanSettings, token: Callable[[], str | None]) -
             if os.name != "nt":  # aiohttp sets it too; on Windows it would allow a double bind
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind(address)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise ConfigError(
-                        f"lan.port: {settings.host}:{settings.port} is already in use",
-                        key="lan.port",
-                    ) from None  # the same words as busy_port_is_a_config_error
+                with busy_port_is_a_config_error(_port_words(settings), "lan.port"):
+                    probe.bind(address)
+            except OSError as exc:  # any other reason this address cannot be served
                 raise ConfigError(
                     f"lan.host: cannot serve on {settings.host}:{settings.port} "
                     f"({exc.strerror or exc})",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets as _random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from micboard_desktop.core.addresses import endpoint_origin
@@ -113,15 +113,6 @@ class SecretBinding:
         if not self.secret:
             return []
         return [e for e in endpoints if not self.allows(e)]
-
-
-def trusted_secrets(secrets: Mapping[str, str]) -> Callable[[ManufacturerConfig], SecretBinding]:
-    """Bind fixed secrets to whatever entry asks for them (a rig this process built itself)."""
-
-    def bind(entry: ManufacturerConfig) -> SecretBinding:
-        return SecretBinding(secrets.get(entry.code), Approval.of(entry), entry.tls)
-
-    return bind
 
 
 class SecretResolver:

@@ -10,7 +10,7 @@ import pytest
 from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.store import StateStore
-from micboard_desktop.engine.secrets import trusted_secrets
+from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.supervisor import Supervisor
 from micboard_desktop.simulator.rig import Rig
@@ -40,9 +40,8 @@ async def live() -> AsyncIterator[tuple[Rig, StateStore, FakeEngine]]:
     await hub.start()
     config, secrets = demo_config(hub.endpoints())
     store = StateStore()
-    supervisor = Supervisor(
-        config.micboard, store, MeterBus(), StoreSink(store), secrets=trusted_secrets(secrets)
-    )
+    bindings = SecretResolver(fixed=secrets).binding  # the rig's own secrets: trusted
+    supervisor = Supervisor(config.micboard, store, MeterBus(), StoreSink(store), secrets=bindings)
     await supervisor.start(config.manufacturers)
     try:
         expected = sum(1 for r in hub.rig.receivers if r.channels)
