@@ -24,11 +24,19 @@ class GroupInfo:
 
 
 class Severity(StrEnum):
-    """How urgent an alert is."""
+    """How urgent an alert is; declared from least to most urgent."""
 
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Return how urgent this is (0 for info; higher is worse)."""
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,6 @@ RF_LOSS = ChannelStatus.RF_LOSS.value
 INTERFERENCE = ChannelStatus.INTERFERENCE.value
 AUDIO_PEAK = ChannelStatus.AUDIO_PEAK.value
 
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
-"""Order of severities, for telling an escalation from a step down."""
 
 
 @dataclass(frozen=True, slots=True)

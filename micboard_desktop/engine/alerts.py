@@ -33,7 +33,6 @@ from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.alert_index import ByReceiver
 from micboard_desktop.engine.alert_rules import (
     RECEIVER_INPUTS,
-    SEVERITY_RANK,
     AlertTiming,
     Target,
     Want,
@@ -316,7 +315,7 @@ class AlertEngine:
                 self._raise(target)
         elif current.rule == target.rule:
             self._pending.pop(target.key, None)
-        elif SEVERITY_RANK[target.severity] > SEVERITY_RANK[current.severity]:
+        elif target.severity.rank > current.severity.rank:
             self._pending.pop(target.key, None)
             self._escalate(current, target)
         elif self._held(target, f"lower:{target.rule}", target.clear_hold, now):

@@ -37,12 +37,9 @@ SEVERITY_LOOK = {
 """How each alert severity is shown (word, glyph and colour)."""
 
 
-_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
-
-
 def worst_severity(alerts: list[AlertInfo]) -> Severity | None:
     """Return the most severe of ``alerts`` (``None`` when there are none)."""
-    return max((a.severity for a in alerts), key=_SEVERITY_RANK.__getitem__, default=None)
+    return max((a.severity for a in alerts), key=lambda severity: severity.rank, default=None)
 
 
 def unacknowledged(engine: AlertsControl) -> list[AlertInfo]:
@@ -111,10 +108,10 @@ class AlertsView(QWidget):
         """
         selected = set(self.selected_keys())
         least = self.severity_box.currentData() or ""
-        floor = _SEVERITY_RANK[Severity(least)] if least else 0
+        floor = Severity(least).rank if least else 0
         self.alerts = [
             a for a in self._engine.alerts(active_only=not self.show_cleared.isChecked())
-            if _SEVERITY_RANK[a.severity] >= floor
+            if a.severity.rank >= floor
         ]
         self.table.setRowCount(len(self.alerts))
         for row, alert in enumerate(self.alerts):
