@@ -29,7 +29,7 @@ from micboard_desktop.core.control import (
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
 from micboard_desktop.core.meters import MeterBus, SharedReader
-from micboard_desktop.core.model import ConnectionStatus, HealthStatus, ReceiverId
+from micboard_desktop.core.model import ConnectionStatus, Health, HealthStatus, ReceiverId
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
 from micboard_desktop.core.store import StateStore, Topic
 from micboard_desktop.core.tasks import TaskOwner
@@ -264,9 +264,9 @@ class Engine:
             full = self._with_last_message(state)
             self.recorder.record_connection(full)
             self._report_silence(full, now)
-        storage = self.health().storage
-        if storage is not None and storage.status is not self._storage_status:
-            self._storage_status = storage.status
+        saving = self._storage_health().status
+        if saving is not self._storage_status:
+            self._storage_status = saving
             self.store.announce(Topic.STORAGE)
 
     def _with_last_message(self, state: ConnectionState) -> ConnectionState:
@@ -307,10 +307,13 @@ class Engine:
     def health(self) -> HealthReport:
         """Return overall and per-manufacturer health from the store."""
         manufacturers = {code: m.health for code, m in self.store.snapshot().manufacturers.items()}
-        status = overall(manufacturers)
+        storage = self._storage_health()
+        return HealthReport(with_storage(overall(manufacturers), storage.status), manufacturers,
+                            storage)
+
+    def _storage_health(self) -> Health:
         writing = self.repository.write_status()
-        storage = storage_health(writing.failing, writing.message, self.clock.now())
-        return HealthReport(with_storage(status, storage.status), manufacturers, storage)
+        return storage_health(writing.failing, writing.message, self.clock.now())
 
     def metrics(self) -> EngineMetrics:
         """Return the engine's own metrics."""

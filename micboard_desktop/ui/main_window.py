@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self._seen_alerts: set[str] = set()
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(self._tray_icon(None), self)
+            self.tray = QSystemTrayIcon(self._severity_icon(None), self)
             self.tray.activated.connect(self._raise_window)
             self.tray.setToolTip("Micboard Desktop")
             self.tray.show()
@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.setToolTip(f"Micboard Desktop: {len(fresh)} open alert(s)"
                                  if fresh else "Micboard Desktop: no open alerts")
-            self.tray.setIcon(self._tray_icon(worst))
+            self.tray.setIcon(self._severity_icon(worst))
         if not new:
             return
         QApplication.alert(self)
@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def _tray_icon(self, worst: Severity | None) -> QIcon:
+    def _severity_icon(self, worst: Severity | None) -> QIcon:
         pixmap = (QStyle.StandardPixmap.SP_MessageBoxCritical if worst is Severity.CRITICAL
                   else QStyle.StandardPixmap.SP_MessageBoxWarning if worst is not None
                   else QStyle.StandardPixmap.SP_DialogApplyButton)
@@ -398,7 +398,7 @@ class MainWindow(QMainWindow):
     def _on_alert_count(self, count: int) -> None:
         self.tabs.setTabText(TAB_ALERTS, f"Alerts ({count})" if count else "Alerts")
         # The icon carries the severity where the style sheet overrides per-tab colours.
-        icon = QIcon() if not count or self.worst_alert is None else self._tray_icon(
+        icon = QIcon() if not count or self.worst_alert is None else self._severity_icon(
             self.worst_alert)
         self.tabs.setTabIcon(TAB_ALERTS, icon)
 
