@@ -47,7 +47,7 @@ from micboard_desktop.core.model import (
     channel_id,
     receiver_id,
 )
-from micboard_desktop.core.text_clean import MAX_NAME_CHARS, clean_text
+from micboard_desktop.core.text_clean import MAX_NAME_CHARS, clean_optional, clean_text
 from micboard_desktop.plugins.http import BodyTooLarge, read_capped
 from micboard_desktop.plugins.tls import (
     check_httpx_response,
@@ -94,6 +94,7 @@ __all__ = [
     "channel_id",
     "check_httpx_response",
     "check_pinned_certificate",
+    "clean_optional",
     "clean_text",
     "client_ssl_context",
     "peer_certificate",

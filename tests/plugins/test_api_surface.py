@@ -48,6 +48,7 @@ EXPORTED = [
     "channel_id",
     "check_httpx_response",
     "check_pinned_certificate",
+    "clean_optional",
     "clean_text",
     "client_ssl_context",
     "peer_certificate",

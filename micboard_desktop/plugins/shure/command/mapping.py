@@ -35,7 +35,7 @@ from micboard_desktop.plugins.api import (
     Transmitter,
     Transport,
     channel_id,
-    clean_text,
+    clean_optional,
     receiver_id,
     sentinels,
 )
@@ -290,7 +290,7 @@ def _text(raw: str) -> str | None:
     must not reach a name (the engine's boundary cleans again, this keeps the plugin honest).
     """
     value = sentinels.text(unbrace(raw))
-    return clean_text(value) or None if value is not None else None
+    return clean_optional(value)
 
 
 CHANNEL_PARAMS: Final[dict[str, _ChannelParser]] = {

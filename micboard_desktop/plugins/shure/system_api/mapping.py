@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from micboard_desktop.plugins.api import (
     MAX_NAME_CHARS,
-    clean_text,
+    clean_optional,
 )
 
 ONLINE: Final = "ONLINE"
@@ -214,5 +214,4 @@ def problem_message(status: int, reason: str, data: object) -> str:
 
 def device_text(value: object, limit: int = MAX_NAME_CHARS) -> str | None:
     """Return a device string cleaned of controls and surrogates, bounded, or ``None``."""
-    text = _str(value)
-    return clean_text(text, limit) or None if text is not None else None
+    return clean_optional(_str(value), limit)
