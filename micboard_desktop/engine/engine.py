@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
-from micboard_desktop.core.connection_words import connection_address
+from micboard_desktop.core.connection_words import SILENT_AFTER_SECONDS, connection_address
 from micboard_desktop.core.control import (
     KEEP,
     ConfigValue,
@@ -60,8 +60,9 @@ REMOTE_PREFIX = "setting:"
 METRICS_EVERY_TICKS = 5
 RECEIVER_WRITE_TICKS = 3
 """Receivers are written to the database every this many health ticks (and on stop)."""
-SILENT_AFTER = 60.0
-"""A connected connection with no message for this long is reported as silent."""
+SILENT_AFTER = SILENT_AFTER_SECONDS
+"""A connected connection with no message for this long is reported as silent (the same limit
+the connections view words with, core/connection_words.py)."""
 
 
 def metrics_json(metrics: EngineMetrics) -> dict[str, JsonValue]:
