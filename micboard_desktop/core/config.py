@@ -109,6 +109,40 @@ MAX_HOLD_SECONDS: Final = 600.0
 """Longest hold accepted: a longer one would hide a real failure for too long."""
 
 
+THRESHOLD_RANGES: Final[Mapping[str, tuple[float, float]]] = {
+    "critical_battery_bars": (0, 5),
+    "low_battery_bars": (0, 5),
+    "critical_battery_percent": (0, 100),
+    "low_battery_percent": (0, 100),
+    "critical_battery_minutes": (0, 1440),
+    "low_battery_minutes": (0, 1440),
+    "rf_loss_rssi_dbm": (-130, 0),
+    "rf_loss_quality_fraction": (0, 1),
+    "audio_peak_dbfs": (-60, 0),
+}
+"""What each alert threshold can mean (lowest, highest): bars 0-5, percent 0-100, a day of
+minutes, dBm and dBFS. The config file, the LAN API and the settings dialog all use it."""
+
+THRESHOLD_PAIRS: Final[tuple[tuple[str, str], ...]] = (
+    ("critical_battery_bars", "low_battery_bars"),
+    ("critical_battery_percent", "low_battery_percent"),
+    ("critical_battery_minutes", "low_battery_minutes"),
+)
+"""``(critical, low)`` threshold names: a critical level must lie below its low level, or
+"low" could never be seen."""
+
+POLLING_INTERVAL_RANGE: Final = (0.5, 3600.0)
+"""Seconds between polls (``default_polling_interval``, a manufacturer's ``polling_interval``)."""
+CACHE_TIMEOUT_RANGE: Final = (0.0, 3600.0)
+"""Seconds ``/api/data/`` may be served from cache."""
+TIMEOUT_RANGE: Final = (0.1, 300.0)
+"""Seconds a manufacturer's request may take."""
+METER_RATE_MS_RANGE: Final = (0, 65535)
+"""Milliseconds between meter reports a receiver is asked for (0: none)."""
+PORT_RANGE: Final = (1, 65535)
+"""A TCP port."""
+
+
 @dataclass(frozen=True, slots=True)
 class AppConfig:
     """The whole configuration file."""
@@ -159,6 +193,10 @@ def _number(value: Any, key: str, *, minimum: float, maximum: float) -> float:
     return float(value)
 
 
+def _range(value: Any, key: str, limits: tuple[float, float]) -> float:
+    return _number(value, key, minimum=limits[0], maximum=limits[1])
+
+
 def _integer(value: Any, key: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(key, f"must be a whole number, not {type(value).__name__}")
@@ -188,16 +226,16 @@ def _table(value: Any, key: str) -> Mapping[str, Any]:
 Checker = Callable[[Any, str], Any]
 
 _MICBOARD: dict[str, Checker] = {
-    "default_polling_interval": lambda v, k: _number(v, k, minimum=0.5, maximum=3600),
+    "default_polling_interval": lambda v, k: _range(v, k, POLLING_INTERVAL_RANGE),
     "websocket_broadcasting": _boolean,
-    "cache_timeout": lambda v, k: _number(v, k, minimum=0, maximum=3600),
+    "cache_timeout": lambda v, k: _range(v, k, CACHE_TIMEOUT_RANGE),
     "log_level": lambda v, k: _log_level(v, k),
 }
 
 _LAN: dict[str, Checker] = {
     "enabled": _boolean,
     "host": lambda v, k: _host(v, k),
-    "port": lambda v, k: _integer(v, k, minimum=1, maximum=65535),
+    "port": lambda v, k: _integer(v, k, minimum=PORT_RANGE[0], maximum=PORT_RANGE[1]),
     "allow_control": _boolean,
 }
 
@@ -257,12 +295,14 @@ _MANUFACTURER: dict[str, Checker] = {
     "code": _code,
     "name": _string,
     "enabled": _boolean,
-    "polling_interval": lambda v, k: _number(v, k, minimum=0.5, maximum=3600),
-    "timeout": lambda v, k: _number(v, k, minimum=0.1, maximum=300),
+    "polling_interval": lambda v, k: _range(v, k, POLLING_INTERVAL_RANGE),
+    "timeout": lambda v, k: _range(v, k, TIMEOUT_RANGE),
     "api_url": _url,
     "tls": _tls,
     "devices": _devices,
-    "meter_rate_ms": lambda v, k: _integer(v, k, minimum=0, maximum=65535),
+    "meter_rate_ms": lambda v, k: _integer(
+        v, k, minimum=METER_RATE_MS_RANGE[0], maximum=METER_RATE_MS_RANGE[1]
+    ),
     "username": _string,
     "alerts": lambda v, k: _thresholds(v, k),
 }
@@ -275,13 +315,13 @@ def _thresholds(value: Any, key: str, base: StatusThresholds | None = None) -> S
     changes: dict[str, Any] = {}
     for name, raw in table.items():
         where = f"{key}.{name}"
-        low, high = _THRESHOLD_RANGES.get(name, (-200, 200))
+        low, high = THRESHOLD_RANGES.get(name, (-200, 200))
         if known[name].type in ("int", int):
             changes[name] = _integer(raw, where, minimum=int(low), maximum=int(high))
         else:
             changes[name] = _number(raw, where, minimum=low, maximum=high)
     limits = replace(base or StatusThresholds(), **changes)
-    for critical, warn in _THRESHOLD_PAIRS:
+    for critical, warn in THRESHOLD_PAIRS:
         if getattr(limits, critical) >= getattr(limits, warn):
             # Applied live, critical above low turned the board red (issue #23, 10).
             raise _fail(
@@ -290,27 +330,6 @@ def _thresholds(value: Any, key: str, base: StatusThresholds | None = None) -> S
                 f"{getattr(limits, warn)})",
             )
     return limits
-
-
-_THRESHOLD_RANGES: Final[dict[str, tuple[float, float]]] = {
-    "critical_battery_bars": (0, 5),
-    "low_battery_bars": (0, 5),
-    "critical_battery_percent": (0, 100),
-    "low_battery_percent": (0, 100),
-    "critical_battery_minutes": (0, 1440),
-    "low_battery_minutes": (0, 1440),
-    "rf_loss_rssi_dbm": (-130, 0),
-    "rf_loss_quality_fraction": (0, 1),
-    "audio_peak_dbfs": (-60, 0),
-}
-"""What a threshold can mean: bars 0-5, percent 0-100, a day of minutes, dBm and dBFS."""
-
-_THRESHOLD_PAIRS: Final = (
-    ("critical_battery_bars", "low_battery_bars"),
-    ("critical_battery_percent", "low_battery_percent"),
-    ("critical_battery_minutes", "low_battery_minutes"),
-)
-"""A critical level must lie below its low level, or "low" could never be seen."""
 
 
 def _holds(value: Any, key: str) -> AlertHolds:
