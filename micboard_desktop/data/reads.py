@@ -25,6 +25,7 @@ from micboard_desktop.data.records import (
 from micboard_desktop.data.schema import (
     AlertRow,
     ChannelRow,
+    ChannelSlotRow,
     DiscoveredDeviceRow,
     EventRow,
     GroupMembershipRow,
@@ -181,6 +182,12 @@ def list_groups(session: Session) -> list[GroupRecord]:
 def group(session: Session, name: str) -> GroupRecord | None:
     """Return group ``name``, or ``None``."""
     return next((g for g in list_groups(session) if g.name == name), None)
+
+
+def list_channel_slots(session: Session) -> dict[str, int]:
+    """Return every channel's slot number, by channel id."""
+    rows = session.execute(select(ChannelSlotRow.channel_id, ChannelSlotRow.slot))
+    return {channel_id: slot for channel_id, slot in rows}
 
 
 def get_config(session: Session, key: str, manufacturer: str | None) -> tuple[bool, JsonValue]:

@@ -380,6 +380,16 @@ class Repository:
             partial(writes.set_performer, channel_id=channel_id, performer=performer)
         )
 
+    async def save_slots(self, slots: Mapping[str, int]) -> None:
+        """Store channels' slot numbers in one transaction (both halves of a swap together).
+
+        Raises:
+            DataError: The database refused them, e.g. a number another channel holds.
+        """
+        assignments = dict(slots)
+        if assignments:
+            await self._write(partial(writes.save_channel_slots, slots=assignments))
+
     async def upsert_manufacturer(
         self, code: str, name: str, enabled: bool, config_json: Mapping[str, JsonValue]
     ) -> list[str]:
@@ -583,6 +593,10 @@ class Repository:
     async def list_groups(self) -> list[GroupRecord]:
         """Return every group with its channels, in display order."""
         return await self._read(reads.list_groups)
+
+    async def list_slots(self) -> dict[str, int]:
+        """Return every channel's slot number, by channel id."""
+        return await self._read(reads.list_channel_slots)
 
     async def get_config(
         self, key: str, manufacturer: str | None = None, default: JsonValue = None

@@ -33,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from micboard_desktop.data.coltypes import UtcTimestamp
 
-SCHEMA_VERSION: Final = "0001"
+SCHEMA_VERSION: Final = "0002"
 """Alembic revision id of the newest schema this build knows (the migrations' head)."""
 
 # Named constraints let later batch migrations on SQLite drop or alter them by name.
@@ -188,6 +188,20 @@ class GroupMembershipRow(Base):
     )
     channel_id: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChannelSlotRow(Base):
+    """The slot number a channel keeps on the board: given once, changed only by the user.
+
+    ``channel_id`` has no foreign key, like group memberships: a receiver removed for a
+    while must find its channels' numbers again when it comes back.
+    """
+
+    __tablename__ = "channel_slots"
+
+    channel_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, unique=True)
+    """Unique: two channels never share a number (a move swaps, see core/slots.py)."""
 
 
 class MicboardConfigRow(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -26,6 +26,7 @@ from micboard_desktop.data.schema import (
     AlertRow,
     Base,
     ChannelRow,
+    ChannelSlotRow,
     DiscoveredDeviceRow,
     EventRow,
     GroupMembershipRow,
@@ -284,6 +285,22 @@ def set_performer(conn: Connection, channel_id: str, performer: str | None) -> b
         update(ChannelRow).where(ChannelRow.id == channel_id).values(performer=performer)
     )
     return result.rowcount > 0
+
+
+def save_channel_slots(conn: Connection, slots: Mapping[str, int]) -> None:
+    """Store these channels' slot numbers, replacing the ones they had.
+
+    Their rows are deleted first and written again in the same transaction: two channels
+    that swapped numbers would otherwise collide on the UNIQUE slot half-way through.
+    """
+    ids = list(slots)
+    for chunk in _chunks(ids):
+        conn.execute(delete(ChannelSlotRow).where(ChannelSlotRow.channel_id.in_(chunk)))
+    if ids:
+        conn.execute(
+            insert(table(ChannelSlotRow)),
+            [{"channel_id": cid, "slot": slot} for cid, slot in slots.items()],
+        )
 
 
 def upsert_manufacturer(

@@ -75,6 +75,14 @@ def _revision(path: Path) -> str:
     return str(value)
 
 
+def _after_head(steps: int) -> str:
+    """Return the revision id ``steps`` after this build's head (test-only revisions)."""
+    return f"{int(SCHEMA_VERSION) + steps:04d}"
+
+
+NEXT, AFTER_NEXT = _after_head(1), _after_head(2)
+
+
 def _copy_migrations(tmp_path: Path, *extra: tuple[str, str]) -> Path:
     """Copy the real migrations and add test-only revisions ``(file name, upgrade body)``."""
     target = tmp_path / "migrations"
@@ -206,7 +214,7 @@ def test_upgrade_backs_up_first_and_keeps_user_data(tmp_path: Path, db_path: Pat
     scripts = _copy_migrations(
         tmp_path,
         (
-            "0002_group_color.py",
+            f"{NEXT}_group_color.py",
             """
             with op.batch_alter_table("groups", recreate="always") as batch:
                 batch.add_column(sa.Column("color", sa.String(20), nullable=True))
@@ -215,26 +223,28 @@ def test_upgrade_backs_up_first_and_keeps_user_data(tmp_path: Path, db_path: Pat
     )
     open_database(db_path, script_location=scripts).close()
 
-    assert _revision(db_path) == "0002"
+    assert _revision(db_path) == NEXT
     assert count(db_path, "group_memberships") == 2
     backup = migrate.backup_path(db_path)
     assert _revision(backup) == SCHEMA_VERSION
     assert sql(backup, "PRAGMA integrity_check") == [("ok",)]
     assert sql(backup, "SELECT name FROM groups") == [("Band",)]
 
-    # This build does not know 0002: the upgraded file is now "from a newer build".
+    # This build does not know NEXT: the upgraded file is now "from a newer build".
     with pytest.raises(SchemaTooNew):
         open_database(db_path)
 
     # A second upgrade replaces the backup: only the latest one is kept.
     scripts = _copy_migrations(
         tmp_path / "next",
-        ("0002_group_color.py", 'op.add_column("groups", sa.Column("color", sa.String(20)))'),
-        ("0003_group_icon.py", 'op.add_column("groups", sa.Column("icon", sa.String(20)))'),
+        (f"{NEXT}_group_color.py",
+         'op.add_column("groups", sa.Column("color", sa.String(20)))'),
+        (f"{AFTER_NEXT}_group_icon.py",
+         'op.add_column("groups", sa.Column("icon", sa.String(20)))'),
     )
     open_database(db_path, script_location=scripts).close()
-    assert _revision(db_path) == "0003"
-    assert _revision(backup) == "0002"
+    assert _revision(db_path) == AFTER_NEXT
+    assert _revision(backup) == NEXT
     assert sorted(p.name for p in db_path.parent.iterdir() if ".bak" in p.name) == [backup.name]
 
 
@@ -243,7 +253,7 @@ def test_failed_upgrade_leaves_the_database_unchanged(tmp_path: Path, db_path: P
     scripts = _copy_migrations(
         tmp_path,
         (
-            "0002_broken.py",
+            f"{NEXT}_broken.py",
             """
             op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
             op.execute("SELECT * FROM no_such_table")
