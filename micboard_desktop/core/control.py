@@ -166,6 +166,18 @@ class UserDataControl(Protocol):
         """Set where a receiver stands (rack, stage left ...)."""
         ...
 
+    async def set_slot(self, channel_id: str, slot: int) -> None:
+        """Give a channel slot number ``slot`` on the board (1 to ``core.slots.MAX_SLOT``).
+
+        The channel that held ``slot`` takes this channel's old number (a swap, as original
+        Micboard users re-order a board); the new numbers arrive as ``Topic.SLOTS``.
+
+        Raises:
+            ConfigError: the number is out of range, or the channel is unknown (message
+                names the key).
+        """
+        ...
+
 
 class SettingsControl(Protocol):
     """The settings dialog and ``POST /api/config/``: configuration, secrets, LAN."""

@@ -7,9 +7,9 @@ keeps only real changes, and tells its subscribers once per batch with a
 :meth:`StateStore.snapshot`, which is rebuilt only after a change.
 
 It is also the app's one change feed: what the engine keeps elsewhere (alerts, connection
-states, groups, the configuration, whether saving works) is announced here as a
-:class:`Topic` in the same change sets, and the groups themselves live here, so views and
-the LAN API are told everything one way and never poll.
+states, groups, slot numbers, the configuration, whether saving works) is announced here
+as a :class:`Topic` in the same change sets, and the groups and slot numbers themselves live
+here, so views and the LAN API are told everything one way and never poll.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class Topic(StrEnum):
     """A connection changed state (which ones: :attr:`Changes.connections`)."""
     GROUPS = "groups"
     """Groups were created, renamed, re-membered or deleted (read :attr:`Snapshot.groups`)."""
+    SLOTS = "slots"
+    """Channels got or changed slot numbers (read :attr:`Snapshot.slots`)."""
     CONFIG = "config"
     """The configuration in force changed."""
     STORAGE = "storage"
@@ -94,6 +96,8 @@ class Snapshot:
     manufacturers: Mapping[str, Manufacturer]
     groups: tuple[GroupInfo, ...] = ()
     """The user's groups in display order."""
+    slots: Mapping[ChannelId, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Each channel's slot number on the board (core/slots.py); absent until it has one."""
 
 
 Listener = Callable[[Changes], None]
@@ -140,6 +144,7 @@ class StateStore:
         self._receivers: dict[ReceiverId, Receiver] = {}
         self._manufacturers: dict[str, Manufacturer] = {}
         self._groups: tuple[GroupInfo, ...] = ()
+        self._slots: Mapping[ChannelId, int] = MappingProxyType({})
         self._listeners: list[Listener] = []
         self._pending = _Pending()
         self._batch_depth = 0
@@ -169,6 +174,7 @@ class StateStore:
                 receivers=MappingProxyType(dict(self._receivers)),
                 manufacturers=MappingProxyType(dict(self._manufacturers)),
                 groups=self._groups,
+                slots=self._slots,
             )
         return self._snapshot
 
@@ -286,6 +292,20 @@ class StateStore:
         with self.batch():
             self._groups = new
             self._pending.topics.add(Topic.GROUPS)
+            self._version += 1
+        return True
+
+    def slots(self) -> Mapping[ChannelId, int]:
+        """Return each channel's slot number (read-only)."""
+        return self._slots
+
+    def set_slots(self, slots: Mapping[ChannelId, int]) -> bool:
+        """Replace the slot numbers (announced as :attr:`Topic.SLOTS`); return True on change."""
+        if slots == self._slots:
+            return False
+        with self.batch():
+            self._slots = MappingProxyType(dict(slots))
+            self._pending.topics.add(Topic.SLOTS)
             self._version += 1
         return True
 

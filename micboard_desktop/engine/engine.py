@@ -44,6 +44,7 @@ from micboard_desktop.engine.metrics import MetricsTracker
 from micboard_desktop.engine.recorder import Recorder
 from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.engine.sink import StoreSink
+from micboard_desktop.engine.slots import SlotKeeper
 from micboard_desktop.engine.supervisor import Supervisor
 from micboard_desktop.engine.userdata import UserData
 from micboard_desktop.plugins.registry import PluginRegistry
@@ -123,6 +124,7 @@ class Engine:
         self.levels = LevelFolder(self.store, per_second, self.clock)
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
+        self.slots = SlotKeeper(self.store, repository, self._tasks)
         self._silent_reported: set[str] = set()
         self._restored: set[ReceiverId] = set()
         self._storage_status: HealthStatus | None = None
@@ -167,9 +169,13 @@ class Engine:
         self.recorder.flush_dirty()
         await self.recorder.flush_removed()
         self.recorder.stop()
+        await self.slots.stop()
         await self.repository.stop()
 
     async def _restore(self) -> None:
+        # Numbers first: the restored receivers then keep theirs, and channels stored before
+        # numbers were kept get them in the order the board used to count (core/slots.py).
+        await self.slots.start()
         receivers = await self.repository.load_receivers()
         for group in await self.repository.list_groups():
             self.userdata.groups[group.name] = GroupInfo(group.name, group.channel_ids, group.slot)
@@ -549,3 +555,7 @@ class Engine:
         """Set where a receiver stands (stored with the receiver)."""
         self.userdata.locations[receiver_id] = (location or "").strip() or None
         self.sink.reapply_userdata()
+
+    async def set_slot(self, channel_id: str, slot: int) -> None:
+        """Move a channel to slot number ``slot``, swapping with the channel that had it."""
+        await self.slots.set_slot(channel_id, slot)

@@ -15,8 +15,9 @@ from micboard_desktop.core.control import (
     HealthReport,
     KeepSlot,
 )
-from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.core.model import ChannelId, Health, HealthStatus
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
+from micboard_desktop.core.slots import move_slot
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.engine.settings import with_setting
 
@@ -38,16 +39,19 @@ class FakeEngine:
     secrets: dict[str, str | None] = field(default_factory=dict)
     performers: dict[str, str | None] = field(default_factory=dict)
     locations: dict[str, str | None] = field(default_factory=dict)
+    slots: dict[ChannelId, int] = field(default_factory=dict)
+    """Slot numbers, published into the attached store as the real engine does."""
     calls: list[tuple[str, object]] = field(default_factory=list)
     """Every command received, as ``(name, arguments)``, in order."""
     lan_token: str = "generated-token-0001"
     store: StateStore | None = None
-    """Where the groups are published, as the real engine does (set by :meth:`attach`)."""
+    """Where groups and slots are published, as the real engine does (set by :meth:`attach`)."""
 
     def attach(self, store: StateStore) -> None:
-        """Publish this engine's groups into ``store`` now and after every group edit."""
+        """Publish this engine's groups and slots into ``store`` now and after every edit."""
         self.store = store
         self._publish_groups()
+        store.set_slots(self.slots)
 
     def _publish_groups(self) -> None:
         if self.store is not None:
@@ -140,6 +144,13 @@ class FakeEngine:
     async def set_location(self, receiver_id: str, location: str | None) -> None:
         self.calls.append(("set_location", (receiver_id, location)))
         self.locations[receiver_id] = location
+
+    async def set_slot(self, channel_id: str, slot: int) -> None:
+        self.calls.append(("set_slot", (channel_id, slot)))
+        # The real rule (swap with the holder, range check), so views see the real errors.
+        self.slots.update(move_slot(self.slots, ChannelId(channel_id), slot))
+        if self.store is not None:
+            self.store.set_slots(self.slots)
 
     def config(self) -> AppConfig:
         return self.app_config
