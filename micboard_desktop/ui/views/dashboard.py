@@ -260,7 +260,8 @@ class Dashboard(QWidget):
     def _on_changed(self, changes: Changes) -> None:
         if Topic.GROUPS in changes.topics:
             self.reload_groups()
-        structural = bool(changes.removed) or Topic.CONFIG in changes.topics
+        # New slot numbers reorder the board: rebuild, as when receivers go.
+        structural = bool(changes.removed) or bool(changes.topics & {Topic.CONFIG, Topic.SLOTS})
         if structural or not self._update_receivers(changes.receivers):
             self._sync()
 
@@ -315,12 +316,19 @@ class Dashboard(QWidget):
         )
         seen: set[ChannelId] = set()
         created = False
-        slot = 0
+        slots = snapshot.slots
+        # A channel the engine has not numbered yet (it does on the same turn, unless every
+        # number is taken) follows the numbered ones in board order; max + 1 is also the
+        # number the engine will give it (core/slots.py). Never a missing tile.
+        unnumbered = max(slots.values(), default=0)
         self._channels_of = {r.id: len(r.channels) for r in receivers}
         for receiver in receivers:
             for channel in sorted(receiver.channels, key=lambda c: c.number):
-                slot += 1
-                self._slot_of[channel.id] = slot
+                if channel.id in slots:
+                    self._slot_of[channel.id] = slots[channel.id]
+                else:
+                    unnumbered += 1
+                    self._slot_of[channel.id] = unnumbered
                 seen.add(channel.id)
             created = self._update_tiles(receiver) or created
         removed = [cid for cid in self.tiles if cid not in seen]

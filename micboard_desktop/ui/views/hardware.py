@@ -1,9 +1,9 @@
 """HardwareView: manufacturer -> location -> receiver -> channel, with in-place editing.
 
-Performer names (on channel rows) and locations (on receiver rows) are edited in the
-tree; edits go to ``engine.set_performer`` / ``engine.set_location`` and come back through
-the store like every other change. Items are updated in place, never rebuilt wholesale,
-so an open editor survives live updates.
+Slot numbers and performer names (on channel rows) and locations (on receiver rows) are
+edited in the tree; edits go to ``engine.set_slot`` / ``engine.set_performer`` /
+``engine.set_location`` and come back through the store like every other change. Items are
+updated in place, never rebuilt wholesale, so an open editor survives live updates.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from micboard_desktop.core.control import UserDataControl
+from micboard_desktop.core.errors import describe_error
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.slots import MAX_SLOT
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import Changes
 from micboard_desktop.ui import format as fmt
@@ -29,15 +31,17 @@ from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.tasks import UiTasks
 
-COLUMNS = ("Name", "Model", "Frequency", "Performer", "Location", "Status")
-COL_NAME, COL_MODEL, COL_FREQ, COL_PERFORMER, COL_LOCATION, COL_STATUS = range(len(COLUMNS))
+COLUMNS = ("Name", "Slot", "Model", "Frequency", "Performer", "Location", "Status")
+COL_NAME, COL_SLOT, COL_MODEL, COL_FREQ, COL_PERFORMER, COL_LOCATION, COL_STATUS = range(
+    len(COLUMNS)
+)
 NO_LOCATION = "(no location)"
 _KIND = Qt.ItemDataRole.UserRole
 _ID = Qt.ItemDataRole.UserRole + 1
 
 
 class HardwareView(QWidget):
-    """Tree of the hardware with performer and location editable in place."""
+    """Tree of the hardware with slot, performer and location editable in place."""
 
     def __init__(
         self,
@@ -65,7 +69,11 @@ class HardwareView(QWidget):
         self.tree.itemChanged.connect(self._on_item_changed)
         self.items: dict[str, QTreeWidgetItem] = {}
         """Tree items by key: ``m:<code>``, ``l:<code>/<location>``, receiver and channel ids."""
-        hint = QLabel("Double-click a performer or a location to edit it.", self)
+        hint = QLabel(
+            "Double-click a slot, a performer or a location to edit it. A slot another "
+            "channel has swaps with it.",
+            self,
+        )
         hint.setStyleSheet("color: #a8a8a8;")
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
@@ -96,7 +104,7 @@ class HardwareView(QWidget):
                 seen.update((top.data(0, _ID), place_key, receiver.id))
                 for channel in receiver.channels:
                     ch_item = self._item(channel.id, rx_item, kind="channel")
-                    self._fill_channel(ch_item, channel, receiver)
+                    self._fill_channel(ch_item, channel, receiver, snapshot.slots.get(channel.id))
                     seen.add(channel.id)
             for key in [k for k in self.items if k not in seen]:
                 item = self.items.pop(key)
@@ -141,7 +149,9 @@ class HardwareView(QWidget):
         item.setForeground(COL_STATUS, QBrush(theme.GREEN if receiver.online else theme.TEXT_DIM))
         item.setToolTip(COL_NAME, f"{receiver.id}  {fmt.text(receiver.ip)}")
 
-    def _fill_channel(self, item: QTreeWidgetItem, channel: Channel, receiver: Receiver) -> None:
+    def _fill_channel(
+        self, item: QTreeWidgetItem, channel: Channel, receiver: Receiver, slot: int | None
+    ) -> None:
         look = theme.STATUS_LOOK[channel_status(channel, receiver_online=receiver.online)]
         item.setText(COL_NAME, f"{channel.number}  {fmt.text(channel.name)}")
         tx = channel.transmitter
@@ -149,6 +159,7 @@ class HardwareView(QWidget):
         item.setText(COL_FREQ, fmt.frequency(channel.frequency_khz))
         if not (self.tree.currentItem() is item
                 and self.tree.state() == QAbstractItemView.State.EditingState):
+            item.setText(COL_SLOT, "" if slot is None else str(slot))
             item.setText(COL_PERFORMER, channel.performer or "")
         item.setText(COL_STATUS, look.label)
         item.setForeground(COL_STATUS, QBrush(look.ink))
@@ -157,6 +168,10 @@ class HardwareView(QWidget):
         """Set a performer as if typed into the tree (keyboard-free path for tests)."""
         item = self.items[channel]
         item.setText(COL_PERFORMER, performer)
+
+    def edit_slot(self, channel: ChannelId, slot: str) -> None:
+        """Type a slot number into the tree (keyboard-free path for tests)."""
+        self.items[channel].setText(COL_SLOT, slot)
 
     def edit_location(self, receiver: ReceiverId, location: str) -> None:
         """Set a location as if typed into the tree."""
@@ -180,7 +195,9 @@ class HardwareView(QWidget):
         kind = item.data(0, _KIND)
         key = str(item.data(0, _ID))
         value = item.text(column).strip() or None
-        if kind == "channel" and column == COL_PERFORMER:
+        if kind == "channel" and column == COL_SLOT:
+            self._set_slot(key, value)
+        elif kind == "channel" and column == COL_PERFORMER:
             self._tasks.start(self._engine.set_performer(key, value), name="set performer")
         elif kind == "receiver" and column == COL_LOCATION:
             self._tasks.start(self._engine.set_location(key, value), name="set location")
@@ -188,6 +205,25 @@ class HardwareView(QWidget):
             # Only performer and location are editable; undo anything else.
             self._dirty = True
             self.refresh()
+
+
+    def _set_slot(self, channel: str, typed: str | None) -> None:
+        """Ask the engine for the typed number; a refusal says why and shows the old one."""
+        try:
+            slot = int(typed or "")
+        except ValueError:
+            self._slot_refused(ValueError(f"type a whole number from 1 to {MAX_SLOT}"))
+            return
+        self._tasks.start(
+            self._engine.set_slot(channel, slot), name="set slot", failed=self._slot_refused
+        )
+
+    def _slot_refused(self, error: BaseException) -> None:
+        if self._tasks.on_error is not None:
+            self._tasks.on_error(f"Slot not changed: {describe_error(error)}")
+        # The store did not change, so no update would put the old number back.
+        self._dirty = True
+        self.refresh()
 
 
 def _under(item: QTreeWidgetItem, ancestor: QTreeWidgetItem) -> bool:
