@@ -1,4 +1,9 @@
-"""Run the LAN API next to the engine: start it when enabled, restart it when settings change."""
+"""Run the LAN API next to the engine: start it when enabled, restart it when settings change.
+
+After every change the runtime knows what really happened (listening, and at which addresses
+front of house reaches it, or why it did not start), and the engine hands that to the
+settings dialog (:class:`~micboard_desktop.core.control.LanState`).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,19 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from micboard_desktop.app.startup import busy_port_is_a_config_error
 from micboard_desktop.core.config import LanSettings
+from micboard_desktop.core.control import LanState
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.lan.server import LanServer
 
 _log = logging.getLogger(__name__)
+
+_ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
 class LanRuntime:
@@ -27,17 +36,30 @@ class LanRuntime:
         self.server: LanServer | None = None
         self._token: str | None = None
         self._tasks = TaskOwner("lan")
+        self._lock = asyncio.Lock()
+        self._problem: str | None = None
+        self._urls: tuple[str, ...] = ()
         engine.lan_listeners.append(self._on_settings_changed)
+        engine.lan_state_source = self.state
 
     async def start(self) -> None:
         """Start the server if the configuration enables it.
 
         Raises:
-            ConfigError: the port is in use or a LAN bind has no token (names the problem).
+            ConfigError: the port is in use, the address cannot be served or a LAN bind has
+                no token (names the problem).
         """
         settings = self._engine.config().lan
+        self._problem, self._urls = None, ()
         if not settings.enabled:
             return
+        try:
+            await self._start(settings)
+        except ConfigError as exc:
+            self._problem = str(exc)
+            raise
+
+    async def _start(self, settings: LanSettings) -> None:
         self._token = await asyncio.to_thread(self._engine.secrets.lan_token)
         micboard = self._engine.config().micboard
         server = LanServer(
@@ -48,10 +70,31 @@ class LanRuntime:
             cache_timeout=micboard.cache_timeout,
             websocket_broadcasting=micboard.websocket_broadcasting,
         )
-        with busy_port_is_a_config_error(_port_words(settings), "lan.port"):
-            await server.start()
+        try:
+            with busy_port_is_a_config_error(_port_words(settings), "lan.port"):
+                await server.start()
+        except OSError as exc:  # any other reason this address cannot be served
+            raise ConfigError(
+                f"lan.host: cannot serve on {settings.host}:{settings.port} "
+                f"({exc.strerror or exc})",
+                key="lan.host",
+            ) from None
         self.server = server
+        port = urlsplit(server.url).port or settings.port
+        self._urls = await asyncio.to_thread(reachable_urls, settings.host, port)
         _log.info("LAN API at %s", server.url)
+
+    def state(self) -> LanState:
+        """Return what the server does now: listening and where, or why it is not."""
+        settings = self._engine.config().lan
+        running = self.server is not None and self.server.running
+        return LanState(
+            enabled=settings.enabled,
+            running=running,
+            urls=self._urls if running else (),
+            loopback_only=settings.loopback_only,
+            problem=None if running else self._problem,
+        )
 
     async def stop(self) -> None:
         """Stop the server (and any pending restart)."""
@@ -61,17 +104,20 @@ class LanRuntime:
             self.server = None
 
     async def restart(self) -> None:
-        """Apply new settings or a new token; errors are logged, the app keeps running."""
-        if self.server is not None:
-            await self.server.stop()
-            self.server = None
-        try:
-            await self.start()
-        except ConfigError as exc:
-            _log.error("LAN API not started: %s", exc)
+        """Apply new settings or a new token; errors are logged (and kept for :meth:`state`)."""
+        async with self._lock:  # two quick Applies must not start two servers
+            if self.server is not None:
+                await self.server.stop()
+                self.server = None
+            try:
+                await self.start()
+            except ConfigError as exc:
+                _log.error("LAN API not started: %s", exc)
 
-    def _on_settings_changed(self, _settings: LanSettings) -> None:
-        self._tasks.spawn(self.restart(), "restart")
+    async def _on_settings_changed(self, _settings: LanSettings) -> None:
+        # The runtime owns the restart: a settings dialog closed half-way (its task
+        # cancelled) must not leave the server stopped and never started again.
+        await asyncio.shield(self._tasks.spawn(self.restart(), "restart"))
 
 
 def _port_words(settings: LanSettings) -> str:
@@ -122,6 +168,39 @@ def check_lan_settings(settings: LanSettings, token: Callable[[], str | None]) -
             "or generate one in Settings), or bind to 127.0.0.1",
             key="lan.host",
         )
+
+
+def lan_addresses() -> list[str]:
+    """Return this machine's IPv4 addresses that other machines can reach, main one first.
+
+    Blocking (it may ask the resolver): run it in a thread from the loop.
+    """
+    found: list[str] = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            # connect() on a UDP socket sends nothing; it picks the default route's address.
+            probe.connect(("192.0.2.1", 9))
+            found.append(str(probe.getsockname()[0]))
+    except OSError:
+        pass
+    try:
+        found += socket.gethostbyname_ex(socket.gethostname())[2]
+    except OSError:
+        pass
+    usable = (a for a in found if not a.startswith("127.") and a != "0.0.0.0")
+    return list(dict.fromkeys(usable))
+
+
+def reachable_urls(host: str, port: int) -> tuple[str, ...]:
+    """Return the base URLs (``http://host:port``) at which the server can be reached.
+
+    A wildcard bind (``0.0.0.0``, ``::``) is reached at this machine's LAN addresses, which
+    is what front of house must type; any other host at itself.
+
+    Blocking for a wildcard bind (see :func:`lan_addresses`).
+    """
+    hosts = (lan_addresses() or [socket.gethostname()]) if host in _ANY_ADDRESS else [host]
+    return tuple(f"http://{f'[{h}]' if ':' in h else h}:{port}" for h in hosts)
 
 
 def with_lan_override(settings: LanSettings, address: tuple[str, int] | None) -> LanSettings:

@@ -65,6 +65,22 @@ class ConnectionView:
     """Where the connection goes (``host:port``); ``None``: read it from the connection id."""
 
 
+@dataclass(frozen=True, slots=True)
+class LanState:
+    """What the LAN endpoint really does, so the settings dialog can say it after Apply."""
+
+    enabled: bool
+    """The settings ask for the server."""
+    running: bool
+    """The server is listening."""
+    urls: tuple[str, ...] = ()
+    """Where other machines reach it (``http://192.168.1.20:8058``); empty when not running."""
+    loopback_only: bool = True
+    """Bound to a loopback address: reachable from this computer only."""
+    problem: str | None = None
+    """Why it is not running although enabled, in words naming the setting."""
+
+
 class KeepSlot(Enum):
     """Marker type: leave a group's number key as it is."""
 
@@ -198,7 +214,8 @@ class SettingsControl(Protocol):
         """Add or replace a manufacturer; the secret goes to the keyring, never the database.
 
         Raises:
-            ConfigError: the entry is invalid (message names the field).
+            ConfigError: the entry is invalid, or no installed plugin serves its code
+                (message names the field).
             KeyringUnavailable: a secret was given but no keyring can store it.
         """
         ...
@@ -220,12 +237,26 @@ class SettingsControl(Protocol):
         """
         ...
 
-    async def set_lan(self, settings: LanSettings) -> None:
-        """Apply LAN endpoint settings (starting, restarting or stopping the server)."""
+    async def set_lan(self, settings: LanSettings) -> LanState:
+        """Apply LAN endpoint settings (starting, restarting or stopping the server).
+
+        Returns what the server does once that is done: listening, and where, or why not.
+        """
+        ...
+
+    def lan_state(self) -> LanState:
+        """Return what the LAN server does now (cheap; no I/O)."""
         ...
 
     async def generate_lan_token(self) -> str:
-        """Create a new LAN token, store it in the keyring and return it."""
+        """Create a new LAN token, store it in the keyring and return it.
+
+        The server has restarted with the new token when this returns.
+        """
+        ...
+
+    def plugin_codes(self) -> Sequence[str]:
+        """Return the manufacturer codes an installed plugin serves, sorted."""
         ...
 
 

@@ -11,7 +11,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from micboard_desktop.core.control import (
     EngineMetrics,
     HealthReport,
     KeepSlot,
+    LanState,
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
@@ -47,7 +48,7 @@ from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.slots import SlotKeeper
 from micboard_desktop.engine.supervisor import Supervisor
 from micboard_desktop.engine.userdata import UserData
-from micboard_desktop.plugins.registry import PluginRegistry
+from micboard_desktop.plugins.registry import PluginRegistry, default_registry
 from micboard_desktop.plugins.tls import fetch_fingerprint
 
 _log = logging.getLogger(__name__)
@@ -104,12 +105,13 @@ class Engine:
         self.userdata = UserData()
         self.sink = StoreSink(self.store, self.userdata, self._on_connection_state)
         self.metrics_tracker = MetricsTracker()
+        self.registry = registry or default_registry()
         self.supervisor = Supervisor(
             config.micboard,
             self.store,
             self.meters,
             self.sink,
-            registry=registry,
+            registry=self.registry,
             secrets=self.secrets.binding,
             clock=self.clock,
             metrics=self.metrics_tracker,
@@ -129,8 +131,10 @@ class Engine:
         self._restored: set[ReceiverId] = set()
         self._storage_status: HealthStatus | None = None
         self.alert_engine.subscribe(lambda _event: self.store.announce(Topic.ALERTS))
-        self.lan_listeners: list[Callable[[LanSettings], None]] = []
-        """Called when the LAN settings change (the app restarts its server)."""
+        self.lan_listeners: list[Callable[[LanSettings], Awaitable[None]]] = []
+        """Awaited when the LAN settings or token change (the app restarts its server)."""
+        self.lan_state_source: Callable[[], LanState] | None = None
+        """Says what the app's LAN server does (set by the app when it runs one)."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -432,6 +436,8 @@ class Engine:
         shows them when the user saves); a LAN client changes addresses through
         :meth:`set_config`, which approves nothing.
         """
+        # Before the secret is kept: an unknown code only ever showed as a manufacturer "down".
+        settings_ops.check_plugin(entry.code, self.registry.codes())
         if secret is not None:
             await self.secrets.store_manufacturer_secret(entry.code, secret)
         approved_more = await asyncio.to_thread(self.secrets.approve, entry)
@@ -455,18 +461,30 @@ class Engine:
         """Return the certificate an https device presents (for pinning in settings)."""
         return await fetch_fingerprint(url)
 
-    async def set_lan(self, settings: LanSettings) -> None:
-        """Apply LAN settings and tell the app so it can restart the server."""
+    async def set_lan(self, settings: LanSettings) -> LanState:
+        """Apply LAN settings, wait for the app to restart its server, say how that went."""
         await self._apply_config(replace(self._config, lan=settings))
         for listener in list(self.lan_listeners):
-            listener(settings)
+            await listener(settings)
+        return self.lan_state()
+
+    def lan_state(self) -> LanState:
+        """Return what the LAN server does now (not running where the app runs none)."""
+        if self.lan_state_source is not None:
+            return self.lan_state_source()
+        lan = self._config.lan
+        return LanState(enabled=lan.enabled, running=False, loopback_only=lan.loopback_only)
 
     async def generate_lan_token(self) -> str:
-        """Create and store a new LAN token (the LAN server restarts to use it)."""
+        """Create and store a new LAN token; the LAN server has restarted with it on return."""
         token = await self.secrets.new_lan_token()
         for listener in list(self.lan_listeners):
-            listener(self._config.lan)
+            await listener(self._config.lan)
         return token
+
+    def plugin_codes(self) -> Sequence[str]:
+        """Return the manufacturer codes an installed plugin serves."""
+        return self.registry.codes()
 
     def _approve_startup_addresses(self, config: AppConfig) -> None:
         """Approve the configuration's addresses for its secrets (blocking: the keyring).

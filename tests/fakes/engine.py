@@ -14,12 +14,13 @@ from micboard_desktop.core.control import (
     EngineMetrics,
     HealthReport,
     KeepSlot,
+    LanState,
 )
 from micboard_desktop.core.model import ChannelId, Health, HealthStatus
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
 from micboard_desktop.core.slots import move_slot
-from micboard_desktop.core.store import StateStore
-from micboard_desktop.engine.settings import with_setting
+from micboard_desktop.core.store import StateStore, Topic
+from micboard_desktop.engine.settings import check_plugin, with_manufacturer, with_setting
 
 
 @dataclass
@@ -44,6 +45,11 @@ class FakeEngine:
     calls: list[tuple[str, object]] = field(default_factory=list)
     """Every command received, as ``(name, arguments)``, in order."""
     lan_token: str = "generated-token-0001"
+    has_lan_token: bool = False
+    """Whether a LAN token exists (a non-loopback bind is refused without one, as for real)."""
+    lan_refusal: str | None = None
+    """When set, the LAN server "fails to start" with these words (a port in use ...)."""
+    plugins: tuple[str, ...] = ("sennheiser", "shure")
     store: StateStore | None = None
     """Where groups and slots are published, as the real engine does (set by :meth:`attach`)."""
 
@@ -157,16 +163,23 @@ class FakeEngine:
 
     async def save_manufacturer(self, entry: ManufacturerConfig, secret: str | None) -> None:
         self.calls.append(("save_manufacturer", entry.code))
-        others = tuple(m for m in self.app_config.manufacturers if m.code != entry.code)
-        self.app_config = replace(self.app_config, manufacturers=(*others, entry))
+        # The real checks, so views see the same refusals the engine would give.
+        check_plugin(entry.code, self.plugins)
+        self.app_config = with_manufacturer(self.app_config, entry)
         if secret is not None:
             self.secrets[entry.code] = secret
+        self._announce_config()
 
     async def remove_manufacturer(self, code: str) -> None:
         self.calls.append(("remove_manufacturer", code))
         kept = tuple(m for m in self.app_config.manufacturers if m.code != code)
         self.app_config = replace(self.app_config, manufacturers=kept)
         self.secrets.pop(code, None)
+        self._announce_config()
+
+    def _announce_config(self) -> None:
+        if self.store is not None:
+            self.store.announce(Topic.CONFIG)
 
     async def test_connection(self, entry: ManufacturerConfig, secret: str | None) -> str:
         self.calls.append(("test_connection", entry.code))
@@ -178,13 +191,29 @@ class FakeEngine:
             raise ValueError(f"not an https:// URL: {url!r}")
         return "sha256:" + ":".join(["AB"] * 32)
 
-    async def set_lan(self, settings: LanSettings) -> None:
+    async def set_lan(self, settings: LanSettings) -> LanState:
         self.calls.append(("set_lan", settings))
         self.app_config = replace(self.app_config, lan=settings)
+        return self.lan_state()
+
+    def lan_state(self) -> LanState:
+        lan = self.app_config.lan
+        problem = self.lan_refusal
+        if problem is None and not lan.loopback_only and not self.has_lan_token:
+            problem = f"lan.host: serving on {lan.host} needs a LAN token"
+        if not lan.enabled or problem is not None:
+            return LanState(lan.enabled, False, loopback_only=lan.loopback_only,
+                            problem=problem if lan.enabled else None)
+        host = "192.168.1.20" if lan.host in ("0.0.0.0", "::") else lan.host
+        return LanState(True, True, (f"http://{host}:{lan.port}",), lan.loopback_only)
 
     async def generate_lan_token(self) -> str:
         self.calls.append(("generate_lan_token", None))
+        self.has_lan_token = True
         return self.lan_token
+
+    def plugin_codes(self) -> Sequence[str]:
+        return list(self.plugins)
 
 
 def healthy(codes: Sequence[str]) -> HealthReport:
