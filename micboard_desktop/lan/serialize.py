@@ -6,6 +6,10 @@ model holds no secrets and neither do these dicts: only public fields are copied
 
 The ``stale`` rule: an answer is stale when at least one receiver in it is offline or its
 connection is not ``connected`` (its values are the last known ones, not live ones).
+
+A channel carries ``slot``, its number on the board (core/slots.py), when it has one and the
+caller passed the numbers: an optional property the contract allows (its objects do not
+forbid additional properties), so a client of ``micboard-desktop/data/1`` is not broken.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Final
 
 from micboard_desktop.core.model import (
     Channel,
+    ChannelId,
     ConnectionInfo,
     ConnectionStatus,
     Health,
@@ -98,10 +103,12 @@ def transmitter_json(transmitter: Transmitter | None) -> Json | None:
     }
 
 
-def channel_json(channel: Channel, *, receiver_online: bool, limits: StatusThresholds) -> Json:
-    """Return a Channel object with its status derived from ``limits``."""
+def channel_json(
+    channel: Channel, *, receiver_online: bool, limits: StatusThresholds, slot: int | None = None
+) -> Json:
+    """Return a Channel object with its status derived from ``limits`` (and ``slot`` if known)."""
     status = channel_status(channel, receiver_online=receiver_online, limits=limits)
-    return {
+    document: Json = {
         "id": channel.id,
         "number": channel.number,
         "name": channel.name,
@@ -122,10 +129,16 @@ def channel_json(channel: Channel, *, receiver_online: bool, limits: StatusThres
         },
         "updated_at": iso(channel.updated_at),
     }
+    if slot is not None:
+        document["slot"] = slot
+    return document
 
 
-def receiver_json(receiver: Receiver, limits: StatusThresholds) -> Json:
-    """Return a Receiver object with its channels in number order."""
+def receiver_json(
+    receiver: Receiver, limits: StatusThresholds, slots: Mapping[ChannelId, int] | None = None
+) -> Json:
+    """Return a Receiver object with its channels in number order (numbered from ``slots``)."""
+    slots = slots or {}
     return {
         "id": receiver.id,
         "manufacturer": receiver.manufacturer,
@@ -140,7 +153,7 @@ def receiver_json(receiver: Receiver, limits: StatusThresholds) -> Json:
         "last_seen": iso(receiver.last_seen),
         "connection": connection_json(receiver.connection),
         "channels": [
-            channel_json(ch, receiver_online=receiver.online, limits=limits)
+            channel_json(ch, receiver_online=receiver.online, limits=limits, slot=slots.get(ch.id))
             for ch in sorted(receiver.channels, key=lambda c: c.number)
             if ch.number >= 1  # the schema requires numbers from 1; a 0 would be a device bug
         ],
@@ -184,16 +197,18 @@ def data_json(
         "generated_at": iso(now or datetime.now(UTC)),
         "stale": is_stale(receivers),
         "manufacturers": [manufacturer_json(m) for m in manufacturers],
-        "receivers": [receiver_json(r, limits(r.manufacturer)) for r in receivers],
+        "receivers": [receiver_json(r, limits(r.manufacturer), snapshot.slots) for r in receivers],
     }
 
 
 def receivers_json(
-    receivers: Iterable[Receiver], thresholds: ThresholdLookup = default_thresholds
+    receivers: Iterable[Receiver],
+    thresholds: ThresholdLookup = default_thresholds,
+    slots: Mapping[ChannelId, int] | None = None,
 ) -> list[Json]:
     """Return Receiver objects for ``receivers`` (thresholds looked up once per maker)."""
     limits = _ThresholdCache(thresholds)
-    return [receiver_json(r, limits(r.manufacturer)) for r in receivers]
+    return [receiver_json(r, limits(r.manufacturer), slots) for r in receivers]
 
 
 def health_document(
