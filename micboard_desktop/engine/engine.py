@@ -454,8 +454,18 @@ class Engine:
         await self.secrets.delete_manufacturer_secret(code)
 
     async def test_connection(self, entry: ManufacturerConfig, secret: str | None) -> str:
-        """Try a manufacturer's devices with the given settings; answer in plain words."""
-        return await settings_ops.test_connection(entry, secret, clock=self.clock)
+        """Try a manufacturer's devices with the given settings; answer in plain words.
+
+        With no secret typed, the stored one is used, but only for the addresses it was
+        approved for (a new address gets none until it is saved).
+        """
+        lookup = None
+        if secret is None:
+            binding = await asyncio.to_thread(self.secrets.binding, entry)
+            lookup = binding.secret_for
+        return await settings_ops.test_connection(
+            entry, secret, clock=self.clock, secret_lookup=lookup
+        )
 
     async def certificate_fingerprint(self, url: str) -> str:
         """Return the certificate an https device presents (for pinning in settings)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -180,12 +180,20 @@ def _receiver_words(receiver: Receiver) -> str:
     return f"\u2714 {where}: {receiver.model or 'model not reported'}{name}, {channels}"
 
 
-async def test_connection(entry: ManufacturerConfig, secret: str | None, *, clock: Clock) -> str:
+async def test_connection(
+    entry: ManufacturerConfig,
+    secret: str | None,
+    *,
+    clock: Clock,
+    secret_lookup: Callable[[str], str | None] | None,
+) -> str:
     """Connect once to a manufacturer's devices; say what each is, or why it failed.
 
     The plugin's own connections run for the test (into a sink of their own, so nothing
     reaches the board) until each device has named its model and channels or failed;
     then they stop. The answer is a few lines of plain words, one per device.
+    ``secret_lookup`` (the stored secret, per approved endpoint) is used where no
+    ``secret`` was typed.
     """
     label = entry.name or entry.code
     if not entry.devices and not entry.api_url:
@@ -201,6 +209,7 @@ async def test_connection(entry: ManufacturerConfig, secret: str | None, *, cloc
             sink=sink,
             clock=clock,
             secret=secret,
+            secret_lookup=None if secret is not None else secret_lookup,
             logger=logging.getLogger(f"micboard_desktop.plugins.{entry.code}.test"),
         )
     )

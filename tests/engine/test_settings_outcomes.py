@@ -25,6 +25,12 @@ from micboard_desktop.simulator.runner import SimulatorHub
 from tests.fakes.database import temporary_repository
 
 
+async def probe(entry: ManufacturerConfig, secret: str | None) -> str:
+    """Run a connection test with a typed secret (or none) and no stored one."""
+    clock = SystemClock()
+    return await settings_ops.test_connection(entry, secret, clock=clock, secret_lookup=None)
+
+
 @pytest.fixture
 async def engine() -> AsyncIterator[Engine]:
     running = Engine(AppConfig(), temporary_repository())
@@ -124,22 +130,30 @@ async def test_a_connection_test_names_model_and_channels_or_the_failure() -> No
         entry = ManufacturerConfig("sennheiser", "Sennheiser", devices=(str(ssc["url"]),),
                                    tls="insecure", timeout=2.0)
         password = str(ssc["password"])
-        found = await settings_ops.test_connection(entry, password, clock=SystemClock())
+        found = await probe(entry, password)
         assert found.startswith("Sennheiser: 1 device(s) answered.")
         assert "EWDX2CHDS" in found  # the product the device reports
         assert "\u201cEM Stage\u201d" in found
         assert "2 channels" in found
-        refused = await settings_ops.test_connection(entry, "wrong", clock=SystemClock())
+        refused = await probe(entry, "wrong")
         assert "no device answered" in refused
         assert "Password refused" in refused
+        # Nothing typed: the stored password, approved for this address when it was saved.
+        engine = Engine(AppConfig(), temporary_repository())
+        await engine.start()
+        try:
+            await engine.save_manufacturer(entry, password)
+            assert "2 channels" in await engine.test_connection(entry, None)
+        finally:
+            await engine.stop()
     finally:
         await hub.stop()
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     closed = ManufacturerConfig("shure", "Shure", devices=(f"127.0.0.1:{port}",), timeout=2.0)
-    answer = await settings_ops.test_connection(closed, None, clock=SystemClock())
+    answer = await probe(closed, None)
     assert f"127.0.0.1:{port} refused the connection" in answer
     nothing = replace(closed, devices=())
-    empty = await settings_ops.test_connection(nothing, None, clock=SystemClock())
+    empty = await probe(nothing, None)
     assert "nothing to test" in empty
