@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Final
 
 from micboard_desktop.core.config import AlertHolds
-from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
+from micboard_desktop.core.model import Battery, Channel, ChannelStatus, ConnectionStatus, Receiver
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import (
     BatteryMeasure,
@@ -136,7 +136,9 @@ def receiver_targets(
     rid = str(receiver.id)
     key = f"{RX_OFFLINE}:{rid}"
     subject = Subject(receiver.manufacturer, rid)
-    if receiver.online:
+    if not monitored(receiver):  # the user stopped it: nothing to warn about, no stale alert
+        targets = [Target(key, Want.DROP, subject)]
+    elif receiver.online:
         targets = [Target(key, Want.CLEAR, subject)]
     else:
         message = f"Receiver offline: {receiver_label(receiver)}"
@@ -158,6 +160,11 @@ def receiver_targets(
             channel_targets(receiver, channel, limits, timing, active, seen=channel.id in seen)
         )
     return targets
+
+
+def monitored(receiver: Receiver) -> bool:
+    """Return False when the user stopped the receiver's connection (no alerts for it)."""
+    return receiver.connection.status is not ConnectionStatus.STOPPED
 
 
 RECEIVER_INPUTS = ("online", "manufacturer", "name", "model", "api_device_id", "ip")
@@ -220,6 +227,14 @@ def channel_targets(
     label = channel_label(receiver, channel)
     linked = receiver.online and channel.transmitter is not None
     targets: list[Target] = []
+    if not monitored(receiver):
+        # Stopped on purpose: every alert of the channel goes now, none can be raised.
+        families = (TX_OFF, BATTERY, RF_LOSS, INTERFERENCE, AUDIO_PEAK)
+        return [
+            Target(f"{rule}:{cid}", Want.DROP, subject)
+            for rule in families
+            if only is None or rule in only
+        ]
     if only is None or TX_OFF in only:
         tx_key = f"{TX_OFF}:{cid}"
         if linked:

@@ -37,6 +37,7 @@ from micboard_desktop.engine.alert_rules import (
     Target,
     Want,
     channel_targets,
+    monitored,
     receiver_targets,
     rules_touched,
 )
@@ -101,6 +102,8 @@ def _changed_channels(
     if previous is None or len(previous.channels) != len(receiver.channels):
         return None
     if any(getattr(previous, f) != getattr(receiver, f) for f in RECEIVER_INPUTS):
+        return None
+    if monitored(previous) != monitored(receiver):  # a Stop or Start drops or re-judges all
         return None
     changed: list[tuple[Channel, frozenset[str] | None]] = []
     for old, new in zip(previous.channels, receiver.channels, strict=True):

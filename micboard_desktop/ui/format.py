@@ -58,6 +58,16 @@ def duration(since: datetime | None, now: datetime) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def clock_age(seconds: int) -> str:
+    """Format an age as a running clock (``0:45``, ``12:03``, ``1:02:03``), as a stopwatch reads."""
+    seconds = max(0, seconds)
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
 def without_unit(text: str) -> str:
     """Return a formatted value without its unit (``-46 dBm`` -> ``-46``); else ``text``."""
     number, _, unit = text.rpartition(" ")

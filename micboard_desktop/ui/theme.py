@@ -13,6 +13,7 @@ from typing import Final
 
 from PySide6.QtGui import QColor
 
+from micboard_desktop.core.liveness import Liveness
 from micboard_desktop.core.model import ChannelStatus, ConnectionStatus, HealthStatus
 
 BACKGROUND: Final = QColor("#000000")
@@ -72,6 +73,15 @@ STATUS_LOOK: Final[dict[ChannelStatus, StatusLook]] = {
     ChannelStatus.MUTED: StatusLook("MUTED", "\u2298", SKY),
     ChannelStatus.OK: StatusLook("OK", "\u2714", GREEN),
 }
+
+LIVENESS_LOOK: Final[dict[Liveness, StatusLook]] = {
+    Liveness.NOT_MONITORED: StatusLook("NOT MONITORED", "\u25a0", GREY),
+    Liveness.NO_DATA: StatusLook("NO DATA", "\u25d4", YELLOW),
+}
+"""Words for a receiver whose values are not live; ``OFFLINE`` uses RX OFFLINE's look.
+
+The glyphs are in DejaVu Sans (the font the Linux builds install): the old stale mark
+(an hourglass) was not, and rendered as an empty box."""
 
 CONNECTION_LOOK: Final[dict[ConnectionStatus, StatusLook]] = {
     ConnectionStatus.CONNECTED: StatusLook("Connected", "\u2714", GREEN),

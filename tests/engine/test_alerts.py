@@ -11,7 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.config import AlertHolds, AppConfig, ManufacturerConfig
-from micboard_desktop.core.model import Audio, Battery, Channel, ReceiverId, Rf, Transmitter
+from micboard_desktop.core.model import (
+    Audio,
+    Battery,
+    Channel,
+    ConnectionInfo,
+    ConnectionStatus,
+    ReceiverId,
+    Rf,
+    Transmitter,
+    Transport,
+)
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.core.store import Changes, StateStore
@@ -215,6 +225,30 @@ async def test_spare_channel_at_start_raises_nothing():
     await engine.start()
     assert engine.active() == []
     await engine.stop()
+
+
+async def test_a_user_stop_raises_nothing_and_drops_the_receivers_alerts():
+    """Issue #23, 6: a deliberate Stop raised a CRITICAL "Receiver offline"."""
+    made = await make_rig(channels=2)
+    try:
+        set_battery(made.store, 1, bars=1, percent=5)
+        update_channel(made.store, 2, transmitter=None)
+        assert made.keys() == {f"battery:{CH1}", f"tx_off:{RID}:2"}
+        receiver = made.store.receiver(ReceiverId(RID))
+        assert receiver is not None
+        stopped = ConnectionInfo(Transport.TCP, ConnectionStatus.STOPPED)
+        made.store.put_receiver(replace(receiver, online=False, connection=stopped))
+        assert made.keys() == set()  # dropped at once, no hold
+        await made.clock.advance(60)
+        assert made.keys() == set()  # and no "Receiver offline" after the hold either
+        assert AlertEventKind.RAISED not in made.kinds(f"rx_offline:{RID}")
+        # Started again and still failing to connect: now it is a receiver offline.
+        restarted = ConnectionInfo(Transport.TCP, ConnectionStatus.CONNECTING)
+        made.store.put_receiver(replace(receiver, online=False, connection=restarted))
+        await made.clock.advance(11)
+        assert made.alert(f"rx_offline:{RID}").rule == "rx_offline"
+    finally:
+        await made.engine.stop()
 
 
 async def test_receiver_offline_supersedes_transmitter_off():

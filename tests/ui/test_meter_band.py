@@ -382,8 +382,7 @@ async def test_a_click_on_the_band_selects_the_tile_and_frames_keep_the_selectio
 def test_a_live_tile_leaves_its_band_out_of_its_mask(qapp: QApplication):
     from micboard_desktop.ui.widgets.channel_tile import tile_data
 
-    data = tile_data(make_channel(), make_receiver(), slot=1, status=ChannelStatus.OK,
-                     stale=False)
+    data = tile_data(make_channel(), make_receiver(), slot=1, status=ChannelStatus.OK)
     tile = ChannelTile(data)
     band = tile.band_rect()
     assert not tile.mask().contains(band.center())

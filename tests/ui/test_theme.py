@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPalette, QRawFont
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -43,9 +43,18 @@ from micboard_desktop.core.model import ChannelStatus
 from micboard_desktop.ui import app_theme, theme
 from micboard_desktop.ui.main_window import MainWindow
 from micboard_desktop.ui.views.alerts import SEVERITY_LOOK
+from micboard_desktop.ui.widgets import text_fit
 from tests.fakes.engine import FakeEngine
 from tests.ui.helpers import close_window, make_window, show_store
-from tests.ui.pixels import background, best_contrast, contrast, luminance, snapshot
+from tests.ui.pixels import (
+    as_deuteranope_sees,
+    background,
+    best_contrast,
+    contrast,
+    delta_e,
+    luminance,
+    snapshot,
+)
 
 TEXT_AA = 4.5
 """WCAG AA for text."""
@@ -340,10 +349,47 @@ def test_every_text_pair_of_the_palette_meets_aa():
             assert ratio >= TEXT_AA, (colour_group, text, surface, ratio)
 
 
+def _every_look() -> list[theme.StatusLook]:
+    return [*theme.STATUS_LOOK.values(), *theme.LIVENESS_LOOK.values(),
+            *theme.CONNECTION_LOOK.values(), *theme.HEALTH_LOOK.values(),
+            *SEVERITY_LOOK.values()]
+
+
+def test_every_status_glyph_is_in_the_font_the_app_draws_with():
+    """Issue #23, 6: the stale mark (an hourglass) was not in DejaVu Sans, the font the
+    Linux setup installs, and rendered as an empty box."""
+    for bold in (True, False):
+        raw = QRawFont.fromFont(text_fit.font(24, bold))
+        assert raw.isValid()
+        for look in _every_look():
+            for glyph in look.glyph:
+                code = ord(glyph)
+                assert raw.supportsCharacter(code), (look.text, f"U+{code:04X}", raw.familyName())
+
+
+def test_low_and_critical_stay_apart_for_a_deuteranope():
+    """Issue #23: low vs critical must stay distinguishable under a deuteranopia simulation;
+    colour is never the only cue (each has its own glyph and word)."""
+    low, critical = theme.STATUS_LOOK[ChannelStatus.LOW_BATTERY], theme.STATUS_LOOK[
+        ChannelStatus.CRITICAL_BATTERY]
+    assert low.glyph != critical.glyph
+    assert low.text != critical.text
+    seen_low, seen_critical = as_deuteranope_sees(low.colour), as_deuteranope_sees(
+        critical.colour)
+    assert delta_e(seen_low, seen_critical) >= 15, (seen_low.name(), seen_critical.name())
+    # The same for every pair of header colours a tile can take (ok / low / critical / RF).
+    headers = [theme.GREEN, theme.ORANGE, theme.RED, theme.DARK_GREY]
+    for i, a in enumerate(headers):
+        for b in headers[i + 1:]:
+            apart = delta_e(as_deuteranope_sees(a), as_deuteranope_sees(b))
+            assert apart >= 10, (a.name(), b.name(), apart)
+    # Every status that shares a colour with another has its own glyph or word.
+    looks = list(theme.STATUS_LOOK.values()) + list(theme.LIVENESS_LOOK.values())
+    assert len({look.label for look in looks}) == len(looks)
+
+
 def test_every_status_word_is_readable_where_it_is_written():
-    looks = [*theme.STATUS_LOOK.values(), *theme.CONNECTION_LOOK.values(),
-             *theme.HEALTH_LOOK.values(), *SEVERITY_LOOK.values()]
-    for look in looks:
+    for look in _every_look():
         for where, surface in app_theme.STATUS_SURFACES:
             assert contrast(look.ink, surface) >= TEXT_AA, (look.text, where, look.ink.name())
 

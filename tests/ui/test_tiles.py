@@ -1,7 +1,10 @@
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from micboard_desktop.core.config import AlertHolds
+from micboard_desktop.core.liveness import Liveness
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import (
     Battery,
@@ -16,17 +19,18 @@ from micboard_desktop.core.store import StateStore
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.format import DASH
 from micboard_desktop.ui.tasks import UiTasks
-from micboard_desktop.ui.theme import STATUS_LOOK
-from micboard_desktop.ui.views.dashboard import Dashboard
+from micboard_desktop.ui.theme import LIVENESS_LOOK, STATUS_LOOK
+from micboard_desktop.ui.views.dashboard import Dashboard, SortKey
 from tests.core.builders import make_channel, make_receiver
 from tests.fakes.engine import FakeEngine
 from tests.ui.conftest import wait_until
 from tests.ui.helpers import status_channels
 
 
-def _dashboard(store: StateStore) -> tuple[Dashboard, StoreBridge]:
+def _dashboard(store: StateStore,
+               engine: FakeEngine | None = None) -> tuple[Dashboard, StoreBridge]:
     bridge = StoreBridge(store)
-    return Dashboard(bridge, MeterBus(), FakeEngine(), UiTasks()), bridge
+    return Dashboard(bridge, MeterBus(), engine or FakeEngine(), UiTasks()), bridge
 
 
 EXPECTED_TEXT = {
@@ -106,18 +110,57 @@ async def test_battery_and_rf_values_are_shown():
     bridge.close()
 
 
-@pytest.mark.parametrize("status", [ConnectionStatus.DISCONNECTED, ConnectionStatus.ERROR])
-async def test_stale_marker_when_the_link_is_down(status: ConnectionStatus):
+@pytest.mark.parametrize("status", [ConnectionStatus.ERROR, ConnectionStatus.CONNECTING])
+async def test_a_dropped_link_shows_no_data_with_the_age_then_rx_offline(
+        status: ConnectionStatus):
+    """Issue #23, 6: the STALE look was unreachable (online == connected): a network freeze
+    went straight to RX OFFLINE. Now the last values stay, dimmed, with their age, until the
+    receiver-offline hold runs out (the alert's hold: tile and alert agree)."""
     store = StateStore()
-    rx = make_receiver("shure:rx1", channels=1,
+    rx = make_receiver("shure:rx1", channels=1, online=True,
                        connection=ConnectionInfo(Transport.TCP, ConnectionStatus.CONNECTED))
     store.put_receiver(rx)
-    board, bridge = _dashboard(store)
+    engine = FakeEngine()
+    engine.app_config = replace(engine.app_config,
+                                alert_holds=AlertHolds(rx_offline_raise=4.5))
+    board, bridge = _dashboard(store, engine)
+    board.show()  # the age clock runs while the board can be seen
     tile = next(iter(board.tiles.values()))
-    assert "STALE" not in tile.visible_text()
-    store.put_receiver(replace(rx, connection=ConnectionInfo(Transport.TCP, status)))
-    await wait_until(lambda: tile.data.stale)
-    assert "STALE" in tile.visible_text()
+    assert tile.shows_meters()
+    dropped = replace(rx, online=False, connection=ConnectionInfo(Transport.TCP, status),
+                      last_seen=datetime.now(UTC) - timedelta(seconds=1))
+    store.put_receiver(dropped)
+    await wait_until(lambda: tile.data.liveness is Liveness.NO_DATA)
+    assert not tile.shows_meters()  # nothing live to paint in the band
+    assert tile.status_label().startswith(f"{LIVENESS_LOOK[Liveness.NO_DATA].label} 0:0")
+    assert tile.battery_label() == "80%  5h 00m"  # the last values are still there
+    assert "RX OFFLINE" not in tile.visible_text()
+    await wait_until(lambda: tile.data.age_s is not None and tile.data.age_s >= 2, within=4)
+    assert "0:02" in tile.status_label()  # the age counts without any store change
+    await wait_until(lambda: tile.data.liveness is Liveness.OFFLINE, within=5)
+    assert tile.status_label() == STATUS_LOOK[ChannelStatus.RX_OFFLINE].label
+    board.close()
+    bridge.close()
+
+
+async def test_a_stopped_receiver_says_not_monitored_and_sorts_last():
+    """Issue #23, 6: a deliberate Stop looked like a dead receiver (RX OFFLINE, first when
+    sorted by status)."""
+    store = StateStore()
+    live = make_receiver("shure:rx1", channels=1, online=True)
+    stopped = replace(make_receiver("shure:rx0", channels=1),
+                      connection=ConnectionInfo(Transport.TCP, ConnectionStatus.STOPPED))
+    store.put_receiver(live)
+    store.put_receiver(stopped)
+    board, bridge = _dashboard(store)
+    tile = board.tiles[stopped.channels[0].id]
+    assert tile.data.liveness is Liveness.NOT_MONITORED
+    assert tile.status_label() == LIVENESS_LOOK[Liveness.NOT_MONITORED].label
+    assert "RX OFFLINE" not in tile.visible_text()
+    assert not tile.shows_meters()
+    board.set_sort(SortKey.STATUS)
+    assert board.visible_channel_ids()[-1] == stopped.channels[0].id
+    assert board.hidden_trouble == 0
     board.close()
     bridge.close()
 

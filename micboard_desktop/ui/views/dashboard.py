@@ -9,6 +9,7 @@ created once per channel and only moved, shown or hidden afterwards.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -26,14 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from micboard_desktop.core.control import GroupInfo, SettingsControl
-from micboard_desktop.core.meters import MeterBus, MeterWindow
-from micboard_desktop.core.model import ChannelId, ConnectionStatus, Receiver, ReceiverId
-from micboard_desktop.core.status import (
-    NEEDS_ATTENTION,
-    StatusThresholds,
-    attention_rank,
-    channel_status,
+from micboard_desktop.core.liveness import (
+    Liveness,
+    board_rank,
+    needs_attention,
+    receiver_liveness,
+    shows_last_values,
 )
+from micboard_desktop.core.meters import MeterBus, MeterWindow
+from micboard_desktop.core.model import ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.status import StatusThresholds, channel_status
 from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
@@ -44,8 +47,8 @@ from micboard_desktop.ui.widgets.tile_board import TileBoard
 
 ALL = ""
 """Combo-box data for "no filter"."""
-STALE_REFRESH_MS = 5000
-"""How often stale badges (which show an age) are repainted."""
+AGE_TICK_MS = 1000
+"""How often tiles showing "NO DATA 0:45" count up (and turn RX OFFLINE when it is time)."""
 
 
 class SortKey(StrEnum):
@@ -54,11 +57,6 @@ class SortKey(StrEnum):
     SLOT = "slot"
     NAME = "name"
     STATUS = "status"
-
-
-def is_stale(receiver: Receiver) -> bool:
-    """Return True when the shown values are last-known ones (the link is not up)."""
-    return receiver.online and receiver.connection.status is not ConnectionStatus.CONNECTED
 
 
 class Dashboard(QWidget):
@@ -95,9 +93,13 @@ class Dashboard(QWidget):
         self._scale = 1.0
         self._build_ui()
         self.clock = FrameClock(meters.reader(), self, self, hz=frame_hz)
-        self._stale_timer = QTimer(self)
-        self._stale_timer.setInterval(STALE_REFRESH_MS)
-        self._stale_timer.timeout.connect(self._repaint_stale)
+        self._quiet: set[ReceiverId] = set()
+        """Receivers whose tiles show last values with an age (the age clock runs for them)."""
+        # A display clock, not polling: nothing in the store changes while a link is down,
+        # yet the age must count and the tile must say RX OFFLINE when the hold runs out.
+        self._age_clock = QTimer(self)
+        self._age_clock.setInterval(AGE_TICK_MS)
+        self._age_clock.timeout.connect(self._tick_ages)
         bridge.changed.connect(self._on_changed)
         self._sync()
         self.reload_groups()
@@ -220,7 +222,7 @@ class Dashboard(QWidget):
     def close(self) -> bool:
         """Stop the frame clock and release the meter reader."""
         self.clock.close()
-        self._stale_timer.stop()
+        self._age_clock.stop()
         return super().close()
 
     # -- meters (FrameClock sink) -------------------------------------------------------
@@ -247,13 +249,14 @@ class Dashboard(QWidget):
         """Start the frame clock while the board can be seen."""
         super().showEvent(event)
         self.clock.start()
-        self._stale_timer.start()
+        if self._quiet:
+            self._age_clock.start()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
         """Hidden views do no work."""
         super().hideEvent(event)
         self.clock.stop()
-        self._stale_timer.stop()
+        self._age_clock.stop()
 
     # -- store --------------------------------------------------------------------------
 
@@ -290,12 +293,17 @@ class Dashboard(QWidget):
     def _update_tiles(self, receiver: Receiver) -> bool:
         """Give each channel of ``receiver`` its tile's data (at its slot); True if one is new."""
         limits = self._limits(receiver.manufacturer)
-        stale = is_stale(receiver)
+        liveness = receiver_liveness(
+            receiver, datetime.now(UTC), self._engine.config().alert_holds.rx_offline_raise
+        )
+        self._note_quiet(receiver.id, liveness.state is Liveness.NO_DATA)
+        # Just-dropped values are judged as they were; a stopped or gone receiver is offline.
+        judged_online = shows_last_values(liveness.state)
         created = False
         for channel in receiver.channels:
-            status = channel_status(channel, receiver_online=receiver.online, limits=limits)
+            status = channel_status(channel, receiver_online=judged_online, limits=limits)
             data = tile_data(channel, receiver, slot=self._slot_of[channel.id], status=status,
-                             stale=stale, limits=limits)
+                             liveness=liveness, limits=limits)
             tile = self.tiles.get(channel.id)
             if tile is None:
                 tile = self._make_tile(data)
@@ -401,7 +409,7 @@ class Dashboard(QWidget):
             shown.sort(key=lambda t: (t.data.title.casefold(), t.data.slot))
         elif key is SortKey.STATUS:
             # Emergencies first, switched-off spares last (not the status priority order).
-            shown.sort(key=lambda t: (attention_rank(t.data.status), t.data.slot))
+            shown.sort(key=lambda t: (board_rank(t.data.status, t.data.liveness), t.data.slot))
         else:
             shown.sort(key=lambda t: t.data.slot)
         if [t.data.channel_id for t in shown] != self.visible_channel_ids():
@@ -420,7 +428,7 @@ class Dashboard(QWidget):
         visible = {t.data.channel_id for t in shown}
         hidden_trouble = sum(
             1 for cid, tile in self.tiles.items()
-            if cid not in visible and tile.data.status in NEEDS_ATTENTION
+            if cid not in visible and needs_attention(tile.data.status, tile.data.liveness)
         )
         text = f"{len(shown)} of {len(self.tiles)}"
         if filtering:
@@ -444,10 +452,26 @@ class Dashboard(QWidget):
         self.set_selected(ChannelId(channel))
         self.channel_selected.emit(channel)
 
-    def _repaint_stale(self) -> None:
-        for tile in self.board.visible_tiles():
-            if tile.data.stale:
-                tile.update()
+    def _note_quiet(self, receiver: ReceiverId, quiet: bool) -> None:
+        """Run the age clock while any receiver shows last values with an age."""
+        if quiet:
+            self._quiet.add(receiver)
+            if self.isVisible() and not self._age_clock.isActive():
+                self._age_clock.start()
+        else:
+            self._quiet.discard(receiver)
+            if not self._quiet:
+                self._age_clock.stop()
+
+    def _tick_ages(self) -> None:
+        store = self._bridge.store
+        for rid in list(self._quiet):
+            receiver = store.receiver(rid)
+            if receiver is None:
+                self._note_quiet(rid, False)
+            elif all(ch.id in self._slot_of for ch in receiver.channels):
+                self._update_tiles(receiver)
+        self._apply_view()
 
 
 def _haystack(data: TileData) -> str:

@@ -17,7 +17,6 @@ unreachable channel takes its band back and covers it with the TX OFF / RX OFFLI
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -34,6 +33,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from micboard_desktop.core.liveness import Liveness, ReceiverLiveness
 from micboard_desktop.core.model import Channel, ChannelId, ChannelStatus, Receiver
 from micboard_desktop.core.status import (
     DEFAULT_THRESHOLDS,
@@ -52,6 +52,7 @@ BASE_SIZE = QSize(300, 210)
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _CENTRE = Qt.AlignmentFlag.AlignCenter
+LIVE = ReceiverLiveness(Liveness.LIVE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +78,10 @@ class TileData:
     antenna: str | None
     quality: float | None
     quality_max: float | None
-    stale_since: datetime | None
-    stale: bool
+    liveness: Liveness = Liveness.LIVE
+    """Whether the values are live, the last ones of a dropped link, or not watched at all."""
+    age_s: int | None = None
+    """Seconds since the last data while ``liveness`` is ``NO_DATA``."""
 
 
 def tile_data(
@@ -87,10 +90,11 @@ def tile_data(
     *,
     slot: int,
     status: ChannelStatus,
-    stale: bool,
+    liveness: ReceiverLiveness = LIVE,
     limits: StatusThresholds = DEFAULT_THRESHOLDS,
 ) -> TileData:
     """Build the static part of a tile from the model."""
+    age = liveness.age
     tx = channel.transmitter
     battery = tx.battery if tx else None
     title = channel.performer or channel.name or f"Ch {channel.number}"
@@ -113,8 +117,8 @@ def tile_data(
         antenna=channel.rf.antenna,
         quality=channel.rf.quality,
         quality_max=channel.rf.quality_max,
-        stale_since=receiver.connection.since,
-        stale=stale,
+        liveness=liveness.state,
+        age_s=None if age is None else int(age.total_seconds()),
     )
 
 
@@ -138,6 +142,16 @@ def status_words(data: TileData) -> tuple[str, theme.StatusLook]:
     dropout is happening now while a low pack has hours: the tile names both, the one
     happening now first (a critical pack stays first).
     """
+    if data.liveness is Liveness.NOT_MONITORED:
+        look = theme.LIVENESS_LOOK[Liveness.NOT_MONITORED]
+        return look.label, look
+    if data.liveness is Liveness.NO_DATA:
+        # The last status still matters (a critical pack does not recover by going quiet).
+        look = theme.LIVENESS_LOOK[Liveness.NO_DATA]
+        words = f"{look.label} {fmt.clock_age(data.age_s or 0)}"
+        if data.status is not ChannelStatus.OK:
+            words += f" \u00b7 last {theme.STATUS_LOOK[data.status].text}"
+        return words, look
     look = theme.STATUS_LOOK[data.status]
     link = data.link_state
     if link is None or link is data.status:
@@ -148,6 +162,20 @@ def status_words(data: TileData) -> tuple[str, theme.StatusLook]:
     if data.status is ChannelStatus.CRITICAL_BATTERY:
         return f"{look.label} + {link_look.text}", look
     return look.label, look
+
+
+def shorter_status_words(data: TileData) -> tuple[str, ...]:
+    """Return shorter forms of the status words, best first, for a tile too small for all.
+
+    Without live data the last status outranks the age: the overlay box shows the age.
+    """
+    if data.liveness is Liveness.NO_DATA:
+        look = theme.LIVENESS_LOOK[Liveness.NO_DATA]
+        forms: tuple[str, ...] = (f"{look.label} {fmt.clock_age(data.age_s or 0)}", look.label)
+        if data.status is not ChannelStatus.OK:
+            forms = (f"{look.glyph} last {theme.STATUS_LOOK[data.status].text}", *forms)
+        return forms
+    return (status_words(data)[1].label,)
 
 
 class ChannelTile(QWidget):
@@ -213,7 +241,7 @@ class ChannelTile(QWidget):
 
     def shows_meters(self) -> bool:
         """Return True while the channel is live, so the board paints its meter band."""
-        return self.data.status not in (ChannelStatus.TX_OFF, ChannelStatus.RX_OFFLINE)
+        return self.data.liveness is Liveness.LIVE and not self._dead()
 
     def band_rect(self) -> QRect:
         """Return the meter band in tile coordinates (the board paints it while live)."""
@@ -261,10 +289,7 @@ class ChannelTile(QWidget):
     def visible_text(self) -> str:
         """Return every text the tile paints, one per line."""
         d = self.data
-        lines = [str(d.slot), d.title]
-        if d.stale:
-            lines.append("STALE")
-        lines.append(self.battery_label())
+        lines = [str(d.slot), d.title, self.battery_label()]
         if not self._inactive():
             lines.append(self.audio_label())
             lines.extend(self.rf_labels())
@@ -340,7 +365,14 @@ class ChannelTile(QWidget):
         return fitted
 
     def _inactive(self) -> bool:
+        """Return True when the tile covers its band (nothing live to show there)."""
         return not self.shows_meters()
+
+    def _dead(self) -> bool:
+        """Return True when there are no values worth reading: TX off, offline, not watched."""
+        d = self.data
+        return d.status in (ChannelStatus.TX_OFF, ChannelStatus.RX_OFFLINE) or d.liveness in (
+            Liveness.NOT_MONITORED, Liveness.OFFLINE)
 
     def _update_mask(self) -> None:
         """Leave the band out of the mask while live (the board paints it), else cover it."""
@@ -360,7 +392,7 @@ class ChannelTile(QWidget):
         d = self.data
         rect = self._header_rect()
         known = d.battery_bars is not None or d.battery_percent is not None
-        if self._inactive():
+        if self._dead():
             colour, ink = theme.DARK_GREY, theme.TEXT_DIM
         elif d.link_state is not None and d.battery_state is not ChannelStatus.CRITICAL_BATTERY:
             # RF trouble is happening now: it colours the header whatever the pack says.
@@ -382,23 +414,6 @@ class ChannelTile(QWidget):
             d.title, Qt.TextElideMode.ElideRight, name_rect.width()
         )
         self._draw(p, name_rect, _LEFT, title, self._f_title)
-        if d.stale:
-            self._paint_stale_badge(p, rect)
-
-    def _paint_stale_badge(self, p: QPainter, header: QRect) -> None:
-        label = "\u231b STALE"
-        forms: tuple[str, ...] = (label,)
-        if self.data.stale_since is not None:
-            forms = (f"{label} {fmt.duration(self.data.stale_since, datetime.now(UTC))}", label)
-        h = QFontMetrics(self._f_small_bold).height() + 2
-        fitted = fit(forms, header.width() - 18, h, self._f_small_bold.pixelSize(), True)
-        small = font(fitted.px, True)
-        w = QFontMetrics(small).horizontalAdvance(fitted.text) + 10
-        box = QRect(header.right() - w - 4, header.bottom() - h - 3, w, h)
-        p.fillRect(box, theme.YELLOW)
-        p.setPen(theme.TEXT_ON_COLOUR)
-        if fitted.text:
-            self._draw(p, box, _CENTRE, fitted.text, small)
 
     def _paint_battery(self, p: QPainter) -> None:
         d = self.data
@@ -414,7 +429,7 @@ class ChannelTile(QWidget):
         if lit is None and d.battery_percent is not None:
             lit = min(5, (d.battery_percent + 19) // 20)
         colour = theme.battery_colour(d.battery_state, known)
-        if self._inactive():
+        if self._dead():
             colour = theme.GREY
         for i in range(5):
             rect = QRectF(pad + i * (seg_w + gap), top, seg_w, seg_h)
@@ -453,7 +468,8 @@ class ChannelTile(QWidget):
         label, look = status_words(d)
         status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
         p.setPen(look.ink)
-        status = self._draw_fitted(p, status_rect, _LEFT, (label, look.label), self._f_status)
+        status = self._draw_fitted(p, status_rect, _LEFT, (label, *shorter_status_words(d)),
+                                   self._f_status)
         if not self._inactive():  # quality gets what the status words leave
             self._paint_quality(p, status_rect.adjusted(status.width + pad, 0, 0, 0))
 
@@ -483,21 +499,30 @@ class ChannelTile(QWidget):
     def _paint_overlay(self, p: QPainter) -> None:
         if not self._inactive():
             return
+        d = self.data
         body = QRect(0, self._header_rect().bottom() + 1, self.width(),
                      int(self.height() * 0.8) - self._header_rect().bottom() - 1)
-        p.fillRect(body, QColor(0, 0, 0, 170))
-        if self.data.status is ChannelStatus.RX_OFFLINE:
-            p.fillRect(body, QBrush(QColor(90, 90, 90, 90), Qt.BrushStyle.BDiagPattern))
-        look = theme.STATUS_LOOK[self.data.status]
-        fitted = fit((look.label,), body.width() - 28, body.height() - 8,
-                     self._f_big.pixelSize(), True)
+        frame = theme.TEXT_DIM
+        if d.liveness is Liveness.NO_DATA and not self._dead():
+            # Last values stay readable, dimmed (header too): they are not live any more.
+            p.fillRect(QRect(0, 0, self.width(), body.bottom() + 1), QColor(0, 0, 0, 140))
+            look = theme.LIVENESS_LOOK[Liveness.NO_DATA]
+            forms: tuple[str, ...] = (f"{look.label} {fmt.clock_age(d.age_s or 0)}", look.label)
+            frame = look.colour
+        else:
+            p.fillRect(body, QColor(0, 0, 0, 170))
+            if d.status is ChannelStatus.RX_OFFLINE:
+                p.fillRect(body, QBrush(QColor(90, 90, 90, 90), Qt.BrushStyle.BDiagPattern))
+            look = theme.LIVENESS_LOOK.get(d.liveness) or theme.STATUS_LOOK[d.status]
+            forms = (look.label,)
+        fitted = fit(forms, body.width() - 28, body.height() - 8, self._f_big.pixelSize(), True)
         big = font(fitted.px, True)
         tw = QFontMetrics(big).horizontalAdvance(fitted.text) + 24
         th = QFontMetrics(big).height() + 8
         box = QRect(body.center().x() - tw // 2, body.center().y() - th // 2, tw, th)
         p.setClipRect(body)  # a small tile cuts the box rather than spill over the footer
         p.fillRect(box, theme.BACKGROUND)
-        p.setPen(QPen(theme.TEXT_DIM, 2))
+        p.setPen(QPen(frame, 2))
         p.drawRect(box)
         p.setPen(theme.TEXT)
         if fitted.text:

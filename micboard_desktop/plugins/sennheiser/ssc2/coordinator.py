@@ -18,6 +18,7 @@ import ssl
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -358,15 +359,22 @@ class SscCoordinator(ConnectionCoordinator):
                 out.append(replace(ch, updated_at=now))
         return tuple(out)
 
-    def _deliver(self, new: Receiver, *, seen: bool = True) -> None:
+    def _deliver(
+        self, new: Receiver, *, seen: bool = True, last_data: datetime | None = None
+    ) -> None:
         if replace(new, last_seen=self._receiver.last_seen) == self._receiver:
             return
-        last_seen = self._clock.now() if seen else self._receiver.last_seen
+        last_seen = self._clock.now() if seen else (last_data or self._receiver.last_seen)
         self._receiver = replace(new, last_seen=last_seen)
         self._sink.put_receiver(self._receiver)
 
     def _on_connection_state(self, state: ConnectionState) -> None:
         self._sink.connection_state(state)
         online = state.status is ConnectionStatus.CONNECTED
-        # Last values stay; only the flag and the connection info change while offline.
-        self._deliver(replace(self._receiver, online=online, connection=state.info()), seen=online)
+        # Last values stay; only the flag and the connection info change while offline,
+        # and last_seen becomes the last message: the age the board shows beside them.
+        self._deliver(
+            replace(self._receiver, online=online, connection=state.info()),
+            seen=online,
+            last_data=self.last_message_at,
+        )

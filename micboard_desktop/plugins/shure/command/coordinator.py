@@ -205,7 +205,7 @@ class CommandStringCoordinator(ConnectionCoordinator):
     def _state_changed(self, state: ConnectionState) -> None:
         """Mirror the connection state into the receiver (offline keeps the last values)."""
         online = state.status is ConnectionStatus.CONNECTED
-        self.receiver.set_connection(state.info(), online=online)
+        self.receiver.set_connection(state.info(), online=online, last_data=self.last_message_at)
         if self._sink is not None:
             self._sink.connection_state(state)
         if self._user_on_state is not None:

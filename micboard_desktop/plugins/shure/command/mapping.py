@@ -482,6 +482,7 @@ class ReceiverState:
         self._channels: dict[int, _ChannelRaw] = {}
         self._connection = ConnectionInfo(transport=Transport.TCP)
         self._online = False
+        self._last_data: datetime | None = None
         self._last: Receiver | None = None
         self._dirty = True
         """A receiver-level value changed since the last snapshot (most frames change nothing)."""
@@ -543,12 +544,20 @@ class ReceiverState:
             return frozenset({"ulxd", "qlxd"})  # one SAMPLE layout for both (shure.md §3.3)
         return None if self.meter_layout is None else frozenset({self.meter_layout})
 
-    def set_connection(self, connection: ConnectionInfo, *, online: bool) -> None:
-        """Record the connection's public state; ``online`` False keeps the last values."""
+    def set_connection(
+        self, connection: ConnectionInfo, *, online: bool, last_data: datetime | None = None
+    ) -> None:
+        """Record the connection's public state; ``online`` False keeps the last values.
+
+        ``last_data`` is when the receiver last sent anything: once offline it becomes
+        ``last_seen``, the age the board shows beside the last values (core/liveness.py).
+        """
         if connection != self._connection or online != self._online:
             self._dirty = True
         self._connection = connection
         self._online = online
+        if not online and last_data is not None:
+            self._last_data = last_data
 
     def snapshot(self, now: datetime) -> Receiver | None:
         """Return a new Receiver when anything visible changed since the last call, else None.
@@ -599,7 +608,7 @@ class ReceiverState:
             firmware=firmware,
             online=online,
             channels=tuple(channels),
-            last_seen=now if online else (last.last_seen if last else None),
+            last_seen=now if online else (self._last_data or (last.last_seen if last else None)),
         )
         return self._last
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -208,6 +209,31 @@ async def test_dropped_connection_reconnects_resubscribes_and_deletes_the_stale_
     finally:
         await coordinator.stop()
         await http.aclose()
+
+
+async def test_a_dropped_link_dates_the_last_values_by_the_last_message(
+    ewdx: SscReceiverServer,
+) -> None:
+    """Issue #23, 6: once the link drops, last_seen is when data last arrived (meters keep
+    coming while nothing visible changes), so the board's "NO DATA" age is true."""
+    sink = RecordingSink()
+    coordinator = coordinator_for(ewdx, sink)
+    await coordinator.start()
+    try:
+        await wait_for(lambda: _online(sink))
+        lead = ewdx.receiver.channels[0]
+        for step in range(15):  # meters only: no visible change, last_seen stays put
+            lead.audio_peak_dbfs = -20.0 - step % 3
+            await asyncio.sleep(0.1)
+        ewdx.faults.drop_connections()
+        await wait_for(lambda: not sink.last.online)
+        offline = sink.last
+        assert offline.last_seen is not None
+        age = datetime.now(UTC) - offline.last_seen
+        assert age < timedelta(seconds=1.0), age
+        assert offline.channels  # the last values stay
+    finally:
+        await coordinator.stop()
 
 
 async def test_rejected_credentials_stop_retrying(ewdx: SscReceiverServer) -> None:

@@ -120,3 +120,17 @@ def test_learning_the_family_rescales_quality_on_every_channel() -> None:
     bass = after.channel(2)
     assert bass is not None
     assert bass.rf.quality_max == 5.0
+
+
+def test_a_dropped_link_keeps_the_last_values_aged_from_the_last_data() -> None:
+    """Issue #23, 6: the board shows "NO DATA 0:45" from the last message, not from the last
+    change (a steady receiver may not have changed for minutes)."""
+    state = _started()  # last visible change at T0
+    last_message = T0 + timedelta(seconds=40)
+    state.set_connection(ConnectionInfo(transport=Transport.TCP), online=False,
+                         last_data=last_message)
+    offline = state.snapshot(T0 + timedelta(seconds=45))
+    assert offline is not None
+    assert offline.online is False
+    assert offline.last_seen == last_message
+    assert offline.channel(1) is not None  # the values stay
