@@ -188,8 +188,8 @@ def _assert_texts_readable(dialog: QDialog, where: str) -> int:
     image = snapshot(dialog)
     checked = 0
     for widget in dialog.findChildren(QWidget):
-        if not widget.isVisible():
-            continue
+        if not widget.isVisible() or widget.visibleRegion().isEmpty():
+            continue  # hidden, or scrolled out of its page's view (pages scroll: issue #23, 9)
         if isinstance(widget, QTabBar):
             for i in range(widget.count()):
                 rect = widget.tabRect(i).translated(widget.mapTo(dialog, QPoint(0, 0)))

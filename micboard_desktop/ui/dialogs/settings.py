@@ -4,16 +4,26 @@ Every change goes through :class:`EngineControl`. Credentials are typed into a p
 field and handed straight to ``engine.save_manufacturer`` / ``engine.test_connection``
 (which keep them in the keyring); the dialog never stores them anywhere, and clears the
 field once they are saved. Opened with ``open()``, never ``exec()`` (docs/stack-notes.md §1.2 #4).
+
+What the dialog accepts and what it says are checked (issue #23, 10): spin boxes take their
+ranges from the configuration's own limits (``core/config.py``), a critical level at or
+above its low level is refused before anything is applied, every Apply reports what the
+engine really did (the LAN server's real state and the address to give front of house),
+and removing something asks first. Pages scroll and results wrap, so the dialog fits a
+1366x768 screen whatever a message says (issue #23, 9).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields, replace
+from typing import Final
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -22,6 +32,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -31,13 +42,26 @@ from PySide6.QtWidgets import (
 )
 
 from micboard_desktop.core.config import (
+    CACHE_TIMEOUT_RANGE,
     MAX_HOLD_SECONDS,
+    POLLING_INTERVAL_RANGE,
+    PORT_RANGE,
+    THRESHOLD_PAIRS,
+    THRESHOLD_RANGES,
+    TIMEOUT_RANGE,
     AlertHolds,
     LanSettings,
     ManufacturerConfig,
 )
-from micboard_desktop.core.control import EngineControl
+from micboard_desktop.core.control import ConfigValue, EngineControl, LanState
 from micboard_desktop.core.status import StatusThresholds
+from micboard_desktop.ui.dialogs.common import (
+    ask_to_confirm,
+    fit_to_screen,
+    result_label,
+    say,
+    scrolled,
+)
 from micboard_desktop.ui.tasks import UiTasks
 
 TLS_MODES = (("verify", "Verify certificate (CA-signed)"),
@@ -66,6 +90,58 @@ HOLD_LABELS = {
 }
 """How long a condition must last before its alert changes (``[alert_holds]``)."""
 
+THRESHOLD_DECIMALS: Final = {"rf_loss_rssi_dbm": 1, "rf_loss_quality_fraction": 2,
+                             "audio_peak_dbfs": 1}
+"""Decimals shown for the thresholds that are not whole numbers."""
+
+DATA_PATH: Final = "/api/data/"
+"""What front of house opens on the LAN endpoint: the live picture (docs/contract.md §3)."""
+
+
+def relation_problem(values: Mapping[str, float]) -> str | None:
+    """Return why these thresholds contradict each other (naming the fields), or ``None``."""
+    for critical, low in THRESHOLD_PAIRS:
+        if values[critical] >= values[low]:
+            return (
+                f"{THRESHOLD_LABELS[critical]} must be below {THRESHOLD_LABELS[low]} "
+                f"({values[critical]:g} is not below {values[low]:g}), or the low warning "
+                "could never show."
+            )
+    return None
+
+
+def threshold_order(current: StatusThresholds, new: Mapping[str, float]) -> list[str]:
+    """Return the changed thresholds in an order in which every single step is valid.
+
+    The engine checks each change against the levels in force: raising both a critical
+    and its low level, the low one must go first; lowering both, the critical one.
+    """
+    changed = [name for name, value in new.items() if value != getattr(current, name)]
+    for critical, low in THRESHOLD_PAIRS:
+        if critical in changed and low in changed and new[critical] >= getattr(current, low):
+            changed.remove(critical)
+            changed.insert(changed.index(low) + 1, critical)
+    return changed
+
+
+def describe_lan(state: LanState) -> str:
+    """Say what the LAN endpoint does, with the address to give front of house."""
+    if not state.enabled:
+        return "LAN endpoint off: the board is not served to other computers."
+    if not state.running:
+        return f"\u2716 LAN endpoint NOT running: {state.problem or 'the server did not start'}"
+    urls = ", ".join(f"{url}{DATA_PATH}" for url in state.urls)
+    if state.loopback_only:
+        return (
+            f"\u2714 LAN endpoint on at {urls}, reachable from this computer only. For front "
+            "of house, set Host to 0.0.0.0 (every network) or this computer's LAN address, "
+            "and generate a token."
+        )
+    return (
+        f"\u2714 LAN endpoint on. Front of house opens {urls} and sends the token as "
+        "\u201cAuthorization: Bearer <token>\u201d."
+    )
+
 
 class SettingsDialog(QDialog):
     """Edit the configuration through the engine; shows results in plain words."""
@@ -75,19 +151,21 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.resize(760, 560)
         self._engine = engine
         self._tasks = tasks
-        tabs = QTabWidget(self)
-        tabs.addTab(self._build_manufacturers(), "Manufacturers")
-        tabs.addTab(self._build_polling(), "Polling")
-        tabs.addTab(self._build_alerts(), "Alerts")
-        tabs.addTab(self._build_lan(), "LAN access")
+        self.question: QMessageBox | None = None
+        """The open "remove ...?" question, if any."""
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(scrolled(self._build_manufacturers()), "Manufacturers")
+        self.tabs.addTab(scrolled(self._build_polling()), "Polling")
+        self.tabs.addTab(scrolled(self._build_alerts()), "Alerts")
+        self.tabs.addTab(scrolled(self._build_lan()), "LAN access")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(tabs, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
+        fit_to_screen(self, 760, 600)
         self._reload_list()
 
     # -- manufacturers ------------------------------------------------------------------
@@ -106,7 +184,9 @@ class SettingsDialog(QDialog):
         left.addWidget(new)
         left.addWidget(self.remove_button)
         self.code = QLineEdit(page)
-        self.code.setPlaceholderText("shure, sennheiser, ...")
+        self._plugins = list(self._engine.plugin_codes())
+        self.code.setPlaceholderText(", ".join(self._plugins) or "no plugin installed")
+        self.code.setCompleter(QCompleter(self._plugins, self.code))
         self.name = QLineEdit(page)
         self.enabled = QCheckBox("Monitor this manufacturer", page)
         self.api_url = QLineEdit(page)
@@ -127,11 +207,14 @@ class SettingsDialog(QDialog):
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("leave empty to keep the stored password")
         self.interval = QDoubleSpinBox(page)
-        self.interval.setRange(0, 3600)
+        self.interval.setRange(0, POLLING_INTERVAL_RANGE[1])  # 0 shows "default"
+        self.interval.setDecimals(1)
+        self.interval.setSingleStep(POLLING_INTERVAL_RANGE[0])
         self.interval.setSpecialValueText("default")
         self.interval.setSuffix(" s")
         self.timeout = QDoubleSpinBox(page)
-        self.timeout.setRange(0.5, 120)
+        self.timeout.setRange(*TIMEOUT_RANGE)
+        self.timeout.setDecimals(1)
         self.timeout.setSuffix(" s")
         form = QFormLayout()
         form.addRow("Code", self.code)
@@ -159,8 +242,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.fingerprint_button)
         row.addWidget(self.save_button)
         row.addStretch(1)
-        self.maker_result = QLabel(page)
-        self.maker_result.setWordWrap(True)
+        self.maker_result = result_label(page)
         right = QVBoxLayout()
         right.addLayout(form)
         right.addLayout(row)
@@ -238,39 +320,72 @@ class SettingsDialog(QDialog):
             timeout=self.timeout.value(),
         )
 
-    def save_manufacturer(self) -> None:
-        """Send the entry and (if typed) its secret to the engine."""
-        entry = self.entry()
+    def form_problem(self, entry: ManufacturerConfig) -> str | None:
+        """Return why the form cannot be saved as it is (in words), or ``None``."""
         if not entry.code:
-            self.maker_result.setText("\u2716 Enter a code first.")
+            return "Enter a code first."
+        if entry.code not in self._plugins:
+            installed = ", ".join(self._plugins) or "none"
+            return f"No plugin for manufacturer {entry.code!r}. Installed: {installed}."
+        interval = self.interval.value()
+        if 0 < interval < POLLING_INTERVAL_RANGE[0]:
+            return (f"Polling interval: {POLLING_INTERVAL_RANGE[0]:g} s at least "
+                    "(or \u201cdefault\u201d).")
+        return None
+
+    def save_manufacturer(self) -> None:
+        """Send the entry and (if typed) its secret to the engine; ask before dropping devices."""
+        entry = self.entry()
+        problem = self.form_problem(entry)
+        if problem is not None:
+            say(self.maker_result, f"\u2716 Not saved: {problem}")
             return
+        old = self._engine.config().manufacturer(entry.code)
+        dropped = [d for d in old.devices if d not in entry.devices] if old else []
+        if dropped:
+            self.question = ask_to_confirm(
+                self,
+                title="Remove devices?",
+                text=f"Stop monitoring {', '.join(dropped)}?",
+                detail="Their channels leave the board and nothing warns about them any more.",
+                action="Remove and save",
+                on_yes=lambda: self._save(entry),
+            )
+            self.question.finished.connect(self._question_closed)
+            return
+        self._save(entry)
+
+    def _save(self, entry: ManufacturerConfig) -> None:
         secret = self.secret.text() or None
-        self.maker_result.setText("Saving\u2026")
+        say(self.maker_result, "Saving\u2026")
         self._tasks.start(
             self._engine.save_manufacturer(entry, secret),
             name="save manufacturer",
             done=lambda _: self._saved(entry.code),
-            failed=lambda e: self.maker_result.setText(f"\u2716 Not saved: {e}"),
+            failed=lambda e: say(self.maker_result, f"\u2716 Not saved: {e}"),
         )
 
     def _saved(self, code: str) -> None:
         self.secret.clear()  # the keyring has it now; don't keep it in the widget
         self._reload_list(select=code)
-        self.maker_result.setText(f"\u2714 Saved {code}.")
+        say(self.maker_result, f"\u2714 Saved {code}.")
+
+    def _question_closed(self, _result: int) -> None:
+        self.question = None
 
     def test_connection(self) -> None:
         """Ask the engine to try the form's settings; show its plain-words answer."""
         entry = self.entry()
-        self.maker_result.setText("Testing\u2026")
+        say(self.maker_result, "Testing\u2026")
         self.test_button.setEnabled(False)
 
         def done(answer: str) -> None:
             self.test_button.setEnabled(True)
-            self.maker_result.setText(answer)
+            say(self.maker_result, answer)
 
         def failed(error: BaseException) -> None:
             self.test_button.setEnabled(True)
-            self.maker_result.setText(f"\u2716 {error}")
+            say(self.maker_result, f"\u2716 {error}")
 
         self._tasks.start(self._engine.test_connection(entry, self.secret.text() or None),
                           name="test connection", done=done, failed=failed)
@@ -285,34 +400,72 @@ class SettingsDialog(QDialog):
         """Fetch the device's certificate fingerprint and offer it as the pin."""
         url = self.https_target()
         if url is None:
-            self.maker_result.setText("\u2716 No https:// URL in the form to ask for.")
+            say(self.maker_result, "\u2716 No https:// URL in the form to ask for.")
             return
-        self.maker_result.setText(f"Asking {url} for its certificate\u2026")
+        say(self.maker_result, f"Asking {url} for its certificate\u2026")
 
         def done(fingerprint: str) -> None:
             self.tls_pin.setText(fingerprint)
-            self.maker_result.setText(
+            say(
+                self.maker_result,
                 f"{url} presents {fingerprint}. Compare it with the one the device shows, "
-                "then choose 'Pin this certificate fingerprint' and save."
+                "then choose 'Pin this certificate fingerprint' and save.",
             )
 
         def failed(error: BaseException) -> None:
-            self.maker_result.setText(f"\u2716 {error}")
+            say(self.maker_result, f"\u2716 {error}")
 
         self._tasks.start(self._engine.certificate_fingerprint(url),
                           name="certificate", done=done, failed=failed)
 
     def remove_manufacturer(self) -> None:
-        """Stop and forget the selected manufacturer."""
+        """Ask, then stop and forget the selected manufacturer."""
         if self.maker_list.currentRow() < 0:
             return
         code = self.maker_list.currentItem().text()
+        entry = self._engine.config().manufacturer(code)
+        devices = len(entry.devices) if entry is not None else 0
+        self.question = ask_to_confirm(
+            self,
+            title="Remove manufacturer?",
+            text=f"Remove {entry.name if entry and entry.name else code} and stop monitoring "
+                 f"its {devices} device(s)?",
+            detail="Its receivers leave the board, nothing warns about them any more, and "
+                   "its stored password is deleted.",
+            action="Remove",
+            on_yes=lambda: self._remove(code),
+        )
+        self.question.finished.connect(self._question_closed)
+
+    def _remove(self, code: str) -> None:
         self._tasks.start(self._engine.remove_manufacturer(code), name="remove manufacturer",
-                          done=lambda _: self._removed(code))
+                          done=lambda _: self._removed(code),
+                          failed=lambda e: say(self.maker_result, f"\u2716 Not removed: {e}"))
 
     def _removed(self, code: str) -> None:
         self._reload_list()
-        self.maker_result.setText(f"Removed {code}.")
+        say(self.maker_result, f"Removed {code}.")
+
+    def _apply(self, changes: list[tuple[str, ConfigValue]], result: QLabel) -> None:
+        """Send global settings one at a time, in order; report how many really applied."""
+        if not changes:
+            say(result, "Nothing changed.")
+            return
+        applied: list[str] = []
+
+        async def apply_all() -> int:
+            for key, value in changes:
+                await self._engine.set_config(None, key, value)
+                applied.append(key)
+            return len(applied)
+
+        def failed(error: BaseException) -> None:
+            before = f" ({len(applied)} earlier change(s) were applied)" if applied else ""
+            say(result, f"\u2716 Not applied: {error}{before}")
+
+        say(result, "Applying\u2026")
+        self._tasks.start(apply_all(), name="apply settings", failed=failed,
+                          done=lambda n: say(result, f"\u2714 Applied {n} change(s)."))
 
     # -- polling ------------------------------------------------------------------------
 
@@ -320,16 +473,18 @@ class SettingsDialog(QDialog):
         page = QWidget(self)
         settings = self._engine.config().micboard
         self.default_interval = QDoubleSpinBox(page)
-        self.default_interval.setRange(1, 3600)
+        self.default_interval.setRange(*POLLING_INTERVAL_RANGE)
+        self.default_interval.setDecimals(1)
         self.default_interval.setSuffix(" s")
         self.default_interval.setValue(settings.default_polling_interval)
         self.cache_timeout = QDoubleSpinBox(page)
-        self.cache_timeout.setRange(0, 3600)
+        self.cache_timeout.setRange(*CACHE_TIMEOUT_RANGE)
+        self.cache_timeout.setDecimals(1)
         self.cache_timeout.setSuffix(" s")
         self.cache_timeout.setValue(settings.cache_timeout)
         apply = QPushButton("Apply", page)
         apply.clicked.connect(self.apply_polling)
-        self.polling_result = QLabel(page)
+        self.polling_result = result_label(page)
         form = QFormLayout(page)
         form.addRow("Default polling interval", self.default_interval)
         form.addRow("LAN cache timeout", self.cache_timeout)
@@ -338,15 +493,12 @@ class SettingsDialog(QDialog):
         return page
 
     def apply_polling(self) -> None:
-        """Send the global polling settings to the engine."""
+        """Send the changed global polling settings to the engine."""
+        current = self._engine.config().micboard
         values = (("default_polling_interval", self.default_interval.value()),
                   ("cache_timeout", self.cache_timeout.value()))
-        for key, value in values:
-            self._tasks.start(
-                self._engine.set_config(None, key, value), name=f"set {key}",
-                done=lambda _: self.polling_result.setText("\u2714 Applied."),
-                failed=lambda e: self.polling_result.setText(f"\u2716 {e}"),
-            )
+        self._apply([(key, value) for key, value in values if value != getattr(current, key)],
+                    self.polling_result)
 
     # -- alerts -------------------------------------------------------------------------
 
@@ -357,15 +509,16 @@ class SettingsDialog(QDialog):
         self.thresholds: dict[str, QDoubleSpinBox | QSpinBox] = {}
         for f in fields(StatusThresholds):
             value = getattr(current, f.name)
+            low, high = THRESHOLD_RANGES[f.name]  # the limits the config file is held to
             box: QDoubleSpinBox | QSpinBox
             if isinstance(value, int):
                 box = QSpinBox(page)
-                box.setRange(0, 100000)
+                box.setRange(int(low), int(high))
                 box.setValue(value)
             else:
                 box = QDoubleSpinBox(page)
-                box.setRange(-200, 200)
-                box.setDecimals(2)
+                box.setDecimals(THRESHOLD_DECIMALS.get(f.name, 1))
+                box.setRange(low, high)
                 box.setValue(value)
             self.thresholds[f.name] = box
             form.addRow(THRESHOLD_LABELS.get(f.name, f.name), box)
@@ -381,7 +534,7 @@ class SettingsDialog(QDialog):
             form.addRow(HOLD_LABELS.get(f.name, f.name), hold)
         apply = QPushButton("Apply", page)
         apply.clicked.connect(self.apply_alerts)
-        self.alerts_result = QLabel(page)
+        self.alerts_result = result_label(page)
         form.addRow("", apply)
         form.addRow("", self.alerts_result)
         return page
@@ -389,26 +542,24 @@ class SettingsDialog(QDialog):
     def apply_alerts(self) -> None:
         """Send changed thresholds and hold times to the engine as global settings.
 
-        Keys are ``alerts.<name>`` and ``alert_holds.<name>``.
+        Keys are ``alerts.<name>`` and ``alert_holds.<name>``. Thresholds that contradict
+        each other are refused here, before any is applied: applied one by one, a critical
+        level above the low one used to reach the board and turn it red.
         """
         config = self._engine.config()
-        changed: list[tuple[str, float]] = [
-            (f"alerts.{name}", box.value()) for name, box in self.thresholds.items()
-            if box.value() != getattr(config.alerts, name)
+        values = {name: box.value() for name, box in self.thresholds.items()}
+        problem = relation_problem(values)
+        if problem is not None:
+            say(self.alerts_result, f"\u2716 Nothing applied: {problem}")
+            return
+        changed: list[tuple[str, ConfigValue]] = [
+            (f"alerts.{name}", values[name]) for name in threshold_order(config.alerts, values)
         ]
         changed += [
             (f"alert_holds.{name}", box.value()) for name, box in self.holds.items()
             if box.value() != getattr(config.alert_holds, name)
         ]
-        if not changed:
-            self.alerts_result.setText("Nothing changed.")
-            return
-        for key, value in changed:
-            self._tasks.start(
-                self._engine.set_config(None, key, value), name=f"set {key}",
-                done=lambda _: self.alerts_result.setText("\u2714 Applied."),
-                failed=lambda e: self.alerts_result.setText(f"\u2716 {e}"),
-            )
+        self._apply(changed, self.alerts_result)
 
     # -- LAN ----------------------------------------------------------------------------
 
@@ -418,8 +569,10 @@ class SettingsDialog(QDialog):
         self.lan_enabled = QCheckBox("Serve the board on the network", page)
         self.lan_enabled.setChecked(lan.enabled)
         self.lan_host = QLineEdit(lan.host, page)
+        self.lan_host.setToolTip("127.0.0.1: this computer only. 0.0.0.0: every network "
+                                 "(front of house), needs a token.")
         self.lan_port = QSpinBox(page)
-        self.lan_port.setRange(1, 65535)
+        self.lan_port.setRange(*PORT_RANGE)
         self.lan_port.setValue(lan.port)
         self.lan_control = QCheckBox("Allow control from the network (not just viewing)", page)
         self.lan_control.setChecked(lan.allow_control)
@@ -436,7 +589,8 @@ class SettingsDialog(QDialog):
         token_row.addWidget(copy)
         apply = QPushButton("Apply", page)
         apply.clicked.connect(self.apply_lan)
-        self.lan_result = QLabel(page)
+        self.lan_result = result_label(page)
+        self.lan_result.setText(describe_lan(self._engine.lan_state()))
         form = QFormLayout(page)
         form.addRow("", self.lan_enabled)
         form.addRow("Host", self.lan_host)
@@ -448,22 +602,26 @@ class SettingsDialog(QDialog):
         return page
 
     def apply_lan(self) -> None:
-        """Apply the LAN endpoint settings."""
+        """Apply the LAN endpoint settings; say what the server really does afterwards."""
         settings = LanSettings(enabled=self.lan_enabled.isChecked(),
                                host=self.lan_host.text().strip() or "127.0.0.1",
                                port=self.lan_port.value(),
                                allow_control=self.lan_control.isChecked())
-        where = "this computer only" if settings.loopback_only else "the network"
+        say(self.lan_result, "Applying\u2026")
         self._tasks.start(
             self._engine.set_lan(settings), name="set LAN",
-            done=lambda _: self.lan_result.setText(
-                f"\u2714 LAN endpoint {'on' if settings.enabled else 'off'} ({where})."
-            ),
-            failed=lambda e: self.lan_result.setText(f"\u2716 {e}"),
+            done=lambda state: say(self.lan_result, describe_lan(state)),
+            failed=lambda e: say(self.lan_result, f"\u2716 Not applied: {e}"),
         )
 
     def generate_token(self) -> None:
-        """Create a new LAN token and show it for copying."""
+        """Create a new LAN token, show it for copying, and say what the server does now."""
+
+        def done(token: str) -> None:
+            self.token.setText(token)
+            # The server restarted with the token (a LAN bind may only now be running).
+            say(self.lan_result, describe_lan(self._engine.lan_state()))
+
         self._tasks.start(self._engine.generate_lan_token(), name="generate token",
-                          done=self.token.setText,
-                          failed=lambda e: self.lan_result.setText(f"\u2716 {e}"))
+                          done=done,
+                          failed=lambda e: say(self.lan_result, f"\u2716 {e}"))
