@@ -190,7 +190,9 @@ QPushButton, QToolButton {{
     padding: 5px 12px; border-radius: 3px;
 }}
 QPushButton:hover, QToolButton:hover {{ background: {button_hover}; }}
-QPushButton:focus, QToolButton:focus {{ border-color: {accent}; }}
+QPushButton:focus, QToolButton:focus {{
+    border: 2px solid {accent}; padding: 4px 11px;
+}}
 QPushButton:disabled, QToolButton:disabled {{ color: {disabled}; border-color: {line}; }}
 QPushButton:checked, QToolButton:checked {{ background: {highlight}; border-color: {accent}; }}
 
@@ -199,7 +201,7 @@ QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit {{
     selection-background-color: {highlight}; selection-color: {highlight_text};
 }}
 QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus,
-QPlainTextEdit:focus {{ border-color: {accent}; }}
+QPlainTextEdit:focus {{ border: 2px solid {accent}; padding: 3px; }}
 QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
 QPlainTextEdit:disabled {{ color: {disabled}; border-color: {line}; }}
 QLineEdit, QPlainTextEdit {{ placeholder-text-color: {dim}; }}

@@ -47,6 +47,23 @@ def unacknowledged(engine: AlertsControl) -> list[AlertInfo]:
     return [a for a in engine.alerts(active_only=True) if a.acknowledged_at is None]
 
 
+def channel_alerts(engine: AlertsControl, channel_id: str) -> list[AlertInfo]:
+    """Return the open, unacknowledged alerts about one channel (what a tile can silence)."""
+    return [a for a in unacknowledged(engine) if a.channel_id == channel_id]
+
+
+def acknowledge_channel(engine: AlertsControl, tasks: UiTasks, channel_id: str) -> int:
+    """Acknowledge every open alert of ``channel_id``, by key; return how many were asked.
+
+    The keys are read now, when the user acts: an alert raised a moment later is a new
+    alert and stays loud.
+    """
+    alerts = channel_alerts(engine, channel_id)
+    for alert in alerts:
+        tasks.start(engine.acknowledge_alert(alert.key), name="acknowledge")
+    return len(alerts)
+
+
 class AlertsView(QWidget):
     """Table of alerts; ``count_changed`` carries the unacknowledged count."""
 

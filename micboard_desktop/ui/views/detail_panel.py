@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,7 +19,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from micboard_desktop.core.control import HistoryMetric, HistorySample, MonitorQueries
+from micboard_desktop.core.control import (
+    AlertsControl,
+    HistoryMetric,
+    HistorySample,
+    MonitorQueries,
+)
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import StateStore
@@ -27,6 +32,8 @@ from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.views.alerts import acknowledge_channel, channel_alerts
+from micboard_desktop.ui.widgets.channel_tile import ChannelTile, status_words
 
 HISTORY_SPAN: Final = timedelta(minutes=30)
 LIVE_POINTS: Final = 1800
@@ -39,7 +46,12 @@ CHARTS: Final[tuple[tuple[str, str, tuple[float, float], QColor], ...]] = (
 )
 """(history metric, title, y range, colour) for each chart."""
 
-MeterLookup = Callable[[ChannelId], MeterState | None]
+TileLookup = Callable[[ChannelId], ChannelTile | None]
+"""Finds a channel's tile: the panel says what the tile says (status words, live RF)."""
+
+
+class PanelEngine(MonitorQueries, AlertsControl, Protocol):
+    """The engine roles the panel uses: history, and acknowledging the channel's alerts."""
 
 
 class _Series:
@@ -79,16 +91,17 @@ class DetailPanel(QWidget):
     def __init__(
         self,
         store: StateStore,
-        engine: MonitorQueries,
+        engine: PanelEngine,
         tasks: UiTasks,
-        meter_for: MeterLookup,
+        tile_for: TileLookup,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
         self._engine = engine
         self._tasks = tasks
-        self._meter_for = meter_for
+        self._tile_for = tile_for
+        self._plots: dict[str, pg.PlotWidget] = {}
         self.channel_id: ChannelId | None = None
         self._series = {metric: _Series() for metric, *_ in CHARTS}
         self._curves: dict[str, pg.PlotDataItem] = {}
@@ -113,7 +126,11 @@ class DetailPanel(QWidget):
         close = QPushButton("Close \u2715", self)
         close.setToolTip("Close the detail panel (Esc)")
         close.clicked.connect(self.closed)
+        self.ack_button = QPushButton("Acknowledge", self)
+        self.ack_button.setToolTip("Acknowledge this channel's open alerts (A on the board)")
+        self.ack_button.clicked.connect(self.acknowledge)
         head.addWidget(self.title, 1)
+        head.addWidget(self.ack_button)
         head.addWidget(close)
         layout.addLayout(head)
         layout.addWidget(self.status)
@@ -142,6 +159,9 @@ class DetailPanel(QWidget):
             plot.setMouseEnabled(x=True, y=False)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMinimumHeight(130)
+            # A chart is read, not operated: it is no Tab stop between the buttons.
+            plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self._plots[metric] = plot
             curve = plot.plot(pen=pg.mkPen(colour, width=1), connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
@@ -186,9 +206,18 @@ class DetailPanel(QWidget):
             self.status.setText("Channel not found")
             return
         receiver, channel = found
-        look = theme.STATUS_LOOK[channel_status(channel, receiver_online=receiver.online)]
+        tile = self._tile_for(channel.id)
+        if tile is not None:  # the tile's words, thresholds and liveness included
+            label, look = status_words(tile.data)
+        else:
+            look = theme.STATUS_LOOK[channel_status(channel, receiver_online=receiver.online)]
+            label = look.label
         self.title.setText(channel.performer or channel.name or f"Ch {channel.number}")
-        self.status.setText(look.label)
+        self.status.setText(label)
+        open_alerts = len(channel_alerts(self._engine, channel.id))
+        self.ack_button.setText(f"Acknowledge ({open_alerts})" if open_alerts
+                                else "Acknowledge")
+        self.ack_button.setEnabled(open_alerts > 0)
         self.status.setStyleSheet(
             f"font-size: 16px; font-weight: bold; color: {look.ink.name()};"
         )
@@ -283,6 +312,34 @@ class DetailPanel(QWidget):
         for metric, series in self._series.items():
             n = series.n
             self._curves[metric].setData(series.t[:n], series.v[:n])
+            self._show_axes(metric, bool(n) and bool(np.isfinite(series.v[:n]).any()))
+
+    def _show_axes(self, metric: str, has_data: bool) -> None:
+        """Hide the axes of an empty chart: a time axis over nothing means nothing."""
+        plot = self._plots[metric].getPlotItem()
+        if plot.getAxis("bottom").isVisible() == has_data:
+            return
+        for axis in ("bottom", "left"):
+            plot.showAxis(axis, has_data)
+        title = next(title for m, title, *_ in CHARTS if m == metric)
+        plot.setTitle(title if has_data else f"{title}: no data yet", color="#dcdcdc",
+                      size="12pt")
+
+    def chart_has_axes(self, metric: str) -> bool:
+        """Return True when ``metric``'s chart shows its axes (it has data)."""
+        return bool(self._plots[metric].getPlotItem().getAxis("bottom").isVisible())
+
+    def acknowledge(self) -> int:
+        """Acknowledge the shown channel's open alerts; return how many."""
+        if self.channel_id is None:
+            return 0
+        count = acknowledge_channel(self._engine, self._tasks, self.channel_id)
+        self.ack_button.setEnabled(False)
+        return count
+
+    def _meter_for(self, channel: ChannelId) -> MeterState | None:
+        tile = self._tile_for(channel)
+        return None if tile is None else tile.meter
 
 
 def _rf_text(levels: tuple[float | None, ...]) -> str:
