@@ -397,3 +397,62 @@ def test_a_live_tile_leaves_its_band_out_of_its_mask(qapp: QApplication):
     tile.set_scale(2.0)
     tile.set_data(data)
     assert not tile.mask().contains(tile.band_rect().center())
+
+
+@pytest.mark.parametrize("where", ["scrolled away", "board hidden", "on screen"])
+@pytest.mark.parametrize("gap", ["no data", "offline"])
+async def test_bands_are_right_the_first_time_after_a_receiver_reconnects(where: str,
+                                                                          gap: str):
+    """Issue #23, 4: after a reconnect, tiles said OK over an empty band for 10-40 s (until
+    a scroll), when the board was scrolled or hidden while the receiver came back."""
+    from datetime import UTC, datetime, timedelta
+
+    from micboard_desktop.core.model import ConnectionInfo, ConnectionStatus, Transport
+
+    meters = MeterBus()
+    store = show_store(receivers=8, channels=4)  # 32 tiles: the board scrolls
+    board, bridge = _board(store, meters)
+    cids = list(board.tiles)
+
+    def frames(peak: float) -> None:
+        _frame(board, meters, *((cid, MeterSample(audio_peak_dbfs=peak - i % 5,
+                                                  rssi_dbm=(-55.0 - i % 9, -65.0)))
+                                for i, cid in enumerate(cids)))
+
+    frames(-12.0)
+    rx = store.snapshot().receivers[make_receiver("shure:rx1").id]
+    last_seen = datetime.now(UTC) - (timedelta(seconds=1) if gap == "no data"
+                                     else timedelta(hours=1))
+    store.put_receiver(replace(rx, online=False, last_seen=last_seen,
+                               connection=ConnectionInfo(Transport.TCP, ConnectionStatus.ERROR)))
+    await wait_until(lambda: not board.tiles[CH1].shows_meters())
+    _settle()
+    bar = board.scroll_area.verticalScrollBar()
+    tile = board.tiles[CH1]
+    viewport = board.scroll_area.viewport()
+    if where == "scrolled away":  # out of sight, whichever end of the board it sits at
+        bar.setValue(bar.maximum() if tile.y() < viewport.height() else 0)
+        _settle()
+        assert not viewport.rect().intersects(tile.geometry().translated(board.board.pos()))
+    elif where == "board hidden":
+        board.hide()
+    _settle()
+    # Back: the same values (status OK before and after), only the link returned.
+    store.put_receiver(replace(rx, online=True, last_seen=datetime.now(UTC),
+                               connection=ConnectionInfo(Transport.TCP,
+                                                         ConnectionStatus.CONNECTED)))
+    await wait_until(lambda: board.tiles[CH1].shows_meters())
+    _settle()
+    frames(-20.0)
+    if where == "board hidden":
+        board.show()
+    board.scroll_area.ensureWidgetVisible(tile, 0, 0)
+    _settle()
+    frames(-20.0)
+    frames(-40.0)  # and the meters keep moving in it, frame by frame
+    _assert_screen_is_fresh(board)
+    assert viewport.rect().contains(tile.geometry().translated(board.board.pos()))
+    image = _on_screen(board.scroll_area.viewport())
+    assert _bar_colour(board, CH1, 0.02, image) != theme.TILE.name()  # the band is there
+    assert "RX OFFLINE" not in tile.visible_text()
+    _close(board, bridge)

@@ -211,8 +211,10 @@ class ChannelTile(QWidget):
             old, self.data = self.data, data
             self._update_mask()
             self.update()
-            if (old.status, old.antennas, old.rssi, old.antenna) != (
-                    data.status, data.antennas, data.rssi, data.antenna):
+            # Liveness too: values coming back after NO DATA keep their status, yet the
+            # band must go back to the board (or it stays empty until a scroll).
+            if (old.status, old.liveness, old.antennas, old.rssi, old.antenna) != (
+                    data.status, data.liveness, data.antennas, data.rssi, data.antenna):
                 self.band_changed.emit(self)
 
     def set_scale(self, scale: float) -> None:
