@@ -39,13 +39,18 @@ class ReceiverLiveness:
     """Time since the last data, for ``NO_DATA`` (None when unknown)."""
 
 
+def monitored(receiver: Receiver) -> bool:
+    """Return False when the user stopped the receiver's connection (no alerts for it)."""
+    return receiver.connection.status is not ConnectionStatus.STOPPED
+
+
 def receiver_liveness(receiver: Receiver, now: datetime, offline_after: float) -> ReceiverLiveness:
     """Return how current ``receiver``'s values are at ``now``.
 
     ``offline_after`` is the receiver-offline alert's raise hold in seconds. The age runs
     from ``last_seen``, which the coordinators set to the last message when a link drops.
     """
-    if receiver.connection.status is ConnectionStatus.STOPPED:
+    if not monitored(receiver):
         return ReceiverLiveness(Liveness.NOT_MONITORED)
     if receiver.online:  # the coordinators set it while the link is up
         return ReceiverLiveness(Liveness.LIVE)

@@ -27,7 +27,8 @@ from enum import Enum
 from typing import Final
 
 from micboard_desktop.core.config import AlertHolds
-from micboard_desktop.core.model import Battery, Channel, ChannelStatus, ConnectionStatus, Receiver
+from micboard_desktop.core.liveness import monitored
+from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import (
     BatteryMeasure,
@@ -160,11 +161,6 @@ def receiver_targets(
             channel_targets(receiver, channel, limits, timing, active, seen=channel.id in seen)
         )
     return targets
-
-
-def monitored(receiver: Receiver) -> bool:
-    """Return False when the user stopped the receiver's connection (no alerts for it)."""
-    return receiver.connection.status is not ConnectionStatus.STOPPED
 
 
 RECEIVER_INPUTS = ("online", "manufacturer", "name", "model", "api_device_id", "ip")

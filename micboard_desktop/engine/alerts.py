@@ -23,6 +23,7 @@ from typing import Final
 
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig
+from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import Channel, Receiver, ReceiverId
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.store import Changes, StateStore
@@ -37,7 +38,6 @@ from micboard_desktop.engine.alert_rules import (
     Target,
     Want,
     channel_targets,
-    monitored,
     receiver_targets,
     rules_touched,
 )

@@ -157,6 +157,26 @@ async def test_performer_and_location_edits_call_the_engine():
     bridge.close()
 
 
+async def test_the_hardware_view_says_not_monitored_for_a_stopped_receiver():
+    """Issue #23, 6: a user Stop read "Offline" and "RX OFFLINE" like a dead receiver."""
+    from micboard_desktop.core.model import ConnectionInfo
+    from micboard_desktop.ui.views.hardware import COL_STATUS
+
+    store = StateStore()
+    stopped = make_receiver("shure:rx1", channels=1, online=False,
+                            connection=ConnectionInfo(Transport.TCP, ConnectionStatus.STOPPED))
+    gone = make_receiver("shure:rx2", channels=1, online=False)
+    store.put_receiver(stopped)
+    store.put_receiver(gone)
+    bridge = StoreBridge(store)
+    view = HardwareView(bridge, FakeEngine(), UiTasks())
+    assert view.items[stopped.id].text(COL_STATUS).endswith("Not monitored")
+    assert view.items[stopped.channels[0].id].text(COL_STATUS).endswith("NOT MONITORED")
+    assert view.items[gone.id].text(COL_STATUS).endswith("Offline")
+    assert view.items[gone.channels[0].id].text(COL_STATUS).endswith("RX OFFLINE")
+    bridge.close()
+
+
 async def test_alerts_list_and_acknowledge():
     now = datetime.now(UTC)
     engine = FakeEngine(alert_list=[

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from micboard_desktop.core.control import UserDataControl
 from micboard_desktop.core.errors import describe_error
+from micboard_desktop.core.liveness import Liveness, monitored
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.slots import MAX_SLOT
 from micboard_desktop.core.status import channel_status
@@ -144,15 +145,23 @@ class HardwareView(QWidget):
         item.setText(COL_NAME, receiver.name or receiver.id)
         item.setText(COL_MODEL, fmt.text(receiver.model))
         item.setText(COL_LOCATION, receiver.location or "")
-        online = "\u2714 Online" if receiver.online else "\u2298 Offline"
-        item.setText(COL_STATUS, online)
-        item.setForeground(COL_STATUS, QBrush(theme.GREEN if receiver.online else theme.TEXT_DIM))
+        if not monitored(receiver):  # stopped on purpose: not a dead receiver
+            look = theme.LIVENESS_LOOK[Liveness.NOT_MONITORED]
+            words, colour = f"{look.glyph} Not monitored", look.ink
+        elif receiver.online:
+            words, colour = "\u2714 Online", theme.GREEN
+        else:
+            words, colour = "\u2298 Offline", theme.TEXT_DIM
+        item.setText(COL_STATUS, words)
+        item.setForeground(COL_STATUS, QBrush(colour))
         item.setToolTip(COL_NAME, f"{receiver.id}  {fmt.text(receiver.ip)}")
 
     def _fill_channel(
         self, item: QTreeWidgetItem, channel: Channel, receiver: Receiver, slot: int | None
     ) -> None:
         look = theme.STATUS_LOOK[channel_status(channel, receiver_online=receiver.online)]
+        if not monitored(receiver):
+            look = theme.LIVENESS_LOOK[Liveness.NOT_MONITORED]
         item.setText(COL_NAME, f"{channel.number}  {fmt.text(channel.name)}")
         tx = channel.transmitter
         item.setText(COL_MODEL, fmt.text(tx.model if tx else None))
