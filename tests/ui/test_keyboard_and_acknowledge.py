@@ -156,3 +156,24 @@ async def test_help_lists_the_shortcuts_and_focus_returns_to_the_board(tmp_path:
         assert window.dashboard.find_box.text() == ""
     finally:
         window.finish_close()
+
+
+async def test_the_detail_panel_names_last_known_values_of_an_offline_receiver(tmp_path: Path):
+    """Item 15: the panel showed "-56 dBm" as if live beside a tile saying RX OFFLINE."""
+    from dataclasses import replace
+
+    from micboard_desktop.core.model import ReceiverId
+
+    window = await _board_window(tmp_path)
+    try:
+        window.open_detail(CH1)
+        panel = window.detail
+        assert "last known" not in panel.facts["Battery"].text()
+        store = window._store
+        rx = store.receiver(ReceiverId("shure:rx1"))
+        assert rx is not None
+        store.put_receiver(replace(rx, online=False))
+        await wait_until(lambda: "RX OFFLINE" in panel.status.text())
+        assert panel.facts["Battery"].text().endswith("(last known)")
+    finally:
+        window.finish_close()

@@ -241,6 +241,12 @@ class DetailPanel(QWidget):
             "Quality": quality,
             "Connection": theme.CONNECTION_LOOK[receiver.connection.status].label,
         }
+        if not receiver.online:
+            # The tile covers these with RX OFFLINE / NO DATA: here they are named as the
+            # last known values, never passed off as live ones.
+            for name in ("Battery", "Runtime", "RF", "Quality"):
+                if values[name] != fmt.DASH:
+                    values[name] += "  (last known)"
         for name, value in values.items():
             self.facts[name].setText(value)
 
