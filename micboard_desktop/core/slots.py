@@ -1,11 +1,12 @@
 """Slot numbers: the number a channel keeps on the board, whatever else comes or goes.
 
 A technician calls "slot 7" over the radio; the number names a performer's pack for the whole
-show, as in the original Micboard. So a channel gets its number once, the first time it is
-seen, and keeps it across restarts and when other receivers are added or removed; only the
-user changes it, and moving a channel onto a taken number swaps the two (what Micboard users
-do when they re-order a board). These are the rules; ``engine/slots.py`` applies and stores
-them, the board and the hardware view show them.
+show, as in the original Micboard. So a channel gets its number once, soon after it is first
+seen (with the channels that arrive with it, in board order: :func:`slot_order`), and keeps
+it across restarts and when other receivers are added or removed; only the user changes it,
+and moving a channel onto a taken number swaps the two (what Micboard users do when they
+re-order a board). These are the rules; ``engine/slots.py`` applies and stores them, the
+board and the hardware view show them.
 """
 
 from __future__ import annotations

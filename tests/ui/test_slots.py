@@ -6,13 +6,14 @@ from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId, Manufacturer, Receiver
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
-from micboard_desktop.engine.slots import SlotKeeper
+from micboard_desktop.engine.slots import SETTLE_SECONDS, SlotKeeper
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.views.dashboard import Dashboard
 from micboard_desktop.ui.views.hardware import COL_SLOT, HardwareView
 from tests.core.builders import make_receiver
 from tests.engine.test_slots import MemoryStorage
+from tests.fakes.clock import FakeClock
 from tests.fakes.engine import FakeEngine
 from tests.ui.conftest import wait_until
 
@@ -42,18 +43,27 @@ def _shown(board: Dashboard) -> dict[str, int]:
 
 
 async def test_adding_a_receiver_that_sorts_first_keeps_every_tile_number():
-    # The engine's keeper numbers channels as they arrive; the board must show its numbers,
-    # not count tiles (which gave "Zed" 3 and 4 once "Alpha" arrived).
-    store = _store()
-    keeper = SlotKeeper(store, MemoryStorage(), TaskOwner("test"))
+    # The engine's keeper numbers channels shortly after they arrive; the board must show
+    # its numbers, not count tiles (which gave "Zed" 3 and 4 once "Alpha" arrived).
+    store, clock = _store(), FakeClock()
+    keeper = SlotKeeper(store, MemoryStorage(), TaskOwner("test"), clock=clock)
     await keeper.start()
     board, bridge = _board(store)
     store.put_receiver(_rx("rx9", "Zed"))
+    await clock.advance(SETTLE_SECONDS)
     await wait_until(lambda: len(board.tiles) == 2)
     assert _shown(board) == {"shure:rx9:1": 1, "shure:rx9:2": 2}
 
     store.put_receiver(_rx("rx1", "Alpha"))
     await wait_until(lambda: len(board.tiles) == 4)
+    # While the keeper waits, the newcomer already shows after the board, where it lands.
+    assert _shown(board) == {
+        "shure:rx9:1": 1, "shure:rx9:2": 2, "shure:rx1:1": 3, "shure:rx1:2": 4,
+    }
+    await clock.advance(SETTLE_SECONDS)
+    assert dict(store.snapshot().slots) == {
+        "shure:rx9:1": 1, "shure:rx9:2": 2, "shure:rx1:1": 3, "shure:rx1:2": 4,
+    }
 
     assert _shown(board) == {
         "shure:rx9:1": 1, "shure:rx9:2": 2, "shure:rx1:1": 3, "shure:rx1:2": 4,
