@@ -9,6 +9,10 @@ costs one serialization per window however often it changes, and a quiet one is 
 held back by a timer. Each client has a bounded queue: a client
 that cannot keep up (its queue is full) is disconnected rather than buffered without
 bound. It reconnects and gets the whole picture again as its first event.
+
+Slot numbers live beside the receivers in the store (``Topic.SLOTS``), but a client reads
+them on the channels: when numbers are given or swapped, the receivers whose channels'
+numbers changed go out in a ``device_update`` like any other change.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from micboard_desktop.core.model import Receiver, ReceiverId
-from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.core.model import ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.lan.window import QUIET_WINDOW_SECONDS, CoalescingWindow
 
 _log = logging.getLogger(__name__)
@@ -90,6 +94,8 @@ class EventHub:
         self._changed: set[ReceiverId] = set()
         self._removed: set[ReceiverId] = set()
         self._health_dirty = False
+        self._slots: Mapping[ChannelId, int] = store.slots()
+        """The slot numbers last seen, to tell which channels a ``Topic.SLOTS`` change moved."""
         self._clock = clock
         self._flush_handle: asyncio.Handle | None = None
         self.flushes = 0
@@ -106,6 +112,7 @@ class EventHub:
     def start(self) -> None:
         """Start listening to the store."""
         if self._unsubscribe is None:
+            self._slots = self._store.slots()
             self._unsubscribe = self._store.subscribe(self._on_change)
 
     def stop(self) -> None:
@@ -149,8 +156,9 @@ class EventHub:
 
     def _on_change(self, changes: Changes) -> None:
         """Record what changed and schedule the send: now if quiet, else at the window's end."""
+        renumbered = self._renumbered() if Topic.SLOTS in changes.topics else set()
         self._changed -= changes.removed
-        self._changed |= changes.receivers
+        self._changed |= changes.receivers | renumbered
         self._removed -= changes.receivers
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
@@ -169,6 +177,20 @@ class EventHub:
             self._flush_handle = loop.call_soon(self._flush)
         else:
             self._flush_handle = loop.call_later(wait, self._flush)
+
+    def _renumbered(self) -> set[ReceiverId]:
+        """Return the receivers with a channel whose slot number changed since last seen."""
+        snapshot = self._store.snapshot()
+        before, after = self._slots, snapshot.slots
+        self._slots = after
+        moved = {cid for cid in before.keys() | after.keys() if before.get(cid) != after.get(cid)}
+        if not moved:
+            return set()
+        return {
+            rid
+            for rid, receiver in snapshot.receivers.items()
+            if any(ch.id in moved for ch in receiver.channels)
+        }
 
     def _forget_pending(self) -> None:
         self._changed.clear()

@@ -2,7 +2,9 @@
 
 The ``/api/data/`` schema is the contract file itself (shipped beside this module as
 ``api-data.schema.json``); its ``$defs`` become ``components/schemas`` so the Receiver,
-Health ... shapes are shared by every endpoint that returns them.
+Health ... shapes are shared by every endpoint that returns them. Optional fields the
+server sends beyond the contract (which allows additional properties) are documented on top
+of it here, never by changing the contract file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 from functools import cache
 from importlib.resources import files
 from typing import Any, Final
+
+from micboard_desktop.core.slots import MAX_SLOT
 
 SCHEMA_FILE: Final = "api-data.schema.json"
 Json = dict[str, Any]
@@ -71,6 +75,13 @@ _GROUP_NAME: Final[Json] = {"type": "string", "minLength": 1, "maxLength": 200, 
 _READ_ERRORS: Final = (401, 403, 404, 421)
 _CONTROL_ERRORS: Final = (400, 401, 403, 404, 413, 421)
 _BODY_ERRORS: Final = (408,)
+_CHANNEL_SLOT: Final[Json] = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": MAX_SLOT,
+    "description": "The channel's slot number on the board, kept for the whole show; absent "
+    "until the channel has one (a new channel is numbered a few seconds after it appears).",
+}
 
 
 def _extra_schemas() -> Json:
@@ -257,6 +268,8 @@ def _document() -> Json:
     schemas: Json = {name: _rewrite_refs(s) for name, s in contract.get("$defs", {}).items()}
     top = {k: v for k, v in contract.items() if k not in ("$schema", "$id", "$defs")}
     schemas["Data"] = _rewrite_refs(top)
+    # Optional, so not in the contract's "required": a client of data/1 is not broken.
+    schemas["channel"]["properties"]["slot"] = _CHANNEL_SLOT
     schemas.update(_extra_schemas())
     return {
         "openapi": "3.1.0",

@@ -111,8 +111,9 @@ class ApiRoutes:
         return code
 
     def render_receivers(self, receivers: Iterable[Receiver]) -> list[dict[str, Any]]:
-        """Serialize receivers with their manufacturers' thresholds."""
-        return serialize.receivers_json(receivers, self.thresholds)
+        """Serialize receivers with their manufacturers' thresholds and slot numbers."""
+        # The same numbers as /api/data/: the receiver lists and the event stream too.
+        return serialize.receivers_json(receivers, self.thresholds, slots=self._store.slots())
 
     def render_health(self, manufacturer: str | None) -> dict[str, Any]:
         """Return the health document: the engine's report over the store's last known."""
