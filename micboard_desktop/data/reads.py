@@ -35,6 +35,7 @@ from micboard_desktop.data.schema import (
     MicboardConfigRow,
     RealTimeConnectionRow,
     ReceiverRow,
+    SpareChannelRow,
     TransmitterRow,
 )
 
@@ -188,6 +189,11 @@ def list_channel_slots(session: Session) -> dict[str, int]:
     """Return every channel's slot number, by channel id."""
     rows = session.execute(select(ChannelSlotRow.channel_id, ChannelSlotRow.slot))
     return {channel_id: slot for channel_id, slot in rows}
+
+
+def list_spare_channels(session: Session) -> set[str]:
+    """Return the ids of the channels marked as spares."""
+    return set(session.scalars(select(SpareChannelRow.channel_id)))
 
 
 def get_config(session: Session, key: str, manufacturer: str | None) -> tuple[bool, JsonValue]:

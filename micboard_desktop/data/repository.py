@@ -390,6 +390,16 @@ class Repository:
         if assignments:
             await self._write(partial(writes.save_channel_slots, slots=assignments))
 
+    async def save_spares(self, spares: Mapping[str, bool]) -> None:
+        """Mark (``True``) or unmark (``False``) channels as spares, in one transaction.
+
+        Raises:
+            DataError: The database refused the change.
+        """
+        changes = dict(spares)
+        if changes:
+            await self._write(partial(writes.save_spare_channels, spares=changes))
+
     async def upsert_manufacturer(
         self, code: str, name: str, enabled: bool, config_json: Mapping[str, JsonValue]
     ) -> list[str]:
@@ -597,6 +607,10 @@ class Repository:
     async def list_slots(self) -> dict[str, int]:
         """Return every channel's slot number, by channel id."""
         return await self._read(reads.list_channel_slots)
+
+    async def list_spares(self) -> set[str]:
+        """Return the ids of the channels marked as spares."""
+        return await self._read(reads.list_spare_channels)
 
     async def get_config(
         self, key: str, manufacturer: str | None = None, default: JsonValue = None

@@ -33,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from micboard_desktop.data.coltypes import UtcTimestamp
 
-SCHEMA_VERSION: Final = "0002"
+SCHEMA_VERSION: Final = "0003"
 """Alembic revision id of the newest schema this build knows (the migrations' head)."""
 
 # Named constraints let later batch migrations on SQLite drop or alter them by name.
@@ -202,6 +202,18 @@ class ChannelSlotRow(Base):
     channel_id: Mapped[str] = mapped_column(String(320), primary_key=True)
     slot: Mapped[int] = mapped_column(Integer, unique=True)
     """Unique: two channels never share a number (a move swaps, see core/slots.py)."""
+
+
+class SpareChannelRow(Base):
+    """A channel the user marked as a spare: it raises no channel alert (issue #23, 2).
+
+    A row means "spare"; no row means "in use". ``channel_id`` has no foreign key, like the
+    slot numbers: a spare pack's receiver may be away for a while and stays a spare.
+    """
+
+    __tablename__ = "spare_channels"
+
+    channel_id: Mapped[str] = mapped_column(String(320), primary_key=True)
 
 
 class MicboardConfigRow(Base):

@@ -36,6 +36,7 @@ from micboard_desktop.data.schema import (
     MicboardConfigRow,
     RealTimeConnectionRow,
     ReceiverRow,
+    SpareChannelRow,
     TransmitterRow,
 )
 
@@ -300,6 +301,20 @@ def save_channel_slots(conn: Connection, slots: Mapping[str, int]) -> None:
         conn.execute(
             insert(table(ChannelSlotRow)),
             [{"channel_id": cid, "slot": slot} for cid, slot in slots.items()],
+        )
+
+
+def save_spare_channels(conn: Connection, spares: Mapping[str, bool]) -> None:
+    """Mark (``True``) or unmark (``False``) these channels as spares."""
+    marked = [cid for cid, spare in spares.items() if spare]
+    unmarked = [cid for cid, spare in spares.items() if not spare]
+    for chunk in _chunks(unmarked):
+        conn.execute(delete(SpareChannelRow).where(SpareChannelRow.channel_id.in_(chunk)))
+    if marked:
+        # Marking twice is not an error: the flag is a set, not a count.
+        conn.execute(
+            insert(table(SpareChannelRow)).on_conflict_do_nothing(),
+            [{"channel_id": cid} for cid in marked],
         )
 
 

@@ -82,7 +82,6 @@ async def test_a_0001_database_upgrades_and_keeps_its_data(tmp_path: Path):
     open_database(path).close()  # what the app does at start: back up, then upgrade
 
     assert sql(path, "SELECT version_num FROM alembic_version") == [(SCHEMA_VERSION,)]
-    assert SCHEMA_VERSION == "0002"
     assert "channel_slots" in _tables(path)
     assert count(path, "channel_slots") == 0  # the engine numbers channels at its first start
     assert sql(path, "SELECT performer FROM channels") == [("Jane Doe",)]
