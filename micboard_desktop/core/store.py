@@ -7,9 +7,9 @@ keeps only real changes, and tells its subscribers once per batch with a
 :meth:`StateStore.snapshot`, which is rebuilt only after a change.
 
 It is also the app's one change feed: what the engine keeps elsewhere (alerts, connection
-states, groups, slot numbers, the configuration, whether saving works) is announced here
-as a :class:`Topic` in the same change sets, and the groups and slot numbers themselves live
-here, so views and the LAN API are told everything one way and never poll.
+states, groups, slot numbers, spares, the configuration, whether saving works) is announced
+here as a :class:`Topic` in the same change sets, and the groups, slot numbers and spares
+themselves live here, so views and the LAN API are told everything one way and never poll.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ class Topic(StrEnum):
     """Groups were created, renamed, re-membered or deleted (read :attr:`Snapshot.groups`)."""
     SLOTS = "slots"
     """Channels got or changed slot numbers (read :attr:`Snapshot.slots`)."""
+    SPARES = "spares"
+    """Channels were marked or unmarked as spares (read :attr:`Snapshot.spares`)."""
     CONFIG = "config"
     """The configuration in force changed."""
     STORAGE = "storage"
@@ -98,6 +100,8 @@ class Snapshot:
     """The user's groups in display order."""
     slots: Mapping[ChannelId, int] = field(default_factory=lambda: MappingProxyType({}))
     """Each channel's slot number on the board (core/slots.py); absent until it has one."""
+    spares: frozenset[ChannelId] = frozenset()
+    """Channels the user marked as spares: they raise no channel alert (engine/spares.py)."""
 
 
 Listener = Callable[[Changes], None]
@@ -145,6 +149,7 @@ class StateStore:
         self._manufacturers: dict[str, Manufacturer] = {}
         self._groups: tuple[GroupInfo, ...] = ()
         self._slots: Mapping[ChannelId, int] = MappingProxyType({})
+        self._spares: frozenset[ChannelId] = frozenset()
         self._listeners: list[Listener] = []
         self._pending = _Pending()
         self._batch_depth = 0
@@ -175,6 +180,7 @@ class StateStore:
                 manufacturers=MappingProxyType(dict(self._manufacturers)),
                 groups=self._groups,
                 slots=self._slots,
+                spares=self._spares,
             )
         return self._snapshot
 
@@ -306,6 +312,21 @@ class StateStore:
         with self.batch():
             self._slots = MappingProxyType(dict(slots))
             self._pending.topics.add(Topic.SLOTS)
+            self._version += 1
+        return True
+
+    def spares(self) -> frozenset[ChannelId]:
+        """Return the channels marked as spares."""
+        return self._spares
+
+    def set_spares(self, spares: Iterable[ChannelId]) -> bool:
+        """Replace the spare channels (announced as :attr:`Topic.SPARES`); True on change."""
+        new = frozenset(spares)
+        if new == self._spares:
+            return False
+        with self.batch():
+            self._spares = new
+            self._pending.topics.add(Topic.SPARES)
             self._version += 1
         return True
 
