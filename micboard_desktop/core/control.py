@@ -194,6 +194,19 @@ class UserDataControl(Protocol):
         """
         ...
 
+    async def set_spare(self, channel_id: str, spare: bool) -> None:
+        """Mark (``True``) or unmark a channel as a spare pack kept in the rack.
+
+        A spare raises no channel alert (transmitter off, battery, RF, interference,
+        clipping) while marked: its open ones are cleared at once, and unmarking judges it
+        again. The receiver-offline alert is the receiver's and stays. The flags arrive as
+        ``Topic.SPARES`` (``Snapshot.spares``) and are kept across restarts.
+
+        Raises:
+            ConfigError: the channel is unknown (message names the key).
+        """
+        ...
+
 
 class SettingsControl(Protocol):
     """The settings dialog and ``POST /api/config/``: configuration, secrets, LAN."""

@@ -17,6 +17,9 @@ Hysteresis, so a value on the edge does not flap:
   condition must last that long before the alert changes. Bars are whole numbers, so the
   margin alone leaves no dead band between 2 and 3 bars; the battery clear hold covers it.
 * Escalation (low → critical battery) is immediate; any step down waits for the clear hold.
+
+A channel the user marked as a spare (``engine/spares.py``) raises no channel alert, like
+every channel of a receiver the user stopped: its alerts are dropped at once.
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ def receiver_targets(
     timing: AlertTiming,
     active: Mapping[str, AlertInfo],
     seen: Container[str],
+    spares: Container[str] = frozenset(),
 ) -> list[Target]:
     """Return a target for every key a receiver and its channels can have.
 
@@ -133,6 +137,7 @@ def receiver_targets(
         active: Every active alert, by key (for hysteresis).
         seen: Ids of channels that ever had a transmitter; a channel that never had one
             is a spare, not a transmitter that went off.
+        spares: Ids of channels the user marked as spares (no channel alert at all).
     """
     rid = str(receiver.id)
     key = f"{RX_OFFLINE}:{rid}"
@@ -158,7 +163,15 @@ def receiver_targets(
         ]
     for channel in receiver.channels:
         targets.extend(
-            channel_targets(receiver, channel, limits, timing, active, seen=channel.id in seen)
+            channel_targets(
+                receiver,
+                channel,
+                limits,
+                timing,
+                active,
+                seen=channel.id in seen,
+                spare=channel.id in spares,
+            )
         )
     return targets
 
@@ -212,19 +225,22 @@ def channel_targets(
     *,
     seen: bool,
     only: Container[str] | None = None,
+    spare: bool = False,
 ) -> list[Target]:
     """Return the targets of the channel rules for one channel (those in ``only``, or all).
 
     ``only`` holds rule families: ``tx_off``, ``battery``, ``rf_loss``, ``interference``
-    and ``audio_peak`` (see :func:`rules_touched`).
+    and ``audio_peak`` (see :func:`rules_touched`). ``spare``: the user marked the channel
+    as a spare, so every family is dropped.
     """
     cid = str(channel.id)
     subject = Subject(receiver.manufacturer, str(receiver.id), cid)
     label = channel_label(receiver, channel)
     linked = receiver.online and channel.transmitter is not None
     targets: list[Target] = []
-    if not monitored(receiver):
-        # Stopped on purpose: every alert of the channel goes now, none can be raised.
+    if spare or not monitored(receiver):
+        # Stopped on purpose, or a spare pack whose TX OFF and flat battery are its normal
+        # state (issue #23, 2): every alert of the channel goes now, none can be raised.
         families = (TX_OFF, BATTERY, RF_LOSS, INTERFERENCE, AUDIO_PEAK)
         return [
             Target(f"{rule}:{cid}", Want.DROP, subject)

@@ -9,6 +9,10 @@ Supersession: when a receiver goes offline its channels' transmitter, RF, interf
 clipping alerts are dropped and no new ones are raised, so one ``rx_offline`` alert stands
 for the whole receiver. Battery uses one key per channel (``battery:<channel>``) whose rule
 escalates from ``low_battery`` to ``critical_battery``: one alert, never two.
+
+Spares: a channel the user marked as a spare (``Snapshot.spares``) has no channel alert;
+when the marks change (``Topic.SPARES``) the receivers of the channels that flipped are
+judged again, so marking drops a channel's alerts at once and unmarking raises what is due.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from typing import Final
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig
 from micboard_desktop.core.liveness import monitored
-from micboard_desktop.core.model import Channel, Receiver, ReceiverId
+from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.records import AlertInfo, Severity
-from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError
 from micboard_desktop.data.records import AlertRecord, EventKind, JsonObject
@@ -142,6 +146,8 @@ class AlertEngine:
         self._seen: set[str] = set()
         self._evaluated: dict[ReceiverId, Receiver] = {}
         """The receiver as last evaluated, to find which channels a change touched."""
+        self._spares: frozenset[ChannelId] = frozenset()
+        """The spare marks as last judged, to find the channels a change of them flipped."""
         self._listeners: list[AlertListener] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks = TaskOwner("alerts")
@@ -153,6 +159,7 @@ class AlertEngine:
         if self._unsubscribe is not None:
             return
         self._unsubscribe = self._store.subscribe(self._on_changes)
+        self._spares = self._store.spares()
         self._evaluate_all()
         self._tasks.spawn(self._tick_forever(), "tick")
 
@@ -240,6 +247,17 @@ class AlertEngine:
             elif changed:
                 self._evaluate_channels(receiver, changed)
             self._evaluated[rid] = receiver
+        if Topic.SPARES in changes.topics:
+            self._on_spares()
+
+    def _on_spares(self) -> None:
+        """Judge again every receiver with a channel whose spare mark flipped."""
+        spares = self._store.spares()
+        flipped = spares ^ self._spares
+        self._spares = spares
+        for receiver in self._store.snapshot().receivers.values():
+            if any(ch.id in flipped for ch in receiver.channels):
+                self._evaluate(receiver)
 
     def _evaluate_all(self) -> None:
         for receiver in self._store.snapshot().receivers.values():
@@ -256,10 +274,17 @@ class AlertEngine:
         self._seen.update(ch.id for ch, _ in channels if ch.transmitter is not None)
         limits = self._config.thresholds_for(receiver.manufacturer)
         now = self._clock.monotonic()
+        spares = self._store.spares()
         for channel, rules in channels:
-            seen = channel.id in self._seen
             for target in channel_targets(
-                receiver, channel, limits, self._timing, self._active, seen=seen, only=rules
+                receiver,
+                channel,
+                limits,
+                self._timing,
+                self._active,
+                seen=channel.id in self._seen,
+                only=rules,
+                spare=channel.id in spares,
             ):
                 self._apply(target, now)
 
@@ -267,7 +292,9 @@ class AlertEngine:
         self._evaluated[receiver.id] = receiver
         self._seen.update(ch.id for ch in receiver.channels if ch.transmitter is not None)
         limits = self._config.thresholds_for(receiver.manufacturer)
-        targets = receiver_targets(receiver, limits, self._timing, self._active, self._seen)
+        targets = receiver_targets(
+            receiver, limits, self._timing, self._active, self._seen, self._store.spares()
+        )
         now = self._clock.monotonic()
         for target in targets:
             self._apply(target, now)

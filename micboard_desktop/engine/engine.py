@@ -46,6 +46,7 @@ from micboard_desktop.engine.recorder import Recorder
 from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.slots import SlotKeeper
+from micboard_desktop.engine.spares import SpareKeeper
 from micboard_desktop.engine.supervisor import Supervisor
 from micboard_desktop.engine.userdata import UserData
 from micboard_desktop.plugins.registry import PluginRegistry, default_registry
@@ -127,6 +128,7 @@ class Engine:
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self.slots = SlotKeeper(self.store, repository, self._tasks)
+        self.spares = SpareKeeper(self.store, repository)
         self._silent_reported: set[str] = set()
         self._restored: set[ReceiverId] = set()
         self._storage_status: HealthStatus | None = None
@@ -174,12 +176,14 @@ class Engine:
         await self.recorder.flush_removed()
         self.recorder.stop()
         await self.slots.stop()
+        await self.spares.stop()
         await self.repository.stop()
 
     async def _restore(self) -> None:
         # Numbers first: the restored receivers then keep theirs, and channels stored before
         # numbers were kept get them in the order the board used to count (core/slots.py).
         await self.slots.start()
+        await self.spares.start()  # before the alert engine first judges the channels
         receivers = await self.repository.load_receivers()
         for group in await self.repository.list_groups():
             self.userdata.groups[group.name] = GroupInfo(group.name, group.channel_ids, group.slot)
@@ -587,3 +591,7 @@ class Engine:
     async def set_slot(self, channel_id: str, slot: int) -> None:
         """Move a channel to slot number ``slot``, swapping with the channel that had it."""
         await self.slots.set_slot(channel_id, slot)
+
+    async def set_spare(self, channel_id: str, spare: bool) -> None:
+        """Mark or unmark a channel as a spare (its channel alerts are silenced while marked)."""
+        await self.spares.set_spare(channel_id, spare)

@@ -15,6 +15,7 @@ from micboard_desktop.core.model import (
     Audio,
     Battery,
     Channel,
+    ChannelId,
     ConnectionInfo,
     ConnectionStatus,
     ReceiverId,
@@ -24,7 +25,7 @@ from micboard_desktop.core.model import (
 )
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import StatusThresholds
-from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.engine.alerts import AlertEngine, AlertEvent, AlertEventKind
 from tests.core.builders import make_receiver
 from tests.fakes.clock import FakeClock
@@ -464,6 +465,8 @@ class _FullEvaluation(AlertEngine):
             receiver = self._store.receiver(rid)
             if receiver is not None:
                 self._evaluate(receiver)
+        if Topic.SPARES in changes.topics:
+            self._evaluate_all()
 
 
 STEP = st.one_of(
@@ -477,6 +480,7 @@ STEP = st.one_of(
     st.tuples(st.just("quality"), st.integers(1, 3), st.integers(0, 5)),
     st.tuples(st.just("antenna"), st.integers(1, 3), st.integers(0, 1)),
     st.tuples(st.just("mute"), st.integers(1, 3), st.integers(0, 1)),
+    st.tuples(st.just("spare"), st.integers(1, 3), st.integers(0, 1)),
     st.tuples(st.just("wait"), st.just(1), st.integers(1, 12)),
 )
 
@@ -527,6 +531,10 @@ def test_evaluating_only_changed_channels_matches_full_evaluation(
                 elif what == "antenna":
                     rf = _channel(store, number).rf
                     update_channel(store, number, rf=replace(rf, antenna="AB"[value]))
+                elif what == "spare":
+                    cid = ChannelId(f"{RID}:{number}")
+                    marked = store.spares()
+                    store.set_spares(marked | {cid} if value else marked - {cid})
                 elif what == "mute":
                     tx_now = _channel(store, number).transmitter
                     if tx_now is not None:

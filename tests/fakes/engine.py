@@ -42,6 +42,8 @@ class FakeEngine:
     locations: dict[str, str | None] = field(default_factory=dict)
     slots: dict[ChannelId, int] = field(default_factory=dict)
     """Slot numbers, published into the attached store as the real engine does."""
+    spares: set[ChannelId] = field(default_factory=set)
+    """Channels marked as spares, published into the attached store like the slots."""
     calls: list[tuple[str, object]] = field(default_factory=list)
     """Every command received, as ``(name, arguments)``, in order."""
     lan_token: str = "generated-token-0001"
@@ -51,13 +53,14 @@ class FakeEngine:
     """When set, the LAN server "fails to start" with these words (a port in use ...)."""
     plugins: tuple[str, ...] = ("sennheiser", "shure")
     store: StateStore | None = None
-    """Where groups and slots are published, as the real engine does (set by :meth:`attach`)."""
+    """Where groups, slots and spares are published, as the real engine does (:meth:`attach`)."""
 
     def attach(self, store: StateStore) -> None:
-        """Publish this engine's groups and slots into ``store`` now and after every edit."""
+        """Publish this engine's groups, slots and spares into ``store`` now and after edits."""
         self.store = store
         self._publish_groups()
         store.set_slots(self.slots)
+        store.set_spares(self.spares)
 
     def _publish_groups(self) -> None:
         if self.store is not None:
@@ -157,6 +160,15 @@ class FakeEngine:
         self.slots.update(move_slot(self.slots, ChannelId(channel_id), slot))
         if self.store is not None:
             self.store.set_slots(self.slots)
+
+    async def set_spare(self, channel_id: str, spare: bool) -> None:
+        self.calls.append(("set_spare", (channel_id, spare)))
+        if spare:
+            self.spares.add(ChannelId(channel_id))
+        else:
+            self.spares.discard(ChannelId(channel_id))
+        if self.store is not None:
+            self.store.set_spares(self.spares)
 
     def config(self) -> AppConfig:
         return self.app_config
