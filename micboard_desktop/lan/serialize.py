@@ -10,12 +10,14 @@ connection is not ``connected`` (its values are the last known ones, not live on
 A channel carries ``slot``, its number on the board (core/slots.py), when it has one and the
 caller passed the numbers: an optional property the contract allows (its objects do not
 forbid additional properties), so a client of ``micboard-desktop/data/1`` is not broken.
+Likewise ``"spare": true`` on a channel the user marked as a spare (engine/spares.py), and
+only there: a client that does not know the flag reads every channel as before.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -104,9 +106,14 @@ def transmitter_json(transmitter: Transmitter | None) -> Json | None:
 
 
 def channel_json(
-    channel: Channel, *, receiver_online: bool, limits: StatusThresholds, slot: int | None = None
+    channel: Channel,
+    *,
+    receiver_online: bool,
+    limits: StatusThresholds,
+    slot: int | None = None,
+    spare: bool = False,
 ) -> Json:
-    """Return a Channel object with its status derived from ``limits`` (and ``slot`` if known)."""
+    """Return a Channel object, its status derived from ``limits``; ``slot``/``spare`` if set."""
     status = channel_status(channel, receiver_online=receiver_online, limits=limits)
     document: Json = {
         "id": channel.id,
@@ -131,11 +138,16 @@ def channel_json(
     }
     if slot is not None:
         document["slot"] = slot
+    if spare:
+        document["spare"] = True
     return document
 
 
 def receiver_json(
-    receiver: Receiver, limits: StatusThresholds, slots: Mapping[ChannelId, int] | None = None
+    receiver: Receiver,
+    limits: StatusThresholds,
+    slots: Mapping[ChannelId, int] | None = None,
+    spares: Container[ChannelId] = frozenset(),
 ) -> Json:
     """Return a Receiver object with its channels in number order (numbered from ``slots``)."""
     slots = slots or {}
@@ -153,7 +165,13 @@ def receiver_json(
         "last_seen": iso(receiver.last_seen),
         "connection": connection_json(receiver.connection),
         "channels": [
-            channel_json(ch, receiver_online=receiver.online, limits=limits, slot=slots.get(ch.id))
+            channel_json(
+                ch,
+                receiver_online=receiver.online,
+                limits=limits,
+                slot=slots.get(ch.id),
+                spare=ch.id in spares,
+            )
             for ch in sorted(receiver.channels, key=lambda c: c.number)
             if ch.number >= 1  # the schema requires numbers from 1; a 0 would be a device bug
         ],
@@ -197,7 +215,10 @@ def data_json(
         "generated_at": iso(now or datetime.now(UTC)),
         "stale": is_stale(receivers),
         "manufacturers": [manufacturer_json(m) for m in manufacturers],
-        "receivers": [receiver_json(r, limits(r.manufacturer), snapshot.slots) for r in receivers],
+        "receivers": [
+            receiver_json(r, limits(r.manufacturer), snapshot.slots, snapshot.spares)
+            for r in receivers
+        ],
     }
 
 
@@ -205,10 +226,11 @@ def receivers_json(
     receivers: Iterable[Receiver],
     thresholds: ThresholdLookup = default_thresholds,
     slots: Mapping[ChannelId, int] | None = None,
+    spares: Container[ChannelId] = frozenset(),
 ) -> list[Json]:
     """Return Receiver objects for ``receivers`` (thresholds looked up once per maker)."""
     limits = _ThresholdCache(thresholds)
-    return [receiver_json(r, limits(r.manufacturer), slots) for r in receivers]
+    return [receiver_json(r, limits(r.manufacturer), slots, spares) for r in receivers]
 
 
 def health_document(
