@@ -92,7 +92,9 @@ def _worst_data(status: ChannelStatus, antennas: int, quality_max: float) -> Til
     )
     # The longest age text: last values shown ten hours after the link dropped.
     quiet = ReceiverLiveness(Liveness.NO_DATA, timedelta(hours=10, minutes=5, seconds=7))
-    return tile_data(channel, make_receiver(), slot=128, status=status, liveness=quiet)
+    # A switched-off spare carries the longest words of all ("... TX OFF · SPARE").
+    return tile_data(channel, make_receiver(), slot=128, status=status, liveness=quiet,
+                     spare=status is ChannelStatus.TX_OFF)
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -121,7 +123,8 @@ def test_every_tile_text_fits_its_rect(qapp: QApplication, scale: float, antenna
         # Without live data the last status is what must survive (the overlay has the age).
         glyph = theme.LIVENESS_LOOK[Liveness.NO_DATA].glyph
         primary = f"{glyph} last {STATUS_LOOK[tile.data.status].text}"
-    assert tile.status_label() in shown or primary in shown, shown
+    spare = f"{primary} \u00b7 SPARE" if tile.data.spare else primary
+    assert tile.status_label() in shown or primary in shown or spare in shown, shown
 
 
 # -- the band's texts (painted by the board's band painter) -------------------------------

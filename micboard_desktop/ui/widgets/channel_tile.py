@@ -82,6 +82,8 @@ class TileData:
     """Whether the values are live, the last ones of a dropped link, or not watched at all."""
     age_s: int | None = None
     """Seconds since the last data while ``liveness`` is ``NO_DATA``."""
+    spare: bool = False
+    """The user marked the channel as a spare: it raises no alerts, and the tile says so."""
 
 
 def tile_data(
@@ -92,6 +94,7 @@ def tile_data(
     status: ChannelStatus,
     liveness: ReceiverLiveness = LIVE,
     limits: StatusThresholds = DEFAULT_THRESHOLDS,
+    spare: bool = False,
 ) -> TileData:
     """Build the static part of a tile from the model."""
     age = liveness.age
@@ -119,6 +122,7 @@ def tile_data(
         quality_max=channel.rf.quality_max,
         liveness=liveness.state,
         age_s=None if age is None else int(age.total_seconds()),
+        spare=spare,
     )
 
 
@@ -136,6 +140,12 @@ def _link_state(
 
 
 def status_words(data: TileData) -> tuple[str, theme.StatusLook]:
+    """Return the status words and their look, with "SPARE" on a channel marked as one."""
+    words, look = _condition_words(data)
+    return (f"{words} \u00b7 SPARE", look) if data.spare else (words, look)
+
+
+def _condition_words(data: TileData) -> tuple[str, theme.StatusLook]:
     """Return the status words and their look; both conditions when battery and RF hold.
 
     The status order ranks a low battery above an RF dropout (docs/contract.md §3), but a
@@ -174,8 +184,11 @@ def shorter_status_words(data: TileData) -> tuple[str, ...]:
         forms: tuple[str, ...] = (f"{look.label} {fmt.clock_age(data.age_s or 0)}", look.label)
         if data.status is not ChannelStatus.OK:
             forms = (f"{look.glyph} last {theme.STATUS_LOOK[data.status].text}", *forms)
-        return forms
-    return (status_words(data)[1].label,)
+    else:
+        forms = (_condition_words(data)[1].label,)
+    if data.spare:  # "spare" outranks the rest: it is why nothing here raises an alert
+        forms = (f"{forms[0]} \u00b7 SPARE", *forms)
+    return forms
 
 
 class ChannelTile(QWidget):
