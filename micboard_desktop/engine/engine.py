@@ -127,7 +127,7 @@ class Engine:
         self.levels = LevelFolder(self.store, per_second, self.clock)
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
-        self.slots = SlotKeeper(self.store, repository, self._tasks)
+        self.slots = SlotKeeper(self.store, repository, self._tasks, clock=self.clock)
         self.spares = SpareKeeper(self.store, repository)
         self._silent_reported: set[str] = set()
         self._restored: set[ReceiverId] = set()

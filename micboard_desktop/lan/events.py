@@ -10,9 +10,10 @@ held back by a timer. Each client has a bounded queue: a client
 that cannot keep up (its queue is full) is disconnected rather than buffered without
 bound. It reconnects and gets the whole picture again as its first event.
 
-Slot numbers live beside the receivers in the store (``Topic.SLOTS``), but a client reads
-them on the channels: when numbers are given or swapped, the receivers whose channels'
-numbers changed go out in a ``device_update`` like any other change.
+Slot numbers and spare marks live beside the receivers in the store (``Topic.SLOTS``,
+``Topic.SPARES``), but a client reads them on the channels: when numbers are given or
+swapped, or channels are marked or unmarked as spares, the receivers owning those channels
+go out in a ``device_update`` like any other change.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -96,6 +97,8 @@ class EventHub:
         self._health_dirty = False
         self._slots: Mapping[ChannelId, int] = store.slots()
         """The slot numbers last seen, to tell which channels a ``Topic.SLOTS`` change moved."""
+        self._spares: frozenset[ChannelId] = store.spares()
+        """The spares last seen, to tell which channels a ``Topic.SPARES`` change flipped."""
         self._clock = clock
         self._flush_handle: asyncio.Handle | None = None
         self.flushes = 0
@@ -113,6 +116,7 @@ class EventHub:
         """Start listening to the store."""
         if self._unsubscribe is None:
             self._slots = self._store.slots()
+            self._spares = self._store.spares()
             self._unsubscribe = self._store.subscribe(self._on_change)
 
     def stop(self) -> None:
@@ -157,8 +161,9 @@ class EventHub:
     def _on_change(self, changes: Changes) -> None:
         """Record what changed and schedule the send: now if quiet, else at the window's end."""
         renumbered = self._renumbered() if Topic.SLOTS in changes.topics else set()
+        flipped = self._respared() if Topic.SPARES in changes.topics else set()
         self._changed -= changes.removed
-        self._changed |= changes.receivers | renumbered
+        self._changed |= changes.receivers | renumbered | flipped
         self._removed -= changes.receivers
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
@@ -184,13 +189,14 @@ class EventHub:
         before, after = self._slots, snapshot.slots
         self._slots = after
         moved = {cid for cid in before.keys() | after.keys() if before.get(cid) != after.get(cid)}
-        if not moved:
-            return set()
-        return {
-            rid
-            for rid, receiver in snapshot.receivers.items()
-            if any(ch.id in moved for ch in receiver.channels)
-        }
+        return _owners(snapshot.receivers, moved)
+
+    def _respared(self) -> set[ReceiverId]:
+        """Return the receivers with a channel marked or unmarked as a spare since last seen."""
+        snapshot = self._store.snapshot()
+        before, after = self._spares, snapshot.spares
+        self._spares = after
+        return _owners(snapshot.receivers, before ^ after)
 
     def _forget_pending(self) -> None:
         self._changed.clear()
@@ -250,3 +256,14 @@ class EventHub:
         self.dropped_clients += 1
         _log.info("LAN events: dropped a client that could not keep up")
         client.on_drop()
+
+
+def _owners(receivers: Mapping[ReceiverId, Receiver], channels: Set[ChannelId]) -> set[ReceiverId]:
+    """Return the receivers that have one of ``channels``."""
+    if not channels:
+        return set()
+    return {
+        rid
+        for rid, receiver in receivers.items()
+        if any(ch.id in channels for ch in receiver.channels)
+    }

@@ -82,6 +82,10 @@ _CHANNEL_SLOT: Final[Json] = {
     "description": "The channel's slot number on the board, kept for the whole show; absent "
     "until the channel has one (a new channel is numbered a few seconds after it appears).",
 }
+_CHANNEL_SPARE: Final[Json] = {
+    "const": True,
+    "description": "Present only on channels marked as spares: they raise no channel alert.",
+}
 
 
 def _extra_schemas() -> Json:
@@ -270,6 +274,7 @@ def _document() -> Json:
     schemas["Data"] = _rewrite_refs(top)
     # Optional, so not in the contract's "required": a client of data/1 is not broken.
     schemas["channel"]["properties"]["slot"] = _CHANNEL_SLOT
+    schemas["channel"]["properties"]["spare"] = _CHANNEL_SPARE
     schemas.update(_extra_schemas())
     return {
         "openapi": "3.1.0",

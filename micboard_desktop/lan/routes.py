@@ -111,9 +111,13 @@ class ApiRoutes:
         return code
 
     def render_receivers(self, receivers: Iterable[Receiver]) -> list[dict[str, Any]]:
-        """Serialize receivers with their manufacturers' thresholds and slot numbers."""
-        # The same numbers as /api/data/: the receiver lists and the event stream too.
-        return serialize.receivers_json(receivers, self.thresholds, slots=self._store.slots())
+        """Serialize receivers with their manufacturers' thresholds, slot numbers and spares."""
+        # The same numbers and spare flags as /api/data/: the receiver lists and the event
+        # stream too. One snapshot, so both come from the same moment.
+        snapshot = self._store.snapshot()
+        return serialize.receivers_json(
+            receivers, self.thresholds, slots=snapshot.slots, spares=snapshot.spares
+        )
 
     def render_health(self, manufacturer: str | None) -> dict[str, Any]:
         """Return the health document: the engine's report over the store's last known."""
