@@ -103,6 +103,8 @@ class AlertHolds:
     battery_clear: float = 5.0
     interference_clear: float = 5.0
     audio_peak_clear: float = 5.0
+    iem_no_input_raise: float = 10.0
+    """An in-ear input must stay silent this long: a pause between songs is not a dead mix."""
 
 
 MAX_HOLD_SECONDS: Final = 600.0
@@ -119,6 +121,7 @@ THRESHOLD_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     "rf_loss_rssi_dbm": (-130, 0),
     "rf_loss_quality_fraction": (0, 1),
     "audio_peak_dbfs": (-60, 0),
+    "iem_no_input_dbfs": (-90, -20),
 }
 """What each alert threshold can mean (lowest, highest): bars 0-5, percent 0-100, a day of
 minutes, dBm and dBFS. The config file, the LAN API and the settings dialog all use it."""

@@ -28,6 +28,8 @@ class MeterSample:
     """Per antenna (or one combined value)."""
     antenna: str | None = None
     """Active antenna letter(s) at the time of the sample."""
+    audio_right_peak_dbfs: float | None = None
+    """Right input of a stereo in-ear transmitter (``audio_peak_dbfs`` is the left)."""
 
 
 def _max(a: float | None, b: float | None) -> float | None:
@@ -52,6 +54,7 @@ class MeterWindow:
     __slots__ = (
         "antenna",
         "audio_peak_max",
+        "audio_right_max",
         "audio_rms_max",
         "count",
         "last",
@@ -64,6 +67,7 @@ class MeterWindow:
         self.count = 1
         self.last = sample
         self.audio_peak_max = sample.audio_peak_dbfs
+        self.audio_right_max = sample.audio_right_peak_dbfs
         self.audio_rms_max = sample.audio_rms_dbfs
         self.rssi_max: list[float | None] = list(sample.rssi_dbm)
         self.rssi_min: list[float | None] = list(sample.rssi_dbm)
@@ -83,6 +87,9 @@ class MeterWindow:
         rms = sample.audio_rms_dbfs
         if rms is not None and (self.audio_rms_max is None or rms > self.audio_rms_max):
             self.audio_rms_max = rms
+        right = sample.audio_right_peak_dbfs
+        if right is not None and (self.audio_right_max is None or right > self.audio_right_max):
+            self.audio_right_max = right
         if sample.antenna is not None:
             self.antenna = sample.antenna
         levels = sample.rssi_dbm
@@ -110,6 +117,7 @@ class MeterWindow:
         twin.last = self.last
         twin.audio_peak_max = self.audio_peak_max
         twin.audio_rms_max = self.audio_rms_max
+        twin.audio_right_max = self.audio_right_max
         twin.rssi_max = list(self.rssi_max)
         twin.rssi_min = list(self.rssi_min)
         twin.rssi_restarted = self.rssi_restarted
@@ -122,6 +130,7 @@ class MeterWindow:
         self.last = later.last
         self.audio_peak_max = _max(self.audio_peak_max, later.audio_peak_max)
         self.audio_rms_max = _max(self.audio_rms_max, later.audio_rms_max)
+        self.audio_right_max = _max(self.audio_right_max, later.audio_right_max)
         if later.antenna is not None:
             self.antenna = later.antenna
         if later.rssi_restarted or len(later.rssi_max) != len(self.rssi_max):

@@ -71,6 +71,36 @@ class ChannelStatus(StrEnum):
 _STATUS_ORDER: tuple[ChannelStatus, ...] = tuple(ChannelStatus)
 
 
+class ChannelKind(StrEnum):
+    """What a channel carries: a microphone to the desk, or a monitor mix to a performer."""
+
+    MIC = "mic"
+    IEM = "iem"
+    """An in-ear monitor transmitter's channel (PSM1000 P10T, IEM G4 SR, Spectera IEM link):
+    no body-pack battery to watch, RF power and two audio inputs instead (docs/contract.md)."""
+
+
+class IemMode(StrEnum):
+    """How an in-ear transmitter sends its mix."""
+
+    STEREO = "stereo"
+    MONO = "mono"
+
+
+@dataclass(frozen=True, slots=True)
+class Iem:
+    """What an in-ear monitor transmitter sends; each field independently unknown."""
+
+    rf_power_mw: int | None = None
+    """Transmit power in milliwatts (PSM1000: 10, 50 or 100)."""
+    rf_muted: bool | None = None
+    """True while the transmitter's RF is muted: the performer hears nothing."""
+    mode: IemMode | None = None
+    left_dbfs: float | None = None
+    """Slow (last reported) input level of the left (or mono) channel."""
+    right_dbfs: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Battery:
     """Transmitter battery as reported; each field independently unknown."""
@@ -108,6 +138,10 @@ class Rf:
     quality_max: float | None = None
     """Top of the ``quality`` scale (Shure AD 5, Spectera 4, EW-DX 100); ``None`` if unknown."""
     interference: bool | None = None
+    coarse: tuple[int | None, ...] = ()
+    """RF per antenna as a device's own coarse category where it gives no dBm (UHF-R
+    SAMPLE: roughly 20 overload, 70 strong, 100 weak; lower is stronger). Never converted
+    into ``rssi_dbm``: an invented dBm figure would be read as a measurement."""
 
     @property
     def quality_fraction(self) -> float | None:
@@ -140,6 +174,10 @@ class Channel:
     rf: Rf = field(default_factory=Rf)
     audio: Audio = field(default_factory=Audio)
     updated_at: datetime | None = None
+    kind: ChannelKind = ChannelKind.MIC
+    iem: Iem | None = None
+    """The in-ear link of an ``IEM`` channel (``None`` on a mic channel, or before the
+    transmitter has reported)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from micboard_desktop.core.model import Battery, Channel, ChannelStatus
+from micboard_desktop.core.model import Battery, Channel, ChannelKind, ChannelStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class StatusThresholds:
     """... or when link quality is at or below this fraction of its scale."""
     audio_peak_dbfs: float = -1.0
     """A peak at or above this level counts as clipping."""
+    iem_no_input_dbfs: float = -60.0
+    """An in-ear transmitter whose inputs are both at or below this level gets no mix."""
 
 
 DEFAULT_THRESHOLDS = StatusThresholds()
@@ -98,6 +100,40 @@ def rf_lost(channel: Channel, limits: StatusThresholds) -> bool:
     return fraction is not None and fraction <= limits.rf_loss_quality_fraction
 
 
+class IemCondition(StrEnum):
+    """What can be wrong with an in-ear transmitter's channel, most urgent first."""
+
+    RF_MUTED = "rf_muted"
+    """The transmitter's RF is muted: the performer's pack hears nothing at all."""
+    CLIPPING = "clipping"
+    NO_INPUT = "no_input"
+    """Both inputs at or below ``iem_no_input_dbfs``: no mix is reaching the transmitter."""
+
+
+def iem_condition(channel: Channel, limits: StatusThresholds) -> IemCondition | None:
+    """Return the most urgent in-ear condition of an ``IEM`` channel (``None``: all well)."""
+    iem = channel.iem
+    if channel.kind is not ChannelKind.IEM or iem is None:
+        return None
+    if iem.rf_muted:
+        return IemCondition.RF_MUTED
+    levels = [level for level in (iem.left_dbfs, iem.right_dbfs) if level is not None]
+    if levels and max(levels) >= limits.audio_peak_dbfs:
+        return IemCondition.CLIPPING
+    if levels and max(levels) <= limits.iem_no_input_dbfs:
+        return IemCondition.NO_INPUT
+    return None
+
+
+IEM_STATUS: dict[IemCondition, ChannelStatus] = {
+    IemCondition.RF_MUTED: ChannelStatus.MUTED,
+    IemCondition.CLIPPING: ChannelStatus.AUDIO_PEAK,
+    IemCondition.NO_INPUT: ChannelStatus.OK,
+}
+"""How an in-ear condition reads in the contract's status words (docs/contract.md §3), which
+have none of their own for "no input": the LAN says ``ok`` there, the board says NO INPUT."""
+
+
 def channel_status(
     channel: Channel,
     *,
@@ -107,6 +143,9 @@ def channel_status(
     """Return the single most urgent status of ``channel``."""
     if not receiver_online:
         return ChannelStatus.RX_OFFLINE
+    if channel.kind is ChannelKind.IEM:  # no body-pack: RF mute and the inputs decide
+        condition = iem_condition(channel, limits)
+        return ChannelStatus.OK if condition is None else IEM_STATUS[condition]
     if channel.transmitter is None:
         return ChannelStatus.TX_OFF
     battery = battery_status(channel, limits)

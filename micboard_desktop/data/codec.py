@@ -12,8 +12,11 @@ from micboard_desktop.core.model import (
     Battery,
     Channel,
     ChannelId,
+    ChannelKind,
     ConnectionInfo,
     ConnectionStatus,
+    Iem,
+    IemMode,
     Receiver,
     ReceiverId,
     Rf,
@@ -49,18 +52,37 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+def iem_state(iem: Iem) -> JsonObject:
+    """Return the JSON of an in-ear link (inside ``state_json``)."""
+    return {
+        "rf_power_mw": iem.rf_power_mw,
+        "rf_muted": iem.rf_muted,
+        "mode": None if iem.mode is None else str(iem.mode),
+        "left_dbfs": _finite(iem.left_dbfs),
+        "right_dbfs": _finite(iem.right_dbfs),
+    }
+
+
 def channel_state(channel: Channel) -> JsonObject:
-    """Return the JSON kept in ``channels.state_json`` for a channel's RF and audio."""
+    """Return the JSON kept in ``channels.state_json`` for a channel's RF and audio.
+
+    The in-ear kind and link live here too (no column of their own: a board restored from
+    an older database simply has mic channels, as it had).
+    """
     rf = channel.rf
     rssi: list[JsonValue] = [_finite(level) for level in rf.rssi_dbm]
+    coarse: list[JsonValue] = list(rf.coarse)
     return {
         "v": STATE_FORMAT,
+        "kind": str(channel.kind),
+        "iem": None if channel.iem is None else iem_state(channel.iem),
         "rf": {
             "rssi_dbm": rssi,
             "antenna": rf.antenna,
             "quality": _finite(rf.quality),
             "quality_max": _finite(rf.quality_max),
             "interference": rf.interference,
+            "coarse": coarse,
         },
         "audio": {
             "rms_dbfs": _finite(channel.audio.rms_dbfs),
@@ -146,12 +168,43 @@ def rf_from_state(state: object) -> Rf:
     rf = _section(state, "rf")
     raw_rssi = rf.get("rssi_dbm")
     rssi = tuple(_number(v) for v in raw_rssi) if isinstance(raw_rssi, list) else ()
+    raw_coarse = rf.get("coarse")
+    coarse = (
+        tuple(v if isinstance(v, int) and not isinstance(v, bool) else None for v in raw_coarse)
+        if isinstance(raw_coarse, list) else ()
+    )
     return Rf(
         rssi_dbm=rssi,
+        coarse=coarse,
         antenna=_text(rf.get("antenna")),
         quality=_number(rf.get("quality")),
         quality_max=_number(rf.get("quality_max")),
         interference=_flag(rf.get("interference")),
+    )
+
+
+def kind_from_state(state: object) -> ChannelKind:
+    """Return the channel kind kept in ``state_json`` (a mic when absent or unknown)."""
+    value = state.get("kind") if isinstance(state, Mapping) else None
+    try:
+        return ChannelKind(value) if isinstance(value, str) else ChannelKind.MIC
+    except ValueError:
+        return ChannelKind.MIC
+
+
+def iem_from_state(state: object) -> Iem | None:
+    """Rebuild the in-ear link from ``state_json``; anything malformed becomes unknown."""
+    if not isinstance(state, Mapping) or not isinstance(state.get("iem"), Mapping):
+        return None
+    iem = _section(state, "iem")
+    power = iem.get("rf_power_mw")
+    mode = iem.get("mode")
+    return Iem(
+        rf_power_mw=power if isinstance(power, int) and not isinstance(power, bool) else None,
+        rf_muted=_flag(iem.get("rf_muted")),
+        mode=IemMode(mode) if mode in ("stereo", "mono") else None,
+        left_dbfs=_number(iem.get("left_dbfs")),
+        right_dbfs=_number(iem.get("right_dbfs")),
     )
 
 
@@ -214,6 +267,8 @@ def stale_receiver(
                 rf=rf_from_state(ch.state_json),
                 audio=audio_from_state(ch.state_json),
                 updated_at=ch.updated_at,
+                kind=kind_from_state(ch.state_json),
+                iem=iem_from_state(ch.state_json),
             )
         )
     return Receiver(

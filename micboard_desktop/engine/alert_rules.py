@@ -31,7 +31,7 @@ from typing import Final
 
 from micboard_desktop.core.config import AlertHolds
 from micboard_desktop.core.liveness import monitored
-from micboard_desktop.core.model import Battery, Channel, ChannelStatus, Receiver
+from micboard_desktop.core.model import Battery, Channel, ChannelKind, ChannelStatus, Receiver
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import (
     BatteryMeasure,
@@ -56,6 +56,12 @@ LOW_BATTERY = ChannelStatus.LOW_BATTERY.value
 RF_LOSS = ChannelStatus.RF_LOSS.value
 INTERFERENCE = ChannelStatus.INTERFERENCE.value
 AUDIO_PEAK = ChannelStatus.AUDIO_PEAK.value
+IEM_RF_MUTED = "iem_rf_muted"
+"""An in-ear transmitter's RF is muted: the performer hears nothing (critical at once)."""
+IEM_NO_INPUT = "iem_no_input"
+"""No mix reaches an in-ear transmitter (after ``iem_no_input_raise``)."""
+MIC_FAMILIES: Final = ("tx_off", "battery", RF_LOSS, INTERFERENCE)
+"""Rule families that watch a body-pack or handheld: an in-ear channel has none."""
 
 
 
@@ -213,6 +219,10 @@ def rules_touched(old: Channel, new: Channel) -> frozenset[str] | None:
         touched.add(INTERFERENCE)
     if old.audio.peak_dbfs != new.audio.peak_dbfs:
         touched.add(AUDIO_PEAK)
+    if old.kind is not new.kind:
+        return None
+    if old.iem != new.iem:  # levels feed clipping and no-input, the mute its own rule
+        touched.update((AUDIO_PEAK, IEM_RF_MUTED, IEM_NO_INPUT))
     return frozenset(touched)
 
 
@@ -241,12 +251,20 @@ def channel_targets(
     if spare or not monitored(receiver):
         # Stopped on purpose, or a spare pack whose TX OFF and flat battery are its normal
         # state (issue #23, 2): every alert of the channel goes now, none can be raised.
-        families = (TX_OFF, BATTERY, RF_LOSS, INTERFERENCE, AUDIO_PEAK)
+        families = (TX_OFF, BATTERY, RF_LOSS, INTERFERENCE, AUDIO_PEAK, IEM_RF_MUTED,
+                    IEM_NO_INPUT)
         return [
             Target(f"{rule}:{cid}", Want.DROP, subject)
             for rule in families
             if only is None or rule in only
         ]
+    if channel.kind is ChannelKind.IEM:
+        return iem_targets(receiver, channel, limits, timing, active, subject, label, only)
+    targets.extend(  # a channel that was an in-ear one before (a re-patched rack)
+        Target(f"{rule}:{cid}", Want.DROP, subject)
+        for rule in (IEM_RF_MUTED, IEM_NO_INPUT)
+        if only is None or rule in only
+    )
     if only is None or TX_OFF in only:
         tx_key = f"{TX_OFF}:{cid}"
         if linked:
@@ -281,6 +299,67 @@ def channel_targets(
             targets.append(
                 _peak_target(key, subject, channel, limits, timing, key in active, label)
             )
+    return targets
+
+
+def iem_targets(
+    receiver: Receiver,
+    channel: Channel,
+    limits: StatusThresholds,
+    timing: AlertTiming,
+    active: Mapping[str, AlertInfo],
+    subject: Subject,
+    label: str,
+    only: Container[str] | None,
+) -> list[Target]:
+    """Return the targets of an in-ear channel: RF mute, clipping and no input.
+
+    The mic families are dropped (an in-ear transmitter has no body-pack to watch). While
+    the receiver is offline the in-ear alerts describe a link nobody can see: dropped too,
+    the receiver-offline alert says it all.
+    """
+    cid = str(channel.id)
+    targets = [Target(f"{rule}:{cid}", Want.DROP, subject)
+               for rule in MIC_FAMILIES if only is None or rule in only]
+    iem = channel.iem
+    wanted = (IEM_RF_MUTED, AUDIO_PEAK, IEM_NO_INPUT)
+    if not receiver.online or iem is None:
+        targets.extend(Target(f"{rule}:{cid}", Want.DROP, subject)
+                       for rule in wanted if only is None or rule in only)
+        return targets
+    levels = [v for v in (iem.left_dbfs, iem.right_dbfs) if v is not None]
+    loudest = max(levels) if levels else None
+    if only is None or IEM_RF_MUTED in only:
+        key = f"{IEM_RF_MUTED}:{cid}"
+        if iem.rf_muted:
+            targets.append(Target(key, Want.RAISE, subject, IEM_RF_MUTED, Severity.CRITICAL,
+                                  f"In-ear RF muted: {label} (the performer hears nothing)"))
+        else:
+            targets.append(Target(key, Want.CLEAR, subject))
+    if only is None or AUDIO_PEAK in only:
+        key = f"{AUDIO_PEAK}:{cid}"
+        hold = timing.audio_peak_clear
+        if loudest is not None and loudest >= limits.audio_peak_dbfs:
+            targets.append(Target(key, Want.RAISE, subject, AUDIO_PEAK, Severity.WARNING,
+                                  f"In-ear input clipping: {label} ({loudest:.1f} dBFS)",
+                                  clear_hold=hold))
+        elif key in active and (loudest is None
+                                or loudest >= limits.audio_peak_dbfs - CLIP_MARGIN_DB):
+            targets.append(Target(key, Want.KEEP, subject))
+        else:
+            targets.append(Target(key, Want.CLEAR, subject, clear_hold=hold))
+    if only is None or IEM_NO_INPUT in only:
+        key = f"{IEM_NO_INPUT}:{cid}"
+        if iem.rf_muted:  # the mute alert says more; silence behind a mute is no news
+            targets.append(Target(key, Want.DROP, subject))
+        elif loudest is not None and loudest <= limits.iem_no_input_dbfs:
+            targets.append(Target(key, Want.RAISE, subject, IEM_NO_INPUT, Severity.WARNING,
+                                  f"In-ear: no input on {label} ({loudest:.0f} dBFS)",
+                                  raise_hold=timing.iem_no_input_raise))
+        elif loudest is None:
+            targets.append(Target(key, Want.KEEP, subject))
+        else:
+            targets.append(Target(key, Want.CLEAR, subject))
     return targets
 
 

@@ -14,7 +14,15 @@ from dataclasses import replace
 
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.meters import MeterSource, MeterWindow
-from micboard_desktop.core.model import Audio, Channel, ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.model import (
+    Audio,
+    Channel,
+    ChannelId,
+    ChannelKind,
+    Iem,
+    Receiver,
+    ReceiverId,
+)
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
 
@@ -47,9 +55,20 @@ def fold_channel(channel: Channel, window: MeterWindow) -> Channel:
     new_rms = rms if rms is not None else audio.rms_dbfs
     if new_peak != audio.peak_dbfs or new_rms != audio.rms_dbfs:
         audio = Audio(rms_dbfs=new_rms, peak_dbfs=new_peak)
-    if rf is channel.rf and audio is channel.audio:
+    iem = channel.iem
+    if channel.kind is ChannelKind.IEM and (peak is not None or window.audio_right_max is not None):
+        # An in-ear transmitter's inputs are its audio: left on the peak, right beside it.
+        iem = iem or Iem()
+        right = _whole_db(window.audio_right_max)
+        left_now = peak if peak is not None else iem.left_dbfs
+        right_now = right if right is not None else iem.right_dbfs
+        if (left_now, right_now) != (iem.left_dbfs, iem.right_dbfs):
+            iem = replace(iem, left_dbfs=left_now, right_dbfs=right_now)
+        elif channel.iem is not None:
+            iem = channel.iem
+    if rf is channel.rf and audio is channel.audio and iem is channel.iem:
         return channel
-    return replace(channel, rf=rf, audio=audio)
+    return replace(channel, rf=rf, audio=audio, iem=iem)
 
 
 def fold_receiver(receiver: Receiver, windows: Mapping[ChannelId, MeterWindow]) -> Receiver:

@@ -24,10 +24,12 @@ from typing import Any, Final
 from micboard_desktop.core.model import (
     Channel,
     ChannelId,
+    ChannelKind,
     ConnectionInfo,
     ConnectionStatus,
     Health,
     HealthStatus,
+    Iem,
     Manufacturer,
     Receiver,
     Transmitter,
@@ -105,6 +107,17 @@ def transmitter_json(transmitter: Transmitter | None) -> Json | None:
     }
 
 
+def iem_json(iem: Iem | None) -> Json:
+    """Return the ``iem`` object of an in-ear channel (all ``null`` before it reports)."""
+    iem = iem or Iem()
+    return {
+        "rf_power_mw": _in_range(iem.rf_power_mw, 0, None),
+        "rf_muted": iem.rf_muted,
+        "mode": None if iem.mode is None else str(iem.mode),
+        "audio": {"left_dbfs": _finite(iem.left_dbfs), "right_dbfs": _finite(iem.right_dbfs)},
+    }
+
+
 def channel_json(
     channel: Channel,
     *,
@@ -136,6 +149,10 @@ def channel_json(
         },
         "updated_at": iso(channel.updated_at),
     }
+    if channel.kind is ChannelKind.IEM:  # absent means "mic": mic documents stay as they were
+        document["kind"] = str(channel.kind)
+        document["transmitter"] = None  # the channel *is* the transmitter (docs/contract.md)
+        document["iem"] = iem_json(channel.iem)
     if slot is not None:
         document["slot"] = slot
     if spare:

@@ -66,7 +66,9 @@ def test_a_spare_channel_drops_every_family_and_raises_none():
         receiver, channel, DEFAULT_THRESHOLDS, timing, {}, seen=True, spare=True
     )
 
-    assert sorted(t.key for t in spare) == sorted(f"{f}:{channel.id}" for f in FAMILIES)
+    # The in-ear families too: a spare in-ear pack is as quiet as a spare mic.
+    every = (*FAMILIES, "iem_rf_muted", "iem_no_input")
+    assert sorted(t.key for t in spare) == sorted(f"{f}:{channel.id}" for f in every)
     assert {t.want for t in spare} == {Want.DROP}
     only = channel_targets(
         receiver, channel, DEFAULT_THRESHOLDS, timing, {}, seen=True, only={"rf_loss"}, spare=True

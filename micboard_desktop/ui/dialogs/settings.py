@@ -78,6 +78,7 @@ THRESHOLD_LABELS = {
     "rf_loss_rssi_dbm": "RF loss below (dBm)",
     "rf_loss_quality_fraction": "RF loss at quality (0-1)",
     "audio_peak_dbfs": "Clip at (dBFS)",
+    "iem_no_input_dbfs": "In-ear: no input below (dBFS)",
 }
 
 HOLD_LABELS = {
@@ -87,11 +88,12 @@ HOLD_LABELS = {
     "battery_clear": "Battery alert clears after (s)",
     "interference_clear": "Interference clears after (s)",
     "audio_peak_clear": "Clip alert clears after (s)",
+    "iem_no_input_raise": "In-ear no input after (s)",
 }
 """How long a condition must last before its alert changes (``[alert_holds]``)."""
 
 THRESHOLD_DECIMALS: Final = {"rf_loss_rssi_dbm": 1, "rf_loss_quality_fraction": 2,
-                             "audio_peak_dbfs": 1}
+                             "audio_peak_dbfs": 1, "iem_no_input_dbfs": 1}
 """Decimals shown for the thresholds that are not whole numbers."""
 
 DATA_PATH: Final = "/api/data/"
