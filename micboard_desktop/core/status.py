@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from micboard_desktop.core.model import Battery, Channel, ChannelKind, ChannelStatus
+from micboard_desktop.core.model import Battery, Channel, ChannelKind, ChannelStatus, IemMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,8 @@ def iem_condition(channel: Channel, limits: StatusThresholds) -> IemCondition | 
         return None
     if iem.rf_muted:
         return IemCondition.RF_MUTED
-    levels = [level for level in (iem.left_dbfs, iem.right_dbfs) if level is not None]
+    inputs = (iem.left_dbfs,) if iem.mode is IemMode.MONO else (iem.left_dbfs, iem.right_dbfs)
+    levels = [level for level in inputs if level is not None]
     if levels and max(levels) >= limits.audio_peak_dbfs:
         return IemCondition.CLIPPING
     if levels and max(levels) <= limits.iem_no_input_dbfs:

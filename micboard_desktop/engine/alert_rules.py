@@ -31,7 +31,14 @@ from typing import Final
 
 from micboard_desktop.core.config import AlertHolds
 from micboard_desktop.core.liveness import monitored
-from micboard_desktop.core.model import Battery, Channel, ChannelKind, ChannelStatus, Receiver
+from micboard_desktop.core.model import (
+    Battery,
+    Channel,
+    ChannelKind,
+    ChannelStatus,
+    IemMode,
+    Receiver,
+)
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import (
     BatteryMeasure,
@@ -327,7 +334,8 @@ def iem_targets(
         targets.extend(Target(f"{rule}:{cid}", Want.DROP, subject)
                        for rule in wanted if only is None or rule in only)
         return targets
-    levels = [v for v in (iem.left_dbfs, iem.right_dbfs) if v is not None]
+    inputs = (iem.left_dbfs,) if iem.mode is IemMode.MONO else (iem.left_dbfs, iem.right_dbfs)
+    levels = [v for v in inputs if v is not None]  # mono: the right input carries nothing
     loudest = max(levels) if levels else None
     if only is None or IEM_RF_MUTED in only:
         key = f"{IEM_RF_MUTED}:{cid}"

@@ -35,12 +35,15 @@ class MeterState:
         "clip_dbfs",
         "peak_hold",
         "rf_version",
+        "right",
         "rssi",
     )
 
     def __init__(self, clip_dbfs: float = -1.0) -> None:
         self.audio: float | None = None
         self.peak_hold: float | None = None
+        self.right: float | None = None
+        """Right input of a stereo in-ear transmitter (``audio`` is the left)."""
         self.rssi: list[float | None] = []
         self.antenna: str | None = None
         self.rf_version = 0
@@ -67,6 +70,12 @@ class MeterState:
                 self._hold_left = PEAK_HOLD_S
             if level >= self.clip_dbfs:
                 self._clip_left = CLIP_HOLD_S
+        right = window.audio_right_max
+        if right is not None:
+            if self.right is None or right >= self.right:
+                self.right = right
+            if right >= self.clip_dbfs:
+                self._clip_left = CLIP_HOLD_S
         if window.rssi_max:
             # The strongest level of the frame per antenna: the bar shows what was received.
             self.rssi = list(window.rssi_max)
@@ -80,6 +89,9 @@ class MeterState:
         moving = False
         if self.audio is not None and self.audio > AUDIO_FLOOR_DBFS:
             self.audio = max(AUDIO_FLOOR_DBFS, self.audio - FALL_DB_PER_S * dt)
+            moving = True
+        if self.right is not None and self.right > AUDIO_FLOOR_DBFS:
+            self.right = max(AUDIO_FLOOR_DBFS, self.right - FALL_DB_PER_S * dt)
             moving = True
         if self.peak_hold is not None and self.peak_hold > AUDIO_FLOOR_DBFS:
             if self._hold_left > 0.0:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 
 from micboard_desktop.core.liveness import Liveness
 from micboard_desktop.core.model import ChannelStatus, ConnectionStatus, HealthStatus
+from micboard_desktop.core.status import IemCondition
 
 BACKGROUND: Final = QColor("#000000")
 TILE: Final = QColor("#121212")
@@ -82,6 +83,15 @@ LIVENESS_LOOK: Final[dict[Liveness, StatusLook]] = {
 
 The glyphs are in DejaVu Sans (the font the Linux builds install): the old stale mark
 (an hourglass) was not, and rendered as an empty box."""
+
+IEM_LOOK: Final[dict[IemCondition | None, StatusLook]] = {
+    None: StatusLook("OK", "\u2714", SKY),
+    IemCondition.RF_MUTED: StatusLook("RF MUTED", "\u2716", RED),
+    IemCondition.CLIPPING: StatusLook("CLIPPING", "\u25b2", YELLOW),
+    IemCondition.NO_INPUT: StatusLook("NO INPUT", "\u26a0", ORANGE),
+}
+"""Words of an in-ear channel. Its header is sky blue while all is well (a mic's is green),
+so monitor packs and microphones tell apart at two metres, with "IEM" written in it."""
 
 CONNECTION_LOOK: Final[dict[ConnectionStatus, StatusLook]] = {
     ConnectionStatus.CONNECTED: StatusLook("Connected", "\u2714", GREEN),

@@ -47,6 +47,8 @@ def test_an_in_ear_channel_is_never_tx_off_and_has_its_own_conditions():
     silent = iem_channel(left_dbfs=-80.0, right_dbfs=-75.0)
     assert iem_condition(silent, DEFAULT_THRESHOLDS) is IemCondition.NO_INPUT
     assert channel_status(silent, receiver_online=True) is ChannelStatus.OK  # contract words
+    mono = iem_channel(mode=IemMode.MONO, left_dbfs=-80.0, right_dbfs=-10.0)
+    assert iem_condition(mono, DEFAULT_THRESHOLDS) is IemCondition.NO_INPUT  # R is unused
     unknown = iem_channel(left_dbfs=None, right_dbfs=None)
     assert iem_condition(unknown, DEFAULT_THRESHOLDS) is None  # unknown is not silence
     assert channel_status(muted, receiver_online=False) is ChannelStatus.RX_OFFLINE

@@ -351,6 +351,7 @@ def test_every_text_pair_of_the_palette_meets_aa():
 
 def _every_look() -> list[theme.StatusLook]:
     return [*theme.STATUS_LOOK.values(), *theme.LIVENESS_LOOK.values(),
+            *theme.IEM_LOOK.values(),
             *theme.CONNECTION_LOOK.values(), *theme.HEALTH_LOOK.values(),
             *SEVERITY_LOOK.values()]
 

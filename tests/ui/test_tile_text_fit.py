@@ -279,3 +279,25 @@ async def test_the_minus_of_an_rf_value_is_on_screen_at_half_size(level: float):
     finally:
         board.close()
         bridge.close()
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("muted", [False, True])
+def test_every_in_ear_tile_text_fits_its_rect(qapp: QApplication, scale: float, muted: bool):
+    """Issue #17: the in-ear tile's badge, RF line and input values fit at every size."""
+    from micboard_desktop.core.model import ChannelKind, Iem, IemMode
+
+    link = Iem(rf_power_mw=100, rf_muted=muted, mode=IemMode.STEREO, left_dbfs=-59.0,
+               right_dbfs=-0.5)
+    channel = make_channel("shure:p10t", 2, name="IEM 2", performer="Performer with a long name",
+                           frequency_khz=1_000_000, transmitter=None, kind=ChannelKind.IEM,
+                           iem=link)
+    tile = ChannelTile(tile_data(channel, make_receiver("shure:p10t"), slot=128,
+                                 status=ChannelStatus.OK))
+    tile.set_scale(scale)
+    assert not tile.grab().isNull()
+    for placed in tile.painted_texts:
+        _assert_fits(placed, tile.rect(), f"in-ear, scale {scale}")
+    shown = [t.text for t in tile.painted_texts]
+    assert "IEM" in shown
+    assert any(t.startswith("RF MUTED" if muted else "RF 100 mW") for t in shown), shown

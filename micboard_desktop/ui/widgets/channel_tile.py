@@ -34,17 +34,33 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from micboard_desktop.core.liveness import Liveness, ReceiverLiveness
-from micboard_desktop.core.model import Channel, ChannelId, ChannelStatus, Receiver
+from micboard_desktop.core.model import (
+    Channel,
+    ChannelId,
+    ChannelKind,
+    ChannelStatus,
+    Iem,
+    Receiver,
+)
 from micboard_desktop.core.status import (
     DEFAULT_THRESHOLDS,
+    IemCondition,
     StatusThresholds,
     battery_status,
+    iem_condition,
     rf_lost,
 )
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
 from micboard_desktop.ui.widgets.band_layout import CLIP_TEXT, hole_rect
+from micboard_desktop.ui.widgets.iem_band import (
+    IEM_BADGE,
+    iem_line,
+    input_levels,
+    input_rows,
+    paint_iem_band,
+)
 from micboard_desktop.ui.widgets.text_fit import Fitted, Placed, fit, font
 
 BASE_SIZE = QSize(300, 210)
@@ -84,6 +100,10 @@ class TileData:
     """Seconds since the last data while ``liveness`` is ``NO_DATA``."""
     spare: bool = False
     """The user marked the channel as a spare: it raises no alerts, and the tile says so."""
+    kind: ChannelKind = ChannelKind.MIC
+    iem: Iem | None = None
+    """The in-ear link of an ``IEM`` channel (RF power, mute, mode, slow input levels)."""
+    iem_condition: IemCondition | None = None
 
 
 def tile_data(
@@ -123,6 +143,9 @@ def tile_data(
         liveness=liveness.state,
         age_s=None if age is None else int(age.total_seconds()),
         spare=spare,
+        kind=channel.kind,
+        iem=channel.iem,
+        iem_condition=iem_condition(channel, limits),
     )
 
 
@@ -162,6 +185,9 @@ def _condition_words(data: TileData) -> tuple[str, theme.StatusLook]:
         if data.status is not ChannelStatus.OK:
             words += f" \u00b7 last {theme.STATUS_LOOK[data.status].text}"
         return words, look
+    if data.kind is ChannelKind.IEM and data.status is not ChannelStatus.RX_OFFLINE:
+        look = theme.IEM_LOOK[data.iem_condition]
+        return look.label, look
     look = theme.STATUS_LOOK[data.status]
     link = data.link_state
     if link is None or link is data.status:
@@ -255,8 +281,17 @@ class ChannelTile(QWidget):
             self.update()
 
     def shows_meters(self) -> bool:
-        """Return True while the channel is live, so the board paints its meter band."""
-        return self.data.liveness is Liveness.LIVE and not self._dead()
+        """Return True while the channel is live, so the board paints its meter band.
+
+        An in-ear tile paints its own band (left and right inputs, see ``iem_band``).
+        """
+        d = self.data
+        return d.kind is ChannelKind.MIC and d.liveness is Liveness.LIVE and not self._dead()
+
+    def paints_own_meters(self) -> bool:
+        """Return True for a live in-ear tile: its input bars move with its own repaints."""
+        d = self.data
+        return d.kind is ChannelKind.IEM and d.liveness is Liveness.LIVE and not self._dead()
 
     def band_rect(self) -> QRect:
         """Return the meter band in tile coordinates (the board paints it while live)."""
@@ -269,8 +304,13 @@ class ChannelTile(QWidget):
     # -- text (painted, and readable by tests and screen readers) ----------------------
 
     def battery_label(self) -> str:
-        """Return the battery text: percent and runtime, or bars when that is all we know."""
+        """Return the battery text: percent and runtime, or bars when that is all we know.
+
+        An in-ear tile has no pack to watch: its row says RF power (or RF MUTED) instead.
+        """
         d = self.data
+        if d.kind is ChannelKind.IEM:
+            return iem_line(d.iem)
         label = fmt.percent(d.battery_percent)
         if d.battery_minutes is not None:
             label += "  " + fmt.runtime(d.battery_minutes)
@@ -305,7 +345,14 @@ class ChannelTile(QWidget):
         """Return every text the tile paints, one per line."""
         d = self.data
         lines = [str(d.slot), d.title, self.battery_label()]
-        if not self._inactive():
+        if d.kind is ChannelKind.IEM:
+            lines.insert(2, IEM_BADGE)
+            if self.paints_own_meters():
+                left, right = input_levels(d.iem, self.meter)
+                levels = (left,) if input_rows(d.iem) == ("M",) else (left, right)
+                lines.extend(f"{label} {fmt.dbfs(level)}"
+                             for label, level in zip(input_rows(d.iem), levels, strict=True))
+        elif not self._inactive():
             lines.append(self.audio_label())
             lines.extend(self.rf_labels())
         lines.extend([self.footer_label(), d.tx_model, self.status_label()])
@@ -409,6 +456,8 @@ class ChannelTile(QWidget):
         known = d.battery_bars is not None or d.battery_percent is not None
         if self._dead():
             colour, ink = theme.DARK_GREY, theme.TEXT_DIM
+        elif d.kind is ChannelKind.IEM:  # no pack: the in-ear condition colours it
+            colour, ink = theme.IEM_LOOK[d.iem_condition].colour, theme.TEXT_ON_COLOUR
         elif d.link_state is not None and d.battery_state is not ChannelStatus.CRITICAL_BATTERY:
             # RF trouble is happening now: it colours the header whatever the pack says.
             colour = theme.RED if d.link_state is ChannelStatus.RF_LOSS else theme.ORANGE
@@ -425,6 +474,9 @@ class ChannelTile(QWidget):
         p.fillRect(QRect(inner.left() + slot_w - pad // 2, rect.top() + rect.height() // 5,
                          max(1, pad // 4), rect.height() * 3 // 5), ink)
         name_rect = inner.adjusted(slot_w + pad // 2, 0, 0, 0)
+        if d.kind is ChannelKind.IEM:  # "IEM" at the right: never the colour alone
+            badge = self._draw_fitted(p, inner, _RIGHT, (IEM_BADGE,), self._f_status)
+            name_rect.adjust(0, 0, -(badge.width + pad), 0)
         title = QFontMetrics(self._f_title).elidedText(
             d.title, Qt.TextElideMode.ElideRight, name_rect.width()
         )
@@ -436,6 +488,12 @@ class ChannelTile(QWidget):
         pad = int(w * 0.03)
         top = int(h * 0.28)
         seg_h = int(h * 0.1)
+        if d.kind is ChannelKind.IEM:  # no pack: the row says what the transmitter sends
+            muted = d.iem is not None and d.iem.rf_muted
+            p.setPen(theme.RED if muted and not self._dead() else theme.TEXT)
+            row = QRect(pad, top - 4, w - 2 * pad, seg_h + 8)
+            self._draw_fitted(p, row, _LEFT, (self.battery_label(),), self._f_status)
+            return
         seg_area = int(w * 0.5)
         gap = max(2, int(w * 0.012))
         seg_w = (seg_area - 4 * gap) / 5
@@ -515,6 +573,10 @@ class ChannelTile(QWidget):
         if not self._inactive():
             return
         d = self.data
+        if self.paints_own_meters():
+            paint_iem_band(p, self.band_rect(), d.iem, self.meter, self._f_small_bold,
+                           self.meter.clip_dbfs)
+            return
         body = QRect(0, self._header_rect().bottom() + 1, self.width(),
                      int(self.height() * 0.8) - self._header_rect().bottom() - 1)
         frame = theme.TEXT_DIM
