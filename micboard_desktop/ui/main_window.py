@@ -35,6 +35,7 @@ from micboard_desktop.ui import theme
 from micboard_desktop.ui.app_theme import apply_theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.dialogs.about import AboutDialog
+from micboard_desktop.ui.dialogs.add_device import AddDeviceDialog
 from micboard_desktop.ui.dialogs.discovery import DiscoveryDialog
 from micboard_desktop.ui.dialogs.groups import GroupsDialog
 from micboard_desktop.ui.dialogs.settings import SettingsDialog
@@ -119,6 +120,10 @@ class MainWindow(QMainWindow):
 
         self.dashboard.channel_selected.connect(self.open_detail)
         self.dashboard.fullscreen_requested.connect(self.toggle_fullscreen)
+        empty = self.dashboard.empty_board  # first run: its buttons are the way in
+        empty.add_device_requested.connect(self.open_add_device)
+        empty.discover_requested.connect(self.open_discovery)
+        empty.settings_requested.connect(self.open_settings)
         self.alerts.count_changed.connect(self._on_alert_count)
         self.alerts.channel_requested.connect(self._go_to_alert)
         self.worst_alert: Severity | None = None
@@ -166,6 +171,8 @@ class MainWindow(QMainWindow):
                          QKeySequence(f"Ctrl+{index + 1}"))
         tools = bar.addMenu("&Tools")
         self._action(tools.addAction("&Groups\u2026"), self.open_groups, needs_engine=True)
+        self._action(tools.addAction("&Add a device\u2026"), self.open_add_device,
+                     needs_engine=True)
         self._action(tools.addAction("&Discover devices\u2026"), self.open_discovery,
                      needs_engine=True)
         help_menu = bar.addMenu("&Help")
@@ -258,6 +265,12 @@ class MainWindow(QMainWindow):
     def open_discovery(self) -> DiscoveryDialog | None:
         """Open the discovery dialog."""
         dialog = DiscoveryDialog(self._engine, self.tasks, self)
+        self._open(dialog)
+        return dialog
+
+    def open_add_device(self) -> AddDeviceDialog:
+        """Open the dialog that adds a receiver by its address (tested first)."""
+        dialog = AddDeviceDialog(self._engine, self.tasks, self)
         self._open(dialog)
         return dialog
 

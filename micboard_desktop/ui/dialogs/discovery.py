@@ -1,9 +1,16 @@
-"""DiscoveryDialog: run discovery with progress, then add the found devices."""
+"""DiscoveryDialog: run discovery with progress, then add the found devices.
+
+Discovery asks a manufacturer's server (the Shure System API) for devices that are not
+configured yet. Finding none is not always a network fault: on the demo rig every device
+the server knows is already on the board, and without a server there is nobody to ask, so
+the dialog says which of these it is (issue #23, 13).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -12,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QProgressBar,
     QPushButton,
     QTableWidgetItem,
@@ -20,11 +26,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from micboard_desktop.core.config import AppConfig
 from micboard_desktop.core.control import EngineControl
+from micboard_desktop.ui.dialogs.common import fit_to_screen, result_label
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.widgets.tables import read_only_table
 
 COLUMNS = ("Add", "Manufacturer", "Address", "Model", "Name")
+
+
+def nothing_found(config: AppConfig, manufacturer: str | None) -> str:
+    """Say why discovery found nothing new, blaming the network only when it may be that."""
+    entries = [m for m in config.manufacturers if manufacturer in (None, m.code)]
+    servers = [urlsplit(m.api_url).netloc or m.api_url for m in entries if m.api_url]
+    configured = sum(len(m.devices) for m in entries)
+    if not entries:
+        return ("Nothing to ask yet: discovery asks a manufacturer's server (the Shure System "
+                "API) for the devices it knows. Add a receiver by its address, or add Shure "
+                "with its System API URL in Settings.")
+    if not servers:
+        return ("Nobody to ask: discovery needs a manufacturer's server (the Shure System API "
+                "URL in Settings). Receivers without one are added by their address.")
+    if configured:
+        return (f"No new devices: every device the server at {', '.join(servers)} knows is "
+                f"already configured ({configured} device(s) monitored, on the board when "
+                "they answer).")
+    return (f"Nothing found at {', '.join(servers)}. Check the network, the server's address "
+            "and that the devices are on.")
 
 
 class DiscoveryDialog(QDialog):
@@ -35,7 +63,6 @@ class DiscoveryDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Discover devices")
-        self.resize(720, 440)
         self._engine = engine
         self._tasks = tasks
         self.found: list[Mapping[str, str]] = []
@@ -60,8 +87,7 @@ class DiscoveryDialog(QDialog):
         self.add_button = QPushButton("Add ticked devices", self)
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self.add_ticked)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
+        self.message = result_label(self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -70,6 +96,7 @@ class DiscoveryDialog(QDialog):
         layout.addWidget(self.add_button)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
+        fit_to_screen(self, 720, 440)
 
     def run(self) -> None:
         """Start discovery; the bar pulses until the engine answers."""
@@ -103,7 +130,7 @@ class DiscoveryDialog(QDialog):
                 self.table.setItem(row, col, QTableWidgetItem(value or "\u2014"))
         self.add_button.setEnabled(bool(self.found))
         self.message.setText(f"Found {len(self.found)} device(s)." if self.found
-                            else "Nothing found. Check the network and that devices are on.")
+                             else nothing_found(self._engine.config(), self.maker.currentData()))
 
     def _added(self, code: str) -> Callable[[None], None]:
         def done(_: None) -> None:

@@ -43,6 +43,7 @@ from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.frame_clock import FrameClock
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.widgets.channel_tile import ChannelTile, TileData, tile_data
+from micboard_desktop.ui.widgets.empty_board import EmptyBoard
 from micboard_desktop.ui.widgets.tile_board import TileBoard
 
 ALL = ""
@@ -144,13 +145,11 @@ class Dashboard(QWidget):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setWidget(self.board)
         self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.empty_label = QLabel("No receivers yet. Add a manufacturer in Settings.", self)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setStyleSheet("font-size: 22px; color: #a8a8a8;")
+        self.empty_board = EmptyBoard(self._engine, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.empty_board, 1)
         layout.addWidget(self.scroll_area, 1)
         self.manufacturer_box.currentIndexChanged.connect(self._apply_view)
         self.group_box.currentIndexChanged.connect(self._apply_view)
@@ -414,7 +413,9 @@ class Dashboard(QWidget):
             shown.sort(key=lambda t: t.data.slot)
         if [t.data.channel_id for t in shown] != self.visible_channel_ids():
             self.board.set_order(shown)
-        self.empty_label.setVisible(not self.tiles)
+        if not self.tiles:
+            self.empty_board.refresh()  # the configuration may have changed (Topic.CONFIG)
+        self.empty_board.setVisible(not self.tiles)
         self.scroll_area.setVisible(bool(self.tiles))
         self._say_what_is_hidden(shown)
 
