@@ -54,7 +54,7 @@ from micboard_desktop.plugins.api import (
     clean_text,
     receiver_id,
 )
-from micboard_desktop.plugins.shure.command.mapping import family_from_model
+from micboard_desktop.plugins.shure.command.families import family_from_model
 from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice
 
 MANUFACTURER = "shure"

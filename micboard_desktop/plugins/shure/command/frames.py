@@ -1,7 +1,8 @@
 """Framing for Shure command strings: ``< ... >`` frames out of a TCP byte stream.
 
-Receivers send no line terminators, split frames across reads and merge several into one
-segment (shure.md §3.1), so the buffer keeps a partial frame between reads. Names are
+Receivers send no line terminators (a PSM1000 ends each message with CRLF), split frames
+across reads and merge several into one segment (shure.md §3.1), so the buffer keeps a
+partial frame between reads; CR/LF between frames is a line ending, not garbage. Names are
 brace-padded and may contain spaces and even ``<``/``>`` (SET accepts them), so a ``>``
 inside a plausible ``{...}`` does not end the frame. A partial frame is bounded: a device
 spewing megabytes without ``>`` costs at most :data:`MAX_FRAME_BYTES` of memory.
@@ -44,6 +45,8 @@ class FrameBuffer:
         """Bytes dropped because they were outside any frame (or a broken frame start)."""
         self.overflows = 0
         """Partial frames dropped because they exceeded ``max_frame_bytes``."""
+        self.line_endings = 0
+        """Gaps between frames that were only CR/LF (PSM1000 ends its messages so)."""
 
     @property
     def pending_bytes(self) -> int:
@@ -64,11 +67,18 @@ class FrameBuffer:
             if not self._in_frame:
                 start = self._buf.find(b"<")
                 if start < 0:
-                    self.garbage_bytes += len(self._buf)
+                    if self._buf.strip(b"\r\n"):
+                        self.garbage_bytes += len(self._buf)
+                    elif self._buf:
+                        self.line_endings += 1
                     self._buf.clear()
                     return frames
-                self.garbage_bytes += start
-                del self._buf[:start]
+                if start:
+                    if self._buf[:start].strip(b"\r\n"):
+                        self.garbage_bytes += start
+                    else:
+                        self.line_endings += 1
+                    del self._buf[:start]
                 self._pos = 1
                 self._in_frame = True
             outcome = self._scan()
@@ -186,6 +196,6 @@ def unbrace(token: str) -> str:
     return token.strip()
 
 
-def meter_rate_command(milliseconds: int) -> str:
-    """Return ``< SET 0 METER_RATE nnnnn >`` (five zero-padded digits; 0 = off)."""
-    return f"< SET 0 METER_RATE {max(0, min(65535, milliseconds)):05d} >"
+def meter_rate_command(milliseconds: int, *, channel: int = 0) -> str:
+    """Return ``< SET n METER_RATE nnnnn >`` (five zero-padded digits; 0 = off; n 0 = all)."""
+    return f"< SET {channel} METER_RATE {max(0, min(65535, milliseconds)):05d} >"

@@ -1,114 +1,25 @@
-"""Command strings to the model: family names, frame parsers and the receiver state.
+"""Command strings to typed updates: one frame in, one update (or nothing) out.
 
-Three steps, wire to model (shure.md §3.3-§3.5):
-
-* **Families** (shure.md §3.4). Parameter names differ between families and a GET for a
-  name the family lacks gets no answer at all, so what we *ask* must follow the family.
-  What we *parse* is the union of every family's names, which also tolerates both SLX-D
-  naming variants.
-* **Parsers.** Every value goes through :mod:`micboard_desktop.core.sentinels`, so 255
-  bars, 65535 minutes or ``UNKN`` become ``None``, never a number. A frame we cannot read
-  yields nothing; :func:`parse_frame` never raises.
-* **Receiver state.** The raw per-channel values live in small mutable records;
-  :meth:`ReceiverState.snapshot` builds a new frozen Receiver only when something visible
-  changed, so the store (and every listener behind it) sees one update per real change,
-  not one per frame.
+Every value goes through :mod:`micboard_desktop.core.sentinels` (or the family modules
+:mod:`.psm` and :mod:`.mxw`), so 255 bars, 65535 minutes or ``UNKN`` become ``None``,
+never a number. What we *parse* is the union of every family's names (shure.md §3.4),
+which also tolerates both SLX-D naming variants and PSM1000's ``CHAN NAME`` spelling; a
+parameter only one family has carries that family as a clue for :mod:`.state`. A frame
+we cannot read yields nothing; :func:`parse_frame` never raises. What to *ask* each family
+is :mod:`.families`; folding updates into a receiver is :mod:`.state`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, TypeVar
+from typing import Final
 
-from micboard_desktop.plugins.api import (
-    Audio,
-    Battery,
-    Channel,
-    ConnectionInfo,
-    MeterSample,
-    Receiver,
-    ReceiverId,
-    Rf,
-    Transmitter,
-    Transport,
-    channel_id,
-    clean_optional,
-    receiver_id,
-    sentinels,
-)
+from micboard_desktop.plugins.api import MeterSample, clean_optional, sentinels
+from micboard_desktop.plugins.shure.command import mxw, psm
+from micboard_desktop.plugins.shure.command.families import FAMILY_PARAMS, MXW, PSM1000
 from micboard_desktop.plugins.shure.command.frames import tokenize, unbrace
-
-# -- families (what to ask) --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyNames:
-    """The command-string names one Shure family uses."""
-
-    family: str
-    tx_model: tuple[str, ...]
-    battery: tuple[str, ...]
-    """Battery parameters re-queried periodically (bars first)."""
-    has_model_param: bool
-    """Whether the device answers ``GET MODEL``."""
-
-
-FAMILIES: Final[dict[str, FamilyNames]] = {
-    "ulxd": FamilyNames(
-        "ulxd", ("TX_TYPE",), ("BATT_BARS", "BATT_CHARGE", "BATT_RUN_TIME", "BATT_TYPE"), False
-    ),
-    "qlxd": FamilyNames(
-        "qlxd", ("TX_TYPE",), ("BATT_BARS", "BATT_CHARGE", "BATT_RUN_TIME", "BATT_TYPE"), False
-    ),
-    "ad": FamilyNames(
-        "ad",
-        ("TX_MODEL",),
-        ("TX_BATT_BARS", "TX_BATT_CHARGE_PERCENT", "TX_BATT_MINS", "TX_BATT_TYPE"),
-        True,
-    ),
-    # SLX-D: firmware 1.4.7.0 says TX_MODEL, other sources TX_TYPE (shure.md §7.5); ask both.
-    "slxd": FamilyNames("slxd", ("TX_MODEL", "TX_TYPE"), ("TX_BATT_BARS", "TX_BATT_MINS"), True),
-}
-"""Names per family code (``ulxd``, ``qlxd``, ``ad``, ``slxd``)."""
-
-UNKNOWN_FAMILY: Final = FamilyNames(
-    "unknown",
-    ("TX_TYPE", "TX_MODEL"),
-    ("BATT_BARS", "BATT_RUN_TIME", "TX_BATT_BARS", "TX_BATT_MINS"),
-    True,
-)
-"""What to ask before the family is known: both spellings (unknown names just get silence)."""
-
-
-def family_from_model(model: str | None) -> str | None:
-    """Return the family code for a model name such as ``AD4Q-A`` or ``SLXD4D``."""
-    if not model:
-        return None
-    upper = model.upper()
-    for prefix, family in (("ULXD", "ulxd"), ("QLXD", "qlxd"), ("SLXD", "slxd"), ("AD", "ad")):
-        if upper.startswith(prefix):
-            return family
-    return None
-
-
-def names_for(family: str | None) -> FamilyNames:
-    """Return the names to use for ``family`` (both spellings while it is unknown)."""
-    if family is None:
-        return UNKNOWN_FAMILY
-    return FAMILIES.get(family, UNKNOWN_FAMILY)
-
-
-def requery_commands(family: str | None) -> list[str]:
-    """Return the periodic ``GET`` frames for names and battery (Micboard does this every 10 s).
-
-    Index ``0`` fans the GET out to every channel, so the channel count need not be known.
-    """
-    names = names_for(family)
-    return [f"< GET 0 {param} >" for param in ("CHAN_NAME", *names.tx_model, *names.battery)]
-
 
 # -- parsers (frames to typed updates) ---------------------------------------------------
 
@@ -126,6 +37,7 @@ class DeviceField(StrEnum):
     """Receiver-level values a REP can carry."""
 
     NAME = "name"
+    """``DEVICE_ID`` (PSM1000: ``DEVICE_NAME``), shown as the receiver name."""
     MODEL = "model"
     FIRMWARE = "firmware"
 
@@ -150,9 +62,24 @@ class ChannelField(StrEnum):
     """Value ``(antenna index 1-4, dBm or None)``."""
     AUDIO_PEAK = "audio_peak"
     AUDIO_RMS = "audio_rms"
+    RUN_TIME_CODE = "run_time_code"
+    """Raw ``BATT_RUN_TIME`` 0-65535: its sentinels differ between ULX-D/QLX-D and MXW
+    (shure.md §3.5) and the family may be settled only after the value arrived, so the
+    receiver state reads it with the family it ends up with."""
+    BATTERY_HEALTH = "battery_health"
+    TX_STATUS = "tx_status"
+    """MXW :class:`~.mxw.TxStatus` (``None`` for ``UNKNOWN``)."""
+    TX_AVAILABLE = "tx_available"
+    BUTTON = "button"
+    RF_POWER_MW = "rf_power_mw"
+    RF_MUTED = "rf_muted"
+    GROUP_CHANNEL = "group_channel"
+    """PSM1000 preset ``(group, channel)``; ``None`` for ``--,--``."""
+    INPUT_GAIN = "input_gain"
+    """PSM1000 ``AUDIO_IN_LVL``, the input gain *setting* (encoding not established: text)."""
 
 
-Value = str | int | float | bool | tuple[int, float | None] | None
+Value = str | int | float | bool | tuple[int, float | None] | tuple[int, int] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +88,8 @@ class DeviceUpdate:
 
     field: DeviceField
     value: str | None
+    family: str | None = None
+    """The family the parameter names, when only one has it (shure.md §3.4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +99,18 @@ class ChannelUpdate:
     channel: int
     field: ChannelField
     value: Value
+    family: str | None = None
+    """The family the parameter names, when only one has it (shure.md §3.4)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IemLevelUpdate:
+    """One PSM1000 input meter report (``AUDIO_IN_LVL_L``/``_R``), already in dBFS."""
+
+    channel: int
+    right: bool
+    """False for the left (or mono) input, True for the right."""
+    dbfs: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +135,7 @@ class MeterRateReport:
     milliseconds: int | None
 
 
-Update = DeviceUpdate | ChannelUpdate | MeterUpdate | MeterRateReport
+Update = DeviceUpdate | ChannelUpdate | MeterUpdate | MeterRateReport | IemLevelUpdate
 
 
 def _offset(raw: str, low: int, high: int, offset: int) -> float | None:
@@ -302,7 +243,7 @@ CHANNEL_PARAMS: Final[dict[str, _ChannelParser]] = {
     "TX_BATT_BARS": _one(ChannelField.BATTERY_BARS, sentinels.battery_bars),
     "BATT_CHARGE": _one(ChannelField.BATTERY_PERCENT, sentinels.battery_percent),
     "TX_BATT_CHARGE_PERCENT": _one(ChannelField.BATTERY_PERCENT, sentinels.battery_percent),
-    "BATT_RUN_TIME": _one(ChannelField.BATTERY_MINUTES, sentinels.battery_minutes),
+    "BATT_RUN_TIME": _one(ChannelField.RUN_TIME_CODE, mxw.run_time_code),
     "TX_BATT_MINS": _one(ChannelField.BATTERY_MINUTES, sentinels.battery_minutes),
     "BATT_TYPE": _one(ChannelField.BATTERY_TYPE, _text),
     "TX_BATT_TYPE": _one(ChannelField.BATTERY_TYPE, _text),
@@ -316,11 +257,30 @@ CHANNEL_PARAMS: Final[dict[str, _ChannelParser]] = {
     "RSSI": _rssi,
     "AUDIO_LEVEL_PEAK": _one(ChannelField.AUDIO_PEAK, level),
     "AUDIO_LEVEL_RMS": _one(ChannelField.AUDIO_RMS, level),
+    # MXW (shure.md §3.4); BATT_CHARGE and BATT_RUN_TIME are shared with ULX-D above.
+    "BATT_HEALTH": _one(ChannelField.BATTERY_HEALTH, sentinels.battery_percent),
+    "TX_STATUS": _one(ChannelField.TX_STATUS, mxw.tx_status),
+    "TX_AVAILABLE": _one(ChannelField.TX_AVAILABLE, mxw.available),
+    "BUTTON_STS": _one(ChannelField.BUTTON, mxw.button),
+    # PSM1000 (shure.md §3.4)
+    "RF_TX_LVL": _one(ChannelField.RF_POWER_MW, psm.rf_power_mw),
+    "RF_MUTE": _one(ChannelField.RF_MUTED, psm.rf_muted),
+    "GROUP_CHAN": _one(ChannelField.GROUP_CHANNEL, psm.group_channel),
+    "AUDIO_IN_LVL": _one(ChannelField.INPUT_GAIN, _text),
 }
 """Channel REPs we use, over every family's names (unknown names are ignored)."""
 
+FAMILY_CHANNEL_PARAMS: Final[dict[str, dict[str, _ChannelParser]]] = {
+    PSM1000: {"FREQUENCY": _one(ChannelField.FREQUENCY_KHZ, psm.frequency_khz)},
+}
+"""Parameters a family encodes its own way (the PSM1000 frequency's width is doubtful)."""
+
+IEM_LEVELS: Final = {"AUDIO_IN_LVL_L": False, "AUDIO_IN_LVL_R": True}
+"""PSM1000 input meters: parameter -> is it the right input."""
+
 DEVICE_PARAMS: Final[dict[str, DeviceField]] = {
     "DEVICE_ID": DeviceField.NAME,
+    "DEVICE_NAME": DeviceField.NAME,
     "MODEL": DeviceField.MODEL,
     "FW_VER": DeviceField.FIRMWARE,
 }
@@ -331,8 +291,11 @@ def parse_sample(channel: int, fields: list[str], family: str | None = None) -> 
     """Parse the fields after ``SAMPLE n ALL`` in whichever layout they have; ``None`` if bad.
 
     The layout is recognised by shape (ULX-D starts with antenna letters, SLX-D has three
-    numbers, AD more), so a wrong or missing ``family`` hint cannot mis-scale values.
+    numbers, AD more), so a wrong or missing ``family`` hint cannot mis-scale values. An
+    MXW or PSM1000 SAMPLE is dropped: no layout is established for them (shure.md §3.3).
     """
+    if family in (MXW, PSM1000):
+        return None
     if len(fields) == 3 and not _is_digits(fields[0]):
         if not all(_is_digits(f) for f in fields[1:]) or family in ("ad", "slxd"):
             return None
@@ -402,27 +365,37 @@ def parse_tokens(tokens: list[str], family: str | None = None) -> Update | None:
             return None
         number = sentinels.in_range(tokens[1], 1, 8)
         return None if number is None else parse_sample(number, tokens[3:], family)
-    if verb not in ("REP", "REPORT"):
+    if verb not in ("REP", "REPORT"):  # REPORT: PSM1000 (and UHF-R), shure.md §3.1
         return None
     if not _is_digits(tokens[1]):
-        field = DEVICE_PARAMS.get(tokens[1].upper())
+        param = tokens[1].upper()
+        field = DEVICE_PARAMS.get(param)
         if field is None or len(tokens) < 3:
             return None
-        return DeviceUpdate(field, _text(" ".join(tokens[2:])))
+        return DeviceUpdate(field, _text(" ".join(tokens[2:])), FAMILY_PARAMS.get(param))
     number = sentinels.in_range(tokens[1], 0, 8)
     if number is None or len(tokens) < 3:
         return None
     param = tokens[2].upper()
+    values = tokens[3:]
+    if param == "CHAN" and values and values[0].upper() == "NAME":
+        param, values = "CHAN_NAME", values[1:]  # PSM1000's document spells it "CHAN NAME"
     if param == "METER_RATE":
-        rate = sentinels.in_range(tokens[3], 0, 65535) if len(tokens) == 4 else None
+        rate = sentinels.in_range(values[0], 0, 65535) if len(values) == 1 else None
         return MeterRateReport(number, rate)
-    parser = CHANNEL_PARAMS.get(param)
+    right = IEM_LEVELS.get(param)
+    if right is not None:
+        if number == 0 or len(values) != 1:
+            return None
+        return IemLevelUpdate(number, right, psm.level_dbfs(values[0]))
+    own = FAMILY_CHANNEL_PARAMS.get(family) if family is not None else None
+    parser = (own.get(param) if own else None) or CHANNEL_PARAMS.get(param)
     if parser is None or number == 0:
         return None
-    parsed = parser(tokens[3:])
+    parsed = parser(values)
     if parsed is None:
         return None
-    return ChannelUpdate(number, parsed[0], parsed[1])
+    return ChannelUpdate(number, parsed[0], parsed[1], FAMILY_PARAMS.get(param))
 
 
 def parse_frame(frame: str, family: str | None = None) -> Update | None:
@@ -431,242 +404,3 @@ def parse_frame(frame: str, family: str | None = None) -> Update | None:
         return parse_tokens(tokenize(frame), family)
     except (ValueError, IndexError, KeyError):  # defensive: a device must never crash us
         return None
-
-
-# -- receiver state (typed updates to the model) -----------------------------------------
-
-MANUFACTURER = "shure"
-MAX_CHANNELS = 8
-_MISSING = object()
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-
-@dataclass(slots=True)
-class _ChannelRaw:
-    """What the receiver last said about one channel."""
-
-    values: dict[ChannelField, object] = field(default_factory=dict)
-    rssi: dict[int, float | None] = field(default_factory=dict)
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _bool(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-class ReceiverState:
-    """The live view of one receiver reached by command strings."""
-
-    def __init__(self, api_device_id: str, *, host: str | None = None) -> None:
-        self.id: ReceiverId = receiver_id(MANUFACTURER, api_device_id)
-        self.api_device_id = api_device_id
-        self.host = host
-        self.family: str | None = None
-        self.meter_layout: str | None = None
-        """SAMPLE layout seen (``ulxd`` stands for ULX-D or QLX-D, shure.md §3.3)."""
-        self._device: dict[DeviceField, str | None] = {}
-        self._channels: dict[int, _ChannelRaw] = {}
-        self._connection = ConnectionInfo(transport=Transport.TCP)
-        self._online = False
-        self._last_data: datetime | None = None
-        self._last: Receiver | None = None
-        self._dirty = True
-        """A receiver-level value changed since the last snapshot (most frames change nothing)."""
-        self._dirty_channels: set[int] = set()
-        """Channels whose values changed since the last snapshot (only these are rebuilt)."""
-        self.ignored = 0
-        """Updates that carried nothing we use."""
-
-    @property
-    def current(self) -> Receiver | None:
-        """Return the last snapshot built, if any."""
-        return self._last
-
-    def apply(self, update: Update) -> None:
-        """Record one update (meter values stay out: they travel on the MeterBus)."""
-        if isinstance(update, DeviceUpdate):
-            if self._device.get(update.field, _MISSING) != update.value:
-                self._dirty = True
-            self._device[update.field] = update.value
-            if update.field is DeviceField.MODEL:
-                self._set_family(family_from_model(update.value) or self.family)
-        elif isinstance(update, ChannelUpdate):
-            raw = self._channel(update.channel)
-            if raw is None:
-                return
-            if update.field is ChannelField.RSSI and isinstance(update.value, tuple):
-                index, dbm = update.value
-                self._set(update.channel, raw.rssi, index, dbm)
-            else:
-                self._set(update.channel, raw.values, update.field, update.value)
-        elif isinstance(update, MeterUpdate):
-            raw = self._channel(update.channel)
-            if raw is None:
-                return
-            self.meter_layout = update.family
-            if self.family is None and update.family != "ulxd":
-                self._set_family(update.family)  # ULX-D and QLX-D share a layout; do not guess
-            if update.family == "ad":
-                self._set(update.channel, raw.values, ChannelField.QUALITY, update.quality)
-        else:
-            self.ignored += 1
-
-    def _set(self, channel: int, values: dict[_K, _V], key: _K, value: _V) -> None:
-        if key not in values or values[key] != value:
-            values[key] = value
-            self._dirty_channels.add(channel)
-
-    def _set_family(self, family: str | None) -> None:
-        if family != self.family:
-            self.family = family
-            self._dirty = True
-            self._dirty_channels.update(self._channels)  # the quality scale follows the family
-
-    def possible_families(self) -> frozenset[str] | None:
-        """Return the families this receiver can be, or ``None`` while nothing tells."""
-        if self.family is not None:
-            return frozenset({self.family})
-        if self.meter_layout == "ulxd":
-            return frozenset({"ulxd", "qlxd"})  # one SAMPLE layout for both (shure.md §3.3)
-        return None if self.meter_layout is None else frozenset({self.meter_layout})
-
-    def set_connection(
-        self, connection: ConnectionInfo, *, online: bool, last_data: datetime | None = None
-    ) -> None:
-        """Record the connection's public state; ``online`` False keeps the last values.
-
-        ``last_data`` is when the receiver last sent anything: once offline it becomes
-        ``last_seen``, the age the board shows beside the last values (core/liveness.py).
-        """
-        if connection != self._connection or online != self._online:
-            self._dirty = True
-        self._connection = connection
-        self._online = online
-        if not online and last_data is not None:
-            self._last_data = last_data
-
-    def snapshot(self, now: datetime) -> Receiver | None:
-        """Return a new Receiver when anything visible changed since the last call, else None.
-
-        Only channels whose values changed are built again; the others keep their objects
-        (and their ``updated_at``).
-        """
-        if not self._dirty and not self._dirty_channels:
-            return None
-        dirty, self._dirty_channels = self._dirty_channels, set()
-        self._dirty = False
-        last = self._last
-        before = {} if last is None else {ch.number: ch for ch in last.channels}
-        channels: list[Channel] = []
-        for number, raw in sorted(self._channels.items()):
-            old = before.get(number)
-            if old is not None and number not in dirty:
-                channels.append(old)
-                continue
-            built = self._build_channel(number, raw)
-            if old is not None and replace(built, updated_at=old.updated_at) == old:
-                channels.append(old)
-            else:
-                channels.append(replace(built, updated_at=now))
-        device = (
-            self._connection,
-            self._device.get(DeviceField.MODEL),
-            self._device.get(DeviceField.NAME),
-            self._device.get(DeviceField.FIRMWARE),
-            self._online,
-        )
-        if (
-            last is not None
-            and device == (last.connection, last.model, last.name, last.firmware, last.online)
-            and len(channels) == len(last.channels)
-            and all(a is b for a, b in zip(channels, last.channels, strict=True))
-        ):
-            return None
-        connection, model, name, firmware, online = device
-        self._last = Receiver(
-            id=self.id,
-            manufacturer=MANUFACTURER,
-            api_device_id=self.api_device_id,
-            connection=connection,
-            model=model,
-            name=name,
-            ip=self.host,
-            firmware=firmware,
-            online=online,
-            channels=tuple(channels),
-            last_seen=now if online else (self._last_data or (last.last_seen if last else None)),
-        )
-        return self._last
-
-    def _channel(self, number: int) -> _ChannelRaw | None:
-        if not 1 <= number <= MAX_CHANNELS:
-            self.ignored += 1
-            return None
-        raw = self._channels.get(number)
-        if raw is None:
-            raw = self._channels[number] = _ChannelRaw()
-            self._dirty_channels.add(number)  # a new (still empty) channel is visible
-        return raw
-
-    def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
-        v = raw.values
-        rssi: tuple[float | None, ...] = ()
-        if raw.rssi:
-            rssi = tuple(raw.rssi.get(i) for i in range(1, max(raw.rssi) + 1))
-        quality = _int(v.get(ChannelField.QUALITY))
-        interference = _bool(v.get(ChannelField.INTERFERENCE))
-        if v.get(ChannelField.INTERFERENCE2) is True:
-            interference = True  # FD-C: either carrier hit counts
-        rf = Rf(
-            rssi_dbm=rssi,
-            antenna=_str(v.get(ChannelField.ANTENNA)),
-            quality=None if quality is None else float(quality),
-            quality_max=float(AD_QUALITY_MAX) if self.family == "ad" else None,
-            interference=interference,
-        )
-        audio = Audio(
-            rms_dbfs=_float(v.get(ChannelField.AUDIO_RMS)),
-            peak_dbfs=_float(v.get(ChannelField.AUDIO_PEAK)),
-        )
-        return Channel(
-            id=channel_id(self.id, number),
-            number=number,
-            name=_str(v.get(ChannelField.NAME)),
-            frequency_khz=_int(v.get(ChannelField.FREQUENCY_KHZ)),
-            transmitter=_transmitter(v),
-            rf=rf,
-            audio=audio,
-        )
-
-
-def _transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
-    """Build the transmitter, or ``None`` when the receiver says none is on."""
-    battery = Battery(
-        bars=_int(v.get(ChannelField.BATTERY_BARS)),
-        percent=_int(v.get(ChannelField.BATTERY_PERCENT)),
-        minutes=_int(v.get(ChannelField.BATTERY_MINUTES)),
-        type=_str(v.get(ChannelField.BATTERY_TYPE)),
-    )
-    if ChannelField.TX_MODEL in v:
-        model = _str(v[ChannelField.TX_MODEL])
-        if model is None:
-            return None  # TX_TYPE/TX_MODEL UNKN(OWN): switched off or not linked
-    else:
-        model = None
-        if battery == Battery():
-            return None  # nothing says a transmitter is there
-    return Transmitter(model=model, battery=battery, muted=_bool(v.get(ChannelField.TX_MUTED)))

@@ -233,7 +233,8 @@ async def test_meter_rate_off_is_sent_before_a_deliberate_stop() -> None:
     async with asyncio.timeout(5):
         await closed.wait()
     text = received.decode()
-    assert text.startswith("< GET 0 ALL >< SET 0 METER_RATE 00250 >")
+    assert text.startswith("< GET 0 ALL >")
+    assert text.index("< SET 0 METER_RATE 00250 >") < text.index("< SET 0 METER_RATE 00000 >")
     assert text.endswith("< SET 0 METER_RATE 00000 >")
     assert coord.state.status is ConnectionStatus.STOPPED
     server.close()

@@ -3,6 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterSample
+from micboard_desktop.plugins.shure.command.families import family_from_model, requery_commands
 from micboard_desktop.plugins.shure.command.mapping import (
     ChannelField,
     ChannelUpdate,
@@ -10,9 +11,7 @@ from micboard_desktop.plugins.shure.command.mapping import (
     DeviceUpdate,
     MeterRateReport,
     MeterUpdate,
-    family_from_model,
     parse_frame,
-    requery_commands,
 )
 
 F = ChannelField
@@ -29,8 +28,8 @@ F = ChannelField
         ("< REP 1 BATT_BARS 004 >", (1, F.BATTERY_BARS, 4)),
         ("< REP 1 TX_BATT_MINS 65535 >", (1, F.BATTERY_MINUTES, None)),
         ("< REP 1 TX_BATT_MINS 65534 >", (1, F.BATTERY_MINUTES, None)),
-        ("< REP 1 BATT_RUN_TIME 65533 >", (1, F.BATTERY_MINUTES, None)),
-        ("< REP 1 BATT_RUN_TIME 00312 >", (1, F.BATTERY_MINUTES, 312)),
+        ("< REP 1 BATT_RUN_TIME 65533 >", (1, F.RUN_TIME_CODE, 65533)),  # read by family
+        ("< REP 1 BATT_RUN_TIME 00312 >", (1, F.RUN_TIME_CODE, 312)),
         ("< REP 1 BATT_CHARGE 255 >", (1, F.BATTERY_PERCENT, None)),
         ("< REP 1 TX_BATT_CHARGE_PERCENT 087 >", (1, F.BATTERY_PERCENT, 87)),
         ("< REP 1 BATT_TYPE UNKN >", (1, F.BATTERY_TYPE, None)),

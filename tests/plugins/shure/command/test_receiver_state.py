@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from micboard_desktop.core.model import Channel, ConnectionInfo, Transport
-from micboard_desktop.plugins.shure.command.mapping import ReceiverState, parse_frame
+from micboard_desktop.plugins.shure.command.mapping import parse_frame
+from micboard_desktop.plugins.shure.command.state import ReceiverState
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
