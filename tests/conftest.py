@@ -62,3 +62,6 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MICBOARD_DATA_DIR", str(tmp_path / "user-data"))
     monkeypatch.setenv("MICBOARD_LOG_DIR", str(tmp_path / "user-logs"))
+    # No test may join a multicast group on a real network: SLP discovery tests turn it on
+    # themselves, inside a private network namespace or on loopback.
+    monkeypatch.setenv("MICBOARD_SHURE_SLP", "off")
