@@ -38,6 +38,9 @@ async def test_the_empty_board_offers_the_way_in(tmp_path: Path) -> None:
         assert board.isVisible()
         assert not window.dashboard.scroll_area.isVisible()
         assert board.title.text() == "No devices yet"
+        # The whole paragraph, not its first line (a centred label got a one-line height).
+        assert board.body.height() >= board.body.heightForWidth(board.body.width())
+        assert board.body.heightForWidth(board.body.width()) > board.body.fontMetrics().height()
         assert DEMO_COMMAND in board.demo.text()
         assert board.demo.isVisible()
         expected = (

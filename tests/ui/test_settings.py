@@ -264,6 +264,8 @@ async def test_critical_at_or_above_low_is_refused_before_anything_is_applied():
     engine = FakeEngine()
     tasks = UiTasks()
     dialog = SettingsDialog(engine, tasks)
+    dialog.show()
+    dialog.tabs.setCurrentIndex(2)
     dialog.thresholds["low_battery_bars"].setValue(4)  # a valid change in the same Apply
     dialog.thresholds["critical_battery_percent"].setValue(40)  # low stays 30
     dialog.apply_alerts()
@@ -274,6 +276,8 @@ async def test_critical_at_or_above_low_is_refused_before_anything_is_applied():
     assert "Low battery (%)" in text
     assert engine.calls == []  # not even the valid change went out
     assert engine.config().alerts == StatusThresholds()
+    # The answer is in sight: under Apply at the foot of a long page it used to be below it.
+    assert not dialog.alerts_result.visibleRegion().isEmpty()
     dialog.close()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QSizePolicy, QWidget
 
@@ -44,6 +44,7 @@ def result_label(parent: QWidget) -> QLabel:
     """Return a label for results and errors: it wraps, and its words can be copied."""
     label = QLabel(parent)
     label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     # Ignored width: the layout gives the label its width, the text never asks for more.
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
@@ -51,12 +52,28 @@ def result_label(parent: QWidget) -> QLabel:
 
 
 def say(label: QLabel, text: str) -> None:
-    """Show ``text`` in ``label`` and scroll it into view if its page scrolls."""
+    """Show ``text`` in ``label`` and scroll it into view if its page scrolls.
+
+    A result under an Apply button at the foot of a long page was out of sight: the
+    technician saw nothing happen.
+    """
     label.setText(text)
     area = _scroll_area_of(label)
     if area is not None:
-        # After the layout has made room for the new text.
-        QTimer.singleShot(0, area, lambda: area.ensureWidgetVisible(label, 0, 8))
+        _reveal(area, label)
+
+
+def _reveal(area: QScrollArea, label: QLabel) -> None:
+    """Grow the page for the new text now (the scroll area would, a few events later), scroll."""
+    page = area.widget()
+    layout = page.layout() if page is not None else None
+    if page is None or layout is None:
+        return
+    layout.activate()
+    width = area.viewport().width()
+    height = page.heightForWidth(width) if page.hasHeightForWidth() else -1
+    page.resize(width, max(height, page.sizeHint().height(), area.viewport().height()))
+    area.ensureWidgetVisible(label, 0, 8)
 
 
 def _scroll_area_of(widget: QWidget) -> QScrollArea | None:

@@ -42,6 +42,19 @@ def waiting_for(config: AppConfig) -> list[str]:
     return phrases
 
 
+def _centred(label: QLabel) -> QHBoxLayout:
+    """Return a row that centres ``label`` at up to its maximum width.
+
+    Not ``addWidget(label, 0, AlignHCenter)``: an aligned label gets its one-line size
+    hint and a wrapped paragraph was cut after its first line.
+    """
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(label, 100)
+    row.addStretch(1)
+    return row
+
+
 class EmptyBoard(QWidget):
     """The board without tiles: first-run actions, or what it is waiting for."""
 
@@ -76,11 +89,11 @@ class EmptyBoard(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.title, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.body, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(_centred(self.body))
         layout.addSpacing(12)
         layout.addLayout(buttons)
         layout.addSpacing(12)
-        layout.addWidget(self.demo, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(_centred(self.demo))
         layout.addStretch(2)
         self.refresh()
 
