@@ -1,0 +1,116 @@
+"""The UDP socket of one UHF-R receiver: datagrams in, command datagrams out.
+
+One socket per receiver, bound to an ephemeral local port (on ``bind`` when configured,
+docs/contract.md §4): UHF-R answers to the port a request came from (shure.md §3.1, §3.7),
+so a socket of its own keeps each receiver's answers apart without any routing of ours.
+The socket is not ``connect()``-ed: a device (or a simulator) that answers from another
+source port than 2202 must still be heard. Datagrams are accepted from the receiver's
+address only; anything else is counted and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Callable
+from typing import Any, Final
+
+RECEIVE_BUFFER_BYTES: Final = 256 * 1024
+"""Kernel receive buffer asked for: a burst of answers must not be lost to a small default."""
+
+DatagramHandler = Callable[[bytes], None]
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """Parse an IP literal (zone id dropped), unwrapping an IPv4-mapped IPv6 address."""
+    ip = ipaddress.ip_address(text.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def same_host(a: str, b: str) -> bool:
+    """Return True when two IP literals name the same address (``::ffff:1.2.3.4`` = ``1.2.3.4``)."""
+    try:
+        return _ip(a) == _ip(b)
+    except ValueError:
+        return a == b
+
+
+async def resolve(host: str, port: int, bind: str | None, deadline: float) -> tuple[int, Any]:
+    """Return ``(family, sockaddr)`` of the receiver, matching ``bind``'s family if set.
+
+    Name resolution can hang on a broken resolver: it gets the same deadline as an answer.
+    """
+    loop = asyncio.get_running_loop()
+    family = socket.AF_UNSPEC
+    if bind:
+        family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    async with asyncio.timeout(deadline):
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM)
+    if not infos:
+        raise OSError(f"cannot resolve {host}")
+    info = infos[0]
+    return info[0], info[4]
+
+
+class UdpLink(asyncio.DatagramProtocol):
+    """One receiver's socket: datagrams from the receiver go to a handler, no read task.
+
+    The handler runs inside the event loop's read callback (like the TCP client's), so a
+    big rig's tens of thousands of meter datagrams a second wake no task each.
+    """
+
+    def __init__(self, peer: Any, on_datagram: DatagramHandler) -> None:
+        self.peer = peer
+        """The receiver's socket address, where commands go."""
+        self._peer_host = str(peer[0])
+        self._on_datagram = on_datagram
+        self.transport: asyncio.DatagramTransport | None = None
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.foreign = 0
+        """Datagrams from another address than the receiver's (dropped)."""
+        self.errors = 0
+        """Send or receive errors the OS reported (e.g. ICMP unreachable)."""
+        self.failure: BaseException | None = None
+        """An exception the handler raised (the coordinator ends the session with it)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport and ask for a roomy receive buffer."""
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            except OSError:
+                pass  # the OS default still works, it just drops sooner under a burst
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        """Hand a datagram from the receiver on; a handler failure is kept, never raised."""
+        if not same_host(str(addr[0]), self._peer_host):
+            self.foreign += 1
+            return
+        try:
+            self._on_datagram(data)
+        except Exception as exc:  # noqa: BLE001 - reported by the coordinator as the cause
+            self.failure = exc
+
+    def error_received(self, exc: Exception) -> None:
+        """Count an OS-level error; UDP has no connection to lose over it."""
+        self.errors += 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The socket is closed."""
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def send(self, datagrams: list[bytes]) -> int:
+        """Send each item as its own datagram; return how many went out."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return 0
+        for data in datagrams:
+            transport.sendto(data, self.peer)
+        return len(datagrams)
