@@ -50,6 +50,10 @@ class FaultSwitches:
     """Shure command strings: lock up (answer nobody) after a metering client vanishes abruptly.
 
     Models the QLX-D firmware >= 2.2.11 bug; only a power cycle of the server recovers."""
+    drop_datagrams: float = 0.0
+    """UDP: the share (0-1) of datagrams lost, each way (a command may never arrive)."""
+    duplicate_datagrams: float = 0.0
+    """UDP: the share (0-1) of datagrams the network delivers twice."""
     _droppers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_drop(self, dropper: Callable[[], None]) -> Callable[[], None]:
@@ -81,3 +85,5 @@ class FaultSwitches:
         self.hostile_strings = False
         self.endless_frame = False
         self.lockup_after_abrupt_loss = False
+        self.drop_datagrams = 0.0
+        self.duplicate_datagrams = 0.0
