@@ -22,10 +22,12 @@ def demo_config(
     is seen there.
     """
     api = endpoints.get("shure_system_api") or []
+    uhfr = endpoints.get("shure_udp_receivers", [])  # UHF-R answers over UDP (uhfr://)
     shure = ManufacturerConfig(
         code="shure",
         name="Shure Incorporated",
-        devices=tuple(f"{r['host']}:{r['port']}" for r in endpoints["shure_receivers"]),
+        devices=tuple(f"{r['host']}:{r['port']}" for r in endpoints["shure_receivers"])
+        + tuple(f"uhfr://{u['host']}:{u['port']}" for u in uhfr),
         meter_rate_ms=meter_rate_ms,
         timeout=timeout,
         api_url=str(api[0]["url"]) if system_api and api else None,

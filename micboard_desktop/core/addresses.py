@@ -106,8 +106,23 @@ def check_host_port(address: str) -> str:
 
 
 def check_device_address(address: str) -> str:
-    """Return ``address`` if it is a valid URL (it has ``://``) or ``HOST[:PORT]`` form."""
-    return check_url(address) if "://" in address else check_host_port(address)
+    """Return ``address`` if it is a valid URL (it has ``://``) or ``HOST[:PORT]`` form.
+
+    Only web URLs may carry a path: the other schemes name a device socket
+    (``uhfr://HOST[:PORT]``, docs/contract.md §4), where a path would be silently dropped.
+    """
+    if "://" not in address:
+        return check_host_port(address)
+    check_url(address)
+    parts = urlsplit(address)
+    if parts.scheme not in _WEB_SCHEMES and (
+        parts.path not in ("", "/") or parts.query or parts.fragment
+    ):
+        raise AddressError(f"must be {parts.scheme}://HOST[:PORT], without a path")
+    return address
+
+
+_WEB_SCHEMES: Final = frozenset({"http", "https", "ws", "wss"})
 
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}

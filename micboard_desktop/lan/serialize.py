@@ -153,6 +153,8 @@ def channel_json(
         document["kind"] = str(channel.kind)
         document["transmitter"] = None  # the channel *is* the transmitter (docs/contract.md)
         document["iem"] = iem_json(channel.iem)
+    if channel.rf.coarse:  # only where a device reports RF as a category (UHF-R), never as dBm
+        document["rf"]["coarse"] = [_in_range(level, 0, None) for level in channel.rf.coarse]
     if slot is not None:
         document["slot"] = slot
     if spare:

@@ -1,10 +1,10 @@
 """Run every simulator of a rig on loopback and describe the endpoints (docs/contract.md §1).
 
 :class:`SimulatorHub` starts the Shure System API, one command-string listener per Shure
-receiver, one SSCv2 server per Sennheiser receiver and the scenario loop, and stops them
-all. :func:`run_simulate` is the body of the ``simulate`` command: it prints the endpoint
-JSON as the first stdout line, then human-readable lines, and runs until SIGINT/SIGTERM
-or cancellation.
+receiver, one UDP socket per Shure UHF-R receiver, one SSCv2 server per Sennheiser receiver
+and the scenario loop, and stops them all. :func:`run_simulate` is the body of the
+``simulate`` command: it prints the endpoint JSON as the first stdout line, then
+human-readable lines, and runs until SIGINT/SIGTERM or cancellation.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from micboard_desktop.simulator.rigs import SHURE_FAMILIES, demo_rig, load_rig
 from micboard_desktop.simulator.scenario import Scenario
 from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
+from micboard_desktop.simulator.shure.udp.server import ShureUdpServer
 
 DEMO_BATTERY_SPEED: Final = 10.0
 """``simulate`` drains batteries ten times faster than a real show, so bars move."""
@@ -101,20 +102,26 @@ class SimulatorHub:
             for r in rig.by_protocol("shure_cmd")
             if r.family in SHURE_FAMILIES and r.channels
         ]
+        self.shure_udp_receivers = [
+            ShureUdpServer(rig, r, host=host, seed=seed) for r in rig.by_protocol("shure_udp")
+        ]
         self.sennheiser_receivers = rig.by_protocol("sennheiser_ssc2")
         self.sennheiser = [
             _make_ssc_server(rig, r, host, ssl_context) for r in self.sennheiser_receivers
         ]
         self._scenario_period = scenario_period
         self._scenario_task: asyncio.Task[None] | None = None
-        self._started: list[ShureSystemApiServer | ShureCommandServer | SscServer] = []
+        self._started: list[
+            ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer
+        ] = []
 
     async def start(self) -> None:
         """Start every server, then the scenario; on failure stop what already runs."""
-        servers: list[ShureSystemApiServer | ShureCommandServer | SscServer] = []
+        servers: list[ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer] = []
         if self.system_api is not None:
             servers.append(self.system_api)
         servers += self.shure_receivers
+        servers += self.shure_udp_receivers
         servers += self.sennheiser
         try:
             for server in servers:
@@ -169,6 +176,17 @@ class SimulatorHub:
                 }
                 for s in self.shure_receivers
             ],
+            "shure_udp_receivers": [
+                {
+                    "host": u.host,
+                    "port": u.port,
+                    "model": u.receiver.model,
+                    "channels": len(u.receiver.channels),
+                    "family": u.receiver.family,
+                    "name": u.receiver.name,
+                }
+                for u in self.shure_udp_receivers
+            ],
             "sennheiser_ssc2": [
                 {
                     "url": s.url,
@@ -197,6 +215,12 @@ class SimulatorHub:
             lines.append(
                 f"Shure {rx.model} '{rx.name}' ({len(rx.channels)} ch)  {s.host}:{s.port}  "
                 f"(printf '< GET 0 ALL >' | nc {s.host} {s.port})"
+            )
+        for u in self.shure_udp_receivers:
+            lines.append(
+                f"Shure UHF-R {u.receiver.model} '{u.receiver.name}' "
+                f"({len(u.receiver.channels)} ch)  udp {u.host}:{u.port}  "
+                f"(printf '* GET 1 CHAN_NAME *' | nc -u -w1 {u.host} {u.port})"
             )
         for ssc, rx in zip(self.sennheiser, self.sennheiser_receivers, strict=True):
             lines.append(
