@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStyle,
@@ -39,7 +40,7 @@ from micboard_desktop.ui.dialogs.add_device import AddDeviceDialog
 from micboard_desktop.ui.dialogs.discovery import DiscoveryDialog
 from micboard_desktop.ui.dialogs.groups import GroupsDialog
 from micboard_desktop.ui.dialogs.settings import SettingsDialog
-from micboard_desktop.ui.meter_state import MeterState
+from micboard_desktop.ui.dialogs.shortcuts import ShortcutsDialog, menu_shortcuts
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.views.alerts import (
     SEVERITY_LOOK,
@@ -47,6 +48,7 @@ from micboard_desktop.ui.views.alerts import (
     unacknowledged,
     worst_severity,
 )
+from micboard_desktop.ui.views.board_keys import BOARD_KEYS
 from micboard_desktop.ui.views.connections import ConnectionsView
 from micboard_desktop.ui.views.dashboard import Dashboard, SortKey
 from micboard_desktop.ui.views.hardware import HardwareView
@@ -176,6 +178,8 @@ class MainWindow(QMainWindow):
         self._action(tools.addAction("&Discover devices\u2026"), self.open_discovery,
                      needs_engine=True)
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu.addAction("&Keyboard shortcuts"), self.open_shortcuts,
+                     QKeySequence("F1"))
         self._action(help_menu.addAction("&About"), self.open_about)
 
     def _action(
@@ -203,7 +207,7 @@ class MainWindow(QMainWindow):
             from micboard_desktop.ui.views import detail_panel  # pyqtgraph comes with it
 
             panel = detail_panel.DetailPanel(
-                self._store, self._engine, self.tasks, self._meter_for
+                self._store, self._engine, self.tasks, self.dashboard.tiles.get
             )
             panel.hide()
             panel.closed.connect(self.close_detail)
@@ -271,6 +275,13 @@ class MainWindow(QMainWindow):
     def open_add_device(self) -> AddDeviceDialog:
         """Open the dialog that adds a receiver by its address (tested first)."""
         dialog = AddDeviceDialog(self._engine, self.tasks, self)
+        self._open(dialog)
+        return dialog
+
+    def open_shortcuts(self) -> ShortcutsDialog:
+        """Open the keyboard shortcuts list (menus, then the board's own keys)."""
+        actions = [a for menu in self.menuBar().findChildren(QMenu) for a in menu.actions()]
+        dialog = ShortcutsDialog([*menu_shortcuts(actions), *BOARD_KEYS], self)
         self._open(dialog)
         return dialog
 
@@ -349,15 +360,15 @@ class MainWindow(QMainWindow):
     def _forget(self, dialog: QDialog) -> None:
         if dialog in self.dialogs:
             self.dialogs.remove(dialog)
+        # Focus goes back to the board, not to the find box it may have left from: a
+        # number key after closing a dialog picks a group, it does not type a search.
+        if self.tabs.currentIndex() == TAB_DASHBOARD:
+            self.dashboard.board.setFocus()
 
     def _find(self) -> None:
         self.tabs.setCurrentIndex(TAB_DASHBOARD)
         self.dashboard.find_box.setFocus()
         self.dashboard.find_box.selectAll()
-
-    def _meter_for(self, channel: ChannelId) -> MeterState | None:
-        tile = self.dashboard.tiles.get(channel)
-        return None if tile is None else tile.meter
 
     def _on_changed(self, changes: Changes) -> None:
         if Topic.ALERTS in changes.topics:
@@ -382,6 +393,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{prefix}Micboard Desktop")
         new = [a for a in fresh if a.key not in self._seen_alerts]
         self._seen_alerts = {a.key for a in fresh}
+        # A frame is for an alert still open: one that cleared or was acknowledged (a clip
+        # a second long) leaves nothing to look at, and a board of amber frames is noise.
+        self.dashboard.unmark_quiet({a.channel_id for a in fresh if a.channel_id})
         if self.tray is not None:
             self.tray.setToolTip(f"Micboard Desktop: {len(fresh)} open alert(s)"
                                  if fresh else "Micboard Desktop: no open alerts")

@@ -177,3 +177,29 @@ async def test_the_detail_panel_names_last_known_values_of_an_offline_receiver(t
         assert panel.facts["Battery"].text().endswith("(last known)")
     finally:
         window.finish_close()
+
+
+async def test_a_spare_is_marked_from_the_tile_says_so_and_sorts_last(tmp_path: Path):
+    """Item 2: "a 'this is a spare' flag silences their alerts" (the engine drops them; the
+    board says SPARE, sorts it last and never counts it as hidden trouble)."""
+    from micboard_desktop.ui.views.dashboard import SortKey
+
+    engine = FakeEngine()
+    window = await _board_window(tmp_path, engine)
+    board = window.dashboard
+    try:
+        board.set_sort(SortKey.STATUS)
+        tile = board.tiles[CH1]
+        menu = board.open_tile_menu(tile, tile.mapToGlobal(QPoint(5, 5)))
+        mark = next(a for a in menu.actions() if a.text().startswith("Mark as spare"))
+        mark.trigger()
+        menu.close()
+        await wait_until(lambda: tile.data.spare)
+        assert ("set_spare", (CH1, True)) in engine.calls
+        assert tile.status_label().endswith("SPARE")
+        assert board.visible_channel_ids()[-1] == CH1
+        menu = board.open_tile_menu(tile, tile.mapToGlobal(QPoint(5, 5)))
+        assert any(a.text() == "Not a spare any more" for a in menu.actions())
+        menu.close()
+    finally:
+        window.finish_close()

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -350,6 +351,16 @@ async def test_open_alerts_show_in_the_title_and_tab_and_mark_their_tile(tmp_pat
         await window.alerts._tasks.wait_idle()
         window.check_alerts()
         assert window.windowTitle() == "Micboard Desktop"
+        # A new alert frames its tile; once it clears unseen, the frame goes with it.
+        engine.alert_list.append(AlertInfo("audio_peak:shure:rx1:2", "audio_peak",
+                                           Severity.WARNING, "Clipping: Vox 2", now,
+                                           channel_id="shure:rx1:2"))
+        window.check_alerts()
+        other = window.dashboard.tiles[ChannelId("shure:rx1:2")]
+        assert other.alerted
+        engine.alert_list[-1] = replace(engine.alert_list[-1], cleared_at=now)
+        window.check_alerts()
+        assert not other.alerted
     finally:
         window.finish_close()
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -26,7 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from micboard_desktop.core.control import GroupInfo, SettingsControl
+from micboard_desktop.core.control import (
+    AlertsControl,
+    GroupInfo,
+    SettingsControl,
+    UserDataControl,
+)
 from micboard_desktop.core.liveness import (
     Liveness,
     board_rank,
@@ -36,18 +44,26 @@ from micboard_desktop.core.liveness import (
 )
 from micboard_desktop.core.meters import MeterBus, MeterWindow
 from micboard_desktop.core.model import ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.slots import MAX_SLOT
 from micboard_desktop.core.status import StatusThresholds, channel_status
 from micboard_desktop.core.store import Changes, Topic
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.frame_clock import FrameClock
 from micboard_desktop.ui.tasks import UiTasks
+from micboard_desktop.ui.views.alerts import acknowledge_channel, channel_alerts
+from micboard_desktop.ui.views.board_keys import BoardKeys
 from micboard_desktop.ui.widgets.channel_tile import ChannelTile, TileData, tile_data
 from micboard_desktop.ui.widgets.empty_board import EmptyBoard
 from micboard_desktop.ui.widgets.tile_board import TileBoard
 
 ALL = ""
 """Combo-box data for "no filter"."""
+
+
+class BoardEngine(SettingsControl, AlertsControl, UserDataControl, Protocol):
+    """The engine roles the board uses: thresholds, acknowledging, slot numbers."""
+
 AGE_TICK_MS = 1000
 """How often tiles showing "NO DATA 0:45" count up (and turn RX OFFLINE when it is time)."""
 
@@ -70,7 +86,7 @@ class Dashboard(QWidget):
         self,
         bridge: StoreBridge,
         meters: MeterBus,
-        engine: SettingsControl,
+        engine: BoardEngine,
         tasks: UiTasks,
         parent: QWidget | None = None,
         *,
@@ -162,6 +178,26 @@ class Dashboard(QWidget):
         for n in range(10):
             digit = QShortcut(QKeySequence(str(n)), self, lambda n=n: self.select_group_slot(n))
             digit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # The board takes focus (tiles do not: 29 tab stops would make Tab useless) and
+        # its keys act on the selected tile; the frame around the area shows the focus.
+        self.board.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.keys = BoardKeys(
+            tiles=self.board.visible_tiles,
+            current=self.current_tile,
+            select=self._select_by_key,
+            open_details=lambda tile: self._on_tile_activated(tile.data.channel_id),
+            acknowledge=self.acknowledge_tile,
+            open_menu=lambda tile: self.open_tile_menu(
+                tile, tile.mapToGlobal(tile.rect().center())),
+            parent=self,
+        )
+        self.board.installEventFilter(self.keys)
+        self.board.installEventFilter(self)
+        # Enter or Down in the find box hands the keys back to the board.
+        self.find_box.returnPressed.connect(self.board.setFocus)
+        self.tile_menu: QMenu | None = None
+        """The tile menu while it is open (tests read it)."""
+        self.slot_question: QInputDialog | None = None
 
     # -- public API ---------------------------------------------------------------------
 
@@ -183,6 +219,12 @@ class Dashboard(QWidget):
             tile = self.tiles.get(ChannelId(cid))
             if tile is not None:
                 tile.set_alerted(True)
+
+    def unmark_quiet(self, open_channels: set[str]) -> None:
+        """Take the alert frame off tiles whose channel has no open, unacknowledged alert."""
+        for cid, tile in self.tiles.items():
+            if tile.alerted and cid not in open_channels:
+                tile.set_alerted(False)
 
     def set_find(self, text: str) -> None:
         """Show only tiles whose name, performer or frequency contains ``text``."""
@@ -214,6 +256,61 @@ class Dashboard(QWidget):
         if channel in self.tiles:
             self.tiles[channel].set_selected(True)
 
+    def current_tile(self) -> ChannelTile | None:
+        """Return the selected tile (the keys act on it), if it is on the board."""
+        tile = self.tiles.get(self._selected) if self._selected is not None else None
+        return tile if tile is not None and tile.isVisible() else None
+
+    def acknowledge_tile(self, tile: ChannelTile) -> int:
+        """Acknowledge every open alert of ``tile``'s channel; return how many."""
+        tile.set_alerted(False)
+        return acknowledge_channel(self._engine, self._tasks, tile.data.channel_id)
+
+    def open_tile_menu(self, tile: ChannelTile, at: QPoint) -> QMenu:
+        """Pop up the tile's menu at global ``at``: acknowledge, details, slot number."""
+        cid = tile.data.channel_id
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        count = len(channel_alerts(self._engine, cid))
+        ack = menu.addAction(f"Acknowledge {count} alert(s)\tA" if count
+                             else "No open alerts")
+        ack.setEnabled(count > 0)
+        ack.triggered.connect(lambda: self.acknowledge_tile(tile))
+        details = menu.addAction("Details\tEnter")
+        details.triggered.connect(lambda: self._on_tile_activated(cid))
+        slot = menu.addAction(f"Set slot number (now {tile.data.slot})\u2026")
+        slot.triggered.connect(lambda: self.ask_slot(tile))
+        spare = not tile.data.spare
+        mark = menu.addAction("Mark as spare (no alerts)" if spare else "Not a spare any more")
+        mark.triggered.connect(lambda: self._tasks.start(self._engine.set_spare(cid, spare),
+                                                         name="set spare"))
+        menu.aboutToHide.connect(lambda: setattr(self, "tile_menu", None))
+        self.tile_menu = menu
+        menu.popup(at)  # never exec() under qasync
+        return menu
+
+    def ask_slot(self, tile: ChannelTile) -> QInputDialog:
+        """Ask for a new slot number for ``tile`` (the holder of that number swaps)."""
+        question = QInputDialog(self)
+        question.setWindowTitle("Slot number")
+        question.setLabelText(f"Slot number for {tile.data.title}\n(the tile that has it "
+                              "now takes this tile's number)")
+        question.setInputMode(QInputDialog.InputMode.IntInput)
+        question.setIntRange(1, MAX_SLOT)
+        question.setIntValue(tile.data.slot)
+        cid = tile.data.channel_id
+
+        def answered(result: int) -> None:
+            self.slot_question = None
+            if result == QInputDialog.DialogCode.Accepted:
+                self._tasks.start(self._engine.set_slot(cid, question.intValue()),
+                                  name="set slot")
+
+        question.finished.connect(answered)
+        self.slot_question = question
+        question.open()
+        return question
+
     def reload_groups(self) -> None:
         """Refresh the group filter from the groups in the store."""
         self._set_groups(self._bridge.store.groups())
@@ -240,6 +337,9 @@ class Dashboard(QWidget):
                 self._animating.discard(tile)
             dirty.add(tile)
         self.board.refresh_meters(dirty)
+        for tile in dirty:  # in-ear tiles paint their own input bars (a dozen at most)
+            if tile.paints_own_meters() and tile.isVisible():
+                tile.update(tile.band_rect())
         return bool(self._animating)
 
     # -- Qt overrides -------------------------------------------------------------------
@@ -263,7 +363,8 @@ class Dashboard(QWidget):
         if Topic.GROUPS in changes.topics:
             self.reload_groups()
         # New slot numbers reorder the board: rebuild, as when receivers go.
-        structural = bool(changes.removed) or bool(changes.topics & {Topic.CONFIG, Topic.SLOTS})
+        structural = bool(changes.removed) or bool(
+            changes.topics & {Topic.CONFIG, Topic.SLOTS, Topic.SPARES})
         if structural or not self._update_receivers(changes.receivers):
             self._sync()
 
@@ -298,11 +399,12 @@ class Dashboard(QWidget):
         self._note_quiet(receiver.id, liveness.state is Liveness.NO_DATA)
         # Just-dropped values are judged as they were; a stopped or gone receiver is offline.
         judged_online = shows_last_values(liveness.state)
+        spares = self._bridge.store.spares()
         created = False
         for channel in receiver.channels:
             status = channel_status(channel, receiver_online=judged_online, limits=limits)
             data = tile_data(channel, receiver, slot=self._slot_of[channel.id], status=status,
-                             liveness=liveness, limits=limits)
+                             liveness=liveness, limits=limits, spare=channel.id in spares)
             tile = self.tiles.get(channel.id)
             if tile is None:
                 tile = self._make_tile(data)
@@ -324,9 +426,9 @@ class Dashboard(QWidget):
         seen: set[ChannelId] = set()
         created = False
         slots = snapshot.slots
-        # A channel the engine has not numbered yet (it does on the same turn, unless every
-        # number is taken) follows the numbered ones in board order; max + 1 is also the
-        # number the engine will give it (core/slots.py). Never a missing tile.
+        # A channel the engine has not numbered yet (it waits a few seconds for the rest of
+        # the receiver, engine/slots.py) follows the numbered ones in board order; max + 1
+        # is also where the engine will number it (core/slots.py). Never a missing tile.
         unnumbered = max(slots.values(), default=0)
         self._channels_of = {r.id: len(r.channels) for r in receivers}
         for receiver in receivers:
@@ -354,6 +456,9 @@ class Dashboard(QWidget):
         tile.set_scale(self._scale)
         tile.hide()
         tile.activated.connect(self._on_tile_activated)
+        tile.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        tile.customContextMenuRequested.connect(
+            lambda pos, t=tile: self.open_tile_menu(t, t.mapToGlobal(pos)))
         tile.band_changed.connect(self.board.repaint_band)
         self.tiles[data.channel_id] = tile
         return tile
@@ -408,7 +513,8 @@ class Dashboard(QWidget):
             shown.sort(key=lambda t: (t.data.title.casefold(), t.data.slot))
         elif key is SortKey.STATUS:
             # Emergencies first, switched-off spares last (not the status priority order).
-            shown.sort(key=lambda t: (board_rank(t.data.status, t.data.liveness), t.data.slot))
+            shown.sort(key=lambda t: (t.data.spare, board_rank(t.data.status, t.data.liveness),
+                                      t.data.slot))
         else:
             shown.sort(key=lambda t: t.data.slot)
         if [t.data.channel_id for t in shown] != self.visible_channel_ids():
@@ -429,7 +535,8 @@ class Dashboard(QWidget):
         visible = {t.data.channel_id for t in shown}
         hidden_trouble = sum(
             1 for cid, tile in self.tiles.items()
-            if cid not in visible and needs_attention(tile.data.status, tile.data.liveness)
+            if cid not in visible and not tile.data.spare
+            and needs_attention(tile.data.status, tile.data.liveness)
         )
         text = f"{len(shown)} of {len(self.tiles)}"
         if filtering:
@@ -448,6 +555,20 @@ class Dashboard(QWidget):
         for tile in self.tiles.values():
             tile.set_scale(self._scale)
         self.board.reflow()
+
+    def _select_by_key(self, tile: ChannelTile) -> None:
+        self.set_selected(tile.data.channel_id)
+        self.scroll_area.ensureWidgetVisible(tile, 0, 8)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Frame the board in the accent colour while it has the keyboard focus."""
+        if watched is self.board and event.type() in (QEvent.Type.FocusIn,
+                                                      QEvent.Type.FocusOut):
+            focused = event.type() == QEvent.Type.FocusIn
+            self.scroll_area.setStyleSheet(
+                f"QScrollArea {{ border: 2px solid {theme.TILE_SELECTED.name()}; }}"
+                if focused else "QScrollArea { border: 2px solid transparent; }")
+        return super().eventFilter(watched, event)
 
     def _on_tile_activated(self, channel: str) -> None:
         self.set_selected(ChannelId(channel))
