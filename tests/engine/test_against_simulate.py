@@ -18,7 +18,10 @@ SEED = 5
 
 
 def config_text(endpoints: dict[str, Any]) -> str:
-    shure = ", ".join(f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"])
+    shure = ", ".join(
+        [f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"]]
+        + [f'"uhfr://{r["host"]}:{r["port"]}"' for r in endpoints["shure_udp_receivers"]]
+    )
     ssc = ", ".join(f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"])
     return f"""
 [[manufacturers]]

@@ -9,6 +9,7 @@ import pytest
 
 from micboard_desktop.app.demo import demo_config
 from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import Receiver
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.engine.sink import StoreSink
@@ -50,7 +51,7 @@ async def live() -> AsyncIterator[tuple[Rig, StateStore, FakeEngine]]:
             receivers = store.snapshot().receivers.values()
             return len(receivers) == expected and all(
                 r.online
-                and len(r.channels) == len(_rig_rx(hub.rig, r.name).channels)
+                and len(r.channels) == len(_rig_for(hub.rig, r).channels)
                 and all(c.name for c in r.channels)
                 for r in receivers
             )
@@ -64,6 +65,13 @@ async def live() -> AsyncIterator[tuple[Rig, StateStore, FakeEngine]]:
 
 def _rig_rx(rig: Rig, name: str | None) -> Any:
     return next(r for r in rig.receivers if r.name == name)
+
+
+def _rig_for(rig: Rig, receiver: Receiver) -> Any:
+    """Return the simulated receiver behind ``receiver`` (UHF-R reports no name: by model)."""
+    if receiver.name is None:
+        return next(r for r in rig.receivers if r.model == receiver.model)
+    return _rig_rx(rig, receiver.name)
 
 
 def _by_name(doc: dict[str, Any], name: str) -> dict[str, Any]:
