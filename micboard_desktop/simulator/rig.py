@@ -14,16 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Protocol = Literal["shure_cmd", "sennheiser_ssc2"]
+Protocol = Literal["shure_cmd", "sennheiser_ssc2", "shure_udp"]
 """Which wire protocol serves a receiver."""
 
-RuntimeState = Literal["calculating", "comm_warning"]
-"""Why a transmitter reports no runtime minutes yet (Shure 65534 / 65533)."""
+RuntimeState = Literal["calculating", "comm_warning", "wall_power"]
+"""Why a transmitter reports no runtime minutes (Shure 65534 / 65533; MXW 65532 wall power)."""
 
 SystemApiState = Literal["ONLINE", "OFFLINE", "DISCOVERED"]
 """Inventory state of a device in the Shure System API."""
 
-Family = Literal["ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera"]
+Family = Literal["ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera", "uhfr", "psm1000", "mxw"]
 """Device family; it decides parameter names, SAMPLE layout and resource tree."""
 
 ChangeListener = Callable[["SimReceiver", "SimChannel | None", str], None]
@@ -43,6 +43,8 @@ CHANGE_KINDS = (
     "audio_mute",  # SimChannel.audio_muted (receiver output mute)
     "audio_gain",  # SimChannel.audio_gain_db
     "device_state",  # SimReceiver.system_api_state (Shure System API inventory state)
+    "iem_rf",  # SimChannel.rf_muted / rf_power_mw (in-ear transmitter's RF)
+    "charging",  # SimTransmitter.charging (docked in a charger or taken out)
 )
 """Every kind of slow change a scenario announces."""
 
@@ -66,7 +68,10 @@ class SimTransmitter:
     battery_cycles: int = 40
     """Charge cycles of a rechargeable pack."""
     charging: bool = False
-    """True while docked in a charger (System API battery-level ``CHARGING``)."""
+    """True while docked in a charger (System API battery-level ``CHARGING``, MXW
+    ``ON_CHARGER``)."""
+    standby: bool = False
+    """Shure MXW: the microphone is in standby (``TX_STATUS STANDBY``)."""
 
     @property
     def rechargeable(self) -> bool:
@@ -105,6 +110,12 @@ class SimChannel:
     """Receiver output mute (Shure ``AUDIO_MUTE``), not the transmitter's mute switch."""
     audio_gain_db: int = 0
     """Receiver audio gain in dB (Shure -18..+42)."""
+    audio_right_peak_dbfs: float = -50.0
+    """In-ear transmitter: the right input's level (``audio_peak_dbfs`` is the left)."""
+    rf_power_mw: int = 50
+    """In-ear transmitter: RF power in mW (PSM1000: 10, 50 or 100)."""
+    rf_muted: bool = False
+    """In-ear transmitter: RF muted (the performer's pack hears nothing)."""
 
     @property
     def transmitter_active(self) -> bool:

@@ -13,8 +13,10 @@ from micboard_desktop.simulator.rig import (
     SimTransmitter,
 )
 
-SHURE_FAMILIES: Final = ("ulxd", "qlxd", "ad", "slxd")
+SHURE_FAMILIES: Final = ("ulxd", "qlxd", "ad", "slxd", "psm1000", "mxw")
 SENNHEISER_FAMILIES: Final = ("ewdx", "spectera")
+SHURE_UDP_FAMILIES: Final = ("uhfr",)
+"""Shure families reached over UDP command strings (UHF-R, ``* ... *`` frames)."""
 DEFAULT_FIRMWARE: Final[dict[str, str]] = {
     "ulxd": "2.7.6.0",
     "qlxd": "2.3.1.0",
@@ -22,6 +24,9 @@ DEFAULT_FIRMWARE: Final[dict[str, str]] = {
     "slxd": "1.4.7.0",
     "ewdx": "4.1.0",
     "spectera": "1.4.1",
+    "psm1000": "1.6.8",
+    "mxw": "4.3.1.2",
+    "uhfr": "2.160",
 }
 DEFAULT_QUALITY: Final[dict[str, int]] = {"ad": 5, "spectera": 4, "ewdx": 100}
 """Full link quality on each family's own scale (other families: 5)."""
@@ -62,6 +67,8 @@ def _serial(family: str, *parts: object) -> str:
 
 def default_protocol(family: Family) -> Protocol:
     """Return the wire protocol that serves ``family``."""
+    if family in SHURE_UDP_FAMILIES:
+        return "shure_udp"
     return "shure_cmd" if family in SHURE_FAMILIES else "sennheiser_ssc2"
 
 
@@ -100,7 +107,7 @@ def make_receiver(
     key: object = "",
 ) -> SimReceiver:
     """Build a receiver with stable ids derived from ``key``, ``model`` and ``name``."""
-    if family in SHURE_FAMILIES:
+    if family in SHURE_FAMILIES or family in SHURE_UDP_FAMILIES:
         device_id = shure_device_id(key, model, name)
     else:
         device_id = stable_uuid(key, model, name)

@@ -6,7 +6,7 @@ A rig file lists receivers and their channels::
     sennheiser_password = "Demo-Sennheiser-1"  # optional
 
     [[receivers]]
-    family = "ulxd"                 # ulxd | qlxd | ad | slxd | ewdx | spectera
+    family = "ulxd"         # ulxd | qlxd | ad | slxd | psm1000 | mxw | ewdx | spectera | uhfr
     model = "ULXD4Q"
     name = "RF 1-4"
     # optional: protocol, serial, firmware, device_id, mac, listed_in_system_api,
@@ -15,10 +15,11 @@ A rig file lists receivers and their channels::
       [[receivers.channels]]
       name = "Lead Vox"
       frequency_khz = 470125        # or frequency_mhz = 470.125
-      # optional: number, antennas, frequency2_khz, performer, quality
-      [receivers.channels.transmitter]   # omit when no transmitter is linked
+      # optional: number, antennas, frequency2_khz, performer, quality,
+      #           rf_power_mw, rf_muted (in-ear transmitters)
+      [receivers.channels.transmitter]   # omit when no transmitter is linked (or in-ear)
       model = "ULXD2"
-      # optional: battery_type, battery_percent, battery_minutes, on, muted
+      # optional: battery_type, battery_percent, battery_minutes, on, muted, charging
 
 Unknown keys and wrong types raise :class:`ValueError` naming the offending key.
 """
@@ -98,10 +99,12 @@ _CHANNEL_KEYS: Final = frozenset(
         "performer",
         "quality",
         "transmitter",
+        "rf_power_mw",
+        "rf_muted",
     }
 )
 _TRANSMITTER_KEYS: Final = frozenset(
-    {"model", "battery_type", "battery_percent", "battery_minutes", "on", "muted"}
+    {"model", "battery_type", "battery_percent", "battery_minutes", "on", "muted", "charging"}
 )
 _TOP_KEYS: Final = frozenset({"system_api_key", "sennheiser_password", "receivers"})
 
@@ -159,6 +162,7 @@ def _transmitter(table: Mapping[str, Any], where: str) -> SimTransmitter:
         battery_minutes=None if minutes < 0 else minutes,
         on=_get(table, "on", bool, where, True),
         muted=_get(table, "muted", bool, where, False),
+        charging=_get(table, "charging", bool, where, False),
     )
 
 
@@ -187,6 +191,8 @@ def _channel(table: Mapping[str, Any], family: Family, index: int, where: str) -
         performer=_get(table, "performer", str, where, "") or None,
     )
     channel.quality = _get(table, "quality", int, where, channel.quality)
+    channel.rf_power_mw = _get(table, "rf_power_mw", int, where, channel.rf_power_mw)
+    channel.rf_muted = _get(table, "rf_muted", bool, where, channel.rf_muted)
     return channel
 
 
@@ -273,17 +279,23 @@ def load_rig(path: Path) -> Rig:
 # -- built-in rigs ----------------------------------------------------------------------
 
 
+LARGE_RIG_KINDS: Final[tuple[tuple[Family, str, int, str], ...]] = (
+    ("ulxd", "ULXD4Q", 4, "ULXD2"),
+    ("ad", "AD4Q", 4, "AD2"),
+    ("slxd", "SLXD4D", 2, "SLXD2"),
+    ("qlxd", "QLXD4", 1, "QLXD1"),
+    ("ewdx", "EW-DX EM 4 DANTE", 4, "EW-DX SKM"),
+    ("spectera", "Spectera Base Station", 8, "SEK"),
+    ("psm1000", "P10T", 2, ""),
+    ("mxw", "MXWAPT8", 8, "MXW2"),
+)
+"""The receivers :func:`large_rig` cycles through: (family, model, channels, transmitter)."""
+
+
 def large_rig(n_receivers: int, seed: int = 0) -> Rig:
     """Generate ``n_receivers`` receivers of every family, deterministically for ``seed``."""
     rng = random.Random(seed)
-    kinds: list[tuple[Family, str, int, str]] = [
-        ("ulxd", "ULXD4Q", 4, "ULXD2"),
-        ("ad", "AD4Q", 4, "AD2"),
-        ("slxd", "SLXD4D", 2, "SLXD2"),
-        ("qlxd", "QLXD4", 1, "QLXD1"),
-        ("ewdx", "EW-DX EM 4 DANTE", 4, "EW-DX SKM"),
-        ("spectera", "Spectera Base Station", 8, "SEK"),
-    ]
+    kinds = LARGE_RIG_KINDS
     receivers = []
     for r in range(n_receivers):
         family, model, count, tx_model = kinds[r % len(kinds)]
@@ -302,7 +314,10 @@ def large_rig(n_receivers: int, seed: int = 0) -> Rig:
             freq = 470_000 + rng.randrange(0, 130_000, 25)
             if family == "spectera":
                 freq = wideband
-            channels.append(make_channel(c + 1, name, freq, tx, family=family))
+            if family == "mxw":
+                freq = 0  # DECT: an MXW access point reports no frequency
+            pack = None if family == "psm1000" else tx  # an in-ear channel has no pack
+            channels.append(make_channel(c + 1, name, freq, pack, family=family))
         receivers.append(
             make_receiver(family, model, f"RX {r + 1:03d}", channels, key=f"large-{seed}-{r}")
         )
@@ -322,7 +337,7 @@ def _tx(model: str, percent: float, battery_type: str = "LION", **kw: Any) -> Si
 
 
 def demo_rig() -> Rig:
-    """Return the built-in "demo show": Shure and Sennheiser receivers, 29 named channels."""
+    """Return the built-in "demo show": Shure and Sennheiser receivers, 39 named channels."""
     ch = make_channel
     shure = [
         make_receiver("ulxd", "ULXD4Q", "RF 1-4", [
@@ -350,8 +365,30 @@ def demo_rig() -> Rig:
             ch(1, "Choir L", 562_350, _tx("SLXD1", 68, "ALKA")),
             ch(2, "Choir R", 563_900, _tx("SLXD1", 90)),
         ], key="demo"),
+        # In-ear monitors: two PSM1000 P10T racks, one mix per musician (no body-pack).
+        make_receiver("psm1000", "P10T", "IEM Rack A", [
+            ch(1, "IEM Drums", 518_125, None, family="psm1000", performer="Rick Alvarez"),
+            ch(2, "IEM Keys", 519_350, None, family="psm1000", performer="Tom Berg"),
+        ], key="demo"),
+        make_receiver("psm1000", "P10T", "IEM Rack B", [
+            ch(1, "IEM Bass", 521_575, None, family="psm1000", performer="Kim Park"),
+            ch(2, "IEM Vox", 523_800, None, family="psm1000", performer="Jane Doe"),
+        ], key="demo"),
+        # An MXW access point (DECT, no frequency): a live pack, one on wall power, one in
+        # the charger (shown charging, never as a low mic).
+        make_receiver("mxw", "MXWAPT4", "MXW Panel", [
+            ch(1, "Host HH", 0, _tx("MXW2", 86), family="mxw", performer="Dana Fox"),
+            ch(2, "Panel 1", 0, _tx("MXW1", 64), family="mxw"),
+            ch(3, "Lectern", 0, _tx("MXW8", 100, runtime_state="wall_power"), family="mxw"),
+            ch(4, "Spare Lav", 0, _tx("MXW1", 12, on=False, charging=True), family="mxw"),
+        ], key="demo"),
         make_receiver("qlxd", "QLXD4", "QLX 15", [
             ch(1, "Podium", 530_650, _tx("QLXD2", 55, "ALKA")),
+        ], key="demo"),
+        # UHF-R over UDP: battery in bars only, RF as coarse categories (shure.md §3.7).
+        make_receiver("uhfr", "UR4D", "UHF-R Choir", [
+            ch(1, "Choir Solo", 578_350, _tx("UR2", 74, "ALKA")),
+            ch(2, "Choir Back", 580_125, _tx("UR1", 46, "ALKA")),
         ], key="demo"),
     ]
     sennheiser = [

@@ -37,6 +37,8 @@ RENAME_EVERY: Final = 600.0
 """Per rig: a technician renames one channel on a receiver."""
 CALCULATING_SECONDS: Final = 20.0
 """A freshly switched-on pack reports runtime 'calculating' this long."""
+IEM_RF_MUTE_EVERY: Final = 1800.0
+"""Per in-ear channel: the monitor engineer mutes a pack's RF now and then."""
 
 
 @dataclass(slots=True)
@@ -127,6 +129,9 @@ class Scenario:
         self, receiver: SimReceiver, channel: SimChannel, plan: _Plan, dt: float
     ) -> None:
         """Advance one channel: power, battery, mute, RF, interference, quality, audio."""
+        if receiver.family == "psm1000":
+            self._tick_iem(receiver, channel, plan, dt)
+            return
         tx = channel.transmitter
         if tx is not None:
             self._tick_power(receiver, channel, tx, plan, dt)
@@ -279,6 +284,27 @@ class Scenario:
             peak = rms + 6.0
         channel.audio_rms_dbfs = round(rms, 1)
         channel.audio_peak_dbfs = round(peak, 1)
+
+    def _tick_iem(self, receiver: SimReceiver, channel: SimChannel, plan: _Plan, dt: float) -> None:
+        """An in-ear mix: songs and short pauses on both inputs, RF muted now and then."""
+        rng = self._rng
+        if channel.rf_muted:
+            plan.mute_left -= dt
+            if plan.mute_left <= 0:
+                channel.rf_muted = False
+                self.rig.changed(receiver, channel, "iem_rf")
+        elif self._chance(IEM_RF_MUTE_EVERY, dt):
+            channel.rf_muted = True
+            plan.mute_left = rng.uniform(5.0, 20.0)
+            self.rig.changed(receiver, channel, "iem_rf")
+        plan.phase_left -= dt
+        if plan.phase_left <= 0:  # a song, then a pause shorter than the no-input hold
+            plan.talking = not plan.talking
+            plan.phase_left = rng.uniform(20.0, 90.0) if plan.talking else rng.uniform(2.0, 8.0)
+        base = -16.0 if plan.talking else -66.0
+        channel.audio_peak_dbfs = round(min(-1.5, base + rng.gauss(0.0, 3.0)), 1)
+        channel.audio_right_peak_dbfs = round(min(-1.5, base + rng.gauss(0.0, 3.0)), 1)
+        channel.audio_rms_dbfs = channel.audio_peak_dbfs - 8.0
 
     def _rename_one(self) -> None:
         """Rename one channel on its receiver (and later rename it back)."""

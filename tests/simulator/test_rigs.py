@@ -82,7 +82,7 @@ def test_load_rig_file(tmp_path: Path) -> None:
         ('[[receivers]]\nfamily = "ad"\nmodel = "AD4D"\nname = "x"\n'
          '[[receivers.channels]]\nname = "a"\nfrequency_khz = 1\n'
          '[receivers.channels.transmitter]\nmodel = "AD2"\nvolts = 3', "'volts'"),
-        ('[[receivers]]\nfamily = "uhfr"\nmodel = "UR4D"\nname = "x"', "family"),
+        ('[[receivers]]\nfamily = "ur5x"\nmodel = "UR5X"\nname = "x"', "family"),
         ('[[receivers]]\nfamily = "ewdx"\nprotocol = "shure_cmd"\nmodel = "EM"\nname = "x"',
          "protocol"),
         ('[[receivers]]\nfamily = "ad"\nname = "x"', "'model'"),
@@ -120,7 +120,9 @@ def test_demo_rig_has_both_makers_and_enough_named_channels() -> None:
 def test_large_rig_is_deterministic_and_sized() -> None:
     rig = large_rig(30, seed=4)
     assert len(rig.receivers) == 30
-    assert {r.family for r in rig.receivers} == {"ulxd", "ad", "slxd", "qlxd", "ewdx", "spectera"}
+    assert {r.family for r in rig.receivers} == {
+        "ulxd", "ad", "slxd", "qlxd", "ewdx", "spectera", "psm1000", "mxw"
+    }
     again = large_rig(30, seed=4)
     assert [c.name for r in rig.receivers for c in r.channels] == [
         c.name for r in again.receivers for c in r.channels

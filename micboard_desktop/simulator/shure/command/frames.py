@@ -13,6 +13,11 @@ Unconfirmed choices (most likely behaviour, see shure.md §7):
   ``0x20`` RF overload; the thresholds are our own.
 * While no transmitter is active, audio fields are ``000`` and the RF fields carry the
   channel's noise floor (as the real AD4Q dump in shure.md §5.2 shows).
+* PSM1000 input meters are ``REPORT n AUDIO_IN_LVL_L/R`` with an 11-digit linear amplitude
+  whose full scale (0 dBFS) is 2**23; the scale is our assumption (shure.md §3.3).
+* MXW's SAMPLE layout is not established (shure.md §3.3); the simulator sends an invented
+  ``SAMPLE n ALL peak rms 000`` that has SLX-D's shape on purpose, so a client that trusts
+  shape alone would take an access point for an SLX-D.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ RF_OVERLOAD_DBM: Final = -20.0
 
 RF_PRESENT_DBM: Final = -95.0
 """RSSI below this counts as no carrier on that antenna."""
+
+IEM_FULL_SCALE: Final = 1 << 23
+"""PSM1000 meter amplitude at 0 dBFS (an assumption, see the module docstring)."""
 
 _AUDIO_LED_THRESHOLDS: Final = (-50.0, -40.0, -30.0, -20.0, -10.0)
 _RF_LED_THRESHOLDS: Final = (-95.0, -85.0, -75.0, -65.0, -55.0)
@@ -133,10 +141,38 @@ def _ad_rf_section(channel: SimChannel, carrier: int) -> list[str]:
     return tokens
 
 
+def iem_amplitude(dbfs: float) -> int:
+    """Encode a PSM1000 input level as the unit's linear amplitude (0 below -120 dBFS)."""
+    if dbfs <= -120.0:
+        return 0
+    return round(IEM_FULL_SCALE * 10 ** (min(0.0, dbfs) / 20))
+
+
+def iem_level_frames(channel: SimChannel) -> str:
+    """Return the P10T's two periodic input reports (left, right), each ended by CRLF."""
+    index = str(channel.number)
+    left = digits(iem_amplitude(channel.audio_peak_dbfs), 11)
+    right = digits(iem_amplitude(channel.audio_right_peak_dbfs), 11)
+    return (
+        frame("REPORT", index, "AUDIO_IN_LVL_L", left)
+        + "\r\n"
+        + frame("REPORT", index, "AUDIO_IN_LVL_R", right)
+        + "\r\n"
+    )
+
+
 def sample_frame(family: str, channel: SimChannel) -> str:
-    """Return the SAMPLE frame for ``channel`` in ``family``'s exact layout (shure.md §3.3)."""
+    """Return the SAMPLE frame for ``channel`` in ``family``'s exact layout (shure.md §3.3).
+
+    A PSM1000 has no SAMPLE: it gets its two input reports instead (one string, two frames).
+    """
+    if family == "psm1000":
+        return iem_level_frames(channel)
     peak, rms = _audio(channel)
     index = str(channel.number)
+    if family == "mxw":  # invented layout, SLX-D-shaped on purpose (module docstring)
+        return frame("SAMPLE", index, "ALL", digits(level_raw(peak), 3),
+                     digits(level_raw(rms), 3), "000")
     if family in ("ulxd", "qlxd"):
         rf = max(channel.rssi_dbm[:2], default=-128.0)
         return frame(
@@ -195,6 +231,30 @@ def split_commands(buffer: bytearray) -> list[str]:
         if start < 0:
             continue
         text = piece[start + 1 :].decode("ascii", errors="replace").strip()
+        if text:
+            bodies.append(text)
+
+
+def split_lines(buffer: bytearray) -> list[str]:
+    """Remove every CRLF-ended command from ``buffer`` and return their bodies (P10T style).
+
+    A command without CRLF is not acted on: its bytes wait in ``buffer`` and end up as noise
+    before the next command on the same line (only the last ``< ... >`` of a line counts).
+    """
+    bodies: list[str] = []
+    while True:
+        end = buffer.find(b"\n")
+        if end < 0:
+            if len(buffer) > MAX_COMMAND_BYTES:
+                buffer.clear()
+            return bodies
+        line = bytes(buffer[:end]).rstrip(b"\r")
+        del buffer[: end + 1]
+        close = line.rfind(b">")
+        start = line.rfind(b"<", 0, close) if close >= 0 else -1
+        if start < 0:
+            continue
+        text = line[start + 1 : close].decode("ascii", errors="replace").strip()
         if text:
             bodies.append(text)
 

@@ -14,6 +14,17 @@ Unconfirmed choices (most likely behaviour):
 * Battery temperature is encoded as ``raw = degrees + 40`` (OpenAVC's reading).
 * Only rechargeable (``LION``) packs report percent, health, cycles and temperature;
   others report 255 / 65535 there, and minutes 65535 when the rig has none.
+* PSM1000 (P10T): replies with ``REPORT`` and CRLF, ignores a command not ended by CRLF
+  (the likely reason one client saw a P10T ignore every GET, shure.md §7.8), does not
+  answer ``GET 0 ALL`` (not established), spells ``FREQUENCY`` as 11 zero-padded kHz
+  digits (the document's width), ``GROUP_CHAN`` unbraced ``--,--``, ``RF_TX_LVL`` as three
+  digits and ``RF_MUTE`` as ``1``/``0``; ``AUDIO_IN_LVL`` (the gain setting) reads ``000``.
+* MXW: an access point has no ``MODEL`` and no ``FREQUENCY`` (DECT); ``TX_STATUS`` is
+  ``ON_CHARGER`` for a docked pack (which stays ``TX_AVAILABLE YES``), ``STANDBY``,
+  ``MUTE`` or ``ACTIVE``, ``UNKNOWN`` with no microphone; ``BATT_RUN_TIME`` is 65533 on the
+  charger and 65532 on wall power; ``BUTTON_STS`` reads ``OFF``/``ON`` (wording unknown).
+  A microphone switching off or on announces only ``TX_AVAILABLE``: the client must
+  re-read the rest, as Shure recommends (shure.md §3.4).
 """
 
 from __future__ import annotations
@@ -75,6 +86,13 @@ _AD_BATT = (
     "TX_BATT_TEMP_F",
 )
 _AD_METERED = ("ANTENNA_STATUS", "RSSI", "AUDIO_LED_BITMAP", "AUDIO_LEVEL_PEAK", "AUDIO_LEVEL_RMS")
+_PSM_RF = ("RF_MUTE", "RF_TX_LVL")
+_MXW_TX = ("TX_TYPE", "TX_STATUS", "TX_AVAILABLE", "BUTTON_STS", "TX_DEVICE_ID")
+_MXW_BATT = ("BATT_CHARGE", "BATT_RUN_TIME", "BATT_HEALTH")
+WALL_POWER_MINUTES: Final = 65532
+"""MXW: the microphone runs on wall power (shure.md §3.5)."""
+CHARGING_MINUTES: Final = 65533
+"""MXW: the microphone is charging (shure.md §3.5; other families: a comm warning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +107,16 @@ class FamilySpec:
     min_meter_ms: int
     err_on_bad_set: bool
     """Answer ``< REP ERR >`` to a malformed SET (confirmed for ULX-D; SLX-D drops it)."""
+    verb: str = "REP"
+    """Reply verb (PSM1000: ``REPORT``)."""
+    line_end: str = ""
+    """What follows every frame sent (PSM1000: CRLF)."""
+    require_crlf: bool = False
+    """Ignore commands not ended by CRLF (the simulated P10T)."""
+    bulk: bool = True
+    """Answer ``GET x ALL``."""
+    announce: dict[str, tuple[str, ...]] | None = None
+    """Parameters reported unsolicited per change kind, when not :data:`KIND_PARAMS`."""
 
     def has(self, param: str) -> bool:
         """Return True when the family knows the channel parameter ``param``."""
@@ -185,6 +213,41 @@ SPECS: Final[dict[str, FamilySpec]] = {
         min_meter_ms=50,
         err_on_bad_set=False,
     ),
+    "psm1000": FamilySpec(
+        family="psm1000",
+        device_params=("DEVICE_NAME", "FW_VER"),
+        channel_params=("CHAN_NAME", "FREQUENCY", "GROUP_CHAN", *_PSM_RF, "AUDIO_IN_LVL"),
+        fw_width=24,
+        frequency_digits=11,
+        min_meter_ms=100,
+        err_on_bad_set=False,
+        verb="REPORT",
+        line_end="\r\n",
+        require_crlf=True,
+        bulk=False,
+        announce={
+            "channel_name": ("CHAN_NAME",),
+            "frequency": ("FREQUENCY", "GROUP_CHAN"),
+            "iem_rf": _PSM_RF,
+        },
+    ),
+    "mxw": FamilySpec(
+        family="mxw",
+        device_params=("DEVICE_ID", "FW_VER", "FLASH"),
+        channel_params=("CHAN_NAME", "AUDIO_GAIN", *_MXW_TX, *_MXW_BATT),
+        fw_width=24,
+        frequency_digits=6,
+        min_meter_ms=100,
+        err_on_bad_set=True,
+        announce={
+            "channel_name": ("CHAN_NAME",),
+            "transmitter": ("TX_AVAILABLE", "TX_STATUS"),
+            "charging": ("TX_AVAILABLE", "TX_STATUS", "TX_TYPE", *_MXW_BATT),
+            "battery": _MXW_BATT,
+            "tx_mute": ("TX_STATUS",),
+            "audio_gain": ("AUDIO_GAIN",),
+        },
+    ),
 }
 """The families served by command strings."""
 
@@ -201,6 +264,12 @@ KIND_PARAMS: Final[dict[str, tuple[str, ...]]] = {
 }
 """Channel parameters a device reports unsolicited after each kind of slow change."""
 
+def announced_params(spec: FamilySpec, kind: str) -> tuple[str, ...]:
+    """Return the parameters ``spec``'s device reports unsolicited after a ``kind`` change."""
+    table = KIND_PARAMS if spec.announce is None else spec.announce
+    return table.get(kind, ())
+
+
 METERED: Final = frozenset(_AD_METERED)
 """Parameters that change with the meters and are never reported unsolicited."""
 
@@ -212,6 +281,7 @@ def device_value(spec: FamilySpec, receiver: SimReceiver, param: str) -> str | N
     quad = any(ch.antennas >= 4 for ch in receiver.channels)
     values: dict[str, Callable[[], str]] = {
         "DEVICE_ID": lambda: braced(receiver.name, NAME_WIDTH),
+        "DEVICE_NAME": lambda: braced(receiver.name, NAME_WIDTH),
         "MODEL": lambda: braced(receiver.command_model or receiver.model, MODEL_WIDTH),
         "FW_VER": lambda: braced(receiver.firmware, spec.fw_width),
         "RF_BAND": lambda: "G57" if spec.family == "ad" else "G58",
@@ -229,7 +299,7 @@ def device_value(spec: FamilySpec, receiver: SimReceiver, param: str) -> str | N
 def _minutes(channel: SimChannel) -> int:
     """Return the runtime field including the 65535/65534/65533 sentinels."""
     tx = channel.transmitter
-    if tx is None or not tx.on:
+    if tx is None or not tx.on or tx.runtime_state == "wall_power":
         return UNKNOWN_MINUTES
     if tx.runtime_state == "calculating":
         return CALCULATING_MINUTES
@@ -288,6 +358,64 @@ def _tx_value(spec: FamilySpec, channel: SimChannel, param: str) -> str:
     raise KeyError(param)
 
 
+def _mxw_status(channel: SimChannel) -> str:
+    """Return an MXW ``TX_STATUS``: docked, standby, muted, live, or no microphone."""
+    tx = channel.transmitter
+    if tx is not None and tx.charging:
+        return "ON_CHARGER"
+    if tx is None or not tx.on:
+        return "UNKNOWN"
+    if tx.standby:
+        return "STANDBY"
+    return "MUTE" if tx.muted else "ACTIVE"
+
+
+def _mxw_value(channel: SimChannel, param: str) -> str:
+    """Render an MXW microphone parameter (a docked pack still reports its battery)."""
+    tx = channel.transmitter
+    linked = tx is not None and (tx.on or tx.charging)
+    match param:
+        case "TX_TYPE":
+            return tx.model if tx is not None and linked else "UNKNOWN"
+        case "TX_STATUS":
+            return _mxw_status(channel)
+        case "TX_AVAILABLE":
+            return "YES" if linked else "NO"
+        case "BUTTON_STS":
+            return "OFF" if linked else "UNKNOWN"
+        case "TX_DEVICE_ID":
+            return braced(tx.model if tx is not None and linked else "", NAME_WIDTH)
+        case "BATT_CHARGE":
+            return digits(clamp(tx.battery_percent, 0, 100) if tx and linked else 255, 3)
+        case "BATT_HEALTH":
+            return digits(tx.battery_health_percent if tx and linked else 255, 3)
+        case "BATT_RUN_TIME":
+            if tx is not None and tx.charging:
+                return digits(CHARGING_MINUTES, 5)
+            if tx is not None and tx.on and tx.runtime_state == "wall_power":
+                return digits(WALL_POWER_MINUTES, 5)
+            if tx is not None and tx.on and tx.runtime_state is not None:
+                return digits(UNKNOWN_MINUTES, 5)  # MXW has no "calculating" code
+            return digits(_minutes(channel), 5)
+    raise KeyError(param)
+
+
+def _psm_value(spec: FamilySpec, channel: SimChannel, param: str) -> str:
+    """Render a PSM1000 channel parameter (an in-ear link has no pack to report)."""
+    match param:
+        case "GROUP_CHAN":
+            return "--,--"
+        case "RF_MUTE":
+            return "1" if channel.rf_muted else "0"
+        case "RF_TX_LVL":
+            return digits(channel.rf_power_mw, 3)
+        case "AUDIO_IN_LVL":
+            return "000"
+        case "FREQUENCY":
+            return digits(channel.frequency_khz, spec.frequency_digits)
+    raise KeyError(param)
+
+
 def channel_values(
     spec: FamilySpec, receiver: SimReceiver, channel: SimChannel, param: str
 ) -> list[str]:
@@ -297,11 +425,17 @@ def channel_values(
     """
     if not spec.has(param):
         return []
+    if spec.family == "psm1000" and param != "CHAN_NAME":
+        return [_psm_value(spec, channel, param)]
+    if spec.family == "mxw" and param not in ("CHAN_NAME", "AUDIO_GAIN"):
+        return [_mxw_value(channel, param)]
     active = channel.transmitter_active
     second = channel.frequency2_khz
     match param:
         case "CHAN_NAME":
             return [braced(channel.name, NAME_WIDTH)]
+        case "AUDIO_GAIN" if spec.family == "mxw":
+            return [digits(clamp(channel.audio_gain_db + 25, 0, 40), 3)]  # dB = raw - 25
         case "AUDIO_GAIN":
             return [digits(clamp(channel.audio_gain_db + 18, 0, 60), 3)]
         case "AUDIO_MUTE":
@@ -345,7 +479,7 @@ def channel_reports(
 ) -> list[str]:
     """Return the ``REP`` frames answering ``GET n param`` (empty: the device stays silent)."""
     return [
-        frame("REP", str(channel.number), param, value)
+        reply(spec, str(channel.number), param, value)
         for value in channel_values(spec, receiver, channel, param)
     ]
 
@@ -353,4 +487,9 @@ def channel_reports(
 def device_report(spec: FamilySpec, receiver: SimReceiver, param: str) -> list[str]:
     """Return the ``REP`` frame answering ``GET param`` for a device parameter (or nothing)."""
     value = device_value(spec, receiver, param)
-    return [] if value is None else [frame("REP", param, value)]
+    return [] if value is None else [reply(spec, param, value)]
+
+
+def reply(spec: FamilySpec, *tokens: str) -> str:
+    """Return one reply frame in the family's verb and line ending (``REPORT`` + CRLF: P10T)."""
+    return frame(spec.verb, *tokens) + spec.line_end

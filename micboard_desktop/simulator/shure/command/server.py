@@ -1,9 +1,10 @@
 """Shure command-string receiver simulator: one TCP listener per receiver (shure.md §3).
 
-Serves ULX-D, QLX-D, Axient Digital (incl. Quadversity and FD-C) and SLX-D receivers from
-the shared :class:`~micboard_desktop.simulator.rig.Rig`. Implemented: ``GET 0 ALL`` /
-``GET n ALL`` (device and channel REPs, one ``REP n METER_RATE`` each, then one SAMPLE per
-channel), per-parameter GETs with silence for parameters the family lacks,
+Serves ULX-D, QLX-D, Axient Digital (incl. Quadversity and FD-C) and SLX-D receivers, PSM1000
+(P10T) in-ear transmitters and MXW access points from the shared
+:class:`~micboard_desktop.simulator.rig.Rig` (family quirks: :mod:`.params`). Implemented:
+``GET 0 ALL`` / ``GET n ALL`` (device and channel REPs, one ``REP n METER_RATE`` each, then
+one SAMPLE per channel), per-parameter GETs with silence for parameters the family lacks,
 ``SET CHAN_NAME`` / ``DEVICE_ID`` / ``AUDIO_GAIN`` / ``AUDIO_MUTE`` / ``FREQUENCY`` /
 ``METER_RATE``, unsolicited REPs to every client whenever a slow value really changes, and
 SAMPLE at each client's own METER_RATE.
@@ -40,6 +41,7 @@ from micboard_desktop.simulator.shure.command.frames import (
     frame,
     sample_frame,
     split_commands,
+    split_lines,
     tokenize,
     unbrace,
 )
@@ -48,9 +50,11 @@ from micboard_desktop.simulator.shure.command.params import (
     KIND_PARAMS,
     SPECS,
     FamilySpec,
+    announced_params,
     channel_reports,
     channel_values,
     device_report,
+    reply,
 )
 
 MAX_METER_MS: Final = 65535
@@ -176,10 +180,11 @@ class ShureCommandServer:
         link.start()
         buffer = bytearray()
         abrupt = False
+        split = split_lines if self.spec.require_crlf else split_commands
         try:
             while chunk := await reader.read(65536):
                 buffer += chunk
-                for body in split_commands(buffer):
+                for body in split(buffer):
                     if self.faults.silent or self.locked:
                         continue  # a hung device reads but never acts
                     if self.faults.hang_seconds > 0:
@@ -204,7 +209,7 @@ class ShureCommandServer:
             return self._get(link, args)
         if verb == "SET":
             return self._set(link, args)
-        return [ERR]
+        return [reply(self.spec, "ERR")]
 
     def _channels(self, index: str) -> list[SimChannel] | None:
         """Resolve a channel index: ``0`` means all, otherwise one channel; ``None`` if bad."""
@@ -226,8 +231,12 @@ class ShureCommandServer:
         if channels is None or len(args) < 2:
             return []
         param = args[1].upper()
+        if param == "CHAN" and len(args) > 2 and args[2].upper() == "NAME":
+            param = "CHAN_NAME"  # PSM1000's document spells it "CHAN NAME"; both answered
         out: list[str] = []
         if param == "ALL":
+            if not self.spec.bulk:
+                return []
             if args[0] == "0":
                 for name in self.spec.device_params:
                     out += device_report(self.spec, self.receiver, name)
@@ -256,14 +265,14 @@ class ShureCommandServer:
         out.append(self._meter_rep(link, channel.number))
         return out
 
-    @staticmethod
-    def _meter_rep(link: CommandLink, number: int) -> str:
+    def _meter_rep(self, link: CommandLink, number: int) -> str:
         """Return ``REP n METER_RATE nnnnn`` for this connection."""
-        return frame("REP", str(number), "METER_RATE", digits(link.meter_rates.get(number, 0), 5))
+        rate = digits(link.meter_rates.get(number, 0), 5)
+        return reply(self.spec, str(number), "METER_RATE", rate)
 
     def _bad_set(self) -> list[str]:
         """Answer a malformed or out-of-range SET as the family does."""
-        return [ERR] if self.spec.err_on_bad_set else []
+        return [reply(self.spec, "ERR")] if self.spec.err_on_bad_set else []
 
     def _set(self, link: CommandLink, args: list[str]) -> list[str]:
         """Apply a SET and return the direct answer (changes are announced to everyone)."""
@@ -360,9 +369,10 @@ class ShureCommandServer:
 
     def _remember_all(self) -> None:
         """Record the current slow values so later announcements only carry real changes."""
+        kinds = set(KIND_PARAMS) | set(self.spec.announce or {})
         for channel in self.receiver.channels:
-            for params in KIND_PARAMS.values():
-                for param in params:
+            for kind in kinds:
+                for param in announced_params(self.spec, kind):
                     self._remember(channel, param)
         self._announced[(0, "DEVICE_ID")] = "".join(
             device_report(self.spec, self.receiver, "DEVICE_ID")
@@ -389,7 +399,7 @@ class ShureCommandServer:
                     frames = []
                 self._announced[key] = "".join(frames)
         else:
-            for param in KIND_PARAMS.get(kind, ()):
+            for param in announced_params(self.spec, kind):
                 if self.spec.has(param) and self._remember(channel, param):
                     frames += channel_reports(self.spec, self.receiver, channel, param)
         if frames:
