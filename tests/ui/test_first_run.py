@@ -149,6 +149,19 @@ async def test_discovery_on_the_demo_rig_does_not_blame_the_network():
     dialog.close()
 
 
+async def test_discovery_without_a_server_says_what_it_listened_for():
+    """Shure devices announce themselves (SLP): with no System API, that is what was tried."""
+    engine = FakeEngine(app_config=AppConfig(manufacturers=(
+        ManufacturerConfig("shure", "Shure Incorporated", devices=("10.0.0.5",)),)))
+    tasks = UiTasks()
+    dialog = DiscoveryDialog(engine, tasks)
+    dialog.run()
+    await tasks.wait_idle()
+    assert "announced itself on the device network" in dialog.message.text()
+    assert "Nobody to ask" not in dialog.message.text()
+    dialog.close()
+
+
 async def test_discovery_with_nothing_configured_says_how_to_start():
     engine = FakeEngine()
     tasks = UiTasks()

@@ -44,6 +44,12 @@ def nothing_found(config: AppConfig, manufacturer: str | None) -> str:
         return ("Nothing to ask yet: discovery asks a manufacturer's server (the Shure System "
                 "API) for the devices it knows. Add a receiver by its address, or add Shure "
                 "with its System API URL in Settings.")
+    listens = any(m.code == "shure" for m in entries)  # SLP announcements (plugins/shure)
+    if not servers and listens:
+        return ("Nothing new announced itself on the device network (Shure receivers announce "
+                "every few seconds; a firewall or another network card can hide them), and no "
+                "Shure System API URL is set in Settings to ask. Receivers are also added by "
+                "their address.")
     if not servers:
         return ("Nobody to ask: discovery needs a manufacturer's server (the Shure System API "
                 "URL in Settings). Receivers without one are added by their address.")
