@@ -108,7 +108,6 @@ class CommandStringCoordinator(ConnectionCoordinator):
         self._link: ReceiverLink | None = None
         self._connected = False
         self._metered = False
-        self._crlf_probing = False
         """Meter frames arrived on this connection (only then is short silence a failure)."""
         self._crlf_probing = False
         """This connection was asked again with CRLF (see :meth:`_probe_with_crlf`)."""
