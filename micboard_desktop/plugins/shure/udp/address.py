@@ -37,6 +37,23 @@ def parse_uhfr_address(address: str) -> tuple[str, int]:
     return host, DEFAULT_PORT if port is None else port
 
 
+def parse_plain_address(address: str) -> tuple[str, int]:
+    """Return ``(host, port)`` of ``HOST``, ``HOST:PORT``, ``[IPv6]:PORT`` or a bare IPv6.
+
+    For an entry written ``{ address = "10.0.0.9", family = "uhfr" }``: the family, not the
+    scheme, says it is UHF-R. Raises ValueError for a port that is not a number.
+    """
+    text = address.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port else DEFAULT_PORT
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        return host, int(port)
+    return text, DEFAULT_PORT
+
+
 def device_key(host: str, port: int) -> str:
     """Return the key of a UHF-R receiver: ``uhfr:HOST:PORT`` (IPv6 hosts in brackets).
 

@@ -124,6 +124,7 @@ class UhfrCoordinator(ConnectionCoordinator):
         sink: DeviceSink | None = None,
         on_receiver: ReceiverListener | None = None,
         bind: str | None = None,
+        label: str | None = None,
         meter_rate_ms: int = 100,
         timeout: float = 5.0,
         poll_period: float = POLL_SECONDS,
@@ -157,7 +158,7 @@ class UhfrCoordinator(ConnectionCoordinator):
         self._sink = sink
         self._on_receiver = on_receiver
         self._user_on_state = on_state
-        self.state_view = UhfrReceiverState(key, host=host)
+        self.state_view = UhfrReceiverState(key, host=host, name=label)
         self.stats = FrameStats()
         self.ignored_frames = 0
         """Frames in the UHF-R shape that carried nothing we could use."""

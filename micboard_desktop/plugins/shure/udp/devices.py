@@ -24,6 +24,7 @@ from micboard_desktop.plugins.api import (
 from micboard_desktop.plugins.shure.udp.address import (
     device_key,
     is_uhfr_address,
+    parse_plain_address,
     parse_uhfr_address,
 )
 from micboard_desktop.plugins.shure.udp.coordinator import UhfrCoordinator
@@ -32,18 +33,42 @@ RAW_KEY = "uhfr"
 """Key of a UHF-R entry in the plugin's raw device list (value: ``[host, port]``)."""
 
 
-def uhfr_addresses(devices: Sequence[str]) -> list[tuple[str, int]]:
-    """Return ``(host, port)`` of every well-formed ``uhfr://`` entry, in order, once each."""
-    out: list[tuple[str, int]] = []
-    for address in devices:
-        if not is_uhfr_address(address):
+UHFR_FAMILY = "uhfr"
+"""The family code a device entry written as a table may give (docs/contract.md §4)."""
+
+
+def _hint(config: ManufacturerConfig, address: str) -> tuple[str | None, str | None]:
+    """Return the (family, name) given for ``address`` in the ``devices`` list, if any."""
+    hint = config.hint(address)
+    return (None, None) if hint is None else (hint.family, hint.name)
+
+
+def is_uhfr_entry(config: ManufacturerConfig, address: str) -> bool:
+    """Return True for ``uhfr://...`` and for a plain address whose entry says family uhfr."""
+    return is_uhfr_address(address) or _hint(config, address)[0] == UHFR_FAMILY
+
+
+def uhfr_addresses(config: ManufacturerConfig) -> list[tuple[str, int, str | None]]:
+    """Return ``(host, port, label)`` of every UHF-R entry, in order, once each.
+
+    ``label`` is the entry's ``name`` when it was written as a table: UHF-R reports no
+    device name of its own, so it is the only name the receiver will have.
+    """
+    out: list[tuple[str, int, str | None]] = []
+    seen: set[tuple[str, int]] = set()
+    for address in config.devices:
+        if not is_uhfr_entry(config, address):
             continue
         try:
-            pair = parse_uhfr_address(address)
+            if is_uhfr_address(address):
+                host, port = parse_uhfr_address(address)
+            else:
+                host, port = parse_plain_address(address)
         except ValueError:
             continue  # the configuration refuses these; never crash on one that slipped by
-        if pair not in out:
-            out.append(pair)
+        if (host, port) not in seen:
+            seen.add((host, port))
+            out.append((host, port, _hint(config, address)[1]))
     return out
 
 
@@ -54,20 +79,27 @@ class UhfrDevices:
         self.context = context
         self.coordinators: list[UhfrCoordinator] = []
 
+    def owns(self, address: str) -> bool:
+        """Return True when ``address`` (a ``devices`` entry) is a UHF-R receiver's."""
+        return is_uhfr_entry(self.context.config, address)
+
     def addresses(self) -> list[tuple[str, int]]:
         """Return the configured UHF-R receivers."""
-        return uhfr_addresses(self.context.config.devices)
+        return [(host, port) for host, port, _label in uhfr_addresses(self.context.config)]
 
     def create(self) -> list[UhfrCoordinator]:
         """Return a fresh coordinator for every configured UHF-R receiver."""
-        self.coordinators = [self._coordinator(h, p) for h, p in self.addresses()]
+        self.coordinators = [self._coordinator(*entry) for entry in uhfr_addresses(
+            self.context.config
+        )]
         return list(self.coordinators)
 
-    def _coordinator(self, host: str, port: int) -> UhfrCoordinator:
+    def _coordinator(self, host: str, port: int, label: str | None) -> UhfrCoordinator:
         ctx = self.context
         return UhfrCoordinator(
             host,
             port,
+            label=label,
             meters=ctx.meters,
             sink=ctx.sink,
             bind=ctx.config.bind,
@@ -81,9 +113,10 @@ class UhfrDevices:
         """Adopt a new device list: coordinators for new addresses, ids of removed ones."""
         self.context.config = config
         current = {(c.host, c.port): c for c in self.coordinators}
-        wanted = self.addresses()
-        added = [self._coordinator(h, p) for h, p in wanted if (h, p) not in current]
-        removed = [c for key, c in current.items() if key not in set(wanted)]
+        wanted = uhfr_addresses(config)
+        added = [self._coordinator(*entry) for entry in wanted if entry[:2] not in current]
+        keys = {entry[:2] for entry in wanted}
+        removed = [c for key, c in current.items() if key not in keys]
         self.coordinators = [c for c in self.coordinators if c not in removed] + added
         return DeviceChanges(added=added, removed=[c.connection_id for c in removed])
 
@@ -105,17 +138,20 @@ class UhfrDevices:
         host, port = value
         if not isinstance(host, str) or not isinstance(port, int):
             return None
+        label = None
         for coordinator in self.coordinators:
             if (coordinator.host, coordinator.port) == (host, port):
                 current = coordinator.state_view.current
                 if current is not None:
                     return current
+                label = coordinator.state_view.name
         key = device_key(host, port)
         return Receiver(
             id=receiver_id("shure", key),
             manufacturer="shure",
             api_device_id=key,
             connection=ConnectionInfo(transport=Transport.UDP),
+            name=label,
             ip=host,
         )
 

@@ -28,6 +28,7 @@ from micboard_desktop.plugins.api import (
     Transmitter,
     Transport,
     channel_id,
+    clean_optional,
     receiver_id,
 )
 from micboard_desktop.plugins.shure.udp.mapping import (
@@ -68,10 +69,12 @@ def _stronger(a: int | None, b: int | None) -> int | None:
 class UhfrReceiverState:
     """Fold UHF-R updates into a receiver (see module docstring)."""
 
-    def __init__(self, key: str, *, host: str) -> None:
+    def __init__(self, key: str, *, host: str, name: str | None = None) -> None:
         self.id: ReceiverId = receiver_id(MANUFACTURER, key)
         self.api_device_id = key
         self.host = host
+        self.name = clean_optional(name)
+        """The configured label: UHF-R reports no device name of its own (shure.md §3.7)."""
         self._channels: dict[int, _ChannelRaw] = {}
         self._dirty_channels: set[int] = set()
         self._dirty = True
@@ -206,6 +209,7 @@ class UhfrReceiverState:
             api_device_id=self.api_device_id,
             connection=connection,
             model=model,
+            name=self.name,
             ip=self.host,
             online=online,
             channels=tuple(channels),

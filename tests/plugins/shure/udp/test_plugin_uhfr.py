@@ -91,3 +91,24 @@ async def test_the_plugin_routes_uhfr_addresses_to_udp_coordinators() -> None:
     assert list(changes.removed) == ["shure:uhfr:127.0.0.1:2"]
     plugin.forget(changes.removed)
     assert sink.removed == ["shure:uhfr:127.0.0.1:2"]
+
+
+async def test_a_table_entry_may_name_a_uhfr_receiver_or_say_uhfr_for_a_plain_address() -> None:
+    config = parse_config(shure(devices=[
+        {"address": "uhfr://127.0.0.1:2210", "name": "Choir rack"},
+        {"address": "127.0.0.1:2211", "family": "UHF-R"},
+        "127.0.0.1:2212",
+    ])).manufacturers[0]
+    plugin = ShurePlugin(PluginContext(config=config, sink=RecordingSink()))
+    coords = plugin.create_coordinators()
+    assert [c.connection_id for c in coords] == [
+        "shure:127.0.0.1:2212", "shure:uhfr:127.0.0.1:2210", "shure:uhfr:127.0.0.1:2211"
+    ]
+    named = coords[1]
+    assert isinstance(named, UhfrCoordinator)
+    assert named.state_view.name == "Choir rack"  # UHF-R never reports a name of its own
+    devices = await plugin.get_devices()
+    placeholders = [plugin.transform_device_data(d) for d in devices]
+    assert [(r.id, r.name) for r in placeholders if r][-2:] == [
+        ("shure:uhfr:127.0.0.1:2210", "Choir rack"), ("shure:uhfr:127.0.0.1:2211", None)
+    ]
