@@ -8,6 +8,7 @@ are never read from this file; see :mod:`micboard_desktop.data.secrets`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -65,6 +66,20 @@ class LanSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceHint:
+    """A ``devices`` entry written as an inline table (docs/contract.md §4).
+
+    ``{ address = "10.0.0.5", family = "psm1000", name = "IEM rack" }``: ``family`` skips
+    detection, ``name`` labels the device until it reports its own.
+    """
+
+    address: str
+    family: str | None = None
+    """Canonical family code (``ulxd``, ``psm1000``, ``mxw`` ...), lower case."""
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ManufacturerConfig:
     """One ``[[manufacturers]]`` entry."""
 
@@ -77,14 +92,22 @@ class ManufacturerConfig:
     tls: str = "verify"
     """``"verify"``, ``"insecure"`` or ``"sha256:<hex>"`` (pin a self-signed certificate)."""
     devices: tuple[str, ...] = ()
+    device_hints: tuple[DeviceHint, ...] = ()
+    """Family and name given for some of ``devices`` (entries written as tables)."""
     meter_rate_ms: int = 100
     username: str | None = None
     alerts: StatusThresholds | None = None
     """Per-manufacturer alert thresholds; ``None`` uses the global ``[alerts]``."""
+    bind: str | None = None
+    """Local IP address the UDP protocols bind (docs/contract.md §4); ``None``: any."""
 
     def interval(self, settings: MicboardSettings) -> float:
         """Return this manufacturer's polling interval, falling back to the default."""
         return self.polling_interval or settings.default_polling_interval
+
+    def hint(self, address: str) -> DeviceHint | None:
+        """Return the family/name given for ``address`` (as written in ``devices``), if any."""
+        return next((h for h in self.device_hints if h.address == address), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,17 +297,88 @@ def _url(value: Any, key: str) -> str:
     return url.rstrip("/")
 
 
-def _devices(value: Any, key: str) -> tuple[str, ...]:
+def _bind(value: Any, key: str) -> str:
+    text = _string(value, key).strip()
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise _fail(key, f"must be a local IP address such as \"0.0.0.0\", not {text!r}") from None
+    return text
+
+
+DEVICE_FAMILIES: Final[Mapping[str, frozenset[str]]] = {
+    "shure": frozenset({"ulxd", "qlxd", "ad", "slxd", "psm1000", "mxw", "uhfr"}),
+}
+"""Families a device entry may name, per manufacturer (docs/contract.md §4); a manufacturer
+not listed takes any family code."""
+
+_FAMILY_ALIASES: Final = {
+    "p10t": "psm1000",
+    "psm": "psm1000",
+    "axient": "ad",
+    "axientdigital": "ad",
+}
+_DEVICE_KEYS: Final = frozenset({"address", "family", "name"})
+MAX_DEVICE_NAME_CHARS: Final = 128
+"""Longest configured device name (the length device names are cut to)."""
+
+
+def _address(value: Any, key: str) -> str:
+    text = _string(value, key).strip()
+    try:
+        return check_device_address(text)
+    except AddressError as exc:
+        raise _fail(key, f"is not an address: {text!r} {exc}") from None
+
+
+def _family(value: Any, key: str) -> str:
+    """Return a family code: ``"ULX-D"`` is ``ulxd``, ``"P10T"`` is ``psm1000``."""
+    text = _string(value, key)
+    code = "".join(c for c in text.lower() if c.isalnum())
+    code = _FAMILY_ALIASES.get(code, code)
+    if not code or not code.isascii():
+        raise _fail(key, f"is not a device family: {text!r}")
+    return code
+
+
+def _device(value: Any, key: str) -> str | DeviceHint:
+    """Return a plain address, or the hint of an entry written as a table."""
+    if not isinstance(value, dict):
+        return _address(value, key)
+    _check_keys(value, set(_DEVICE_KEYS), key)
+    if "address" not in value:
+        raise _fail(f"{key}.address", "is required")
+    name = _string(value["name"], f"{key}.name").strip() if "name" in value else None
+    if name is not None and not 1 <= len(name) <= MAX_DEVICE_NAME_CHARS:
+        raise _fail(f"{key}.name", f"must be 1-{MAX_DEVICE_NAME_CHARS} characters")
+    family = _family(value["family"], f"{key}.family") if "family" in value else None
+    return DeviceHint(_address(value["address"], f"{key}.address"), family, name)
+
+
+def _devices(value: Any, key: str) -> tuple[str | DeviceHint, ...]:
     if not isinstance(value, list):
         raise _fail(key, f"must be a list of addresses, not {type(value).__name__}")
-    out: list[str] = []
-    for i, item in enumerate(value):
-        text = _string(item, f"{key}[{i}]").strip()
-        try:
-            out.append(check_device_address(text))
-        except AddressError as exc:
-            raise _fail(f"{key}[{i}]", f"is not an address: {text!r} {exc}") from None
-    return tuple(out)
+    return tuple(_device(item, f"{key}[{i}]") for i, item in enumerate(value))
+
+
+def _split_devices(
+    entries: tuple[str | DeviceHint, ...], code: str, key: str
+) -> tuple[tuple[str, ...], tuple[DeviceHint, ...]]:
+    """Return the addresses and the hints of a parsed ``devices`` list (families checked)."""
+    allowed = DEVICE_FAMILIES.get(code)
+    hints: list[DeviceHint] = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            continue
+        if entry.family is not None and allowed is not None and entry.family not in allowed:
+            raise _fail(
+                f"{key}[{i}].family",
+                f"{entry.family!r} is not a {code} family ({', '.join(sorted(allowed))})",
+            )
+        if entry.family is not None or entry.name is not None:
+            hints.append(entry)
+    addresses = tuple(e if isinstance(e, str) else e.address for e in entries)
+    return addresses, tuple(hints)
 
 
 def _code(value: Any, key: str) -> str:
@@ -308,6 +402,7 @@ _MANUFACTURER: dict[str, Checker] = {
     ),
     "username": _string,
     "alerts": lambda v, k: _thresholds(v, k),
+    "bind": _bind,
 }
 
 
@@ -377,6 +472,10 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
         if "alerts" in values:
             values["alerts"] = _thresholds(raw["alerts"], f"{key}.alerts", alerts)
         values.setdefault("name", values["code"].capitalize())
+        if "devices" in values:
+            values["devices"], values["device_hints"] = _split_devices(
+                values["devices"], values["code"], f"{key}.devices"
+            )
         entries.append(ManufacturerConfig(**values))
     return AppConfig(
         micboard=micboard,

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
-from micboard_desktop.core.config import AppConfig, ManufacturerConfig
+from micboard_desktop.core.config import AppConfig, DeviceHint, ManufacturerConfig
 from micboard_desktop.core.status import StatusThresholds
 
 
@@ -27,10 +27,18 @@ def _thresholds_delta(value: StatusThresholds, base: StatusThresholds) -> dict[s
     }
 
 
+def _device(address: str, hint: DeviceHint | None) -> str | dict[str, str]:
+    """Return a ``devices`` item: the address, or a table when a family or name was given."""
+    if hint is None:
+        return address
+    return _without_none({"address": address, "family": hint.family, "name": hint.name})
+
+
 def manufacturer_to_mapping(entry: ManufacturerConfig, base: StatusThresholds) -> dict[str, Any]:
     """Return one ``[[manufacturers]]`` entry as plain values."""
     values = asdict(entry)
-    values["devices"] = list(entry.devices)
+    values["devices"] = [_device(a, entry.hint(a)) for a in entry.devices]
+    del values["device_hints"]  # written into ``devices`` as tables
     values["alerts"] = _thresholds_delta(entry.alerts, base) if entry.alerts else None
     if not values["alerts"]:
         values["alerts"] = None
