@@ -44,7 +44,7 @@ MAX_FREQUENCY_KHZ: Final = 3_000_000
 
 def level_dbfs(raw: str) -> float | None:
     """Convert one ``AUDIO_IN_LVL_L/R`` amplitude to dBFS (see the module docstring)."""
-    text = raw.strip()
+    text = raw.strip().strip("{}").strip()
     if not text or len(text) > MAX_LEVEL_DIGITS or not text.isascii():
         return None
     value = sentinels.parse_float(text) if not text.isdigit() else float(int(text))
@@ -57,8 +57,9 @@ def level_dbfs(raw: str) -> float | None:
 
 
 def rf_power_mw(raw: str) -> int | None:
-    """RF power in mW from ``RF_TX_LVL`` (``010``, ``50``, ``100``); unknown words give None."""
-    return sentinels.in_range(raw, 1, MAX_RF_POWER_MW)
+    """RF power in mW from ``RF_TX_LVL`` (``010``, ``50``, ``100mW``); unknown words give None."""
+    text = raw.strip().upper()
+    return sentinels.in_range(text.removesuffix("MW").strip(), 1, MAX_RF_POWER_MW)
 
 
 _MUTE: Final = {"1": True, "0": False, "ON": True, "OFF": False}

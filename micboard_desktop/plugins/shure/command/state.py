@@ -399,6 +399,8 @@ def _mxw_transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
     if not docked:
         if v.get(ChannelField.TX_AVAILABLE) is False:
             return None  # out of range or switched off
+        if ChannelField.TX_STATUS in v and status is None:
+            return None  # TX_STATUS UNKNOWN: no microphone on air (and none docked)
         if ChannelField.TX_MODEL in v and model is None:
             return None  # TX_TYPE UNKNOWN: no microphone linked
         if ChannelField.TX_MODEL not in v and replace(battery, charging=None) == Battery():

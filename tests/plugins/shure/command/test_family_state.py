@@ -132,6 +132,17 @@ def test_runtime_codes_read_by_the_family_even_when_it_is_learned_later() -> Non
     assert tx.battery.charging is None
 
 
+def test_mxw_status_unknown_is_no_live_microphone() -> None:
+    state = state_of(
+        "< REP 6 TX_TYPE MXW2 >", "< REP 6 BATT_CHARGE 255 >", "< REP 6 TX_STATUS UNKNOWN >"
+    )
+    channel = state.snapshot(T0).channels[0]  # type: ignore[union-attr]
+    assert channel.transmitter is None
+    assert channel_status(channel, receiver_online=True) is ChannelStatus.TX_OFF
+    feed(state, "< REP 6 TX_STATUS ACTIVE >")
+    assert state.snapshot(T0).channels[0].transmitter is not None  # type: ignore[union-attr]
+
+
 def test_tx_available_no_to_yes_asks_for_a_reread_and_forgets_old_values() -> None:
     state = state_of(
         "< REP 5 TX_AVAILABLE YES >",

@@ -39,6 +39,7 @@ F = ChannelField
         ("99999999999", 0.0),  # past full scale: clamped, never above 0
         ("00000000000", -120.0),  # silence
         ("1", -120.0),  # below the floor: clamped
+        ("{00003548184}", -7.5),  # braced, if a unit wraps it as a string
     ],
 )
 def test_psm_levels_to_dbfs(raw: str, dbfs: float) -> None:
@@ -70,6 +71,7 @@ def test_psm_meter_reports(frame: str, expected: IemLevelUpdate) -> None:
         ("< REPORT 2 CHAN NAME {IEM Keys                } >", (2, F.NAME, "IEM Keys", None)),
         ("< REPORT 1 RF_TX_LVL 050 >", (1, F.RF_POWER_MW, 50, "psm1000")),
         ("< REPORT 1 RF_TX_LVL 100 >", (1, F.RF_POWER_MW, 100, "psm1000")),
+        ("< REPORT 1 RF_TX_LVL 10mW >", (1, F.RF_POWER_MW, 10, "psm1000")),
         ("< REPORT 1 RF_TX_LVL UNKN >", (1, F.RF_POWER_MW, None, "psm1000")),
         ("< REPORT 1 RF_MUTE 1 >", (1, F.RF_MUTED, True, "psm1000")),
         ("< REPORT 1 RF_MUTE 0 >", (1, F.RF_MUTED, False, "psm1000")),
