@@ -153,3 +153,22 @@ def test_fast_scanner_matches_the_byte_by_byte_rules(parts, cuts, limit):
 def test_tokenize_fast_path_matches_the_general_walk(body):
     # A trailing "{}" token sends the same body down the general (brace-aware) walk.
     assert tokenize(f"<{body}>") == tokenize(f"<{body} {{}}>")[:-1]
+
+
+PSM = [
+    "< REPORT 1 AUDIO_IN_LVL_L 00003548184 >",
+    "< REPORT 2 CHAN NAME {IEM Keys                       } >",
+    "< REPORT DEVICE_NAME {Rack} >",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PSM + GOOD), min_size=1, max_size=8), st.data())
+def test_crlf_ended_frames_cut_anywhere_give_the_same_frames_and_no_garbage(frames, data):
+    stream = "".join(f + "\r\n" for f in frames).encode()
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=20)))
+    chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    out, buf = feed_all(chunks)
+    assert out == frames
+    assert buf.garbage_bytes == 0  # CR/LF between frames is a line ending, not garbage
+    assert buf.line_endings >= 1
