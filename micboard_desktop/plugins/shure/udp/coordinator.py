@@ -159,6 +159,9 @@ class UhfrCoordinator(ConnectionCoordinator):
         self._on_receiver = on_receiver
         self._user_on_state = on_state
         self.state_view = UhfrReceiverState(key, host=host, name=label)
+        self._channel_ids = {
+            n: channel_id(self.state_view.id, n) for n in range(1, MAX_CHANNELS + 1)
+        }
         self.stats = FrameStats()
         self.ignored_frames = 0
         """Frames in the UHF-R shape that carried nothing we could use."""
@@ -317,7 +320,7 @@ class UhfrCoordinator(ConnectionCoordinator):
                 continue
             if isinstance(update, Sample):
                 ch = update.channel
-                self._meters.post(channel_id(state.id, ch), update.meter)
+                self._meters.post(self._channel_ids[ch], update.meter)
                 self._last_sample[ch] = now
                 had = state.value(ch, Field.BATTERY_BARS)
                 state.apply(update)

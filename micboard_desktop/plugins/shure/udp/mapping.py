@@ -183,31 +183,71 @@ def _report(channel: int, param: str, values: list[str]) -> ChannelValue | None:
     return ChannelValue(channel, field, value)
 
 
+def _tables() -> tuple[dict[str, float], dict[str, int | None], dict[str, str | None]]:
+    """Precompute the usual zero-padded forms of the SAMPLE fields (the hot path)."""
+    audio = {f"{v:03d}": _AUDIO_DBFS[v] for v in range(AUDIO_FULL_SCALE + 1)}
+    coarse = {f"{v:03d}": (None if v >= COARSE_UNKNOWN else v) for v in range(256)}
+    leds = {a + b: antenna_leds(a + b) for a in "ABRX" for b in "ABRX"}
+    return audio, coarse, leds
+
+
+# SAMPLEs arrive tens of times a second per channel: look the three-digit forms up, and
+# parse anything else (other padding, junk) the careful way.
+_AUDIO_TABLE, _COARSE_TABLE, _LED_TABLE = _tables()
+_BARS_TABLE: Final[dict[str, int | None]] = {
+    **{str(v): v for v in range(6)},
+    "U": None,
+    "u": None,
+    "255": None,
+}
+_CHANNEL_TABLE: Final = {str(v): v for v in range(1, MAX_CHANNELS + 1)}
+
+
 def parse_sample(channel: int, fields: list[str]) -> Sample | None:
     """Parse the fields after ``SAMPLE ch ALL``: ``nn aaa bbb d eee``; ``None`` if bad."""
     if len(fields) != 5:
         return None
     leds, rf_a, rf_b, battery, audio = fields
-    leds = leds.upper()
-    if len(leds) != 2 or any(c not in "ABRX" for c in leds):
-        return None
-    if not all(f.isascii() and f.isdigit() and len(f) <= 3 for f in (rf_a, rf_b, audio)):
-        return None
-    bars = battery_bars(battery)
-    level = audio_dbfs(audio)
-    if isinstance(bars, _Invalid) or level is None:
-        return None
-    meter = MeterSample(audio_peak_dbfs=level, antenna=antenna_leds(leds))
-    return Sample(channel, meter, (coarse_rf(rf_a), coarse_rf(rf_b)), bars)
+    if leds in _LED_TABLE:
+        antenna = _LED_TABLE[leds]
+    else:
+        upper = leds.upper()
+        if len(upper) != 2 or any(c not in "ABRX" for c in upper):
+            return None
+        antenna = antenna_leds(upper)
+    level = _AUDIO_TABLE.get(audio)
+    if level is None:
+        level = audio_dbfs(audio) if len(audio) <= 3 else None
+        if level is None:
+            return None
+    coarse: list[int | None] = []
+    for raw in (rf_a, rf_b):
+        if raw in _COARSE_TABLE:
+            coarse.append(_COARSE_TABLE[raw])
+        elif raw.isascii() and raw.isdigit() and len(raw) <= 3:
+            coarse.append(coarse_rf(raw))
+        else:
+            return None
+    if battery in _BARS_TABLE:
+        bars = _BARS_TABLE[battery]
+    else:
+        parsed = battery_bars(battery)
+        if isinstance(parsed, _Invalid):
+            return None
+        bars = parsed
+    meter = MeterSample(audio_peak_dbfs=level, antenna=antenna)
+    return Sample(channel, meter, (coarse[0], coarse[1]), bars)
 
 
 def parse_tokens(tokens: list[str]) -> Update | None:
     """Turn one frame's tokens (verb upper-cased) into an update; ``None`` if unused."""
     if len(tokens) < 3:
         return None
-    channel = sentinels.in_range(tokens[1], 1, MAX_CHANNELS) if tokens[1].isdigit() else None
+    channel = _CHANNEL_TABLE.get(tokens[1])
     if channel is None:
-        return None
+        channel = sentinels.in_range(tokens[1], 1, MAX_CHANNELS) if tokens[1].isdigit() else None
+        if channel is None:
+            return None
     if tokens[0] == "SAMPLE":
         if len(tokens) < 4 or tokens[2].upper() != "ALL":
             return None
