@@ -456,3 +456,18 @@ async def test_bands_are_right_the_first_time_after_a_receiver_reconnects(where:
     assert _bar_colour(board, CH1, 0.02, image) != theme.TILE.name()  # the band is there
     assert "RX OFFLINE" not in tile.visible_text()
     _close(board, bridge)
+
+
+def test_a_coarse_category_fills_the_rf_row_by_strength_and_names_it():
+    """Issue #17, 4: a UHF-R category lights more of the bar the stronger it is, in words."""
+    from micboard_desktop.ui.widgets.band_layout import rf_look
+
+    layout = band_layout(300, 210, 2)
+    strong, weak = rf_look([], "A", layout, coarse=(30, 104))
+    assert strong[3] == "overload"
+    assert weak[3] == "weak"
+    assert strong[0] > weak[0] > 0
+    assert weak[1]  # a weak link is drawn as an alarm, like a low dBm level
+    assert strong[2]
+    assert not weak[2]  # antenna A is the active one
+    assert rf_look([-60.0, None], None, layout, coarse=(30, 104))[0][3] == "-60 dBm"  # dBm wins

@@ -190,3 +190,18 @@ async def test_rf_trouble_colours_the_header_and_both_conditions_are_named():
     assert both.status_label() == "\u2716 RF LOSS + LOW BATTERY"
     board.close()
     bridge.close()
+
+
+async def test_coarse_rf_shows_in_words_never_as_dbm():
+    """Issue #17, 4: UHF-R reports RF per antenna as a category, not dBm: the tile says
+    "strong" / "weak" and never invents a dBm figure."""
+    store = StateStore()
+    coarse = Rf(rssi_dbm=(), coarse=(68, 104), antenna="A")
+    rx = make_receiver("shure:ur4d", channels=0)
+    store.put_receiver(replace(rx, channels=(make_channel("shure:ur4d", 1, rf=coarse),)))
+    board, bridge = _dashboard(store)
+    tile = next(iter(board.tiles.values()))
+    assert tile.rf_labels() == ["A strong", "B weak"]
+    assert "dBm" not in "".join(tile.rf_labels())
+    board.close()
+    bridge.close()

@@ -218,11 +218,40 @@ def audio_look(meter: MeterState, layout: BandLayout) -> AudioLook:
     return lit, hold_px, text
 
 
-def rf_look(rssi: list[float | None], antenna: str | None, layout: BandLayout) -> RfLook:
-    """Return what the RF lane shows: per row lit pixels, colour, active flag and text."""
+COARSE_WORDS: Final = ((35, "overload"), (80, "strong"), (95, "fair"), (255, "weak"))
+"""(highest category, word) for a UHF-R style coarse RF value (lower is stronger: about 20
+overload, 70 strong, 100 weak, docs/protocols/shure.md). Words, never dBm: the device gives
+a category, and a number would be read as a measurement."""
+COARSE_STRONGEST: Final = 20
+COARSE_WEAKEST: Final = 110
+
+
+def coarse_word(category: int) -> str:
+    """Return the word for a coarse RF category (``70`` -> ``"strong"``)."""
+    return next(word for top, word in COARSE_WORDS if category <= top)
+
+
+def coarse_fraction(category: int) -> float:
+    """Return how full the bar is for a coarse category (strongest full, weakest empty)."""
+    return fraction(COARSE_WEAKEST - category, 0.0, COARSE_WEAKEST - COARSE_STRONGEST)
+
+
+def rf_look(rssi: list[float | None], antenna: str | None, layout: BandLayout,
+            coarse: tuple[int | None, ...] = ()) -> RfLook:
+    """Return what the RF lane shows: per row lit pixels, colour, active flag and text.
+
+    A row without dBm but with a coarse category (UHF-R) shows the category in words.
+    """
     out: list[RfRowLook] = []
     for i, row in enumerate(layout.rows):
         level = rssi[i] if i < len(rssi) else None
+        category = coarse[i] if level is None and i < len(coarse) else None
+        if category is not None:
+            active = antenna is not None and row.letter in antenna
+            out.append((round(coarse_fraction(category) * row.bar[2]),
+                        coarse_word(category) in ("weak", "overload"), active,
+                        coarse_word(category)))
+            continue
         lit = round(fraction(level, RF_FLOOR_DBM, RF_TOP_DBM) * row.bar[2])
         red = not (level or RF_FLOOR_DBM) > RF_ALARM_DBM
         active = antenna is not None and row.letter in antenna

@@ -53,7 +53,7 @@ from micboard_desktop.core.status import (
 from micboard_desktop.ui import format as fmt
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.meter_state import MeterState
-from micboard_desktop.ui.widgets.band_layout import CLIP_TEXT, hole_rect
+from micboard_desktop.ui.widgets.band_layout import CLIP_TEXT, coarse_word, hole_rect
 from micboard_desktop.ui.widgets.iem_band import (
     IEM_BADGE,
     iem_line,
@@ -100,6 +100,8 @@ class TileData:
     """Seconds since the last data while ``liveness`` is ``NO_DATA``."""
     spare: bool = False
     """The user marked the channel as a spare: it raises no alerts, and the tile says so."""
+    coarse: tuple[int | None, ...] = ()
+    """RF per antenna as the device's coarse category (UHF-R), shown in words, never dBm."""
     kind: ChannelKind = ChannelKind.MIC
     iem: Iem | None = None
     """The in-ear link of an ``IEM`` channel (RF power, mute, mode, slow input levels)."""
@@ -135,7 +137,8 @@ def tile_data(
         link_state=_link_state(channel, receiver, limits),
         frequency=fmt.frequency(channel.frequency_khz),
         tx_model=fmt.text(tx.model if tx else None),
-        antennas=max(1, len(channel.rf.rssi_dbm)),
+        antennas=max(1, len(channel.rf.rssi_dbm), len(channel.rf.coarse)),
+        coarse=channel.rf.coarse,
         rssi=channel.rf.rssi_dbm,
         antenna=channel.rf.antenna,
         quality=channel.rf.quality,
@@ -252,8 +255,9 @@ class ChannelTile(QWidget):
             self.update()
             # Liveness too: values coming back after NO DATA keep their status, yet the
             # band must go back to the board (or it stays empty until a scroll).
-            if (old.status, old.liveness, old.antennas, old.rssi, old.antenna) != (
-                    data.status, data.liveness, data.antennas, data.rssi, data.antenna):
+            if (old.status, old.liveness, old.antennas, old.rssi, old.antenna, old.coarse) != (
+                    data.status, data.liveness, data.antennas, data.rssi, data.antenna,
+                    data.coarse):
                 self.band_changed.emit(self)
 
     def set_scale(self, scale: float) -> None:
@@ -323,14 +327,17 @@ class ChannelTile(QWidget):
         return CLIP_TEXT if self.meter.clipping else fmt.dbfs(self.meter.peak_hold)
 
     def rf_labels(self) -> list[str]:
-        """Return one ``"A -62 dBm"`` text per antenna."""
+        """Return one ``"A -62 dBm"`` text per antenna (``"A strong"`` for a coarse category)."""
         rssi, _ = self.rf_levels()
+        coarse = self.data.coarse
         count = max(self.data.antennas, len(rssi), 1)
-        return [
-            f"{chr(ord('A') + i) if count > 1 else 'RF'} "
-            f"{fmt.dbm(rssi[i] if i < len(rssi) else None)}"
-            for i in range(count)
-        ]
+        labels: list[str] = []
+        for i in range(count):
+            level = rssi[i] if i < len(rssi) else None
+            category = coarse[i] if level is None and i < len(coarse) else None
+            value = fmt.dbm(level) if category is None else coarse_word(category)
+            labels.append(f"{chr(ord('A') + i) if count > 1 else 'RF'} {value}")
+        return labels
 
     def footer_label(self) -> str:
         """Return frequency and, when a performer is shown in the header, the channel name."""

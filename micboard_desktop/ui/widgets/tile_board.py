@@ -184,7 +184,7 @@ class TileBoard(QWidget):
                 if fresh is not layout:  # another antenna count: both lanes move
                     slot.layout = layout = fresh
                     slot.painted_audio = slot.painted_rf = None
-                slot.rf = rf_look(rssi, antenna, layout)
+                slot.rf = rf_look(rssi, antenna, layout, tile.data.coarse)
                 slot.rf_version = meter.rf_version
                 if slot.rf != slot.painted_rf:
                     parts = RF
@@ -335,7 +335,7 @@ class TileBoard(QWidget):
             rssi, antenna = tile.rf_levels()
             layout = band_layout(w, h, max(tile.data.antennas, len(rssi), 1))
             audio = audio_look(tile.meter, layout)
-            rf = rf_look(rssi, antenna, layout)
+            rf = rf_look(rssi, antenna, layout, tile.data.coarse)
             self._bands.paint_audio(p, slot.x, slot.y, layout, audio)
             self._bands.paint_rf(p, slot.x, slot.y, layout, rf)
             slot.layout, slot.audio, slot.rf = layout, audio, rf
