@@ -89,7 +89,9 @@ class UdpLink(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         """Hand a datagram from the receiver on; a handler failure is kept, never raised."""
-        if not same_host(str(addr[0]), self._peer_host):
+        host = addr[0]
+        # String equality first: parsing two IP addresses per meter datagram is not free.
+        if host != self._peer_host and not same_host(str(host), self._peer_host):
             self.foreign += 1
             return
         try:

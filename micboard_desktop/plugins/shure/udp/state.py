@@ -43,6 +43,9 @@ MANUFACTURER: Final = "shure"
 MODELS: Final = {1: "UR4S", 2: "UR4D"}
 """Model by channel count: UHF-R reports no model, so it is inferred (shure.md §3.7)."""
 
+COARSE_HYSTERESIS: Final = 3
+"""Smallest move of a coarse RF category that reaches the model (smaller ones are jitter)."""
+
 _Coarse = tuple[int | None, ...]
 
 
@@ -55,6 +58,19 @@ class _ChannelRaw:
     """Folded coarse RF per antenna (what the model shows)."""
     window: list[int | None] = field(default_factory=list)
     """Strongest (lowest) category per antenna since the last fold."""
+
+
+def _moved(shown: _Coarse, folded: _Coarse) -> bool:
+    """Return True when ``folded`` differs visibly from ``shown`` (see ``fold_coarse``)."""
+    if len(shown) != len(folded):
+        return True
+    for old, new in zip(shown, folded, strict=True):
+        if old is None or new is None:
+            if old is not new:
+                return True
+        elif abs(new - old) >= COARSE_HYSTERESIS:
+            return True
+    return False
 
 
 def _stronger(a: int | None, b: int | None) -> int | None:
@@ -150,13 +166,19 @@ class UhfrReceiverState:
             window[i] = _stronger(window[i], level)
 
     def fold_coarse(self) -> None:
-        """Move the coarse RF collected since the last fold into the model (on change only)."""
+        """Move the coarse RF collected since the last fold into the model (on real change).
+
+        A move of one or two units is jitter on a scale that spans about 80 from overload to
+        weak, and would cost a store update a second per receiver: it is held back
+        (:data:`COARSE_HYSTERESIS`); any larger move, or a reading appearing or vanishing,
+        goes through at once.
+        """
         for number, raw in self._channels.items():
             if not raw.window:
                 continue
             folded = tuple(raw.window)
             raw.window = []
-            if folded != raw.coarse:
+            if _moved(raw.coarse, folded):
                 raw.coarse = folded
                 self._dirty_channels.add(number)
 
