@@ -18,7 +18,7 @@ from micboard_desktop.simulator.rigs import make_channel, make_receiver
 from micboard_desktop.simulator.shure.udp.server import ShureUdpServer
 
 FAST_BACKOFF = Backoff(initial_seconds=0.05, maximum_seconds=0.3)
-FAST = {
+FAST: dict[str, Any] = {
     "poll_period": 0.2,
     "missed_polls": 3,
     "min_silence": 0.6,
