@@ -18,8 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from micboard_desktop.simulator.rig import Rig
-from micboard_desktop.simulator.rigs import large_rig
+from micboard_desktop.simulator.rig import Rig, SimReceiver, SimTransmitter
+from micboard_desktop.simulator.rigs import (
+    LARGE_RIG_KINDS,
+    large_rig,
+    make_channel,
+    make_receiver,
+)
 
 Json = dict[str, Any]
 REPO: Final = Path(__file__).resolve().parent.parent
@@ -138,12 +143,28 @@ def other_busy_processes(threshold: float = 10.0, window: float = 1.0) -> list[s
 
 def rig_with_channels(channels: int, seed: int = 7) -> Rig:
     """Return a :func:`large_rig` with at least ``channels`` channels (every family)."""
-    per_cycle = (4, 4, 2, 1, 4, 8)
+    per_cycle = [count for _family, _model, count, _tx in LARGE_RIG_KINDS]
     receivers = total = 0
     while total < channels:
         total += per_cycle[receivers % len(per_cycle)]
         receivers += 1
     return large_rig(receivers, seed=seed)
+
+
+def uhfr_rack(channels: int, seed: int = 7) -> list[SimReceiver]:
+    """Return UR4D receivers (two channels each, packs on) holding at least ``channels``."""
+    receivers = []
+    for r in range((max(0, channels) + 1) // 2):
+        pair = [
+            make_channel(c + 1, f"UHF-R {2 * r + c + 1}", 600_000 + 250 * (2 * r + c),
+                         SimTransmitter(model="UR2", battery_type="ALKA",
+                                        battery_percent=float(40 + (r * 7 + c * 13) % 60),
+                                        battery_minutes=None))
+            for c in range(2)
+        ]
+        receivers.append(make_receiver("uhfr", "UR4D", f"UR {r + 1:03d}", pair,
+                                       key=f"uhfr-{seed}-{r}"))
+    return receivers
 
 
 class Child:

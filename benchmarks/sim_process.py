@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 
-from benchmarks.common import rig_with_channels, self_cpu_seconds
+from benchmarks.common import rig_with_channels, self_cpu_seconds, uhfr_rack
 from micboard_desktop.simulator.runner import SimulatorHub
 from micboard_desktop.simulator.sennheiser.ssc2.session import SscSession
 from micboard_desktop.simulator.shure.command import link as shure_link
@@ -51,11 +51,14 @@ def _count_ssc() -> None:
     SscSession.refresh = refresh  # type: ignore[method-assign]
 
 
-async def run(channels: int, seed: int, meter_period: float, scenario: bool, max_s: float) -> None:
+async def run(channels: int, seed: int, meter_period: float, scenario: bool, max_s: float,
+              uhfr_share: float = 0.0) -> None:
     """Serve a rig of ``channels`` channels until told to stop; print the JSON lines."""
     _count_shure()
     _count_ssc()
-    rig = rig_with_channels(channels, seed=seed)
+    udp = round(channels * uhfr_share)
+    rig = rig_with_channels(channels - udp, seed=seed)
+    rig.receivers += uhfr_rack(udp, seed=seed)  # UHF-R over UDP (ingest: about 10 %)
     hub = SimulatorHub(rig, seed=seed, scenario_period=0.1 if scenario else None)
     for server in hub.sennheiser:
         server.meter_period = meter_period  # type: ignore[attr-defined]
@@ -91,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meter-period", type=float, default=0.1)
     parser.add_argument("--no-scenario", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--uhfr-share", type=float, default=0.0,
+                        help="share of the channels served as UHF-R UR4Ds over UDP")
     args = parser.parse_args(argv)
     asyncio.run(run(args.channels, args.seed, args.meter_period, not args.no_scenario,
-                    args.max_seconds))
+                    args.max_seconds, args.uhfr_share))
     return 0
 
 
