@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from micboard_desktop.core.config import AppConfig, ManufacturerConfig
+from micboard_desktop.core.config import AppConfig, DeviceHint, ManufacturerConfig
 from micboard_desktop.simulator.runner import Endpoints
 
 
@@ -28,6 +28,11 @@ def demo_config(
         name="Shure Incorporated",
         devices=tuple(f"{r['host']}:{r['port']}" for r in endpoints["shure_receivers"])
         + tuple(f"uhfr://{u['host']}:{u['port']}" for u in uhfr),
+        # UHF-R reports no device name: label it as a table entry would (docs/contract.md §4).
+        device_hints=tuple(
+            DeviceHint(f"uhfr://{u['host']}:{u['port']}", "uhfr", str(u["name"]))
+            for u in uhfr if u.get("name")
+        ),
         meter_rate_ms=meter_rate_ms,
         timeout=timeout,
         api_url=str(api[0]["url"]) if system_api and api else None,

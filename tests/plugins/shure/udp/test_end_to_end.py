@@ -82,6 +82,7 @@ async def test_uhfr_values_reach_the_lan_api_in_the_references_units(
     assert_valid(doc)
     (rx,) = [r for r in doc["receivers"] if r["id"].startswith("shure:uhfr:")]
     assert rx["model"] == "UR4D"
+    assert rx["name"] == "Choir"  # UHF-R names nothing: the demo labels it like a table entry
     assert rx["online"] is True
     assert rx["connection"]["transport"] == "udp"
     lead, spare = rx["channels"]
