@@ -38,9 +38,13 @@ def same_host(a: str, b: str) -> bool:
         return a == b
 
 
-async def resolve(host: str, port: int, bind: str | None, deadline: float) -> tuple[int, Any]:
+async def resolve(
+    host: str, port: int, bind: str | None, deadline: float, attempt: int = 0
+) -> tuple[int, Any]:
     """Return ``(family, sockaddr)`` of the receiver, matching ``bind``'s family if set.
 
+    A name with several addresses (``localhost``: ``::1`` and ``127.0.0.1``) gets the next
+    one on each attempt: over UDP nothing says which one is listening except an answer.
     Name resolution can hang on a broken resolver: it gets the same deadline as an answer.
     """
     loop = asyncio.get_running_loop()
@@ -49,10 +53,10 @@ async def resolve(host: str, port: int, bind: str | None, deadline: float) -> tu
         family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     async with asyncio.timeout(deadline):
         infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM)
-    if not infos:
+    unique = list(dict.fromkeys((info[0], info[4]) for info in infos))
+    if not unique:
         raise OSError(f"cannot resolve {host}")
-    info = infos[0]
-    return info[0], info[4]
+    return unique[attempt % len(unique)]
 
 
 class UdpLink(asyncio.DatagramProtocol):

@@ -175,6 +175,7 @@ class UhfrCoordinator(ConnectionCoordinator):
         self._last_sample: dict[int, float] = {}
         self._next_meter: dict[int, float] = {}
         self._next_type_ask: dict[int, float] = {}
+        self._unanswered_sessions = 0
 
     @property
     def silence_limit(self) -> float:
@@ -194,7 +195,9 @@ class UhfrCoordinator(ConnectionCoordinator):
     async def _stream(self) -> None:
         """Open a socket, probe, and watch the receiver until it falls silent or we stop."""
         loop = asyncio.get_running_loop()
-        family, peer = await resolve(self.host, self.port, self.bind, self.timeout)
+        family, peer = await resolve(
+            self.host, self.port, self.bind, self.timeout, self._unanswered_sessions
+        )
         local = (self.bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
         _transport, link = await loop.create_datagram_endpoint(
             lambda: UdpLink(peer, self._on_datagram), local_addr=local, family=family
@@ -206,6 +209,11 @@ class UhfrCoordinator(ConnectionCoordinator):
         self._next_meter = {}
         try:
             await self._watch(link)
+        except TimeoutError:
+            if not self._answered:
+                self._unanswered_sessions += 1  # try the name's next address next time
+            await self._close_link(polite=True)
+            raise
         except asyncio.CancelledError:
             raise  # a deliberate stop: _close turns metering off and closes the socket
         except BaseException:

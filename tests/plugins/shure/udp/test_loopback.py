@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
+from typing import Any
+
+import pytest
 
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelStatus, ConnectionStatus, Transport, channel_id
 from micboard_desktop.core.status import channel_status
+from micboard_desktop.plugins.shure.udp.client import resolve
 from micboard_desktop.plugins.shure.udp.coordinator import UhfrCoordinator
 from tests.plugins.shure.udp.conftest import (
+    FAST,
     RecordingSink,
     Servers,
     ch,
@@ -275,3 +281,33 @@ async def test_no_answer_at_all_is_an_error_and_probes_stay_few() -> None:
             assert sink.current is None or sink.current.online is False
     finally:
         transport.close()
+
+
+async def test_a_host_name_with_several_addresses_finds_the_one_that_answers(
+    uhfr_servers: Servers,
+) -> None:
+    _, servers = uhfr_servers
+    server = servers["UR4S"]  # listening on 127.0.0.1 only
+    sink, bus = RecordingSink(), MeterBus()
+    coord = UhfrCoordinator("localhost", server.port, meters=bus, sink=sink,
+                            **{**FAST, "timeout": 0.5})
+    async with running(coord):
+        await wait_for(lambda: complete(sink, 1), seconds=6)
+        assert coord.state.status is ConnectionStatus.CONNECTED
+
+
+async def test_resolve_walks_the_names_addresses_attempt_by_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def two(host: str, port: int, **_kw: object) -> list[tuple[Any, ...]]:
+        return [
+            (socket.AF_INET6, socket.SOCK_DGRAM, 17, "", ("::1", port, 0, 0)),
+            (socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("127.0.0.1", port)),
+            (socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("127.0.0.1", port)),  # duplicates
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", two)
+    got = [await resolve("stage-rx", 2202, None, 1.0, attempt) for attempt in range(3)]
+    assert [peer[0] for _family, peer in got] == ["::1", "127.0.0.1", "::1"]
