@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Protocol = Literal["shure_cmd", "sennheiser_ssc2", "shure_udp"]
+Protocol = Literal["shure_cmd", "sennheiser_ssc2", "shure_udp", "sennheiser_mcp"]
 """Which wire protocol serves a receiver."""
 
 RuntimeState = Literal["calculating", "comm_warning", "wall_power"]
@@ -23,8 +23,11 @@ RuntimeState = Literal["calculating", "comm_warning", "wall_power"]
 SystemApiState = Literal["ONLINE", "OFFLINE", "DISCOVERED"]
 """Inventory state of a device in the Shure System API."""
 
-Family = Literal["ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera", "uhfr", "psm1000", "mxw"]
-"""Device family; it decides parameter names, SAMPLE layout and resource tree."""
+Family = Literal[
+    "ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera", "uhfr", "psm1000", "mxw", "ewg4", "iemg4"
+]
+"""Device family; it decides parameter names, SAMPLE layout and resource tree (``ewg4``: an
+ew G3/G4 EM receiver, ``iemg4``: an IEM G4 SR, both over MCP)."""
 
 ChangeListener = Callable[["SimReceiver", "SimChannel | None", str], None]
 """Called as ``listener(receiver, channel_or_None, what)`` after a slow value changes.

@@ -17,6 +17,8 @@ SHURE_FAMILIES: Final = ("ulxd", "qlxd", "ad", "slxd", "psm1000", "mxw")
 SENNHEISER_FAMILIES: Final = ("ewdx", "spectera")
 SHURE_UDP_FAMILIES: Final = ("uhfr",)
 """Shure families reached over UDP command strings (UHF-R, ``* ... *`` frames)."""
+SENNHEISER_MCP_FAMILIES: Final = ("ewg4", "iemg4")
+"""Sennheiser families reached over the Media Control Protocol (EM receiver, IEM G4 SR)."""
 DEFAULT_FIRMWARE: Final[dict[str, str]] = {
     "ulxd": "2.7.6.0",
     "qlxd": "2.3.1.0",
@@ -27,6 +29,8 @@ DEFAULT_FIRMWARE: Final[dict[str, str]] = {
     "psm1000": "1.6.8",
     "mxw": "4.3.1.2",
     "uhfr": "2.160",
+    "ewg4": "2.5.2",
+    "iemg4": "2.5.2",
 }
 DEFAULT_QUALITY: Final[dict[str, int]] = {"ad": 5, "spectera": 4, "ewdx": 100}
 """Full link quality on each family's own scale (other families: 5)."""
@@ -69,6 +73,8 @@ def default_protocol(family: Family) -> Protocol:
     """Return the wire protocol that serves ``family``."""
     if family in SHURE_UDP_FAMILIES:
         return "shure_udp"
+    if family in SENNHEISER_MCP_FAMILIES:
+        return "sennheiser_mcp"
     return "shure_cmd" if family in SHURE_FAMILIES else "sennheiser_ssc2"
 
 

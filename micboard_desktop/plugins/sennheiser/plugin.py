@@ -17,8 +17,10 @@ from typing import Final, TypeVar
 
 from micboard_desktop.plugins.api import (
     AuthFailed,
+    ConnectionCoordinator,
     ConnectionInfo,
     DeviceChanges,
+    DiscoveredDevice,
     Health,
     HealthStatus,
     ManufacturerConfig,
@@ -33,6 +35,9 @@ from micboard_desktop.plugins.api import (
     sentinels,
     utc_now,
 )
+from micboard_desktop.plugins.sennheiser.mcp.devices import RAW_KEY as MCP_KEY
+from micboard_desktop.plugins.sennheiser.mcp.devices import McpDevices
+from micboard_desktop.plugins.sennheiser.mcp.discovery import discover_mcp
 from micboard_desktop.plugins.sennheiser.profiles import default_username
 from micboard_desktop.plugins.sennheiser.ssc2.client import (
     DEFAULT_USER,
@@ -63,13 +68,20 @@ class SennheiserPlugin(ManufacturerPlugin):
 
     manufacturer_code = MANUFACTURER
     manufacturer_name = "Sennheiser"
-    transports = (Transport.SSE,)
+    transports = (Transport.SSE, Transport.UDP)
 
     def __init__(self, context: PluginContext) -> None:
         super().__init__(context)
         self.coordinators: list[SscCoordinator] = []
         self._auth_refused: set[str] = set()
         """Device keys that refused our credentials; cleared when the plugin restarts."""
+        self.mcp = McpDevices(context)
+        """The ``mcp://`` devices (ew G3/G4/2000, IEM G4) and their shared UDP socket."""
+
+    def ssc2_urls(self, config: ManufacturerConfig | None = None) -> list[str]:
+        """Return the configured SSCv2 device URLs (every entry no other protocol owns)."""
+        devices = (config or self.context.config).devices
+        return [url for url in devices if not self.mcp.owns(url)]
 
     def device_settings(self, url: str) -> DeviceSettings:
         """Return the connection settings of one configured device URL."""
@@ -82,10 +94,10 @@ class SennheiserPlugin(ManufacturerPlugin):
             timeout=config.timeout,
         )
 
-    def create_coordinators(self) -> Sequence[SscCoordinator]:
+    def create_coordinators(self) -> Sequence[ConnectionCoordinator]:
         """Return one coordinator per configured device URL."""
-        self.coordinators = [self._coordinator(url) for url in self.context.config.devices]
-        return self.coordinators
+        self.coordinators = [self._coordinator(url) for url in self.ssc2_urls()]
+        return [*self.coordinators, *self.mcp.create()]
 
     def _coordinator(self, url: str) -> SscCoordinator:
         return SscCoordinator(
@@ -100,12 +112,17 @@ class SennheiserPlugin(ManufacturerPlugin):
         """Add coordinators for new device URLs and name the ones to stop for removed URLs."""
         # Keyed by the whole URL: http -> https on the same host:port is a new connection.
         old = {c.settings.url: c for c in self.coordinators}
-        new_urls = set(config.devices)
+        urls = self.ssc2_urls(config)
+        new_urls = set(urls)
         self.context.config = config
-        added = [self._coordinator(url) for url in config.devices if url not in old]
+        added = [self._coordinator(url) for url in urls if url not in old]
         removed = [c for url, c in old.items() if url not in new_urls]
         self.coordinators = [c for c in self.coordinators if c not in removed] + added
-        return DeviceChanges(added=added, removed=[c.connection_id for c in removed])
+        mcp = self.mcp.update(config)
+        return DeviceChanges(
+            added=[*added, *mcp.added],
+            removed=[*(c.connection_id for c in removed), *mcp.removed],
+        )
 
     def forget(self, connection_ids: Sequence[str]) -> None:
         """Remove the receivers of stopped connections (their ids are the connection ids)."""
@@ -186,12 +203,15 @@ class SennheiserPlugin(ManufacturerPlugin):
         Devices are asked a few at a time (one by one took longer than a poll interval with
         a few hundred receivers), and never again once they refused our credentials.
         """
-        urls = [url for url in self.context.config.devices if not self._refuses_us(url)]
+        urls = [url for url in self.ssc2_urls() if not self._refuses_us(url)]
         answers = await self._each_device(urls, self._ask_quietly)
-        return [raw for url in urls if (raw := answers.get(url)) is not None]
+        found = [raw for url in urls if (raw := answers.get(url)) is not None]
+        return [*found, *self.mcp.raw_devices()]
 
     def transform_device_data(self, raw: RawDevice) -> Receiver | None:
         """Turn ``{"url", "identity", "site"}`` into a receiver without channels."""
+        if MCP_KEY in raw:
+            return self.mcp.transform(raw)
         url = raw.get("url")
         if not isinstance(url, str):
             return None
@@ -232,22 +252,35 @@ class SennheiserPlugin(ManufacturerPlugin):
 
     async def check_health(self) -> Health:
         """Probe each device alone: all answer OK, some DEGRADED (naming the bad), none DOWN."""
-        urls = self.context.config.devices
-        if not urls:
+        urls = self.ssc2_urls()
+        total = len(urls) + len(self.mcp.coordinators)
+        if not total:
             return Health(HealthStatus.UNKNOWN, "no Sennheiser devices configured", utc_now())
         answers = await self._each_device(urls, self._probe)
         failures = [
             f"{device_key(url)}: {answers.get(url, 'no complete answer in time')}"
             for url in urls
             if url not in answers or answers[url] is not None
-        ]
+        ] + self.mcp.health()  # MCP devices push: their connection state is their health
         if not failures:
             status = HealthStatus.OK
-        elif len(failures) < len(urls):
+        elif len(failures) < total:
             status = HealthStatus.DEGRADED
         else:
             status = HealthStatus.DOWN
         return Health(status, "; ".join(failures) or None, utc_now())
+
+    async def discover(self) -> Sequence[DiscoveredDevice]:
+        """Return MCP devices that answer a broadcast probe and are not configured yet."""
+        try:
+            return await discover_mcp(self.mcp.link, self.context.config.devices)
+        except PluginError as exc:  # e.g. port 53212 held by another program
+            self.context.logger.warning("Sennheiser discovery: %s", exc)
+            return ()
+
+    async def close(self) -> None:
+        """Release the shared MCP socket (every coordinator already said ``Push 0 0 0``)."""
+        self.mcp.link.close()
 
 
 def _reason(exc: BaseException) -> str:

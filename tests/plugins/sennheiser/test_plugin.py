@@ -23,7 +23,7 @@ async def test_plugin_lists_checks_and_streams_every_device() -> None:
     sink = RecordingSink()
     config = ManufacturerConfig(code="sennheiser", devices=(ewdx.url, spectera.url))
     plugin = SennheiserPlugin(PluginContext(config, sink, secret=rig.sennheiser_password))
-    assert plugin.transports == (Transport.SSE,)
+    assert plugin.transports == (Transport.SSE, Transport.UDP)  # UDP: MCP (and SSCv1)
     try:
         raws = await plugin.get_devices()
         receivers = [plugin.transform_device_data(raw) for raw in raws]
@@ -37,8 +37,8 @@ async def test_plugin_lists_checks_and_streams_every_device() -> None:
         for coordinator in coordinators:
             await coordinator.start()
         try:
-            await wait_for(lambda: all(c.receiver.online for c in coordinators))
-            assert {c.receiver.name for c in coordinators} == {"EM4 STAGE", "Spectera A"}
+            await wait_for(lambda: all(c.receiver.online for c in plugin.coordinators))
+            assert {c.receiver.name for c in plugin.coordinators} == {"EM4 STAGE", "Spectera A"}
         finally:
             for coordinator in coordinators:
                 await coordinator.stop()
