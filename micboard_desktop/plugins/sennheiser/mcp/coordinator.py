@@ -78,6 +78,9 @@ CONFIG_READ_GAP: Final = 2.0
 """Least time between two reads of the configuration attributes."""
 MCP_BACKOFF: Final = Backoff(initial_seconds=1.0, maximum_seconds=10.0)
 """Retries of a silent device: one ``Push`` each, so coming back is found within ~15 s."""
+CONFIG_RETRY: Final = 5.0
+"""A configuration attribute still unknown this long after it was asked is asked again (the
+GET or its answer may have been lost; only the missing ones, so this stops by itself)."""
 CONFIG_KEYS: Final = ("Name", "Frequency", "Mute")
 """Configuration attributes every family has (§4.3, §4.4)."""
 
@@ -141,6 +144,7 @@ class McpCoordinator(ConnectionCoordinator):
         self._nudged = False
         self._config_due: float | None = None
         self._last_config_read = -1e9
+        self._config_changed = False
         self._failure: BaseException | None = None
         self._last_device_error: str | None = None
         self._logged_errors: set[tuple[int, str | None]] = set()
@@ -244,6 +248,8 @@ class McpCoordinator(ConnectionCoordinator):
                 if now >= next_refresh:
                     self._send(self.push_command())
                     next_refresh = now + self.refresh_period
+                if self._config_due is None and self._missing_config():
+                    self._config_due = self._last_config_read + CONFIG_RETRY
                 if self._config_due is not None and now >= self._config_due:
                     self._read_config(now)
                 deadlines = [self._last_answer + self.silence_limit, next_refresh]
@@ -259,17 +265,27 @@ class McpCoordinator(ConnectionCoordinator):
             return f"{what}; {self._last_device_error}"
         return what
 
-    def _read_config(self, now: float) -> None:
-        """Ask the configuration attributes (GET = the keyword alone, §4.1)."""
-        self._config_due = None
-        self._last_config_read = now
+    def _config_keys(self) -> list[str]:
         keys = list(CONFIG_KEYS)
         if self.state_view.family == "sr":
             keys.append("Mode")
-        for key in keys:
+        return keys
+
+    def _missing_config(self) -> list[str]:
+        """Return the configuration attributes never answered yet."""
+        return [k for k in self._config_keys() if not self.state_view.known(k)]
+
+    def _read_config(self, now: float) -> None:
+        """Ask the configuration attributes (GET = the keyword alone, §4.1)."""
+        retry = self._config_due is not None and not self._config_changed
+        self._config_due = None
+        self._config_changed = False
+        self._last_config_read = now
+        for key in self._missing_config() if retry else self._config_keys():
             self._send(command(key))
 
     def _schedule_config(self, now: float) -> None:
+        self._config_changed = True
         if self._config_due is None:
             self._config_due = max(now, self._last_config_read + CONFIG_READ_GAP)
 

@@ -28,7 +28,7 @@ MAX_LINES: Final = 64
 
 _SEPARATORS: Final = re.compile(r"[\r\n;]+")
 _ERROR: Final = re.compile(r"^(?:error\s+)?(\d{4})\s*:\s*(.*?)\s*;?\s*$", re.IGNORECASE)
-_SAFE_PARAM: Final = re.compile(r"^[\x21-\x7e]+$")
+_SAFE_PARAM: Final = re.compile(r"^[\x21-\x3a\x3c-\x7e]+$")  # printable, no blank, no ";"
 
 ERROR_TEXTS: Final = {
     1000: "invalid command",

@@ -3,7 +3,9 @@
 Units (docs/contract.md §5): an RF percent is 0 % = 0 dBµV and 100 % = 40 dBµV, so
 ``rssi_dbm = percent * 0.4 - 107`` (dBµV - 107 on 50 Ω); an AF percent is 0 % = -50 dB and
 100 % = full scale, so ``dBFS = percent / 2 - 50``. Values above 100 % are legal (§4.3) and
-kept; anything that is not a number, or is far outside what a device can send, is ``None``.
+kept; a meter value that is not a number, or is far outside what a device can send, is
+``None``. A slow value that cannot be read (``Bat 55``, ``Frequency 12``) drops its line
+whole: a garbled datagram must never overwrite a good value with an unknown one.
 
 What is doubtful is read defensively: the EM ``States`` bits contradict their own examples
 (§4.3, §8 item 6), so EM mute comes from the ``Msg`` words and the ``AF`` mute bits, never
@@ -173,7 +175,8 @@ def _bat(args: list[str]) -> Bat | None:
     if args[0] == "?":
         return Bat(False, None)
     value = sentinels.parse_int(args[0])
-    return Bat(True, value if value in BATTERY_STEPS else None)
+    # Anything but the four steps is a garbled line, not news: never overwrite a good value.
+    return Bat(True, value) if value in BATTERY_STEPS else None
 
 
 def _msg(args: list[str]) -> Warnings:
@@ -201,17 +204,19 @@ def _frequency(args: list[str]) -> Setting | None:
     if not args:
         return None
     value = sentinels.frequency_khz(args[0])
-    if value is not None and not MIN_KHZ <= value <= MAX_KHZ:
-        value = None  # no G3/G4 band is there: a cut or garbled number
+    if value is None or not MIN_KHZ <= value <= MAX_KHZ:
+        return None  # no G3/G4 band is there: a cut or garbled line, not an unknown frequency
     return Setting("Frequency", value)
 
 
 def _mute(args: list[str]) -> Setting | None:
-    return Setting("Mute", _flag(args[0])) if args else None
+    flag = _flag(args[0]) if args else None
+    return None if flag is None else Setting("Mute", flag)
 
 
 def _mode(args: list[str]) -> Setting | None:
-    return Setting("Mode", _flag(args[0])) if args else None
+    flag = _flag(args[0]) if args else None
+    return None if flag is None else Setting("Mode", flag)
 
 
 def _push(args: list[str]) -> PushEcho:

@@ -95,6 +95,10 @@ class McpState:
         """Return the last receiver built."""
         return self._last
 
+    def known(self, key: str) -> bool:
+        """Return True once the device answered ``key`` (even with an unusable value)."""
+        return key in self._values
+
     def value(self, key: str) -> object:
         """Return one slow value (``None`` when not known)."""
         return self._values.get(key)
