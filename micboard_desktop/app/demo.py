@@ -41,7 +41,8 @@ def demo_config(
     sennheiser = ManufacturerConfig(
         code="sennheiser",
         name="Sennheiser",
-        devices=tuple(str(r["url"]) for r in ssc),
+        devices=tuple(str(r["url"]) for r in ssc)
+        + tuple(f"ssc1://{v['host']}:{v['port']}" for v in endpoints.get("sennheiser_ssc1", [])),
         tls="insecure",  # the simulators' certificates are self-signed, like the real devices'
         timeout=timeout,
     )

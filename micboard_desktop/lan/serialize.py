@@ -32,6 +32,7 @@ from micboard_desktop.core.model import (
     Iem,
     Manufacturer,
     Receiver,
+    Rf,
     Transmitter,
 )
 from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
@@ -107,6 +108,26 @@ def transmitter_json(transmitter: Transmitter | None) -> Json | None:
     }
 
 
+PERCENT_SCALE_MIN = 100.0
+"""A quality scale this fine is a percentage (EW-DX 100, D6000 LQI 255); 4 or 5 are bars."""
+
+
+def _quality_percent(rf: Rf) -> float | None:
+    """Return quality as 0-100 % where the device reports it on a fine scale, else ``None``."""
+    fraction = rf.quality_fraction
+    if fraction is None or rf.quality_max is None or rf.quality_max < PERCENT_SCALE_MIN:
+        return None
+    return round(fraction * 100, 1)
+
+
+def _quality(rf: Rf) -> float | None:
+    """Return ``rf.quality`` on the contract's 0-5 scale: a percentage becomes percent / 20."""
+    percent = _quality_percent(rf)
+    if percent is not None:
+        return round(percent / 20, 1)
+    return _finite(rf.quality)
+
+
 def iem_json(iem: Iem | None) -> Json:
     """Return the ``iem`` object of an in-ear channel (all ``null`` before it reports)."""
     iem = iem or Iem()
@@ -140,7 +161,7 @@ def channel_json(
         "rf": {
             "rssi_dbm": [_finite(level) for level in channel.rf.rssi_dbm],
             "antenna": channel.rf.antenna,
-            "quality": _finite(channel.rf.quality),
+            "quality": _quality(channel.rf),
             "interference": channel.rf.interference,
         },
         "audio": {
@@ -153,6 +174,9 @@ def channel_json(
         document["kind"] = str(channel.kind)
         document["transmitter"] = None  # the channel *is* the transmitter (docs/contract.md)
         document["iem"] = iem_json(channel.iem)
+    percent = _quality_percent(channel.rf)
+    if percent is not None:  # only where a device reports quality as percent (contract §5)
+        document["rf"]["quality_percent"] = percent
     if channel.rf.coarse:  # only where a device reports RF as a category (UHF-R), never as dBm
         document["rf"]["coarse"] = [_in_range(level, 0, None) for level in channel.rf.coarse]
     if slot is not None:

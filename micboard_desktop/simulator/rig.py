@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Protocol = Literal["shure_cmd", "sennheiser_ssc2", "shure_udp", "sennheiser_mcp"]
+Protocol = Literal[
+    "shure_cmd", "sennheiser_ssc2", "shure_udp", "sennheiser_mcp", "sennheiser_ssc1"
+]
 """Which wire protocol serves a receiver."""
 
 RuntimeState = Literal["calculating", "comm_warning", "wall_power"]
@@ -24,10 +26,22 @@ SystemApiState = Literal["ONLINE", "OFFLINE", "DISCOVERED"]
 """Inventory state of a device in the Shure System API."""
 
 Family = Literal[
-    "ulxd", "qlxd", "ad", "slxd", "ewdx", "spectera", "uhfr", "psm1000", "mxw", "ewg4", "iemg4"
+    "ulxd",
+    "qlxd",
+    "ad",
+    "slxd",
+    "ewdx",
+    "spectera",
+    "uhfr",
+    "psm1000",
+    "mxw",
+    "ewg4",
+    "iemg4",
+    "d6000",
 ]
 """Device family; it decides parameter names, SAMPLE layout and resource tree (``ewg4``: an
-ew G3/G4 EM receiver, ``iemg4``: an IEM G4 SR, both over MCP)."""
+ew G3/G4 EM receiver, ``iemg4``: an IEM G4 SR, both over MCP; ``d6000``: a Digital 6000
+EM 6000 over SSCv1)."""
 
 ChangeListener = Callable[["SimReceiver", "SimChannel | None", str], None]
 """Called as ``listener(receiver, channel_or_None, what)`` after a slow value changes.
@@ -153,6 +167,8 @@ class SimReceiver:
     """Shure only: ``deviceState`` reported by the System API."""
     device_battery: SimTransmitter | None = None
     """Battery of a battery-powered device (e.g. a docked ULXD6), ``None`` for mains power."""
+    ssc1: bool = False
+    """EW-DX only: also answers SSCv1 over UDP (the "Legacy" third-party mode beside SSCv2)."""
     command_model: str | None = None
     """Shure only: ``MODEL`` as the command strings report it when it differs from the System
     API's (AD receivers add the band, e.g. ``AD4Q-A``, shure.md §3.4); ``None`` = ``model``."""

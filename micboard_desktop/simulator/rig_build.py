@@ -17,6 +17,8 @@ SHURE_FAMILIES: Final = ("ulxd", "qlxd", "ad", "slxd", "psm1000", "mxw")
 SENNHEISER_FAMILIES: Final = ("ewdx", "spectera")
 SHURE_UDP_FAMILIES: Final = ("uhfr",)
 """Shure families reached over UDP command strings (UHF-R, ``* ... *`` frames)."""
+SENNHEISER_SSC1_FAMILIES: Final = ("d6000",)
+"""Sennheiser families reached only over SSCv1 (EW-DX answers it beside SSCv2, ``ssc1``)."""
 SENNHEISER_MCP_FAMILIES: Final = ("ewg4", "iemg4")
 """Sennheiser families reached over the Media Control Protocol (EM receiver, IEM G4 SR)."""
 DEFAULT_FIRMWARE: Final[dict[str, str]] = {
@@ -31,8 +33,9 @@ DEFAULT_FIRMWARE: Final[dict[str, str]] = {
     "uhfr": "2.160",
     "ewg4": "2.5.2",
     "iemg4": "2.5.2",
+    "d6000": "1.1.4.74",
 }
-DEFAULT_QUALITY: Final[dict[str, int]] = {"ad": 5, "spectera": 4, "ewdx": 100}
+DEFAULT_QUALITY: Final[dict[str, int]] = {"ad": 5, "spectera": 4, "ewdx": 100, "d6000": 230}
 """Full link quality on each family's own scale (other families: 5)."""
 
 
@@ -75,6 +78,8 @@ def default_protocol(family: Family) -> Protocol:
         return "shure_udp"
     if family in SENNHEISER_MCP_FAMILIES:
         return "sennheiser_mcp"
+    if family in SENNHEISER_SSC1_FAMILIES:
+        return "sennheiser_ssc1"
     return "shure_cmd" if family in SHURE_FAMILIES else "sennheiser_ssc2"
 
 

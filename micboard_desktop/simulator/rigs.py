@@ -419,4 +419,13 @@ def demo_rig() -> Rig:
     # Spectera is wideband: every mobile device rides one RF channel.
     for channel in sennheiser[2].channels:
         channel.frequency_khz = 552_000
+    # EM4 Band also answers SSCv1 ("Legacy" mode): its RF in dBm and antenna come from there.
+    sennheiser[0].ssc1 = True
+    # Digital 6000 speaks SSCv1 only (sennheiser.md §3.6).
+    sennheiser.append(
+        make_receiver("d6000", "EM6000", "D6000 Leads", [
+            ch(1, "Lead Vox", 606_500, _tx("SKM 6000", 68), family="d6000"),
+            ch(2, "Guest Vox", 612_250, _tx("SK 6000", 22), family="d6000"),
+        ], key="demo"),
+    )
     return Rig(receivers=shure + sennheiser)

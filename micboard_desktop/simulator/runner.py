@@ -22,6 +22,7 @@ from micboard_desktop.simulator.faults import FaultSwitches
 from micboard_desktop.simulator.rig import Rig, SimReceiver
 from micboard_desktop.simulator.rigs import SHURE_FAMILIES, demo_rig, load_rig
 from micboard_desktop.simulator.scenario import Scenario
+from micboard_desktop.simulator.sennheiser.ssc1.server import Ssc1Server
 from micboard_desktop.simulator.shure.command.server import ShureCommandServer
 from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
 from micboard_desktop.simulator.shure.udp.server import ShureUdpServer
@@ -106,23 +107,31 @@ class SimulatorHub:
             ShureUdpServer(rig, r, host=host, seed=seed) for r in rig.by_protocol("shure_udp")
         ]
         self.sennheiser_receivers = rig.by_protocol("sennheiser_ssc2")
+        self.sennheiser_ssc1 = [  # D6000, and EW-DX receivers in "Legacy" mode beside SSCv2
+            Ssc1Server(rig, r, host=host, seed=seed)
+            for r in rig.receivers
+            if r.protocol == "sennheiser_ssc1" or (r.family == "ewdx" and r.ssc1)
+        ]
         self.sennheiser = [
             _make_ssc_server(rig, r, host, ssl_context) for r in self.sennheiser_receivers
         ]
         self._scenario_period = scenario_period
         self._scenario_task: asyncio.Task[None] | None = None
         self._started: list[
-            ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer
+            ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer | Ssc1Server
         ] = []
 
     async def start(self) -> None:
         """Start every server, then the scenario; on failure stop what already runs."""
-        servers: list[ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer] = []
+        servers: list[
+            ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer | Ssc1Server
+        ] = []
         if self.system_api is not None:
             servers.append(self.system_api)
         servers += self.shure_receivers
         servers += self.shure_udp_receivers
         servers += self.sennheiser
+        servers += self.sennheiser_ssc1
         try:
             for server in servers:
                 await server.start()
@@ -187,6 +196,18 @@ class SimulatorHub:
                 }
                 for u in self.shure_udp_receivers
             ],
+            "sennheiser_ssc1": [
+                {
+                    "host": u.host,
+                    "port": u.port,
+                    "model": u.receiver.model,
+                    "channels": len(u.receiver.channels),
+                    "family": u.receiver.family,
+                    "name": u.receiver.name,
+                    "serial": u.receiver.serial,
+                }
+                for u in self.sennheiser_ssc1
+            ],
             "sennheiser_ssc2": [
                 {
                     "url": s.url,
@@ -227,6 +248,12 @@ class SimulatorHub:
                 f"Sennheiser {ssc.product} '{rx.name}' ({len(rx.channels)} ch)  {ssc.url}  "
                 f"user {ssc.username} password {ssc.password}  "
                 f"(curl -u '{ssc.username}:{ssc.password}' {ssc.url}/api/device/identity)"
+            )
+        for v in self.sennheiser_ssc1:
+            lines.append(
+                f"Sennheiser SSCv1 {v.receiver.model} '{v.receiver.name}' "
+                f"({len(v.receiver.channels)} ch)  udp {v.host}:{v.port}  "
+                f"""(echo '{{"device":{{"name":null}}}}' | nc -u -w1 {v.host} {v.port})"""
             )
         return lines
 

@@ -38,7 +38,9 @@ from micboard_desktop.plugins.api import (
 from micboard_desktop.plugins.sennheiser.mcp.devices import RAW_KEY as MCP_KEY
 from micboard_desktop.plugins.sennheiser.mcp.devices import McpDevices
 from micboard_desktop.plugins.sennheiser.mcp.discovery import discover_mcp
+from micboard_desktop.plugins.sennheiser.merge import SennheiserMerger
 from micboard_desktop.plugins.sennheiser.profiles import default_username
+from micboard_desktop.plugins.sennheiser.ssc1.devices import Ssc1Devices
 from micboard_desktop.plugins.sennheiser.ssc2.client import (
     DEFAULT_USER,
     SscClient,
@@ -77,11 +79,15 @@ class SennheiserPlugin(ManufacturerPlugin):
         """Device keys that refused our credentials; cleared when the plugin restarts."""
         self.mcp = McpDevices(context)
         """The ``mcp://`` devices (ew G3/G4/2000, IEM G4) and their shared UDP socket."""
+        self.merger = SennheiserMerger(context.sink)
+        """Makes an EW-DX configured over SSCv2 and SSCv1 one receiver."""
+        self.ssc1 = Ssc1Devices(context, self.merger.ssc1_sink, self.merger.register)
+        """The ``ssc1://`` devices (EW-DX legacy mode, Digital 6000, SpeechLine DW)."""
 
     def ssc2_urls(self, config: ManufacturerConfig | None = None) -> list[str]:
         """Return the configured SSCv2 device URLs (every entry no other protocol owns)."""
         devices = (config or self.context.config).devices
-        return [url for url in devices if not self.mcp.owns(url)]
+        return [url for url in devices if not self.mcp.owns(url) and not self.ssc1.owns(url)]
 
     def device_settings(self, url: str) -> DeviceSettings:
         """Return the connection settings of one configured device URL."""
@@ -97,12 +103,12 @@ class SennheiserPlugin(ManufacturerPlugin):
     def create_coordinators(self) -> Sequence[ConnectionCoordinator]:
         """Return one coordinator per configured device URL."""
         self.coordinators = [self._coordinator(url) for url in self.ssc2_urls()]
-        return [*self.coordinators, *self.mcp.create()]
+        return [*self.coordinators, *self.mcp.create(), *self.ssc1.create()]
 
     def _coordinator(self, url: str) -> SscCoordinator:
         return SscCoordinator(
             self.device_settings(url),
-            sink=self.context.sink,
+            sink=self.merger.ssc2_sink,  # an EW-DX also on ssc1:// gets its RF there
             meters=self.context.meters,
             clock=self.context.clock,
             logger=self.context.logger.getChild(f"sennheiser.{device_key(url)}"),
@@ -119,15 +125,16 @@ class SennheiserPlugin(ManufacturerPlugin):
         removed = [c for url, c in old.items() if url not in new_urls]
         self.coordinators = [c for c in self.coordinators if c not in removed] + added
         mcp = self.mcp.update(config)
+        ssc1 = self.ssc1.update(config)
         return DeviceChanges(
-            added=[*added, *mcp.added],
-            removed=[*(c.connection_id for c in removed), *mcp.removed],
+            added=[*added, *mcp.added, *ssc1.added],
+            removed=[*(c.connection_id for c in removed), *mcp.removed, *ssc1.removed],
         )
 
     def forget(self, connection_ids: Sequence[str]) -> None:
         """Remove the receivers of stopped connections (their ids are the connection ids)."""
         for cid in connection_ids:
-            self.context.sink.remove_receiver(ReceiverId(cid))
+            self.merger.forget(ReceiverId(cid))  # removes it from the store too
 
     async def _ask(self, url: str, *, with_site: bool) -> RawDevice:
         settings = self.device_settings(url)
@@ -253,7 +260,7 @@ class SennheiserPlugin(ManufacturerPlugin):
     async def check_health(self) -> Health:
         """Probe each device alone: all answer OK, some DEGRADED (naming the bad), none DOWN."""
         urls = self.ssc2_urls()
-        total = len(urls) + len(self.mcp.coordinators)
+        total = len(urls) + len(self.mcp.coordinators) + len(self.ssc1.coordinators)
         if not total:
             return Health(HealthStatus.UNKNOWN, "no Sennheiser devices configured", utc_now())
         answers = await self._each_device(urls, self._probe)
@@ -262,6 +269,7 @@ class SennheiserPlugin(ManufacturerPlugin):
             for url in urls
             if url not in answers or answers[url] is not None
         ] + self.mcp.health()  # MCP devices push: their connection state is their health
+        failures += self.ssc1.health()  # so do SSCv1 devices
         if not failures:
             status = HealthStatus.OK
         elif len(failures) < total:
