@@ -66,6 +66,7 @@ def test_demo_window_shows_live_channels_from_both_makers_and_quits(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert shot.stat().st_size > 10_000
     log = (tmp_path / "d" / "logs" / "micboard-desktop.log").read_text()
-    # Five receivers by command strings plus the System API (in --demo since issue #15).
-    assert "shure: 6 connection(s) started" in log
+    # Eight receivers by command strings (ULX-D x2, AD, SLX-D, P10T x2, MXW, QLX-D), one UHF-R
+    # over UDP, plus the System API (in --demo since issue #15).
+    assert "shure: 10 connection(s) started" in log
     assert "sennheiser: 3 connection(s) started" in log

@@ -165,12 +165,16 @@ class ShurePlugin(ManufacturerPlugin):
     def _command_coordinator(self, host: str, port: int) -> CommandStringCoordinator:
         ctx = self.context
         sink = self.merger.command_sink()
+        # A device entry written as a table may name the family and label the device.
+        hints = [h for h in ctx.config.device_hints if split_address(h.address) == (host, port)]
         coordinator = CommandStringCoordinator(
             host,
             port,
             meters=ctx.meters,
             sink=sink,
             meter_rate_ms=ctx.config.meter_rate_ms,
+            family=hints[0].family if hints else None,
+            name=hints[0].name if hints else None,
             connect_timeout=ctx.config.timeout,
             clock=ctx.clock,
             logger=ctx.logger.getChild(f"shure.{host}"),
