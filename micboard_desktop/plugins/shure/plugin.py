@@ -42,6 +42,7 @@ from micboard_desktop.plugins.shure.system_api.coordinator import (
     SystemApiCoordinator,
 )
 from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice
+from micboard_desktop.plugins.shure.udp.devices import RAW_KEY, UhfrDevices
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -72,7 +73,16 @@ class ShurePlugin(ManufacturerPlugin):
     _api_error: str | None
 
     def _addresses(self) -> list[tuple[str, int]]:
-        return [split_address(a) for a in self.context.config.devices if a.strip()]
+        devices = self.context.config.devices
+        return [split_address(a) for a in devices if a.strip() and not self.uhfr.owns(a)]
+
+    @property
+    def uhfr(self) -> UhfrDevices:
+        """Return the UHF-R receivers' coordinators (``uhfr://`` addresses, over UDP)."""
+        devices: UhfrDevices | None = getattr(self, "_uhfr", None)
+        if devices is None:
+            devices = self._uhfr = UhfrDevices(self.context)
+        return devices
 
     @property
     def merger(self) -> ShureMerger:
@@ -120,10 +130,12 @@ class ShurePlugin(ManufacturerPlugin):
                 self.merger.api_inventory(nodes)
                 raw += [{"system_api_device_id": n.device_id} for n in nodes]
         raw += [{"host": h, "port": p} for h, p in self._addresses()]
-        return raw
+        return raw + self.uhfr.raw_devices()
 
     def transform_device_data(self, raw: RawDevice) -> Receiver | None:
         """Turn a System API node or a configured address into a (merged) receiver."""
+        if RAW_KEY in raw:
+            return self.uhfr.transform(raw)
         device_id = raw.get("system_api_device_id")
         if isinstance(device_id, str):
             # get_devices fed the merger, which already put the (merged) receiver.
@@ -160,7 +172,7 @@ class ShurePlugin(ManufacturerPlugin):
         coordinators: list[ConnectionCoordinator] = list(self._coordinators)
         if self._api_coordinator is not None:
             coordinators.insert(0, self._api_coordinator)
-        return coordinators
+        return coordinators + self.uhfr.create()
 
     def _command_coordinator(self, host: str, port: int) -> CommandStringCoordinator:
         ctx = self.context
@@ -204,10 +216,14 @@ class ShurePlugin(ManufacturerPlugin):
                 added.append(self._command_coordinator(host, port))
         removed = [c for key, c in current.items() if key not in set(wanted)]
         self._coordinators = [c for c in self._coordinators if c not in removed] + added
-        return DeviceChanges(added=added, removed=[c.connection_id for c in removed])
+        udp = self.uhfr.update(config)
+        return DeviceChanges(
+            added=[*added, *udp.added], removed=[*(c.connection_id for c in removed), *udp.removed]
+        )
 
     def forget(self, connection_ids: Sequence[str]) -> None:
         """Forget removed command-string addresses (a matched System API device stays)."""
+        self.uhfr.forget(connection_ids)
         for cid in connection_ids:
             self.merger.remove_command_address(cid.removeprefix(f"{self.manufacturer_code}:"))
 
@@ -237,13 +253,14 @@ class ShurePlugin(ManufacturerPlugin):
             ok, text = self._api_health()
             parts.append(text)
             scores.append(ok)
-        coordinators = getattr(self, "_coordinators", [])
+        coordinators = [*getattr(self, "_coordinators", []), *self.uhfr.coordinators]
+        configured = len(self._addresses()) + len(self.uhfr.addresses())
         if coordinators:
             up = sum(c.state.status is ConnectionStatus.CONNECTED for c in coordinators)
             parts.append(f"{up} of {len(coordinators)} receivers connected")
             scores.append(True if up == len(coordinators) else False if up == 0 else None)
-        elif self._addresses():
-            parts.append(f"{len(self._addresses())} receivers configured, not started")
+        elif configured:
+            parts.append(f"{configured} receivers configured, not started")
         if not scores:
             text = "; ".join(parts) or "no Shure receivers configured"
             return Health(HealthStatus.UNKNOWN, text, now)
