@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from micboard_desktop.core.config import AppConfig, DeviceHint, ManufacturerConfig
 from micboard_desktop.simulator.runner import Endpoints
 
@@ -46,6 +48,18 @@ def demo_config(
         tls="insecure",  # the simulators' certificates are self-signed, like the real devices'
         timeout=timeout,
     )
+    mcp = endpoints.get("sennheiser_mcp", [])
+    if mcp:  # MCP answers to bind:53212 (docs/contract.md §4); loopback keeps the demo local
+        hints = tuple(
+            DeviceHint(f"mcp://{m['host']}:{m['port']}", str(m["family"]), str(m["name"]))
+            for m in mcp
+        )
+        sennheiser = replace(
+            sennheiser,
+            devices=sennheiser.devices + tuple(h.address for h in hints),
+            device_hints=sennheiser.device_hints + hints,
+            bind=sennheiser.bind or "127.0.0.1",
+        )
     secrets = {"sennheiser": str(ssc[0]["password"])} if ssc else {}
     if shure.api_url:
         secrets["shure"] = str(api[0]["api_key"])

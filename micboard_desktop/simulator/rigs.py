@@ -419,6 +419,15 @@ def demo_rig() -> Rig:
     # Spectera is wideband: every mobile device rides one RF channel.
     for channel in sennheiser[2].channels:
         channel.frequency_khz = 552_000
+    # ew G4 and IEM G4 over the Media Control Protocol (sennheiser.md §4): one channel each.
+    sennheiser += [
+        make_receiver("ewg4", "EM 300-500 G4", "G4 Rack", [
+            ch(1, "Pastor B", 566_125, _tx("SKM 500 G4", 80, "ALKA"), family="ewg4"),
+        ], key="demo"),
+        make_receiver("iemg4", "SR IEM G4", "IEM G4", [
+            ch(1, "IEM Guitar", 626_200, None, family="iemg4", performer="Max Cole"),
+        ], key="demo"),
+    ]
     # EM4 Band also answers SSCv1 ("Legacy" mode): its RF in dBm and antenna come from there.
     sennheiser[0].ssc1 = True
     # Digital 6000 speaks SSCv1 only (sennheiser.md §3.6).

@@ -75,6 +75,36 @@ def _make_ssc_server(
     return SscReceiverServer(rig, receiver, host=host, port=0, ssl_context=ssl_context)
 
 
+def _make_mcp_server(rig: Rig, receiver: SimReceiver, host: str, seed: int) -> McpServer:
+    """Create the MCP device server of ``receiver`` (imported late, like the SSCv2 one)."""
+    from micboard_desktop.simulator.sennheiser.mcp.server import McpDeviceServer
+
+    return McpDeviceServer(rig, receiver, host=host, seed=seed)
+
+
+class McpServer(Protocol):
+    """What the runner needs from a simulated MCP device."""
+
+    faults: FaultSwitches
+    receiver: SimReceiver
+
+    @property
+    def host(self) -> str:
+        """Return the bound address."""
+        ...
+
+    @property
+    def port(self) -> int:
+        """Return the bound UDP port."""
+        ...
+
+    async def start(self) -> None:
+        """Bind and serve."""
+
+    async def stop(self) -> None:
+        """Close everything."""
+
+
 class SimulatorHub:
     """Own every simulator server of one rig plus the scenario that animates it."""
 
@@ -115,22 +145,36 @@ class SimulatorHub:
         self.sennheiser = [
             _make_ssc_server(rig, r, host, ssl_context) for r in self.sennheiser_receivers
         ]
+        self.sennheiser_mcp = [  # ew G4 EM and IEM G4 SR over MCP (sennheiser.md §4)
+            _make_mcp_server(rig, r, host, seed) for r in rig.by_protocol("sennheiser_mcp")
+        ]
         self._scenario_period = scenario_period
         self._scenario_task: asyncio.Task[None] | None = None
         self._started: list[
-            ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer | Ssc1Server
+            ShureSystemApiServer
+            | ShureCommandServer
+            | ShureUdpServer
+            | SscServer
+            | Ssc1Server
+            | McpServer
         ] = []
 
     async def start(self) -> None:
         """Start every server, then the scenario; on failure stop what already runs."""
         servers: list[
-            ShureSystemApiServer | ShureCommandServer | ShureUdpServer | SscServer | Ssc1Server
+            ShureSystemApiServer
+            | ShureCommandServer
+            | ShureUdpServer
+            | SscServer
+            | Ssc1Server
+            | McpServer
         ] = []
         if self.system_api is not None:
             servers.append(self.system_api)
         servers += self.shure_receivers
         servers += self.shure_udp_receivers
         servers += self.sennheiser
+        servers += self.sennheiser_mcp
         servers += self.sennheiser_ssc1
         try:
             for server in servers:
@@ -208,6 +252,17 @@ class SimulatorHub:
                 }
                 for u in self.sennheiser_ssc1
             ],
+            "sennheiser_mcp": [
+                {
+                    "host": m.host,
+                    "port": m.port,
+                    "model": m.receiver.model,
+                    "channels": len(m.receiver.channels),
+                    "family": m.receiver.family,
+                    "name": m.receiver.name,
+                }
+                for m in self.sennheiser_mcp
+            ],
             "sennheiser_ssc2": [
                 {
                     "url": s.url,
@@ -254,6 +309,11 @@ class SimulatorHub:
                 f"Sennheiser SSCv1 {v.receiver.model} '{v.receiver.name}' "
                 f"({len(v.receiver.channels)} ch)  udp {v.host}:{v.port}  "
                 f"""(echo '{{"device":{{"name":null}}}}' | nc -u -w1 {v.host} {v.port})"""
+            )
+        for m in self.sennheiser_mcp:
+            lines.append(
+                f"Sennheiser MCP {m.receiver.model} '{m.receiver.name}'  udp {m.host}:{m.port}  "
+                f"(printf 'Name\\r' | nc -u -w1 {m.host} {m.port})"
             )
         return lines
 

@@ -129,7 +129,7 @@ class Scenario:
         self, receiver: SimReceiver, channel: SimChannel, plan: _Plan, dt: float
     ) -> None:
         """Advance one channel: power, battery, mute, RF, interference, quality, audio."""
-        if receiver.family == "psm1000":
+        if receiver.family in ("psm1000", "iemg4"):  # in-ear mixes, no pack
             self._tick_iem(receiver, channel, plan, dt)
             return
         tx = channel.transmitter

@@ -22,7 +22,10 @@ def config_text(endpoints: dict[str, Any]) -> str:
         [f'"{r["host"]}:{r["port"]}"' for r in endpoints["shure_receivers"]]
         + [f'"uhfr://{r["host"]}:{r["port"]}"' for r in endpoints["shure_udp_receivers"]]
     )
-    ssc = ", ".join(f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"])
+    ssc = ", ".join(
+        [f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"]]
+        + [f'"mcp://{r["host"]}:{r["port"]}"' for r in endpoints.get("sennheiser_mcp", [])]
+    )
     return f"""
 [[manufacturers]]
 code = "shure"
@@ -32,6 +35,7 @@ timeout = 2
 [[manufacturers]]
 code = "sennheiser"
 devices = [{ssc}]
+bind = "127.0.0.1"
 tls = "insecure"
 timeout = 2
 """
