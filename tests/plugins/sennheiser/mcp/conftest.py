@@ -27,13 +27,34 @@ FAST: dict[str, Any] = {"cycle_ms": 100, "timeout": 1.0, "backoff": FAST_BACKOFF
 
 def mcp_rig() -> Rig:
     """An ew G4 EM (pack on, 70 % step) and an IEM G4 SR, with still meters."""
-    em = make_receiver("ewg4", "EM 300-500 G4", "G4 Rack", [
-        make_channel(1, "Lead Vox", 566_125, SimTransmitter(model="SKM 500 G4",
-                     battery_type="ALKA", battery_percent=60.0, battery_minutes=None)),
-    ], key="t")
-    sr = make_receiver("iemg4", "SR IEM G4", "IEM G4", [
-        make_channel(1, "Drum Mix", 626_200, None),
-    ], key="t")
+    em = make_receiver(
+        "ewg4",
+        "EM 300-500 G4",
+        "G4 Rack",
+        [
+            make_channel(
+                1,
+                "Lead Vox",
+                566_125,
+                SimTransmitter(
+                    model="SKM 500 G4",
+                    battery_type="ALKA",
+                    battery_percent=60.0,
+                    battery_minutes=None,
+                ),
+            ),
+        ],
+        key="t",
+    )
+    sr = make_receiver(
+        "iemg4",
+        "SR IEM G4",
+        "IEM G4",
+        [
+            make_channel(1, "Drum Mix", 626_200, None),
+        ],
+        key="t",
+    )
     em.channels[0].audio_peak_dbfs = -20.0  # 60 %
     em.channels[0].rssi_dbm = [-75.0, -87.0]  # 80 %, 50 %
     sr.channels[0].audio_peak_dbfs = -30.0  # 40 %
@@ -65,8 +86,7 @@ def make_coordinator(
     server: McpDeviceServer, link: McpSocket, sink: RecordingSink, meters: MeterBus, **kw: Any
 ) -> McpCoordinator:
     options = {**FAST, **kw}
-    return McpCoordinator(server.host, server.port, link=link, meters=meters, sink=sink,
-                          **options)
+    return McpCoordinator(server.host, server.port, link=link, meters=meters, sink=sink, **options)
 
 
 async def wait_for(predicate: Callable[[], bool], seconds: float = 5.0) -> None:

@@ -33,7 +33,8 @@ async def wait_until(store: StateStore, check: Callable[[], bool], seconds: floa
 
 
 async def test_em_and_iem_reach_the_lan_api_in_the_references_units(
-    mcp_servers: Servers, start: Start  # noqa: F811 - pytest fixture
+    mcp_servers: Servers,
+    start: Start,  # noqa: F811 - pytest fixture
 ) -> None:
     rig, em, sr = mcp_servers
     sr.faults.hostile_strings = True  # a name with escapes and a lone surrogate
@@ -41,18 +42,20 @@ async def test_em_and_iem_reach_the_lan_api_in_the_references_units(
     sink = StoreSink(store)
     link = app_socket()
     coords = [
-        McpCoordinator(s.host, s.port, link=link, meters=bus, sink=sink, **FAST)
-        for s in (em, sr)
+        McpCoordinator(s.host, s.port, link=link, meters=bus, sink=sink, **FAST) for s in (em, sr)
     ]
     folder = LevelFolder(store, bus, SystemClock(), period=0.2)
     await folder.start()
     for coord in coords:
         await coord.start()
     try:
+
         def ready() -> bool:
             rxs = [r for r in store.snapshot().receivers.values() if r.channels]
             return len(rxs) == 2 and all(
-                r.online and r.channels[0].name and r.channels[0].audio.peak_dbfs is not None
+                r.online
+                and r.channels[0].name
+                and r.channels[0].audio.peak_dbfs is not None
                 and (r.channels[0].iem is None or r.channels[0].iem.right_dbfs is not None)
                 for r in rxs
             )

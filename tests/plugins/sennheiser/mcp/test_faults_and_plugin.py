@@ -31,8 +31,14 @@ async def test_doubled_lost_and_garbled_datagrams_change_nothing(mcp_servers: Se
     sink = RecordingSink()
     coord = make_coordinator(em, app_socket(), sink, MeterBus())
     async with running(coord):
-        await wait_for(lambda: sink.current is not None and bool(sink.current.channels)
-                       and sink.current.channels[0].name is not None, seconds=8)
+        await wait_for(
+            lambda: (
+                sink.current is not None
+                and bool(sink.current.channels)
+                and sink.current.channels[0].name is not None
+            ),
+            seconds=8,
+        )
         await asyncio.sleep(1.5)
         ch = sink.last.channels[0]
         assert ch.name == "Lead Vox"
@@ -49,8 +55,15 @@ async def test_a_device_answering_from_another_port_is_still_heard(mcp_servers: 
     _rig, em, _sr = mcp_servers
     sink = RecordingSink()
     link = app_socket()
-    coord = McpCoordinator(em.host, em.port + 1 if em.port < 65535 else em.port - 1,
-                           link=link, meters=MeterBus(), sink=sink, cycle_ms=100, timeout=1.0)
+    coord = McpCoordinator(
+        em.host,
+        em.port + 1 if em.port < 65535 else em.port - 1,
+        link=link,
+        meters=MeterBus(),
+        sink=sink,
+        cycle_ms=100,
+        timeout=1.0,
+    )
     # Our Push goes to a port nobody holds; forward it to the simulator by hand.
     await link.open()
     remove = link.listen(lambda data, peer: None)

@@ -26,14 +26,23 @@ async def _advance(clock: FakeClock, seconds: float, step: float = 0.5) -> None:
         await asyncio.sleep(0)  # one real selector pass: loopback datagrams are delivered
 
 
-async def _setup(clock: FakeClock, cycle_ms: int = 1000) -> tuple[McpDeviceServer, McpCoordinator,
-                                                           RecordingSink]:
+async def _setup(
+    clock: FakeClock, cycle_ms: int = 1000
+) -> tuple[McpDeviceServer, McpCoordinator, RecordingSink]:
     rig = mcp_rig()
     server = McpDeviceServer(rig, rig.receivers[0], seed=5, clock=clock)
     await server.start()
     sink = RecordingSink()
-    coord = McpCoordinator(server.host, server.port, link=app_socket(), meters=MeterBus(),
-                           sink=sink, clock=clock, cycle_ms=cycle_ms, backoff=MCP_BACKOFF)
+    coord = McpCoordinator(
+        server.host,
+        server.port,
+        link=app_socket(),
+        meters=MeterBus(),
+        sink=sink,
+        clock=clock,
+        cycle_ms=cycle_ms,
+        backoff=MCP_BACKOFF,
+    )
     return server, coord, sink
 
 

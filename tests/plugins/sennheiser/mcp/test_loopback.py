@@ -29,12 +29,22 @@ async def test_em_and_sr_share_one_socket_with_values_in_the_reference_units(
     em_c = make_coordinator(em, link, em_sink, meters)
     sr_c = make_coordinator(sr, link, sr_sink, meters)
     async with running(em_c, sr_c):
-        await wait_for(lambda: em_sink.current is not None and em_sink.current.online
-                       and bool(em_sink.current.channels)
-                       and em_sink.current.channels[0].name is not None)
-        await wait_for(lambda: sr_sink.current is not None and bool(sr_sink.current.channels)
-                       and sr_sink.current.channels[0].iem is not None
-                       and sr_sink.current.channels[0].iem.mode is not None)
+        await wait_for(
+            lambda: (
+                em_sink.current is not None
+                and em_sink.current.online
+                and bool(em_sink.current.channels)
+                and em_sink.current.channels[0].name is not None
+            )
+        )
+        await wait_for(
+            lambda: (
+                sr_sink.current is not None
+                and bool(sr_sink.current.channels)
+                and sr_sink.current.channels[0].iem is not None
+                and sr_sink.current.channels[0].iem.mode is not None
+            )
+        )
         assert link.is_open
         rx = em_sink.last
         ch = rx.channels[0]
@@ -78,9 +88,14 @@ async def test_pack_off_is_no_transmitter_and_silence_goes_offline_and_back(
     sink = RecordingSink()
     coord = make_coordinator(em, link, sink, MeterBus())
     async with running(coord):
-        await wait_for(lambda: sink.current is not None and sink.current.online
-                       and bool(sink.current.channels)
-                       and sink.current.channels[0].transmitter is not None)
+        await wait_for(
+            lambda: (
+                sink.current is not None
+                and sink.current.online
+                and bool(sink.current.channels)
+                and sink.current.channels[0].transmitter is not None
+            )
+        )
         tx = rig.receivers[0].channels[0].transmitter
         assert tx is not None
         tx.on = False
