@@ -118,3 +118,34 @@ async def test_plugin_routes_mcp_addresses_and_names_iem_by_table(mcp_servers: S
     assert len(changes.removed) == 2
     assert not changes.added
     assert mcp[1].state_view.family == "sr"
+
+
+def test_config_names_the_key_of_a_bad_mcp_address() -> None:
+    import pytest
+
+    from micboard_desktop.core.config import parse_config
+    from micboard_desktop.core.errors import ConfigError
+
+    good = parse_config(
+        {
+            "manufacturers": [
+                {
+                    "code": "sennheiser",
+                    "name": "S",
+                    "bind": "10.0.0.2",
+                    "devices": ["mcp://10.0.0.9", "mcp://[fe80::1]:53212"],
+                }
+            ]
+        }
+    )
+    assert good.manufacturers[0].bind == "10.0.0.2"
+    for bad, why in (("mcp://10.0.0.9:99999", "99999"), ("mcp://10.0.0.9/x", "without a path")):
+        with pytest.raises(ConfigError, match=r"manufacturers\[0\]\.devices\[1\]") as err:
+            parse_config(
+                {
+                    "manufacturers": [
+                        {"code": "sennheiser", "name": "S", "devices": ["mcp://10.0.0.8", bad]}
+                    ]
+                }
+            )
+        assert why in str(err.value)
