@@ -31,6 +31,7 @@ from micboard_desktop.plugins.api import (
 )
 from micboard_desktop.plugins.shure.command.client import DEFAULT_PORT
 from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoordinator
+from micboard_desktop.plugins.shure.discovery import NetworkDiscovery
 from micboard_desktop.plugins.shure.merger import ShureMerger
 from micboard_desktop.plugins.shure.system_api.client import (
     SystemApiClient,
@@ -227,15 +228,42 @@ class ShurePlugin(ManufacturerPlugin):
         for cid in connection_ids:
             self.merger.remove_command_address(cid.removeprefix(f"{self.manufacturer_code}:"))
 
+    @property
+    def network_discovery(self) -> NetworkDiscovery:
+        """Return the SLP listener's owner (created on first use, listening from discover())."""
+        network: NetworkDiscovery | None = getattr(self, "_network_discovery", None)
+        if network is None:
+            network = NetworkDiscovery.from_environment(
+                clock=self.context.clock,
+                logger=self.context.logger.getChild("shure.slp"),
+                timeout=self.context.config.timeout,
+                bind=getattr(self.context.config, "bind", None),  # the UDP protocols' address
+            )
+            self._network_discovery = network
+        return network
+
     async def discover(self) -> Sequence[DiscoveredDevice]:
-        """Return System API devices that are not configured as command-string addresses."""
+        """Return System API devices and announced (SLP) devices that are not configured yet.
+
+        The first call starts listening and answers after a short window; the listener then
+        runs until the plugin closes, so later calls answer at once (why: discovery/network.py).
+        """
+        network = self.network_discovery
+        await network.start()  # never raises: a busy port or no multicast is logged
+        found: list[DiscoveredDevice] = []
         client = self.api_client
-        if client is None:
-            return ()
-        merger = self.merger
-        if not merger.api_devices():
-            merger.api_inventory(await client.list_devices())
-        return [_discovered(d) for d in merger.unmatched_api_devices()]
+        if client is not None:
+            try:
+                merger = self.merger
+                if not merger.api_devices():
+                    merger.api_inventory(await client.list_devices())
+                found = [_discovered(d) for d in merger.unmatched_api_devices()]
+            except PluginError as exc:
+                if not network.listening:
+                    raise
+                self.context.logger.warning("Shure discovery: System API: %s", exc)
+        known = [d.address for d in found]
+        return found + await network.found(self.context.config.devices, known)
 
     async def add_to_discovery(self, ips: Iterable[str]) -> list[str]:
         """Add ``ips`` to the System API's discovery list (read, merge, PUT); return it."""
@@ -290,7 +318,10 @@ class ShurePlugin(ManufacturerPlugin):
         return True, "System API reachable"
 
     async def close(self) -> None:
-        """Close the shared HTTP client."""
+        """Stop listening for announcements and close the shared HTTP client."""
+        network: NetworkDiscovery | None = getattr(self, "_network_discovery", None)
+        if network is not None:
+            await network.close()
         http = getattr(self, "_http", None)
         if http is not None:
             self._http = None
