@@ -433,7 +433,7 @@ def demo_rig() -> Rig:
     # Digital 6000 speaks SSCv1 only (sennheiser.md §3.6).
     sennheiser.append(
         make_receiver("d6000", "EM6000", "D6000 Leads", [
-            ch(1, "Lead Vox", 606_500, _tx("SKM 6000", 68), family="d6000"),
+            ch(1, "Soloist", 606_500, _tx("SKM 6000", 68), family="d6000"),
             ch(2, "Guest Vox", 612_250, _tx("SK 6000", 22), family="d6000"),
         ], key="demo"),
     )

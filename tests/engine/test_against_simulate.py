@@ -24,6 +24,7 @@ def config_text(endpoints: dict[str, Any]) -> str:
     )
     ssc = ", ".join(
         [f'"{r["url"]}"' for r in endpoints["sennheiser_ssc2"]]
+        + [f'"ssc1://{r["host"]}:{r["port"]}"' for r in endpoints.get("sennheiser_ssc1", [])]
         + [f'"mcp://{r["host"]}:{r["port"]}"' for r in endpoints.get("sennheiser_mcp", [])]
     )
     return f"""

@@ -139,3 +139,14 @@ def test_a_rig_file_must_be_a_regular_file(tmp_path: Path) -> None:
     for path in (Path("/dev/zero"), fifo):
         with pytest.raises(ValueError, match=r"rig file .* is not a regular file"):
             load_rig(path)
+
+
+def test_the_demo_rig_names_every_channel_once():
+    """Two "Lead Vox" on one board (a ULX-D and an EM 6000) confuse a technician and every
+    test that finds a channel by name."""
+    from collections import Counter
+
+    from micboard_desktop.simulator.rigs import demo_rig
+
+    names = Counter(ch.name for rx in demo_rig().receivers for ch in rx.channels)
+    assert [name for name, count in names.items() if count > 1] == []
