@@ -177,6 +177,27 @@ async def test_the_hardware_view_says_not_monitored_for_a_stopped_receiver():
     bridge.close()
 
 
+async def test_a_receiver_that_goes_away_leaves_the_hardware_tree_cleanly():
+    """Seen on the demo: a receiver removed from the store (an SSCv1 twin merged into its
+    SSCv2 receiver) raised "C++ object already deleted" on the next refresh."""
+    store = StateStore()
+    first = make_receiver("sennheiser:ssc1:10.0.0.9:45", channels=4)
+    second = make_receiver("sennheiser:10.0.0.9", channels=4)
+    store.put_receiver(first)
+    store.put_receiver(second)
+    bridge = StoreBridge(store)
+    view = HardwareView(bridge, FakeEngine(), UiTasks())
+    view.show()
+    assert first.channels[3].id in view.items
+    store.remove_receiver(first.id)
+    await wait_until(lambda: first.id not in view.items)
+    assert all(ch.id not in view.items for ch in first.channels)
+    view.refresh()  # again: nothing dangling is touched
+    assert second.channels[0].id in view.items
+    view.hide()
+    bridge.close()
+
+
 async def test_alerts_list_and_acknowledge():
     now = datetime.now(UTC)
     engine = FakeEngine(alert_list=[

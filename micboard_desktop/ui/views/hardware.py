@@ -107,7 +107,12 @@ class HardwareView(QWidget):
                     ch_item = self._item(channel.id, rx_item, kind="channel")
                     self._fill_channel(ch_item, channel, receiver, snapshot.slots.get(channel.id))
                     seen.add(channel.id)
-            for key in [k for k in self.items if k not in seen]:
+            # Deepest first: taking a receiver out deletes its channel items with it, and a
+            # channel item touched after that raised "C++ object already deleted" (a receiver
+            # that goes away, e.g. an SSCv1 twin merged into its SSCv2 receiver).
+            stale = [k for k in self.items if k not in seen]
+            stale.sort(key=lambda k: _depth(self.items[k]), reverse=True)
+            for key in stale:
                 item = self.items.pop(key)
                 parent = item.parent()
                 if parent is not None:
@@ -242,3 +247,13 @@ def _under(item: QTreeWidgetItem, ancestor: QTreeWidgetItem) -> bool:
             return True
         parent = parent.parent()
     return False
+
+
+def _depth(item: QTreeWidgetItem) -> int:
+    """Return how deep ``item`` sits in the tree (a top-level item is 0)."""
+    depth = 0
+    parent = item.parent()
+    while parent is not None:
+        depth += 1
+        parent = parent.parent()
+    return depth
