@@ -65,8 +65,11 @@ class _Plan:
 
 
 def quality_scale(receiver: SimReceiver) -> int:
-    """Return the top of ``receiver``'s link-quality scale (AD 5, Spectera 4, EW-DX 100)."""
-    return {"spectera": 4, "ewdx": 100}.get(receiver.family, 5)
+    """Return the top of ``receiver``'s link-quality scale (AD 5, Spectera 4, EW-DX 100).
+
+    Digital 6000 LQI runs to 255: a 0-5 value there read as 2 % and showed RF LOSS.
+    """
+    return {"spectera": 4, "ewdx": 100, "d6000": 255}.get(receiver.family, 5)
 
 
 class Scenario:
