@@ -145,6 +145,7 @@ THRESHOLD_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     "rf_loss_quality_fraction": (0, 1),
     "audio_peak_dbfs": (-60, 0),
     "iem_no_input_dbfs": (-90, -20),
+    "rf_loss_coarse": (20, 254),
 }
 """What each alert threshold can mean (lowest, highest): bars 0-5, percent 0-100, a day of
 minutes, dBm and dBFS. The config file, the LAN API and the settings dialog all use it."""

@@ -31,6 +31,9 @@ class StatusThresholds:
     """... or when link quality is at or below this fraction of its scale."""
     audio_peak_dbfs: float = -1.0
     """A peak at or above this level counts as clipping."""
+    rf_loss_coarse: int = 100
+    """... or, for a device that reports RF only as a coarse category (UHF-R: lower is
+    stronger, about 70 strong and 100 weak), when every known antenna is at or above this."""
     iem_no_input_dbfs: float = -60.0
     """An in-ear transmitter whose inputs are both at or below this level gets no mix."""
 
@@ -96,6 +99,10 @@ def rf_lost(channel: Channel, limits: StatusThresholds) -> bool:
     levels = [level for level in channel.rf.rssi_dbm if level is not None]
     if levels and max(levels) < limits.rf_loss_rssi_dbm:
         return True
+    if not levels:  # no dBm at all: a coarse category (UHF-R) is what there is to judge
+        coarse = [c for c in channel.rf.coarse if c is not None]
+        if coarse and min(coarse) >= limits.rf_loss_coarse:
+            return True
     fraction = channel.rf.quality_fraction
     return fraction is not None and fraction <= limits.rf_loss_quality_fraction
 

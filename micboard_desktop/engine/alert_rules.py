@@ -55,6 +55,8 @@ RSSI_MARGIN_DB = 3.0
 QUALITY_MARGIN = 0.1
 """Fraction of the device's quality scale."""
 CLIP_MARGIN_DB = 3.0
+COARSE_MARGIN = 5
+"""Coarse RF categories (UHF-R) below the loss level before an RF-loss alert clears."""
 
 RX_OFFLINE = ChannelStatus.RX_OFFLINE.value
 TX_OFF = ChannelStatus.TX_OFF.value
@@ -216,10 +218,11 @@ def rules_touched(old: Channel, new: Channel) -> frozenset[str] | None:
     if old.transmitter != new.transmitter:
         touched.add(BATTERY)
     old_rf, new_rf = old.rf, new.rf
-    if (old_rf.rssi_dbm, old_rf.quality, old_rf.quality_max) != (
+    if (old_rf.rssi_dbm, old_rf.quality, old_rf.quality_max, old_rf.coarse) != (
         new_rf.rssi_dbm,
         new_rf.quality,
         new_rf.quality_max,
+        new_rf.coarse,
     ):
         touched.add(RF_LOSS)
     if old_rf.interference != new_rf.interference:
@@ -475,13 +478,24 @@ def _rf_target(
     fraction = channel.rf.quality_fraction
     if rf_lost(channel, limits):
         weak = bool(levels) and max(levels) < limits.rf_loss_rssi_dbm
-        detail = f"{max(levels):.0f} dBm" if weak else f"quality {channel.rf.quality:g}"
+        coarse = [c for c in channel.rf.coarse if c is not None]
+        if weak:
+            detail = f"{max(levels):.0f} dBm"
+        elif not levels and coarse and min(coarse) >= limits.rf_loss_coarse:
+            detail = f"RF category {min(coarse)}, weak"
+        else:
+            detail = f"quality {channel.rf.quality:g}"
         message = f"RF loss: {label} ({detail})"
         return Target(
             key, Want.RAISE, subject, RF_LOSS, Severity.CRITICAL, message, raise_hold, clear_hold
         )
     if not is_active:
         return Target(key, Want.CLEAR, subject)
+    coarse = [c for c in channel.rf.coarse if c is not None]
+    if not levels and coarse:  # hysteresis in categories: back clearly below the loss level
+        strong_again = min(coarse) <= limits.rf_loss_coarse - COARSE_MARGIN
+        return Target(key, Want.CLEAR if strong_again else Want.KEEP, subject,
+                      clear_hold=clear_hold)
     if not levels and fraction is None:
         return Target(key, Want.KEEP, subject)
     rssi_ok = not levels or max(levels) >= limits.rf_loss_rssi_dbm + RSSI_MARGIN_DB

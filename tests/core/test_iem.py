@@ -113,3 +113,20 @@ def test_a_window_copy_and_merge_keep_the_right_input():
     twin.merge(later)
     assert twin.audio_right_max == -10.0
     assert first.audio_right_max == -40.0
+
+
+def test_a_weak_coarse_category_is_rf_loss_but_dbm_still_decides_where_known():
+    """Issue #17, 4: a UHF-R dropout raised nothing (RF loss was judged by dBm or quality,
+    which UHF-R has neither of)."""
+    from micboard_desktop.core.model import Rf
+    from micboard_desktop.core.status import rf_lost
+
+    weak = make_channel("shure:ur4d", 1, rf=Rf(coarse=(104, 110)))
+    assert rf_lost(weak, DEFAULT_THRESHOLDS)
+    assert channel_status(weak, receiver_online=True) is ChannelStatus.RF_LOSS
+    one_good = make_channel("shure:ur4d", 1, rf=Rf(coarse=(70, 110)))  # diversity: one is enough
+    assert not rf_lost(one_good, DEFAULT_THRESHOLDS)
+    unknown = make_channel("shure:ur4d", 1, rf=Rf(coarse=(None, None)))
+    assert not rf_lost(unknown, DEFAULT_THRESHOLDS)
+    with_dbm = make_channel(rf=Rf(rssi_dbm=(-60.0,), coarse=(110,)))
+    assert not rf_lost(with_dbm, DEFAULT_THRESHOLDS)

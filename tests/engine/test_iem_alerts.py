@@ -56,3 +56,34 @@ async def test_in_ear_alerts_raise_and_clear_and_no_mic_rule_fires():
         assert all(not a.key.endswith(CH) for a in engine.active())
     finally:
         await engine.stop()
+
+
+async def test_a_uhfr_dropout_raises_rf_loss_and_clears_with_hysteresis():
+    """Issue #17, 4: coarse RF categories feed the RF-loss alert."""
+    from micboard_desktop.core.model import Rf
+
+    rid = "shure:ur4d"
+    store = StateStore()
+    clock = FakeClock()
+
+    def put(*coarse: int) -> None:
+        channel = make_channel(rid, 1, rf=Rf(coarse=coarse))
+        store.put_receiver(replace(make_receiver(rid, channels=0), channels=(channel,)))
+
+    put(70, 75)
+    engine = AlertEngine(store, AppConfig(), clock=clock)
+    await engine.start()
+    try:
+        put(104, 108)
+        await clock.advance(3)
+        lost = engine.get(f"rf_loss:{rid}:1")
+        assert lost is not None
+        assert "RF category 104, weak" in lost.message
+        put(97, 108)  # better, but inside the margin: stays
+        await clock.advance(5)
+        assert f"rf_loss:{rid}:1" in {a.key for a in engine.active()}
+        put(70, 108)
+        await clock.advance(5)
+        assert f"rf_loss:{rid}:1" not in {a.key for a in engine.active()}
+    finally:
+        await engine.stop()

@@ -79,6 +79,7 @@ THRESHOLD_LABELS = {
     "rf_loss_quality_fraction": "RF loss at quality (0-1)",
     "audio_peak_dbfs": "Clip at (dBFS)",
     "iem_no_input_dbfs": "In-ear: no input below (dBFS)",
+    "rf_loss_coarse": "RF loss at UHF-R category (higher is weaker)",
 }
 
 HOLD_LABELS = {
