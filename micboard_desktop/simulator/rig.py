@@ -133,6 +133,8 @@ class SimChannel:
     """In-ear transmitter: RF power in mW (PSM1000: 10, 50 or 100)."""
     rf_muted: bool = False
     """In-ear transmitter: RF muted (the performer's pack hears nothing)."""
+    iem_link: bool = False
+    """Spectera: the body-pack also receives an in-ear mix over an active IEM audio link."""
 
     @property
     def transmitter_active(self) -> bool:

@@ -419,6 +419,8 @@ def demo_rig() -> Rig:
     # Spectera is wideband: every mobile device rides one RF channel.
     for channel in sennheiser[2].channels:
         channel.frequency_khz = 552_000
+    # Actor 1's SEK also receives an in-ear mix (an IEM audio link): an in-ear channel.
+    sennheiser[2].channels[0].iem_link = True
     # ew G4 and IEM G4 over the Media Control Protocol (sennheiser.md §4): one channel each.
     sennheiser += [
         make_receiver("ewg4", "EM 300-500 G4", "G4 Rack", [

@@ -72,12 +72,17 @@ async def test_every_demo_channel_appears_and_changes_arrive_within_a_second(tmp
 
         rig = demo_rig()
         expected = {ch.name: ch for rx in rig.receivers for ch in rx.channels}
+        # A Spectera SEK with an in-ear link also gives an in-ear channel, named after the
+        # audio input that feeds it ("<name> Mix" in the simulator).
+        in_ear = {f"{ch.name} Mix" for rx in rig.receivers for ch in rx.channels
+                  if getattr(ch, "iem_link", False)}
         def all_channels() -> dict[str, dict[str, Any]] | None:
             current = channels()
-            return current if len(current) >= len(expected) else None
+            return current if len(current) >= len(expected) + len(in_ear) else None
 
         seen = await eventually(all_channels, within=30)
-        assert set(seen) == set(expected)
+        assert set(seen) == set(expected) | in_ear
+        assert all(seen[name]["kind"] == "iem" for name in in_ear)
         for name, ch in expected.items():
             if ch.frequency_khz:
                 assert seen[name]["frequency_khz"] == ch.frequency_khz, name

@@ -51,7 +51,7 @@ async def live() -> AsyncIterator[tuple[Rig, StateStore, FakeEngine]]:
             receivers = store.snapshot().receivers.values()
             return len(receivers) == expected and all(
                 r.online
-                and len(r.channels) == len(_rig_for(hub.rig, r).channels)
+                and len(r.channels) == _channels_served(_rig_for(hub.rig, r))
                 and all(c.name for c in r.channels)
                 for r in receivers
             )
@@ -61,6 +61,12 @@ async def live() -> AsyncIterator[tuple[Rig, StateStore, FakeEngine]]:
     finally:
         await supervisor.stop()
         await hub.stop()
+
+
+def _channels_served(rx: Any) -> int:
+    """Return how many channels a simulated receiver gives: its own, plus one per in-ear
+    link a Spectera SEK carries (an in-ear channel of its own, issue #17)."""
+    return len(rx.channels) + sum(1 for ch in rx.channels if getattr(ch, "iem_link", False))
 
 
 def _rig_rx(rig: Rig, name: str | None) -> Any:

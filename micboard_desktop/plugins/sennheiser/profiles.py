@@ -27,6 +27,7 @@ _SPECTERA: Final = (
     "/api/mts/paired/all",
     "/api/rf/channels",
     "/api/audio/outputs",
+    "/api/audio/inputs",
     "/api/audio/metering",
 )
 _CHANNEL_IN_SCHEMA = re.compile(r"^/api/channel/(\d+)$")

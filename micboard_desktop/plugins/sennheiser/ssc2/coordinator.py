@@ -288,12 +288,16 @@ class SscCoordinator(ConnectionCoordinator):
                     # state. Keep the body so the next real rebuild shows the latest RF.
                     self._resources[path] = body
                     continue
-            if spectera and mapping.changes_routes(path, self._resources.get(path), body):
+            previous = self._resources.get(path)
+            if spectera and mapping.changes_routes(path, previous, body):
                 self._routes = None
             self._resources[path] = body
             slow = True
             if touched is not None:
-                feeds = mapping.affected_channels(profile, path)
+                if spectera and (uid := mapping.mobile_uid(path)) is not None:
+                    feeds = mapping.mobile_feeds(uid, previous, body)
+                else:
+                    feeds = mapping.affected_channels(profile, path)
                 touched = None if feeds is None else touched | feeds
         if slow:  # meter-only batches go to the MeterBus; the receiver did not change
             self._rebuild(touched)

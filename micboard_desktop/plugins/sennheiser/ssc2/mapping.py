@@ -14,11 +14,14 @@ from typing import Any, Final
 from micboard_desktop.plugins.api import (
     Battery,
     Channel,
+    ChannelKind,
+    Iem,
     MeterSample,
     ReceiverId,
     Rf,
     Transmitter,
     channel_id,
+    clean_optional,
     sentinels,
 )
 from micboard_desktop.plugins.sennheiser.profiles import Profile
@@ -31,6 +34,11 @@ UNSYNCED_SERIAL: Final = "0000000000"
 """Serial of a Spectera mobile device still pairing; the Companion module ignores it."""
 NO_LINK: Final = "NoLink"
 OUTPUT_PREFIX: Final = "/api/audio/outputs/"
+INPUT_PREFIX: Final = "/api/audio/inputs"
+IEM_NUMBER_OFFSET: Final = 1000
+"""An IEM link's channel number is its mobile device's ``mtUid`` plus this [INF]: after every
+mic channel (numbered by ``mtUid``) and the same on every start, so its slot is kept."""
+IEM_NAME_SUFFIX: Final = " IEM"
 MOBILE_METER_FIELDS: Final = frozenset({"rssi", "dominantAntenna"})
 """Mobile-device fields that are meters: live RF, not the receiver's state."""
 
@@ -86,9 +94,12 @@ def affected_channels(profile: Profile, path: str) -> frozenset[int] | None:
     """Return the channel numbers a resource feeds (empty: none; ``None``: maybe any).
 
     Device-level resources feed no channel; a Spectera RF channel feeds every mobile device
-    on it, and a new mobile device changes which channels exist, so both say ``None``. A
-    quality or battery change then rebuilds one channel, not the whole receiver.
+    on it, a new mobile device changes which channels exist and an audio input names IEM
+    links, so those say ``None``. A quality or battery change then rebuilds one channel,
+    not the whole receiver (see :func:`mobile_feeds` for a mobile device's IEM channel).
     """
+    if profile.family == "spectera" and path.startswith(INPUT_PREFIX):
+        return None  # an audio input names an IEM link: rare, rebuild them all
     if path.startswith(_CHANNEL_FREE_PREFIXES):
         return frozenset()
     if profile.family == "spectera":
@@ -211,15 +222,121 @@ def spectera_rf(profile: Profile, mobile: dict[str, Any]) -> Rf:
 
 
 def spectera_channels(profile: Profile, rid: ReceiverId, res: Resources) -> tuple[Channel, ...]:
-    """Return one channel per paired mobile device (numbered by ``mtUid``) [INF]."""
-    return tuple(
-        _spectera_channel(profile, rid, uid, raw, res) for uid, raw in sorted(_mobiles(res).items())
+    """Return one channel per paired mobile device, then one per active IEM link.
+
+    Mic channels are numbered by ``mtUid`` [INF]; an in-ear channel by ``mtUid`` +
+    :data:`IEM_NUMBER_OFFSET`, so its id (and slot number) survives a restart.
+    """
+    mobiles = sorted(_mobiles(res).items())
+    mics = [_spectera_channel(profile, rid, uid, raw, res) for uid, raw in mobiles]
+    taken = {uid for uid, _ in mobiles}
+    iems = [
+        _spectera_iem(profile, rid, uid, _obj(raw), link, res)
+        for uid, raw in mobiles
+        if (link := iem_link_id(raw)) is not None
+        and uid < IEM_NUMBER_OFFSET
+        and iem_number(uid) not in taken  # never shadow a mic channel
+    ]
+    return (*mics, *iems)
+
+
+def spectera_channel(profile: Profile, rid: ReceiverId, number: int, res: Resources) -> Channel:
+    """Return channel ``number``: mobile device ``number``, or the IEM link it numbers."""
+    path = f"{MOBILE_PREFIX}{number}"
+    if path not in res and number >= IEM_NUMBER_OFFSET:
+        uid = number - IEM_NUMBER_OFFSET
+        mobile = res.get(f"{MOBILE_PREFIX}{uid}")
+        link = iem_link_id(mobile)
+        if link is not None:
+            return _spectera_iem(profile, rid, uid, _obj(mobile), link, res)
+    return _spectera_channel(profile, rid, number, res.get(path), res)
+
+
+def iem_number(uid: int) -> int:
+    """Return the channel number of mobile device ``uid``'s IEM link."""
+    return uid + IEM_NUMBER_OFFSET
+
+
+def iem_link_id(raw: Any) -> int | None:
+    """Return the active IEM audio link of a SEK, else ``None``.
+
+    Only a body-pack (``SEK``) receives an in-ear mix; ``iemAudiolinkId`` ``-1`` is
+    unassigned and ``iemAudiolinkActive`` must be ``true``. A device still pairing (serial
+    ``0000000000``) is ignored as the hardware client does.
+    """
+    mobile = _obj(raw)
+    if sentinels.text(mobile.get("type")) != "SEK" or mobile.get("serial") == UNSYNCED_SERIAL:
+        return None
+    link = sentinels.parse_int(mobile.get("iemAudiolinkId"))
+    if link is None or link < 0 or mobile.get("iemAudiolinkActive") is not True:
+        return None
+    return link
+
+
+def mobile_feeds(uid: int, old: Any, new: Any) -> frozenset[int] | None:
+    """Return the channel numbers a mobile-device change feeds (``None``: maybe any).
+
+    When the IEM link comes or goes a channel appears or disappears, so every channel is
+    rebuilt; otherwise the mic channel and, while the link is active, the IEM channel.
+    """
+    link = iem_link_id(new)
+    if link != iem_link_id(old):
+        return None
+    return frozenset({uid}) if link is None else frozenset({uid, iem_number(uid)})
+
+
+def _input_name(link: int, res: Resources) -> str | None:
+    """Return the name of the audio input feeding IEM link ``link`` (first by path)."""
+    for path in sorted(res):
+        if not path.startswith(f"{INPUT_PREFIX}/"):
+            continue
+        body = _obj(res[path])
+        if sentinels.parse_int(body.get("iemAudiolinkId")) == link:
+            name = sentinels.text(body.get("name"))
+            if name:
+                return clean_optional(name)
+    return None
+
+
+def _rf_muted(state: Any) -> bool | None:
+    if state == "RfMuted":
+        return True
+    return False if state == "RfActive" else None
+
+
+def _spectera_iem(
+    profile: Profile, rid: ReceiverId, uid: int, mobile: dict[str, Any], link: int, res: Resources
+) -> Channel:
+    """Return the in-ear channel of mobile device ``uid``'s active IEM link ``link``.
+
+    RF power and mute are the mobile's RF channel's (``txPower`` mW, ``rfState``); the
+    reference gives no stereo/mono mode and no meter tied to an IEM link, so those stay
+    unknown. The name is the audio input's that feeds the link, else the SEK's + " IEM".
+    """
+    number = iem_number(uid)
+    rf_id = sentinels.parse_int(mobile.get("rfChannelId"))
+    rf_body = _obj(res.get(f"/api/rf/channels/{rf_id}")) if rf_id is not None else {}
+    power = sentinels.parse_int(rf_body.get("txPower"))
+    sek_name = sentinels.text(mobile.get("name"))
+    name = _input_name(link, res) or (
+        clean_optional(sek_name + IEM_NAME_SUFFIX) if sek_name else None
     )
-
-
-def spectera_channel(profile: Profile, rid: ReceiverId, uid: int, res: Resources) -> Channel:
-    """Return the channel of mobile device ``uid``."""
-    return _spectera_channel(profile, rid, uid, res.get(f"{MOBILE_PREFIX}{uid}"), res)
+    return Channel(
+        id=channel_id(rid, number),
+        number=number,
+        name=name,
+        frequency_khz=sentinels.frequency_khz(rf_body.get("frequency")),
+        transmitter=None,
+        rf=Rf(
+            quality=sentinels.quality(mobile.get("iemLqi"), int(profile.quality_max)),
+            quality_max=profile.quality_max,
+        ),
+        kind=ChannelKind.IEM,
+        iem=Iem(
+            rf_power_mw=power if power is not None and power > 0 else None,
+            rf_muted=_rf_muted(rf_body.get("rfState")),
+        ),
+    )
 
 
 def _spectera_channel(

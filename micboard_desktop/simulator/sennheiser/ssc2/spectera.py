@@ -21,7 +21,12 @@ reference (§2.1). How the rig maps onto a wideband base station is this simulat
   ``name`` (at most 32 characters [INF]) is writable. No mute field is known, so the rig's
   transmitter mute is not shown.
 * Audio interface status bodies are ``{"state": "Ok"}`` and antennas ``a``/``b`` are
-  ``Connected`` [INF]; IEM inputs are not simulated (empty collection).
+  ``Connected`` [INF].
+* A SEK whose rig channel has ``iem_link`` also receives an in-ear mix: ``iemAudiolinkId``
+  ``IEM_LINK_BASE`` + the channel number (``iemAudiolinkActive`` while it is on, ``iemLqi``
+  the rig quality), an audio link of that id and an AoIp audio input ``{name} Mix`` feeding
+  it. RF channel 0's ``txPower`` and ``rfState`` follow its first rider's ``rf_power_mw``
+  and ``rf_muted`` (announced as ``iem_rf``).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ NO_CARRIER_DBM = -120.0
 LOW_BATTERY_PERCENT = 20
 ANTENNAS = ("a", "b")
 INTERFACES = ("aoip", "madi1", "madi2", "wordclock")
+IEM_LINK_BASE = 100
+"""IEM audio link ids are this plus the channel number (mic links use the number) [INF]."""
 METER_KEYS = ("madi1In", "madi2In", "aoIpIn", "madi1Out", "madi2Out", "aoIpOut")
 
 
@@ -61,6 +68,12 @@ def _mt_type(model: str) -> str:
     if "SKM" in upper:
         return "SKM"
     return "SEK" if "SEK" in upper or upper.startswith("SK") else "Unknown"
+
+
+def _has_iem(ch: SimChannel) -> bool:
+    """True when the channel's SEK has an IEM audio link assigned."""
+    tx = ch.transmitter
+    return ch.iem_link and tx is not None and _mt_type(tx.model) == "SEK"
 
 
 class SpecteraTree(ResourceTree):
@@ -91,9 +104,9 @@ class SpecteraTree(ResourceTree):
         for port in ANTENNAS:
             self.add(f"/api/rf/antennas/{port}", functools.partial(self._antenna, port))
         self.add_collection("/api/mts/paired/all", self._paired_ids, fast=True)
-        self.add_collection("/api/audio/links", self._paired_ids)
+        self.add_collection("/api/audio/links", self._link_ids)
         self.add_collection("/api/audio/outputs", lambda: [str(ch.number) for ch in channels])
-        self.add_collection("/api/audio/inputs", list)
+        self.add_collection("/api/audio/inputs", self._input_ids)
         for ch in channels:
             self._register_channel(ch)
         self.add("/api/audio/metering", self._metering, fast=True)
@@ -108,6 +121,16 @@ class SpecteraTree(ResourceTree):
 
     def _paired_ids(self) -> list[str]:
         return [str(ch.number) for ch in self.receiver.channels if ch.transmitter is not None]
+
+    def _iem_channels(self) -> list[SimChannel]:
+        return [ch for ch in self.receiver.channels if _has_iem(ch)]
+
+    def _link_ids(self) -> list[str]:
+        iems = [str(IEM_LINK_BASE + ch.number) for ch in self._iem_channels()]
+        return [*self._paired_ids(), *iems]
+
+    def _input_ids(self) -> list[str]:
+        return [str(ch.number) for ch in self._iem_channels()]
 
     def _on_rf(self, rf_id: int) -> list[SimChannel]:
         return list(self.receiver.channels) if rf_id == WIDEBAND_RF_CHANNEL else []
@@ -125,6 +148,8 @@ class SpecteraTree(ResourceTree):
             fast=True,
         )
         self.add(f"/api/audio/links/{ch.number}", lambda: self._link(ch))
+        self.add(f"/api/audio/links/{IEM_LINK_BASE + ch.number}", lambda: self._iem_link(ch))
+        self.add(f"/api/audio/inputs/{ch.number}", lambda: self._input(ch))
         self.add(
             f"/api/audio/outputs/{ch.number}",
             lambda: {
@@ -142,9 +167,9 @@ class SpecteraTree(ResourceTree):
             "frequency": riders[0].frequency_khz
             if riders
             else self._idle_khz.get(rf_id, DEFAULT_FREQUENCY_KHZ),
-            "txPower": 50,
+            "txPower": riders[0].rf_power_mw if riders else 50,
             "bandwidthMode": 8000,
-            "rfState": "RfActive" if riders else "RfMuted",
+            "rfState": "RfActive" if riders and not riders[0].rf_muted else "RfMuted",
             "rfStateOnStartup": "RfLastState",
             "rfRestrictionViolation": False,
         }
@@ -179,13 +204,14 @@ class SpecteraTree(ResourceTree):
             "batteryLow": on and tx.battery_percent < LOW_BATTERY_PERCENT,
             "rssi": round(max(ch.rssi_dbm), 1) if on and ch.rssi_dbm else NO_CARRIER_DBM,
             "micLqi": ch.quality if on else 0,
+            "iemLqi": ch.quality if on and _has_iem(ch) else 0,
             "dominantAntenna": dominant,
             "interference": {"severity": "High" if ch.interference else "None"},
             "rfChannelId": WIDEBAND_RF_CHANNEL,
             "micAudiolinkId": ch.number,
-            "iemAudiolinkId": -1,
+            "iemAudiolinkId": IEM_LINK_BASE + ch.number if _has_iem(ch) else -1,
             "micAudiolinkActive": on,
-            "iemAudiolinkActive": False,
+            "iemAudiolinkActive": on and _has_iem(ch),
             "version": "1.4.1",
             "versionMismatch": False,
         }
@@ -195,6 +221,24 @@ class SpecteraTree(ResourceTree):
         if ch.transmitter is None:
             return None
         return {"audiolinkId": ch.number, "rfChannelId": WIDEBAND_RF_CHANNEL, "modeId": 1}
+
+    @staticmethod
+    def _iem_link(ch: SimChannel) -> Json:
+        if not _has_iem(ch):
+            return None
+        link = IEM_LINK_BASE + ch.number
+        return {"audiolinkId": link, "rfChannelId": WIDEBAND_RF_CHANNEL, "modeId": 1}
+
+    @staticmethod
+    def _input(ch: SimChannel) -> Json:
+        if not _has_iem(ch):
+            return None
+        return {
+            "inputId": ch.number,
+            "iemAudiolinkId": IEM_LINK_BASE + ch.number,
+            "inputSource": "AoIp",
+            "name": f"{ch.name} Mix"[:NAME_MAX],
+        }
 
     def _metering(self) -> Json:
         channels = self.receiver.channels
