@@ -58,6 +58,7 @@ from micboard_desktop.plugins.tls import (
     client_ssl_context,
     peer_certificate,
 )
+from micboard_desktop.plugins.udp import UdpLink, resolve_datagram_peer, same_host
 
 __all__ = [
     "API_VERSION",
@@ -96,6 +97,7 @@ __all__ = [
     "SystemClock",
     "Transmitter",
     "Transport",
+    "UdpLink",
     "UpdateFailed",
     "channel_id",
     "check_httpx_response",
@@ -106,6 +108,8 @@ __all__ = [
     "peer_certificate",
     "read_capped",
     "receiver_id",
+    "resolve_datagram_peer",
+    "same_host",
     "sentinels",
     "utc_now",
 ]

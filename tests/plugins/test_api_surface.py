@@ -47,6 +47,7 @@ EXPORTED = [
     "SystemClock",
     "Transmitter",
     "Transport",
+    "UdpLink",
     "UpdateFailed",
     "channel_id",
     "check_httpx_response",
@@ -57,6 +58,8 @@ EXPORTED = [
     "peer_certificate",
     "read_capped",
     "receiver_id",
+    "resolve_datagram_peer",
+    "same_host",
     "sentinels",
     "utc_now",
 ]

@@ -2,5 +2,5 @@
 
 sennheiser.md §3: ``address.py`` (``ssc1://`` addresses), ``frames.py`` (datagrams, caps,
 errors), ``mapping.py`` (families, address trees, units), ``state.py`` (one device's
-values), ``client.py`` (the socket), ``coordinator.py`` (subscriptions and liveness).
+values), ``coordinator.py`` (subscriptions and liveness).
 """

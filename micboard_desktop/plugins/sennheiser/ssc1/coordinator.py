@@ -49,13 +49,14 @@ from micboard_desktop.plugins.api import (
     Receiver,
     ReceiverId,
     Transport,
+    UdpLink,
     UpdateFailed,
     channel_id,
+    resolve_datagram_peer,
     sentinels,
 )
 from micboard_desktop.plugins.sennheiser.ssc1 import frames, mapping
 from micboard_desktop.plugins.sennheiser.ssc1.address import DEFAULT_PORT, device_key
-from micboard_desktop.plugins.sennheiser.ssc1.client import UdpLink, resolve
 from micboard_desktop.plugins.sennheiser.ssc1.state import MANUFACTURER, Ssc1State
 
 LIFETIME_SECONDS: Final = 20
@@ -222,7 +223,7 @@ class Ssc1Coordinator(ConnectionCoordinator):
     async def _stream(self) -> None:
         """Open a socket, identify, subscribe, and watch until silence or stop."""
         loop = asyncio.get_running_loop()
-        family, peer = await resolve(self.host, self.port, self.bind, self.timeout)
+        family, peer = await resolve_datagram_peer(self.host, self.port, self.bind, self.timeout)
         local = (self.bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
         _transport, link = await loop.create_datagram_endpoint(
             lambda: UdpLink(peer, self._on_datagram), local_addr=local, family=family

@@ -39,10 +39,11 @@ from micboard_desktop.plugins.api import (
     MeterBus,
     Receiver,
     Transport,
+    UdpLink,
     channel_id,
+    resolve_datagram_peer,
 )
 from micboard_desktop.plugins.shure.udp.address import DEFAULT_PORT, device_key
-from micboard_desktop.plugins.shure.udp.client import UdpLink, resolve
 from micboard_desktop.plugins.shure.udp.frames import (
     FrameStats,
     command,
@@ -195,7 +196,7 @@ class UhfrCoordinator(ConnectionCoordinator):
     async def _stream(self) -> None:
         """Open a socket, probe, and watch the receiver until it falls silent or we stop."""
         loop = asyncio.get_running_loop()
-        family, peer = await resolve(
+        family, peer = await resolve_datagram_peer(
             self.host, self.port, self.bind, self.timeout, self._unanswered_sessions
         )
         local = (self.bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
@@ -379,7 +380,7 @@ class UhfrCoordinator(ConnectionCoordinator):
         """Send commands, one frame per datagram (a few dozen bytes each)."""
         link = self._link
         if link is not None:
-            self.sent += link.send(datagrams)
+            self.sent += link.send_each(datagrams)
 
     async def _close_link(self, *, polite: bool) -> None:
         """Close the socket; ``polite`` first sends ``METER ch ALL STOP`` per metered channel."""
@@ -387,7 +388,7 @@ class UhfrCoordinator(ConnectionCoordinator):
         if link is None or link.transport is None:
             return
         if polite and self._metered:
-            self.sent += link.send([meter_off(ch) for ch in sorted(self._metered)])
+            self.sent += link.send_each(meter_off(ch) for ch in sorted(self._metered))
         self._metered = set()
         link.transport.close()  # a datagram transport sends what is buffered first
         with contextlib.suppress(Exception):

@@ -12,8 +12,8 @@ import pytest
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelStatus, ConnectionStatus, Transport, channel_id
 from micboard_desktop.core.status import channel_status
-from micboard_desktop.plugins.shure.udp.client import resolve
 from micboard_desktop.plugins.shure.udp.coordinator import UhfrCoordinator
+from micboard_desktop.plugins.udp import resolve_datagram_peer as resolve
 from tests.plugins.shure.udp.conftest import (
     FAST,
     RecordingSink,
