@@ -8,7 +8,7 @@ say" (or said a sentinel); it is never replaced by a made-up number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import NewType
@@ -233,6 +233,17 @@ class Manufacturer:
     code: str
     name: str
     health: Health = field(default_factory=Health)
+
+
+def restamped(built: Channel, old: Channel | None, now: datetime) -> Channel:
+    """Return ``old`` if ``built`` differs only in ``updated_at``, else ``built`` stamped ``now``.
+
+    An unchanged channel keeps its object and its time: views compare by identity, history
+    by time.
+    """
+    if old is not None and (built is old or replace(built, updated_at=old.updated_at) == old):
+        return old
+    return replace(built, updated_at=now)
 
 
 def receiver_id(manufacturer: str, api_device_id: str) -> ReceiverId:

@@ -49,6 +49,7 @@ from micboard_desktop.core.model import (
     Transport,
     channel_id,
     receiver_id,
+    restamped,
 )
 from micboard_desktop.core.text_clean import MAX_NAME_CHARS, clean_optional, clean_text
 from micboard_desktop.plugins.http import BodyTooLarge, read_capped
@@ -58,7 +59,13 @@ from micboard_desktop.plugins.tls import (
     client_ssl_context,
     peer_certificate,
 )
-from micboard_desktop.plugins.udp import UdpLink, resolve_datagram_peer, same_host
+from micboard_desktop.plugins.udp import (
+    UdpLink,
+    raw_address,
+    resolve_datagram_peer,
+    same_host,
+    waiting_receiver,
+)
 
 __all__ = [
     "API_VERSION",
@@ -106,12 +113,15 @@ __all__ = [
     "clean_text",
     "client_ssl_context",
     "peer_certificate",
+    "raw_address",
     "read_capped",
     "receiver_id",
     "resolve_datagram_peer",
+    "restamped",
     "same_host",
     "sentinels",
     "utc_now",
+    "waiting_receiver",
 ]
 
 API_VERSION = 1

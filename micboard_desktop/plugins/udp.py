@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
+
+from micboard_desktop.core.model import ConnectionInfo, Receiver, Transport, receiver_id
 
 RECEIVE_BUFFER_BYTES: Final = 256 * 1024
 """Kernel receive buffer asked for: a burst of answers must not be lost to a small default."""
@@ -120,3 +122,27 @@ class UdpLink(asyncio.DatagramProtocol):
     def send_each(self, datagrams: Iterable[bytes]) -> int:
         """Send each item as its own datagram; return how many went out."""
         return sum(1 for data in datagrams if self.send(data))
+
+
+def raw_address(raw: Mapping[str, Any], key: str) -> tuple[str, int] | None:
+    """Return the ``[host, port]`` a UDP protocol keeps under ``key`` in a raw device."""
+    value = raw.get(key)
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    host, port = value
+    if not isinstance(host, str) or not isinstance(port, int):
+        return None
+    return host, port
+
+
+def waiting_receiver(manufacturer: str, device_key: str, host: str,
+                     name: str | None) -> Receiver:
+    """Return the placeholder a UDP device shows before its first answer (no channels)."""
+    return Receiver(
+        id=receiver_id(manufacturer, device_key),
+        manufacturer=manufacturer,
+        api_device_id=device_key,
+        connection=ConnectionInfo(transport=Transport.UDP),
+        name=name,
+        ip=host,
+    )

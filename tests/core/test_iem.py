@@ -130,3 +130,17 @@ def test_a_weak_coarse_category_is_rf_loss_but_dbm_still_decides_where_known():
     assert not rf_lost(unknown, DEFAULT_THRESHOLDS)
     with_dbm = make_channel(rf=Rf(rssi_dbm=(-60.0,), coarse=(110,)))
     assert not rf_lost(with_dbm, DEFAULT_THRESHOLDS)
+
+
+def test_restamped_keeps_an_unchanged_channel_and_stamps_a_changed_one():
+    """The one rule four protocol states shared as copies: same values, same object."""
+    from datetime import UTC, datetime
+
+    from micboard_desktop.core.model import restamped
+
+    then, now = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    old = replace(make_channel(), updated_at=then)
+    assert restamped(replace(old, updated_at=None), old, now) is old
+    changed = restamped(replace(old, name="New"), old, now)
+    assert (changed.name, changed.updated_at) == ("New", now)
+    assert restamped(make_channel(), None, now).updated_at == now

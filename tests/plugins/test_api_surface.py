@@ -56,12 +56,15 @@ EXPORTED = [
     "clean_text",
     "client_ssl_context",
     "peer_certificate",
+    "raw_address",
     "read_capped",
     "receiver_id",
     "resolve_datagram_peer",
+    "restamped",
     "same_host",
     "sentinels",
     "utc_now",
+    "waiting_receiver",
 ]
 
 

@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from typing import Final
 
 from micboard_desktop.plugins.api import (
-    ConnectionInfo,
     ConnectionStatus,
     DeviceChanges,
     ManufacturerConfig,
     PluginContext,
     RawDevice,
     Receiver,
-    Transport,
+    raw_address,
     receiver_id,
+    waiting_receiver,
 )
 from micboard_desktop.plugins.sennheiser.mcp.address import (
     DEFAULT_PORT,
@@ -133,12 +133,10 @@ class McpDevices:
 
     def transform(self, raw: RawDevice) -> Receiver | None:
         """Return the live receiver of a raw MCP entry, or a placeholder before it answered."""
-        value = raw.get(RAW_KEY)
-        if not isinstance(value, list) or len(value) != 2:
+        address = raw_address(raw, RAW_KEY)
+        if address is None:
             return None
-        host, port = value
-        if not isinstance(host, str) or not isinstance(port, int):
-            return None
+        host, port = address
         label = None
         for coordinator in self.coordinators:
             if (coordinator.host, coordinator.port) == (host, port):
@@ -146,15 +144,7 @@ class McpDevices:
                 if current is not None:
                     return current
                 label = coordinator.state_view.label
-        key = device_key(host, port)
-        return Receiver(
-            id=receiver_id(MANUFACTURER, key),
-            manufacturer=MANUFACTURER,
-            api_device_id=key,
-            connection=ConnectionInfo(transport=Transport.UDP),
-            name=label,
-            ip=host,
-        )
+        return waiting_receiver(MANUFACTURER, device_key(host, port), host, label)
 
     def health(self) -> list[str]:
         """Return why each MCP device is unhealthy (empty when every one pushes)."""

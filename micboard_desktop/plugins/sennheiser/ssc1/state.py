@@ -24,6 +24,7 @@ from micboard_desktop.plugins.api import (
     Transport,
     channel_id,
     receiver_id,
+    restamped,
     sentinels,
 )
 from micboard_desktop.plugins.sennheiser.ssc1 import mapping
@@ -194,13 +195,7 @@ class Ssc1State:
         old = {ch.number: ch for ch in self._last.channels} if self._last else {}
         channels = []
         for n in self.channel_numbers():
-            ch = self._channel(n, rid)
-            before = old.get(n)
-            if before is not None and replace(ch, updated_at=before.updated_at) == before:
-                ch = before
-            else:
-                ch = replace(ch, updated_at=now)
-            channels.append(ch)
+            channels.append(restamped(self._channel(n, rid), old.get(n), now))
         values = self.values
         receiver = Receiver(
             id=rid,

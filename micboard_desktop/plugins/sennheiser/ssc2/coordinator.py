@@ -38,6 +38,7 @@ from micboard_desktop.plugins.api import (
     UpdateFailed,
     channel_id,
     receiver_id,
+    restamped,
     sentinels,
 )
 from micboard_desktop.plugins.sennheiser.profiles import Profile, default_username, profile_for
@@ -352,16 +353,7 @@ class SscCoordinator(ConnectionCoordinator):
         """Keep ``updated_at`` of unchanged channels; stamp the changed ones with now."""
         now = self._clock.now()
         old = {ch.number: ch for ch in self._receiver.channels}
-        out: list[Channel] = []
-        for ch in channels:
-            before = old.get(ch.number)
-            if before is ch:
-                out.append(ch)  # not rebuilt
-            elif before is not None and replace(ch, updated_at=before.updated_at) == before:
-                out.append(before)
-            else:
-                out.append(replace(ch, updated_at=now))
-        return tuple(out)
+        return tuple(restamped(ch, old.get(ch.number), now) for ch in channels)
 
     def _deliver(
         self, new: Receiver, *, seen: bool = True, last_data: datetime | None = None

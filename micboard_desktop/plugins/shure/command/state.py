@@ -29,6 +29,7 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_optional,
     receiver_id,
+    restamped,
 )
 from micboard_desktop.plugins.shure.command import families, mxw
 from micboard_desktop.plugins.shure.command.families import MXW, PSM1000
@@ -255,11 +256,7 @@ class ReceiverState:
             if old is not None and number not in dirty:
                 channels.append(old)
                 continue
-            built = self._build_channel(number, raw)
-            if old is not None and replace(built, updated_at=old.updated_at) == old:
-                channels.append(old)
-            else:
-                channels.append(replace(built, updated_at=now))
+            channels.append(restamped(self._build_channel(number, raw), old, now))
         device = (
             self._connection,
             self._device.get(DeviceField.MODEL),

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from micboard_desktop.plugins.api import (
-    ConnectionInfo,
     ConnectionStatus,
     DeviceChanges,
     ManufacturerConfig,
     PluginContext,
     RawDevice,
     Receiver,
-    Transport,
+    raw_address,
     receiver_id,
+    waiting_receiver,
 )
 from micboard_desktop.plugins.shure.udp.address import (
     device_key,
@@ -132,12 +132,10 @@ class UhfrDevices:
 
     def transform(self, raw: RawDevice) -> Receiver | None:
         """Return the live receiver of a raw UHF-R entry, or a placeholder before it answered."""
-        value = raw.get(RAW_KEY)
-        if not isinstance(value, list) or len(value) != 2:
+        address = raw_address(raw, RAW_KEY)
+        if address is None:
             return None
-        host, port = value
-        if not isinstance(host, str) or not isinstance(port, int):
-            return None
+        host, port = address
         label = None
         for coordinator in self.coordinators:
             if (coordinator.host, coordinator.port) == (host, port):
@@ -145,15 +143,7 @@ class UhfrDevices:
                 if current is not None:
                     return current
                 label = coordinator.state_view.name
-        key = device_key(host, port)
-        return Receiver(
-            id=receiver_id("shure", key),
-            manufacturer="shure",
-            api_device_id=key,
-            connection=ConnectionInfo(transport=Transport.UDP),
-            name=label,
-            ip=host,
-        )
+        return waiting_receiver("shure", device_key(host, port), host, label)
 
     def up(self) -> tuple[int, int]:
         """Return (answering, total) UHF-R receivers."""

@@ -14,7 +14,7 @@ it delivers, see ``coordinator.keep_meter_fields``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
@@ -30,6 +30,7 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_optional,
     receiver_id,
+    restamped,
 )
 from micboard_desktop.plugins.shure.udp.mapping import (
     MAX_CHANNELS,
@@ -211,11 +212,7 @@ class UhfrReceiverState:
             if old is not None and number not in dirty:
                 channels.append(old)
                 continue
-            built = self._build_channel(number, raw)
-            if old is not None and replace(built, updated_at=old.updated_at) == old:
-                channels.append(old)
-            else:
-                channels.append(replace(built, updated_at=now))
+            channels.append(restamped(self._build_channel(number, raw), old, now))
         device = (self._connection, self.model, self._online)
         if (
             last is not None
