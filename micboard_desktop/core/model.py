@@ -101,6 +101,25 @@ class Iem:
     right_dbfs: float | None = None
 
 
+class EstimateBasis(StrEnum):
+    """Where a runtime estimate comes from."""
+
+    HISTORY = "history"
+    """This channel's own readings since the pack went in, fitted to a learned curve."""
+    MODEL = "model"
+    """Only the built-in discharge curve of the pack's chemistry (too few readings yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryEstimate:
+    """The app's own guess of the runtime left where a device reports no minutes."""
+
+    minutes: int
+    low_minutes: int
+    high_minutes: int
+    basis: EstimateBasis
+
+
 @dataclass(frozen=True, slots=True)
 class Battery:
     """Transmitter battery as reported; each field independently unknown."""
@@ -215,6 +234,50 @@ class Receiver:
             if ch.number == number:
                 return ch
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerBattery:
+    """The pack sitting in one charger bay; each field independently unknown."""
+
+    percent: int | None = None
+    health_percent: int | None = None
+    """State of health: the capacity left against a new pack."""
+    cycles: int | None = None
+    minutes_to_full: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerBay:
+    """One bay (CHG 70N) or slot (L 6000) of a charger."""
+
+    number: int
+    occupied: bool = False
+    device_type: str | None = None
+    """What sits in the bay as the charger names it (a transmitter or a bare pack)."""
+    state: str | None = None
+    """The bay's state in the charger's words ("charging", "full", "fault" ...)."""
+    battery: ChargerBattery = field(default_factory=ChargerBattery)
+
+
+ChargerId = NewType("ChargerId", str)
+"""``"<manufacturer>:<api_device_id>"`` of a charger, unique across the app."""
+
+
+@dataclass(frozen=True, slots=True)
+class Charger:
+    """A networked charger (Sennheiser CHG 70N, L 6000) and its bays."""
+
+    id: ChargerId
+    manufacturer: str
+    api_device_id: str
+    connection: ConnectionInfo
+    model: str | None = None
+    name: str | None = None
+    ip: str | None = None
+    online: bool = False
+    last_seen: datetime | None = None
+    bays: tuple[ChargerBay, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,10 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from micboard_desktop.core.model import (
+    BatteryEstimate,
     ChannelId,
+    Charger,
+    ChargerId,
     Health,
     Manufacturer,
     Receiver,
@@ -46,6 +49,12 @@ class Topic(StrEnum):
     """Channels got or changed slot numbers (read :attr:`Snapshot.slots`)."""
     SPARES = "spares"
     """Channels were marked or unmarked as spares (read :attr:`Snapshot.spares`)."""
+    ESTIMATES = "estimates"
+    """Runtime estimates of packs without minutes changed (read :attr:`Snapshot.estimates`)."""
+    SWAPS = "swaps"
+    """A battery swap was logged or the swap log changed."""
+    MARKERS = "markers"
+    """Show markers were added, edited or deleted."""
     CONFIG = "config"
     """The configuration in force changed."""
     STORAGE = "storage"
@@ -68,11 +77,18 @@ class Changes:
     """Engine state outside the receivers that changed (alerts, connections, groups ...)."""
     connections: frozenset[str] = frozenset()
     """Connection ids whose state changed (with :attr:`Topic.CONNECTIONS`)."""
+    chargers: frozenset[ChargerId] = frozenset()
+    """Chargers added, changed or removed (look them up in :attr:`Snapshot.chargers`)."""
 
     def __bool__(self) -> bool:
         """Return True when anything changed."""
         return bool(
-            self.receivers or self.removed or self.channels or self.manufacturers or self.topics
+            self.receivers
+            or self.removed
+            or self.channels
+            or self.manufacturers
+            or self.topics
+            or self.chargers
         )
 
     def merge(self, other: Changes) -> Changes:
@@ -86,6 +102,7 @@ class Changes:
             initiator=other.initiator or self.initiator,
             topics=self.topics | other.topics,
             connections=self.connections | other.connections,
+            chargers=self.chargers | other.chargers,
         )
 
 
@@ -102,6 +119,12 @@ class Snapshot:
     """Each channel's slot number on the board (core/slots.py); absent until it has one."""
     spares: frozenset[ChannelId] = frozenset()
     """Channels the user marked as spares: they raise no channel alert (engine/spares.py)."""
+    chargers: Mapping[ChargerId, Charger] = field(default_factory=lambda: MappingProxyType({}))
+    """Networked chargers and their bays (docs/contract.md §5)."""
+    estimates: Mapping[ChannelId, BatteryEstimate] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """The app's runtime estimate of each pack that reports no minutes (absent: none)."""
 
 
 Listener = Callable[[Changes], None]
@@ -116,6 +139,7 @@ class _Pending:
     initiator: str | None = None
     topics: set[Topic] = field(default_factory=set)
     connections: set[str] = field(default_factory=set)
+    chargers: set[ChargerId] = field(default_factory=set)
 
     def freeze(self) -> Changes:
         return Changes(
@@ -126,6 +150,7 @@ class _Pending:
             initiator=self.initiator,
             topics=frozenset(self.topics),
             connections=frozenset(self.connections),
+            chargers=frozenset(self.chargers),
         )
 
 
@@ -150,6 +175,8 @@ class StateStore:
         self._groups: tuple[GroupInfo, ...] = ()
         self._slots: Mapping[ChannelId, int] = MappingProxyType({})
         self._spares: frozenset[ChannelId] = frozenset()
+        self._chargers: dict[ChargerId, Charger] = {}
+        self._estimates: Mapping[ChannelId, BatteryEstimate] = MappingProxyType({})
         self._listeners: list[Listener] = []
         self._pending = _Pending()
         self._batch_depth = 0
@@ -181,6 +208,8 @@ class StateStore:
                 groups=self._groups,
                 slots=self._slots,
                 spares=self._spares,
+                chargers=MappingProxyType(dict(self._chargers)),
+                estimates=self._estimates,
             )
         return self._snapshot
 
@@ -274,11 +303,14 @@ class StateStore:
     def remove_manufacturer(self, code: str) -> bool:
         """Forget a manufacturer and every receiver it owns; return True if anything went."""
         owned = [rid for rid, r in self._receivers.items() if r.manufacturer == code]
-        if code not in self._manufacturers and not owned:
+        chargers = [cid for cid, c in self._chargers.items() if c.manufacturer == code]
+        if code not in self._manufacturers and not owned and not chargers:
             return False
         with self.batch():
             for rid in owned:
                 self.remove_receiver(rid)
+            for cid in chargers:
+                self.remove_charger(cid)
             if self._manufacturers.pop(code, None) is not None:
                 self._pending.manufacturers.add(code)
                 self._version += 1
@@ -327,6 +359,43 @@ class StateStore:
         with self.batch():
             self._spares = new
             self._pending.topics.add(Topic.SPARES)
+            self._version += 1
+        return True
+
+    def charger(self, cid: ChargerId) -> Charger | None:
+        """Return charger ``cid`` or ``None``."""
+        return self._chargers.get(cid)
+
+    def put_charger(self, charger: Charger) -> bool:
+        """Store ``charger`` (replacing any with the same id); return True if it changed."""
+        if self._chargers.get(charger.id) == charger:
+            return False
+        with self.batch():
+            self._chargers[charger.id] = charger
+            self._pending.chargers.add(charger.id)
+            self._version += 1
+        return True
+
+    def remove_charger(self, cid: ChargerId) -> bool:
+        """Forget charger ``cid``; return True if it was there."""
+        if self._chargers.pop(cid, None) is None:
+            return False
+        with self.batch():
+            self._pending.chargers.add(cid)
+            self._version += 1
+        return True
+
+    def estimates(self) -> Mapping[ChannelId, BatteryEstimate]:
+        """Return the runtime estimates by channel (read-only)."""
+        return self._estimates
+
+    def set_estimates(self, estimates: Mapping[ChannelId, BatteryEstimate]) -> bool:
+        """Replace the runtime estimates (announced as :attr:`Topic.ESTIMATES`); True on change."""
+        if estimates == self._estimates:
+            return False
+        with self.batch():
+            self._estimates = MappingProxyType(dict(estimates))
+            self._pending.topics.add(Topic.ESTIMATES)
             self._version += 1
         return True
 

@@ -23,6 +23,9 @@ from micboard_desktop.core.model import (
     Battery,
     Channel,
     ChannelId,
+    Charger,
+    ChargerBay,
+    ChargerId,
     ConnectionInfo,
     Receiver,
     ReceiverId,
@@ -190,3 +193,42 @@ def escape_controls(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return _UNSAFE_FOR_LOGS.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _clean_bay(bay: ChargerBay) -> ChargerBay:
+    device_type = clean_optional(bay.device_type)
+    state = clean_optional(bay.state)
+    if device_type is bay.device_type and state is bay.state:
+        return bay
+    return replace(bay, device_type=device_type, state=state)
+
+
+def clean_charger(charger: Charger) -> Charger:
+    """Return ``charger`` with every device string cleaned (the same object if all were fine)."""
+    bays = tuple(_clean_bay(bay) for bay in charger.bays)
+    cid = clean_text(charger.id, 4 * MAX_NAME_CHARS)
+    api_id = clean_text(charger.api_device_id, 4 * MAX_NAME_CHARS)
+    model = clean_optional(charger.model)
+    name = clean_optional(charger.name)
+    ip = clean_optional(charger.ip)
+    connection = clean_connection_info(charger.connection)
+    if (
+        cid is charger.id
+        and api_id is charger.api_device_id
+        and model is charger.model
+        and name is charger.name
+        and ip is charger.ip
+        and connection is charger.connection
+        and all(a is b for a, b in zip(bays, charger.bays, strict=True))
+    ):
+        return charger
+    return replace(
+        charger,
+        id=ChargerId(cid),
+        api_device_id=api_id,
+        model=model,
+        name=name,
+        ip=ip,
+        connection=connection,
+        bays=bays,
+    )

@@ -15,7 +15,13 @@ from micboard_desktop.core.connection_words import connection_address, readable_
 from micboard_desktop.core.control import ConfigValue
 from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
 from micboard_desktop.core.errors import ConfigError, MicboardError
-from micboard_desktop.core.model import ConnectionStatus, Receiver, ReceiverId
+from micboard_desktop.core.model import (
+    Charger,
+    ChargerId,
+    ConnectionStatus,
+    Receiver,
+    ReceiverId,
+)
 from micboard_desktop.plugins.api import ManufacturerPlugin, PluginContext
 from micboard_desktop.plugins.registry import get_manufacturer_plugin
 
@@ -122,6 +128,7 @@ class _NullSink:
 
     def __init__(self) -> None:
         self.receivers: dict[str, Receiver] = {}
+        self.chargers: dict[str, Charger] = {}
 
     def put_receiver(self, receiver: Receiver) -> None:
         self.receivers[receiver.id] = receiver
@@ -136,6 +143,12 @@ class _NullSink:
 
     def connection_state(self, state: Any) -> None:
         return None
+
+    def put_charger(self, charger: Charger) -> None:
+        self.chargers[charger.id] = charger
+
+    def remove_charger(self, cid: ChargerId) -> None:
+        self.chargers.pop(cid, None)
 
     def described(self, *, fully: bool = False) -> list[Receiver]:
         """Return the receivers that said what they are (``fully``: model and channels)."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from micboard_desktop.core.coordinator import ConnectionState, clean_state
-from micboard_desktop.core.model import Receiver, ReceiverId
+from micboard_desktop.core.model import Charger, ChargerId, Receiver, ReceiverId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.text_clean import (
     MAX_NAME_CHARS,
+    clean_charger,
     clean_receiver,
     clean_text,
 )
@@ -62,6 +63,14 @@ class StoreSink:
     def remove_receiver(self, rid: ReceiverId) -> None:
         """Forget a receiver."""
         self._store.remove_receiver(_clean_id(rid))
+
+    def put_charger(self, charger: Charger) -> None:
+        """Store a whole charger snapshot (cleaned)."""
+        self._store.put_charger(clean_charger(charger))
+
+    def remove_charger(self, cid: ChargerId) -> None:
+        """Forget a charger."""
+        self._store.remove_charger(ChargerId(clean_text(cid, 4 * MAX_NAME_CHARS)))
 
     def connection_state(self, state: ConnectionState) -> None:
         """Remember a connection's latest state (its texts cleaned) and pass it on."""

@@ -36,6 +36,10 @@ from micboard_desktop.core.model import (
     Channel,
     ChannelId,
     ChannelKind,
+    Charger,
+    ChargerBattery,
+    ChargerBay,
+    ChargerId,
     ConnectionInfo,
     ConnectionStatus,
     Health,
@@ -78,6 +82,10 @@ __all__ = [
     "Channel",
     "ChannelId",
     "ChannelKind",
+    "Charger",
+    "ChargerBattery",
+    "ChargerBay",
+    "ChargerId",
     "Clock",
     "ConnectionCoordinator",
     "ConnectionInfo",
@@ -150,6 +158,14 @@ class DeviceSink(Protocol):
 
     def connection_state(self, state: ConnectionState) -> None:
         """Record a connection's new state."""
+        ...
+
+    def put_charger(self, charger: Charger) -> None:
+        """Store or replace a whole charger (a device that charges packs, not a receiver)."""
+        ...
+
+    def remove_charger(self, cid: ChargerId) -> None:
+        """Forget a charger that no longer exists."""
         ...
 
 

@@ -23,6 +23,8 @@ from dataclasses import replace
 
 from micboard_desktop.plugins.api import (
     Channel,
+    Charger,
+    ChargerId,
     ConnectionState,
     DeviceSink,
     Receiver,
@@ -106,6 +108,14 @@ class _Ssc2Sink:
     def connection_state(self, state: ConnectionState) -> None:
         """Pass a connection state through."""
         self._merger.sink.connection_state(state)
+
+    def put_charger(self, charger: Charger) -> None:
+        """Pass a charger through (chargers are never merged)."""
+        self._merger.sink.put_charger(charger)
+
+    def remove_charger(self, cid: ChargerId) -> None:
+        """Pass a charger removal through."""
+        self._merger.sink.remove_charger(cid)
 
 
 class _Ssc1Sink(_Ssc2Sink):

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from micboard_desktop.plugins.api import (
+    Charger,
+    ChargerId,
     Clock,
     ConnectionInfo,
     ConnectionState,
@@ -70,6 +72,14 @@ class CommandSink:
     def connection_state(self, state: ConnectionState) -> None:
         """Pass a connection state through."""
         self._merger.sink.connection_state(state)
+
+    def put_charger(self, charger: Charger) -> None:
+        """Pass a charger through (chargers are never merged)."""
+        self._merger.sink.put_charger(charger)
+
+    def remove_charger(self, cid: ChargerId) -> None:
+        """Pass a charger removal through."""
+        self._merger.sink.remove_charger(cid)
 
 
 class ShureMerger:

@@ -13,11 +13,12 @@ from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.plugins.sennheiser.ssc2.coordinator import DeviceSettings, SscCoordinator
 from micboard_desktop.simulator.sennheiser.ssc2.server import SscReceiverServer
+from tests.plugins.charger_recording import RecordsChargers
 
 FAST_BACKOFF = Backoff(initial_seconds=0.05, maximum_seconds=0.2)
 
 
-class RecordingSink:
+class RecordingSink(RecordsChargers):
     """A DeviceSink that keeps every receiver and state it is given."""
 
     def __init__(self) -> None:

@@ -12,11 +12,12 @@ from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoor
 from micboard_desktop.simulator.rig import Rig, SimReceiver, SimTransmitter
 from micboard_desktop.simulator.rigs import make_channel, make_receiver
 from micboard_desktop.simulator.shure.command.server import ShureCommandServer
+from tests.plugins.charger_recording import RecordsChargers
 
 FAST_BACKOFF = Backoff(initial_seconds=0.05, maximum_seconds=0.2)
 
 
-class ListSink:
+class ListSink(RecordsChargers):
     """A DeviceSink that records what it was given."""
 
     def __init__(self) -> None:

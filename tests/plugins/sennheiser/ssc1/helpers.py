@@ -9,6 +9,7 @@ from typing import Any
 from micboard_desktop.core.coordinator import Backoff, ConnectionState
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
+from tests.plugins.charger_recording import RecordsChargers
 
 FAST: dict[str, Any] = {
     "timeout": 1.0,
@@ -74,7 +75,7 @@ def rig(*receivers: SimReceiver) -> Rig:
     return Rig(list(receivers))
 
 
-class RecordingSink:
+class RecordingSink(RecordsChargers):
     """A DeviceSink that keeps receivers as the store would (update_receiver applied)."""
 
     def __init__(self) -> None:

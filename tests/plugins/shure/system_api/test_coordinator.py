@@ -24,12 +24,13 @@ from micboard_desktop.plugins.tls import certificate_fingerprint
 from micboard_desktop.simulator.rig import Rig
 from micboard_desktop.simulator.rigs import make_channel, make_receiver
 from micboard_desktop.simulator.shure.system_api.server import ShureSystemApiServer
+from tests.plugins.charger_recording import RecordsChargers
 from tests.plugins.shure.conftest import FAST_BACKOFF, small_rig, wait_for
 
 KEY = "test-key-0123456789"
 
 
-class DictSink:
+class DictSink(RecordsChargers):
     """A DeviceSink keyed by receiver id."""
 
     def __init__(self) -> None:

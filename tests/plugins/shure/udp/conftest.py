@@ -16,6 +16,7 @@ from micboard_desktop.plugins.shure.udp.coordinator import UhfrCoordinator
 from micboard_desktop.simulator.rig import Rig, SimTransmitter
 from micboard_desktop.simulator.rigs import make_channel, make_receiver
 from micboard_desktop.simulator.shure.udp.server import ShureUdpServer
+from tests.plugins.charger_recording import RecordsChargers
 
 FAST_BACKOFF = Backoff(initial_seconds=0.05, maximum_seconds=0.3)
 FAST: dict[str, Any] = {
@@ -29,7 +30,7 @@ FAST: dict[str, Any] = {
 """Timings scaled down ten-fold or so, so liveness tests take a second, not a minute."""
 
 
-class RecordingSink:
+class RecordingSink(RecordsChargers):
     """A DeviceSink that keeps the receiver as the store would (update_receiver applied)."""
 
     def __init__(self) -> None:
