@@ -33,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from micboard_desktop.data.coltypes import UtcTimestamp
 
-SCHEMA_VERSION: Final = "0003"
+SCHEMA_VERSION: Final = "0004"
 """Alembic revision id of the newest schema this build knows (the migrations' head)."""
 
 # Named constraints let later batch migrations on SQLite drop or alter them by name.
@@ -214,6 +214,42 @@ class SpareChannelRow(Base):
     __tablename__ = "spare_channels"
 
     channel_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+
+
+class BatterySwapRow(Base):
+    """A pack change found on a channel (issue #19, 2): when, why, and the charge either side.
+
+    Charge is kept in every measure the device gave (percent, bars, minutes), before and
+    after, so the report can say "30 % → 100 %" or "1 bar → 5 bars" without conversion.
+    """
+
+    __tablename__ = "battery_swaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UtcTimestamp, index=True)
+    channel_id: Mapped[str] = mapped_column(String(320), index=True)
+    channel_name: Mapped[str | None] = mapped_column(String(200))
+    performer: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(32))
+    """What showed the swap: ``tx_cycle``, ``charge_jump``, ``new_transmitter``, ``cycles``."""
+    before_percent: Mapped[int | None] = mapped_column(Integer)
+    after_percent: Mapped[int | None] = mapped_column(Integer)
+    before_bars: Mapped[int | None] = mapped_column(Integer)
+    after_bars: Mapped[int | None] = mapped_column(Integer)
+    before_minutes: Mapped[int | None] = mapped_column(Integer)
+    after_minutes: Mapped[int | None] = mapped_column(Integer)
+    transmitter_model: Mapped[str | None] = mapped_column(String(200))
+
+
+class MarkerRow(Base):
+    """A show marker ("Act 2", "Song 7") dropped at a moment (issue #20, 1)."""
+
+    __tablename__ = "show_markers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UtcTimestamp, index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcTimestamp)
 
 
 class MicboardConfigRow(Base):
