@@ -177,6 +177,8 @@ class MainWindow(QMainWindow):
                      needs_engine=True)
         self._action(tools.addAction("&Discover devices\u2026"), self.open_discovery,
                      needs_engine=True)
+        # Show tools (issues #19, #20): each feature adds its own entries here.
+        self.show_menu = bar.addMenu("S&how")
         help_menu = bar.addMenu("&Help")
         self._action(help_menu.addAction("&Keyboard shortcuts"), self.open_shortcuts,
                      QKeySequence("F1"))
