@@ -14,6 +14,10 @@ Slot numbers and spare marks live beside the receivers in the store (``Topic.SLO
 ``Topic.SPARES``), but a client reads them on the channels: when numbers are given or
 swapped, or channels are marked or unmarked as spares, the receivers owning those channels
 go out in a ``device_update`` like any other change.
+
+Chargers are not receivers: their changes go out as a ``charger_update`` event
+(``{"chargers": [...], "removed": [ids]}``) in the same flush, and a new client gets every
+charger in one as its first picture (only when there are any).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from micboard_desktop.core.model import ChannelId, Receiver, ReceiverId
-from micboard_desktop.core.store import Changes, StateStore, Topic
+from micboard_desktop.core.model import ChannelId, Charger, ChargerId, Receiver, ReceiverId
+from micboard_desktop.core.store import Changes, Snapshot, StateStore, Topic
+from micboard_desktop.lan.serialize import charger_json
 from micboard_desktop.lan.window import QUIET_WINDOW_SECONDS, CoalescingWindow
 
 _log = logging.getLogger(__name__)
@@ -95,6 +100,8 @@ class EventHub:
         self._changed: set[ReceiverId] = set()
         self._removed: set[ReceiverId] = set()
         self._health_dirty = False
+        self._chargers: set[ChargerId] = set()
+        """Chargers changed or removed since the last send."""
         self._slots: Mapping[ChannelId, int] = store.slots()
         """The slot numbers last seen, to tell which channels a ``Topic.SLOTS`` change moved."""
         self._spares: frozenset[ChannelId] = store.spares()
@@ -149,6 +156,9 @@ class EventHub:
             )
         )
         client.offer(encode_event("status_update", self._render_health(manufacturer)))
+        everything = _charger_frame(snapshot, set(snapshot.chargers), manufacturer)
+        if everything is not None:
+            client.offer(everything)
         self._clients.add(client)
         return client
 
@@ -167,6 +177,7 @@ class EventHub:
         self._removed -= changes.receivers
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
+        self._chargers |= changes.chargers
         now = self._clock()
         self._window.note_change(now)
         if not self._clients:
@@ -202,6 +213,7 @@ class EventHub:
         self._changed.clear()
         self._removed.clear()
         self._health_dirty = False
+        self._chargers.clear()
 
     def _flush(self) -> None:
         """Serialize the window's changes once per filter and offer them to every client."""
@@ -210,17 +222,21 @@ class EventHub:
         self.flushes += 1
         changed, removed, health = self._changed, self._removed, self._health_dirty
         self._changed, self._removed, self._health_dirty = set(), set(), False
+        chargers, self._chargers = self._chargers, set()
         snapshot = self._store.snapshot()
         receivers = [
             snapshot.receivers[rid] for rid in sorted(changed) if rid in snapshot.receivers
         ]
         device_frames: dict[str | None, bytes | None] = {}
         health_frames: dict[str | None, bytes] = {}
+        charger_frames: dict[str | None, bytes | None] = {}
         for client in list(self._clients):
             key = client.manufacturer
             if key not in device_frames:
                 device_frames[key] = self._device_frame(receivers, removed, key, snapshot.version)
-            frames = [device_frames[key]]
+            if key not in charger_frames:
+                charger_frames[key] = _charger_frame(snapshot, chargers, key) if chargers else None
+            frames = [device_frames[key], charger_frames[key]]
             if health:
                 if key not in health_frames:
                     health_frames[key] = encode_event("status_update", self._render_health(key))
@@ -256,6 +272,19 @@ class EventHub:
         self.dropped_clients += 1
         _log.info("LAN events: dropped a client that could not keep up")
         client.on_drop()
+
+
+def _charger_frame(
+    snapshot: Snapshot, chosen: set[ChargerId], manufacturer: str | None
+) -> bytes | None:
+    """Return the ``charger_update`` frame of ``chosen`` for one filter, or None if none match."""
+    mine = [cid for cid in sorted(chosen) if manufacturer in (None, manufacturer_of(cid))]
+    present: list[Charger] = [snapshot.chargers[c] for c in mine if c in snapshot.chargers]
+    gone = [c for c in mine if c not in snapshot.chargers]
+    if not present and not gone:
+        return None
+    data = {"chargers": [charger_json(c) for c in present], "removed": gone}
+    return encode_event("charger_update", data, snapshot.version)
 
 
 def _owners(receivers: Mapping[ReceiverId, Receiver], channels: Set[ChannelId]) -> set[ReceiverId]:

@@ -88,6 +88,56 @@ _CHANNEL_SPARE: Final[Json] = {
 }
 
 
+_NULLABLE_COUNT: Final[Json] = {"type": ["integer", "null"], "minimum": 0}
+_NULLABLE_PERCENT: Final[Json] = {"type": ["integer", "null"], "minimum": 0, "maximum": 100}
+_NULLABLE_TEXT: Final[Json] = {"type": ["string", "null"]}
+
+
+def _charger_schemas() -> Json:
+    """Return the charger objects of docs/contract.md §5 (top-level ``chargers``)."""
+    bay = {
+        "type": "object",
+        "required": ["number", "occupied", "device_type", "state", "battery"],
+        "properties": {
+            "number": {"type": "integer", "minimum": 1},
+            "occupied": {"type": "boolean"},
+            "device_type": _NULLABLE_TEXT,
+            "state": {**_NULLABLE_TEXT, "description": "The charger's own words for the bay."},
+            "battery": {
+                "type": "object",
+                "required": ["percent", "health_percent", "cycles", "minutes_to_full"],
+                "properties": {
+                    "percent": _NULLABLE_PERCENT,
+                    "health_percent": _NULLABLE_PERCENT,
+                    "cycles": _NULLABLE_COUNT,
+                    "minutes_to_full": _NULLABLE_COUNT,
+                },
+            },
+        },
+    }
+    charger = {
+        "type": "object",
+        "required": ["id", "manufacturer", "model", "name", "ip", "online", "bays"],
+        "properties": {
+            "id": {"type": "string"},
+            "manufacturer": {"type": "string"},
+            "model": _NULLABLE_TEXT,
+            "name": _NULLABLE_TEXT,
+            "ip": _NULLABLE_TEXT,
+            "online": {"type": "boolean"},
+            "last_seen": {**_NULLABLE_TEXT, "format": "date-time"},
+            "connection": _ref("connection"),
+            "bays": {"type": "array", "items": _ref("chargerBay")},
+        },
+    }
+    listing = {
+        "type": "object",
+        "required": ["chargers"],
+        "properties": {"chargers": {"type": "array", "items": _ref("charger")}},
+    }
+    return {"chargerBay": bay, "charger": charger, "ChargerList": listing}
+
+
 def _extra_schemas() -> Json:
     """Return the schemas of the answers and bodies that are not in the contract file."""
     return {
@@ -234,6 +284,7 @@ def _paths() -> Json:
         "/api/receivers/{id}/": get(
             "One receiver", _json(_ref("receiver"), "A receiver"), [receiver_id, *read]
         ),
+        "/api/chargers/": get("Every charger", _json(_ref("ChargerList"), "Chargers")),
         "/api/health/": get("Health", _json(_ref("HealthReport"), "Health")),
         "/api/events/": {
             "get": {
@@ -275,6 +326,12 @@ def _document() -> Json:
     # Optional, so not in the contract's "required": a client of data/1 is not broken.
     schemas["channel"]["properties"]["slot"] = _CHANNEL_SLOT
     schemas["channel"]["properties"]["spare"] = _CHANNEL_SPARE
+    schemas["Data"]["properties"]["chargers"] = {
+        "type": "array",
+        "items": _ref("charger"),
+        "description": "Networked chargers and their bays (CHG 70N, L 6000).",
+    }
+    schemas.update(_charger_schemas())
     schemas.update(_extra_schemas())
     return {
         "openapi": "3.1.0",

@@ -83,6 +83,7 @@ class ApiRoutes:
         get("/api/data/", self.data)
         get("/api/receivers/", self.receivers)
         get("/api/receivers/{id}/", self.receiver)
+        get("/api/chargers/", self.chargers)
         get("/api/health/", self.health)
         get("/api/events/", self.events, allow_head=False)  # HEAD would hold a stream open
         get("/api/openapi.json", self.openapi)
@@ -162,6 +163,12 @@ class ApiRoutes:
         if found is None or (code is not None and found.manufacturer != code):
             raise not_found(f"no receiver {rid[:200]!r}")
         return json_ok(self.render_receivers([found])[0])
+
+    async def chargers(self, request: web.Request) -> web.StreamResponse:
+        """GET /api/chargers/: every charger (of one manufacturer) with its bays."""
+        code = self.manufacturer_filter(request)
+        chosen = serialize.select_chargers(self._store.snapshot(), code)
+        return json_ok({"chargers": [serialize.charger_json(c) for c in chosen]})
 
     async def health(self, request: web.Request) -> web.StreamResponse:
         """GET /api/health/: overall and per-manufacturer health."""

@@ -11,7 +11,9 @@ A channel carries ``slot``, its number on the board (core/slots.py), when it has
 caller passed the numbers: an optional property the contract allows (its objects do not
 forbid additional properties), so a client of ``micboard-desktop/data/1`` is not broken.
 Likewise ``"spare": true`` on a channel the user marked as a spare (engine/spares.py), and
-only there: a client that does not know the flag reads every channel as before.
+only there: a client that does not know the flag reads every channel as before. Chargers
+(CHG 70N, L 6000) are a top-level ``chargers`` list beside the receivers, never receivers:
+they have bays, not channels, and the ``stale`` rule reads receivers only.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from micboard_desktop.core.model import (
     Channel,
     ChannelId,
     ChannelKind,
+    Charger,
+    ChargerBay,
     ConnectionInfo,
     ConnectionStatus,
     Health,
@@ -221,6 +225,50 @@ def receiver_json(
     }
 
 
+def bay_json(bay: ChargerBay) -> Json:
+    """Return one charger bay (docs/contract.md §5); unknown values stay ``null``."""
+    battery = bay.battery
+    return {
+        "number": bay.number,
+        "occupied": bay.occupied,
+        "device_type": bay.device_type,
+        "state": bay.state,
+        "battery": {
+            "percent": _in_range(battery.percent, 0, 100),
+            "health_percent": _in_range(battery.health_percent, 0, 100),
+            "cycles": _in_range(battery.cycles, 0, None),
+            "minutes_to_full": _in_range(battery.minutes_to_full, 0, None),
+        },
+    }
+
+
+def charger_json(charger: Charger) -> Json:
+    """Return a Charger object with its bays in number order (docs/contract.md §5)."""
+    return {
+        "id": charger.id,
+        "manufacturer": charger.manufacturer,
+        "model": charger.model,
+        "name": charger.name,
+        "ip": charger.ip,
+        "online": charger.online,
+        "last_seen": iso(charger.last_seen),
+        "connection": connection_json(charger.connection),
+        "bays": [
+            bay_json(bay) for bay in sorted(charger.bays, key=lambda b: b.number) if bay.number >= 1
+        ],
+    }
+
+
+def select_chargers(snapshot: Snapshot, manufacturer: str | None) -> list[Charger]:
+    """Return the snapshot's chargers (of one manufacturer, if given) in a stable order."""
+    chosen = [
+        c
+        for c in snapshot.chargers.values()
+        if manufacturer is None or c.manufacturer == manufacturer
+    ]
+    return sorted(chosen, key=lambda c: (c.manufacturer, c.name or "", c.id))
+
+
 def is_stale(receivers: Iterable[Receiver]) -> bool:
     """Return True when any receiver is offline or not connected (see the module rule)."""
     return any(
@@ -262,6 +310,7 @@ def data_json(
             receiver_json(r, limits(r.manufacturer), snapshot.slots, snapshot.spares)
             for r in receivers
         ],
+        "chargers": [charger_json(c) for c in select_chargers(snapshot, manufacturer)],
     }
 
 

@@ -157,6 +157,7 @@ async def test_openapi_is_served_and_embeds_the_contract(start: Start):
         "/api/data/",
         "/api/receivers/",
         "/api/receivers/{id}/",
+        "/api/chargers/",
         "/api/health/",
         "/api/events/",
         "/api/openapi.json",
