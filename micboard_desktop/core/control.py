@@ -20,6 +20,7 @@ from micboard_desktop.core.records import AlertInfo as AlertInfo
 from micboard_desktop.core.records import GroupInfo as GroupInfo
 from micboard_desktop.core.records import HistoryMetric as HistoryMetric
 from micboard_desktop.core.records import HistorySample as HistorySample
+from micboard_desktop.core.records import MarkerInfo as MarkerInfo
 from micboard_desktop.core.records import Severity as Severity
 
 JsonScalar = str | int | float | bool | None
@@ -145,6 +146,28 @@ class AlertsControl(Protocol):
 
     async def acknowledge_alert(self, key: str) -> bool:
         """Mark an alert as seen; return False if there is no such active alert."""
+        ...
+
+
+class MarkersControl(Protocol):
+    """Show markers: drop one at "now", list, rename, move and delete them (issue #20)."""
+
+    def markers(self) -> Sequence[MarkerInfo]:
+        """Return every marker, oldest first (cheap; no I/O)."""
+        ...
+
+    async def add_marker(self, label: str | None = None, ts: datetime | None = None) -> MarkerInfo:
+        """Drop a marker at ``ts`` (default now); no label gives "Marker N"."""
+        ...
+
+    async def update_marker(
+        self, marker_id: int, *, label: str | None = None, ts: datetime | None = None
+    ) -> MarkerInfo | None:
+        """Rename and/or move a marker; return it, or ``None`` when there is no such marker."""
+        ...
+
+    async def delete_marker(self, marker_id: int) -> bool:
+        """Delete a marker; return whether it existed."""
         ...
 
 
@@ -274,7 +297,13 @@ class SettingsControl(Protocol):
 
 
 class EngineControl(
-    MonitorQueries, ConnectionsControl, AlertsControl, UserDataControl, SettingsControl, Protocol
+    MonitorQueries,
+    ConnectionsControl,
+    AlertsControl,
+    UserDataControl,
+    SettingsControl,
+    MarkersControl,
+    Protocol,
 ):
     """Every role at once: what the composition root builds and hands out role by role.
 

@@ -67,6 +67,15 @@ class HistorySample:
     last: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class MarkerInfo:
+    """A show marker ("Act 2", "Song 7"): a labelled moment on every time axis."""
+
+    id: int
+    ts: datetime
+    label: str
+
+
 class HistoryMetric(StrEnum):
     """Channel metrics the history store keeps (the one list: data and views use it too)."""
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from micboard_desktop.core.model import Receiver
+from micboard_desktop.core.records import MarkerInfo
 from micboard_desktop.data import codec
 from micboard_desktop.data.records import (
     AlertRecord,
@@ -32,6 +33,7 @@ from micboard_desktop.data.schema import (
     GroupRow,
     HistoryRow,
     ManufacturerRow,
+    MarkerRow,
     MicboardConfigRow,
     RealTimeConnectionRow,
     ReceiverRow,
@@ -273,3 +275,15 @@ def list_alerts(session: Session, active_only: bool) -> list[AlertRecord]:
         )
         for row in session.scalars(query)
     ]
+
+
+def list_markers(
+    session: Session, since: datetime | None = None, until: datetime | None = None
+) -> list[MarkerInfo]:
+    """Return show markers with ``since <= ts < until`` (either end open), oldest first."""
+    query = select(MarkerRow.id, MarkerRow.ts, MarkerRow.label).order_by(MarkerRow.ts, MarkerRow.id)
+    if since is not None:
+        query = query.where(MarkerRow.ts >= since)
+    if until is not None:
+        query = query.where(MarkerRow.ts < until)
+    return [MarkerInfo(mid, ts, label) for mid, ts, label in session.execute(query)]

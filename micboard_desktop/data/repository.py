@@ -27,6 +27,7 @@ from sqlalchemy import Connection, exc
 from sqlalchemy.orm import Session
 
 from micboard_desktop.core.model import Receiver
+from micboard_desktop.core.records import MarkerInfo
 from micboard_desktop.data import codec, reads, writes
 from micboard_desktop.data.coltypes import utc_now
 from micboard_desktop.data.db import Database
@@ -550,6 +551,27 @@ class Repository:
             if deleted < batch_size:
                 return total
 
+    async def add_marker(self, ts: datetime, label: str) -> MarkerInfo:
+        """Store a show marker at ``ts``; return it with its id."""
+        codec.check_aware(ts)
+        now = self._clock()
+        marker_id = await self._write(partial(writes.insert_marker, ts=ts, label=label, now=now))
+        return MarkerInfo(marker_id, ts, label)
+
+    async def update_marker(
+        self, marker_id: int, *, label: str | None = None, ts: datetime | None = None
+    ) -> bool:
+        """Rename and/or move a marker; return whether it exists."""
+        codec.check_aware(ts)
+        now = self._clock()
+        return await self._write(
+            partial(writes.update_marker, marker_id=marker_id, label=label, ts=ts, now=now)
+        )
+
+    async def delete_marker(self, marker_id: int) -> bool:
+        """Delete a marker; return whether it existed."""
+        return await self._write(partial(writes.delete_marker, marker_id=marker_id))
+
     async def checkpoint(self) -> None:
         """Fold the WAL into the database file; worth calling when the app is idle."""
         self._check_open()
@@ -638,6 +660,13 @@ class Repository:
     async def list_alerts(self, active_only: bool = True) -> list[AlertRecord]:
         """Return alerts (only active ones by default), oldest raised first."""
         return await self._read(partial(reads.list_alerts, active_only=active_only))
+
+    async def list_markers(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[MarkerInfo]:
+        """Return show markers in ``[since, until)`` (either end open), oldest first."""
+        codec.check_aware(since, until)
+        return await self._read(partial(reads.list_markers, since=since, until=until))
 
     # -- plumbing ----------------------------------------------------------------------
 

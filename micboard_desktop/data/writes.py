@@ -33,6 +33,7 @@ from micboard_desktop.data.schema import (
     GroupRow,
     HistoryRow,
     ManufacturerRow,
+    MarkerRow,
     MicboardConfigRow,
     RealTimeConnectionRow,
     ReceiverRow,
@@ -503,3 +504,31 @@ def prune_history_batch(conn: Connection, cutoff: datetime, resolution_s: int, l
         .scalar_subquery()
     )
     return conn.execute(delete(HistoryRow).where(HistoryRow.id.in_(victims))).rowcount
+
+
+def insert_marker(conn: Connection, ts: datetime, label: str, now: datetime) -> int:
+    """Store a show marker; return its id."""
+    stmt = (
+        insert(table(MarkerRow))
+        .values(ts=ts, label=label, updated_at=now)
+        .returning(table(MarkerRow).c.id)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def update_marker(
+    conn: Connection, marker_id: int, label: str | None, ts: datetime | None, now: datetime
+) -> bool:
+    """Rename and/or move a marker (``None`` keeps a field); return whether it exists."""
+    values: dict[str, Any] = {"updated_at": now}
+    if label is not None:
+        values["label"] = label
+    if ts is not None:
+        values["ts"] = ts
+    stmt = update(MarkerRow).where(MarkerRow.id == marker_id).values(**values)
+    return conn.execute(stmt).rowcount > 0
+
+
+def delete_marker(conn: Connection, marker_id: int) -> bool:
+    """Delete a marker; return whether it existed."""
+    return conn.execute(delete(MarkerRow).where(MarkerRow.id == marker_id)).rowcount > 0

@@ -31,7 +31,7 @@ from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
 from micboard_desktop.core.meters import MeterBus, SharedReader
 from micboard_desktop.core.model import ConnectionStatus, Health, HealthStatus, ReceiverId
-from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
+from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample, MarkerInfo
 from micboard_desktop.core.store import StateStore, Topic
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.records import JsonValue
@@ -41,6 +41,7 @@ from micboard_desktop.engine.alerts import AlertEngine
 from micboard_desktop.engine.health import overall, storage_health, with_storage
 from micboard_desktop.engine.history import HistoryRecorder
 from micboard_desktop.engine.levels import LevelFolder
+from micboard_desktop.engine.markers import MarkerBook
 from micboard_desktop.engine.metrics import MetricsTracker
 from micboard_desktop.engine.recorder import Recorder
 from micboard_desktop.engine.secrets import SecretResolver
@@ -129,6 +130,7 @@ class Engine:
         self._tasks = TaskOwner("engine")
         self.slots = SlotKeeper(self.store, repository, self._tasks, clock=self.clock)
         self.spares = SpareKeeper(self.store, repository)
+        self.marker_book = MarkerBook(self.store, repository, self.clock)
         self._silent_reported: set[str] = set()
         self._restored: set[ReceiverId] = set()
         self._storage_status: HealthStatus | None = None
@@ -184,6 +186,7 @@ class Engine:
         # numbers were kept get them in the order the board used to count (core/slots.py).
         await self.slots.start()
         await self.spares.start()  # before the alert engine first judges the channels
+        await self.marker_book.start()
         receivers = await self.repository.load_receivers()
         for group in await self.repository.list_groups():
             self.userdata.groups[group.name] = GroupInfo(group.name, group.channel_ids, group.slot)
@@ -595,3 +598,23 @@ class Engine:
     async def set_spare(self, channel_id: str, spare: bool) -> None:
         """Mark or unmark a channel as a spare (its channel alerts are silenced while marked)."""
         await self.spares.set_spare(channel_id, spare)
+
+    # -- EngineControl: show markers ----------------------------------------------------
+
+    def markers(self) -> Sequence[MarkerInfo]:
+        """Return every show marker, oldest first."""
+        return self.marker_book.markers()
+
+    async def add_marker(self, label: str | None = None, ts: datetime | None = None) -> MarkerInfo:
+        """Drop a show marker at ``ts`` (default now); no label gives "Marker N"."""
+        return await self.marker_book.add(label, ts)
+
+    async def update_marker(
+        self, marker_id: int, *, label: str | None = None, ts: datetime | None = None
+    ) -> MarkerInfo | None:
+        """Rename and/or move a show marker; ``None`` when there is no such marker."""
+        return await self.marker_book.update(marker_id, label=label, ts=ts)
+
+    async def delete_marker(self, marker_id: int) -> bool:
+        """Delete a show marker; return whether it existed."""
+        return await self.marker_book.delete(marker_id)

@@ -138,6 +138,136 @@ def _charger_schemas() -> Json:
     return {"chargerBay": bay, "charger": charger, "ChargerList": listing}
 
 
+def _show_schemas() -> Json:
+    """Return the show answers of docs/contract.md §6: alerts, history points and markers."""
+    time = {"type": "string", "format": "date-time"}
+    value = {"type": ["number", "null"]}
+    alert = {
+        "type": "object",
+        "required": [
+            "id", "kind", "severity", "channel_id", "channel_name", "receiver_name",
+            "message", "raised_at", "cleared_at", "acknowledged",
+        ],
+        "properties": {
+            "id": {"type": "string", "description": "Stable per rule and subject."},
+            "kind": {"type": "string", "description": "low_battery, rf_loss, tx_off ..."},
+            "severity": {"enum": ["info", "warning", "critical"]},
+            "channel_id": _NULLABLE_TEXT,
+            "channel_name": _NULLABLE_TEXT,
+            "receiver_name": _NULLABLE_TEXT,
+            "message": {"type": "string"},
+            "raised_at": time,
+            "cleared_at": {"type": ["string", "null"], "format": "date-time"},
+            "acknowledged": {"type": "boolean"},
+        },
+    }
+    alerts = {
+        "type": "object",
+        "required": ["alerts"],
+        "properties": {
+            "alerts": {"type": "array", "items": _ref("Alert"), "maxItems": 1000},
+            "truncated": {"type": "boolean", "description": "More alerts than the limit."},
+            "limit": {"type": "integer"},
+        },
+    }
+    history = {
+        "type": "object",
+        "required": ["points"],
+        "properties": {
+            "points": {
+                "type": "array",
+                "maxItems": 4000,
+                "items": {
+                    "type": "array",
+                    "prefixItems": [time, value, value, value],
+                    "minItems": 4,
+                    "maxItems": 4,
+                    "description": "[bucket start, minimum, maximum, last]",
+                },
+            },
+            "channel": {"type": "string"},
+            "metric": {"type": "string"},
+            "from": time,
+            "to": time,
+            "folded": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Recorded buckets per point (above 1 when the span held more "
+                "than the limit: the lowest minimum, highest maximum and latest last are kept).",
+            },
+            "limit": {"type": "integer"},
+        },
+    }
+    marker = {
+        "type": "object",
+        "required": ["id", "ts", "label"],
+        "properties": {"id": {"type": "integer"}, "ts": time, "label": {"type": "string"}},
+    }
+    markers = {
+        "type": "object",
+        "required": ["markers"],
+        "properties": {"markers": {"type": "array", "items": _ref("Marker")}},
+    }
+    return {
+        "Alert": alert,
+        "AlertList": alerts,
+        "HistoryPoints": history,
+        "Marker": marker,
+        "MarkerList": markers,
+    }
+
+
+def _show_paths() -> Json:
+    """Return the paths of the show endpoints (contract §6, and markers as an extension)."""
+
+    def param(name: str, description: str, *, required: bool = False) -> Json:
+        return {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+
+    def get(summary: str, schema: str, params: list[Json]) -> Json:
+        return {
+            "get": {
+                "summary": summary,
+                "parameters": params,
+                "responses": {
+                    "200": _json(_ref(schema), summary),
+                    **_errors(400, 401, 403, 421),
+                },
+            }
+        }
+
+    when = "ISO 8601 or epoch seconds; without a zone, the server's local time."
+    return {
+        "/api/alerts/": get(
+            "Alerts: active ones, and recent cleared ones unless active=true (newest first, "
+            "at most 1000)",
+            "AlertList",
+            [param("active", "true: only alerts not cleared yet")],
+        ),
+        "/api/history/": get(
+            "Recorded min/max/last buckets of one channel metric (at most 4000 points; "
+            "a longer span is folded)",
+            "HistoryPoints",
+            [
+                param("channel", "Channel id, as in /api/data/", required=True),
+                param(
+                    "metric",
+                    "battery_percent, battery_bars, rssi_dbm (also rf_dbm), audio_peak_dbfs",
+                    required=True,
+                ),
+                param("from", f"Start (default: an hour before 'to'). {when}"),
+                param("to", f"End (default: now). {when}"),
+            ],
+        ),
+        "/api/markers/": get("Show markers, oldest first (extension)", "MarkerList", []),
+    }
+
+
 def _extra_schemas() -> Json:
     """Return the schemas of the answers and bodies that are not in the contract file."""
     return {
@@ -333,6 +463,7 @@ def _document() -> Json:
     }
     schemas.update(_charger_schemas())
     schemas.update(_extra_schemas())
+    schemas.update(_show_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -346,7 +477,7 @@ def _document() -> Json:
             "(malformed HTTP), 405, 408 (request head not sent within 10 s), 414, 417 or "
             "431, with the same error body.",
         },
-        "paths": _paths(),
+        "paths": {**_paths(), **_show_paths()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -24,6 +24,7 @@ from micboard_desktop.lan.cache import DataCache
 from micboard_desktop.lan.errors import ApiError, bad_request, not_found
 from micboard_desktop.lan.events import KEEP_ALIVE, EventHub
 from micboard_desktop.lan.openapi import openapi_document
+from micboard_desktop.lan.show import ShowRoutes
 
 JSON_TYPE: Final = "application/json"
 _SECRET_WORDS: Final = ("password", "secret", "token", "key", "credential")
@@ -91,6 +92,7 @@ class ApiRoutes:
         post("/api/discover/", self.discover)
         post("/api/config/", self.config)
         post("/api/group/", self.group)
+        ShowRoutes(self._store, self._engine).register(app)  # alerts, history, markers (§6)
 
     # -- shared helpers ------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from micboard_desktop.core.control import (
     LanState,
 )
 from micboard_desktop.core.model import ChannelId, Health, HealthStatus
-from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample
+from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample, MarkerInfo
 from micboard_desktop.core.slots import move_slot
 from micboard_desktop.core.store import StateStore, Topic
 from micboard_desktop.engine.settings import check_plugin, with_manufacturer, with_setting
@@ -52,6 +52,8 @@ class FakeEngine:
     lan_refusal: str | None = None
     """When set, the LAN server "fails to start" with these words (a port in use ...)."""
     plugins: tuple[str, ...] = ("sennheiser", "shure")
+    marker_list: list[MarkerInfo] = field(default_factory=list)
+    """Show markers, oldest first (announced on the attached store like the real engine)."""
     store: StateStore | None = None
     """Where groups, slots and spares are published, as the real engine does (:meth:`attach`)."""
 
@@ -226,6 +228,43 @@ class FakeEngine:
 
     def plugin_codes(self) -> Sequence[str]:
         return list(self.plugins)
+
+
+    def markers(self) -> Sequence[MarkerInfo]:
+        return sorted(self.marker_list, key=lambda m: (m.ts, m.id))
+
+    async def add_marker(self, label: str | None = None, ts: datetime | None = None) -> MarkerInfo:
+        self.calls.append(("add_marker", (label, ts)))
+        marker = MarkerInfo(
+            max((m.id for m in self.marker_list), default=0) + 1,
+            ts or datetime.now(UTC),
+            label or f"Marker {len(self.marker_list) + 1}",
+        )
+        self.marker_list.append(marker)
+        self._announce_markers()
+        return marker
+
+    async def update_marker(
+        self, marker_id: int, *, label: str | None = None, ts: datetime | None = None
+    ) -> MarkerInfo | None:
+        self.calls.append(("update_marker", (marker_id, label, ts)))
+        for i, old in enumerate(self.marker_list):
+            if old.id == marker_id:
+                self.marker_list[i] = replace(old, label=label or old.label, ts=ts or old.ts)
+                self._announce_markers()
+                return self.marker_list[i]
+        return None
+
+    async def delete_marker(self, marker_id: int) -> bool:
+        self.calls.append(("delete_marker", marker_id))
+        before = len(self.marker_list)
+        self.marker_list = [m for m in self.marker_list if m.id != marker_id]
+        self._announce_markers()
+        return len(self.marker_list) < before
+
+    def _announce_markers(self) -> None:
+        if self.store is not None:
+            self.store.announce(Topic.MARKERS)
 
 
 def healthy(codes: Sequence[str]) -> HealthReport:
