@@ -1,0 +1,180 @@
+"""Third-order intermodulation products of the carriers in the air, and the channels they hit.
+
+Two transmitters at f1 and f2 mix in any non-linear stage (a pack's output amplifier next
+to another pack, a receiver's front end, a combiner) into ``2*f1 - f2`` and ``2*f2 - f1``;
+three at f1, f2 and f3 into ``f1 + f2 - f3``. These odd-order products fall inside the band,
+near the carriers, so a product within a few tens of kHz of a channel in use is a risk to
+that channel. All frequencies are whole kHz.
+
+The search is organised from the victims' side, so nothing O(n**3) is ever built: for a
+victim v and a third carrier f3, ``f1 + f2`` must lie in ``[v + f3 - guard, v + f3 + guard]``,
+which one bisection in the sorted pair sums answers (``O(m * n * log n)`` plus the hits; for
+two transmitters ``2*f1`` in a window, a bisection in the sorted carriers).
+
+Excluded: a product is never reported against a channel whose frequency is one of the
+product's own carriers. ``2*f1 - f2`` lies exactly ``|f1 - f2|`` from f1 and f2 (and
+``f1 + f2 - f3`` lies ``|f2 - f3|`` from f1), so it is only "near its own carrier" when two
+carriers are closer than the guard, which is a spacing problem of those carriers (the
+same pair, not a third channel hurt by mixing), and the same transmitter received twice (a
+diversity twin) is one carrier, not a victim of itself.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+MAX_FREQUENCY_KHZ: Final = 10_000_000
+"""Carriers above 10 GHz are not wireless microphones: such a value is garbage, ignored."""
+
+
+class ProductKind(StrEnum):
+    """Which third-order mix a product comes from."""
+
+    TWO_TX = "2tx"
+    """``2*f1 - f2``: two transmitters."""
+    THREE_TX = "3tx"
+    """``f1 + f2 - f3``: three transmitters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """One intermodulation product and the carriers that make it."""
+
+    frequency_khz: int
+    kind: ProductKind
+    sources: tuple[int, ...]
+    """``(f1, f2)`` for ``2*f1 - f2``; ``(f1, f2, f3)`` with ``f1 < f2`` for ``f1 + f2 - f3``."""
+
+    @property
+    def formula(self) -> str:
+        """Return the product as a technician writes it, in MHz."""
+        mhz = [f"{f / 1000:.3f}" for f in self.sources]
+        if self.kind is ProductKind.TWO_TX:
+            return f"2\u00d7{mhz[0]} \u2212 {mhz[1]}"
+        return f"{mhz[0]} + {mhz[1]} \u2212 {mhz[2]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A product that lands within the guard distance of a channel in use."""
+
+    victim_khz: int
+    product: Product
+
+    @property
+    def distance_khz(self) -> int:
+        """Return how far the product lands from the victim's frequency."""
+        return abs(self.product.frequency_khz - self.victim_khz)
+
+
+def clean_frequencies(values: Iterable[object]) -> list[int]:
+    """Return the distinct, plausible carrier frequencies of ``values``, sorted.
+
+    ``None``, booleans, non-integers, zero, negative and absurd values are dropped: the
+    caller may hand over whatever the devices reported.
+    """
+    out = {
+        v for v in values
+        if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_FREQUENCY_KHZ
+    }
+    return sorted(out)
+
+
+def two_tx_products(carriers: Iterable[object]) -> list[Product]:
+    """Return every ``2*f1 - f2`` product of distinct carriers (``n*(n-1)`` of them), sorted."""
+    freqs = clean_frequencies(carriers)
+    products = [
+        Product(2 * f1 - f2, ProductKind.TWO_TX, (f1, f2))
+        for f1 in freqs
+        for f2 in freqs
+        if f1 != f2 and 2 * f1 - f2 > 0
+    ]
+    products.sort(key=lambda p: (p.frequency_khz, p.sources))
+    return products
+
+
+def three_tx_products(carriers: Iterable[object]) -> Iterator[Product]:
+    """Yield every ``f1 + f2 - f3`` product (f1 < f2, f3 another carrier); O(n**3), for tests.
+
+    The engine never enumerates these (use :func:`hits`); a small rig's view may.
+    """
+    freqs = clean_frequencies(carriers)
+    for i, f1 in enumerate(freqs):
+        for f2 in freqs[i + 1:]:
+            for f3 in freqs:
+                if f3 not in (f1, f2) and f1 + f2 - f3 > 0:
+                    yield Product(f1 + f2 - f3, ProductKind.THREE_TX, (f1, f2, f3))
+
+
+class IntermodIndex:
+    """Sorted carriers and pair sums, built once per carrier set, asked once per victim."""
+
+    def __init__(self, carriers: Iterable[object]) -> None:
+        self.carriers: list[int] = clean_frequencies(carriers)
+        pairs = [
+            (f1 + f2, f1, f2)
+            for i, f1 in enumerate(self.carriers)
+            for f2 in self.carriers[i + 1:]
+        ]
+        pairs.sort()
+        self._sums = [s for s, _, _ in pairs]
+        self._pairs = [(f1, f2) for _, f1, f2 in pairs]
+
+    def hits(self, victim_khz: int, guard_khz: int, *, three_tx: bool = True) -> list[Hit]:
+        """Return the products within ``guard_khz`` of ``victim_khz``, its own carriers excluded."""
+        v, g = victim_khz, max(0, guard_khz)
+        freqs = self.carriers
+        found: list[Hit] = []
+        for f2 in freqs:
+            if f2 == v:
+                continue
+            # 2*f1 - f2 in [v - g, v + g]  <=>  2*f1 in [v + f2 - g, v + f2 + g]
+            lo = bisect_left(freqs, (v + f2 - g + 1) // 2)
+            hi = bisect_right(freqs, (v + f2 + g) // 2)
+            for f1 in freqs[lo:hi]:
+                if f1 not in (f2, v):
+                    found.append(Hit(v, Product(2 * f1 - f2, ProductKind.TWO_TX, (f1, f2))))
+        if three_tx:
+            sums, pairs = self._sums, self._pairs
+            for f3 in freqs:
+                if f3 == v:
+                    continue
+                # f1 + f2 - f3 in [v - g, v + g]  <=>  f1 + f2 in [v + f3 - g, v + f3 + g]
+                lo = bisect_left(sums, v + f3 - g)
+                hi = bisect_right(sums, v + f3 + g)
+                for f1, f2 in pairs[lo:hi]:
+                    if f3 not in (f1, f2) and v not in (f1, f2):
+                        product = Product(f1 + f2 - f3, ProductKind.THREE_TX, (f1, f2, f3))
+                        found.append(Hit(v, product))
+        found.sort(key=lambda h: (h.distance_khz, h.product.kind, h.product.sources))
+        return found
+
+
+def hits(
+    carriers: Iterable[object],
+    victims: Iterable[object],
+    guard_khz: int,
+    *,
+    three_tx: bool = True,
+) -> dict[int, list[Hit]]:
+    """Return, per victim frequency that has any, the products within ``guard_khz`` of it.
+
+    Args:
+        carriers: Frequencies of the transmitters in the air (kHz).
+        victims: Frequencies of the channels in use (kHz); usually a superset of carriers.
+        guard_khz: How close a product may come to a victim before it counts.
+        three_tx: Also look at ``f1 + f2 - f3`` products.
+
+    Each victim's list is sorted nearest first.
+    """
+    index = IntermodIndex(carriers)
+    out: dict[int, list[Hit]] = {}
+    for v in clean_frequencies(victims):
+        found = index.hits(v, guard_khz, three_tx=three_tx)
+        if found:
+            out[v] = found
+    return out
