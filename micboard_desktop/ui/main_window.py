@@ -49,6 +49,7 @@ from micboard_desktop.ui.views.alerts import (
     worst_severity,
 )
 from micboard_desktop.ui.views.board_keys import BOARD_KEYS
+from micboard_desktop.ui.views.chargers import ChargersView
 from micboard_desktop.ui.views.connections import ConnectionsView
 from micboard_desktop.ui.views.dashboard import Dashboard, SortKey
 from micboard_desktop.ui.views.hardware import HardwareView
@@ -112,6 +113,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.hardware, "Hardware")
         self.tabs.addTab(self.connections, "Connections")
         self.tabs.addTab(self.alerts, "Alerts")
+        self.chargers = ChargersView(self.bridge)
+        self.tabs.addTab(self.chargers, "Chargers")
         self.setCentralWidget(self.tabs)
 
         self.health = HealthBar(store, engine, bridge=self.bridge)
@@ -167,7 +170,8 @@ class MainWindow(QMainWindow):
                      QKeySequence.StandardKey.Find)
         self._action(view.addAction("Close &detail panel"), self.close_detail,
                      QKeySequence("Esc"))
-        for index, name in enumerate(("Dashboard", "Hardware", "Connections", "Alerts")):
+        tab_names = ("Dashboard", "Hardware", "Connections", "Alerts", "Chargers")
+        for index, name in enumerate(tab_names):
             self._action(view.addAction(f"Show {name}"),
                          self._show_tab(index),
                          QKeySequence(f"Ctrl+{index + 1}"))
