@@ -167,6 +167,34 @@ def uhfr_rack(channels: int, seed: int = 7) -> list[SimReceiver]:
     return receivers
 
 
+def sennheiser_udp_rack(ssc1_channels: int, mcp_channels: int, seed: int = 7) -> list[SimReceiver]:
+    """Return EM 6000s over SSCv1 (two channels each) and ew G4 EMs over MCP (one each).
+
+    They hold at least ``ssc1_channels`` and exactly ``mcp_channels`` channels: the UDP
+    protocols of sennheiser.md §3 and §4 in the ingest mix beside SSCv2.
+    """
+    receivers = []
+    for r in range((max(0, ssc1_channels) + 1) // 2):
+        pair = [
+            make_channel(c + 1, f"D6000 {2 * r + c + 1}", 470_100 + 300 * (2 * r + c),
+                         SimTransmitter(model="SK 6000", battery_type="BA 60",
+                                        battery_percent=float(30 + (r * 11 + c * 17) % 70)),
+                         family="d6000")
+            for c in range(2)
+        ]
+        receivers.append(make_receiver("d6000", "EM6000", f"EM6000 {r + 1:03d}", pair,
+                                       key=f"d6000-{seed}-{r}"))
+    for r in range(max(0, mcp_channels)):
+        one = [make_channel(1, f"G4 {r + 1}", 566_000 + 275 * r,
+                            SimTransmitter(model="SKM 500 G4", battery_type="ALKA",
+                                           battery_percent=float(35 + (r * 13) % 65),
+                                           battery_minutes=None),
+                            family="ewg4")]
+        receivers.append(make_receiver("ewg4", "EM 300-500 G4", f"G4 {r + 1:03d}", one,
+                                       key=f"ewg4-{seed}-{r}"))
+    return receivers
+
+
 class Child:
     """A ``python -m benchmarks.MODULE`` child whose stdout JSON lines are read by a thread."""
 

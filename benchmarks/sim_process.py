@@ -15,7 +15,12 @@ import signal
 import sys
 import time
 
-from benchmarks.common import rig_with_channels, self_cpu_seconds, uhfr_rack
+from benchmarks.common import (
+    rig_with_channels,
+    self_cpu_seconds,
+    sennheiser_udp_rack,
+    uhfr_rack,
+)
 from micboard_desktop.simulator.runner import SimulatorHub
 from micboard_desktop.simulator.sennheiser.ssc2.session import SscSession
 from micboard_desktop.simulator.shure.command import link as shure_link
@@ -52,13 +57,16 @@ def _count_ssc() -> None:
 
 
 async def run(channels: int, seed: int, meter_period: float, scenario: bool, max_s: float,
-              uhfr_share: float = 0.0) -> None:
+              uhfr_share: float = 0.0, ssc1_share: float = 0.0, mcp_share: float = 0.0) -> None:
     """Serve a rig of ``channels`` channels until told to stop; print the JSON lines."""
     _count_shure()
     _count_ssc()
     udp = round(channels * uhfr_share)
-    rig = rig_with_channels(channels - udp, seed=seed)
+    ssc1 = round(channels * ssc1_share)
+    mcp = round(channels * mcp_share)
+    rig = rig_with_channels(channels - udp - ssc1 - mcp, seed=seed)
     rig.receivers += uhfr_rack(udp, seed=seed)  # UHF-R over UDP (ingest: about 10 %)
+    rig.receivers += sennheiser_udp_rack(ssc1, mcp, seed=seed)  # D6000 (SSCv1), G4 (MCP)
     hub = SimulatorHub(rig, seed=seed, scenario_period=0.1 if scenario else None)
     for server in hub.sennheiser:
         server.meter_period = meter_period  # type: ignore[attr-defined]
@@ -96,9 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=900.0)
     parser.add_argument("--uhfr-share", type=float, default=0.0,
                         help="share of the channels served as UHF-R UR4Ds over UDP")
+    parser.add_argument("--ssc1-share", type=float, default=0.0,
+                        help="share of the channels served as EM 6000s over SSCv1 (UDP)")
+    parser.add_argument("--mcp-share", type=float, default=0.0,
+                        help="share of the channels served as ew G4 EMs over MCP (UDP)")
     args = parser.parse_args(argv)
     asyncio.run(run(args.channels, args.seed, args.meter_period, not args.no_scenario,
-                    args.max_seconds, args.uhfr_share))
+                    args.max_seconds, args.uhfr_share, args.ssc1_share, args.mcp_share))
     return 0
 
 
