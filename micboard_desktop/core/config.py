@@ -130,6 +130,34 @@ class AlertHolds:
     """An in-ear input must stay silent this long: a pause between songs is not a dead mix."""
 
 
+@dataclass(frozen=True, slots=True)
+class RfSettings:
+    """``[rf]``: intermodulation warnings and interference correlation (core/interference.py)."""
+
+    intermod_guard_khz: int = 25
+    """A third-order product this close to a channel in use warns (kHz)."""
+    correlation_window: float = 1.5
+    """Seconds within which RF losses of several channels count as one moment."""
+    correlation_span_khz: int = 8000
+    """Carriers at most this far apart count as one span (kHz; a TV channel is 6-8 MHz)."""
+    correlation_min_channels: int = 2
+    """Channels that must lose RF together to make one interference event."""
+    foreign_carrier_dbm: float = -80.0
+    """RF at or above this level with the transmitter off is a foreign carrier."""
+    foreign_carrier_hold: float = 5.0
+    """Seconds a foreign carrier must last before it warns."""
+
+
+RF_RANGES: Final[Mapping[str, tuple[float, float]]] = {
+    "intermod_guard_khz": (0, 1000),
+    "correlation_window": (0.2, 10.0),
+    "correlation_span_khz": (100, 100_000),
+    "correlation_min_channels": (2, 64),
+    "foreign_carrier_dbm": (-130.0, 0.0),
+    "foreign_carrier_hold": (0.0, 600.0),
+}
+"""What each ``[rf]`` setting can mean (lowest, highest)."""
+
 MAX_HOLD_SECONDS: Final = 600.0
 """Longest hold accepted: a longer one would hide a real failure for too long."""
 
@@ -179,6 +207,7 @@ class AppConfig:
     alerts: StatusThresholds = field(default_factory=StatusThresholds)
     alert_holds: AlertHolds = field(default_factory=AlertHolds)
     manufacturers: tuple[ManufacturerConfig, ...] = ()
+    rf: RfSettings = field(default_factory=RfSettings)
 
     def manufacturer(self, code: str) -> ManufacturerConfig | None:
         """Return the entry for ``code``, or ``None``."""
@@ -442,6 +471,21 @@ def _holds(value: Any, key: str) -> AlertHolds:
     )
 
 
+def _rf(value: Any, key: str) -> RfSettings:
+    table = _table(value, key)
+    known = {f.name: f for f in fields(RfSettings)}
+    _check_keys(table, set(known), key)
+    values: dict[str, Any] = {}
+    for name, raw in table.items():
+        low, high = RF_RANGES[name]
+        where = f"{key}.{name}"
+        if known[name].type in ("int", int):
+            values[name] = _integer(raw, where, minimum=int(low), maximum=int(high))
+        else:
+            values[name] = _number(raw, where, minimum=low, maximum=high)
+    return RfSettings(**values)
+
+
 def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str) -> dict[str, Any]:
     _check_keys(table, set(checkers), key)
     return {name: checkers[name](raw, f"{key}.{name}") for name, raw in table.items()}
@@ -452,13 +496,14 @@ def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str
 
 def parse_config(data: Mapping[str, Any]) -> AppConfig:
     """Validate a parsed TOML document and build an :class:`AppConfig`."""
-    _check_keys(data, {"micboard", "lan", "alerts", "alert_holds", "manufacturers"}, "")
+    _check_keys(data, {"micboard", "lan", "alerts", "alert_holds", "manufacturers", "rf"}, "")
     micboard = MicboardSettings(
         **_section(_table(data.get("micboard", {}), "micboard"), _MICBOARD, "micboard")
     )
     lan = LanSettings(**_section(_table(data.get("lan", {}), "lan"), _LAN, "lan"))
     alerts = _thresholds(data.get("alerts", {}), "alerts")
     holds = _holds(data.get("alert_holds", {}), "alert_holds")
+    rf = _rf(data.get("rf", {}), "rf")
     raw_list = data.get("manufacturers", [])
     if not isinstance(raw_list, list):
         raise _fail("manufacturers", "must be an array of tables ([[manufacturers]])")
@@ -484,6 +529,7 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
         alerts=alerts,
         alert_holds=holds,
         manufacturers=tuple(entries),
+        rf=rf,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Final, Protocol
 
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
 from micboard_desktop.core.coordinator import ConnectionState
+from micboard_desktop.core.interference import RfPicture
 from micboard_desktop.core.model import Health, HealthStatus
 from micboard_desktop.core.records import AlertInfo as AlertInfo
 from micboard_desktop.core.records import GroupInfo as GroupInfo
@@ -171,6 +172,14 @@ class MarkersControl(Protocol):
         ...
 
 
+class RfQueries(Protocol):
+    """The frequency view and ``GET /api/rf/``: carriers, intermod and interference (#19)."""
+
+    def rf_picture(self) -> RfPicture:
+        """Return the carriers, intermod hits and interference events now (cheap; no I/O)."""
+        ...
+
+
 class UserDataControl(Protocol):
     """What only people know: groups, performers, where receivers stand."""
 
@@ -303,6 +312,7 @@ class EngineControl(
     UserDataControl,
     SettingsControl,
     MarkersControl,
+    RfQueries,
     Protocol,
 ):
     """Every role at once: what the composition root builds and hands out role by role.

@@ -71,6 +71,17 @@ IEM_NO_INPUT = "iem_no_input"
 """No mix reaches an in-ear transmitter (after ``iem_no_input_raise``)."""
 MIC_FAMILIES: Final = ("tx_off", "battery", RF_LOSS, INTERFERENCE)
 """Rule families that watch a body-pack or handheld: an in-ear channel has none."""
+RF_INTERFERENCE = "rf_interference"
+"""Several channels of one span lost RF together: one alert for them all (engine/rf_watch.py)."""
+INTERMOD = "intermod"
+"""A third-order intermodulation product lands near a channel in use (warning)."""
+FOREIGN_CARRIER = "foreign_carrier"
+"""RF on a channel whose transmitter is off: a signal on our frequency that is not ours."""
+EXTERNAL_RULES: Final = frozenset({RF_INTERFERENCE, INTERMOD, FOREIGN_CARRIER})
+"""Rules whose alerts engine/rf_watch.py raises and clears through
+:meth:`AlertEngine.set_external`; the per-receiver evaluation leaves them alone."""
+LINK_FAMILIES: Final = frozenset({TX_OFF, RF_LOSS, INTERFERENCE})
+"""Channel alerts an open interference event stands for (dropped while it names the channel)."""
 
 
 

@@ -37,7 +37,11 @@ from micboard_desktop.data.records import AlertRecord, EventKind, JsonObject
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.alert_index import ByReceiver
 from micboard_desktop.engine.alert_rules import (
+    EXTERNAL_RULES,
+    INTERFERENCE,
+    LINK_FAMILIES,
     RECEIVER_INPUTS,
+    RF_LOSS,
     AlertTiming,
     Target,
     Want,
@@ -151,6 +155,11 @@ class AlertEngine:
         self._listeners: list[AlertListener] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks = TaskOwner("alerts")
+        self._superseded: frozenset[str] = frozenset()
+        """Channels an open interference event names: their link alerts are dropped."""
+        self.link_raise_floor = 0.0
+        """Shortest raise hold of RF-loss and interference alerts: the interference
+        correlation window, so a burst is seen as one event before N channel alerts rise."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -207,6 +216,34 @@ class AlertEngine:
                 self._listeners.remove(listener)
 
         return unsubscribe
+
+    def set_external(self, rule: str, targets: Iterable[Target]) -> None:
+        """Make the active alerts of ``rule`` exactly ``targets`` (engine/rf_watch.py).
+
+        The caller owns the timing (the correlator has its window, foreign carriers their
+        hold): a new key is raised now, a gone one cleared now, a changed message or
+        severity updated in place (a new look: the acknowledgement lapses).
+        """
+        wanted = {t.key: t for t in targets}
+        for alert in [a for a in self._active.values() if a.rule == rule and a.key not in wanted]:
+            self._clear(alert)
+        for key, target in wanted.items():
+            target = replace(target, rule=rule)
+            current = self._active.get(key)
+            if current is None:
+                self._raise(target)
+            elif (current.message, current.severity) != (target.message, target.severity):
+                self._escalate(current, target)
+
+    def supersede(self, channel_ids: frozenset[str]) -> None:
+        """Drop and hold back the link alerts of ``channel_ids``; judge freed channels again."""
+        if channel_ids == self._superseded:
+            return
+        flipped = channel_ids ^ self._superseded
+        self._superseded = channel_ids
+        for receiver in self._store.snapshot().receivers.values():
+            if any(ch.id in flipped for ch in receiver.channels):
+                self._evaluate(receiver)
 
     def update_config(self, config: AppConfig) -> None:
         """Apply new thresholds and hold times; re-evaluate every receiver (hysteresis stays)."""
@@ -303,7 +340,8 @@ class AlertEngine:
         for key in self._pending.keys_of(receiver.id):
             if key not in keys:
                 del self._pending[key]
-        self._drop(k for k in self._active.keys_of(receiver.id) if k not in keys)
+        self._drop(k for k in self._active.keys_of(receiver.id)
+                   if k not in keys and self._active[k].rule not in EXTERNAL_RULES)
 
     def _forget(self, rid: str) -> None:
         """Clear every alert of a receiver that left the store."""
@@ -330,6 +368,15 @@ class AlertEngine:
         return False
 
     def _apply(self, target: Target, now: float) -> None:
+        family = target.key.partition(":")[0]
+        if self._superseded and target.subject.channel_id in self._superseded and (
+            family in LINK_FAMILIES
+        ):
+            target = replace(target, want=Want.DROP)  # the interference alert says it all
+        elif target.want is Want.RAISE and target.raise_hold < self.link_raise_floor and (
+            family in (RF_LOSS, INTERFERENCE)
+        ):
+            target = replace(target, raise_hold=self.link_raise_floor)
         current = self._active.get(target.key)
         want = target.want
         if want is Want.KEEP or (current is None and want in (Want.CLEAR, Want.DROP)):
@@ -360,8 +407,8 @@ class AlertEngine:
             severity=target.severity,
             message=target.message,
             raised_at=self._clock.now(),
-            manufacturer=target.subject.manufacturer,
-            receiver_id=target.subject.receiver_id,
+            manufacturer=target.subject.manufacturer or None,  # "": an alert of no one device
+            receiver_id=target.subject.receiver_id or None,
             channel_id=target.subject.channel_id,
         )
         self._active[target.key] = alert

@@ -29,6 +29,7 @@ from micboard_desktop.core.control import (
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
+from micboard_desktop.core.interference import RfPicture
 from micboard_desktop.core.meters import MeterBus, SharedReader
 from micboard_desktop.core.model import ConnectionStatus, Health, HealthStatus, ReceiverId
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample, MarkerInfo
@@ -44,6 +45,7 @@ from micboard_desktop.engine.levels import LevelFolder
 from micboard_desktop.engine.markers import MarkerBook
 from micboard_desktop.engine.metrics import MetricsTracker
 from micboard_desktop.engine.recorder import Recorder
+from micboard_desktop.engine.rf_watch import RfWatch
 from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.slots import SlotKeeper
@@ -120,6 +122,7 @@ class Engine:
         )
         self.recorder = Recorder(self.store, repository, self.supervisor.manufacturer_of)
         self.alert_engine = AlertEngine(self.store, config, clock=self.clock, repository=repository)
+        self.rf_watch = RfWatch(self.store, self.alert_engine, config, clock=self.clock)
         # Both drain once a second: one shared bus reader folds each sample once for both.
         per_second = SharedReader(self.meters)
         self.history_recorder = HistoryRecorder(
@@ -153,6 +156,8 @@ class Engine:
         self.alert_engine.update_config(self._config)
         self.recorder.start()
         await self.alert_engine.start()
+        self.rf_watch.update_config(self._config)
+        await self.rf_watch.start()
         await self.levels.start()
         await self.history_recorder.start()
         await self.supervisor.start(self._config.manufacturers)
@@ -172,6 +177,7 @@ class Engine:
         await self._tasks.cancel_all()
         await self.supervisor.stop()
         await self.history_recorder.stop()
+        await self.rf_watch.stop()
         await self.alert_engine.stop()
         await self.levels.stop()
         self.recorder.flush_dirty()
@@ -375,6 +381,10 @@ class Engine:
         """Acknowledge an active alert."""
         return self.alert_engine.acknowledge(key)
 
+    def rf_picture(self) -> RfPicture:
+        """Return carriers, intermod hits and interference events (engine/rf_watch.py)."""
+        return self.rf_watch.picture()
+
     async def history(
         self, channel_id: str, metric: str, since: datetime, until: datetime
     ) -> Sequence[HistorySample]:
@@ -519,6 +529,7 @@ class Engine:
         old, self._config = self._config, new
         self.supervisor.settings = new.micboard
         self.alert_engine.update_config(new)
+        self.rf_watch.update_config(new)
         for code in settings_ops.changed_manufacturers(old, new):
             entry = new.manufacturer(code)
             if entry is None:

@@ -16,6 +16,7 @@ from micboard_desktop.core.control import (
     KeepSlot,
     LanState,
 )
+from micboard_desktop.core.interference import RfPicture
 from micboard_desktop.core.model import ChannelId, Health, HealthStatus
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample, MarkerInfo
 from micboard_desktop.core.slots import move_slot
@@ -54,6 +55,8 @@ class FakeEngine:
     plugins: tuple[str, ...] = ("sennheiser", "shure")
     marker_list: list[MarkerInfo] = field(default_factory=list)
     """Show markers, oldest first (announced on the attached store like the real engine)."""
+    rf: RfPicture = field(default_factory=RfPicture)
+    """What :meth:`rf_picture` answers (carriers, intermod, interference events)."""
     store: StateStore | None = None
     """Where groups, slots and spares are published, as the real engine does (:meth:`attach`)."""
 
@@ -133,6 +136,9 @@ class FakeEngine:
     def alerts(self, *, active_only: bool = True) -> Sequence[AlertInfo]:
         alerts = [a for a in self.alert_list if not active_only or a.cleared_at is None]
         return sorted(alerts, key=lambda a: a.raised_at, reverse=True)
+
+    def rf_picture(self) -> RfPicture:
+        return self.rf
 
     async def acknowledge_alert(self, key: str) -> bool:
         self.calls.append(("acknowledge_alert", key))
