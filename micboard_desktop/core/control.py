@@ -23,6 +23,7 @@ from micboard_desktop.core.records import HistoryMetric as HistoryMetric
 from micboard_desktop.core.records import HistorySample as HistorySample
 from micboard_desktop.core.records import MarkerInfo as MarkerInfo
 from micboard_desktop.core.records import Severity as Severity
+from micboard_desktop.core.swaps import BatterySwap as BatterySwap
 
 JsonScalar = str | int | float | bool | None
 ConfigValue = JsonScalar | list[str]
@@ -119,6 +120,15 @@ class MonitorQueries(Protocol):
         self, channel_id: str, metric: str, since: datetime, until: datetime
     ) -> Sequence[HistorySample]:
         """Return downsampled history of one channel metric in ``[since, until)``."""
+        ...
+
+    async def swaps(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        channel_id: str | None = None,
+    ) -> Sequence[BatterySwap]:
+        """Return the battery-swap log in ``[since, until)`` (of one channel), oldest first."""
         ...
 
 

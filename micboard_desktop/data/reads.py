@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from micboard_desktop.core.model import Receiver
 from micboard_desktop.core.records import MarkerInfo
+from micboard_desktop.core.swaps import BatterySwap, Charge, SwapReason
 from micboard_desktop.data import codec
 from micboard_desktop.data.records import (
     AlertRecord,
@@ -25,6 +26,7 @@ from micboard_desktop.data.records import (
 )
 from micboard_desktop.data.schema import (
     AlertRow,
+    BatterySwapRow,
     ChannelRow,
     ChannelSlotRow,
     DiscoveredDeviceRow,
@@ -287,3 +289,37 @@ def list_markers(
     if until is not None:
         query = query.where(MarkerRow.ts < until)
     return [MarkerInfo(mid, ts, label) for mid, ts, label in session.execute(query)]
+
+
+def list_battery_swaps(
+    session: Session, since: datetime | None, until: datetime | None, channel_id: str | None,
+    limit: int,
+) -> list[BatterySwap]:
+    """Return battery swaps in ``[since, until)`` (either end open), oldest first."""
+    query = select(BatterySwapRow).order_by(BatterySwapRow.ts, BatterySwapRow.id)
+    if since is not None:
+        query = query.where(BatterySwapRow.ts >= since)
+    if until is not None:
+        query = query.where(BatterySwapRow.ts < until)
+    if channel_id is not None:
+        query = query.where(BatterySwapRow.channel_id == channel_id)
+    swaps: list[BatterySwap] = []
+    for row in session.scalars(query.limit(limit)):
+        try:
+            reason = SwapReason(row.reason)
+        except ValueError:
+            continue  # a reason this version does not know (a newer app wrote it)
+        swaps.append(
+            BatterySwap(
+                ts=row.ts,
+                channel_id=row.channel_id,
+                reason=reason,
+                before=Charge(row.before_percent, row.before_bars, row.before_minutes),
+                after=Charge(row.after_percent, row.after_bars, row.after_minutes),
+                channel_name=row.channel_name,
+                performer=row.performer,
+                transmitter_model=row.transmitter_model,
+                id=row.id,
+            )
+        )
+    return swaps

@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Final
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from micboard_desktop.core.model import Receiver
 from micboard_desktop.core.records import MarkerInfo
+from micboard_desktop.core.swaps import BatterySwap
 from micboard_desktop.data import codec, reads, writes
 from micboard_desktop.data.coltypes import utc_now
 from micboard_desktop.data.db import Database
@@ -401,6 +402,16 @@ class Repository:
         if changes:
             await self._write(partial(writes.save_spare_channels, spares=changes))
 
+    async def save_swap(self, swap: BatterySwap) -> BatterySwap:
+        """Store a battery swap; return it with its row id.
+
+        Raises:
+            DataError: The database refused it.
+        """
+        codec.check_aware(swap.ts)
+        swap_id = await self._write(partial(writes.insert_battery_swap, swap=swap))
+        return replace(swap, id=swap_id)
+
     async def upsert_manufacturer(
         self, code: str, name: str, enabled: bool, config_json: Mapping[str, JsonValue]
     ) -> list[str]:
@@ -633,6 +644,20 @@ class Repository:
     async def list_spares(self) -> set[str]:
         """Return the ids of the channels marked as spares."""
         return await self._read(reads.list_spare_channels)
+
+    async def list_swaps(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        channel_id: str | None = None,
+        limit: int = 10_000,
+    ) -> list[BatterySwap]:
+        """Return battery swaps in ``[since, until)`` (either end open), oldest first."""
+        codec.check_aware(since, until)
+        return await self._read(
+            partial(reads.list_battery_swaps, since=since, until=until, channel_id=channel_id,
+                    limit=limit)
+        )
 
     async def get_config(
         self, key: str, manufacturer: str | None = None, default: JsonValue = None

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from micboard_desktop.core.model import Receiver
+from micboard_desktop.core.swaps import BatterySwap
 from micboard_desktop.data import codec
 from micboard_desktop.data.coltypes import to_epoch
 from micboard_desktop.data.errors import AlreadyExists, NotFound
@@ -25,6 +26,7 @@ from micboard_desktop.data.records import (
 from micboard_desktop.data.schema import (
     AlertRow,
     Base,
+    BatterySwapRow,
     ChannelRow,
     ChannelSlotRow,
     DiscoveredDeviceRow,
@@ -532,3 +534,26 @@ def update_marker(
 def delete_marker(conn: Connection, marker_id: int) -> bool:
     """Delete a marker; return whether it existed."""
     return conn.execute(delete(MarkerRow).where(MarkerRow.id == marker_id)).rowcount > 0
+
+
+def insert_battery_swap(conn: Connection, swap: BatterySwap) -> int:
+    """Store a battery swap; return its id."""
+    stmt = (
+        insert(table(BatterySwapRow))
+        .values(
+            ts=swap.ts,
+            channel_id=swap.channel_id,
+            channel_name=swap.channel_name,
+            performer=swap.performer,
+            reason=str(swap.reason),
+            before_percent=swap.before.percent,
+            after_percent=swap.after.percent,
+            before_bars=swap.before.bars,
+            after_bars=swap.after.bars,
+            before_minutes=swap.before.minutes,
+            after_minutes=swap.after.minutes,
+            transmitter_model=swap.transmitter_model,
+        )
+        .returning(table(BatterySwapRow).c.id)
+    )
+    return int(conn.execute(stmt).scalar_one())

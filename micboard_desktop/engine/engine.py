@@ -34,6 +34,7 @@ from micboard_desktop.core.meters import MeterBus, SharedReader
 from micboard_desktop.core.model import ConnectionStatus, Health, HealthStatus, ReceiverId
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample, MarkerInfo
 from micboard_desktop.core.store import StateStore, Topic
+from micboard_desktop.core.swaps import BatterySwap
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.records import JsonValue
 from micboard_desktop.data.repository import Repository
@@ -51,6 +52,7 @@ from micboard_desktop.engine.sink import StoreSink
 from micboard_desktop.engine.slots import SlotKeeper
 from micboard_desktop.engine.spares import SpareKeeper
 from micboard_desktop.engine.supervisor import Supervisor
+from micboard_desktop.engine.swaps import SwapLogger
 from micboard_desktop.engine.userdata import UserData
 from micboard_desktop.plugins.registry import PluginRegistry, default_registry
 from micboard_desktop.plugins.tls import fetch_fingerprint
@@ -133,6 +135,7 @@ class Engine:
         self._tasks = TaskOwner("engine")
         self.slots = SlotKeeper(self.store, repository, self._tasks, clock=self.clock)
         self.spares = SpareKeeper(self.store, repository)
+        self.swap_log = SwapLogger(self.store, repository, self.clock)
         self.marker_book = MarkerBook(self.store, repository, self.clock)
         self._silent_reported: set[str] = set()
         self._restored: set[ReceiverId] = set()
@@ -160,6 +163,7 @@ class Engine:
         await self.rf_watch.start()
         await self.levels.start()
         await self.history_recorder.start()
+        await self.swap_log.start()  # after the restore: stale packs are no baseline
         await self.supervisor.start(self._config.manufacturers)
         self._drop_unclaimed_restored()
         ids = [s.connection_id for s in self.supervisor.connection_states()]
@@ -185,6 +189,7 @@ class Engine:
         self.recorder.stop()
         await self.slots.stop()
         await self.spares.stop()
+        await self.swap_log.stop()
         await self.repository.stop()
 
     async def _restore(self) -> None:
@@ -390,6 +395,15 @@ class Engine:
     ) -> Sequence[HistorySample]:
         """Return downsampled history of one channel metric (resolution chosen by range)."""
         return await self.history_recorder.query(channel_id, metric, since, until)
+
+    async def swaps(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        channel_id: str | None = None,
+    ) -> Sequence[BatterySwap]:
+        """Return the battery-swap log in ``[since, until)`` (of one channel), oldest first."""
+        return await self.swap_log.swaps(since, until, channel_id)
 
     # -- EngineControl: commands --------------------------------------------------------
 

@@ -62,6 +62,20 @@ class _Plan:
     parked: bool = False
     """The rig put this pack in switched off: it stays off (the show's spare)."""
     last_battery: tuple[int, int, int | None, str | None] = (0, 0, None, None)
+    fresh_pack: float | None = None
+    """Charge of the pack put in while switched off (:meth:`Scenario.swap_pack`), if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackSwap:
+    """A pack change the scenario made: the ground truth of the swap-log evaluation."""
+
+    at: float
+    """Show time (seconds) when the transmitter came back on with the new pack."""
+    receiver: str
+    channel: int
+    before_percent: float
+    after_percent: float
 
 
 def quality_scale(receiver: SimReceiver) -> int:
@@ -75,8 +89,19 @@ def quality_scale(receiver: SimReceiver) -> int:
 class Scenario:
     """Drive a rig through a deterministic, lively show."""
 
-    def __init__(self, rig: Rig, seed: int = 0, *, battery_speed: float = 1.0) -> None:
-        """Create a scenario; ``battery_speed`` > 1 drains batteries faster than real time."""
+    def __init__(
+        self, rig: Rig, seed: int = 0, *, battery_speed: float = 1.0,
+        swap_every: float | None = None,
+    ) -> None:
+        """Create a scenario; ``battery_speed`` > 1 drains batteries faster than real time.
+
+        ``swap_every``: mean seconds of show time between pack swaps per channel (a
+        technician switches the pack off and puts a fresh one in); ``None``: only flat
+        packs are changed.
+        """
+        self.swap_every = swap_every
+        self.swaps: list[PackSwap] = []
+        """Every pack change so far, in order (flat packs and swaps alike)."""
         self.rig = rig
         self.seed = seed
         self.battery_speed = battery_speed
@@ -163,6 +188,9 @@ class Scenario:
         if tx.rechargeable and tx.runtime_state is None:
             health = tx.battery_health_percent / 100
             tx.battery_minutes = round(tx.battery_percent * MINUTES_PER_PERCENT * health)
+        if self.swap_every is not None and self._chance(self.swap_every, dt):
+            self.swap_pack(receiver, channel, off_seconds=self._rng.uniform(15.0, 90.0))
+            return
         if tx.battery_percent <= 0 or self._chance(SWITCH_OFF_EVERY, dt):
             tx.on = False
             plan.off_left = self._rng.uniform(20.0, 120.0)
@@ -178,14 +206,40 @@ class Scenario:
         self, receiver: SimReceiver, channel: SimChannel, tx: SimTransmitter, plan: _Plan
     ) -> None:
         """Switch a pack back on; a flat one comes back with a fresh battery."""
-        if tx.battery_percent < 5:
-            tx.battery_percent = 100.0
+        fresh = plan.fresh_pack if plan.fresh_pack is not None else (
+            100.0 if tx.battery_percent < 5 else None)
+        plan.fresh_pack = None
+        if fresh is not None:
+            self.swaps.append(PackSwap(self.elapsed, receiver.name, channel.number,
+                                       tx.battery_percent, fresh))
+            tx.battery_percent = fresh
             tx.battery_cycles += 1 if tx.rechargeable else 0
         tx.on = True
         tx.runtime_state = "calculating"
         plan.calc_left = CALCULATING_SECONDS
         self.rig.changed(receiver, channel, "transmitter")
         plan.last_battery = self._battery_key(channel)
+
+    def swap_pack(
+        self, receiver: SimReceiver, channel: SimChannel, *, percent: float = 100.0,
+        off_seconds: float = 30.0,
+    ) -> None:
+        """Switch ``channel``'s pack off now, to come back on with a fresher one.
+
+        It comes back after ``off_seconds`` of show time charged to ``percent`` (recorded
+        in :attr:`swaps` then).
+        """
+        tx = channel.transmitter
+        if tx is None:
+            return
+        plan = self._plan(channel)
+        plan.fresh_pack = percent
+        plan.off_left = off_seconds
+        plan.parked = False
+        if tx.on:
+            tx.on = False
+            self.rig.changed(receiver, channel, "transmitter")
+            plan.last_battery = self._battery_key(channel)
 
     @staticmethod
     def _battery_key(channel: SimChannel) -> tuple[int, int, int | None, str | None]:

@@ -21,6 +21,7 @@ from micboard_desktop.core.model import ChannelId, Health, HealthStatus
 from micboard_desktop.core.records import AlertInfo, GroupInfo, HistorySample, MarkerInfo
 from micboard_desktop.core.slots import move_slot
 from micboard_desktop.core.store import StateStore, Topic
+from micboard_desktop.core.swaps import BatterySwap
 from micboard_desktop.engine.settings import check_plugin, with_manufacturer, with_setting
 
 
@@ -37,6 +38,7 @@ class FakeEngine:
     alert_list: list[AlertInfo] = field(default_factory=list)
     group_list: dict[str, GroupInfo] = field(default_factory=dict)
     history_samples: list[HistorySample] = field(default_factory=list)
+    swap_log: list[BatterySwap] = field(default_factory=list)
     discovered: list[dict[str, str]] = field(default_factory=list)
     secrets: dict[str, str | None] = field(default_factory=dict)
     performers: dict[str, str | None] = field(default_factory=dict)
@@ -153,6 +155,20 @@ class FakeEngine:
     ) -> Sequence[HistorySample]:
         self.calls.append(("history", (channel_id, metric)))
         return [s for s in self.history_samples if since <= s.ts < until]
+
+    async def swaps(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        channel_id: str | None = None,
+    ) -> Sequence[BatterySwap]:
+        self.calls.append(("swaps", (since, until, channel_id)))
+        return sorted(
+            (s for s in self.swap_log
+             if (since is None or s.ts >= since) and (until is None or s.ts < until)
+             and (channel_id is None or s.channel_id == channel_id)),
+            key=lambda s: s.ts,
+        )
 
     async def set_performer(self, channel_id: str, performer: str | None) -> None:
         self.calls.append(("set_performer", (channel_id, performer)))
