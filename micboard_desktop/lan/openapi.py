@@ -268,6 +268,81 @@ def _show_paths() -> Json:
     }
 
 
+def _swap_schemas() -> Json:
+    """Return the battery-swap log's answer (an extension: issue #19, 2)."""
+    level = {"type": ["integer", "null"]}
+    charge = {
+        "type": "object",
+        "required": ["percent", "bars", "minutes"],
+        "properties": {
+            "percent": {**level, "minimum": 0, "maximum": 100},
+            "bars": {**level, "minimum": 0, "maximum": 5},
+            "minutes": {**level, "minimum": 0},
+        },
+        "description": "A pack's charge in every measure the device gave (null: not given).",
+    }
+    swap = {
+        "type": "object",
+        "required": [
+            "id", "ts", "channel_id", "channel_name", "performer", "reason", "before",
+            "after", "transmitter_model",
+        ],
+        "properties": {
+            "id": {"type": ["integer", "null"], "description": "Null until it is saved."},
+            "ts": {"type": "string", "format": "date-time"},
+            "channel_id": {"type": "string"},
+            "channel_name": _NULLABLE_TEXT,
+            "performer": _NULLABLE_TEXT,
+            "reason": {
+                "enum": ["tx_cycle", "charge_jump", "new_transmitter", "cycles"],
+                "description": "Off and back on fuller; a jump in charge; another transmitter "
+                "model or pack type; a changed charge-cycle count.",
+            },
+            "before": _ref("SwapCharge"),
+            "after": _ref("SwapCharge"),
+            "transmitter_model": _NULLABLE_TEXT,
+        },
+    }
+    listing = {
+        "type": "object",
+        "required": ["swaps", "truncated", "limit"],
+        "properties": {
+            "swaps": {"type": "array", "items": _ref("BatterySwap"), "maxItems": 2000},
+            "truncated": {"type": "boolean", "description": "More swaps than the limit "
+                          "(the newest are kept)."},
+            "limit": {"type": "integer"},
+        },
+    }
+    return {"SwapCharge": charge, "BatterySwap": swap, "SwapList": listing}
+
+
+def _swap_paths() -> Json:
+    """Return the path of the battery-swap log (an extension)."""
+    when = "ISO 8601 or epoch seconds; without a zone, the server's local time."
+
+    def param(name: str, description: str) -> Json:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": {"type": "string"}}
+
+    summary = "Battery swaps found, oldest first (extension; at most 2000, the newest)"
+    return {
+        "/api/swaps/": {
+            "get": {
+                "summary": summary,
+                "parameters": [
+                    param("from", f"Start (default: the beginning of the log). {when}"),
+                    param("to", f"End, exclusive (default: now). {when}"),
+                    param("channel", "Only this channel id, as in /api/data/"),
+                ],
+                "responses": {
+                    "200": _json(_ref("SwapList"), summary),
+                    **_errors(400, 401, 403, 421),
+                },
+            }
+        }
+    }
+
+
 def _extra_schemas() -> Json:
     """Return the schemas of the answers and bodies that are not in the contract file."""
     return {
@@ -464,6 +539,7 @@ def _document() -> Json:
     schemas.update(_charger_schemas())
     schemas.update(_extra_schemas())
     schemas.update(_show_schemas())
+    schemas.update(_swap_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -477,7 +553,7 @@ def _document() -> Json:
             "(malformed HTTP), 405, 408 (request head not sent within 10 s), 414, 417 or "
             "431, with the same error body.",
         },
-        "paths": {**_paths(), **_show_paths()},
+        "paths": {**_paths(), **_show_paths(), **_swap_paths()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -168,6 +168,7 @@ async def test_openapi_is_served_and_embeds_the_contract(start: Start):
         "/api/alerts/",
         "/api/history/",
         "/api/markers/",
+        "/api/swaps/",
     }
     assert "channel" in doc["components"]["schemas"]
     assert "$defs" not in json.dumps(doc)
