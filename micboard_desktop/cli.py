@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="make the last device of each protocol hostile (bad strings, endless and huge "
         "answers) to see that the others stay monitored",
     )
+    report = sub.add_parser("report", help="write the post-show report of a recorded show")
+    report.add_argument("--data-dir", type=Path, help="the data directory of the recorded show")
+    report.add_argument("--from", dest="since", metavar="T", help="start (ISO 8601 or epoch)")
+    report.add_argument("--to", dest="until", metavar="T", help="end (ISO 8601 or epoch)")
+    report.add_argument("--format", choices=("html", "pdf", "csv"), required=True)
+    report.add_argument("--output", type=Path, required=True, metavar="FILE")
     return parser
 
 
@@ -122,6 +128,12 @@ def _run(args: argparse.Namespace) -> int:
         from micboard_desktop.app.simulate_command import run_simulate_command
 
         return run_simulate_command(args.config, args.seed, hostile=args.hostile)
+    if command == "report":
+        from micboard_desktop.app.report_command import run_report
+
+        return run_report(
+            args.data_dir, args.since, args.until, args.format, args.output, sys.stdout
+        )
     from micboard_desktop.app.window import run_gui
 
     return run_gui(

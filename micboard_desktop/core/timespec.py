@@ -47,4 +47,3 @@ def parse_time(text: str, *, local: tzinfo | None = None) -> datetime:
     if when is None or not EARLIEST <= when < LATEST:
         raise ValueError(f"{shown!r} is not a time (use ISO 8601 like 2026-12-07T19:30:00Z)")
     return when
-

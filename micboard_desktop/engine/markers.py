@@ -84,11 +84,11 @@ class MarkerBook:
     def _next_number(self) -> int:
         """Return one more than the markers and the highest "Marker N" (no two "Marker 3")."""
         taken = [
-            int(m.label[7:]) for m in self._markers.values()
+            int(m.label[7:])
+            for m in self._markers.values()
             if m.label.startswith("Marker ") and m.label[7:].isdigit()
         ]
         return max([len(self._markers), *taken]) + 1
 
     def _announce(self) -> None:
         self._store.announce(Topic.MARKERS)
-

@@ -172,8 +172,7 @@ class ShowRoutes:
             "from": iso(since),
             "to": iso(until),
             "points": [
-                [iso(p.ts), _finite(p.minimum), _finite(p.maximum), _finite(p.last)]
-                for p in points
+                [iso(p.ts), _finite(p.minimum), _finite(p.maximum), _finite(p.last)] for p in points
             ],
             "folded": folded,
             "limit": MAX_POINTS,

@@ -39,4 +39,4 @@ async def test_markers_are_renamed_moved_and_deleted(repo: Repository):
 
 async def test_a_naive_marker_time_is_refused(repo: Repository):
     with pytest.raises(ValueError):
-        await repo.add_marker(datetime(2026, 12, 7, 19, 30), "naive")  # noqa: DTZ001
+        await repo.add_marker(datetime(2026, 12, 7, 19, 30), "naive")

@@ -23,10 +23,12 @@ async def test_markers_drop_at_now_get_numbers_and_survive_a_restart(tmp_path: P
         assert [m.label for m in engine.markers()] == ["Marker 1", "Act 2", "Marker 3"]
         assert any(Topic.MARKERS in c.topics for c in seen)
         moved = await engine.update_marker(first.id, ts=third.ts + timedelta(hours=1))
-        assert moved is not None and moved.label == "Marker 1"
+        assert moved is not None
+        assert moved.label == "Marker 1"
         assert [m.id for m in engine.markers()] == [second.id, third.id, first.id]
         renamed = await engine.update_marker(second.id, label="   ")
-        assert renamed is not None and renamed.label == "Act 2"  # never blank
+        assert renamed is not None
+        assert renamed.label == "Act 2"
         assert await engine.update_marker(999, label="x") is None
         assert await engine.delete_marker(third.id)
         assert not await engine.delete_marker(third.id)

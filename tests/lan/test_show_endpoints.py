@@ -70,10 +70,12 @@ async def test_alerts_match_the_contract_and_filter_active(start: Start):
     first = every["alerts"][0]
     assert first["channel_name"] == "Lead Vox"
     assert first["receiver_name"] == "RF 1-4"
-    assert first["acknowledged"] is True and first["cleared_at"] is None
+    assert first["acknowledged"] is True
+    assert first["cleared_at"] is None
     assert every["alerts"][1]["cleared_at"] is not None
     assert [a["id"] for a in active["alerts"]] == [f"low_battery:{CHANNEL}"]
-    assert bad.status_code == 400 and "'active'" in bad.json()["error"]["message"]
+    assert bad.status_code == 400
+    assert "'active'" in bad.json()["error"]["message"]
 
 
 async def test_history_points_match_the_contract_and_take_the_rf_alias(start: Start):
