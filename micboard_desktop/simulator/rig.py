@@ -38,10 +38,14 @@ Family = Literal[
     "ewg4",
     "iemg4",
     "d6000",
+    "speechline",
+    "chg70n",
+    "l6000",
 ]
 """Device family; it decides parameter names, SAMPLE layout and resource tree (``ewg4``: an
 ew G3/G4 EM receiver, ``iemg4``: an IEM G4 SR, both over MCP; ``d6000``: a Digital 6000
-EM 6000 over SSCv1)."""
+EM 6000 over SSCv1; ``speechline``: a SpeechLine DW receiver over SSCv1; ``chg70n`` and
+``l6000``: the EW-DX and Digital 6000 chargers over SSCv1, bays instead of channels)."""
 
 ChangeListener = Callable[["SimReceiver", "SimChannel | None", str], None]
 """Called as ``listener(receiver, channel_or_None, what)`` after a slow value changes.
@@ -150,6 +154,22 @@ class SimChannel:
 
 
 @dataclass(slots=True)
+class SimBay:
+    """One bay of a networked charger (CHG 70N bay, L 6000 subslot) and what sits in it."""
+
+    number: int
+    pack: SimTransmitter | None = None
+    """The docked transmitter or bare pack (``model`` as the charger names it), or empty."""
+    charge_per_minute: float = 0.6
+    """Percent gained per minute while charging (a BA 70 fills in about three hours)."""
+    state: str | None = None
+    """A forced state ("fault", "too hot", "regenerating", "storage"); ``None``: charging or
+    full, from the charge."""
+    unread: bool = False
+    """The charger has not read the pack yet: it reports its "not available" values."""
+
+
+@dataclass(slots=True)
 class SimReceiver:
     """One receiver (one network endpoint)."""
 
@@ -171,6 +191,8 @@ class SimReceiver:
     """Battery of a battery-powered device (e.g. a docked ULXD6), ``None`` for mains power."""
     ssc1: bool = False
     """EW-DX only: also answers SSCv1 over UDP (the "Legacy" third-party mode beside SSCv2)."""
+    bays: list[SimBay] = field(default_factory=list)
+    """Chargers only (``chg70n``, ``l6000``): the bays; a charger has no channels."""
     command_model: str | None = None
     """Shure only: ``MODEL`` as the command strings report it when it differs from the System
     API's (AD receivers add the band, e.g. ``AD4Q-A``, shure.md §3.4); ``None`` = ``model``."""

@@ -17,7 +17,7 @@ SHURE_FAMILIES: Final = ("ulxd", "qlxd", "ad", "slxd", "psm1000", "mxw")
 SENNHEISER_FAMILIES: Final = ("ewdx", "spectera")
 SHURE_UDP_FAMILIES: Final = ("uhfr",)
 """Shure families reached over UDP command strings (UHF-R, ``* ... *`` frames)."""
-SENNHEISER_SSC1_FAMILIES: Final = ("d6000",)
+SENNHEISER_SSC1_FAMILIES: Final = ("d6000", "speechline", "chg70n", "l6000")
 """Sennheiser families reached only over SSCv1 (EW-DX answers it beside SSCv2, ``ssc1``)."""
 SENNHEISER_MCP_FAMILIES: Final = ("ewg4", "iemg4")
 """Sennheiser families reached over the Media Control Protocol (EM receiver, IEM G4 SR)."""
@@ -34,6 +34,9 @@ DEFAULT_FIRMWARE: Final[dict[str, str]] = {
     "ewg4": "2.5.2",
     "iemg4": "2.5.2",
     "d6000": "1.1.4.74",
+    "speechline": "3.2.1",
+    "chg70n": "4.1.0",
+    "l6000": "1.1.4.74",
 }
 DEFAULT_QUALITY: Final[dict[str, int]] = {"ad": 5, "spectera": 4, "ewdx": 100, "d6000": 230}
 """Full link quality on each family's own scale (other families: 5)."""

@@ -135,6 +135,7 @@ class SennheiserPlugin(ManufacturerPlugin):
         """Remove the receivers of stopped connections (their ids are the connection ids)."""
         for cid in connection_ids:
             self.merger.forget(ReceiverId(cid))  # removes it from the store too
+        self.ssc1.forget(connection_ids)  # and an SSCv1 charger's
 
     async def _ask(self, url: str, *, with_site: bool) -> RawDevice:
         settings = self.device_settings(url)

@@ -16,7 +16,10 @@ the heartbeat: when it stops for :attr:`~Ssc1Coordinator.meter_stale` the meters
 subscribed again, and when it stays away for :attr:`~Ssc1Coordinator.silence_limit`
 (under 3 s) the session ends with an error; the base class retries with capped backoff
 and jitter, so the device comes back by itself. A device without known meters
-(SpeechLine) is pinged each poll period and judged by any answer.
+(SpeechLine, and the chargers) is pinged each poll period and judged by any answer.
+
+A charger (CHG 70N, L 6000: :mod:`.chargers`) gets one subscription, its bays on change,
+and is delivered with ``sink.put_charger``; it never becomes a receiver.
 
 Every datagram is read whole and capped (:mod:`.frames`); replies carrying an ``osc.xid``
 we did not send are dropped; duplicates change nothing (values are states, not events).
@@ -55,7 +58,7 @@ from micboard_desktop.plugins.api import (
     resolve_datagram_peer,
     sentinels,
 )
-from micboard_desktop.plugins.sennheiser.ssc1 import frames, mapping
+from micboard_desktop.plugins.sennheiser.ssc1 import chargers, frames, mapping
 from micboard_desktop.plugins.sennheiser.ssc1.address import DEFAULT_PORT, device_key
 from micboard_desktop.plugins.sennheiser.ssc1.state import MANUFACTURER, Ssc1State
 
@@ -290,6 +293,13 @@ class Ssc1Coordinator(ConnectionCoordinator):
         """First answer of a session: subscribe to everything and ask the slow values once."""
         view = self.state_view
         assert view.family is not None
+        if view.is_charger:
+            # A charger: its bays on change, no transmitters, no meters (liveness by answers).
+            tree = chargers.charger_tree(view.family, flat_accu=view.flat_accu)
+            self._subs = {SLOW: Subscription(SLOW, tree, 0)}
+            self._requery()
+            self._renew(now)
+            return
         count = view.channel_count
         self._subs = {SLOW: Subscription(SLOW, mapping.slow_tree(view.family, count), 0)}
         tx = mapping.tx_tree(view.family, count)
@@ -434,12 +444,25 @@ class Ssc1Coordinator(ConnectionCoordinator):
             return
         if code != frames.NO_TRANSMITTER and code not in frames.NOT_FOUND:
             self.device_errors += 1
-        self.state_view.apply_error(path, code)
+        view = self.state_view
+        flat_before = view.flat_accu
+        view.apply_error(path, code)
+        slow = self._subs.get(SLOW)
+        if view.flat_accu and not flat_before and slow is not None and view.family is not None:
+            # The L 6000 has no per-subslot accu_parameter: ask the reference's flat form.
+            slow.tree = chargers.charger_tree(view.family, flat_accu=True)
+            self._force(SLOW, now)
+            self._request(slow.tree)
 
     # -- output ------------------------------------------------------------------------
 
     def _deliver(self) -> None:
-        """Hand the receiver on when something visible changed."""
+        """Hand the receiver (or the charger) on when something visible changed."""
+        if self.state_view.is_charger:
+            charger = self.state_view.charger_snapshot(self._clock.now())
+            if charger is not None and self._sink is not None:
+                self._sink.put_charger(charger)
+            return
         snapshot = self.state_view.snapshot(self._clock.now())
         if snapshot is None:
             return

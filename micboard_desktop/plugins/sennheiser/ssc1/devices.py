@@ -4,7 +4,8 @@ The plugin (``plugins/sennheiser/plugin.py``) hands every configured address her
 ``ssc1://`` ones stay here. Each coordinator has its own socket (devices answer to the
 port that asked, sennheiser.md §3.1), bound on ``bind`` when configured. Receivers go
 through the :class:`~micboard_desktop.plugins.sennheiser.merge.SennheiserMerger`, which
-makes an EW-DX configured over both SSCv2 and SSCv1 one receiver.
+makes an EW-DX configured over both SSCv2 and SSCv1 one receiver; chargers pass through it
+untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from micboard_desktop.plugins.api import (
+    ChargerId,
     ConnectionStatus,
     DeviceChanges,
     DeviceSink,
@@ -20,10 +22,12 @@ from micboard_desktop.plugins.api import (
     ReceiverId,
 )
 from micboard_desktop.plugins.sennheiser.ssc1.address import (
+    SCHEME,
     is_ssc1_address,
     parse_ssc1_address,
 )
 from micboard_desktop.plugins.sennheiser.ssc1.coordinator import Ssc1Coordinator
+from micboard_desktop.plugins.sennheiser.ssc1.state import MANUFACTURER
 
 Entry = tuple[str, str, int, str | None]
 """``(address, host, port, label)``."""
@@ -105,6 +109,15 @@ class Ssc1Devices:
         new = {a: self._coordinator(e) for a, e in entries.items() if a not in kept}
         self.coordinators = kept | new
         return DeviceChanges(added=list(new.values()), removed=[c.connection_id for c in removed])
+
+    def forget(self, connection_ids: Sequence[str]) -> None:
+        """Remove the chargers of stopped SSCv1 connections (a charger's id is its connection's).
+
+        Called after the coordinators stopped, so none of them delivers the charger again.
+        """
+        for cid in connection_ids:
+            if cid.startswith(f"{MANUFACTURER}:{SCHEME}:"):
+                self.sink.remove_charger(ChargerId(cid))
 
     def by_connection(self, connection_ids: Sequence[str]) -> list[Ssc1Coordinator]:
         """Return the coordinators among ``connection_ids``."""

@@ -1,6 +1,7 @@
 """SSCv1 families, the addresses asked of each, and their values in the model's units.
 
-Three families (sennheiser.md §3.5-§3.7), told apart by ``/device/identity/product``:
+Three receiver families and two chargers (sennheiser.md §3.5-§3.7), told apart by
+``/device/identity/product``:
 
 * ``ewdx``: EW-DX EM 2 / EM 4 (``rx1``-``rx4``, transmitter n on ``/mates/txn``). Meters
   ``/m/rxn/{rssi dBm, rsqi %, divi 0/1/2, af dBFS}`` are subscribe-only [IMPL].
@@ -8,7 +9,10 @@ Three families (sennheiser.md §3.5-§3.7), told apart by ``/device/identity/pro
   ``[state, time]`` (``[]`` = no transmitter), metering array ``/mm`` (§3.6 encodings).
 * ``speechline``: SL Rack Receiver DW / SL MCR DW: flat ``/mates/txn/bat_*`` names,
   lifetime in **seconds**. Its receiver-side addresses are not in the reference, so
-  ``rxn/name`` and ``rxn/frequency`` are asked defensively (404 leaves them empty).
+  ``rxn/name`` and ``rxn/frequency`` are asked defensively (404 leaves them empty, and
+  the channels still come from the product).
+* ``chg70n`` (EW-DX CHG 70N) and ``l6000`` (Digital 6000 L 6000): chargers, never
+  receivers; their bays are read by :mod:`.chargers`.
 
 Every value goes through ``core/sentinels.py``: a value of the wrong type or out of range is
 ``None``, never a number.
@@ -23,7 +27,9 @@ from typing import Any, Final, Literal
 
 from micboard_desktop.plugins.api import MAX_NAME_CHARS, MeterSample, clean_optional, sentinels
 
-Family = Literal["ewdx", "d6000", "speechline"]
+Family = Literal["ewdx", "d6000", "speechline", "chg70n", "l6000"]
+CHARGER_FAMILIES: Final = frozenset({"chg70n", "l6000"})
+"""Families that are chargers (bays, no channels)."""
 Values = Mapping[tuple[str, ...], Any]
 
 EWDX_QUALITY_MAX: Final = 100.0
@@ -42,6 +48,10 @@ def family_of(product: str | None) -> Family | None:
     if not product:
         return None
     up = product.upper().replace(" ", "").replace("-", "").replace("_", "")
+    if "CHG70N" in up:
+        return "chg70n"
+    if up.startswith("L6000"):
+        return "l6000"
     if "6000" in up:
         return "d6000"
     if "EWDX" in up or up.startswith(("EM2", "EM4")):
@@ -52,7 +62,9 @@ def family_of(product: str | None) -> Family | None:
 
 
 def channel_count(family: Family, product: str) -> int:
-    """Return how many channels a product has (EM 4 → 4; D6000 → 2; SL Rack DW → 1)."""
+    """Return how many channels a product has (EM 4 → 4; D6000 → 2; SL Rack DW → 1; chargers 0)."""
+    if family in CHARGER_FAMILIES:
+        return 0
     if family == "d6000":
         return 2
     match = _CHANNELS_IN_PRODUCT.search(product)

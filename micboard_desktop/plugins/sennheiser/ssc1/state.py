@@ -1,10 +1,11 @@
-"""One SSCv1 device's values, and the Receiver built from them when something visible changed.
+"""One SSCv1 device's values, and the Receiver (or Charger) built from them on a visible change.
 
 Values are kept by address exactly as the device last sent them; a 424 (no transmitter,
 sennheiser.md §3.3) drops the values under that ``/mates/txn`` and marks the transmitter
 absent until a value arrives there again. Link quality comes from the meter stream and is
 moved in at most once a second, and only when it moved by :data:`QUALITY_STEP` percent or
-more, so a wobbling meter is not a store update per second per channel.
+more, so a wobbling meter is not a store update per second per channel. A charger (CHG 70N,
+L 6000) is never a receiver: :meth:`Ssc1State.charger_snapshot` builds its Charger instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Final
 from micboard_desktop.plugins.api import (
     Battery,
     Channel,
+    Charger,
+    ChargerId,
     ConnectionInfo,
     Receiver,
     ReceiverId,
@@ -27,7 +30,7 @@ from micboard_desktop.plugins.api import (
     restamped,
     sentinels,
 )
-from micboard_desktop.plugins.sennheiser.ssc1 import mapping
+from micboard_desktop.plugins.sennheiser.ssc1 import chargers, mapping
 from micboard_desktop.plugins.sennheiser.ssc1.frames import NO_TRANSMITTER, NOT_FOUND, Path
 
 MANUFACTURER: Final = "sennheiser"
@@ -75,6 +78,19 @@ class Ssc1State:
         self.last_seen: datetime | None = None
         self.changed = True
         self._last: Receiver | None = None
+        self._last_charger: Charger | None = None
+        self.flat_accu = False
+        """An L 6000 refused ``/slotN/subslotM/accu_parameter``: the top-level form is asked."""
+
+    @property
+    def is_charger(self) -> bool:
+        """Return True once the product named a charger (CHG 70N, L 6000)."""
+        return self.family in mapping.CHARGER_FAMILIES
+
+    @property
+    def charger_id(self) -> ChargerId:
+        """Return the charger's id: ``sennheiser:ssc1:HOST:PORT``, like an SSCv1 receiver's."""
+        return ChargerId(self.rid)
 
     # -- input ----------------------------------------------------------------------
 
@@ -106,6 +122,11 @@ class Ssc1State:
 
     def apply_error(self, path: Path, code: int) -> None:
         """Take an error answer at ``path``: 424 → no transmitter, 404 on ``rxn`` → no channel."""
+        if code in NOT_FOUND and self.family == "l6000" and chargers.is_subslot_accu(path):
+            if not self.flat_accu:
+                self.flat_accu = True
+                self.changed = True
+            return
         n = _tx_number(path)
         if code == NO_TRANSMITTER and n is not None:
             if n not in self.absent:
@@ -117,6 +138,8 @@ class Ssc1State:
             return
         rx = _rx_number(path)
         is_name = len(path) >= 2 and path[1] == "name"
+        if self.family not in ("ewdx", "d6000"):
+            return  # SpeechLine's rxN addresses are not in the reference: its product counts
         if code in NOT_FOUND and rx is not None and is_name and rx not in self.missing:
             self.missing.add(rx)
             self.changed = True
@@ -188,7 +211,7 @@ class Ssc1State:
 
     def snapshot(self, now: datetime, rid: ReceiverId | None = None) -> Receiver | None:
         """Return the receiver when something visible changed since the last one, else ``None``."""
-        if not self.changed or self.family is None:
+        if not self.changed or self.family is None or self.is_charger:
             return None
         self.changed = False
         rid = rid or self.rid
@@ -221,6 +244,32 @@ class Ssc1State:
         if self.online:
             self.last_seen = now
         return receiver
+
+    def charger_snapshot(self, now: datetime) -> Charger | None:
+        """Return the charger when something visible changed since the last one, else ``None``."""
+        if not self.changed or not self.is_charger or self.family is None:
+            return None
+        self.changed = False
+        values = self.values
+        charger = Charger(
+            id=self.charger_id,
+            manufacturer=MANUFACTURER,
+            api_device_id=self.key,
+            connection=self.connection,
+            model=self.product,
+            name=mapping.text(values.get(("device", "name"))) or self.label,
+            ip=self.host,
+            online=self.online,
+            last_seen=now if self.online else self.last_seen,
+            bays=chargers.bays(self.family, values),
+        )
+        last = self._last_charger
+        if last is not None and replace(charger, last_seen=last.last_seen) == last:
+            return None
+        self._last_charger = charger
+        if self.online:
+            self.last_seen = now
+        return charger
 
 
 _MISSING: Final = object()

@@ -1,6 +1,8 @@
 """SSCv1 device simulator: one UDP socket per device (sennheiser.md §3, checklist §7).
 
-Serves an EW-DX EM 2 / EM 4 or a Digital 6000 EM 6000 from the shared rig. Implemented: a
+Serves an EW-DX EM 2 / EM 4, a Digital 6000 EM 6000, a SpeechLine DW receiver or a charger
+(CHG 70N, L 6000, whose bays charge on this server's clock: :mod:`.chargers`) from the
+shared rig. Implemented: a
 JSON object per datagram mirroring the address tree, ``null`` leaves answered with their
 values (set requests refused as read-only, 406), ``osc.xid`` echoed, errors nested at the
 failing address (``[404]``, ``[424]`` for an absent or switched-off transmitter, ``[400,
@@ -35,6 +37,7 @@ from typing import Any, Final
 
 from micboard_desktop.simulator.faults import FaultSwitches
 from micboard_desktop.simulator.rig import Rig, SimReceiver
+from micboard_desktop.simulator.sennheiser.ssc1 import chargers
 from micboard_desktop.simulator.sennheiser.ssc1.tree import Refused, is_meter, value
 
 MAX_REQUEST_BYTES: Final = 8192
@@ -128,6 +131,7 @@ class Ssc1Server:
         self.expired = 0
         """310s sent."""
         self.notifications = 0
+        self._charged_at: float | None = None
 
     @property
     def port(self) -> int:
@@ -323,6 +327,10 @@ class Ssc1Server:
     def tick(self) -> None:
         """Send due notifications and end expired subscriptions (called by the clock)."""
         now = self.now()
+        if chargers.is_charger(self.receiver):
+            if self._charged_at is not None:
+                chargers.advance(self.receiver, now - self._charged_at)
+            self._charged_at = now
         for key, sub in list(self._subs.items()):
             if now >= sub.expires or sub.count <= 0:
                 del self._subs[key]

@@ -1,5 +1,8 @@
 """The SSCv1 address trees of the simulated families, read from the shared rig on every ask.
 
+Families: EW-DX, Digital 6000 EM 6000, SpeechLine DW (``/mates/txN/bat_*`` only) and the
+chargers of :mod:`.chargers` (CHG 70N, L 6000).
+
 :func:`value` answers one address or raises :class:`Refused` with the error code a device
 would send: 404 for an address the family lacks, 424 for ``/mates/txn/…`` while the
 transmitter is absent or off (sennheiser.md §3.3, §3.5, §7 item 4).
@@ -11,6 +14,7 @@ from typing import Any, Final
 
 from micboard_desktop.simulator.faults import HOSTILE_TEXT
 from micboard_desktop.simulator.rig import SimChannel, SimReceiver
+from micboard_desktop.simulator.sennheiser.ssc1 import chargers
 
 VENDOR: Final = "Sennheiser electronic GmbH & Co. KG"
 
@@ -50,7 +54,7 @@ def _device(rx: SimReceiver, path: tuple[str, ...], hostile: bool) -> Any:
         ("identity", "vendor"): VENDOR,
         ("name",): HOSTILE_TEXT if hostile else rx.name,
     }
-    if rx.family == "ewdx":
+    if rx.family in ("ewdx", "chg70n"):
         table[("location",)] = ""
     if path not in table:
         raise Refused(404)
@@ -155,6 +159,34 @@ def d6000_row(ch: SimChannel) -> list[int]:
     return [rf[0], 0, rf[1], 0, int(active == 1), int(active == 2), _byte(ch.quality), af, clip]
 
 
+SPEECHLINE_SECONDS_PER_MINUTE: Final = 60
+
+
+def _speechline_tx(rx: SimReceiver, ch: SimChannel, path: tuple[str, ...]) -> Any:
+    """SpeechLine DW ``/mates/txN/bat_*`` (§3.7): flat names, lifetime in seconds.
+
+    The rack receiver reports bars and no gauge; the MCR reports a gauge and no bars (as
+    the reference lists them). Lifetime is reported for rechargeable packs only (0 else).
+    """
+    tx = ch.transmitter
+    if tx is None or not tx.on:
+        raise Refused(424)
+    mcr = "MCR" in rx.model.upper()
+    minutes = tx.battery_minutes if tx.rechargeable and tx.battery_minutes is not None else 0
+    table: dict[tuple[str, ...], Any] = {
+        ("bat_lifetime",): minutes * SPEECHLINE_SECONDS_PER_MINUTE,
+        ("bat_health",): tx.battery_health_percent,
+        ("bat_cycles",): tx.battery_cycles,
+    }
+    if mcr:
+        table[("bat_gauge",)] = round(tx.battery_percent)
+    else:
+        table[("bat_bars",)] = tx.battery_bars
+    if path not in table:
+        raise Refused(404)
+    return table[path]
+
+
 def value(rx: SimReceiver, path: tuple[str, ...], *, hostile: bool = False) -> Any:
     """Return the value at ``path`` or raise :class:`Refused` with the device's error code."""
     if not path:
@@ -174,6 +206,15 @@ def value(rx: SimReceiver, path: tuple[str, ...], *, hostile: bool = False) -> A
             return _d6000_rx(_channel(rx, head), rest, hostile)
         if head == "mm" and not rest:
             return [d6000_row(ch) for ch in rx.channels]
+    elif rx.family == "speechline":
+        if head == "mates" and rest:  # no /rxN addresses: not in the reference (404)
+            return _speechline_tx(rx, _channel(rx, rest[0]), rest[1:])
+    elif rx.family in ("chg70n", "l6000"):
+        answer = chargers.chg70n_value if rx.family == "chg70n" else chargers.l6000_value
+        try:
+            return answer(rx, path)
+        except chargers.Unavailable as refused:
+            raise Refused(refused.code) from None
     raise Refused(404)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from micboard_desktop.core.coordinator import Backoff, ConnectionState
 from micboard_desktop.core.model import Receiver, ReceiverId
-from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
+from micboard_desktop.simulator.rig import Rig, SimBay, SimChannel, SimReceiver, SimTransmitter
 from tests.plugins.charger_recording import RecordsChargers
 
 FAST: dict[str, Any] = {
@@ -67,6 +67,70 @@ def d6000_receiver() -> SimReceiver:
             ),
             SimChannel(2, "Guest", 612_250, None),
         ],
+    )
+
+
+def chg70n_charger() -> SimReceiver:
+    """A CHG 70N: bay 1 an EW-DX SKM at 55 % (health 93 %, 57 cycles), bay 2 empty."""
+    pack = SimTransmitter("EW-DX SKM", battery_percent=55.0)
+    pack.battery_health_percent, pack.battery_cycles = 93, 57
+    return SimReceiver(
+        protocol="sennheiser_ssc1",
+        family="chg70n",
+        model="CHG 70N",
+        name="CHG SIDE",
+        serial="7000001",
+        channels=[],
+        bays=[SimBay(1, pack, charge_per_minute=0.5), SimBay(2, None)],
+    )
+
+
+def _pack(model: str, percent: float, health: int = 96, cycles: int = 12) -> SimTransmitter:
+    pack = SimTransmitter(model, battery_percent=percent)
+    pack.battery_health_percent, pack.battery_cycles = health, cycles
+    return pack
+
+
+def l6000_charger() -> SimReceiver:
+    """An L 6000: eight bays in four slots, one of each kind the reference names.
+
+    1 charging (55 %, 1:30 to full), 2 full, 3 empty, 4 a pack not read yet (sentinels),
+    5 defect, 6 too hot, 7 regenerating, 8 an SKM 6000 pack at 90 % (slot 4: LM 6061).
+    """
+    bays = [
+        SimBay(1, _pack("SK 6000", 55.0), charge_per_minute=0.5),
+        SimBay(2, _pack("SK 6000", 100.0, cycles=40)),
+        SimBay(3, None),
+        SimBay(4, _pack("SK 6000", 20.0), unread=True),
+        SimBay(5, _pack("SK 6000", 10.0, health=31), state="fault"),
+        SimBay(6, _pack("SK 6000", 70.0), state="too hot"),
+        SimBay(7, _pack("SKM 6000", 30.0), state="regenerating"),
+        SimBay(8, _pack("SKM 6000", 90.0), charge_per_minute=0.5),
+    ]
+    return SimReceiver(
+        protocol="sennheiser_ssc1",
+        family="l6000",
+        model="L6000",
+        name="L6K",
+        serial="6000999",
+        channels=[],
+        bays=bays,
+    )
+
+
+def speechline_receiver(model: str = "SL Rack Receiver DW") -> SimReceiver:
+    """A SpeechLine DW receiver: ch1 a rechargeable pack at 64 % with 3:46 left."""
+    tx = SimTransmitter("SL BP DW", battery_percent=64.0, battery_minutes=226)
+    channels = [SimChannel(1, "Lectern", 0, tx)]
+    if "MCR" in model.upper():
+        channels.append(SimChannel(2, "Chair", 0, None))
+    return SimReceiver(
+        protocol="sennheiser_ssc1",
+        family="speechline",
+        model=model,
+        name="SL DESK",
+        serial="5000123",
+        channels=channels,
     )
 
 

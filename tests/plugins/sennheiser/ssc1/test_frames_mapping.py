@@ -87,7 +87,10 @@ def test_speechline_lifetime_seconds_become_minutes() -> None:
 
 def test_families_from_product_names() -> None:
     assert mapping.family_of("EM6000-Dante") == "d6000"
-    assert mapping.family_of("L6000") == "d6000"
+    assert mapping.family_of("L6000") == "l6000"  # the charger, never a receiver
+    assert mapping.family_of("L 6000") == "l6000"
+    assert mapping.family_of("CHG 70N") == "chg70n"
+    assert mapping.family_of("CHG70N-C") == "chg70n"
     assert mapping.family_of("EW-DX EM 2") == "ewdx"
     assert mapping.channel_count("ewdx", "EW-DX EM 4 DANTE") == 4
     assert mapping.channel_count("ewdx", "EW-DX EM 2") == 2
