@@ -39,6 +39,23 @@ CALCULATING_SECONDS: Final = 20.0
 """A freshly switched-on pack reports runtime 'calculating' this long."""
 IEM_RF_MUTE_EVERY: Final = 1800.0
 """Per in-ear channel: the monitor engineer mutes a pack's RF now and then."""
+BURST_SPAN_KHZ: Final = 6000
+"""Widest interference burst (a DVB-T transmitter's channel is 6-8 MHz)."""
+BURST_SECONDS: Final = (1.0, 4.0)
+"""Shortest and longest interference burst."""
+
+
+@dataclass(frozen=True, slots=True)
+class RfBurst:
+    """An interference burst the scenario played (ground truth for the correlator)."""
+
+    at: float
+    """Show time (seconds) when the carriers of the span were lost."""
+    seconds: float
+    low_khz: int
+    high_khz: int
+    channels: tuple[tuple[str, int], ...]
+    """``(receiver name, channel number)`` of every transmitter on air in the span."""
 
 
 @dataclass(slots=True)
@@ -109,6 +126,17 @@ class Scenario:
         """Seconds of show time ticked so far."""
         self._rng = random.Random(seed)
         self._plans: dict[int, _Plan] = {}
+        self.burst_every: float | None = None
+        """Scenario key: mean show seconds between interference bursts across the rig (several
+        carriers in one span lose RF together); ``None``: no bursts."""
+        self.burst_span_khz = BURST_SPAN_KHZ
+        """Scenario key: widest span a burst covers."""
+        self.shadow_every = DROPOUT_EVERY
+        """Scenario key: mean seconds between body-shadowing dips per channel (RF gone briefly)."""
+        self.interference_every = INTERFERENCE_EVERY
+        """Scenario key: mean seconds between lone interference flags per channel."""
+        self.bursts: list[RfBurst] = []
+        """Every interference burst played so far: the truth the correlation is measured on."""
 
     def _chance(self, every: float, dt: float) -> bool:
         """Return True with the probability that an event with mean period ``every`` fires."""
@@ -142,6 +170,8 @@ class Scenario:
         for receiver in self.rig.receivers:
             for channel in receiver.channels:
                 self._tick_channel(receiver, channel, self._plan(channel), dt)
+        if self.burst_every is not None and self._chance(self.burst_every, dt):
+            self._burst()
         if self._chance(RENAME_EVERY, dt):
             self._rename_one()
 
@@ -276,7 +306,7 @@ class Scenario:
             plan.fade_antenna = rng.randrange(len(channel.rssi_dbm) or 1)
         if plan.dropout_left > 0:
             plan.dropout_left -= dt
-        elif self._chance(DROPOUT_EVERY, dt):
+        elif self._chance(self.shadow_every, dt):
             plan.dropout_left = rng.uniform(0.3, 1.5)
         step = 1.5 * math.sqrt(dt)
         for i in range(len(channel.rssi_dbm)):
@@ -300,7 +330,7 @@ class Scenario:
             if plan.interference_left <= 0:
                 channel.interference = False
                 self.rig.changed(receiver, channel, "interference")
-        elif self._chance(INTERFERENCE_EVERY, dt):
+        elif self._chance(self.interference_every, dt):
             channel.interference = True
             plan.interference_left = self._rng.uniform(0.5, 3.0)
             self.rig.changed(receiver, channel, "interference")
@@ -362,6 +392,41 @@ class Scenario:
         channel.audio_peak_dbfs = round(min(-1.5, base + rng.gauss(0.0, 3.0)), 1)
         channel.audio_right_peak_dbfs = round(min(-1.5, base + rng.gauss(0.0, 3.0)), 1)
         channel.audio_rms_dbfs = channel.audio_peak_dbfs - 8.0
+
+    def burst(self, low_khz: int, high_khz: int, seconds: float) -> RfBurst:
+        """Play an interference burst now: every pack on air in the span loses RF together.
+
+        Their RF drops to the noise floor for ``seconds`` (a dropout on every antenna) and
+        about half of them also raise the receiver's interference flag.
+        """
+        hit: list[tuple[str, int]] = []
+        for receiver in self.rig.receivers:
+            if receiver.family in ("psm1000", "iemg4"):
+                continue
+            for channel in receiver.channels:
+                in_span = low_khz <= channel.frequency_khz <= high_khz
+                if not channel.transmitter_active or not in_span:
+                    continue
+                plan = self._plan(channel)
+                plan.dropout_left = max(plan.dropout_left, seconds)
+                if self._rng.random() < 0.5 and not channel.interference:
+                    channel.interference = True
+                    plan.interference_left = seconds
+                    self.rig.changed(receiver, channel, "interference")
+                hit.append((receiver.name, channel.number))
+        played = RfBurst(self.elapsed, seconds, low_khz, high_khz, tuple(hit))
+        self.bursts.append(played)
+        return played
+
+    def _burst(self) -> None:
+        """Play a burst of random width and length around a random channel's carrier."""
+        carriers = [c.frequency_khz for r in self.rig.receivers for c in r.channels]
+        if not carriers:
+            return
+        rng = self._rng
+        span = rng.uniform(500.0, float(self.burst_span_khz))
+        centre = carriers[rng.randrange(len(carriers))] + rng.uniform(-span / 4, span / 4)
+        self.burst(round(centre - span / 2), round(centre + span / 2), rng.uniform(*BURST_SECONDS))
 
     def _rename_one(self) -> None:
         """Rename one channel on its receiver (and later rename it back)."""
