@@ -407,3 +407,25 @@ class SwapDetector:
         for reading in proposal.readings:  # it was the level after all
             self._take(state, reading)
 
+
+
+REASON_WORDS: Final = {
+    SwapReason.TX_CYCLE: "off and on, fuller pack",
+    SwapReason.CHARGE_JUMP: "charge jumped",
+    SwapReason.NEW_TRANSMITTER: "other transmitter or pack type",
+    SwapReason.CYCLES: "cycle count changed",
+}
+"""How each reason reads in the swap list and the report."""
+
+
+def charge_change(before: Charge, after: Charge) -> str:
+    """Return "30 % → 100 %" in the best measure both sides have (else what there is)."""
+    for measure, unit in (("percent", " %"), ("bars", "/5 bars"), ("minutes", " min")):
+        old, new = _value(before, measure), _value(after, measure)
+        if old is not None and new is not None:
+            return f"{old}{unit} \u2192 {new}{unit}"
+    for measure, unit in (("percent", " %"), ("bars", "/5 bars"), ("minutes", " min")):
+        new = _value(after, measure)
+        if new is not None:
+            return f"? \u2192 {new}{unit}"
+    return "?"

@@ -39,6 +39,7 @@ from micboard_desktop.ui.dialogs.about import AboutDialog
 from micboard_desktop.ui.dialogs.add_device import AddDeviceDialog
 from micboard_desktop.ui.dialogs.discovery import DiscoveryDialog
 from micboard_desktop.ui.dialogs.groups import GroupsDialog
+from micboard_desktop.ui.dialogs.preshow import PreshowDialog
 from micboard_desktop.ui.dialogs.settings import SettingsDialog
 from micboard_desktop.ui.dialogs.shortcuts import ShortcutsDialog, menu_shortcuts
 from micboard_desktop.ui.tasks import UiTasks
@@ -53,6 +54,7 @@ from micboard_desktop.ui.views.chargers import ChargersView
 from micboard_desktop.ui.views.connections import ConnectionsView
 from micboard_desktop.ui.views.dashboard import Dashboard, SortKey
 from micboard_desktop.ui.views.hardware import HardwareView
+from micboard_desktop.ui.views.swaps import SwapsDialog
 from micboard_desktop.ui.widgets.health_bar import HealthBar
 
 if TYPE_CHECKING:
@@ -183,6 +185,10 @@ class MainWindow(QMainWindow):
                      needs_engine=True)
         # Show tools (issues #19, #20): each feature adds its own entries here.
         self.show_menu = bar.addMenu("S&how")
+        self._action(self.show_menu.addAction("&Ready for show\u2026"), self.open_preshow,
+                     QKeySequence("F6"))
+        self._action(self.show_menu.addAction("Battery &swaps\u2026"), self.open_swaps,
+                     QKeySequence("Ctrl+Shift+B"))
         help_menu = bar.addMenu("&Help")
         self._action(help_menu.addAction("&Keyboard shortcuts"), self.open_shortcuts,
                      QKeySequence("F1"))
@@ -295,6 +301,21 @@ class MainWindow(QMainWindow):
         """Open the about dialog."""
         dialog = AboutDialog(self, data_dir=self.data_dir, log_dir=self.log_dir)
         self._open(dialog)
+        return dialog
+
+    def open_preshow(self) -> PreshowDialog:
+        """Open the pre-show check ("Ready for show"); it remembers the last end time."""
+        dialog = PreshowDialog(self.bridge, self._engine, self._settings, self)
+        self._open(dialog)
+        return dialog
+
+    def open_swaps(self) -> SwapsDialog:
+        """Open the battery-swap log beside the board (not modal: the show goes on)."""
+        dialog = SwapsDialog(self._engine, self.tasks, self.bridge, self)
+        self.dialogs.append(dialog)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.show()
         return dialog
 
     # -- closing ------------------------------------------------------------------------
