@@ -2,8 +2,8 @@
 
 Composes the pieces: the data directory's settings (thresholds), the database (read in one
 transaction), the Qt-free report model and a renderer (html and csv Qt-free; pdf through
-Qt's offscreen platform). The window's "Post-show report…" calls :func:`write_report` too,
-on a worker thread (SQLite in WAL mode lets it read while the engine writes).
+Qt's offscreen platform). The window's "Post-show report…" uses the same loader and
+renderers (``report/load.py``, ``ui/report_pdf.py``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Final, TextIO
 from micboard_desktop.core.errors import ConfigError, SetupError
 from micboard_desktop.core.paths import app_paths
 from micboard_desktop.core.timespec import parse_time
-from micboard_desktop.data.db import open_database
-from micboard_desktop.report.model import ReportOptions, build_report, report_span
+from micboard_desktop.report.load import load_report, render_text
+from micboard_desktop.report.model import ReportOptions
 
 _log = logging.getLogger(__name__)
 
@@ -84,32 +84,15 @@ def write_report(
     """
     if fmt not in FORMATS:
         raise SetupError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if not database.is_file():
-        raise SetupError(f"no database at {database} (give the --data-dir of a recorded show)")
-    options = _options(settings_file)
-    db = open_database(database)
-    try:
-        with db.read_session() as session, session.begin():
-            span = report_span(session, since, until)
-            if span is None:
-                raise SetupError(f"nothing was recorded in {database}")
-            report = build_report(session, span[0], span[1], options)
-    finally:
-        db.close()
+    report = load_report(database, since, until, _options(settings_file))
     pages: int | None = None
     try:
         if fmt == "pdf":
             from micboard_desktop.ui.report_pdf import write_pdf
 
             pages = write_pdf(report, output)
-        elif fmt == "html":
-            from micboard_desktop.report.html import render_html
-
-            output.write_text(render_html(report), encoding="utf-8")
         else:
-            from micboard_desktop.report.csv_report import render_csv
-
-            output.write_text(render_csv(report), encoding="utf-8", newline="")
+            output.write_text(render_text(report, fmt), encoding="utf-8", newline="")
     except OSError as exc:
         raise SetupError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
     if fmt == "pdf" and (not output.is_file() or output.stat().st_size == 0):

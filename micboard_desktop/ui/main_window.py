@@ -21,15 +21,17 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStyle,
     QSystemTrayIcon,
     QTabWidget,
 )
 
-from micboard_desktop.core.control import EngineControl
+from micboard_desktop.core.control import EngineControl, MarkerInfo
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId
+from micboard_desktop.core.paths import app_paths
 from micboard_desktop.core.records import Severity
 from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.ui import theme
@@ -39,7 +41,9 @@ from micboard_desktop.ui.dialogs.about import AboutDialog
 from micboard_desktop.ui.dialogs.add_device import AddDeviceDialog
 from micboard_desktop.ui.dialogs.discovery import DiscoveryDialog
 from micboard_desktop.ui.dialogs.groups import GroupsDialog
+from micboard_desktop.ui.dialogs.markers import MarkersDialog
 from micboard_desktop.ui.dialogs.preshow import PreshowDialog
+from micboard_desktop.ui.dialogs.report import ReportDialog
 from micboard_desktop.ui.dialogs.settings import SettingsDialog
 from micboard_desktop.ui.dialogs.shortcuts import ShortcutsDialog, menu_shortcuts
 from micboard_desktop.ui.tasks import UiTasks
@@ -124,6 +128,13 @@ class MainWindow(QMainWindow):
         self.subtitle.setStyleSheet("color: #a8a8a8;")
         self.statusBar().addWidget(self.subtitle, 1)
         self.statusBar().addPermanentWidget(self.health)
+        self.marker_button = QPushButton("\u25c6 Marker", self)
+        self.marker_button.setToolTip(
+            "Drop a show marker at now (Ctrl+M); Show \u25b8 Markers to edit"
+        )
+        self.marker_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the board keeps the keys
+        self.marker_button.clicked.connect(self.drop_marker)
+        self.statusBar().addPermanentWidget(self.marker_button)
 
         self.dashboard.channel_selected.connect(self.open_detail)
         self.dashboard.fullscreen_requested.connect(self.toggle_fullscreen)
@@ -185,6 +196,7 @@ class MainWindow(QMainWindow):
                      needs_engine=True)
         # Show tools (issues #19, #20): each feature adds its own entries here.
         self.show_menu = bar.addMenu("S&how")
+        self._build_marker_menu()
         self._action(self.show_menu.addAction("&Ready for show\u2026"), self.open_preshow,
                      QKeySequence("F6"))
         self._action(self.show_menu.addAction("Battery &swaps\u2026"), self.open_swaps,
@@ -193,6 +205,15 @@ class MainWindow(QMainWindow):
         self._action(help_menu.addAction("&Keyboard shortcuts"), self.open_shortcuts,
                      QKeySequence("F1"))
         self._action(help_menu.addAction("&About"), self.open_about)
+
+    def _build_marker_menu(self) -> None:
+        """Markers and the post-show report (issue #20) in the Show menu."""
+        menu = self.show_menu
+        self._action(menu.addAction("Drop &marker"), self.drop_marker, QKeySequence("Ctrl+M"))
+        self._action(menu.addAction("&Markers\u2026"), self.open_markers,
+                     QKeySequence("Ctrl+Shift+M"))
+        self._action(menu.addAction("&Post-show report\u2026"), self.open_report)
+        menu.addSeparator()
 
     def _action(
         self,
@@ -318,6 +339,30 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def drop_marker(self) -> None:
+        """Drop a show marker at now ("Marker N"; renamed in Show \u25b8 Markers)."""
+        self.tasks.start(self._engine.add_marker(), name="drop marker",
+                         done=self._marker_dropped)
+
+    def _marker_dropped(self, marker: MarkerInfo) -> None:
+        when = marker.ts.astimezone().strftime("%H:%M:%S")
+        self.statusBar().showMessage(f"{marker.label} dropped at {when}", 5000)
+
+    def open_markers(self) -> MarkersDialog:
+        """Open the marker list beside the board (not modal: the show goes on)."""
+        dialog = MarkersDialog(self._engine, self.tasks, self.bridge, self)
+        self.dialogs.append(dialog)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.show()
+        return dialog
+
+    def open_report(self) -> ReportDialog:
+        """Ask where to save the post-show report, then write it without blocking the show."""
+        dialog = ReportDialog(self._engine, self.tasks, app_paths(self.data_dir).database, self)
+        self._open(dialog)
+        return dialog
+
     # -- closing ------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -400,6 +445,8 @@ class MainWindow(QMainWindow):
     def _on_changed(self, changes: Changes) -> None:
         if Topic.ALERTS in changes.topics:
             self.check_alerts()
+        if Topic.MARKERS in changes.topics and self._detail is not None:
+            self._detail.show_markers()
         if self._detail is not None and self._detail.isVisible():
             self._detail.refresh()
 

@@ -23,6 +23,7 @@ from micboard_desktop.core.control import (
     AlertsControl,
     HistoryMetric,
     HistorySample,
+    MarkersControl,
     MonitorQueries,
 )
 from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
@@ -46,12 +47,15 @@ CHARTS: Final[tuple[tuple[str, str, tuple[float, float], QColor], ...]] = (
 )
 """(history metric, title, y range, colour) for each chart."""
 
+MARKER_INK: Final = "#b197fc"
+"""Show markers: a violet that no status colour uses."""
+
 TileLookup = Callable[[ChannelId], ChannelTile | None]
 """Finds a channel's tile: the panel says what the tile says (status words, live RF)."""
 
 
-class PanelEngine(MonitorQueries, AlertsControl, Protocol):
-    """The engine roles the panel uses: history, and acknowledging the channel's alerts."""
+class PanelEngine(MonitorQueries, AlertsControl, MarkersControl, Protocol):
+    """The engine roles the panel uses: history, markers, acknowledging the channel's alerts."""
 
 
 class _Series:
@@ -105,6 +109,7 @@ class DetailPanel(QWidget):
         self.channel_id: ChannelId | None = None
         self._series = {metric: _Series() for metric, *_ in CHARTS}
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._marker_lines: list[tuple[pg.PlotWidget, pg.InfiniteLine]] = []
         self.history_loaded = 0
         """Number of history loads that completed (tests wait for it)."""
         self._build_ui()
@@ -176,6 +181,7 @@ class DetailPanel(QWidget):
         for series in self._series.values():
             series.clear()
         self.refresh()
+        self.show_markers()
         self._redraw()
         self.history_note.setText("Loading history\u2026")
         until = datetime.now(UTC)
@@ -249,6 +255,31 @@ class DetailPanel(QWidget):
                     values[name] += "  (last known)"
         for name, value in values.items():
             self.facts[name].setText(value)
+
+    def show_markers(self) -> None:
+        """Draw every show marker as a labelled vertical line on each chart's time axis."""
+        for plot, line in self._marker_lines:
+            plot.removeItem(line)
+        self._marker_lines = []
+        for marker in self._engine.markers():
+            for plot in self._plots.values():
+                line = pg.InfiniteLine(
+                    pos=marker.ts.timestamp(),
+                    angle=90,
+                    movable=False,
+                    pen=pg.mkPen(MARKER_INK, width=1, style=Qt.PenStyle.DashLine),
+                    label=marker.label,
+                    labelOpts={"position": 0.92, "color": MARKER_INK, "anchors": [(0, 0), (0, 0)]},
+                )
+                # Markers do not stretch the axes: a marker of last night leaves the chart
+                # on its last 30 minutes.
+                plot.addItem(line, ignoreBounds=True)
+                self._marker_lines.append((plot, line))
+
+    def marker_labels(self) -> list[str]:
+        """Return the labels of the marker lines on the first chart (for tests)."""
+        first = next(iter(self._plots.values()))
+        return [line.label.toPlainText() for plot, line in self._marker_lines if plot is first]
 
     # -- Qt overrides -------------------------------------------------------------------
 
