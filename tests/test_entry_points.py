@@ -69,6 +69,6 @@ def test_demo_window_shows_live_channels_from_both_makers_and_quits(tmp_path: Pa
     # Eight receivers by command strings (ULX-D x2, AD, SLX-D, P10T x2, MXW, QLX-D), one UHF-R
     # over UDP, plus the System API (in --demo since issue #15).
     assert "shure: 10 connection(s) started" in log
-    # SSCv2: EM4 Band, EM4 Horns, Spectera; SSCv1: EM4 Band again (merged into one receiver)
-    # and an EM 6000; MCP: a G4 EM and an IEM G4 SR.
-    assert "sennheiser: 7 connection(s) started" in log
+    # SSCv2: EM4 Band, EM4 Horns, Spectera; SSCv1: EM4 Band again (merged into one receiver),
+    # an EM 6000 and two chargers (CHG 70N, L 6000); MCP: a G4 EM and an IEM G4 SR.
+    assert "sennheiser: 9 connection(s) started" in log

@@ -38,6 +38,7 @@ from micboard_desktop.simulator.rig import (
     Family,
     Protocol,
     Rig,
+    SimBay,
     SimChannel,
     SimReceiver,
     SimTransmitter,
@@ -439,4 +440,36 @@ def demo_rig() -> Rig:
             ch(2, "Guest Vox", 612_250, _tx("SK 6000", 22), family="d6000"),
         ], key="demo"),
     )
+    sennheiser += _demo_chargers()
     return Rig(receivers=shure + sennheiser)
+
+
+def _demo_chargers() -> list[SimReceiver]:
+    """A CHG 70N and an L 6000 over SSCv1 (sennheiser.md §3.5, §3.6): bays, no channels.
+
+    Packs charge at a few percent a minute (faster than real, so the demo moves); one
+    bay of each is empty, the L 6000 has a full pack, one regenerating and one too hot.
+    """
+
+    def pack(model: str, percent: float, health: int, cycles: int) -> SimTransmitter:
+        tx = _tx(model, round(percent))
+        tx.battery_percent, tx.battery_health_percent, tx.battery_cycles = percent, health, cycles
+        return tx
+
+    chg = make_receiver("chg70n", "CHG 70N", "Side Stage CHG", [], key="demo")
+    chg.bays = [
+        SimBay(1, pack("EW-DX SKM", 58.0, 94, 61), charge_per_minute=3.0),
+        SimBay(2, None),
+    ]
+    l6000 = make_receiver("l6000", "L6000", "D6000 Charger", [], key="demo")
+    l6000.bays = [
+        SimBay(1, pack("SK 6000", 41.0, 97, 23), charge_per_minute=3.0),
+        SimBay(2, pack("SK 6000", 100.0, 91, 118)),
+        SimBay(3, pack("SK 6000", 76.0, 88, 204), charge_per_minute=3.0),
+        SimBay(4, None),
+        SimBay(5, pack("SK 6000", 35.0, 64, 389), state="regenerating"),
+        SimBay(6, None),
+        SimBay(7, pack("SKM 6000", 88.0, 95, 17), charge_per_minute=3.0),
+        SimBay(8, pack("SKM 6000", 62.0, 90, 45), state="too hot"),
+    ]
+    return [chg, l6000]

@@ -305,9 +305,10 @@ class SimulatorHub:
                 f"(curl -u '{ssc.username}:{ssc.password}' {ssc.url}/api/device/identity)"
             )
         for v in self.sennheiser_ssc1:
+            rx = v.receiver
+            size = f"{len(rx.bays)} bays" if rx.bays else f"{len(rx.channels)} ch"  # chargers
             lines.append(
-                f"Sennheiser SSCv1 {v.receiver.model} '{v.receiver.name}' "
-                f"({len(v.receiver.channels)} ch)  udp {v.host}:{v.port}  "
+                f"Sennheiser SSCv1 {rx.model} '{rx.name}' ({size})  udp {v.host}:{v.port}  "
                 f"""(echo '{{"device":{{"name":null}}}}' | nc -u -w1 {v.host} {v.port})"""
             )
         for m in self.sennheiser_mcp:
