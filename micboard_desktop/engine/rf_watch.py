@@ -18,6 +18,7 @@ Everything here runs on the event loop and reads the clock it is given.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ from micboard_desktop.engine.alerts import AlertEngine
 _log = logging.getLogger(__name__)
 
 TICK_SECONDS: Final = 0.5
+INLINE_CARRIERS: Final = 60
+"""Up to this many carriers the intermod search runs on the loop (a few ms); above, in a
+thread."""
 INTERMOD_EVERY: Final = 1.0
 """Seconds between two intermodulation searches (only when the carriers changed)."""
 NAMES_IN_MESSAGE: Final = 6
@@ -122,7 +126,8 @@ class RfWatch:
         self._seen: dict[str, _Seen] = {}
         self._synced_version = -1
         self._foreign: tuple[str, ...] = ()
-        self._intermod: dict[str, list[Hit]] = {}
+        self._intermod: dict[str, tuple[Hit, int]] = {}
+        """Per channel in use: the nearest product within the guard and how many there are."""
         self._carrier_key: frozenset[tuple[str, int, bool]] | None = None
         self._intermod_at = -INTERMOD_EVERY
         self._unsubscribe: Callable[[], None] | None = None
@@ -178,13 +183,11 @@ class RfWatch:
                     kind=channel.kind.value,
                 ))
         carriers.sort(key=lambda c: (c.frequency_khz, c.channel_id))
-        nearest = [found[0] for _, found in sorted(self._intermod.items())]
-        counts = {}
-        for found in self._intermod.values():
-            counts[found[0].victim_khz] = len(found)
+        by_victim = {hit.victim_khz: (hit, count) for hit, count in self._intermod.values()}
+        counts = {v: count for v, (_, count) in by_victim.items()}
         return RfPicture(
             carriers=tuple(carriers),
-            intermod=tuple(nearest),
+            intermod=tuple(hit for _, (hit, _) in sorted(by_victim.items())),
             intermod_counts=tuple(sorted(counts.items())),
             active=tuple(self.correlator.active()),
             ended=tuple(self.correlator.ended()),
@@ -351,31 +354,42 @@ class RfWatch:
             (str(ch.id), ch.frequency_khz or 0, transmitting(r, ch)) for r, ch in pairs
         )
         guard = self._config.rf.intermod_guard_khz
-        if key == self._carrier_key:
-            return
+        if key == self._carrier_key or f"{self._tasks.name}/intermod" in self._tasks.running:
+            return  # unchanged, or a search still running (the next tick sees the change)
         self._carrier_key = key
         self._intermod_at = now
-        carriers = [ch.frequency_khz for r, ch in pairs if transmitting(r, ch)]
-        index = IntermodIndex(carriers)
-        by_frequency: dict[int, list[Hit]] = {}
-        hits: dict[str, list[Hit]] = {}
-        if guard > 0:
-            for _, channel in pairs:
-                f = channel.frequency_khz or 0
-                if f not in by_frequency:
-                    by_frequency[f] = index.hits(f, guard)
-                if by_frequency[f]:
-                    hits[str(channel.id)] = by_frequency[f]
+        carriers = [ch.frequency_khz or 0 for r, ch in pairs if transmitting(r, ch)]
+        victims = sorted({ch.frequency_khz or 0 for _, ch in pairs}) if guard > 0 else []
+        if len(carriers) > INLINE_CARRIERS:
+            # 200 carriers take about a tenth of a second: off the loop the UI keeps moving.
+            self._tasks.spawn(self._search_in_thread(pairs, carriers, victims, guard), "intermod")
+            return
+        self._apply_intermod(pairs, search(carriers, victims, guard), guard)
+
+    async def _search_in_thread(
+        self, pairs: list[tuple[Receiver, Channel]], carriers: list[int], victims: list[int],
+        guard: int,
+    ) -> None:
+        found = await asyncio.to_thread(search, carriers, victims, guard)
+        self._apply_intermod(pairs, found, guard)
+
+    def _apply_intermod(
+        self, pairs: list[tuple[Receiver, Channel]], found: dict[int, tuple[Hit, int]],
+        guard: int,
+    ) -> None:
+        """Keep the hits of the channels in use and raise or clear their intermod alerts."""
+        hits = {str(ch.id): found[ch.frequency_khz or 0] for _, ch in pairs
+                if (ch.frequency_khz or 0) in found}
         self._intermod = hits
         names = _names_by_frequency(pairs)
         targets = []
         for receiver, channel in pairs:
-            found = hits.get(str(channel.id))
-            if not found:
+            mine = hits.get(str(channel.id))
+            if mine is None:
                 continue
-            nearest = found[0]
+            nearest, count = mine
             sources = ", ".join(names.get(f, f"{f / 1000:.3f}") for f in nearest.product.sources)
-            more = f"; {len(found)} products within {guard} kHz" if len(found) > 1 else ""
+            more = f"; {count} products within {guard} kHz" if count > 1 else ""
             targets.append(Target(
                 f"{INTERMOD}:{channel.id}", Want.RAISE,
                 Subject(receiver.manufacturer, str(receiver.id), str(channel.id)), INTERMOD,
@@ -386,6 +400,17 @@ class RfWatch:
                 f"{nearest.distance_khz} kHz away (from {sources}){more}",
             ))
         self._alerts.set_external(INTERMOD, targets)
+
+
+def search(carriers: list[int], victims: list[int], guard: int) -> dict[int, tuple[Hit, int]]:
+    """Return the nearest product and the product count per victim frequency that has any."""
+    index = IntermodIndex(carriers)
+    out: dict[int, tuple[Hit, int]] = {}
+    for v in victims:
+        hit, count = index.nearest(v, guard)
+        if hit is not None:
+            out[v] = (hit, count)
+    return out
 
 
 def _names_by_frequency(pairs: Iterable[tuple[Receiver, Channel]]) -> dict[int, str]:

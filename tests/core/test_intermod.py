@@ -133,3 +133,26 @@ def test_hits_are_sorted_nearest_first():
     found = index.hits(599_400, 400)
     assert found
     assert [h.distance_khz for h in found] == sorted(h.distance_khz for h in found)
+
+
+@settings(max_examples=80)
+@given(freqs, st.lists(st.integers(min_value=465_000, max_value=615_000), max_size=6),
+       st.integers(min_value=0, max_value=3000))
+def test_nearest_and_count_equal_the_full_list(
+    carriers: list[int], extra: list[int], guard: int
+):
+    index = IntermodIndex(carriers)
+    for v in clean_frequencies([*carriers, *extra]):
+        listed = index.hits(v, guard)
+        nearest, count = index.nearest(v, guard)
+        assert count == len(listed)
+        assert nearest == (listed[0] if listed else None)
+
+
+def test_nearest_on_a_crowded_band_by_hand():
+    # 600.000, 600.100, 600.200 evenly spaced: each is hit exactly by a product of the others.
+    index = IntermodIndex([600_000, 600_100, 600_200])
+    nearest, count = index.nearest(600_200, 0)
+    assert nearest is not None
+    assert nearest.product.sources == (600_100, 600_000)
+    assert count == 1
