@@ -99,7 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="until", metavar="T", help="end (ISO 8601 or epoch)")
     report.add_argument("--format", choices=("html", "pdf", "csv"), required=True)
     report.add_argument("--output", type=Path, required=True, metavar="FILE")
+    replay = sub.add_parser("replay", help="play a recorded show back on the board or the LAN API")
+    replay.add_argument("--data-dir", type=Path, help="the data directory of the recorded show")
+    replay.add_argument("--from", dest="since", metavar="T", help="start (ISO 8601 or epoch)")
+    replay.add_argument("--to", dest="until", metavar="T", help="end (ISO 8601 or epoch)")
+    replay.add_argument("--speed", type=_speed, default=1.0, metavar="X",
+                        help="show seconds per second, 1 to 60 (default 1)")
+    replay.add_argument("--headless", action="store_true",
+                        help="no window: serve the replay on the LAN API")
+    replay.add_argument("--lan", type=_lan_address, metavar="HOST:PORT",
+                        help="serve the LAN API on HOST:PORT (headless default 127.0.0.1:8058)")
+    replay.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    replay.add_argument("--screenshot", type=Path, metavar="PNG", help=argparse.SUPPRESS)
     return parser
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 1.0 <= value <= 60.0:
+        raise argparse.ArgumentTypeError(f"expected a speed from 1 to 60, got {text!r}")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -133,6 +155,14 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_report(
             args.data_dir, args.since, args.until, args.format, args.output, sys.stdout
+        )
+    if command == "replay":
+        from micboard_desktop.app.replay import run_replay
+
+        return run_replay(
+            args.data_dir, since=args.since, until=args.until, speed=args.speed,
+            headless=args.headless, lan=args.lan, quit_after=args.quit_after,
+            screenshot=args.screenshot,
         )
     from micboard_desktop.app.window import run_gui
 

@@ -128,6 +128,9 @@ async def _amain(
         bridge = StoreBridge(store)
         window = MainWindow(store, engine.meters, engine, subtitle=subtitle, bridge=bridge,
                             data_dir=paths.data_dir, log_dir=paths.log_dir)
+        from micboard_desktop.app.replay_window import install_open_replay
+
+        install_open_replay(window, paths.database)  # Show > Open replay, read-only
         window.show()
         _log.info("window shown")  # the startup benchmark reads this line
         done = asyncio.Event()

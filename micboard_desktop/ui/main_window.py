@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
     """Top-level window; asks the app to shut down instead of closing outright."""
 
     close_requested = Signal()
+    replay_requested = Signal()
+    """Show > Open replay: the composition root opens a replay of this show's database."""
 
     def __init__(
         self,
@@ -147,6 +149,12 @@ class MainWindow(QMainWindow):
         self.worst_alert: Severity | None = None
         """The worst severity among open, unacknowledged alerts (``None``: none)."""
         self._seen_alerts: set[str] = set()
+        self.title_base = "Micboard Desktop"
+        """The title after the alert prefix ("REPLAY ..." in a replay window)."""
+        self.confirm_quit = True
+        """Ask before closing while receivers are monitored (a replay window does not)."""
+        self.engine_actions: list[QAction] = []
+        """Menu actions that talk to devices or change settings (a replay disables them)."""
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(self._severity_icon(None), self)
@@ -196,6 +204,10 @@ class MainWindow(QMainWindow):
                      needs_engine=True)
         # Show tools (issues #19, #20): each feature adds its own entries here.
         self.show_menu = bar.addMenu("S&how")
+        self.open_replay_action = self.show_menu.addAction("Open &replay\u2026")
+        self.open_replay_action.setToolTip("Play this show back from its recording; "
+                                           "monitoring goes on")
+        self._action(self.open_replay_action, self.replay_requested.emit)
         self._build_marker_menu()
         self._action(self.show_menu.addAction("&Ready for show\u2026"), self.open_preshow,
                      QKeySequence("F6"))
@@ -224,6 +236,8 @@ class MainWindow(QMainWindow):
         needs_engine: bool = False,
     ) -> None:
         action.triggered.connect(slot)
+        if needs_engine:
+            self.engine_actions.append(action)
         if shortcut is not None:
             action.setShortcut(shortcut)
 
@@ -376,7 +390,7 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        if not self._store.snapshot().receivers:
+        if not self.confirm_quit or not self._store.snapshot().receivers:
             self.close_requested.emit()
         elif self.quit_question is None:
             self._ask_before_quitting()
@@ -464,7 +478,7 @@ class MainWindow(QMainWindow):
         ink = theme.TEXT if worst is None else SEVERITY_LOOK[worst].ink
         self.tabs.tabBar().setTabTextColor(TAB_ALERTS, ink)
         prefix = "" if worst is None else f"{SEVERITY_LOOK[worst].label} ({len(fresh)}) \u2014 "
-        self.setWindowTitle(f"{prefix}Micboard Desktop")
+        self.setWindowTitle(f"{prefix}{self.title_base}")
         new = [a for a in fresh if a.key not in self._seen_alerts]
         self._seen_alerts = {a.key for a in fresh}
         # A frame is for an alert still open: one that cleared or was acknowledged (a clip
