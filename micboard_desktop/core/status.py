@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from micboard_desktop.core.model import Battery, Channel, ChannelKind, ChannelStatus, IemMode
+from micboard_desktop.core.model import (
+    Battery,
+    BatteryEstimate,
+    Channel,
+    ChannelKind,
+    ChannelStatus,
+    IemMode,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,21 +84,49 @@ def deciding_measure(battery: Battery, limits: StatusThresholds) -> Measured | N
     return None
 
 
-def battery_status(channel: Channel, limits: StatusThresholds) -> ChannelStatus | None:
-    """Return ``CRITICAL_BATTERY``, ``LOW_BATTERY`` or ``None`` for a channel's battery."""
-    if channel.transmitter is None:
-        return None
-    battery = channel.transmitter.battery
-    if battery.charging:
-        return None
-    measured = deciding_measure(battery, limits)
-    if measured is None:
-        return None
+def _level(measured: Measured) -> ChannelStatus | None:
     if measured.value <= measured.critical:
         return ChannelStatus.CRITICAL_BATTERY
     if measured.value <= measured.low:
         return ChannelStatus.LOW_BATTERY
     return None
+
+
+def estimated_measure(
+    battery: Battery, estimate: BatteryEstimate | None, limits: StatusThresholds
+) -> Measured | None:
+    """Return the app's runtime estimate as a minutes measure, where the device gives none.
+
+    A device's own minutes always win; the estimate is ignored there.
+    """
+    if estimate is None or battery.minutes is not None:
+        return None
+    return Measured(BatteryMeasure.MINUTES, estimate.minutes,
+                    limits.critical_battery_minutes, limits.low_battery_minutes)
+
+
+def battery_status(
+    channel: Channel, limits: StatusThresholds, estimate: BatteryEstimate | None = None
+) -> ChannelStatus | None:
+    """Return ``CRITICAL_BATTERY``, ``LOW_BATTERY`` or ``None`` for a channel's battery.
+
+    ``estimate``: the app's runtime estimate of a pack that reports no minutes
+    (``Snapshot.estimates``). It can only add urgency: the more urgent of what the device's
+    bars or percent say and what the estimated minutes say wins, so an estimate below the
+    minutes thresholds warns early and a hopeful one never hides a device's low bars.
+    """
+    if channel.transmitter is None:
+        return None
+    battery = channel.transmitter.battery
+    if battery.charging:
+        return None
+    levels = [
+        _level(m)
+        for m in (deciding_measure(battery, limits), estimated_measure(battery, estimate, limits))
+        if m is not None
+    ]
+    found = [level for level in levels if level is not None]
+    return min(found, key=lambda s: s.priority) if found else None
 
 
 def rf_lost(channel: Channel, limits: StatusThresholds) -> bool:
@@ -147,8 +182,9 @@ def channel_status(
     *,
     receiver_online: bool,
     limits: StatusThresholds = DEFAULT_THRESHOLDS,
+    estimate: BatteryEstimate | None = None,
 ) -> ChannelStatus:
-    """Return the single most urgent status of ``channel``."""
+    """Return the single most urgent status of ``channel`` (``estimate``: see battery_status)."""
     if not receiver_online:
         return ChannelStatus.RX_OFFLINE
     if channel.kind is ChannelKind.IEM:  # no body-pack: RF mute and the inputs decide
@@ -156,7 +192,7 @@ def channel_status(
         return ChannelStatus.OK if condition is None else IEM_STATUS[condition]
     if channel.transmitter is None:
         return ChannelStatus.TX_OFF
-    battery = battery_status(channel, limits)
+    battery = battery_status(channel, limits, estimate)
     if battery is not None:
         return battery
     if rf_lost(channel, limits):

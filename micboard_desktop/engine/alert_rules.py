@@ -33,7 +33,9 @@ from micboard_desktop.core.config import AlertHolds
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import (
     Battery,
+    BatteryEstimate,
     Channel,
+    ChannelId,
     ChannelKind,
     ChannelStatus,
     IemMode,
@@ -42,9 +44,11 @@ from micboard_desktop.core.model import (
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.status import (
     BatteryMeasure,
+    Measured,
     StatusThresholds,
     battery_status,
     deciding_measure,
+    estimated_measure,
     rf_lost,
 )
 
@@ -153,6 +157,7 @@ def receiver_targets(
     active: Mapping[str, AlertInfo],
     seen: Container[str],
     spares: Container[str] = frozenset(),
+    estimates: Mapping[ChannelId, BatteryEstimate] | None = None,
 ) -> list[Target]:
     """Return a target for every key a receiver and its channels can have.
 
@@ -164,6 +169,7 @@ def receiver_targets(
         seen: Ids of channels that ever had a transmitter; a channel that never had one
             is a spare, not a transmitter that went off.
         spares: Ids of channels the user marked as spares (no channel alert at all).
+        estimates: The app's runtime estimates of packs that report no minutes.
     """
     rid = str(receiver.id)
     key = f"{RX_OFFLINE}:{rid}"
@@ -197,6 +203,7 @@ def receiver_targets(
                 active,
                 seen=channel.id in seen,
                 spare=channel.id in spares,
+                estimate=estimates.get(channel.id) if estimates else None,
             )
         )
     return targets
@@ -257,12 +264,14 @@ def channel_targets(
     seen: bool,
     only: Container[str] | None = None,
     spare: bool = False,
+    estimate: BatteryEstimate | None = None,
 ) -> list[Target]:
     """Return the targets of the channel rules for one channel (those in ``only``, or all).
 
     ``only`` holds rule families: ``tx_off``, ``battery``, ``rf_loss``, ``interference``
     and ``audio_peak`` (see :func:`rules_touched`). ``spare``: the user marked the channel
-    as a spare, so every family is dropped.
+    as a spare, so every family is dropped. ``estimate``: the app's runtime estimate of a
+    pack that reports no minutes (it can raise the battery alert, core/status.py).
     """
     cid = str(channel.id)
     subject = Subject(receiver.manufacturer, str(receiver.id), cid)
@@ -299,7 +308,8 @@ def channel_targets(
         battery_key = f"{BATTERY}:{cid}"
         if receiver.online:
             targets.append(
-                _battery_target(battery_key, subject, channel, limits, timing, active, label)
+                _battery_target(battery_key, subject, channel, limits, timing, active, label,
+                                estimate)
             )
         else:  # stale values (a restored board, a dead link) neither raise nor clear
             targets.append(Target(battery_key, Want.KEEP, subject))
@@ -418,9 +428,7 @@ def _battery_text(battery: Battery, deciding: BatteryMeasure) -> str:
     return f"{first}, by {deciding.value}; {', '.join(others)}"
 
 
-def _recovered_level(battery: Battery, limits: StatusThresholds) -> str | None:
-    """Return the level the values justify when leaving it needs the recovery margin."""
-    measured = deciding_measure(battery, limits)
+def _recovered(measured: Measured | None) -> str | None:
     if measured is None:
         return None
     margin = _MARGINS[measured.measure]
@@ -431,6 +439,26 @@ def _recovered_level(battery: Battery, limits: StatusThresholds) -> str | None:
     return None
 
 
+def _recovered_level(
+    battery: Battery, limits: StatusThresholds, estimate: BatteryEstimate | None = None
+) -> str | None:
+    """Return the level the values justify when leaving it needs the recovery margin.
+
+    With an estimate (no device minutes), the more urgent of the two measures holds.
+    """
+    levels = {_recovered(deciding_measure(battery, limits)),
+              _recovered(estimated_measure(battery, estimate, limits))}
+    if CRITICAL_BATTERY in levels:
+        return CRITICAL_BATTERY
+    return LOW_BATTERY if LOW_BATTERY in levels else None
+
+
+def _estimate_text(estimate: BatteryEstimate) -> str:
+    """Say the minutes are the app's estimate, with its range."""
+    return (f"~{estimate.minutes} min left, estimated "
+            f"{estimate.low_minutes}-{estimate.high_minutes} min")
+
+
 def _battery_target(
     key: str,
     subject: Subject,
@@ -439,6 +467,7 @@ def _battery_target(
     timing: AlertTiming,
     active: Mapping[str, AlertInfo],
     label: str,
+    estimate: BatteryEstimate | None = None,
 ) -> Target:
     tx = channel.transmitter
     if tx is None:
@@ -448,29 +477,39 @@ def _battery_target(
         return Target(key, Want.CLEAR, subject, clear_hold=timing.battery_clear)
     if battery.bars is None and battery.percent is None and battery.minutes is None:
         return Target(key, Want.KEEP, subject)
+    if battery.minutes is not None:
+        estimate = None  # the device's own minutes decide
     alert = active.get(key)
     current = alert.rule if alert is not None else None
-    raw = battery_status(channel, limits)
+    raw = battery_status(channel, limits, estimate)
     level: str | None
     if raw is ChannelStatus.CRITICAL_BATTERY or current is None:
         level = raw.value if raw is not None else None
     else:
         # Active: only a recovery past the margin may lower or clear it.
-        level = _recovered_level(battery, limits)
+        level = _recovered_level(battery, limits, estimate)
         if level == CRITICAL_BATTERY and current == LOW_BATTERY:
             level = LOW_BATTERY  # inside the critical margin but not critical: stays low
     deciding = deciding_measure(battery, limits)
-    if level is None or deciding is None:
+    if level is None or (deciding is None and estimate is None):
         return Target(key, Want.CLEAR, subject, clear_hold=timing.battery_clear)
     critical = level == CRITICAL_BATTERY
+    device_text = _battery_text(battery, deciding.measure) if deciding is not None else ""
+    text = device_text
+    by_device = battery_status(channel, limits)
+    by_estimate = _recovered(estimated_measure(battery, estimate, limits))
+    if by_estimate is not None and (
+        by_device is None or by_device.value != level
+    ):  # the estimate tripped it (or holds it): say so, with what the device shows
+        assert estimate is not None  # by_estimate says so
+        text = _estimate_text(estimate) + (f"; {device_text}" if device_text else "")
     return Target(
         key,
         Want.RAISE,
         subject,
         level,
         Severity.CRITICAL if critical else Severity.WARNING,
-        f"{'Critical' if critical else 'Low'} battery: {label} "
-        f"({_battery_text(battery, deciding.measure)})",
+        f"{'Critical' if critical else 'Low'} battery: {label} ({text})",
         clear_hold=timing.battery_clear,
     )
 

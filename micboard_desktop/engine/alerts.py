@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -28,7 +28,7 @@ from typing import Final
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig
 from micboard_desktop.core.liveness import monitored
-from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.model import BatteryEstimate, Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.records import AlertInfo, Severity
 from micboard_desktop.core.store import Changes, StateStore, Topic
 from micboard_desktop.core.tasks import TaskOwner
@@ -152,6 +152,8 @@ class AlertEngine:
         """The receiver as last evaluated, to find which channels a change touched."""
         self._spares: frozenset[ChannelId] = frozenset()
         """The spare marks as last judged, to find the channels a change of them flipped."""
+        self._estimates: Mapping[ChannelId, BatteryEstimate] = {}
+        """The runtime estimates as last judged (core/runtime_estimate.py)."""
         self._listeners: list[AlertListener] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks = TaskOwner("alerts")
@@ -286,6 +288,18 @@ class AlertEngine:
             self._evaluated[rid] = receiver
         if Topic.SPARES in changes.topics:
             self._on_spares()
+        if Topic.ESTIMATES in changes.topics:
+            self._on_estimates()
+
+    def _on_estimates(self) -> None:
+        """Judge again every receiver with a channel whose runtime estimate changed."""
+        estimates = self._store.estimates()
+        changed = {cid for cid in {*estimates, *self._estimates}
+                   if estimates.get(cid) != self._estimates.get(cid)}
+        self._estimates = estimates
+        for receiver in self._store.snapshot().receivers.values():
+            if any(ch.id in changed for ch in receiver.channels):
+                self._evaluate(receiver)
 
     def _on_spares(self) -> None:
         """Judge again every receiver with a channel whose spare mark flipped."""
@@ -322,6 +336,7 @@ class AlertEngine:
                 seen=channel.id in self._seen,
                 only=rules,
                 spare=channel.id in spares,
+                estimate=self._store.estimates().get(channel.id),
             ):
                 self._apply(target, now)
 
@@ -330,7 +345,8 @@ class AlertEngine:
         self._seen.update(ch.id for ch in receiver.channels if ch.transmitter is not None)
         limits = self._config.thresholds_for(receiver.manufacturer)
         targets = receiver_targets(
-            receiver, limits, self._timing, self._active, self._seen, self._store.spares()
+            receiver, limits, self._timing, self._active, self._seen, self._store.spares(),
+            self._store.estimates(),
         )
         now = self._clock.monotonic()
         for target in targets:

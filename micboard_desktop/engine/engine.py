@@ -40,6 +40,7 @@ from micboard_desktop.data.records import JsonValue
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine import settings as settings_ops
 from micboard_desktop.engine.alerts import AlertEngine
+from micboard_desktop.engine.estimates import EstimateKeeper
 from micboard_desktop.engine.health import overall, storage_health, with_storage
 from micboard_desktop.engine.history import HistoryRecorder
 from micboard_desktop.engine.levels import LevelFolder
@@ -131,6 +132,7 @@ class Engine:
             self.store, per_second, repository, clock=self.clock
         )
         self.levels = LevelFolder(self.store, per_second, self.clock)
+        self.estimates = EstimateKeeper(self.store, repository, clock=self.clock)
         self._save_config = save_config
         self._tasks = TaskOwner("engine")
         self.slots = SlotKeeper(self.store, repository, self._tasks, clock=self.clock)
@@ -163,6 +165,7 @@ class Engine:
         await self.rf_watch.start()
         await self.levels.start()
         await self.history_recorder.start()
+        await self.estimates.start()
         await self.swap_log.start()  # after the restore: stale packs are no baseline
         await self.supervisor.start(self._config.manufacturers)
         self._drop_unclaimed_restored()
@@ -181,6 +184,7 @@ class Engine:
         await self._tasks.cancel_all()
         await self.supervisor.stop()
         await self.history_recorder.stop()
+        await self.estimates.stop()
         await self.rf_watch.stop()
         await self.alert_engine.stop()
         await self.levels.stop()
