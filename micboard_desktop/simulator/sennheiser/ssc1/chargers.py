@@ -13,7 +13,8 @@ A charger is a :class:`~micboard_desktop.simulator.rig.SimReceiver` of family ``
 * L 6000: ``/slotN/type`` (1 LM 6060, 2 LM 6061), ``/slotN/subslotM/{led, accu_detection,
   accu_parameter}``, bay number ``(N - 1) * 2 + M``. ``accu_parameter`` is ``[temp °C, mV,
   mAh, mA, mWh, op h, op min, SoC %, cycles, SoH %, ttf h, ttf min]``; an unread pack sends
-  65280 everywhere and a temperature of -100.
+  65280 everywhere and a temperature of -100. With ``flat_accu`` the arrays are served at
+  the top level instead (``/accu_parameter``, eight rows), the reference's doubtful shape.
 """
 
 from __future__ import annotations
@@ -179,8 +180,21 @@ def _slot_number(key: str) -> int | None:
     return None
 
 
-def l6000_value(rx: SimReceiver, path: tuple[str, ...]) -> Any:
-    """Return ``/slotN/type`` or ``/slotN/subslotM/{led, accu_detection, accu_parameter}``."""
+def _accu(bay: SimBay | None) -> list[int]:
+    pack = bay.pack if bay is not None else None
+    if bay is None or pack is None or bay.unread:
+        return [-100] + [NOT_AVAILABLE] * 11
+    return _pack_params(pack, bay)
+
+
+def l6000_value(rx: SimReceiver, path: tuple[str, ...], *, flat_accu: bool = False) -> Any:
+    """Return ``/slotN/type`` or ``/slotN/subslotM/{led, accu_detection, accu_parameter}``.
+
+    ``flat_accu``: ``accu_parameter`` lives at the top level instead, one row per bay (the
+    reference's listing), and the per-subslot address answers 404.
+    """
+    if path == ("accu_parameter",) and flat_accu:
+        return [_accu(l6000_bay(rx, (n - 1) // 2 + 1, (n - 1) % 2 + 1)) for n in range(1, 9)]
     if not path or not path[0].startswith("slot") or path[0].startswith("subslot"):
         raise Unavailable(404)
     slot = _slot_number(path[0])
@@ -199,8 +213,6 @@ def l6000_value(rx: SimReceiver, path: tuple[str, ...]) -> Any:
         return _led(bay)
     if path[2] == "accu_detection":
         return pack is not None
-    if path[2] == "accu_parameter":
-        if pack is None or bay.unread:
-            return [-100] + [NOT_AVAILABLE] * 11
-        return _pack_params(pack, bay)
+    if path[2] == "accu_parameter" and not flat_accu:
+        return _accu(bay)
     raise Unavailable(404)

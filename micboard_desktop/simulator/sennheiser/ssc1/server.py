@@ -120,6 +120,9 @@ class Ssc1Server:
         self.lifetime_cap: float | None = None
         """End every subscription after at most this many seconds (310 comes earlier than
         asked: a device that counts differently, or a test of the 310 path)."""
+        self.flat_accu = False
+        """L 6000: serve ``accu_parameter`` at the top level (eight rows), 404 per subslot: the
+        reference's shape, where the hardware clients read it per subslot."""
         self._rng = random.Random(seed)
         self._now = now
         self._transport: asyncio.DatagramTransport | None = None
@@ -234,7 +237,8 @@ class Ssc1Server:
 
     def _lookup(self, path: Path) -> tuple[Any, int | None]:
         try:
-            return value(self.receiver, path, hostile=self.faults.hostile_strings), None
+            hostile = self.faults.hostile_strings
+            return value(self.receiver, path, hostile=hostile, flat_accu=self.flat_accu), None
         except Refused as refused:
             return None, refused.code
 

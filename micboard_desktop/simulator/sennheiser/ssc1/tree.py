@@ -187,8 +187,13 @@ def _speechline_tx(rx: SimReceiver, ch: SimChannel, path: tuple[str, ...]) -> An
     return table[path]
 
 
-def value(rx: SimReceiver, path: tuple[str, ...], *, hostile: bool = False) -> Any:
-    """Return the value at ``path`` or raise :class:`Refused` with the device's error code."""
+def value(
+    rx: SimReceiver, path: tuple[str, ...], *, hostile: bool = False, flat_accu: bool = False
+) -> Any:
+    """Return the value at ``path`` or raise :class:`Refused` with the device's error code.
+
+    ``flat_accu``: an L 6000 keeps ``accu_parameter`` at the top level (see :mod:`.chargers`).
+    """
     if not path:
         raise Refused(404)
     head, rest = path[0], path[1:]
@@ -210,9 +215,10 @@ def value(rx: SimReceiver, path: tuple[str, ...], *, hostile: bool = False) -> A
         if head == "mates" and rest:  # no /rxN addresses: not in the reference (404)
             return _speechline_tx(rx, _channel(rx, rest[0]), rest[1:])
     elif rx.family in ("chg70n", "l6000"):
-        answer = chargers.chg70n_value if rx.family == "chg70n" else chargers.l6000_value
         try:
-            return answer(rx, path)
+            if rx.family == "chg70n":
+                return chargers.chg70n_value(rx, path)
+            return chargers.l6000_value(rx, path, flat_accu=flat_accu)
         except chargers.Unavailable as refused:
             raise Refused(refused.code) from None
     raise Refused(404)

@@ -18,6 +18,7 @@ from micboard_desktop.plugins.sennheiser.ssc1 import chargers
 from micboard_desktop.plugins.sennheiser.ssc1.coordinator import Ssc1Coordinator
 from micboard_desktop.simulator.rig import SimReceiver
 from micboard_desktop.simulator.sennheiser.ssc1.server import Ssc1Server
+from tests.fakes.clock import FakeClock
 from tests.plugins.sennheiser.ssc1.helpers import (
     FAST,
     RecordingSink,
@@ -310,3 +311,59 @@ async def test_garbage_datagrams_to_a_charger_coordinator_never_raise(
         assert not sink.receivers
         for c in sink.chargers.values():
             assert all(_valid(b.battery) for b in c.bays)
+
+
+async def test_an_l6000_with_the_references_flat_accu_parameter_is_read_too() -> None:
+    device = l6000_charger()
+    server = Ssc1Server(rig(device), device, seed=5)
+    server.flat_accu = True  # 404 per subslot, eight rows at /accu_parameter
+    await server.start()
+    sink = RecordingSink()
+    coordinator = Ssc1Coordinator("127.0.0.1", server.port, meters=MeterBus(), sink=sink, **FAST)
+    await coordinator.start()
+    try:
+        await wait_for(lambda: ready(sink, 8))
+        await wait_for(lambda: charger(sink).bays[7].battery.percent == 90)  # type: ignore[union-attr]
+        c = charger(sink)
+        assert c is not None
+        assert c.bays[0].battery == ChargerBattery(
+            percent=55, health_percent=96, cycles=12, minutes_to_full=90
+        )
+        assert c.bays[3].battery == ChargerBattery()  # n/a rows
+        assert coordinator.state_view.flat_accu
+        assert coordinator.device_errors == 0  # a 404 is an answer, not a fault
+    finally:
+        await coordinator.stop()
+        await server.stop()
+
+
+async def test_a_chargers_subscription_is_renewed_for_an_hour_without_a_gap() -> None:
+    clock = FakeClock()
+    device = chg70n_charger()
+    device.bays[0].charge_per_minute = 1.0  # 55 % → full in 45 minutes of the server's clock
+    server = Ssc1Server(rig(device), device, now=clock.monotonic)
+    await server.start()
+    sink = RecordingSink()
+    coordinator = Ssc1Coordinator(
+        "127.0.0.1", server.port, meters=MeterBus(), sink=sink, clock=clock, tick=1.0
+    )
+    await coordinator.start()
+    statuses: set[ConnectionStatus] = set()
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if coordinator.state.status is ConnectionStatus.CONNECTED:
+                break
+        renewals = coordinator.renewals
+        for _ in range(1800):  # 3,600 s in steps of 2 s
+            await clock.advance(2.0)
+            await asyncio.sleep(0.002)
+            statuses.add(coordinator.state.status)
+        assert statuses == {ConnectionStatus.CONNECTED}
+        assert server.expired == 0  # a 310 would mean a gap
+        assert server.subscriptions == 1  # the bays only: no transmitters, no meters
+        assert coordinator.renewals - renewals >= 3600 // 7
+        await wait_for(lambda: charger(sink).bays[0].state == "full", 2.0)  # type: ignore[union-attr]
+    finally:
+        await coordinator.stop()
+        await server.stop()
