@@ -35,8 +35,10 @@ from micboard_desktop.plugins.api import (
     sentinels,
     utc_now,
 )
+from micboard_desktop.plugins.sennheiser.dnssd.records import merge_found
 from micboard_desktop.plugins.sennheiser.mcp.devices import RAW_KEY as MCP_KEY
 from micboard_desktop.plugins.sennheiser.mcp.devices import McpDevices
+from micboard_desktop.plugins.sennheiser.mcp.discovery import BROADCAST as MCP_BROADCAST
 from micboard_desktop.plugins.sennheiser.mcp.discovery import discover_mcp
 from micboard_desktop.plugins.sennheiser.merge import SennheiserMerger
 from micboard_desktop.plugins.sennheiser.profiles import default_username
@@ -83,6 +85,8 @@ class SennheiserPlugin(ManufacturerPlugin):
         """Makes an EW-DX configured over SSCv2 and SSCv1 one receiver."""
         self.ssc1 = Ssc1Devices(context, self.merger.ssc1_sink, self.merger.register)
         """The ``ssc1://`` devices (EW-DX legacy mode, Digital 6000, SpeechLine DW)."""
+        self.mcp_probe_target: tuple[str, int] = MCP_BROADCAST
+        """Where discovery sends the MCP probe (tests aim it at one simulator)."""
 
     def ssc2_urls(self, config: ManufacturerConfig | None = None) -> list[str]:
         """Return the configured SSCv2 device URLs (every entry no other protocol owns)."""
@@ -280,12 +284,37 @@ class SennheiserPlugin(ManufacturerPlugin):
         return Health(status, "; ".join(failures) or None, utc_now())
 
     async def discover(self) -> Sequence[DiscoveredDevice]:
-        """Return MCP devices that answer a broadcast probe and are not configured yet."""
+        """Return devices not configured yet: MCP answers to a broadcast, SSCv1 DNS-SD services.
+
+        Both methods run at once; one that fails (port 53212 held by another program, no
+        multicast on this machine) is logged and leaves the other's results. An address
+        both report is listed once.
+        """
+        mcp, ssc1 = await asyncio.gather(self._discover_mcp(), self._discover_ssc1())
+        return merge_found(mcp, ssc1)
+
+    async def _discover_mcp(self) -> Sequence[DiscoveredDevice]:
         try:
-            return await discover_mcp(self.mcp.link, self.context.config.devices)
+            return await discover_mcp(
+                self.mcp.link, self.context.config.devices, target=self.mcp_probe_target
+            )
         except PluginError as exc:  # e.g. port 53212 held by another program
-            self.context.logger.warning("Sennheiser discovery: %s", exc)
+            self.context.logger.warning("Sennheiser discovery (MCP broadcast): %s", exc)
             return ()
+
+    async def _discover_ssc1(self) -> Sequence[DiscoveredDevice]:
+        config = self.context.config
+        try:
+            # Imported here: zeroconf adds about 0.1 s to start-up and only discovery uses it.
+            from micboard_desktop.plugins.sennheiser.dnssd import browser
+
+            return await browser.discover_ssc1(config.devices, bind=config.bind)
+        except ImportError as exc:  # a venv set up before zeroconf was a dependency
+            reason: object = f"{exc.name or 'zeroconf'} is not installed (run scripts/setup)"
+        except PluginError as exc:  # e.g. no multicast route, UDP 5353 refused
+            reason = exc
+        self.context.logger.warning("Sennheiser discovery (DNS-SD _ssc._udp): %s", reason)
+        return ()
 
     async def close(self) -> None:
         """Release the shared MCP socket (every coordinator already said ``Push 0 0 0``)."""
