@@ -81,7 +81,8 @@ class MemorySource:
 def test_clock_plays_at_its_speed_pauses_and_stops_at_the_end() -> None:
     wall = Wall()
     clock = ReplayClock(START, START + 600, wall, speed=10)
-    assert clock.now() == START and not clock.playing
+    assert clock.now() == START
+    assert not clock.playing
     clock.play()
     wall.now += 3
     assert clock.now() == START + 30
@@ -108,9 +109,11 @@ def test_clock_seek_clamps_and_keeps_playing() -> None:
     assert clock.now() == START
     clock.seek(START + 300)
     wall.now += 1
-    assert clock.now() == START + 301 and clock.playing
+    assert clock.now() == START + 301
+    assert clock.playing
     clock.seek(START + 10_000)
-    assert clock.now() == START + 600 and not clock.playing
+    assert clock.now() == START + 600
+    assert not clock.playing
 
 
 @pytest.mark.parametrize(("asked", "got"), [(0.5, 1.0), (1, 1.0), (30, 30.0), (61, 60.0),
@@ -152,15 +155,21 @@ def test_receivers_at_follow_alerts_and_connections() -> None:
     state.apply_event(AlertEvent(START, True, "tx_off:1", "tx_off", Severity.WARNING,
                                  "off", channel_id=str(CIDS[1])))
     (rx,) = state.receivers_at(BASE, START + 0.5)
-    assert rx.online and rx.connection.status is ConnectionStatus.CONNECTED
+    assert rx.online
+    assert rx.connection.status is ConnectionStatus.CONNECTED
     ch1, ch2, ch3 = rx.channels
-    assert ch1.transmitter is not None and ch1.transmitter.battery.percent == 55
-    assert ch1.transmitter.model == "ULXD2" and ch1.rf.rssi_dbm == (-70.0,)
-    assert ch2.transmitter is None and ch2.rf.rssi_dbm == ()
-    assert ch3.rf.rssi_dbm == () and ch3.transmitter is not None  # kept, values unknown
+    assert ch1.transmitter is not None
+    assert ch1.transmitter.battery.percent == 55
+    assert ch1.transmitter.model == "ULXD2"
+    assert ch1.rf.rssi_dbm == (-70.0,)
+    assert ch2.transmitter is None
+    assert ch2.rf.rssi_dbm == ()
+    assert ch3.rf.rssi_dbm == ()
+    assert ch3.transmitter is not None
     state.apply_event(ConnectionEvent(START + 1, str(RID), ConnectionStatus.ERROR))
     (rx,) = state.receivers_at(BASE, START + 1)
-    assert not rx.online and rx.connection.status is ConnectionStatus.ERROR
+    assert not rx.online
+    assert rx.connection.status is ConnectionStatus.ERROR
 
 
 def test_alerts_escalate_clear_and_keep_their_first_raise() -> None:

@@ -68,14 +68,16 @@ def test_play_pause_speed_seek_and_next_alert(qtbot) -> None:  # type: ignore[no
     assert bar.play_button.text() == "Play"
     assert bar.clock_label.text() == show_clock(START)
     qtbot.mouseClick(bar.play_button, Qt.MouseButton.LeftButton)
-    assert transport.clock.playing and bar.play_button.text() == "Pause"
+    assert transport.clock.playing
+    assert bar.play_button.text() == "Pause"
     bar.speed_box.setCurrentIndex(bar.speed_box.findText("60\u00d7"))
     assert transport.clock.speed == 60
     wall.now += 10
     bar.refresh()
     assert bar.clock_label.text() == show_clock(START + 600)
     qtbot.mouseClick(bar.play_button, Qt.MouseButton.LeftButton)
-    assert not transport.clock.playing and bar.play_button.text() == "Play"
+    assert not transport.clock.playing
+    assert bar.play_button.text() == "Play"
     # A click three quarters along the track goes three quarters into the span.
     scrubber = bar.scrubber
     x = round(scrubber.x_of(START + 2700))
@@ -104,10 +106,15 @@ def test_the_scrubber_draws_markers_and_alerts_in_their_colours(qtbot) -> None: 
     warning = image.pixelColor(round(scrubber.x_of(START + 900)), y)
     critical = image.pixelColor(round(scrubber.x_of(START + 2000)), y)
     plain = image.pixelColor(round(scrubber.x_of(START + 1500)), y)
-    assert marker.blue() > 200 and marker.red() < 120  # sky blue
-    assert warning.red() > 200 and warning.green() > 120 and warning.blue() < 60  # amber
-    assert critical.red() > 180 and critical.green() < 120  # red
-    assert plain.red() < 80 and plain.blue() < 80  # the bare track
+    assert marker.blue() > 200
+    assert marker.red() < 120
+    assert warning.red() > 200
+    assert warning.green() > 120
+    assert warning.blue() < 60
+    assert critical.red() > 180
+    assert critical.green() < 120
+    assert plain.red() < 80
+    assert plain.blue() < 80
 
 
 async def test_replay_window_says_replay_and_follows_the_scrubber(tmp_path: Path) -> None:
@@ -117,7 +124,8 @@ async def test_replay_window_says_replay_and_follows_the_scrubber(tmp_path: Path
     window = replay.window
     try:
         assert window.windowTitle().startswith("REPLAY ")
-        assert window.engine_actions and not any(a.isEnabled() for a in window.engine_actions)
+        assert window.engine_actions
+        assert not any(a.isEnabled() for a in window.engine_actions)
         assert not window.open_replay_action.isEnabled()
         assert window.tray is None
         assert len(window.dashboard.tiles) == 8
@@ -128,7 +136,9 @@ async def test_replay_window_says_replay_and_follows_the_scrubber(tmp_path: Path
         bar.seek(session.clock.start + off_from + 5)
         await wait_until(lambda: session.shown_at == session.clock.start + off_from + 5)
         rx = session.store.receiver(session.base[0].id)
-        assert rx is not None and rx.channels[1].id == cid and rx.channels[1].transmitter is None
+        assert rx is not None
+        assert rx.channels[1].id == cid
+        assert rx.channels[1].transmitter is None
         await wait_until(lambda: window.tabs.tabText(3).startswith("Alerts (1)"))
         assert "Warning" in window.windowTitle() or "WARNING" in window.windowTitle().upper()
         bar.toggle_play()
