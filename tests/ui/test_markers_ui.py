@@ -4,8 +4,10 @@ detail charts draw them, and the post-show report is written from the Show menu.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -53,16 +55,22 @@ async def test_the_marker_list_renames_moves_and_deletes(tmp_path: Path):
     dialog = window.open_markers()
     table = dialog.table
     assert table.rowCount() == 2
-    table.item(1, 1).setText("Song 7")
+
+    def cell(row: int, column: int) -> QTableWidgetItem:
+        item = table.item(row, column)
+        assert item is not None
+        return item
+
+    cell(1, 1).setText("Song 7")
     await wait_until(lambda: engine.marker_list[1].label == "Song 7")
     local = t0.astimezone() + timedelta(minutes=5)
-    table.item(0, 0).setText(local.strftime("%H:%M:%S"))
+    cell(0, 0).setText(local.strftime("%H:%M:%S"))
     await wait_until(lambda: engine.marker_list[0].ts == t0 + timedelta(minutes=5))
-    assert [table.item(r, 1).text() for r in range(2)] == ["Song 7", "Marker 1"]  # re-sorted
-    table.item(0, 0).setText("half past")
+    assert [cell(r, 1).text() for r in range(2)] == ["Song 7", "Marker 1"]  # re-sorted
+    cell(0, 0).setText("half past")
     assert "is not a time" in dialog.message.text()
     assert engine.marker_list[1].ts == t0  # nothing moved
-    table.item(0, 1).setText("   ")
+    cell(0, 1).setText("   ")
     assert "needs a label" in dialog.message.text()
     table.selectRow(0)
     dialog.delete_selected()
@@ -83,6 +91,11 @@ def test_a_marker_time_is_a_clock_time_on_its_own_day():
     assert parse_marker_time("2026-12-07T20:00:00Z", like) == like + timedelta(minutes=30)
 
 
+def written_to(dialog: Any, target: Path) -> Callable[[], bool]:
+    """A condition: the report dialog has finished writing ``target``."""
+    return lambda: bool(dialog.written == target)
+
+
 async def test_the_show_menu_writes_the_post_show_report(tmp_path: Path):
     database = await asyncio.to_thread(seed_show, tmp_path / "micboard.db")
     window = make_window(show_store(receivers=1, channels=2), tmp_path, FakeEngine())
@@ -94,7 +107,7 @@ async def test_the_show_menu_writes_the_post_show_report(tmp_path: Path):
         fmt = dialog.format.currentData()
         target = tmp_path / f"out.{fmt}"
         dialog.write(target)
-        await wait_until(lambda t=target: dialog.written == t, within=20)
+        await wait_until(written_to(dialog, target), within=20)
         assert target.stat().st_size > 1000
         assert "6 channels" in dialog.status.text()
     assert database.exists()

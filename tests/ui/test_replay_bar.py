@@ -58,7 +58,7 @@ class Transport:
         return found
 
 
-def test_play_pause_speed_seek_and_next_alert(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_play_pause_speed_seek_and_next_alert(qtbot) -> None:
     wall = Wall()
     transport = Transport(wall)
     bar = ReplayBar(transport)
@@ -94,7 +94,7 @@ def test_play_pause_speed_seek_and_next_alert(qtbot) -> None:  # type: ignore[no
     assert transport.clock.now() == START + 2000
 
 
-def test_the_scrubber_draws_markers_and_alerts_in_their_colours(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_scrubber_draws_markers_and_alerts_in_their_colours(qtbot) -> None:
     bar = ReplayBar(Transport(Wall()))
     qtbot.addWidget(bar)
     bar.resize(1400, 60)
