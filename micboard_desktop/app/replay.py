@@ -13,25 +13,18 @@ import signal
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TextIO
 
-from micboard_desktop.app.lan_runtime import check_lan_settings, reachable_urls
+from micboard_desktop.app.replay_lan import lan_settings, start_lan
 from micboard_desktop.app.startup import busy_port_is_a_config_error
-from micboard_desktop.core.config import AppConfig, LanSettings
-from micboard_desktop.core.control import LanState
+from micboard_desktop.core.config import AppConfig
 from micboard_desktop.core.logsetup import configure_logging
 from micboard_desktop.core.paths import app_paths
 from micboard_desktop.core.store import StateStore
-from micboard_desktop.engine.secrets import SecretResolver
-from micboard_desktop.lan.server import LanServer
 from micboard_desktop.replay.control import ReplayControl
 from micboard_desktop.replay.session import ReplaySession, clock_text
 
 _log = logging.getLogger(__name__)
-
-REPLAY_LAN: Final = ("127.0.0.1", 8058)
-"""Where ``replay --headless`` serves unless ``--lan`` says otherwise."""
-
 
 def run_replay(
     data_dir: Path | None,
@@ -55,32 +48,6 @@ def run_replay(
 
     return run_replay_window(paths.database, since=since, until=until, speed=speed, lan=lan,
                              quit_after=quit_after, screenshot=screenshot)
-
-
-def lan_settings(lan: tuple[str, int] | None) -> LanSettings:
-    """Return the replay's LAN settings (loopback port 8058 unless ``--lan``)."""
-    host, port = lan or REPLAY_LAN
-    return LanSettings(enabled=True, host=host, port=port)
-
-
-async def start_lan(
-    store: StateStore, control: ReplayControl, settings: LanSettings
-) -> LanServer:
-    """Serve the LAN API over the replay's store (checked first: one line on a problem).
-
-    Raises:
-        ConfigError: the address cannot be served or a LAN bind has no token.
-    """
-    resolver = SecretResolver()
-    await asyncio.to_thread(check_lan_settings, settings, resolver.lan_token)
-    token = await asyncio.to_thread(resolver.lan_token)
-    server = LanServer(store, control, settings, token=lambda: token, cache_timeout=0.0,
-                       websocket_broadcasting=True)
-    with busy_port_is_a_config_error(f"lan.port: {settings.host}:{settings.port}", "lan.port"):
-        await server.start()
-    urls = await asyncio.to_thread(reachable_urls, settings.host, settings.port)
-    control.set_lan_state(LanState(True, True, urls, settings.loopback_only))
-    return server
 
 
 async def _headless(

@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from micboard_desktop.app.replay import lan_settings, start_lan
+from micboard_desktop.app.replay_lan import lan_settings, start_lan
 from micboard_desktop.core.config import AppConfig
 from micboard_desktop.core.errors import MicboardError
 from micboard_desktop.core.meters import MeterBus
