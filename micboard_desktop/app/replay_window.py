@@ -85,6 +85,9 @@ class ReplayWindow:
         self._runner.cancel()
         self.bar.stop()
         self.window.finish_close()
+        # Freed by Qt at a safe point: left to Python's cyclic collector, the window could be
+        # freed inside one of its own timer callbacks while the live show goes on (a crash).
+        self.window.deleteLater()
         self.bridge.close()
         self.session.close()
 

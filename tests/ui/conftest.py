@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterator, Mapping
 
 import PySide6  # noqa: F401 - the binding must be imported before qasync picks one
@@ -43,6 +44,22 @@ def _application_theme_restored() -> Iterator[None]:
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         app.setStyleSheet(sheet)
         app.setPalette(palette)
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_collected_between_tests() -> Iterator[None]:
+    """Delete each test's closed windows and widgets after it, never in the middle of another.
+
+    A closed window that sits in a reference cycle (a slot holding ``self``) is freed by
+    Python's cyclic collector whenever it happens to run: if that is inside a Qt callback of
+    a later test, such as one of its own timers firing, Qt touches the freed object and the
+    process dies (seen as a segmentation fault in QTimerInfoList::activateTimers). Collecting
+    here, between tests and outside the event loop, frees them at a safe moment.
+    """
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 async def wait_until(predicate: Callable[[], bool], within: float = 3.0) -> None:
