@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from micboard_desktop.core.model import (
+    BatteryEstimate,
     Channel,
     ChannelId,
     ChannelKind,
@@ -94,12 +95,28 @@ def connection_json(connection: ConnectionInfo) -> Json:
     }
 
 
-def transmitter_json(transmitter: Transmitter | None) -> Json | None:
-    """Return a Transmitter object, or ``None`` when none is linked."""
+def estimate_json(estimate: BatteryEstimate) -> Json:
+    """Return the app's runtime estimate of a pack (docs/contract.md §5)."""
+    return {
+        "minutes": max(0, estimate.minutes),
+        "low_minutes": max(0, estimate.low_minutes),
+        "high_minutes": max(0, estimate.high_minutes),
+        "basis": estimate.basis.value,
+    }
+
+
+def transmitter_json(
+    transmitter: Transmitter | None, estimate: BatteryEstimate | None = None
+) -> Json | None:
+    """Return a Transmitter object, or ``None`` when none is linked.
+
+    ``battery.estimate`` is there only with an estimate, and only where the device reports
+    no minutes (absent reads as null: documents without one stay as they were).
+    """
     if transmitter is None:
         return None
     battery = transmitter.battery
-    return {
+    document: Json = {
         "model": transmitter.model,
         "battery": {
             "bars": _in_range(battery.bars, 0, 5),
@@ -110,6 +127,9 @@ def transmitter_json(transmitter: Transmitter | None) -> Json | None:
         },
         "muted": transmitter.muted,
     }
+    if estimate is not None and battery.minutes is None:
+        document["battery"]["estimate"] = estimate_json(estimate)
+    return document
 
 
 PERCENT_SCALE_MIN = 100.0
@@ -150,9 +170,15 @@ def channel_json(
     limits: StatusThresholds,
     slot: int | None = None,
     spare: bool = False,
+    estimate: BatteryEstimate | None = None,
 ) -> Json:
-    """Return a Channel object, its status derived from ``limits``; ``slot``/``spare`` if set."""
-    status = channel_status(channel, receiver_online=receiver_online, limits=limits)
+    """Return a Channel object, its status derived from ``limits``; ``slot``/``spare`` if set.
+
+    ``estimate``: the app's runtime estimate of the pack (``Snapshot.estimates``), in the
+    battery and in the status.
+    """
+    status = channel_status(channel, receiver_online=receiver_online, limits=limits,
+                            estimate=estimate)
     document: Json = {
         "id": channel.id,
         "number": channel.number,
@@ -161,7 +187,7 @@ def channel_json(
         "groups": list(channel.groups),
         "frequency_khz": _in_range(channel.frequency_khz, 0, None),
         "status": status.value,
-        "transmitter": transmitter_json(channel.transmitter),
+        "transmitter": transmitter_json(channel.transmitter, estimate),
         "rf": {
             "rssi_dbm": [_finite(level) for level in channel.rf.rssi_dbm],
             "antenna": channel.rf.antenna,
@@ -195,9 +221,11 @@ def receiver_json(
     limits: StatusThresholds,
     slots: Mapping[ChannelId, int] | None = None,
     spares: Container[ChannelId] = frozenset(),
+    estimates: Mapping[ChannelId, BatteryEstimate] | None = None,
 ) -> Json:
     """Return a Receiver object with its channels in number order (numbered from ``slots``)."""
     slots = slots or {}
+    estimates = estimates or {}
     return {
         "id": receiver.id,
         "manufacturer": receiver.manufacturer,
@@ -218,6 +246,7 @@ def receiver_json(
                 limits=limits,
                 slot=slots.get(ch.id),
                 spare=ch.id in spares,
+                estimate=estimates.get(ch.id),
             )
             for ch in sorted(receiver.channels, key=lambda c: c.number)
             if ch.number >= 1  # the schema requires numbers from 1; a 0 would be a device bug
@@ -307,7 +336,8 @@ def data_json(
         "stale": is_stale(receivers),
         "manufacturers": [manufacturer_json(m) for m in manufacturers],
         "receivers": [
-            receiver_json(r, limits(r.manufacturer), snapshot.slots, snapshot.spares)
+            receiver_json(r, limits(r.manufacturer), snapshot.slots, snapshot.spares,
+                          snapshot.estimates)
             for r in receivers
         ],
         "chargers": [charger_json(c) for c in select_chargers(snapshot, manufacturer)],
@@ -319,10 +349,11 @@ def receivers_json(
     thresholds: ThresholdLookup = default_thresholds,
     slots: Mapping[ChannelId, int] | None = None,
     spares: Container[ChannelId] = frozenset(),
+    estimates: Mapping[ChannelId, BatteryEstimate] | None = None,
 ) -> list[Json]:
     """Return Receiver objects for ``receivers`` (thresholds looked up once per maker)."""
     limits = _ThresholdCache(thresholds)
-    return [receiver_json(r, limits(r.manufacturer), slots, spares) for r in receivers]
+    return [receiver_json(r, limits(r.manufacturer), slots, spares, estimates) for r in receivers]
 
 
 def health_document(

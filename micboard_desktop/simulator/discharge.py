@@ -23,7 +23,7 @@ import math
 import random
 from dataclasses import dataclass, replace
 
-from micboard_desktop.core.battery_curves import BAR_COUNT, DischargeCurve
+from micboard_desktop.core.battery_curves import BAR_COUNT, DischargeCurve, curve_for
 
 LOAD_SEGMENTS = 24
 """Pieces of constant load over a pack's life."""
@@ -127,3 +127,41 @@ def draw(
         knots=tuple(knots),
         start_fraction=start_fraction,
     )
+
+
+@dataclass(slots=True)
+class _Pack:
+    discharge: Discharge
+    kind: tuple[str | None, str | None]
+    age_s: float = 0.0
+    shown: float = 100.0
+
+
+class PackBook:
+    """The true discharge of every simulated pack that reports no minutes, by channel.
+
+    The scenario asks it for the gauge each tick; a charge that went up (a fresh pack put
+    in) or another battery type starts a new pack, drawn from its own random stream so
+    the rest of the show stays as the seed made it.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"packs-{seed}")
+        self.packs: dict[int, _Pack] = {}
+
+    def gauge(
+        self, key: int, battery_type: str | None, model: str | None, percent: float,
+        seconds: float,
+    ) -> float:
+        """Advance pack ``key`` by ``seconds`` of show time; return what its gauge shows."""
+        kind = (battery_type, model)
+        pack = self.packs.get(key)
+        if pack is None or pack.kind != kind or percent > pack.shown + 5.0:
+            curve = curve_for(battery_type, model)
+            start = 0.0 if percent >= 99.5 else curve.fraction_at_percent(max(0.0, percent))
+            pack = _Pack(draw(curve, self._rng, start_fraction=min(start, 0.95)), kind)
+            self.packs[key] = pack
+        pack.age_s += max(0.0, seconds)
+        alive = pack.discharge.alive(pack.age_s)
+        pack.shown = pack.discharge.gauge_at(pack.age_s, self._rng) if alive else 0.0
+        return pack.shown

@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Final
 
+from micboard_desktop.simulator.discharge import PackBook
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
 
 NOISE_FLOOR_DBM: Final = -108.0
@@ -38,6 +39,8 @@ RENAME_EVERY: Final = 600.0
 CALCULATING_SECONDS: Final = 20.0
 """A freshly switched-on pack reports runtime 'calculating' this long."""
 IEM_RF_MUTE_EVERY: Final = 1800.0
+SWAP_BELOW_PERCENT: Final = 60.0
+"""With ``swap_every``, a technician changes a pack only once it has run below this."""
 """Per in-ear channel: the monitor engineer mutes a pack's RF now and then."""
 BURST_SPAN_KHZ: Final = 6000
 """Widest interference burst (a DVB-T transmitter's channel is 6-8 MHz)."""
@@ -135,6 +138,11 @@ class Scenario:
         """Scenario key: mean seconds between body-shadowing dips per channel (RF gone briefly)."""
         self.interference_every = INTERFERENCE_EVERY
         """Scenario key: mean seconds between lone interference flags per channel."""
+        self.realistic_packs = False
+        """Scenario key: packs that report no minutes (alkaline, NiMH, lithium) discharge
+        along their chemistry's curve, each pack unlike the next (simulator/discharge.py),
+        instead of linearly; the truth of every pack is kept in ``packs``."""
+        self.packs = PackBook(seed)
         self.bursts: list[RfBurst] = []
         """Every interference burst played so far: the truth the correlation is measured on."""
 
@@ -209,8 +217,12 @@ class Scenario:
             if plan.off_left <= 0 and not plan.parked:
                 self._switch_on(receiver, channel, tx, plan)
             return
-        drain = plan.drain_per_second * dt * self.battery_speed
-        tx.battery_percent = max(0.0, tx.battery_percent - drain)
+        if self.realistic_packs and not tx.rechargeable:
+            tx.battery_percent = self.packs.gauge(
+                id(channel), tx.battery_type, tx.model, tx.battery_percent, dt * self.battery_speed)
+        else:
+            drain = plan.drain_per_second * dt * self.battery_speed
+            tx.battery_percent = max(0.0, tx.battery_percent - drain)
         if plan.calc_left > 0:
             plan.calc_left -= dt
             if plan.calc_left <= 0:
@@ -218,7 +230,8 @@ class Scenario:
         if tx.rechargeable and tx.runtime_state is None:
             health = tx.battery_health_percent / 100
             tx.battery_minutes = round(tx.battery_percent * MINUTES_PER_PERCENT * health)
-        if self.swap_every is not None and self._chance(self.swap_every, dt):
+        if (self.swap_every is not None and tx.battery_percent < SWAP_BELOW_PERCENT
+                and self._chance(self.swap_every, dt)):
             self.swap_pack(receiver, channel, off_seconds=self._rng.uniform(15.0, 90.0))
             return
         if tx.battery_percent <= 0 or self._chance(SWITCH_OFF_EVERY, dt):

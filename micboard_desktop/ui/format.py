@@ -29,6 +29,19 @@ def runtime(minutes: int | None) -> str:
     return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
 
 
+def estimate(minutes: int | None) -> str:
+    """Format the app's own runtime estimate, marked as one (``~2h10`` / ``~35m``)."""
+    if minutes is None:
+        return DASH
+    hours, mins = divmod(max(0, minutes), 60)
+    return f"~{hours}h{mins:02d}" if hours else f"~{mins}m"
+
+
+def estimate_range(low: int, high: int) -> str:
+    """Format an estimate's range (``1h40-2h50``)."""
+    return f"{estimate(low)[1:]}-{estimate(high)[1:]}"
+
+
 def dbfs(value: float | None) -> str:
     """Format an audio level (``-18 dBFS``)."""
     return DASH if value is None else f"{value:.0f} dB"

@@ -365,7 +365,10 @@ class Dashboard(QWidget):
         # New slot numbers reorder the board: rebuild, as when receivers go.
         structural = bool(changes.removed) or bool(
             changes.topics & {Topic.CONFIG, Topic.SLOTS, Topic.SPARES})
-        if structural or not self._update_receivers(changes.receivers):
+        receivers = changes.receivers
+        if Topic.ESTIMATES in changes.topics:  # runtime estimates move every few seconds
+            receivers = frozenset(self._bridge.store.snapshot().receivers)
+        if structural or not self._update_receivers(receivers):
             self._sync()
 
     def _update_receivers(self, receiver_ids: frozenset[ReceiverId]) -> bool:
@@ -400,11 +403,15 @@ class Dashboard(QWidget):
         # Just-dropped values are judged as they were; a stopped or gone receiver is offline.
         judged_online = shows_last_values(liveness.state)
         spares = self._bridge.store.spares()
+        estimates = self._bridge.store.estimates()
         created = False
         for channel in receiver.channels:
-            status = channel_status(channel, receiver_online=judged_online, limits=limits)
+            estimate = estimates.get(channel.id)
+            status = channel_status(channel, receiver_online=judged_online, limits=limits,
+                                    estimate=estimate)
             data = tile_data(channel, receiver, slot=self._slot_of[channel.id], status=status,
-                             liveness=liveness, limits=limits, spare=channel.id in spares)
+                             liveness=liveness, limits=limits, spare=channel.id in spares,
+                             estimate=estimate)
             tile = self.tiles.get(channel.id)
             if tile is None:
                 tile = self._make_tile(data)

@@ -26,7 +26,15 @@ from micboard_desktop.core.control import (
     MarkersControl,
     MonitorQueries,
 )
-from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.model import (
+    Battery,
+    BatteryEstimate,
+    Channel,
+    ChannelId,
+    EstimateBasis,
+    Receiver,
+    ReceiverId,
+)
 from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.ui import format as fmt
@@ -241,7 +249,7 @@ class DetailPanel(QWidget):
             "Transmitter": fmt.text(tx.model if tx else None),
             "Battery": fmt.percent(battery.percent if battery else None)
             + (f"  {battery.bars}/5 bars" if battery and battery.bars is not None else ""),
-            "Runtime": fmt.runtime(battery.minutes if battery else None),
+            "Runtime": _runtime_text(battery, self._store.estimates().get(channel.id)),
             "RF": rssi,
             "Antenna": fmt.text(channel.rf.antenna),
             "Quality": quality,
@@ -377,6 +385,17 @@ class DetailPanel(QWidget):
     def _meter_for(self, channel: ChannelId) -> MeterState | None:
         tile = self._tile_for(channel)
         return None if tile is None else tile.meter
+
+
+def _runtime_text(battery: Battery | None, estimate: BatteryEstimate | None) -> str:
+    """Say the device's minutes, else the app's estimate with its range and what it rests on."""
+    if battery is None or battery.minutes is not None or estimate is None:
+        return fmt.runtime(battery.minutes if battery else None)
+    source = ("this pack's readings" if estimate.basis is EstimateBasis.HISTORY
+              else "the battery curve")
+    return (f"{fmt.estimate(estimate.minutes)} estimated "
+            f"({fmt.estimate_range(estimate.low_minutes, estimate.high_minutes)}, "
+            f"from {source})")
 
 
 def _rf_text(levels: tuple[float | None, ...]) -> str:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from micboard_desktop.core.liveness import Liveness, ReceiverLiveness
 from micboard_desktop.core.model import (
+    BatteryEstimate,
     Channel,
     ChannelId,
     ChannelKind,
@@ -106,6 +107,8 @@ class TileData:
     iem: Iem | None = None
     """The in-ear link of an ``IEM`` channel (RF power, mute, mode, slow input levels)."""
     iem_condition: IemCondition | None = None
+    battery_estimate: BatteryEstimate | None = None
+    """The app's runtime estimate of a pack that reports no minutes (shown as ``~2h10``)."""
 
 
 def tile_data(
@@ -117,8 +120,9 @@ def tile_data(
     liveness: ReceiverLiveness = LIVE,
     limits: StatusThresholds = DEFAULT_THRESHOLDS,
     spare: bool = False,
+    estimate: BatteryEstimate | None = None,
 ) -> TileData:
-    """Build the static part of a tile from the model."""
+    """Build the static part of a tile from the model (``estimate``: Snapshot.estimates)."""
     age = liveness.age
     tx = channel.transmitter
     battery = tx.battery if tx else None
@@ -133,7 +137,7 @@ def tile_data(
         battery_bars=battery.bars if battery else None,
         battery_percent=battery.percent if battery else None,
         battery_minutes=battery.minutes if battery else None,
-        battery_state=battery_status(channel, limits),
+        battery_state=battery_status(channel, limits, estimate),
         link_state=_link_state(channel, receiver, limits),
         frequency=fmt.frequency(channel.frequency_khz),
         tx_model=fmt.text(tx.model if tx else None),
@@ -149,6 +153,7 @@ def tile_data(
         kind=channel.kind,
         iem=channel.iem,
         iem_condition=iem_condition(channel, limits),
+        battery_estimate=estimate if battery is not None and battery.minutes is None else None,
     )
 
 
@@ -310,16 +315,20 @@ class ChannelTile(QWidget):
     def battery_label(self) -> str:
         """Return the battery text: percent and runtime, or bars when that is all we know.
 
+        Where the device gives no minutes, the app's estimate stands in their place, marked
+        ``~`` (``3/5  ~2h10``); the device's own minutes are always shown as they are.
         An in-ear tile has no pack to watch: its row says RF power (or RF MUTED) instead.
         """
         d = self.data
         if d.kind is ChannelKind.IEM:
             return iem_line(d.iem)
         label = fmt.percent(d.battery_percent)
-        if d.battery_minutes is not None:
-            label += "  " + fmt.runtime(d.battery_minutes)
-        elif d.battery_percent is None and d.battery_bars is not None:
+        if d.battery_percent is None and d.battery_bars is not None:
             label = f"{d.battery_bars}/5"
+        if d.battery_minutes is not None:
+            label = fmt.percent(d.battery_percent) + "  " + fmt.runtime(d.battery_minutes)
+        elif d.battery_estimate is not None:
+            label += "  " + fmt.estimate(d.battery_estimate.minutes)
         return label
 
     def audio_label(self) -> str:
@@ -519,6 +528,8 @@ class ChannelTile(QWidget):
         forms: tuple[str, ...] = (self.battery_label(),)
         if d.battery_minutes is not None:  # last resort: the runtime goes, the percent stays
             forms += (fmt.percent(d.battery_percent),)
+        elif d.battery_estimate is not None:  # the estimate goes before the device's measure
+            forms += (self.battery_label().split("  ")[0],)
         self._draw_fitted(p, text_rect, _RIGHT, forms, self._f_status)
 
     def _paint_footer(self, p: QPainter) -> None:
