@@ -4,7 +4,7 @@ import subprocess
 import sys
 import textwrap
 
-QT_FREE = ["core", "engine", "plugins", "data", "lan", "simulator"]
+QT_FREE = ["core", "engine", "plugins", "data", "lan", "simulator", "integrations"]
 
 BLOCK_QT_AND_IMPORT_ALL = textwrap.dedent(
     """

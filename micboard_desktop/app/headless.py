@@ -27,6 +27,7 @@ from micboard_desktop.core.model import ConnectionStatus, ReceiverId
 from micboard_desktop.core.paths import AppPaths, app_paths
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
+from micboard_desktop.integrations.runtime import IntegrationsRuntime
 
 _log = logging.getLogger(__name__)
 DEMO_LAN = ("127.0.0.1", 8058)
@@ -108,6 +109,9 @@ async def _headless(
         runtime = LanRuntime(engine)
         await runtime.start()
         stack.push_async_callback(runtime.stop)
+        integrations = IntegrationsRuntime(engine)  # notifications and MQTT (contract §6)
+        await integrations.start()
+        stack.push_async_callback(integrations.stop)
         codes = ", ".join(engine.manufacturer_codes()) or "no manufacturers"
         _log.info("monitoring %s; database %s", codes, paths.database)
         if runtime.server is not None:

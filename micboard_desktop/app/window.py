@@ -28,6 +28,7 @@ from micboard_desktop.core.paths import app_paths
 from micboard_desktop.data.db import Database
 from micboard_desktop.data.db_check import move_aside
 from micboard_desktop.data.errors import DatabaseUnusable
+from micboard_desktop.integrations.runtime import IntegrationsRuntime
 
 _log = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ async def _amain(
             _log.error("LAN API not started: %s", exc)
             subtitle = f"LAN API not started: {exc}  |  {subtitle}"
         stack.push_async_callback(lan.stop)
+        integrations = IntegrationsRuntime(engine)  # notifications and MQTT (contract §6)
+        await integrations.start()
+        stack.push_async_callback(integrations.stop)
         if lan.server is not None:
             subtitle = f"LAN API {lan.server.url}  |  {subtitle}"
         store = engine.store

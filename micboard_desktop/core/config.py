@@ -25,6 +25,12 @@ from micboard_desktop.core.addresses import (
     check_url,
 )
 from micboard_desktop.core.errors import ConfigError
+from micboard_desktop.core.integrations import (
+    MqttSettings,
+    NotificationTarget,
+    parse_mqtt,
+    parse_notifications,
+)
 from micboard_desktop.core.status import StatusThresholds
 
 DEFAULT_POLLING_INTERVAL: Final = 10
@@ -208,6 +214,10 @@ class AppConfig:
     alert_holds: AlertHolds = field(default_factory=AlertHolds)
     manufacturers: tuple[ManufacturerConfig, ...] = ()
     rf: RfSettings = field(default_factory=RfSettings)
+    notifications: tuple[NotificationTarget, ...] = ()
+    """Where alerts are sent (``[[notifications]]``, core/integrations.py)."""
+    mqtt: MqttSettings | None = None
+    """The MQTT broker states and alerts are published to (``[mqtt]``), if any."""
 
     def manufacturer(self, code: str) -> ManufacturerConfig | None:
         """Return the entry for ``code``, or ``None``."""
@@ -496,7 +506,8 @@ def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str
 
 def parse_config(data: Mapping[str, Any]) -> AppConfig:
     """Validate a parsed TOML document and build an :class:`AppConfig`."""
-    _check_keys(data, {"micboard", "lan", "alerts", "alert_holds", "manufacturers", "rf"}, "")
+    _check_keys(data, {"micboard", "lan", "alerts", "alert_holds", "manufacturers", "rf",
+                       "notifications", "mqtt"}, "")
     micboard = MicboardSettings(
         **_section(_table(data.get("micboard", {}), "micboard"), _MICBOARD, "micboard")
     )
@@ -530,6 +541,8 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
         alert_holds=holds,
         manufacturers=tuple(entries),
         rf=rf,
+        notifications=parse_notifications(data.get("notifications", [])),
+        mqtt=parse_mqtt(data["mqtt"]) if "mqtt" in data else None,
     )
 
 

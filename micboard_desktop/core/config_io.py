@@ -12,6 +12,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from micboard_desktop.core.config import AppConfig, DeviceHint, ManufacturerConfig
+from micboard_desktop.core.integrations import mqtt_to_mapping, target_to_mapping
 from micboard_desktop.core.status import StatusThresholds
 
 
@@ -54,7 +55,18 @@ def to_mapping(config: AppConfig) -> dict[str, Any]:
         "alert_holds": asdict(config.alert_holds),
         "manufacturers": [manufacturer_to_mapping(m, config.alerts) for m in config.manufacturers],
         "rf": asdict(config.rf),
+        **_integrations_mapping(config),
     }
+
+
+def _integrations_mapping(config: AppConfig) -> dict[str, Any]:
+    """Return ``notifications`` and ``mqtt`` (only when set) as ``parse_config`` takes them."""
+    data: dict[str, Any] = {}
+    if config.notifications:
+        data["notifications"] = [target_to_mapping(t) for t in config.notifications]
+    if config.mqtt is not None:
+        data["mqtt"] = mqtt_to_mapping(config.mqtt)
+    return data
 
 
 def _toml_value(value: Any) -> str:
@@ -82,5 +94,13 @@ def to_toml(config: AppConfig) -> str:
     for entry in data["manufacturers"]:
         lines.append("[[manufacturers]]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
+        lines.append("")
+    for target in data.get("notifications", []):
+        lines.append("[[notifications]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in target.items()]
+        lines.append("")
+    if "mqtt" in data:
+        lines.append("[mqtt]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in data["mqtt"].items()]
         lines.append("")
     return "\n".join(lines)

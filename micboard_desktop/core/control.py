@@ -51,6 +51,8 @@ class HealthReport:
     manufacturers: Mapping[str, Health]
     storage: Health | None = None
     """Whether monitoring data is being saved (``None`` where nothing is saved)."""
+    integrations: Health | None = None
+    """Whether notifications and MQTT get through (``None`` where none are configured)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ class Topic(StrEnum):
     """The configuration in force changed."""
     STORAGE = "storage"
     """Saving to the database started or stopped failing."""
+    INTEGRATIONS = "integrations"
+    """Notifications or MQTT started or stopped failing (``HealthReport.integrations``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from micboard_desktop.core.control import (
 )
 from micboard_desktop.core.coordinator import ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
+from micboard_desktop.core.integrations import IntegrationsControl, NotificationTarget
 from micboard_desktop.core.interference import RfPicture
 from micboard_desktop.core.meters import MeterBus, SharedReader
 from micboard_desktop.core.model import ConnectionStatus, Health, HealthStatus, ReceiverId
@@ -147,6 +148,10 @@ class Engine:
         """Awaited when the LAN settings or token change (the app restarts its server)."""
         self.lan_state_source: Callable[[], LanState] | None = None
         """Says what the app's LAN server does (set by the app when it runs one)."""
+        self.integrations: IntegrationsControl | None = None
+        """Notifications and MQTT (set by the app when it runs them; the settings page)."""
+        self.integrations_health: Callable[[], Health | None] | None = None
+        """Says whether notifications and MQTT get through (set by the app)."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -341,8 +346,11 @@ class Engine:
         """Return overall and per-manufacturer health from the store."""
         manufacturers = {code: m.health for code, m in self.store.snapshot().manufacturers.items()}
         storage = self._storage_health()
-        return HealthReport(with_storage(overall(manufacturers), storage.status), manufacturers,
-                            storage)
+        status = with_storage(overall(manufacturers), storage.status)
+        integrations = self.integrations_health() if self.integrations_health else None
+        if integrations is not None:  # a failing webhook degrades, like failing saves
+            status = with_storage(status, integrations.status)
+        return HealthReport(status, manufacturers, storage, integrations)
 
     def _storage_health(self) -> Health:
         writing = self.repository.write_status()
@@ -512,6 +520,10 @@ class Engine:
         for listener in list(self.lan_listeners):
             await listener(settings)
         return self.lan_state()
+
+    async def set_notifications(self, targets: Sequence[NotificationTarget]) -> None:
+        """Put ``targets`` in force and in the settings file (their secret URLs never are)."""
+        await self._apply_config(replace(self._config, notifications=tuple(targets)))
 
     def lan_state(self) -> LanState:
         """Return what the LAN server does now (not running where the app runs none)."""

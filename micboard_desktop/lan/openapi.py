@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any, Final
 
 from micboard_desktop.core.slots import MAX_SLOT
+from micboard_desktop.lan.metrics import metrics_openapi_path
 
 SCHEMA_FILE: Final = "api-data.schema.json"
 Json = dict[str, Any]
@@ -85,6 +86,28 @@ _CHANNEL_SLOT: Final[Json] = {
 _CHANNEL_SPARE: Final[Json] = {
     "const": True,
     "description": "Present only on channels marked as spares: they raise no channel alert.",
+}
+
+
+_BATTERY_ESTIMATE: Final[Json] = {
+    "type": "object",
+    "required": ["minutes", "low_minutes", "high_minutes", "basis"],
+    "properties": {
+        "minutes": {"type": "integer", "minimum": 0},
+        "low_minutes": {"type": "integer", "minimum": 0},
+        "high_minutes": {"type": "integer", "minimum": 0},
+        "basis": {
+            "enum": ["history", "model"],
+            "description": "history: fitted to this pack's own readings; model: the "
+            "chemistry's built-in curve alone (too few readings yet).",
+        },
+    },
+}
+_ESTIMATE_PROPERTY: Final[Json] = {
+    "oneOf": [{"$ref": "#/components/schemas/battery_estimate"}, {"type": "null"}],
+    "description": "The app's own runtime prediction where the device gives no minutes "
+    "(bars-only packs, primary cells); absent (null) where it reports minutes or the app "
+    "cannot say yet (docs/contract.md §5).",
 }
 
 
@@ -531,6 +554,8 @@ def _document() -> Json:
     # Optional, so not in the contract's "required": a client of data/1 is not broken.
     schemas["channel"]["properties"]["slot"] = _CHANNEL_SLOT
     schemas["channel"]["properties"]["spare"] = _CHANNEL_SPARE
+    schemas["battery"]["properties"]["estimate"] = _ESTIMATE_PROPERTY
+    schemas["battery_estimate"] = _BATTERY_ESTIMATE
     schemas["Data"]["properties"]["chargers"] = {
         "type": "array",
         "items": _ref("charger"),
@@ -553,7 +578,7 @@ def _document() -> Json:
             "(malformed HTTP), 405, 408 (request head not sent within 10 s), 414, 417 or "
             "431, with the same error body.",
         },
-        "paths": {**_paths(), **_show_paths(), **_swap_paths()},
+        "paths": {**_paths(), **_show_paths(), **_swap_paths(), **metrics_openapi_path()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -23,6 +23,7 @@ from micboard_desktop.lan import serialize
 from micboard_desktop.lan.cache import DataCache
 from micboard_desktop.lan.errors import ApiError, bad_request, not_found
 from micboard_desktop.lan.events import KEEP_ALIVE, EventHub
+from micboard_desktop.lan.metrics import MetricsRoute
 from micboard_desktop.lan.openapi import openapi_document
 from micboard_desktop.lan.show import ShowRoutes
 from micboard_desktop.lan.swaps import SwapRoutes
@@ -94,6 +95,7 @@ class ApiRoutes:
         post("/api/config/", self.config)
         post("/api/group/", self.group)
         ShowRoutes(self._store, self._engine).register(app)  # alerts, history, markers (§6)
+        MetricsRoute(self._store, self._engine).register(app)  # Prometheus (§6)
         SwapRoutes(self._engine).register(app)  # the battery-swap log (an extension)
 
     # -- shared helpers ------------------------------------------------------------------

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from micboard_desktop.core.records import GroupInfo
 from micboard_desktop.lan.openapi import openapi_document
@@ -178,6 +179,11 @@ def test_fuzz_no_500_and_answers_match_the_description(base_url: str, request: d
     status = response.status_code
     assert status < 500, response.text
     if request["method"] == "HEAD" or status == 204:
+        return
+    if request["template"] == "/metrics" and status == 200:  # Prometheus text, not JSON
+        assert response.headers["Content-Type"].startswith("text/plain")
+        assert TOKEN not in response.text
+        assert list(text_string_to_metric_families(response.text))
         return
     assert response.headers["Content-Type"].startswith("application/json"), response.text
     data = response.json()

@@ -62,6 +62,7 @@ from micboard_desktop.ui.dialogs.common import (
     say,
     scrolled,
 )
+from micboard_desktop.ui.dialogs.notifications_page import NotificationsPage
 from micboard_desktop.ui.tasks import UiTasks
 
 TLS_MODES = (("verify", "Verify certificate (CA-signed)"),
@@ -163,6 +164,12 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(scrolled(self._build_polling()), "Polling")
         self.tabs.addTab(scrolled(self._build_alerts()), "Alerts")
         self.tabs.addTab(scrolled(self._build_lan()), "LAN access")
+        # The app sets ``engine.integrations`` when it runs notifications (a fake engine has none).
+        integrations = getattr(engine, "integrations", None)
+        self.notifications: NotificationsPage | None = None
+        if integrations is not None:
+            self.notifications = NotificationsPage(integrations, tasks, self)
+            self.tabs.addTab(scrolled(self.notifications), "Notifications")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -39,12 +39,15 @@ class HealthBar(QWidget):
         self.storage_label = QLabel(self)
         self.storage_label.hide()
         self._layout.addWidget(self.storage_label)
+        self.integrations_label = QLabel(self)
+        self.integrations_label.hide()
+        self._layout.addWidget(self.integrations_label)
         if bridge is not None:
             bridge.changed.connect(self._on_changed)
         self.refresh()
 
     def _on_changed(self, changes: Changes) -> None:
-        if changes.manufacturers or Topic.STORAGE in changes.topics:
+        if changes.manufacturers or changes.topics & {Topic.STORAGE, Topic.INTEGRATIONS}:
             self.refresh()
 
     def refresh(self) -> None:
@@ -56,6 +59,7 @@ class HealthBar(QWidget):
         whole = self._engine.health()
         report.update(whole.manufacturers)
         self._show_storage(whole.storage)
+        self._show_integrations(whole.integrations)
         for code in [c for c in self.labels if c not in report]:
             self.labels.pop(code).deleteLater()
         now = datetime.now(UTC)
@@ -83,3 +87,14 @@ class HealthBar(QWidget):
         self.storage_label.setStyleSheet(f"color: {look.ink.name()}; font-weight: bold;")
         self.storage_label.setToolTip(fmt.text(storage.message))
         self.storage_label.show()
+
+    def _show_integrations(self, health: Health | None) -> None:
+        """Show notifications/MQTT only when they fail: which target and why, in the tooltip."""
+        if health is None or health.status is HealthStatus.OK:
+            self.integrations_label.hide()
+            return
+        look = theme.HEALTH_LOOK[health.status]
+        self.integrations_label.setText(f"Notifications: {look.label}")
+        self.integrations_label.setStyleSheet(f"color: {look.ink.name()}; font-weight: bold;")
+        self.integrations_label.setToolTip(fmt.text(health.message))
+        self.integrations_label.show()
