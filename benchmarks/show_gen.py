@@ -33,7 +33,9 @@ from micboard_desktop.core.model import (
     Transmitter,
     Transport,
 )
+from micboard_desktop.data.coltypes import to_epoch
 from micboard_desktop.data.db import open_database
+from micboard_desktop.data.history_pack import pack_slice
 from micboard_desktop.data.records import AlertRecord, EventKind, EventRecord, HistoryPoint
 from micboard_desktop.data.writes import (
     ensure_manufacturers,
@@ -124,9 +126,14 @@ def _receivers(channels: int, start: datetime) -> list[Receiver]:
 
 
 def record_show(
-    path: Path, *, seconds: int, channels: int, seed: int = 1, start: datetime = SHOW_START
+    path: Path, *, seconds: int, channels: int, seed: int = 1, start: datetime = SHOW_START,
+    packed: bool = False,
 ) -> ShowPlan:
-    """Write a show of ``seconds`` x ``channels`` into a new database at ``path``."""
+    """Write a show of ``seconds`` x ``channels`` into a new database at ``path``.
+
+    ``packed``: the seconds end packed into their minute rows, as the recorder leaves every
+    minute older than two (data/history_pack.py); otherwise they stay loose rows.
+    """
     show = plan(seconds, channels)
     rng = random.Random(seed)
     ids = channel_ids(channels)
@@ -164,6 +171,11 @@ def record_show(
         with database.writer_engine.begin() as conn:
             insert_events(conn, events)
             upsert_alerts(conn, alerts)
+        if packed:
+            begin = to_epoch(start)
+            for minute in range(0, seconds, 600):  # in slices, like the recorder
+                with database.writer_engine.begin() as conn:
+                    pack_slice(conn, begin + minute, begin + min(seconds + 60, minute + 600))
     finally:
         database.close()
     return show

@@ -32,6 +32,7 @@ from micboard_desktop.core.replay import (
     ShowMark,
 )
 from micboard_desktop.core.swaps import BatterySwap
+from micboard_desktop.data import history_pack as pack
 from micboard_desktop.data import reads
 from micboard_desktop.data.coltypes import to_epoch
 from micboard_desktop.data.db_check import SQLITE_HEADER
@@ -45,6 +46,11 @@ _BUCKETS: Final = (
     "SELECT channel_id, metric, ts, resolution_s, min_value, max_value, last_value, count"
     " FROM history WHERE resolution_s = ? AND ts >= ? AND ts < ? ORDER BY ts"
 )
+_MINUTES: Final = (
+    "SELECT channel_id, metric, ts, min_value, max_value, last_value, count, samples"
+    " FROM history WHERE resolution_s = 60 AND ts >= ? AND ts < ? ORDER BY ts"
+)
+"""Minute rows with their packed seconds, if they still carry them (data/history_pack.py)."""
 _EVENTS: Final = (
     "SELECT ts, kind, severity, manufacturer, receiver_id, channel_id, connection_id, message,"
     " data FROM events WHERE ts >= ? AND ts < ? AND kind IN (?, ?, ?) ORDER BY ts, id"
@@ -186,12 +192,34 @@ class ShowDatabase:
         parts = []
         with self._lock:
             for r in self.resolutions:
+                if r == pack.MINUTE:
+                    parts.append(self._minutes(since, until))
+                    continue
                 rows = self._conn.execute(_BUCKETS, (r, since, until)).fetchall()
                 parts.append([Bucket(c, m, ts, w, lo, hi, la, n or 0)
                               for c, m, ts, w, lo, hi, la, n in rows])
         if len(parts) == 1:
             return parts[0]
         return list(heapq.merge(*parts, key=lambda b: b.ts))
+
+    def _minutes(self, since: float, until: float) -> list[Bucket]:
+        """Return minute buckets of a span, as their packed seconds where they carry them.
+
+        A minute that still has its seconds replays second by second, like the live show;
+        one whose seconds were cleared (past the raw retention) replays as the minute.
+        """
+        rows = self._conn.execute(_MINUTES, (since - pack.MINUTE, until)).fetchall()
+        out: list[Bucket] = []
+        for cid, metric, ts, low, high, last, count, samples in rows:
+            if samples is None:
+                if since <= ts < until:
+                    out.append(Bucket(cid, metric, ts, pack.MINUTE, low, high, last, count or 0))
+                continue
+            out += [Bucket(c, m, t, 1, lo, hi, la, n)
+                    for c, m, t, lo, hi, la, n in pack.unpack_rows(
+                        [(cid, metric, ts, samples)], since, until)]
+        out.sort(key=lambda b: b.ts)
+        return out
 
     def events(self, since: float, until: float) -> list[ShowEvent]:
         """Return alert and connection events with ``since <= ts < until``, oldest first."""
@@ -250,7 +278,9 @@ class ShowDatabase:
         """Return one channel metric's buckets in ``[since, until)``: seconds, else minutes."""
         with self._session() as session:
             points = []
-            for r in self.resolutions:
+            # Seconds first: reads.history finds packed seconds too, even where no loose
+            # one-second row is left.
+            for r in dict.fromkeys((1, *self.resolutions)):
                 points = reads.history(session, channel_id, metric, since, until, r)
                 if points:
                     break

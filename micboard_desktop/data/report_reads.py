@@ -7,15 +7,19 @@ threshold (RF under it, audio clipping) come back as rows. Every query is bounde
 served by the history indexes (``resolution_s, ts`` and ``channel_id, metric, resolution_s,
 ts``).
 
-One-second buckets older than the raw retention are folded into minutes (engine/history.py),
-so a span may hold minutes at its start and seconds after: :func:`raw_split` finds where the
-seconds begin, and each query reads minutes before that point and seconds from it, never the
-same time twice.
+Seconds are loose rows for a few minutes, then packed into their minute's row
+(data/history_pack.py), whose seconds are cleared after the raw retention: a span may hold
+bare minutes at its start and seconds after. :func:`raw_split` finds where the seconds
+begin; each query reads bare minutes before that point and seconds (loose and packed) from
+it, never the same time twice. Packed minutes are decoded only where their aggregate says a
+second may matter (a minimum under the RF threshold, a maximum at the clip level), or for a
+chart finer than a minute.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -23,6 +27,7 @@ from typing import Any, Final
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from micboard_desktop.data import history_pack as pack
 from micboard_desktop.data.coltypes import to_epoch
 from micboard_desktop.data.schema import (
     BatterySwapRow,
@@ -94,7 +99,7 @@ def recorded_span(session: Session) -> tuple[datetime, datetime] | None:
         text(
             "SELECT min(lo), max(hi) FROM ("
             " SELECT min(ts) AS lo, max(ts) AS hi FROM history WHERE resolution_s = 1"
-            " UNION ALL SELECT min(ts), max(ts) FROM history WHERE resolution_s = 60"
+            " UNION ALL SELECT min(ts), max(ts) + 59 FROM history WHERE resolution_s = 60"
             " UNION ALL SELECT min(ts), max(ts) FROM events"
             " UNION ALL SELECT min(ts), max(ts) FROM show_markers)"
         )
@@ -110,13 +115,22 @@ def raw_split(session: Session, since: datetime, until: datetime) -> float:
     Before it the span is read from minute buckets, from it on from one-second ones.
     """
     lo, hi = to_epoch(since), to_epoch(until)
-    first = session.execute(
+    loose = session.execute(
         text("SELECT min(ts) FROM history WHERE resolution_s = 1 AND ts >= :lo AND ts < :hi"),
         {"lo": lo, "hi": hi},
     ).scalar_one_or_none()
-    if first is None:
+    packed = session.execute(
+        text(
+            "SELECT min(ts) FROM history WHERE resolution_s = 60 AND ts >= :lo AND ts < :hi"
+            " AND samples IS NOT NULL"
+        ),
+        {"lo": lo - MINUTE, "hi": hi},
+    ).scalar_one_or_none()
+    firsts = [float(v) for v in (loose, packed) if v is not None]
+    if not firsts:
         return hi
-    return max(lo, float(first) - float(first) % MINUTE)
+    first = min(firsts)
+    return max(lo, first - first % MINUTE)
 
 
 def _parts(since: datetime, until: datetime, split: float) -> list[tuple[int, float, float]]:
@@ -148,28 +162,6 @@ def channel_names(session: Session) -> dict[str, ChannelName]:
     }
 
 
-def metric_extremes(
-    session: Session, metric: str, since: datetime, until: datetime, split: float
-) -> dict[str, tuple[float | None, float | None]]:
-    """Return ``{channel: (lowest minimum, highest maximum)}`` of a metric in the span."""
-    out: dict[str, tuple[float | None, float | None]] = {}
-    for resolution, lo, hi in _parts(since, until, split):
-        rows = session.execute(
-            text(
-                "SELECT channel_id, min(min_value), max(max_value) FROM history"
-                " WHERE resolution_s = :res AND ts >= :lo AND ts < :hi AND metric = :metric"
-                " GROUP BY channel_id"
-            ),
-            {"res": resolution, "lo": lo, "hi": hi, "metric": metric},
-        )
-        for cid, low, high in rows:
-            old_low, old_high = out.get(cid, (None, None))
-            lows = [v for v in (old_low, low) if v is not None]
-            highs = [v for v in (old_high, high) if v is not None]
-            out[cid] = (min(lows) if lows else None, max(highs) if highs else None)
-    return out
-
-
 def buckets_where(
     session: Session,
     metric: str,
@@ -197,7 +189,44 @@ def buckets_where(
         )
         for cid, ts, low, high, last in rows:
             out[cid].append(Bucket(float(ts), resolution, low, high, last))
+        if resolution == 1:
+            # A packed minute can hold a matching second only if its aggregate says so.
+            aggregate = PREFILTER[condition]
+            for cid, ts, low, high, last, _n in _packed(
+                session, metric, lo, hi, aggregate, threshold
+            ):
+                if _matches(condition, low, high, last, threshold):
+                    out[cid].append(Bucket(ts, 1, low, high, last))
+    for buckets in out.values():
+        buckets.sort(key=lambda b: b.ts)
     return dict(out)
+
+
+def _matches(
+    condition: str, low: float | None, high: float | None, last: float | None, limit: float
+) -> bool:
+    if condition == "last_below":
+        return last is not None and last < limit
+    return high is not None and high >= limit
+
+
+def _packed(
+    session: Session, metric: str, lo: float, hi: float, aggregate: str, limit: float
+) -> Iterator[tuple[str, float, float | None, float | None, float | None, int]]:
+    """Yield ``(channel, ts, min, max, last, count)`` of packed seconds in ``[lo, hi)``.
+
+    Only minutes meeting ``aggregate`` (one of :data:`PREFILTER`'s tests) are decoded.
+    """
+    rows = session.execute(
+        text(
+            "SELECT channel_id, metric, ts, samples FROM history"
+            " WHERE resolution_s = 60 AND ts >= :lo AND ts < :hi AND metric = :metric"
+            f" AND samples IS NOT NULL AND {aggregate} ORDER BY channel_id, ts"
+        ),
+        {"lo": lo - MINUTE, "hi": hi, "metric": metric, "limit": limit},
+    )
+    for cid, _metric, ts, low, high, last, n in pack.unpack_rows(rows, lo, hi):
+        yield cid, ts, low, high, last, n
 
 
 CONDITIONS: Final = {
@@ -205,6 +234,14 @@ CONDITIONS: Final = {
     "max_at_least": "max_value >= :limit",
 }
 """The tests :func:`buckets_where` may apply (never text from outside the program)."""
+
+PREFILTER: Final = {
+    # A minute's minimum is at most any second's last value.
+    "last_below": "min_value < :limit",
+    "max_at_least": "max_value >= :limit",
+    "all": "1 = 1",
+}
+"""Minute-aggregate tests that a packed minute must pass to be decoded."""
 
 
 def series(
@@ -223,6 +260,11 @@ def series(
         )
         for cid, ts, low, high, last in rows:
             out[cid].append(Bucket(float(ts), resolution, low, high, last))
+        if resolution == 1:
+            for cid, ts, low, high, last, _n in _packed(session, metric, lo, hi, "1 = 1", 0.0):
+                out[cid].append(Bucket(ts, 1, low, high, last))
+    for buckets in out.values():
+        buckets.sort(key=lambda b: b.ts)
     return dict(out)
 
 
@@ -255,6 +297,25 @@ def envelope(
         for cid, slot, low, high, last in rows:
             merged = _merge(out[cid].get(int(slot)), (low, high, last))
             out[cid][int(slot)] = merged
+        if resolution != 1:
+            continue
+        if width >= MINUTE:
+            # A chart point spans a minute or more: the minute's aggregate is enough.
+            minutes = session.execute(
+                text(
+                    "SELECT channel_id, ts, min_value, max_value, last_value FROM history"
+                    " WHERE resolution_s = 60 AND ts >= :lo AND ts < :hi AND metric = :metric"
+                    " AND samples IS NOT NULL"
+                ),
+                {"lo": lo, "hi": hi, "metric": metric},
+            )
+            for cid, ts, low, high, last in minutes:
+                slot = int((float(ts) + MINUTE / 2 - start) // width)
+                out[cid][slot] = _merge(out[cid].get(slot), (low, high, last))
+            continue
+        for cid, ts, low, high, last, _n in _packed(session, metric, lo, hi, "1 = 1", 0.0):
+            slot = int((ts - start) // width)
+            out[cid][slot] = _merge(out[cid].get(slot), (low, high, last))
     return dict(out)
 
 

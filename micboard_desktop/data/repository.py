@@ -30,9 +30,11 @@ from micboard_desktop.core.model import Receiver
 from micboard_desktop.core.records import MarkerInfo
 from micboard_desktop.core.swaps import BatterySwap
 from micboard_desktop.data import codec, reads, writes
-from micboard_desktop.data.coltypes import utc_now
+from micboard_desktop.data import history_pack as pack
+from micboard_desktop.data.coltypes import to_epoch, utc_now
 from micboard_desktop.data.db import Database
 from micboard_desktop.data.errors import DatabaseClosed, DataError, NotFound, SecretNotAllowed
+from micboard_desktop.data.history_pack import PackResult
 from micboard_desktop.data.pending import PendingWrites
 from micboard_desktop.data.records import (
     AlertRecord,
@@ -582,6 +584,35 @@ class Repository:
     async def delete_marker(self, marker_id: int) -> bool:
         """Delete a marker; return whether it existed."""
         return await self._write(partial(writes.delete_marker, marker_id=marker_id))
+
+    async def pack_history(self, since: datetime, until: datetime) -> PackResult:
+        """Pack the loose one-second buckets of ``[since, until)`` into their minutes.
+
+        One transaction: the minutes with their seconds are written and the loose rows
+        deleted together, so a crash never loses or doubles a second (data/history_pack.py).
+        """
+        codec.check_aware(since, until)
+        return await self._write(
+            partial(pack.pack_slice, start=to_epoch(since), end=to_epoch(until))
+        )
+
+    async def drop_history_samples(
+        self, older_than: datetime, *, batch_size: int = PRUNE_BATCH
+    ) -> int:
+        """Clear the packed seconds of minutes older than ``older_than``; return how many.
+
+        The minutes' own min/max/last stay. Batched like :meth:`prune_history`.
+        """
+        codec.check_aware(older_than)
+        cutoff = to_epoch(older_than)
+        total = 0
+        while True:
+            cleared = await self._write(
+                partial(pack.drop_samples_batch, cutoff=cutoff, limit=batch_size)
+            )
+            total += cleared
+            if cleared < batch_size:
+                return total
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the database file; worth calling when the app is idle."""

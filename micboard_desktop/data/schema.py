@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -33,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from micboard_desktop.data.coltypes import UtcTimestamp
 
-SCHEMA_VERSION: Final = "0004"
+SCHEMA_VERSION: Final = "0005"
 """Alembic revision id of the newest schema this build knows (the migrations' head)."""
 
 # Named constraints let later batch migrations on SQLite drop or alter them by name.
@@ -335,3 +336,6 @@ class HistoryRow(Base):
     max_value: Mapped[float | None] = mapped_column(Float)
     last_value: Mapped[float | None] = mapped_column(Float)
     count: Mapped[int] = mapped_column(Integer, default=0)
+    samples: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """A minute bucket's own seconds, packed (data/history_pack.py); NULL once the raw
+    retention has passed, and on every one-second bucket."""

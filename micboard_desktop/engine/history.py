@@ -2,9 +2,12 @@
 
 Once a second the recorder drains its own :class:`~micboard_desktop.core.meters.MeterReader`
 (fast audio and RF levels) and reads the store's slow values (battery), and queues one batch
-of buckets: never a raw sample. A background pass folds 1 s buckets older than the raw
-retention into 60 s buckets, deletes those 1 s buckets, and deletes 60 s buckets older than
-the long retention, so the database stays bounded.
+of buckets: never a raw sample. A background pass, every minute, packs the 1 s buckets older
+than :data:`PACK_AFTER` into their 60 s bucket (one row per channel, metric and minute that
+carries the minute's min/max/last and its seconds: data/history_pack.py, about a sixth of
+the bytes of a row per second), clears the packed seconds older than the raw retention
+(the minute stays) and deletes 60 s buckets older than the long retention, so the database
+stays bounded. Reads of 1 s buckets see loose and packed seconds alike.
 
 RF: a meter window keeps, per antenna, the weakest and the strongest level since the last
 drain, not the joint series, so the exact "weakest moment of the best antenna" is not
@@ -46,11 +49,14 @@ MINUTE: Final = 60
 """Width in seconds of a compacted bucket."""
 RAW_RETENTION: Final = timedelta(hours=6)
 LONG_RETENTION: Final = timedelta(days=30)
-COMPACT_EVERY: Final = timedelta(minutes=5)
+COMPACT_EVERY: Final = timedelta(minutes=1)
 COMPACT_SLICE: Final = timedelta(minutes=5)
-"""Time span read per (channel, metric) at once: at most 300 rows in memory."""
+"""Time span packed in one transaction (200 channels: 120,000 seconds, a fraction of a
+second on the writer thread)."""
 COMPACT_MAX_SLICES: Final = 12
 """Slices per pass, so a pass catching up after a restart stays short."""
+PACK_AFTER: Final = timedelta(minutes=2)
+"""Seconds stay loose rows this long (a late write still lands as a row of its own)."""
 SLOW_HEARTBEAT: Final = timedelta(seconds=60)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -69,10 +75,13 @@ class CompactionResult:
     """What one compaction pass did."""
 
     compacted_until: datetime
-    """Every 1 s bucket before this time has been folded into minutes and deleted."""
+    """Every 1 s bucket before this time has been packed into its minute."""
     minute_rows: int
     pruned_raw: int
+    """Loose 1 s rows gone: packed into their minute, or older than the packing window."""
     pruned_minutes: int
+    dropped_samples: int = 0
+    """Minutes whose packed seconds were cleared (older than the raw retention)."""
 
 
 def _rssi(window: MeterWindow) -> _Value | None:
@@ -153,6 +162,7 @@ class HistoryRecorder:
         compact_slice: timedelta = COMPACT_SLICE,
         max_slices: int = COMPACT_MAX_SLICES,
         slow_heartbeat: timedelta = SLOW_HEARTBEAT,
+        pack_after: timedelta = PACK_AFTER,
     ) -> None:
         if resolution < 1 or MINUTE % resolution or resolution == MINUTE:
             raise ValueError("resolution must divide a minute into at least two buckets")
@@ -169,6 +179,7 @@ class HistoryRecorder:
         self._slice = compact_slice
         self._max_slices = max_slices
         self._heartbeat = slow_heartbeat.total_seconds()
+        self.pack_after = min(pack_after, retention_raw)
         self._reader: MeterReader | None = meters.reader()
         self._slow: dict[tuple[str, str], tuple[_Value, float]] = {}
         self._channels: set[str] = set()
@@ -188,8 +199,13 @@ class HistoryRecorder:
         self._tasks.spawn(self._compact_forever(), "compact")
 
     async def stop(self) -> None:
-        """Stop both tasks and close the meter reader (queued rows are flushed by the owner)."""
+        """Stop both tasks, pack what a whole minute holds, close the meter reader."""
         await self._tasks.cancel_all()
+        try:
+            # A show's last minutes would otherwise stay loose rows until the next start.
+            await self.compact(self._clock.now(), pack_after=timedelta(0))
+        except DataError as error:
+            _log.warning("history not packed at stop: %s", error)
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -256,45 +272,42 @@ class HistoryRecorder:
 
     # -- compaction --------------------------------------------------------------------
 
-    async def compact(self, now: datetime) -> CompactionResult:
-        """Fold old 1 s buckets into minutes (a bounded number of slices), then prune.
+    async def compact(
+        self, now: datetime, *, pack_after: timedelta | None = None
+    ) -> CompactionResult:
+        """Pack old 1 s buckets into their minutes (a bounded number of slices), then prune.
 
-        The 1 s buckets of a slice are deleted only after its minute buckets are committed,
-        so a crash in between loses nothing (at worst a minute is counted twice).
+        Each slice is one transaction (minutes written and seconds deleted together), so a
+        crash loses nothing and counts nothing twice. ``pack_after`` overrides
+        :attr:`pack_after` (stopping packs up to the last whole minute).
 
         Raises:
-            DataError: the database failed; nothing was deleted that was not compacted.
+            DataError: the database failed; nothing was deleted that was not packed.
         """
         async with self._compact_lock:
             repo = self._repository
-            await repo.flush()  # reads see committed rows only
-            cutoff = floor_time(now - self.retention_raw, MINUTE)
+            await repo.flush()  # the seconds to pack must be committed
+            wait = self.pack_after if pack_after is None else pack_after
+            cutoff = floor_time(now - wait, MINUTE)
             if self._cursor is None:
                 # After a restart, catch up one raw retention's worth of older seconds (a
-                # previous run's tail); anything older is pruned without compaction.
-                self._cursor = floor_time(cutoff - self.retention_raw, MINUTE)
+                # previous run's tail); anything older is pruned without packing.
+                self._cursor = floor_time(now - self.retention_raw - self.retention_raw, MINUTE)
             start = self._cursor
-            channels = self._channels | {
-                str(ch.id) for r in self._store.snapshot().receivers.values() for ch in r.channels
-            }
             written = 0
+            packed = 0
             for _ in range(self._max_slices):
                 if start >= cutoff:
                     break
                 end = min(start + self._slice, cutoff)
-                rows: list[HistoryPoint] = []
-                for cid in sorted(channels):
-                    for metric in HISTORY_METRICS:
-                        points = await repo.history(cid, metric, start, end, self.resolution)
-                        rows.extend(to_minutes(points))
-                if rows:
-                    repo.queue_history(rows)
-                    written += len(rows)
-                await repo.flush()  # the minutes are safe before their seconds go
+                result = await repo.pack_history(start, end)
+                written += result.minutes
+                packed += result.seconds
                 start = self._cursor = end
-            pruned_raw = await repo.prune_history(start, self.resolution)
+            pruned_raw = packed + await repo.prune_history(start, self.resolution)
+            dropped = await repo.drop_history_samples(now - self.retention_raw)
             pruned_minutes = await repo.prune_history(now - self.retention, MINUTE)
-            return CompactionResult(start, written, pruned_raw, pruned_minutes)
+            return CompactionResult(start, written, pruned_raw, pruned_minutes, dropped)
 
     # -- queries -----------------------------------------------------------------------
 

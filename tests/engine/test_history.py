@@ -16,7 +16,7 @@ from micboard_desktop.core.store import StateStore
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.records import HistoryPoint
 from micboard_desktop.data.repository import Repository
-from micboard_desktop.engine.history import HistoryRecorder, floor_time, to_minutes
+from micboard_desktop.engine.history import PACK_AFTER, HistoryRecorder, floor_time, to_minutes
 from tests.core.builders import make_receiver
 from tests.fakes.clock import FakeClock
 
@@ -185,8 +185,11 @@ async def test_compaction_keeps_min_max_and_prunes_seconds(rig: Rig):
         expected[ts] = (min(low, level - 5), max(high, level + 1), level + 1, count + 2)
     await rig.clock.advance(11 * 60)  # past the 10 minute raw retention
     result = await rig.recorder.compact(rig.clock.now())
-    assert result.compacted_until == floor_time(rig.clock.now() - timedelta(minutes=10), 60)
+    # Seconds are packed into their minute once PACK_AFTER old (no longer at the raw
+    # retention); the packed seconds older than the raw retention are then cleared.
+    assert result.compacted_until == floor_time(rig.clock.now() - PACK_AFTER, 60)
     assert result.pruned_raw > 0
+    assert result.dropped_samples > 0
     minutes = await rig.points(CH1, "rssi_dbm", resolution=60)
     assert [(p.ts, (p.min_value, p.max_value, p.last_value, p.count)) for p in minutes] == list(
         expected.items()
@@ -222,7 +225,8 @@ async def test_query_picks_resolution_by_range(rig: Rig):
     assert recent[1].ts - recent[0].ts == SECOND
     wide = await rig.recorder.query(CH1, "rssi_dbm", now - timedelta(hours=1), now)
     assert [s.ts - wide[0].ts for s in wide[:2]] == [timedelta(0), MINUTE]
-    assert len(wide) == 5  # minutes 0-4 are compacted, younger ones are still seconds
+    # Minutes 0-12 are packed into minute rows; the two youngest are still loose seconds.
+    assert len(wide) == 15 - PACK_AFTER // MINUTE
     assert rig.recorder.resolution_for(now - timedelta(minutes=10), now) == 1
     assert rig.recorder.resolution_for(now - timedelta(minutes=11), now) == 60
     old = now - timedelta(minutes=30)

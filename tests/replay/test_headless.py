@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.show_gen import PER_RECEIVER, ShowPlan, channel_ids
+from benchmarks.show_gen import PER_RECEIVER, ShowPlan, channel_ids, record_show
 from micboard_desktop.core.config import AppConfig, LanSettings
+from micboard_desktop.core.replay import to_datetime
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.lan.cache import MAX_CHANGED_AGE
 from micboard_desktop.lan.server import LanServer
 from micboard_desktop.replay.control import ReplayControl
 from micboard_desktop.replay.session import ReplaySession
 from tests.lan.helpers import assert_valid
-from tests.replay.conftest import recorded, recorded_slow
+from tests.replay.conftest import CHANNELS, SECONDS, recorded, recorded_slow
 
 
 class FakeWall:
@@ -152,6 +155,41 @@ async def test_playing_moves_the_served_values_with_the_clock(
                                                                  start + 400)]
         # Reading in slices: a few reads, not one per second of show.
         assert session.feed.reads <= 2 + 2 * (300 // 60 + 1)
+    finally:
+        await server.stop()
+        session.close()
+
+
+async def test_a_packed_recording_replays_the_same_seconds(
+    tmp_path: Path, show: tuple[Path, ShowPlan]
+) -> None:
+    """Seconds packed into minute rows (every show older than two minutes) replay as seconds."""
+    loose, plan = show
+    packed = tmp_path / "packed.db"
+    record_show(packed, seconds=SECONDS, channels=CHANNELS, seed=3, packed=True)
+    with closing(sqlite3.connect(packed)) as conn:  # the test is only worth it if packed
+        assert conn.execute("SELECT count(*) FROM history WHERE resolution_s = 1").fetchone() == (
+            0,)
+    wall = FakeWall()
+    session, server = await _serve(packed, wall)
+    ids = channel_ids(plan.channels)
+    start = session.clock.start
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            for offset in (5, 333, 777):
+                at = start + offset
+                doc = await _data_at(client, session, at)
+                for index in (0, 7):
+                    if plan.off(index, offset):
+                        continue
+                    channel = _channel(doc, ids[index])
+                    assert channel["rf"]["rssi_dbm"] == [recorded(loose, ids[index], "rssi_dbm",
+                                                                  at)]
+        # The detail chart reads seconds too, not the minute.
+        history = await asyncio.to_thread(
+            session.database.history, ids[0], "rssi_dbm",
+            to_datetime(start + 60), to_datetime(start + 120))
+        assert [h.ts for h in history] == [to_datetime(start + 60 + s) for s in range(60)]
     finally:
         await server.stop()
         session.close()

@@ -95,7 +95,7 @@ def points(show: Show = SHOW) -> list[HistoryPoint]:
     return rows
 
 
-async def _seed(path: Path, show: Show) -> None:
+async def _seed(path: Path, show: Show, packed: bool) -> None:
     repo = Repository(open_database(path), commit_interval=3600)
     await repo.start()
     try:
@@ -147,11 +147,13 @@ async def _seed(path: Path, show: Show) -> None:
             )
 
         await repo._write(add_swap)
+        if packed:  # as the recorder leaves an older show: seconds inside minute rows
+            await repo.pack_history(show.since, show.until + timedelta(minutes=1))
     finally:
         await repo.stop()
 
 
-def seed_show(path: Path, show: Show = SHOW) -> Path:
-    """Write the show into a new database at ``path``; return ``path``."""
-    asyncio.run(_seed(path, show))
+def seed_show(path: Path, show: Show = SHOW, *, packed: bool = False) -> Path:
+    """Write the show into a new database at ``path`` (seconds packed or loose)."""
+    asyncio.run(_seed(path, show, packed))
     return path

@@ -17,14 +17,21 @@ from micboard_desktop.data.db import open_database
 from micboard_desktop.data.report_reads import AlertEventRecord
 from micboard_desktop.report.csv_report import COLUMNS, render_csv
 from micboard_desktop.report.html import render_html
-from micboard_desktop.report.model import ShowReport, build_report, pair_alerts, report_span
+from micboard_desktop.report.model import (
+    ReportOptions,
+    ShowReport,
+    build_report,
+    pair_alerts,
+    report_span,
+)
 from tests.report.seed import SHOW, T0, channel_id, seed_show
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("show")
-    seed_show(folder / "micboard.db")
+@pytest.fixture(scope="module", params=["loose", "packed"])
+def data_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """The show with its seconds as loose rows (a live show) or packed into minutes."""
+    folder = tmp_path_factory.mktemp(f"show-{request.param}")
+    seed_show(folder / "micboard.db", packed=request.param == "packed")
     return folder
 
 
@@ -231,3 +238,15 @@ def test_pairing_keeps_escalations_and_open_alerts():
     assert [(a.raised_at - T0).seconds for a in spans] == [0, 10, 40]
     assert [a.severity for a in spans] == ["warning", "critical", "warning"]
     assert [a.duration_s for a in spans] == [5, 20, 60]
+
+
+def test_coarse_charts_read_minute_aggregates_and_keep_the_dip(data_dir: Path):
+    db = open_database(data_dir / "micboard.db")
+    try:
+        with db.read_session() as session, session.begin():
+            coarse = build_report(session, SHOW.since, SHOW.until, ReportOptions(chart_points=10))
+    finally:
+        db.close()
+    rf = next(c for c in by_id(coarse, SHOW.dropout_channel).charts if c.metric == "rssi_dbm")
+    assert len(rf.points) == 10
+    assert min(p[1] for p in rf.points if p[1] is not None) == -97 - 5
