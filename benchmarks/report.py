@@ -152,9 +152,60 @@ def _lan_latency(r: Json) -> list[Row]:
     return rows
 
 
+def _replay(r: Json) -> list[Row]:
+    tag = f"{r.get('channels')} ch x {r.get('hours')} h"
+    rows = [
+        _row("replay", f"{tag}: open", r.get("open_s"), " s"),
+        _row("replay", f"{tag}: seek median/p99",
+             f"{r.get('seek_median_ms')}/{r.get('seek_p99_ms')} ms"),
+    ]
+    for layout in ("default", "all_visible"):
+        res = r.get(layout, {})
+        rows += [
+            _row("replay", f"{tag} at 60x, {layout}: frame p99", res.get("frame_p99_ms"), " ms",
+                 ("< 12 ms", lambda v: v < 12)),
+            _row("replay", f"{tag} at 60x, {layout}: frame median / replay step p99",
+                 f"{res.get('frame_median_ms')} / {res.get('step_p99_ms')} ms"),
+        ]
+    return rows
+
+
+def _swaps(r: Json) -> list[Row]:
+    s, n = r.get("with_swaps", {}), r.get("steady", {})
+    return [
+        _row("swaps", f"shows with swaps ({s.get('shows')}): swaps found / true",
+             f"{s.get('found')}/{s.get('true_swaps')}"),
+        _row("swaps", "swaps missed", s.get("missed"), "", ("0", lambda v: v == 0)),
+        _row("swaps", "false swaps (shows with swaps)", s.get("false"), "",
+             ("0", lambda v: v == 0)),
+        _row("swaps", f"false swaps ({n.get('shows')} noisy steady discharges)",
+             n.get("false"), "", ("0", lambda v: v == 0)),
+        _row("swaps", "verdict", r.get("verdict")),
+    ]
+
+
+def _interference(r: Json) -> list[Row]:
+    from benchmarks.interference import rows  # its own rows: the mixes are defined there
+
+    return rows(r)
+
+
+def _show_storage(r: Json) -> list[Row]:
+    tag = f"{r.get('channels')} ch x {(r.get('simulated_s') or 0) / 3600:g} h"
+    return [
+        _row("show_storage", f"{tag}: database", r.get("db_mb"), " MB"),
+        _row("show_storage", "bytes per channel-hour", r.get("bytes_per_channel_hour")),
+        _row("show_storage", "200 ch x 3 h show (from the rate)", r.get("mb_for_200ch_3h"),
+             " MB", ("< 100 MB", lambda v: v < 100)),
+        _row("show_storage", f"{tag}: report build (html+csv+pdf)", r.get("report_build_s"),
+             " s"),
+    ]
+
+
 SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
-    "history": _history, "lan_api": _lan, "lan_latency": _lan_latency,
+    "history": _history, "lan_api": _lan, "lan_latency": _lan_latency, "replay": _replay,
+    "swaps": _swaps, "interference": _interference, "show_storage": _show_storage,
 }
 
 

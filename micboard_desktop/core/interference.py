@@ -13,6 +13,9 @@ What it does not count, so that independent trouble makes no event:
 
 * a channel already troubled (a long dip is one onset, not one per report);
 * a dropout of a pack that was low or critical just before: that is the battery;
+* a dropout alone, without the RF failing first, never opens an event: it looks exactly like
+  a pack switched off by hand, the commonest change on a busy stage. It joins an open event
+  in its span (packs do drop out in a burst), but a pack left off does not hold it open;
 * onsets further apart than the window (one performer turning away, then another), or
   carriers further apart than the span (two unrelated dips across the band).
 
@@ -45,6 +48,10 @@ class Evidence(StrEnum):
     """The device's own interference flag."""
     DROPOUT = "dropout"
     """The transmitter link dropped (no transmitter data) while the receiver is up."""
+
+
+RF_KINDS: Final = frozenset({Evidence.RF_LOSS, Evidence.INTERFERENCE})
+"""Evidence that the air itself failed (a dropout alone may be a hand on the switch)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +144,8 @@ class Correlator:
         self.settings = settings or CorrelationSettings()
         self._troubled: dict[str, frozenset[Evidence]] = {}
         self._healthy_since: dict[str, float] = {}
+        self._rf_episode: set[str] = set()
+        """Troubled channels whose trouble included RF loss or the interference flag."""
         self._foreign_since: dict[str, float] = {}
         self._recent: deque[_Onset] = deque()
         self._open: list[_Open] = []
@@ -164,17 +173,20 @@ class Correlator:
         if not evidence:
             if was is not None:
                 del self._troubled[cid]
+                self._rf_episode.discard(cid)
                 self._healthy_since[cid] = when
             self.advance(when)
             return
         self._troubled[cid] = evidence
         self._healthy_since.pop(cid, None)
+        if evidence & RF_KINDS:
+            self._rf_episode.add(cid)
         battery = evidence == {Evidence.DROPOUT} and bool(state.battery_low)
         if was is not None or battery:  # no new onset: a known dip, or a flat pack
             self._update_open(cid, evidence)
         elif not self._join_open(cid, state.frequency_khz, evidence):
             frequency = _frequency(state.frequency_khz)
-            if frequency is not None:
+            if frequency is not None and evidence & RF_KINDS:
                 self._recent.append(_Onset(when, cid, frequency, evidence))
                 self._correlate(when)
         self.advance(when)
@@ -182,6 +194,7 @@ class Correlator:
     def forget(self, channel_id: str, at: float) -> None:
         """Drop a channel that went away (removed, spare, receiver stopped)."""
         self._troubled.pop(channel_id, None)
+        self._rf_episode.discard(channel_id)
         self._foreign_since.pop(channel_id, None)
         when = _time(at)
         self._healthy_since[channel_id] = self._now if when is None else when
@@ -235,7 +248,9 @@ class Correlator:
     def _over(self, entry: _Open, now: float) -> bool:
         for cid in entry.event.channels:
             if cid in self._troubled:
-                return False
+                if cid in self._rf_episode:
+                    return False
+                continue  # a pack switched off in the span: it does not hold the event open
             since = self._healthy_since.get(cid)
             if since is not None and now - since < self.settings.clear_s:
                 return False

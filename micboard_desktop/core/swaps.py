@@ -259,8 +259,13 @@ class SwapDetector:
                 found.append(swap)
         state.last = max(state.last, at)
         if not reading.on:
-            if state.proposal is not None:  # switched off again before it held: not a swap
-                self._dismiss(state)
+            if state.proposal is not None:
+                # Switched off again before the hold ended: readings that all agreed are a
+                # swap (a pack checked and switched off again); a lone one is not.
+                if len(state.proposal.readings) >= 2:
+                    found.append(self._accept(channel_id, state))
+                else:
+                    self._dismiss(state)
             state.was_off = True
             return found
         proposal = state.proposal
@@ -302,11 +307,11 @@ class SwapDetector:
 
     def _consider(self, state: _ChannelState, reading: Reading, now: datetime, at: float) -> None:
         """Propose a swap for ``reading`` or take it into the window as the level."""
-        if not state.window:  # the first reading: nothing to compare with
+        identity = _identity_change(state.identity, reading)
+        if not state.window and identity is None:  # nothing to compare with yet
             self._take(state, reading)
             return
-        last = state.window[-1]
-        identity = _identity_change(state.identity, reading)
+        last = state.window[-1] if state.window else Reading(on=True, model=state.identity[0])
         if identity is not None:
             state.proposal = _Proposal(identity, at, now, last, [reading],
                                        identity=_merged(state.identity, reading))
@@ -326,9 +331,11 @@ class SwapDetector:
 
     @staticmethod
     def _take(state: _ChannelState, reading: Reading) -> None:
-        state.window.append(reading)
         state.identity = _merged(state.identity, reading)
-        if reading.charge != Charge():  # a pack still "calculating" has not shown its charge
+        # A pack still "calculating" has not shown its charge: it must not push the level
+        # out of the window, nor end the off period the next charge is compared across.
+        if reading.charge != Charge():
+            state.window.append(reading)
             state.was_off = False
 
     @staticmethod
@@ -355,9 +362,13 @@ class SwapDetector:
         """Return True when ``reading`` is above every recent reading in ``measure``."""
         value = _value(reading.charge, measure)
         recent = [v for r in state.window if (v := _value(r.charge, measure)) is not None]
-        if not state.was_off and len(recent) < JUDGE_AFTER:
+        if value is None:
+            return False
+        if state.was_off:  # the median cleared the margin: matching a high reading will do
+            return all(value >= v for v in recent)
+        if len(recent) < JUDGE_AFTER:
             return False  # too few readings to know the level
-        return value is not None and all(value > v for v in recent)
+        return all(value > v for v in recent)
 
     @staticmethod
     def _agrees(proposal: _Proposal, reading: Reading) -> bool:
@@ -383,6 +394,12 @@ class SwapDetector:
             len(proposal.readings) < 2 and held < self.hold_seconds * QUIET_HOLD_FACTOR
         ):
             return None
+        return self._accept(channel_id, state)
+
+    def _accept(self, channel_id: str, state: _ChannelState) -> BatterySwap:
+        """Log the proposal of ``channel_id`` as a swap; its readings become the level."""
+        proposal = state.proposal
+        assert proposal is not None
         state.proposal = None
         state.window.clear()
         for reading in proposal.readings:

@@ -20,7 +20,7 @@ from typing import Final
 
 from micboard_desktop.core.errors import ConfigError, SetupError
 from micboard_desktop.core.meters import MeterBus, MeterSample
-from micboard_desktop.core.model import ChannelId, Receiver, ReceiverId
+from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.records import AlertInfo, MarkerInfo
 from micboard_desktop.core.replay import (
     ReplayClock,
@@ -30,6 +30,7 @@ from micboard_desktop.core.replay import (
     next_mark,
     to_datetime,
 )
+from micboard_desktop.core.status import channel_status
 from micboard_desktop.core.store import StateStore, Topic
 from micboard_desktop.core.timespec import parse_time
 from micboard_desktop.data.coltypes import to_epoch
@@ -39,6 +40,13 @@ _log = logging.getLogger(__name__)
 
 TICK_HZ: Final = 10.0
 """How often the store follows the clock while playing."""
+LEVELS_REFRESH_S: Final = 1.0
+"""While playing, a channel whose only change is its RF or audio level is put into the store
+at most this often (wall seconds, staggered across channels), as a device reports slow
+levels; the meter bus carries every step, so the tiles' meters move at the replay's pace.
+At 60x every channel's levels change at every step, and repainting every tile ten times a
+second cost 60 ms a frame for 40 tiles. A status change (battery, transmitter, RF loss,
+receiver) goes in at once; a paused or sought moment is exact."""
 
 
 class NothingToReplay(SetupError):
@@ -72,6 +80,9 @@ class ReplaySession:
         self.store = store
         self.meters = meters if meters is not None else MeterBus()
         self.clock = ReplayClock(start, end, wall, speed=speed)
+        self._wall = wall
+        self._levels_at: dict[ChannelId, float] = {}
+        """Wall time each channel's levels were last put into the store."""
         self.feed = ReplayFeed(database, start)
         self.base: list[Receiver] = []
         self.marks: list[ShowMark] = []
@@ -191,17 +202,33 @@ class ReplaySession:
         async with self._lock:
             when = self.clock.now() if at is None else at
             state = await asyncio.to_thread(self.feed.goto, when)
-            self._apply(state, when)
+            self._apply(state, when, exact=not self.clock.playing or at is not None)
             self.shown_at = when
         for listener in list(self.listeners):
             listener()
 
-    def _apply(self, state: ShowState, at: float) -> None:
+    def step(self, at: float) -> None:
+        """Put the state at ``at`` into the store on this thread (blocking: reads SQLite).
+
+        For tests and benchmarks that drive the replay frame by frame; the app uses
+        :meth:`show`, which reads on a worker thread.
+        """
+        self._apply(self.feed.goto(at), at, exact=not self.clock.playing)
+        self.shown_at = at
+
+    def _apply(self, state: ShowState, at: float, *, exact: bool) -> None:
         receivers = state.receivers_at(self.base, at)
         keys = frozenset((a.key, a.rule) for a in state.alerts.values())
+        wall = self._wall()
         with self.store.batch(initiator="replay"):
             for receiver in receivers:
-                self.store.put_receiver(_reuse(self.store.receiver(receiver.id), receiver))
+                old = self.store.receiver(receiver.id)
+                new = receiver if exact or old is None else self._levels_later(old, receiver,
+                                                                               wall)
+                self.store.put_receiver(_reuse(old, new))
+            if exact:  # staggered, so the next refreshes spread over the period
+                for i, channel in enumerate(c for r in receivers for c in r.channels):
+                    self._levels_at[channel.id] = wall - (i % 10) * LEVELS_REFRESH_S / 10
             if keys != self._alert_keys or self.shown_at is None:
                 self._alert_keys = keys
                 self.store.announce(Topic.ALERTS)
@@ -212,6 +239,21 @@ class ReplaySession:
                 if self._posted.get(channel.id) != sample:
                     self._posted[channel.id] = sample
                     self.meters.post(channel.id, sample)
+
+    def _levels_later(self, old: Receiver, new: Receiver, wall: float) -> Receiver:
+        """Return ``new`` with the old channels where only levels changed and are not due."""
+        if old.online != new.online or len(old.channels) != len(new.channels):
+            return new
+        channels = []
+        for before, after in zip(old.channels, new.channels, strict=True):
+            due = wall - self._levels_at.get(after.id, -1e9) >= LEVELS_REFRESH_S
+            if before == after or due or not _only_levels(before, after, new.online):
+                if before != after:
+                    self._levels_at[after.id] = wall
+                channels.append(after)
+            else:
+                channels.append(before)
+        return replace(new, channels=tuple(channels))
 
     async def run(self, hz: float = TICK_HZ) -> None:
         """Follow the clock until cancelled: while playing, ``hz`` times a second."""
@@ -239,6 +281,16 @@ def _flag_time(text: str, flag: str) -> float:
         return to_epoch(parse_time(text))
     except ValueError as error:
         raise ConfigError(f"{flag}: {error}", key=flag) from None
+
+
+def _only_levels(before: Channel, after: Channel, online: bool) -> bool:
+    """Return True when two versions differ only in RF or audio level, not in status."""
+    if replace(after, rf=before.rf, audio=before.audio, iem=before.iem) != before:
+        return False
+    if replace(after.rf, rssi_dbm=before.rf.rssi_dbm) != before.rf:
+        return False
+    return channel_status(before, receiver_online=online) == channel_status(
+        after, receiver_online=online)
 
 
 def _words(ts: float) -> str:

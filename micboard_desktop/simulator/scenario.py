@@ -39,9 +39,9 @@ RENAME_EVERY: Final = 600.0
 CALCULATING_SECONDS: Final = 20.0
 """A freshly switched-on pack reports runtime 'calculating' this long."""
 IEM_RF_MUTE_EVERY: Final = 1800.0
+"""Per in-ear channel: the monitor engineer mutes a pack's RF now and then."""
 SWAP_BELOW_PERCENT: Final = 60.0
 """With ``swap_every``, a technician changes a pack only once it has run below this."""
-"""Per in-ear channel: the monitor engineer mutes a pack's RF now and then."""
 BURST_SPAN_KHZ: Final = 6000
 """Widest interference burst (a DVB-T transmitter's channel is 6-8 MHz)."""
 BURST_SECONDS: Final = (1.0, 4.0)

@@ -30,7 +30,7 @@ def test_a_burst_in_a_span_is_one_event_naming_span_and_channels():
     c = Correlator()
     _bad(c, "a", 600_000, 10.0)
     _bad(c, "b", 602_500, 10.4, FLAG)
-    _bad(c, "c", 604_000, 10.9, DROP)
+    _bad(c, "c", 604_000, 10.9, DROP)  # joins: packs drop out in a burst
     (event,) = c.active()
     assert event.channels == ("a", "b", "c")
     assert (event.low_khz, event.high_khz) == (600_000, 604_000)
@@ -165,3 +165,33 @@ def test_every_event_respects_span_and_min_channels(
     for event in [*c.active(), *c.ended()]:
         assert event.high_khz - event.low_khz <= settings.span_khz
         assert len(set(event.channels)) == len(event.channels) >= 2
+
+
+def test_a_switch_off_never_opens_an_event():
+    c = Correlator()
+    _bad(c, "a", 600_000, 0.0, DROP)
+    _bad(c, "b", 600_500, 0.2, DROP)
+    _bad(c, "c", 601_000, 0.4, FLAG)
+    assert c.active() == []
+
+
+def test_a_pack_left_off_does_not_hold_the_event_open():
+    c = Correlator(CorrelationSettings(clear_s=3.0))
+    _bad(c, "a", 600_000, 0.0)
+    _bad(c, "b", 600_500, 0.2)
+    _bad(c, "c", 601_000, 0.5, DROP)  # switched off during the burst and left off
+    assert c.active()[0].channels == ("a", "b", "c")
+    _good(c, "a", 600_000, 2.0)
+    _good(c, "b", 600_500, 2.0)
+    c.advance(5.0)
+    assert c.active() == []
+
+
+def test_rf_loss_then_dropout_holds_the_event():
+    c = Correlator(CorrelationSettings(clear_s=3.0))
+    _bad(c, "a", 600_000, 0.0)
+    _bad(c, "b", 600_500, 0.2)
+    _bad(c, "b", 600_500, 1.0, DROP)  # the link went, then the transmitter data
+    _good(c, "a", 600_000, 2.0)
+    c.advance(30.0)
+    assert len(c.active()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +38,7 @@ def on(percent: int | None = None, bars: int | None = None, minutes: int | None 
 OFF = Reading(on=False)
 
 
-def run(readings: list[tuple[float, Reading]], until: float | None = None) -> list[BatterySwap]:
+def run(readings: Sequence[tuple[float, Reading]], until: float | None = None) -> list[BatterySwap]:
     detector = SwapDetector()
     found: list[BatterySwap] = []
     for seconds, reading in readings:
@@ -224,3 +225,12 @@ def test_garbage_never_raises(steps: list[tuple[float, Transmitter | None, str |
         for swap in detector.observe(channel, at(seconds)) + detector.tick(at(seconds)):
             assert swap.channel_id == base.id
             assert isinstance(swap.reason, SwapReason)
+
+
+def test_a_fresh_pack_switched_off_again_within_the_hold_is_still_a_swap():
+    readings = [(t, on(percent=45)) for t in range(0, 50, 10)]
+    readings += [(50, OFF), (80, on(percent=100)), (81, on(percent=99)), (84, OFF)]
+    [swap] = run(readings)
+    assert swap.ts == at(80)
+    lone = [(t, on(percent=45)) for t in range(0, 50, 10)] + [(50, on(percent=99)), (52, OFF)]
+    assert run(lone) == []  # one high reading, then off: not enough to say

@@ -7,6 +7,7 @@ Show menu in its own window (:class:`SwapsDialog`), so the board stays in view.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -64,6 +65,7 @@ class SwapsView(QWidget):
         self._engine = engine
         self._tasks = tasks
         self.swaps: list[BatterySwap] = []
+        self._reading: asyncio.Task[Sequence[BatterySwap]] | None = None
         self.table = read_only_table(COLUMNS, self, stretch=3)
         big = QFont(self.font())
         big.setPointSizeF(big.pointSizeF() * 1.25)  # read from a step away, in the dark
@@ -87,8 +89,15 @@ class SwapsView(QWidget):
         """Read the log again (in a task; the table fills when it answers)."""
         hours = self.span_box.currentData()
         since = datetime.now(UTC) - timedelta(hours=hours) if hours else None
-        self._tasks.start(self._engine.swaps(since=since), name="read the swap log",
-                          done=self.show_swaps)
+        self.stop()  # the newest read wins
+        self._reading = self._tasks.start(self._engine.swaps(since=since),
+                                          name="read the swap log", done=self.show_swaps)
+
+    def stop(self) -> None:
+        """Cancel a read still running (the view is closing: it must not fill a dead table)."""
+        if self._reading is not None and not self._reading.done():
+            self._reading.cancel()
+        self._reading = None
 
     def show_swaps(self, swaps: Sequence[BatterySwap]) -> None:
         """Fill the table with ``swaps`` (newest first)."""
@@ -124,4 +133,5 @@ class SwapsDialog(QDialog):
         self.view = SwapsView(engine, tasks, self, bridge=bridge)
         layout = QVBoxLayout(self)
         layout.addWidget(self.view)
+        self.finished.connect(lambda _result: self.view.stop())
         fit_to_screen(self, 900, 520)
