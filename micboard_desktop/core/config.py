@@ -154,6 +154,23 @@ class RfSettings:
     """Seconds a foreign carrier must last before it warns."""
 
 
+@dataclass(frozen=True, slots=True)
+class HistorySettings:
+    """``[history]``: how long the recorded show is kept (engine/history.py)."""
+
+    seconds_hours: float = 6.0
+    """Hours the one-second detail is kept (replay and report second by second)."""
+    keep_days: float = 30.0
+    """Days the one-minute history is kept (charts, report and replay by the minute)."""
+
+
+HISTORY_RANGES: Final[Mapping[str, tuple[float, float]]] = {
+    "seconds_hours": (0.25, 24.0 * 366),
+    "keep_days": (1.0, 3660.0),
+}
+"""What each ``[history]`` setting can mean (lowest, highest)."""
+
+
 RF_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     "intermod_guard_khz": (0, 1000),
     "correlation_window": (0.2, 10.0),
@@ -214,6 +231,8 @@ class AppConfig:
     alert_holds: AlertHolds = field(default_factory=AlertHolds)
     manufacturers: tuple[ManufacturerConfig, ...] = ()
     rf: RfSettings = field(default_factory=RfSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
+    """How long the show's history is kept (``[history]``)."""
     notifications: tuple[NotificationTarget, ...] = ()
     """Where alerts are sent (``[[notifications]]``, core/integrations.py)."""
     mqtt: MqttSettings | None = None
@@ -496,6 +515,22 @@ def _rf(value: Any, key: str) -> RfSettings:
     return RfSettings(**values)
 
 
+def _history(value: Any, key: str) -> HistorySettings:
+    table = _table(value, key)
+    _check_keys(table, set(HISTORY_RANGES), key)
+    values = {
+        name: _number(raw, f"{key}.{name}", minimum=HISTORY_RANGES[name][0],
+                      maximum=HISTORY_RANGES[name][1])
+        for name, raw in table.items()
+    }
+    settings = HistorySettings(**values)
+    if settings.seconds_hours > settings.keep_days * 24:
+        raise ConfigError(
+            f"{key}.seconds_hours: {settings.seconds_hours:g} hours of seconds cannot outlast "
+            f"{key}.keep_days ({settings.keep_days:g} days)", key=f"{key}.seconds_hours")
+    return settings
+
+
 def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str) -> dict[str, Any]:
     _check_keys(table, set(checkers), key)
     return {name: checkers[name](raw, f"{key}.{name}") for name, raw in table.items()}
@@ -507,7 +542,7 @@ def _section(table: Mapping[str, Any], checkers: Mapping[str, Checker], key: str
 def parse_config(data: Mapping[str, Any]) -> AppConfig:
     """Validate a parsed TOML document and build an :class:`AppConfig`."""
     _check_keys(data, {"micboard", "lan", "alerts", "alert_holds", "manufacturers", "rf",
-                       "notifications", "mqtt"}, "")
+                       "history", "notifications", "mqtt"}, "")
     micboard = MicboardSettings(
         **_section(_table(data.get("micboard", {}), "micboard"), _MICBOARD, "micboard")
     )
@@ -541,6 +576,7 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
         alert_holds=holds,
         manufacturers=tuple(entries),
         rf=rf,
+        history=_history(data.get("history", {}), "history"),
         notifications=parse_notifications(data.get("notifications", [])),
         mqtt=parse_mqtt(data["mqtt"]) if "mqtt" in data else None,
     )

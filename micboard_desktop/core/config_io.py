@@ -55,6 +55,7 @@ def to_mapping(config: AppConfig) -> dict[str, Any]:
         "alert_holds": asdict(config.alert_holds),
         "manufacturers": [manufacturer_to_mapping(m, config.alerts) for m in config.manufacturers],
         "rf": asdict(config.rf),
+        "history": asdict(config.history),
         **_integrations_mapping(config),
     }
 
@@ -87,7 +88,7 @@ def to_toml(config: AppConfig) -> str:
     """Return the configuration as TOML text (secrets are never part of it)."""
     data = to_mapping(config)
     lines: list[str] = ["# Micboard Desktop settings (secrets live in the OS keyring)", ""]
-    for table in ("micboard", "lan", "alerts", "alert_holds", "rf"):
+    for table in ("micboard", "lan", "alerts", "alert_holds", "rf", "history"):
         lines.append(f"[{table}]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in data[table].items()]
         lines.append("")

@@ -130,7 +130,9 @@ class Engine:
         # Both drain once a second: one shared bus reader folds each sample once for both.
         per_second = SharedReader(self.meters)
         self.history_recorder = HistoryRecorder(
-            self.store, per_second, repository, clock=self.clock
+            self.store, per_second, repository, clock=self.clock,
+            retention_raw=timedelta(hours=config.history.seconds_hours),
+            retention=timedelta(days=config.history.keep_days),
         )
         self.levels = LevelFolder(self.store, per_second, self.clock)
         self.estimates = EstimateKeeper(self.store, repository, clock=self.clock)
@@ -560,6 +562,9 @@ class Engine:
         self.supervisor.settings = new.micboard
         self.alert_engine.update_config(new)
         self.rf_watch.update_config(new)
+        if new.history != old.history:
+            self.history_recorder.set_retention(timedelta(hours=new.history.seconds_hours),
+                                                timedelta(days=new.history.keep_days))
         for code in settings_ops.changed_manufacturers(old, new):
             entry = new.manufacturer(code)
             if entry is None:

@@ -179,6 +179,7 @@ class HistoryRecorder:
         self._slice = compact_slice
         self._max_slices = max_slices
         self._heartbeat = slow_heartbeat.total_seconds()
+        self._pack_after_wanted = pack_after
         self.pack_after = min(pack_after, retention_raw)
         self._reader: MeterReader | None = meters.reader()
         self._slow: dict[tuple[str, str], tuple[_Value, float]] = {}
@@ -212,6 +213,16 @@ class HistoryRecorder:
 
     # -- recording ---------------------------------------------------------------------
 
+
+    def set_retention(self, seconds: timedelta, minutes: timedelta) -> None:
+        """Keep one-second detail for ``seconds`` and minutes for ``minutes`` from now on.
+
+        Shorter retention takes effect at the next pass (the history beyond it is deleted
+        then); longer keeps what has not been deleted yet.
+        """
+        self.retention_raw = seconds
+        self.retention = max(minutes, seconds)
+        self.pack_after = min(self._pack_after_wanted, seconds)
     def tick(self, now: datetime) -> int:
         """Write the bucket that ended at ``now`` (one ``queue_history`` call); return its rows."""
         step = timedelta(seconds=self.resolution)

@@ -25,7 +25,7 @@ from micboard_desktop.core.model import (
 from micboard_desktop.plugins.api import ManufacturerPlugin, PluginContext
 from micboard_desktop.plugins.registry import get_manufacturer_plugin
 
-_GLOBAL_TABLES = ("micboard", "alerts", "alert_holds")  # [lan] only through set_lan
+_GLOBAL_TABLES = ("micboard", "alerts", "alert_holds", "history")  # [lan] only through set_lan
 TEST_GRACE_SECONDS = 3.0
 """How long a connection test waits, once every device is connected, for one that has not
 said what it is (model, channels) yet."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,24 @@ async def test_set_config_validates_and_saves(tmp_path: Path):
         assert engine.config().alert_holds.rf_loss_raise == 4
         with pytest.raises(ConfigError, match=r"alert_holds\.battery_clear"):
             await engine.set_config(None, "battery_clear", -1)
+    finally:
+        await engine.stop()
+
+
+async def test_history_retention_is_a_setting_the_recorder_follows(tmp_path: Path):
+    saved: list[AppConfig] = []
+    engine = await open_engine(tmp_path, saved)
+    try:
+        recorder = engine.history_recorder
+        assert recorder.retention_raw == timedelta(hours=6)
+        await engine.set_config(None, "history.seconds_hours", 48)
+        await engine.set_config(None, "keep_days", 365)
+        assert (recorder.retention_raw, recorder.retention) == (timedelta(hours=48),
+                                                                timedelta(days=365))
+        assert saved[-1].history.keep_days == 365
+        with pytest.raises(ConfigError, match=r"history\.seconds_hours"):
+            await engine.set_config(None, "seconds_hours", 24 * 400)
+        assert recorder.retention_raw == timedelta(hours=48)  # a refused value changes nothing
     finally:
         await engine.stop()
 
