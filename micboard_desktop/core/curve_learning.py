@@ -24,7 +24,14 @@ from typing import Final
 import numpy as np
 
 from micboard_desktop.core.battery_curves import BAR_COUNT, DischargeCurve, is_monotone
-from micboard_desktop.core.runtime_estimate import Reading, Scale, clean, fit
+from micboard_desktop.core.runtime_estimate import (
+    NEW_PACK_RISE,
+    Reading,
+    Scale,
+    clean,
+    fit,
+    is_new_pack,
+)
 
 PRIOR_PACKS: Final = 3.0
 """How many packs the built-in curve counts as when averaged with learned ones."""
@@ -33,8 +40,6 @@ MIN_CROSSINGS: Final = 2
 """A past pack teaches nothing with fewer level crossings (its slope is unknown)."""
 GAP_S: Final = 120.0
 """Readings further apart than this belong to different packs (the transmitter was off)."""
-JUMP: Final = {Scale.BARS: 2.0, Scale.PERCENT: 15.0}
-"""A rise of at least this much is a new (or recharged) pack, not a voltage recovering."""
 FLAT: Final = {Scale.BARS: 1.0, Scale.PERCENT: 10.0}
 """A discharge whose last reading is this low (or lower) ran flat."""
 SNAP: Final = 1.5
@@ -64,14 +69,14 @@ def split_discharges(readings: Iterable[Reading], scale: Scale) -> list[Discharg
             flat = last.value <= FLAT[scale]
             out.append(Discharge(
                 tuple(current),
-                fresh=seen_start and current[0].value >= top - JUMP[scale] / 2,
+                fresh=seen_start and current[0].value >= top - NEW_PACK_RISE[scale] / 2,
                 ended_at=last.at if flat else None,
             ))
         del current[:]
 
     for r in series:
         gap = current and r.at - current[-1].at > GAP_S
-        if current and (gap or r.value - current[-1].value >= JUMP[scale]):
+        if current and (gap or is_new_pack(current, r.value, scale)):
             close()
             seen_start = True
         current.append(r)

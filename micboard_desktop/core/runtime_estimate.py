@@ -65,6 +65,11 @@ class Scale(StrEnum):
     PERCENT = "percent"
 
 
+NEW_PACK_RISE: Final = {Scale.BARS: 2.0, Scale.PERCENT: 15.0}
+"""A rise of at least this much is a new (or recharged) pack, not a cell recovering
+(but see :func:`is_new_pack` for the coarse scale)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """One reading: wall-clock seconds and the value shown (bars or percent)."""
@@ -105,6 +110,35 @@ def clean(readings: Iterable[Reading], scale: Scale) -> list[Reading]:
         else:
             out.append(r)
     return out
+
+
+def is_coarse(values: Iterable[float]) -> bool:
+    """Return True when every value (one at least) is a step of the coarse percent scale."""
+    seen = False
+    for v in values:
+        if v not in COARSE_STEPS:
+            return False
+        seen = True
+    return seen
+
+
+def is_new_pack(readings: Sequence[Reading], value: float, scale: Scale) -> bool:
+    """Return True when ``value`` after a pack's ``readings`` means another (or recharged) pack.
+
+    A rise of ``NEW_PACK_RISE`` is one; less is a cell recovering or a gauge jittering. On
+    the coarse scale one step up (30 to 70, 70 to 100) is the display flickering near a fall
+    as the cell sags and recovers, as a bar does, though it is more than 15 %: a new pack
+    takes two steps there.
+    """
+    if not readings or not math.isfinite(value):
+        return False
+    last = readings[-1].value
+    if not math.isfinite(last) or value - last < NEW_PACK_RISE[scale]:
+        return False
+    if scale is Scale.PERCENT and value in COARSE_STEPS and is_coarse(r.value for r in readings):
+        # COARSE_STEPS runs from full down: the index difference counts steps.
+        return COARSE_STEPS.index(int(last)) - COARSE_STEPS.index(int(value)) >= 2
+    return True
 
 
 def levels(curve: DischargeCurve, scale: Scale, values: Sequence[float]) -> list[_Level]:

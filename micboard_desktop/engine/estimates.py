@@ -39,7 +39,7 @@ from micboard_desktop.core.model import (
     Receiver,
 )
 from micboard_desktop.core.records import HistoryMetric
-from micboard_desktop.core.runtime_estimate import Reading, Scale, estimate
+from micboard_desktop.core.runtime_estimate import Reading, Scale, estimate, is_new_pack
 from micboard_desktop.core.store import Changes, StateStore
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError
@@ -53,8 +53,6 @@ HEARTBEAT_S: Final = 30.0
 """An unchanged reading is kept at most this often (it tells the pack is still alive)."""
 OFF_RESET_S: Final = 30.0
 """A transmitter off this long comes back with another pack, as far as we know."""
-JUMP: Final = {Scale.BARS: 2, Scale.PERCENT: 15}
-"""A rise this big is a new (or recharged) pack; a bar coming back is a cell recovering."""
 MAX_READINGS: Final = 4000
 LEARN_SPAN: Final = timedelta(days=7)
 MAX_LEARN_CHANNELS: Final = 48
@@ -191,7 +189,7 @@ class EstimateKeeper:
         new_pack = series is not None and (
             series.kind != kind
             or (off_since is not None and now - off_since >= OFF_RESET_S)
-            or (bool(series.readings) and value - series.readings[-1].value >= JUMP[scale])
+            or is_new_pack(series.readings, value, scale)
         )
         if series is None or new_pack:
             series = _Series(kind, fresh=new_pack or off_since is not None)
