@@ -261,11 +261,13 @@ class SwapDetector:
         if not reading.on:
             if state.proposal is not None:
                 # Switched off again before the hold ended: readings that all agreed are a
-                # swap (a pack checked and switched off again); a lone one is not.
+                # swap (a pack checked and switched off again). A lone one says too little
+                # either way: it is forgotten, not taken as the level, so the pack is judged
+                # again against the level before it when it comes back on.
                 if len(state.proposal.readings) >= 2:
                     found.append(self._accept(channel_id, state))
                 else:
-                    self._dismiss(state)
+                    state.proposal = None
             state.was_off = True
             return found
         proposal = state.proposal

@@ -234,3 +234,17 @@ def test_a_fresh_pack_switched_off_again_within_the_hold_is_still_a_swap():
     assert swap.ts == at(80)
     lone = [(t, on(percent=45)) for t in range(0, 50, 10)] + [(50, on(percent=99)), (52, OFF)]
     assert run(lone) == []  # one high reading, then off: not enough to say
+
+
+def test_a_fresh_pack_seen_once_then_off_is_judged_again_when_it_returns():
+    """Benchmark case: on for one poll at 100 %, off for a minute, back on at 99 %."""
+    readings = [(t, on(percent=59)) for t in range(0, 50, 10)]
+    readings += [(50, OFF), (130, on(percent=100)), (131, OFF), (200, on(percent=99))]
+    readings += [(t, on(percent=99)) for t in range(201, 260, 5)]
+    [swap] = run(readings)
+    assert swap.ts == at(200)
+    assert swap.before.percent == 59
+    steady = [(t, on(percent=59)) for t in range(0, 50, 10)]
+    steady += [(50, OFF), (130, on(percent=100)), (131, OFF), (200, on(percent=58))]
+    steady += [(t, on(percent=58)) for t in range(201, 260, 5)]
+    assert run(steady) == []  # one odd reading, then the same pack: no swap
