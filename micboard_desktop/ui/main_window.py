@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QStyle,
     QSystemTrayIcon,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from micboard_desktop.core.control import EngineControl, MarkerInfo
@@ -63,8 +65,10 @@ from micboard_desktop.ui.widgets.health_bar import HealthBar
 
 if TYPE_CHECKING:
     from micboard_desktop.ui.views.detail_panel import DetailPanel
+    from micboard_desktop.ui.views.frequency import FrequencyView
 
 TAB_DASHBOARD, TAB_HARDWARE, TAB_CONNECTIONS, TAB_ALERTS = range(4)
+TAB_FREQUENCY = 5
 
 
 class MainWindow(QMainWindow):
@@ -123,6 +127,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.alerts, "Alerts")
         self.chargers = ChargersView(self.bridge)
         self.tabs.addTab(self.chargers, "Chargers")
+        # The frequency view (pyqtgraph, #19 item 5) is built when its tab is first shown.
+        self.frequency_tab = QWidget()
+        self.frequency: FrequencyView | None = None
+        self.tabs.addTab(self.frequency_tab, "Frequency")
+        self.tabs.currentChanged.connect(self._build_frequency)
         self.setCentralWidget(self.tabs)
 
         self.health = HealthBar(store, engine, bridge=self.bridge)
@@ -191,7 +200,7 @@ class MainWindow(QMainWindow):
                      QKeySequence.StandardKey.Find)
         self._action(view.addAction("Close &detail panel"), self.close_detail,
                      QKeySequence("Esc"))
-        tab_names = ("Dashboard", "Hardware", "Connections", "Alerts", "Chargers")
+        tab_names = ("Dashboard", "Hardware", "Connections", "Alerts", "Chargers", "Frequency")
         for index, name in enumerate(tab_names):
             self._action(view.addAction(f"Show {name}"),
                          self._show_tab(index),
@@ -278,6 +287,17 @@ class MainWindow(QMainWindow):
         tile = self.dashboard.tiles.get(channel)
         if tile is not None and tile.isVisible():
             self.dashboard.scroll_area.ensureWidgetVisible(tile, 0, 8)
+
+    def _build_frequency(self, index: int) -> None:
+        """Build the frequency view the first time its tab is shown (pyqtgraph comes with it)."""
+        if index != TAB_FREQUENCY or self.frequency is not None:
+            return
+        from micboard_desktop.ui.views.frequency import FrequencyView
+
+        self.frequency = FrequencyView(self.bridge, self._engine)
+        layout = QVBoxLayout(self.frequency_tab)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.frequency)
 
     def close_detail(self) -> None:
         """Hide the detail panel."""
