@@ -142,6 +142,9 @@ class RfSettings:
 
     intermod_guard_khz: int = 25
     """A third-order product this close to a channel in use warns (kHz)."""
+    intermod_span_khz: int = 40_000
+    """Only carriers this close to a channel mix into products that reach it (kHz; 0: all).
+    A receiver's front-end filter keeps carriers far from its own frequency out."""
     correlation_window: float = 1.5
     """Seconds within which RF losses of several channels count as one moment."""
     correlation_span_khz: int = 8000
@@ -173,6 +176,7 @@ HISTORY_RANGES: Final[Mapping[str, tuple[float, float]]] = {
 
 RF_RANGES: Final[Mapping[str, tuple[float, float]]] = {
     "intermod_guard_khz": (0, 1000),
+    "intermod_span_khz": (0, 1_000_000),
     "correlation_window": (0.2, 10.0),
     "correlation_span_khz": (100, 100_000),
     "correlation_min_channels": (2, 64),

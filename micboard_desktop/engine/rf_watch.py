@@ -19,6 +19,7 @@ Everything here runs on the event loop and reads the clock it is given.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left, bisect_right
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from micboard_desktop.core.interference import (
     InterferenceEvent,
     RfPicture,
 )
-from micboard_desktop.core.intermod import Hit, IntermodIndex
+from micboard_desktop.core.intermod import Hit, IntermodIndex, clean_frequencies
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import Channel, ChannelKind, Receiver
 from micboard_desktop.core.records import Severity
@@ -354,6 +355,8 @@ class RfWatch:
             (str(ch.id), ch.frequency_khz or 0, transmitting(r, ch)) for r, ch in pairs
         )
         guard = self._config.rf.intermod_guard_khz
+        span = self._config.rf.intermod_span_khz
+        key = key | {("span", span, guard > 0)}  # new settings search again
         if key == self._carrier_key or f"{self._tasks.name}/intermod" in self._tasks.running:
             return  # unchanged, or a search still running (the next tick sees the change)
         self._carrier_key = key
@@ -362,15 +365,16 @@ class RfWatch:
         victims = sorted({ch.frequency_khz or 0 for _, ch in pairs}) if guard > 0 else []
         if len(carriers) > INLINE_CARRIERS:
             # 200 carriers take about a tenth of a second: off the loop the UI keeps moving.
-            self._tasks.spawn(self._search_in_thread(pairs, carriers, victims, guard), "intermod")
+            self._tasks.spawn(self._search_in_thread(pairs, carriers, victims, guard, span),
+                              "intermod")
             return
-        self._apply_intermod(pairs, search(carriers, victims, guard), guard)
+        self._apply_intermod(pairs, search(carriers, victims, guard, span), guard)
 
     async def _search_in_thread(
         self, pairs: list[tuple[Receiver, Channel]], carriers: list[int], victims: list[int],
-        guard: int,
+        guard: int, span: int,
     ) -> None:
-        found = await asyncio.to_thread(search, carriers, victims, guard)
+        found = await asyncio.to_thread(search, carriers, victims, guard, span)
         self._apply_intermod(pairs, found, guard)
 
     def _apply_intermod(
@@ -402,11 +406,26 @@ class RfWatch:
         self._alerts.set_external(INTERMOD, targets)
 
 
-def search(carriers: list[int], victims: list[int], guard: int) -> dict[int, tuple[Hit, int]]:
-    """Return the nearest product and the product count per victim frequency that has any."""
-    index = IntermodIndex(carriers)
+def search(
+    carriers: list[int], victims: list[int], guard: int, span: int = 0
+) -> dict[int, tuple[Hit, int]]:
+    """Return the nearest product and the product count per victim frequency that has any.
+
+    ``span`` (kHz, 0: no limit): only carriers within ``span`` of a victim mix into products
+    that can reach it, since a receiver's front-end filter keeps the carriers far from its
+    own frequency out. Victims that see the same carriers share one index.
+    """
+    ordered = clean_frequencies(carriers)
+    whole = IntermodIndex(ordered) if span <= 0 else None
+    indexes: dict[tuple[int, int], IntermodIndex] = {}
     out: dict[int, tuple[Hit, int]] = {}
     for v in victims:
+        index = whole
+        if index is None:
+            window = (bisect_left(ordered, v - span), bisect_right(ordered, v + span))
+            index = indexes.get(window)
+            if index is None:
+                index = indexes[window] = IntermodIndex(ordered[window[0]:window[1]])
         hit, count = index.nearest(v, guard)
         if hit is not None:
             out[v] = (hit, count)

@@ -348,8 +348,8 @@ def demo_rig() -> Rig:
             ch(4, "Keys Vox", 476_200, _tx("ULXD2", 47), performer="Tom Berg"),
         ], key="demo"),
         make_receiver("ulxd", "ULXD4Q", "RF 5-8", [
-            ch(1, "Guitar Vox", 478_450, _tx("ULXD1", 88), performer="Max Cole"),
-            ch(2, "Bass Vox", 481_075, _tx("ULXD1", 35), performer="Kim Park"),
+            ch(1, "Guitar Vox", 478_425, _tx("ULXD1", 88), performer="Max Cole"),
+            ch(2, "Bass Vox", 481_100, _tx("ULXD1", 35), performer="Kim Park"),
             ch(3, "Sax 1", 484_300, _tx("ULXD1", 73, "ALKA"), performer="Lou Grant"),
             ch(4, "Sax 2", 486_825, _tx("ULXD1", 22), performer="Eve Stone"),
         ], key="demo"),
@@ -357,9 +357,9 @@ def demo_rig() -> Rig:
             ch(n, name, freq, tx, family="ad", antennas=4, performer=who)
             for n, name, freq, tx, who in [
                 (1, "Pastor", 502_125, _tx("AD2", 95), "Rev. Miles"),
-                (2, "Host", 504_350, _tx("ADX1", 58), "Dana Fox"),
-                (3, "Guest 1", 506_575, _tx("AD1", 41), None),
-                (4, "Guest 2", 508_800, _tx("AD1", 77, on=False), None),
+                (2, "Host", 504_300, _tx("ADX1", 58), "Dana Fox"),
+                (3, "Guest 1", 506_675, _tx("AD1", 41), None),
+                (4, "Guest 2", 508_750, _tx("AD1", 77, on=False), None),
             ]
         ], key="demo"),
         make_receiver("slxd", "SLXD4D", "SLX 13-14", [
@@ -369,11 +369,11 @@ def demo_rig() -> Rig:
         # In-ear monitors: two PSM1000 P10T racks, one mix per musician (no body-pack).
         make_receiver("psm1000", "P10T", "IEM Rack A", [
             ch(1, "IEM Drums", 518_125, None, family="psm1000", performer="Rick Alvarez"),
-            ch(2, "IEM Keys", 519_350, None, family="psm1000", performer="Tom Berg"),
+            ch(2, "IEM Keys", 519_325, None, family="psm1000", performer="Tom Berg"),
         ], key="demo"),
         make_receiver("psm1000", "P10T", "IEM Rack B", [
             ch(1, "IEM Bass", 521_575, None, family="psm1000", performer="Kim Park"),
-            ch(2, "IEM Vox", 523_800, None, family="psm1000", performer="Jane Doe"),
+            ch(2, "IEM Vox", 523_700, None, family="psm1000", performer="Jane Doe"),
         ], key="demo"),
         # An MXW access point (DECT, no frequency): a live pack, one on wall power, one in
         # the charger (shown charging, never as a low mic).
@@ -394,16 +394,16 @@ def demo_rig() -> Rig:
     ]
     sennheiser = [
         make_receiver("ewdx", "EW-DX EM 4 DANTE", "EM4 Band", [
-            ch(1, "Drum Talk", 520_100, _tx("EW-DX SKM", 84), family="ewdx"),
-            ch(2, "MD Talk", 521_300, _tx("EW-DX SKM", 62), family="ewdx"),
-            ch(3, "Cajon", 522_900, _tx("EW-DX SK", 51), family="ewdx"),
-            ch(4, "Acoustic Gtr", 524_400, _tx("EW-DX SK", 30), family="ewdx"),
+            ch(1, "Drum Talk", 520_125, _tx("EW-DX SKM", 84), family="ewdx"),
+            ch(2, "MD Talk", 521_225, _tx("EW-DX SKM", 62), family="ewdx"),
+            ch(3, "Cajon", 522_850, _tx("EW-DX SK", 51), family="ewdx"),
+            ch(4, "Acoustic Gtr", 524_625, _tx("EW-DX SK", 30), family="ewdx"),
         ], key="demo"),
         make_receiver("ewdx", "EW-DX EM 4 DANTE", "EM4 Horns", [
-            ch(1, "Trumpet", 526_100, _tx("EW-DX SK", 97), family="ewdx"),
-            ch(2, "Trombone", 527_700, _tx("EW-DX SK", 45), family="ewdx"),
-            ch(3, "Spare 1", 529_200, None, family="ewdx"),
-            ch(4, "Presenter", 531_800, _tx("EW-DX SKM", 76), family="ewdx"),
+            ch(1, "Trumpet", 526_475, _tx("EW-DX SK", 97), family="ewdx"),
+            ch(2, "Trombone", 527_800, _tx("EW-DX SK", 45), family="ewdx"),
+            ch(3, "Spare 1", 531_075, None, family="ewdx"),
+            ch(4, "Presenter", 531_675, _tx("EW-DX SKM", 76), family="ewdx"),
         ], key="demo"),
         make_receiver("spectera", "Spectera Base Station", "Spectera Stage", [
             ch(n, name, 0, _tx(model, pct), family="spectera", performer=who)
@@ -417,9 +417,11 @@ def demo_rig() -> Rig:
             ]
         ], key="demo"),
     ]
-    # Spectera is wideband: every mobile device rides one RF channel.
+    # Spectera is wideband: every mobile device rides one RF channel. The whole plan is
+    # coordinated: no third-order product of carriers within 40 MHz lands within 25 kHz of
+    # a channel (the [rf] defaults), as a frequency coordinator would leave a real show.
     for channel in sennheiser[2].channels:
-        channel.frequency_khz = 552_000
+        channel.frequency_khz = 551_950
     # Actor 1's SEK also receives an in-ear mix (an IEM audio link): an in-ear channel.
     sennheiser[2].channels[0].iem_link = True
     # ew G4 and IEM G4 over the Media Control Protocol (sennheiser.md §4): one channel each.
@@ -436,7 +438,7 @@ def demo_rig() -> Rig:
     # Digital 6000 speaks SSCv1 only (sennheiser.md §3.6).
     sennheiser.append(
         make_receiver("d6000", "EM6000", "D6000 Leads", [
-            ch(1, "Soloist", 606_500, _tx("SKM 6000", 68), family="d6000"),
+            ch(1, "Soloist", 606_475, _tx("SKM 6000", 68), family="d6000"),
             ch(2, "Guest Vox", 612_250, _tx("SK 6000", 22), family="d6000"),
         ], key="demo"),
     )
