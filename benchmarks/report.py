@@ -190,6 +190,29 @@ def _interference(r: Json) -> list[Row]:
     return rows(r)
 
 
+def _runtime(r: Json) -> list[Row]:
+    error = ("<= 15 %", lambda v: v <= 15)
+    coverage = (">= 80 %", lambda v: v >= 80)
+    rows: list[Row] = []
+    parts = [("all kinds", r.get("overall", {}))]
+    parts += [(k.get("label", key), k) for key, k in r.get("kinds", {}).items()]
+    for label, res in parts:
+        judged = res.get("in_targets", True)
+        tag = f"{label} ({res.get('packs')} packs)"
+        for mode, name in (("prior", "built-in curve"), ("learned", "learnt curve")):
+            m = res.get(mode, {})
+            rows += [
+                _row("runtime", f"{tag}, {name}: median |error|", m.get("median_abs_error_pct"),
+                     f" % (95 % interval {m.get('median_abs_error_ci95_pct')})",
+                     error if judged else None),
+                _row("runtime", f"{tag}, {name}: range holds truth", m.get("coverage_pct"),
+                     f" % (n={m.get('estimates')}, width {m.get('median_range_width_pct')} %)",
+                     coverage if judged else None),
+            ]
+    rows.append(_row("runtime", "verdict", r.get("verdict")))
+    return rows
+
+
 def _show_storage(r: Json) -> list[Row]:
     tag = f"{r.get('channels')} ch x {(r.get('simulated_s') or 0) / 3600:g} h"
     return [
@@ -206,6 +229,7 @@ SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
     "history": _history, "lan_api": _lan, "lan_latency": _lan_latency, "replay": _replay,
     "swaps": _swaps, "interference": _interference, "show_storage": _show_storage,
+    "runtime": _runtime,
 }
 
 
