@@ -23,6 +23,7 @@ events are not shown. RF levels always come from the store's channel values.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -210,12 +211,14 @@ def frequency_plot(
     *,
     limits_for: Callable[[str], StatusThresholds] = lambda _code: DEFAULT_THRESHOLDS,
     guard_khz: int = 25,
+    span_khz: int = 0,
     foreign_dbm: float = -80.0,
 ) -> FrequencyPlot:
     """Return what the frequency view draws for ``snapshot`` and ``picture``.
 
-    ``guard_khz`` and ``foreign_dbm`` (the ``[rf]`` settings) are only used when the picture
-    is empty, as in a replay; a live picture carries its own guard and foreign carriers.
+    ``guard_khz``, ``span_khz`` and ``foreign_dbm`` (the ``[rf]`` settings) are only used
+    when the picture is empty, as in a replay; a live picture carries its own intermod hits
+    and foreign carriers.
     """
     live = bool(picture.carriers)
     active_ids = {cid for event in picture.active for cid in event.channels}
@@ -233,7 +236,7 @@ def frequency_plot(
         guard = guard_khz
         carriers = tuple(sorted({s.frequency_khz for s in stems if s.kind is StemKind.CARRIER}))
         victims = tuple(sorted({s.frequency_khz for s in stems if not s.spare}))
-        found = list(local_intermod(carriers, victims, guard))
+        found = list(local_intermod(carriers, victims, guard, span_khz))
     products = tuple(_mark(hit, count, by_frequency) for hit, count in found
                      if hit.victim_khz in by_frequency)
     spans = _spans(picture, names) if live else ()
@@ -400,18 +403,27 @@ def _summary(
 
 @lru_cache(maxsize=8)
 def local_intermod(
-    carriers: tuple[int, ...], victims: tuple[int, ...], guard_khz: int
+    carriers: tuple[int, ...], victims: tuple[int, ...], guard_khz: int, span_khz: int = 0
 ) -> tuple[tuple[Hit, int], ...]:
     """Return the nearest product within the guard and the count, per victim that has one.
 
-    The same search as the engine's (``engine/rf_watch.py``), for a replay: remembered for
-    the last carrier sets, as a replay's frequencies seldom change.
+    The same search as the engine's (``search`` in ``engine/rf_watch.py``), for a replay:
+    with ``span_khz`` > 0 only carriers that close to a victim mix into products against it
+    (a receiver's front-end filter keeps far ones out). Remembered for the last carrier
+    sets, as a replay's frequencies seldom change.
     """
     if guard_khz <= 0 or len(carriers) < 2:
         return ()
-    index = IntermodIndex(carriers)
+    ordered = sorted(carriers)
+    indexes: dict[tuple[int, int], IntermodIndex] = {}
     found = []
     for victim in victims:
+        window = ((0, len(ordered)) if span_khz <= 0 else
+                  (bisect_left(ordered, victim - span_khz),
+                   bisect_right(ordered, victim + span_khz)))
+        index = indexes.get(window)
+        if index is None:
+            index = indexes[window] = IntermodIndex(ordered[window[0]:window[1]])
         hit, count = index.nearest(victim, guard_khz)
         if hit is not None:
             found.append((hit, count))

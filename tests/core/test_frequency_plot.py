@@ -211,6 +211,19 @@ def test_a_replay_searches_the_products_itself() -> None:
     assert off.products == ()
 
 
+def test_a_replay_mixes_only_carriers_within_the_span_like_the_engine() -> None:
+    channels = (
+        {"name": "Lead", "frequency_khz": 500_000},
+        {"name": "Far", "frequency_khz": 560_000},
+        {"name": "Host", "frequency_khz": 440_010},  # 2 x Lead - Far = 440.000 MHz
+    )
+    snapshot = _snapshot(_receiver(*channels))
+    unlimited = frequency_plot(snapshot, RfPicture(), guard_khz=25, span_khz=0)
+    assert [m.victims for m in unlimited.products if m.victims == ("Host",)] == [("Host",)]
+    limited = frequency_plot(snapshot, RfPicture(), guard_khz=25, span_khz=40_000)
+    assert all(m.victims != ("Host",) for m in limited.products)  # Far is beyond Host's filter
+
+
 def test_a_switched_off_pack_makes_no_product_in_a_replay() -> None:
     channels = (
         {"name": "Lead", "frequency_khz": 500_000},

@@ -9,7 +9,7 @@ purple stem with an ``x`` and the word FOREIGN. What to draw is decided in
 :mod:`micboard_desktop.core.frequency_plot`; this view only draws it.
 
 Told, not polling the devices: the bridge marks the view dirty and a display clock redraws it
-at most four times a second while it is shown (once a second regardless, so an interference
+at most twice a second while it is shown (once a second regardless, so an interference
 event that ends by time is seen to end). RF levels come from the store's channel values,
 never from the meter stream.
 """
@@ -21,7 +21,7 @@ from typing import Final, Protocol
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QHideEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QHideEvent, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from micboard_desktop.core.control import RfQueries, SettingsControl
@@ -40,7 +40,7 @@ from micboard_desktop.core.store import Changes
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
 
-TICK_MS: Final = 250
+TICK_MS: Final = 500
 """The display clock: a redraw at most this often, and only when something changed."""
 PICTURE_EVERY_S: Final = 1.0
 """The RF picture is read at least this often while shown (events end by time)."""
@@ -58,6 +58,10 @@ SPAN_ACTIVE: Final = QColor(213, 94, 0, 110)
 """Okabe-Ito vermillion, see-through: an open interference event."""
 SPAN_ENDED: Final = QColor(213, 94, 0, 40)
 EMPTY_TEXT: Final = "No channel with a frequency is monitored."
+LEGEND: Final = (
+    "\u25cf level   \u25c6 in the air, no level reported   \u25cb ours, off air   "
+    "\u2715 FOREIGN carrier   \u25b2 intermod product (point at it)   shaded: interference"
+)
 
 
 class FrequencyEngine(RfQueries, SettingsControl, Protocol):
@@ -85,6 +89,27 @@ def label_ink(label: Label) -> QColor:
 
 def _tip(x: float, y: float, data: object) -> str:
     return str(data)
+
+
+_PENS: dict[tuple[str, float], QPen] = {}
+_BRUSHES: dict[str, QBrush] = {}
+
+
+def _pen(colour: QColor, width: float) -> QPen:
+    """Return one shared pen per colour: pyqtgraph renders a symbol once per pen it sees."""
+    key = (colour.name(), width)
+    pen = _PENS.get(key)
+    if pen is None:
+        pen = _PENS[key] = pg.mkPen(colour, width=width)
+    return pen
+
+
+def _brush(colour: QColor) -> QBrush:
+    """Return one shared brush per colour (see :func:`_pen`)."""
+    brush = _BRUSHES.get(colour.name())
+    if brush is None:
+        brush = _BRUSHES[colour.name()] = pg.mkBrush(colour)
+    return brush
 
 
 class FrequencyView(QWidget):
@@ -148,6 +173,11 @@ class FrequencyView(QWidget):
         layout.addWidget(self.events)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.empty, 1)
+        self.legend = QLabel(LEGEND, self)
+        self.legend.setWordWrap(True)
+        self.legend.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 12pt; "
+                                  "padding: 2px 6px;")
+        layout.addWidget(self.legend)
         self.empty.hide()
         self.clock = QTimer(self)
         self.clock.setInterval(TICK_MS)
@@ -167,6 +197,7 @@ class FrequencyView(QWidget):
             self._engine.rf_picture(),
             limits_for=config.thresholds_for,
             guard_khz=config.rf.intermod_guard_khz,
+            span_khz=config.rf.intermod_span_khz,
             foreign_dbm=config.rf.foreign_carrier_dbm,
         )
         if model == self.model and self.label_items:
@@ -240,8 +271,8 @@ class FrequencyView(QWidget):
                 "pos": (stem.frequency_mhz, top),
                 "symbol": symbol,
                 "size": 22 if stem.kind is StemKind.FOREIGN else 14 if hollow else 16,
-                "pen": pg.mkPen(colour, width=2),
-                "brush": pg.mkBrush(theme.BACKGROUND if hollow else colour),
+                "pen": _pen(colour, 2),
+                "brush": _brush(theme.BACKGROUND if hollow else colour),
                 "data": stem.tooltip,
             })
         for key, item in self.stem_lines.items():
@@ -265,8 +296,8 @@ class FrequencyView(QWidget):
                 "symbol": "t1",
                 # Two-transmitter products are the strong ones: the bigger mark.
                 "size": 22 if mark.kind is ProductKind.TWO_TX else 15,
-                "pen": pg.mkPen(theme.BACKGROUND, width=1),
-                "brush": pg.mkBrush(PRODUCT_INK),
+                "pen": _pen(theme.BACKGROUND, 1),
+                "brush": _brush(PRODUCT_INK),
                 "data": mark.tooltip,
             }
             for mark in self.model.products
@@ -304,8 +335,10 @@ class FrequencyView(QWidget):
                 item.setVisible(False)
                 continue
             label, x = visible[index], xs[index]
-            item.setText(label.text)
-            item.setColor(label_ink(label))
+            ink = label_ink(label)
+            if item.toPlainText() != label.text or item.color != ink:
+                item.setText(label.text)
+                item.setColor(ink)
             item.setPos(x, base + 1)
             item.setVisible(True)
             leader_x += [label.frequency_mhz, x]
