@@ -8,6 +8,8 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtGui import QAction, QColor
 
+from benchmarks.show_gen import record_show
+from micboard_desktop.app.replay_window import open_replay
 from micboard_desktop.core.frequency_plot import FLOOR_DBM, SPAN_PAD_KHZ
 from micboard_desktop.core.interference import Carrier, Evidence, InterferenceEvent, RfPicture
 from micboard_desktop.core.intermod import Hit, Product, ProductKind
@@ -138,3 +140,20 @@ async def test_the_frequency_tab_is_built_when_first_shown(qtbot: object, tmp_pa
     assert isinstance(window.frequency, FrequencyView)
     assert isinstance(window.frequency.plot, pg.PlotWidget)
     close_window(window)
+
+
+async def test_the_frequency_tab_of_a_replay_draws_the_recorded_carriers(tmp_path: Path) -> None:
+    path = tmp_path / "micboard.db"
+    record_show(path, seconds=120, channels=8, seed=3)
+    replay = await open_replay(path, settings_dir=tmp_path)
+    window = replay.window
+    try:
+        window.tabs.setCurrentIndex(TAB_FREQUENCY)
+        view = window.frequency
+        assert view is not None
+        await wait_until(lambda: len(view.model.stems) == 8)
+        assert "Replay" in view.summary.text()  # no RF picture: said, not hidden
+        assert len(view.heads.points()) == 8
+        assert not any(region.isVisible() for region in view.regions)
+    finally:
+        replay.close()
