@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from micboard_desktop.app.startup import busy_port_is_a_config_error
@@ -21,6 +22,7 @@ from micboard_desktop.core.control import LanState
 from micboard_desktop.core.errors import ConfigError
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.engine.engine import Engine
+from micboard_desktop.lan.serialize import instance_json
 from micboard_desktop.lan.server import LanServer
 
 _log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class LanRuntime:
         self._lock = asyncio.Lock()
         self._problem: str | None = None
         self._urls: tuple[str, ...] = ()
+        self._host_name = socket.gethostname() or None
+        """How other Micboard Desktops show where our receivers come from."""
         engine.lan_listeners.append(self._on_settings_changed)
         engine.lan_state_source = self.state
 
@@ -69,6 +73,7 @@ class LanRuntime:
             token=lambda: self._token,
             cache_timeout=micboard.cache_timeout,
             websocket_broadcasting=micboard.websocket_broadcasting,
+            instance=self._instance,
         )
         try:
             with busy_port_is_a_config_error(_port_words(settings), "lan.port"):
@@ -83,6 +88,11 @@ class LanRuntime:
         port = urlsplit(server.url).port or settings.port
         self._urls = await asyncio.to_thread(reachable_urls, settings.host, port)
         _log.info("LAN API at %s", server.url)
+
+    def _instance(self) -> dict[str, Any] | None:
+        """Return this installation's id and host name for ``/api/data/`` (once started)."""
+        instance_id = self._engine.instance_id
+        return None if instance_id is None else instance_json(instance_id, self._host_name)
 
     def state(self) -> LanState:
         """Return what the server does now: listening and where, or why it is not."""

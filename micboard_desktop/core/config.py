@@ -444,6 +444,22 @@ def _split_devices(
     return addresses, tuple(hints)
 
 
+_REMOTE_SCHEMES: Final = ("micboard://", "http://", "https://")
+
+
+def _check_remote_addresses(addresses: tuple[str, ...], code: str, key: str) -> None:
+    """Refuse a ``micboard`` address that is not ``micboard://HOST[:PORT]`` or an http(s) URL."""
+    if code != "micboard":  # another Micboard Desktop (plugins/micboard/)
+        return
+    for i, address in enumerate(addresses):
+        if not address.lower().startswith(_REMOTE_SCHEMES):
+            raise _fail(
+                f"{key}[{i}]",
+                f"{address!r} must be micboard://HOST[:PORT] or the http(s):// URL of "
+                "another Micboard Desktop's LAN API",
+            )
+
+
 def _code(value: Any, key: str) -> str:
     code = _string(value, key)
     if not _CODE.match(code):
@@ -572,6 +588,7 @@ def parse_config(data: Mapping[str, Any]) -> AppConfig:
             values["devices"], values["device_hints"] = _split_devices(
                 values["devices"], values["code"], f"{key}.devices"
             )
+            _check_remote_addresses(values["devices"], values["code"], f"{key}.devices")
         entries.append(ManufacturerConfig(**values))
     return AppConfig(
         micboard=micboard,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from secrets import token_hex
 
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import AppConfig, LanSettings, ManufacturerConfig
@@ -64,6 +66,9 @@ _log = logging.getLogger(__name__)
 HEALTH_PERIOD = 2.0
 """Seconds between health, metrics and connection-row refreshes."""
 METRICS_KEY = "engine.metrics"
+INSTANCE_KEY = "engine.instance"
+"""Where this installation's stable id is kept (made on the first start, never changed)."""
+_INSTANCE_ID = re.compile(r"^[0-9a-f]{32}$")
 """MicboardConfig key under which the running engine publishes its metrics."""
 REMOTE_PREFIX = "setting:"
 """MicboardConfig keys of settings changed through :meth:`Engine.set_config`."""
@@ -150,6 +155,9 @@ class Engine:
         """Awaited when the LAN settings or token change (the app restarts its server)."""
         self.lan_state_source: Callable[[], LanState] | None = None
         """Says what the app's LAN server does (set by the app when it runs one)."""
+        self.instance_id: str | None = None
+        """This installation's stable id (known once started): the LAN API serves it and
+        the micboard plugin refuses receivers that come back from here (a loop)."""
         self.integrations: IntegrationsControl | None = None
         """Notifications and MQTT (set by the app when it runs them; the settings page)."""
         self.integrations_health: Callable[[], Health | None] | None = None
@@ -160,6 +168,7 @@ class Engine:
     async def start(self) -> None:
         """Restore the last known state, then start recording and every manufacturer."""
         await self.repository.start()
+        await self._load_instance_id()
         await self._restore()
         # Approve addresses before the remote settings are laid over the local ones.
         await asyncio.to_thread(self._approve_startup_addresses, self._config)
@@ -241,6 +250,14 @@ class Engine:
         if gone:
             _log.info("dropped %d receiver(s) no longer configured", len(gone))
         self._restored = set()
+
+    async def _load_instance_id(self) -> None:
+        """Read this installation's id from the database, making it on the first start."""
+        stored = await self.repository.get_config(INSTANCE_KEY)
+        if not (isinstance(stored, str) and _INSTANCE_ID.match(stored)):
+            stored = token_hex(16)
+            await self.repository.set_config(INSTANCE_KEY, stored)
+        self.instance_id = self.supervisor.instance_id = stored
 
     async def _reapply_remote_settings(self, config: AppConfig) -> AppConfig:
         """Re-apply settings changed remotely (LAN API) since the configuration was read.

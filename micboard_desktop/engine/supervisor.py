@@ -110,6 +110,8 @@ class Supervisor:
         self._clock = clock or SystemClock()
         self.metrics = metrics or MetricsTracker()
         self.runs: dict[str, ManufacturerRun] = {}
+        self.instance_id: str | None = None
+        """This app's stable id, handed to every plugin (set by the engine on start)."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -142,6 +144,7 @@ class Supervisor:
             clock=self._clock,
             logger=logging.getLogger(f"micboard_desktop.plugins.{entry.code}"),
             secret_lookup=run.secret_for,
+            instance_id=self.instance_id,
         )
         run.plugin = plugin_class(context)
         self.store.put_manufacturer(

@@ -111,6 +111,34 @@ _ESTIMATE_PROPERTY: Final[Json] = {
 }
 
 
+_INSTANCE: Final[Json] = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9A-Za-z_-]{8,64}$",
+               "description": "This installation's stable id (made once, kept in its "
+               "database)."},
+        "name": {"type": ["string", "null"], "description": "Its host name, to show where "
+                 "receivers read from it come from."},
+    },
+    "description": "Who serves this document. Another Micboard Desktop reading it refuses a "
+    "document carrying its own id, and receivers whose origin chain holds it (a loop).",
+}
+_RECEIVER_ORIGIN: Final[Json] = {
+    "type": "object",
+    "required": ["chain", "receiver_id", "manufacturer"],
+    "properties": {
+        "chain": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                  "description": "Instance ids (or HOST:PORT of one that serves none) the "
+                  "receiver came through, nearest first; the last is where it is attached."},
+        "receiver_id": {"type": "string", "description": "Its id where it is attached."},
+        "manufacturer": {"type": "string", "description": "Its manufacturer code there."},
+    },
+    "description": "Present only on receivers read from another Micboard Desktop "
+    "(manufacturer micboard, id micboard:<instance>/<its id there>).",
+}
+
+
 _NULLABLE_COUNT: Final[Json] = {"type": ["integer", "null"], "minimum": 0}
 _NULLABLE_PERCENT: Final[Json] = {"type": ["integer", "null"], "minimum": 0, "maximum": 100}
 _NULLABLE_TEXT: Final[Json] = {"type": ["string", "null"]}
@@ -556,6 +584,10 @@ def _document() -> Json:
     schemas["channel"]["properties"]["spare"] = _CHANNEL_SPARE
     schemas["battery"]["properties"]["estimate"] = _ESTIMATE_PROPERTY
     schemas["battery_estimate"] = _BATTERY_ESTIMATE
+    schemas["receiver"]["properties"]["origin"] = _ref("receiver_origin")
+    schemas["receiver_origin"] = _RECEIVER_ORIGIN
+    schemas["Data"]["properties"]["instance"] = _ref("instance")
+    schemas["instance"] = _INSTANCE
     schemas["Data"]["properties"]["chargers"] = {
         "type": "array",
         "items": _ref("charger"),

@@ -38,6 +38,8 @@ BODY_TIMEOUT_SECONDS: Final = 10.0
 """Longest a request body may take to arrive (a slow body holds a handler open)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+InstanceSource = Callable[[], dict[str, Any] | None]
+"""Returns the ``instance`` object of ``/api/data/`` (serialize.instance_json), if known."""
 
 
 def json_bytes(data: object) -> bytes:
@@ -69,8 +71,10 @@ class ApiRoutes:
         keep_alive_seconds: float,
         write_timeout_seconds: float,
         body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+        instance: InstanceSource | None = None,
     ) -> None:
         self._store = store
+        self._instance = instance
         self._engine = engine
         self._cache = cache
         self._hub = hub
@@ -146,7 +150,8 @@ class ApiRoutes:
 
         def build() -> bytes:
             document = serialize.data_json(
-                self._store.snapshot(), manufacturer=code, thresholds=self.thresholds
+                self._store.snapshot(), manufacturer=code, thresholds=self.thresholds,
+                instance=self._instance() if self._instance is not None else None,
             )
             return json_bytes(document)
 

@@ -13,7 +13,9 @@ forbid additional properties), so a client of ``micboard-desktop/data/1`` is not
 Likewise ``"spare": true`` on a channel the user marked as a spare (engine/spares.py), and
 only there: a client that does not know the flag reads every channel as before. Chargers
 (CHG 70N, L 6000) are a top-level ``chargers`` list beside the receivers, never receivers:
-they have bays, not channels, and the ``stale`` rule reads receivers only.
+they have bays, not channels, and the ``stale`` rule reads receivers only. A receiver read
+from another Micboard Desktop (plugins/micboard/) carries ``origin``, and the document may
+carry ``instance`` (this installation's stable id): both optional, like the others.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from micboard_desktop.core.model import (
 )
 from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
 from micboard_desktop.core.store import Snapshot
+from micboard_desktop.plugins.micboard.ids import CODE as REMOTE_CODE
+from micboard_desktop.plugins.micboard.ids import origin_of
 
 SCHEMA_ID: Final = "micboard-desktop/data/1"
 
@@ -216,6 +220,23 @@ def channel_json(
     return document
 
 
+def origin_json(receiver_id: str) -> Json | None:
+    """Return where a receiver read from another Micboard Desktop belongs, else ``None``.
+
+    ``chain`` lists the instances it came through, nearest first (the last one is where it
+    is attached); ``receiver_id`` and ``manufacturer`` are its own there. Read from the id
+    (plugins/micboard/ids.py), so it can never disagree with it.
+    """
+    origin = origin_of(receiver_id)
+    if origin is None:
+        return None
+    return {
+        "chain": list(origin.chain),
+        "receiver_id": origin.receiver_id,
+        "manufacturer": origin.manufacturer,
+    }
+
+
 def receiver_json(
     receiver: Receiver,
     limits: StatusThresholds,
@@ -223,10 +244,13 @@ def receiver_json(
     spares: Container[ChannelId] = frozenset(),
     estimates: Mapping[ChannelId, BatteryEstimate] | None = None,
 ) -> Json:
-    """Return a Receiver object with its channels in number order (numbered from ``slots``)."""
+    """Return a Receiver object with its channels in number order (numbered from ``slots``).
+
+    A receiver read from another Micboard Desktop also has ``origin`` (:func:`origin_json`).
+    """
     slots = slots or {}
     estimates = estimates or {}
-    return {
+    document = {
         "id": receiver.id,
         "manufacturer": receiver.manufacturer,
         "api_device_id": receiver.api_device_id,
@@ -252,6 +276,11 @@ def receiver_json(
             if ch.number >= 1  # the schema requires numbers from 1; a 0 would be a device bug
         ],
     }
+    if receiver.manufacturer == REMOTE_CODE:
+        origin = origin_json(receiver.id)
+        if origin is not None:
+            document["origin"] = origin
+    return document
 
 
 def bay_json(bay: ChargerBay) -> Json:
@@ -315,14 +344,24 @@ def select_receivers(snapshot: Snapshot, manufacturer: str | None) -> list[Recei
     return sorted(chosen, key=lambda r: (r.manufacturer, r.name or "", r.id))
 
 
+def instance_json(instance_id: str, name: str | None) -> Json:
+    """Return the ``instance`` object: this installation's stable id and its name."""
+    return {"id": instance_id, "name": name}
+
+
 def data_json(
     snapshot: Snapshot,
     *,
     manufacturer: str | None = None,
     thresholds: ThresholdLookup = default_thresholds,
     now: datetime | None = None,
+    instance: Json | None = None,
 ) -> Json:
-    """Return the whole ``GET /api/data/`` document for ``snapshot``."""
+    """Return the whole ``GET /api/data/`` document for ``snapshot``.
+
+    ``instance`` (:func:`instance_json`), when given, is served as the optional top-level
+    ``instance``: another Micboard Desktop reading this one refuses a loop with it.
+    """
     receivers = select_receivers(snapshot, manufacturer)
     manufacturers = [
         m
@@ -330,7 +369,7 @@ def data_json(
         if manufacturer is None or code == manufacturer
     ]
     limits = _ThresholdCache(thresholds)
-    return {
+    document: Json = {
         "schema": SCHEMA_ID,
         "generated_at": iso(now or datetime.now(UTC)),
         "stale": is_stale(receivers),
@@ -342,6 +381,9 @@ def data_json(
         ],
         "chargers": [charger_json(c) for c in select_chargers(snapshot, manufacturer)],
     }
+    if instance is not None:
+        document["instance"] = instance
+    return document
 
 
 def receivers_json(

@@ -26,7 +26,7 @@ from micboard_desktop.lan.errors import error_middleware
 from micboard_desktop.lan.events import COALESCE_SECONDS, MAX_QUEUED_EVENTS, EventHub
 from micboard_desktop.lan.hosts import HostPolicy, host_middleware, server_names
 from micboard_desktop.lan.protocol import HEAD_TIMEOUT_SECONDS, LanRunner
-from micboard_desktop.lan.routes import BODY_TIMEOUT_SECONDS, ApiRoutes
+from micboard_desktop.lan.routes import BODY_TIMEOUT_SECONDS, ApiRoutes, InstanceSource
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class LanServer:
         head_timeout_seconds: float = HEAD_TIMEOUT_SECONDS,
         body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
         server_names_extra: Iterable[str] = (),
+        instance: InstanceSource | None = None,
     ) -> None:
         """Prepare the server; nothing listens until :meth:`start`.
 
@@ -81,6 +82,8 @@ class LanServer:
             body_timeout_seconds: a request body that takes longer to arrive gets 408.
             server_names_extra: names besides ``localhost`` and ``settings.host`` that
                 clients may put in ``Host`` (any IP literal is always accepted).
+            instance: returns this installation's ``instance`` object for ``/api/data/``
+                (another Micboard Desktop refuses a loop with it); none: not served.
         """
         self.settings = settings
         self._bind_host = bind_host or settings.host
@@ -104,6 +107,7 @@ class LanServer:
             keep_alive_seconds=keep_alive_seconds,
             write_timeout_seconds=write_timeout_seconds,
             body_timeout_seconds=body_timeout_seconds,
+            instance=instance,
         )
         self._hosts = HostPolicy(server_names(settings.host, server_names_extra))
         self._head_timeout = head_timeout_seconds

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 BUILTIN_PLUGINS: Final[dict[str, str]] = {
+    "micboard": "micboard_desktop.plugins.micboard.plugin:MicboardPlugin",
     "sennheiser": "micboard_desktop.plugins.sennheiser.plugin:SennheiserPlugin",
     "shure": "micboard_desktop.plugins.shure.plugin:ShurePlugin",
 }

@@ -205,6 +205,9 @@ class PluginContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("micboard_desktop"))
     secret_lookup: Callable[[str], str | None] | None = None
     """Returns the secret for one endpoint URL, or ``None`` where it may not be sent."""
+    instance_id: str | None = None
+    """This app's own stable id (the LAN API serves it): a plugin that reads other
+    Micboard Desktops refuses what comes back from itself (plugins/micboard/)."""
 
     def secret_for(self, endpoint: str) -> str | None:
         """Return the API key or password to send to ``endpoint`` (a URL), or ``None``.
