@@ -18,7 +18,7 @@ from micboard_desktop.core.store import StateStore
 from micboard_desktop.ui import theme
 from micboard_desktop.ui.bridge import StoreBridge
 from micboard_desktop.ui.main_window import TAB_FREQUENCY
-from micboard_desktop.ui.views.frequency import FrequencyView
+from micboard_desktop.ui.views.frequency import FOREIGN_INK, FrequencyView
 from tests.core.builders import make_channel, make_receiver
 from tests.fakes.engine import FakeEngine
 from tests.ui.conftest import wait_until
@@ -157,3 +157,19 @@ async def test_the_frequency_tab_of_a_replay_draws_the_recorded_carriers(tmp_pat
         assert not any(region.isVisible() for region in view.regions)
     finally:
         replay.close()
+
+
+async def test_a_foreign_carrier_is_a_dashed_purple_stem_with_a_cross(qtbot: object) -> None:
+    store = StateStore()
+    receiver = _receiver(-60.0, -55.0)
+    off = replace(receiver.channels[1], transmitter=None)  # RF at -55 dBm, our pack off
+    store.put_receiver(replace(receiver, channels=(receiver.channels[0], off)))
+    engine = FakeEngine(rf=_live(store, foreign=(str(off.id),)))
+    view = _view(qtbot, store, engine)
+    assert [p.symbol() for p in view.heads.points()] == ["o", "x"]
+    dashed = view.stem_lines[(FOREIGN_INK.name(), True)]
+    xs, ys = dashed.getData()
+    assert list(xs) == [502.0, 502.0]
+    assert list(ys) == [FLOOR_DBM, -55.0]
+    assert "? FOREIGN Vox 2" in _labels(view)
+    assert "1 FOREIGN carrier" in view.summary.text()
