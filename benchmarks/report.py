@@ -206,7 +206,8 @@ def _runtime(r: Json) -> list[Row]:
                      f" % (95 % interval {m.get('median_abs_error_ci95_pct')})",
                      error if judged else None),
                 _row("runtime", f"{tag}, {name}: range holds truth", m.get("coverage_pct"),
-                     f" % (n={m.get('estimates')}, width {m.get('median_range_width_pct')} %)",
+                     f" % (n={m.get('estimates')}, width {m.get('median_range_width_pct')} %,"
+                     f" below it {m.get('below_range_pct')} %)",
                      coverage if judged else None),
             ]
     rows.append(_row("runtime", "verdict", r.get("verdict")))

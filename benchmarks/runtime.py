@@ -27,7 +27,10 @@ no target, a known weak spot.
 From the half-way point on: each pack is estimated at 50, 55 ... 95 % of its true runtime;
 the error is ``|estimate - truth| / truth`` with truth the true minutes left then. Coverage
 is the share of estimates whose low-high range holds the truth; the median width of that
-range (as % of the truth) is reported too, so a range cannot buy coverage unseen.
+range (as % of the truth) is reported too, so a range cannot buy coverage unseen, and the
+share of estimates whose low end was still too high (the pack died first: the miss that
+hurts a show). The interval of a median error resamples whole packs (the estimates of one
+pack are not independent).
 
 Prior against learned: before the measured packs, every rig ran ``PAST_PACKS`` packs of the
 same kind flat, stored as history stores them (a bucket a minute, the transmitter off
@@ -351,6 +354,8 @@ def summary(points: Sequence[Point]) -> Json:
             abs(p.minutes - p.truth) for p in answered if p.minutes is not None), 1),
         "coverage_pct": round(100.0 * sum(p.covered for p in points) / len(points), 1),
         "median_range_width_pct": round(statistics.median(widths), 1) if widths else None,
+        "below_range_pct": round(100.0 * sum(
+            p.low is not None and p.truth < p.low for p in points) / len(points), 1),
         "early_median_abs_error_pct": _median_error(p for p in points if p.fraction < 0.74),
         "late_median_abs_error_pct": _median_error(p for p in points if p.fraction >= 0.74),
     }
