@@ -46,6 +46,9 @@ EXTRA_HIDDEN_IMPORTS: Final = (
     # pyqtgraph imports these with importlib.import_module (PlotCurveItem needs them).
     "PySide6.QtOpenGL",
     "PySide6.QtOpenGLWidgets",
+    # miniaudio (the alert sounds, ui/sound.py) is a cffi module: its compiled part imports
+    # _cffi_backend from C, which PyInstaller cannot see (without it: ModuleNotFoundError).
+    "_cffi_backend",
 )
 
 EXCLUDES: Final = (

@@ -130,8 +130,16 @@ async def _amain(
             subtitle = f"LAN API {lan.server.url}  |  {subtitle}"
         store = engine.store
         bridge = StoreBridge(store)
+        from micboard_desktop.engine.secrets import LockPinVault
+        from micboard_desktop.ui.lock import MemoryPinVault
+        from micboard_desktop.ui.sound import MiniaudioPlayer
+
+        # The lock's PIN hash goes to the keyring; the demo's stays in memory (not the
+        # real keyring of whoever tries the demo).
+        vault = MemoryPinVault() if demo else LockPinVault()
         window = MainWindow(store, engine.meters, engine, subtitle=subtitle, bridge=bridge,
-                            data_dir=paths.data_dir, log_dir=paths.log_dir)
+                            data_dir=paths.data_dir, log_dir=paths.log_dir,
+                            sound_player=MiniaudioPlayer(), pin_vault=vault)
         from micboard_desktop.app.replay_window import install_open_replay
 
         install_open_replay(window, paths.database)  # Show > Open replay, read-only

@@ -218,3 +218,36 @@ class SecretResolver:
         register_secret(token)
         await self._store.set_async(LAN_TOKEN, token)
         return token
+
+
+LOCK_PIN = "lock-pin"
+"""Keyring entry of the monitor-only lock's PIN hash (``keyring del micboard-desktop lock-pin``
+is the way out of a forgotten PIN: the window then starts unlocked)."""
+
+
+class LockPinVault:
+    """The monitor-only lock's PIN hash in the keyring; this session only where there is none.
+
+    Only the scrypt hash is kept (``core/lock.py``), never the PIN.
+    """
+
+    def __init__(self, store: SecretStore | None = None) -> None:
+        self._store = store or SecretStore()
+        self._session: str | None = None
+
+    async def load(self) -> str | None:
+        """Return the kept hash (the keyring's, else this session's), or ``None``."""
+        try:
+            stored = await self._store.get_async(LOCK_PIN)
+        except KeyringUnavailable:
+            return self._session
+        return stored or self._session
+
+    async def save(self, stored: str) -> bool:
+        """Keep ``stored``; return False when it could only be kept for this session."""
+        self._session = stored
+        try:
+            await self._store.set_async(LOCK_PIN, stored)
+        except KeyringUnavailable:
+            return False
+        return True

@@ -8,7 +8,7 @@ arrives through the store's change feed (the bridge), never by polling.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from micboard_desktop.core.control import EngineControl, MarkerInfo
+from micboard_desktop.core.control import AlertInfo, EngineControl, MarkerInfo
+from micboard_desktop.core.lock import LockState, guarded
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId
 from micboard_desktop.core.paths import app_paths
@@ -48,6 +49,14 @@ from micboard_desktop.ui.dialogs.preshow import PreshowDialog
 from micboard_desktop.ui.dialogs.report import ReportDialog
 from micboard_desktop.ui.dialogs.settings import SettingsDialog
 from micboard_desktop.ui.dialogs.shortcuts import ShortcutsDialog, menu_shortcuts
+from micboard_desktop.ui.lock import (
+    TITLE_PREFIX,
+    LockTargets,
+    MemoryPinVault,
+    PinVault,
+    WindowLock,
+)
+from micboard_desktop.ui.sound import AlertSounder, SilentPlayer, SoundControls, SoundPlayer
 from micboard_desktop.ui.tasks import UiTasks
 from micboard_desktop.ui.views.alerts import (
     SEVERITY_LOOK,
@@ -90,11 +99,17 @@ class MainWindow(QMainWindow):
         frame_hz: float | None = None,
         data_dir: Path | None = None,
         log_dir: Path | None = None,
+        sound_player: SoundPlayer | None = None,
+        pin_vault: PinVault | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Micboard Desktop")
         # On the application, not this window: menus, dialogs and popups need it too.
         apply_theme()
+        self.lock_state = LockState()
+        # Every view gets the engine through the lock: locked, each command is refused at
+        # the source, whichever button or key asked (core/lock.py).
+        engine = guarded(engine, self.lock_state)
         self._store = store
         self._engine = engine
         self._own_bridge = bridge is None
@@ -170,11 +185,35 @@ class MainWindow(QMainWindow):
             self.tray.activated.connect(self._raise_window)
             self.tray.setToolTip("Micboard Desktop")
             self.tray.show()
+        # Sounds for new alerts and desktop notifications for new criticals (#21 item 1).
+        self.sounder = AlertSounder(lambda: self._engine.alerts(active_only=True),
+                                    sound_player or SilentPlayer(), self._settings,
+                                    notify=self._notify_critical)
+        self.sound_controls = SoundControls(
+            self.sounder, channel=self._selected_channel, alerts=self._selected_alerts,
+            say=lambda text: self.statusBar().showMessage(text, 8000),
+            locked=lambda: self.lock_state.locked, parent=self)
+        self.statusBar().addPermanentWidget(self.sound_controls.button)
+        self.locked_ok: set[QAction] = set()
+        """Menu actions a locked window keeps (looking, not acting); see ui/lock.py."""
         # Alerts are checked even while their tab is hidden: the tab badge and the tray
         # notification are how a technician on another tab hears about them.
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()
         self._restore()
+        board = self.dashboard
+        self.lock = WindowLock(self, self.lock_state, pin_vault or MemoryPinVault(),
+                               self._settings, self.tasks, LockTargets(
+            allowed=self.locked_ok,
+            disable=[board.sort_box, board.manufacturer_box, board.group_box,
+                     board.size_slider, board.find_box],  # the layout is kept
+            hide=[self.marker_button, self.alerts.ack_button, self.alerts.ack_all_button,
+                  self.connections.reconnect_button, self.connections.stop_button,
+                  self.connections.start_button, board.empty_board.add_button,
+                  board.empty_board.discover_button, board.empty_board.settings_button],
+            shortcuts=[board], keys=[board.board], editors=[self.hardware.tree],
+            retitle=self.check_alerts))
+        self.lock.restore()
         self.check_alerts()
 
     # -- menus --------------------------------------------------------------------------
@@ -193,18 +232,28 @@ class MainWindow(QMainWindow):
         self._action(file_menu.addAction("&Settings\u2026"), self.open_settings,
                      QKeySequence.StandardKey.Preferences, needs_engine=True)
         file_menu.addSeparator()
-        self._action(file_menu.addAction("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.lock_action = file_menu.addAction("&Lock\u2026")
+        self.lock_action.setToolTip("Monitor only: no settings, no control actions, no "
+                                    "quitting without the PIN")
+        self._action(self.lock_action, lambda: self.lock.toggle(), QKeySequence("Ctrl+L"),
+                     locked_ok=True)
+        self.addAction(self.lock_action)  # Ctrl+L in fullscreen too, where the menus hide
+        self._action(file_menu.addAction("&Quit"), self.close, QKeySequence.StandardKey.Quit,
+                     locked_ok=True)
         view = bar.addMenu("&View")
-        self._action(view.addAction("&Fullscreen"), self.toggle_fullscreen, QKeySequence("F11"))
+        self._action(view.addAction("&Fullscreen"), self.toggle_fullscreen, QKeySequence("F11"),
+                     locked_ok=True)
         self._action(view.addAction("&Find channel"), self._find,
                      QKeySequence.StandardKey.Find)
         self._action(view.addAction("Close &detail panel"), self.close_detail,
-                     QKeySequence("Esc"))
+                     QKeySequence("Esc"), locked_ok=True)
         tab_names = ("Dashboard", "Hardware", "Connections", "Alerts", "Chargers", "Frequency")
         for index, name in enumerate(tab_names):
             self._action(view.addAction(f"Show {name}"),
                          self._show_tab(index),
-                         QKeySequence(f"Ctrl+{index + 1}"))
+                         QKeySequence(f"Ctrl+{index + 1}"), locked_ok=True)
+        view.addSeparator()
+        view.addMenu(self.sound_controls.menu)
         tools = bar.addMenu("&Tools")
         self._action(tools.addAction("&Groups\u2026"), self.open_groups, needs_engine=True)
         self._action(tools.addAction("&Add a device\u2026"), self.open_add_device,
@@ -219,13 +268,13 @@ class MainWindow(QMainWindow):
         self._action(self.open_replay_action, self.replay_requested.emit)
         self._build_marker_menu()
         self._action(self.show_menu.addAction("&Ready for show\u2026"), self.open_preshow,
-                     QKeySequence("F6"))
+                     QKeySequence("F6"), locked_ok=True)
         self._action(self.show_menu.addAction("Battery &swaps\u2026"), self.open_swaps,
-                     QKeySequence("Ctrl+Shift+B"))
+                     QKeySequence("Ctrl+Shift+B"), locked_ok=True)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu.addAction("&Keyboard shortcuts"), self.open_shortcuts,
-                     QKeySequence("F1"))
-        self._action(help_menu.addAction("&About"), self.open_about)
+                     QKeySequence("F1"), locked_ok=True)
+        self._action(help_menu.addAction("&About"), self.open_about, locked_ok=True)
 
     def _build_marker_menu(self) -> None:
         """Markers and the post-show report (issue #20) in the Show menu."""
@@ -243,10 +292,13 @@ class MainWindow(QMainWindow):
         shortcut: QKeySequence | QKeySequence.StandardKey | None = None,
         *,
         needs_engine: bool = False,
+        locked_ok: bool = False,
     ) -> None:
         action.triggered.connect(slot)
         if needs_engine:
             self.engine_actions.append(action)
+        if locked_ok:
+            self.locked_ok.add(action)
         if shortcut is not None:
             action.setShortcut(shortcut)
 
@@ -410,6 +462,12 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
+        if self.lock.locked:  # a locked window quits only with the PIN (ui/lock.py)
+            self.lock.ask_to_quit(self._ask_to_stop)
+            return
+        self._ask_to_stop()
+
+    def _ask_to_stop(self) -> None:
         if not self.confirm_quit or not self._store.snapshot().receivers:
             self.close_requested.emit()
         elif self.quit_question is None:
@@ -445,6 +503,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._save()
         self.tasks.cancel_all()
+        self.sounder.stop()
         if self.tray is not None:
             self.tray.hide()
         self.dashboard.close()
@@ -498,7 +557,8 @@ class MainWindow(QMainWindow):
         ink = theme.TEXT if worst is None else SEVERITY_LOOK[worst].ink
         self.tabs.tabBar().setTabTextColor(TAB_ALERTS, ink)
         prefix = "" if worst is None else f"{SEVERITY_LOOK[worst].label} ({len(fresh)}) \u2014 "
-        self.setWindowTitle(f"{prefix}{self.title_base}")
+        base = f"{TITLE_PREFIX}{self.title_base}" if self.lock_state.locked else self.title_base
+        self.setWindowTitle(f"{prefix}{base}")
         new = [a for a in fresh if a.key not in self._seen_alerts]
         self._seen_alerts = {a.key for a in fresh}
         # A frame is for an alert still open: one that cleared or was acknowledged (a clip
@@ -508,15 +568,36 @@ class MainWindow(QMainWindow):
             self.tray.setToolTip(f"Micboard Desktop: {len(fresh)} open alert(s)"
                                  if fresh else "Micboard Desktop: no open alerts")
             self.tray.setIcon(self._severity_icon(worst))
+        # The sound of a new alert and the desktop notification of a new critical one
+        # (decided in core/alert_sounds.py: mute, snoozes, repeats).
+        self.sounder.review()
         if not new:
             return
         QApplication.alert(self)
         self.dashboard.mark_alerted({a.channel_id for a in new if a.channel_id})
-        if self.tray is not None:
-            first = new[0]
-            more = f" (+{len(new) - 1} more)" if len(new) > 1 else ""
-            self.tray.showMessage("Micboard alert", first.message + more,
-                                  QSystemTrayIcon.MessageIcon.Warning, 8000)
+
+    def _notify_critical(self, alerts: Sequence[AlertInfo]) -> None:
+        """Show new critical alerts as a native desktop notification (the tray's message).
+
+        Only criticals: at the end of a show every pack raises a low-battery warning, and a
+        pop-up for each would teach everyone to ignore them.
+        """
+        if self.tray is None or not alerts:
+            return
+        newest = alerts[-1]
+        more = f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
+        self.tray.showMessage("CRITICAL \u2014 Micboard Desktop", newest.message + more,
+                              QSystemTrayIcon.MessageIcon.Critical, 10000)
+
+    def _selected_channel(self) -> tuple[str, str] | None:
+        """Return the selected tile's channel id and title (what a channel snooze takes)."""
+        tile = self.dashboard.current_tile()
+        return None if tile is None else (tile.data.channel_id, tile.data.title)
+
+    def _selected_alerts(self) -> list[AlertInfo]:
+        """Return the alerts selected in the Alerts tab (what an alert snooze takes)."""
+        keys = set(self.alerts.selected_keys())
+        return [a for a in self.alerts.alerts if a.key in keys]
 
     def _raise_window(self, _reason: object = None) -> None:
         """A click on the tray icon brings the window to the front."""
