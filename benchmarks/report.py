@@ -221,6 +221,9 @@ def _show_storage(r: Json) -> list[Row]:
         _row("show_storage", "bytes per channel-hour", r.get("bytes_per_channel_hour")),
         _row("show_storage", "200 ch x 3 h show (from the rate)", r.get("mb_for_200ch_3h"),
              " MB", ("< 100 MB", lambda v: v < 100)),
+        _row("show_storage", f"{tag}: of which free pages", r.get("free_pages_mb"), " MB"),
+        _row("show_storage", "after seconds_hours (minutes only), per channel-hour",
+             r.get("minutes_kb_per_channel_hour"), " kB"),
         _row("show_storage", f"{tag}: report build (html+csv+pdf)", r.get("report_build_s"),
              " s"),
     ]

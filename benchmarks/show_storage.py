@@ -5,8 +5,8 @@ manufacturers) on a :class:`ManualClock`, like ``history.py``. Every simulated s
 posts two meter samples per channel (RF on two antennas, audio peak; seeded noise, a few
 seeded dropouts and clips), batteries drain in the store every five minutes, the history
 recorder's ``tick`` runs (the call its once-a-second task makes), the repository commits
-once a simulated minute, and the recorder's compaction pass runs every five simulated
-minutes exactly as its task would. Markers are dropped at each act. The size is measured
+once a simulated minute, and the recorder's compaction pass runs as often as its task
+would (every simulated minute). Markers are dropped at each act. The size is measured
 on the database file after a WAL checkpoint; then the post-show report of the whole show
 is built from the file and rendered in all three formats, each timed.
 
@@ -35,10 +35,12 @@ from micboard_desktop.core.paths import app_paths
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.engine import Engine
+from micboard_desktop.engine.history import COMPACT_EVERY
 from micboard_desktop.engine.secrets import SecretResolver
 
 SAMPLES_PER_SECOND: Final = 2
-COMPACT_EVERY_S: Final = 300
+COMPACT_EVERY_S: Final = int(COMPACT_EVERY.total_seconds())
+"""As often as the recorder's own task runs its pass (engine/history.py)."""
 TARGET_MB: Final = 100.0
 ACTS: Final = ("Doors", "Act 1", "Interval", "Act 2", "Encore")
 
@@ -50,6 +52,37 @@ def _db_bytes(path: Path) -> int:
     finally:
         conn.close()
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def _free_bytes(path: Path) -> int:
+    """Return the bytes of free pages in the file (space SQLite reuses, not data)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        return free * int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _minutes_only_bytes(path: Path) -> int:
+    """Return the size of a copy whose seconds were cleared (as after ``seconds_hours``), vacuumed.
+
+    What a show costs for the rest of ``keep_days``: its minute rows only.
+    """
+    copy = path.with_name("minutes-only.db")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+        target.execute("UPDATE history SET samples = NULL")
+        target.commit()
+        target.execute("VACUUM")
+    finally:
+        source.close()
+        target.close()
+    size = copy.stat().st_size
+    copy.unlink()
+    return size
 
 
 def _table_rows(path: Path) -> dict[str, int]:
@@ -135,6 +168,8 @@ async def record(folder: Path, channels: int, seconds: int) -> Json:
         "channels": channels,
         "simulated_s": seconds,
         "db_mb": round(size / 1e6, 1),
+        "free_pages_mb": round(_free_bytes(paths.database) / 1e6, 1),
+        "minutes_only_mb": round(_minutes_only_bytes(paths.database) / 1e6, 1),
         "bytes_per_channel_hour": round(size / channels / (seconds / 3600)),
         "rows": _table_rows(paths.database),
         "compaction_s_total": round(compact_s, 1),
@@ -184,6 +219,10 @@ def run(quick: bool) -> Json:
     result["mb_for_200ch_3h"] = round(per_show, 1)
     result["target_mb"] = TARGET_MB
     result["met"] = per_show < TARGET_MB
+    hours = result["simulated_s"] / 3600
+    # After seconds_hours only minute rows stay, until keep_days.
+    result["minutes_kb_per_channel_hour"] = round(
+        result["minutes_only_mb"] * 1000 / result["channels"] / hours, 1)
     return result
 
 
