@@ -23,7 +23,6 @@ events are not shown. RF levels always come from the store's channel values.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,7 +30,7 @@ from functools import lru_cache
 from typing import Final
 
 from micboard_desktop.core.interference import InterferenceEvent, RfPicture
-from micboard_desktop.core.intermod import MAX_FREQUENCY_KHZ, Hit, IntermodIndex, ProductKind
+from micboard_desktop.core.intermod import MAX_FREQUENCY_KHZ, Hit, ProductKind, nearest_per_victim
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import Channel, ChannelKind, ChannelStatus, Receiver
 from micboard_desktop.core.status import DEFAULT_THRESHOLDS, StatusThresholds, channel_status
@@ -407,27 +406,13 @@ def local_intermod(
 ) -> tuple[tuple[Hit, int], ...]:
     """Return the nearest product within the guard and the count, per victim that has one.
 
-    The same search as the engine's (``search`` in ``engine/rf_watch.py``), for a replay:
-    with ``span_khz`` > 0 only carriers that close to a victim mix into products against it
-    (a receiver's front-end filter keeps far ones out). Remembered for the last carrier
-    sets, as a replay's frequencies seldom change.
+    The engine's search (core/intermod.py ``nearest_per_victim``), for a replay:
+    remembered for the last carrier sets, as a replay's frequencies seldom change.
     """
     if guard_khz <= 0 or len(carriers) < 2:
         return ()
-    ordered = sorted(carriers)
-    indexes: dict[tuple[int, int], IntermodIndex] = {}
-    found = []
-    for victim in victims:
-        window = ((0, len(ordered)) if span_khz <= 0 else
-                  (bisect_left(ordered, victim - span_khz),
-                   bisect_right(ordered, victim + span_khz)))
-        index = indexes.get(window)
-        if index is None:
-            index = indexes[window] = IntermodIndex(ordered[window[0]:window[1]])
-        hit, count = index.nearest(victim, guard_khz)
-        if hit is not None:
-            found.append((hit, count))
-    return tuple(found)
+    found = nearest_per_victim(carriers, victims, guard_khz, span_khz)
+    return tuple(found[v] for v in victims if v in found)
 
 
 def spread(positions: Iterable[float], gap: float, low: float, high: float) -> list[float]:

@@ -303,3 +303,27 @@ def hits(
         if found:
             out[v] = found
     return out
+
+
+def nearest_per_victim(
+    carriers: Iterable[object], victims: Iterable[int], guard_khz: int, span_khz: int = 0
+) -> dict[int, tuple[Hit, int]]:
+    """Return the nearest product within the guard and the product count, per victim hit.
+
+    ``span_khz`` (0: no limit): only carriers within that distance of a victim mix into
+    products counted against it, since a receiver's front-end filter keeps carriers far
+    from its own frequency out. Victims that see the same carriers share one index.
+    """
+    ordered = clean_frequencies(carriers)
+    indexes: dict[tuple[int, int], IntermodIndex] = {}
+    out: dict[int, tuple[Hit, int]] = {}
+    for v in victims:
+        window = ((0, len(ordered)) if span_khz <= 0 else
+                  (bisect_left(ordered, v - span_khz), bisect_right(ordered, v + span_khz)))
+        index = indexes.get(window)
+        if index is None:
+            index = indexes[window] = IntermodIndex(ordered[window[0]:window[1]])
+        hit, count = index.nearest(v, guard_khz)
+        if hit is not None:
+            out[v] = (hit, count)
+    return out

@@ -19,7 +19,6 @@ Everything here runs on the event loop and reads the clock it is given.
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_left, bisect_right
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from micboard_desktop.core.interference import (
     InterferenceEvent,
     RfPicture,
 )
-from micboard_desktop.core.intermod import Hit, IntermodIndex, clean_frequencies
+from micboard_desktop.core.intermod import Hit, nearest_per_victim
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import Channel, ChannelKind, Receiver
 from micboard_desktop.core.records import Severity
@@ -409,27 +408,8 @@ class RfWatch:
 def search(
     carriers: list[int], victims: list[int], guard: int, span: int = 0
 ) -> dict[int, tuple[Hit, int]]:
-    """Return the nearest product and the product count per victim frequency that has any.
-
-    ``span`` (kHz, 0: no limit): only carriers within ``span`` of a victim mix into products
-    that can reach it, since a receiver's front-end filter keeps the carriers far from its
-    own frequency out. Victims that see the same carriers share one index.
-    """
-    ordered = clean_frequencies(carriers)
-    whole = IntermodIndex(ordered) if span <= 0 else None
-    indexes: dict[tuple[int, int], IntermodIndex] = {}
-    out: dict[int, tuple[Hit, int]] = {}
-    for v in victims:
-        index = whole
-        if index is None:
-            window = (bisect_left(ordered, v - span), bisect_right(ordered, v + span))
-            index = indexes.get(window)
-            if index is None:
-                index = indexes[window] = IntermodIndex(ordered[window[0]:window[1]])
-        hit, count = index.nearest(v, guard)
-        if hit is not None:
-            out[v] = (hit, count)
-    return out
+    """Return the nearest product and the product count per victim frequency that has any."""
+    return nearest_per_victim(carriers, victims, guard, span)
 
 
 def _names_by_frequency(pairs: Iterable[tuple[Receiver, Channel]]) -> dict[int, str]:
