@@ -82,6 +82,8 @@ class LockTargets:
     """Item views made read-only while locked (the hardware tree)."""
     retitle: Callable[[], None] = lambda: None
     """Redraw the window title (it starts with LOCKED while locked)."""
+    open_dialogs: Callable[[], Sequence[QWidget]] = tuple
+    """The window's open dialogs: closed when it locks (a markers list left open edits)."""
 
 
 class MemoryPinVault:
@@ -296,6 +298,8 @@ class WindowLock(QObject):
             self._hide(widget)
         for view in targets.editors:
             self._freeze(view)
+        for dialog in list(targets.open_dialogs()):
+            dialog.close()
         self.banner.show()
         targets.retitle()  # the title starts with LOCKED
 

@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
                   self.connections.start_button, board.empty_board.add_button,
                   board.empty_board.discover_button, board.empty_board.settings_button],
             shortcuts=[board], keys=[board.board], editors=[self.hardware.tree],
-            retitle=self.check_alerts))
+            retitle=self.check_alerts, open_dialogs=lambda: self.dialogs))
         self.lock.restore()
         self.check_alerts()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
 
 from micboard_desktop.core.lock import hash_pin, verify_pin
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ChannelId
-from micboard_desktop.core.records import AlertInfo, Severity
+from micboard_desktop.core.records import AlertInfo, GroupInfo, Severity
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.ui.dialogs.lock import PinDialog, PinPurpose
 from micboard_desktop.ui.lock import BANNER_TEXT, MemoryPinVault, _leaf_actions
@@ -201,3 +202,33 @@ async def test_a_locked_window_starts_locked_while_a_pin_is_kept(tmp_path: Path)
     third, _ = build(tmp_path, MemoryPinVault())
     await wait_until(lambda: not third.lock.locked)
     third.finish_close()
+
+
+async def test_board_keys_neither_acknowledge_nor_change_the_layout_while_locked(tmp_path: Path):
+    engine = FakeEngine(alert_list=[OPEN],
+                        group_list={"Band": GroupInfo("Band", ("shure:rx1:2",), slot=1)})
+    window, _ = build(tmp_path, MemoryPinVault(), engine=engine)
+    await window.tasks.wait_idle()
+    board = window.dashboard
+    board.set_selected(ChannelId("shure:rx1:1"))
+    await lock_with_new_pin(window)
+    window.activateWindow()
+    board.board.setFocus()
+    await wait_until(lambda: board.board.hasFocus())
+    shown = board.visible_channel_ids()
+    for key in (Qt.Key.Key_A, Qt.Key.Key_1):
+        QTest.keyClick(board.board, key)  # through Qt's shortcut map, as a keyboard would
+        await window.tasks.wait_idle()
+    assert engine.calls == []
+    assert board.visible_channel_ids() == shown  # the group key did not filter the board
+    assert "locked" in window.statusBar().currentMessage()
+    window.finish_close()
+
+
+async def test_locking_closes_the_dialogs_left_open(tmp_path: Path):
+    window, _ = build(tmp_path, MemoryPinVault())
+    markers = window.open_markers()
+    assert markers.isVisible()
+    await lock_with_new_pin(window)
+    assert window.dialogs == []
+    window.finish_close()
