@@ -38,6 +38,8 @@ from micboard_desktop.plugins.api import (
     ConnectionState,
     ConnectionStatus,
     DeviceSink,
+    MeterBus,
+    MeterSample,
     Receiver,
     ReceiverId,
     Transport,
@@ -66,6 +68,7 @@ every 15 s)."""
 DEFAULT_POLL_SECONDS: Final = 10.0
 """How often ``/api/data/`` is read where the other side's live updates are off."""
 
+_NO_LEVELS: Final = MeterSample()
 SourceClaims = dict[str, str]
 """Which connection reads which instance (instance id or ``HOST:PORT`` -> connection id)."""
 
@@ -79,6 +82,7 @@ class RemoteLink(ConnectionCoordinator):
         *,
         sink: DeviceSink,
         claims: SourceClaims,
+        meters: MeterBus | None = None,
         own_id: str | None,
         secret: Callable[[], str | None],
         tls: str = "verify",
@@ -98,6 +102,7 @@ class RemoteLink(ConnectionCoordinator):
         )
         self.endpoint = endpoint
         self._sink = sink
+        self._meters = meters
         self._claims = claims
         self._own_id = own_id
         self._secret = secret
@@ -288,6 +293,27 @@ class RemoteLink(ConnectionCoordinator):
         self.receivers[receiver.id] = receiver
         if receiver != known:
             self._sink.put_receiver(receiver)
+            self._post_levels(receiver)
+
+    def _post_levels(self, receiver: Receiver) -> None:
+        """Hand the levels read to the meters, so tiles and history show them too.
+
+        They move at the pace the other side publishes them (its stored levels, about once
+        a second), not at its meter rate: the LAN API carries no meter stream.
+        """
+        if self._meters is None or not receiver.online:
+            return
+        for channel in receiver.channels:
+            iem = channel.iem
+            sample = MeterSample(
+                audio_peak_dbfs=iem.left_dbfs if iem is not None else channel.audio.peak_dbfs,
+                audio_rms_dbfs=channel.audio.rms_dbfs,
+                rssi_dbm=channel.rf.rssi_dbm,
+                antenna=channel.rf.antenna,
+                audio_right_peak_dbfs=iem.right_dbfs if iem is not None else None,
+            )
+            if sample != _NO_LEVELS:
+                self._meters.post(channel.id, sample)
 
     def _forget_remote(self, remote: str) -> None:
         """Remove the receiver the other side removed (its id there)."""

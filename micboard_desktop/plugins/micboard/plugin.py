@@ -87,6 +87,7 @@ class MicboardPlugin(ManufacturerPlugin):
             endpoint,
             sink=ctx.sink,
             claims=self._claims,
+            meters=ctx.meters,
             own_id=ctx.instance_id,
             secret=lambda: ctx.secret_for(endpoint.address),  # only where it was approved
             tls=ctx.config.tls,

@@ -18,7 +18,15 @@ import pytest
 from aiohttp import web
 
 from micboard_desktop.core.coordinator import Backoff, ConnectionState
-from micboard_desktop.core.model import Charger, ChargerId, ConnectionStatus, Receiver, ReceiverId
+from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import (
+    ChannelId,
+    Charger,
+    ChargerId,
+    ConnectionStatus,
+    Receiver,
+    ReceiverId,
+)
 from micboard_desktop.plugins.micboard.address import parse_endpoint
 from micboard_desktop.plugins.micboard.coordinator import RemoteLink, SourceClaims
 from micboard_desktop.plugins.micboard.ids import MAX_HOPS
@@ -119,8 +127,9 @@ def sse(event: str, data: object) -> bytes:
 
 
 async def running(address: str, sink: Sink, claims: SourceClaims | None = None,
-                  own: str | None = OURS) -> RemoteLink:
+                  own: str | None = OURS, meters: MeterBus | None = None) -> RemoteLink:
     link = RemoteLink(parse_endpoint(address), sink=sink, claims={} if claims is None else claims,
+                      meters=meters,
                       own_id=own, secret=lambda: None, timeout=2.0, poll_seconds=0.2,
                       backoff=Backoff(initial_seconds=0.05, maximum_seconds=0.2))
     await link.start()
@@ -271,5 +280,27 @@ async def test_an_older_instance_without_an_id_is_read_by_address(server: tuple[
         key = address.removeprefix("micboard://")
         await eventually(lambda: f"micboard:{key}/shure:a" in sink.receivers, within=5)
         assert sink.receivers[ReceiverId(f"micboard:{key}/shure:a")].location == f"via {key}"
+    finally:
+        await link.stop()
+
+
+async def test_levels_read_reach_the_meters(server: tuple[Script, str]):
+    script, address = server
+    loud = receiver("shure:a")
+    loud["channels"][0].update(audio={"rms_dbfs": None, "peak_dbfs": -12.5},
+                               rf={"rssi_dbm": [-61.0, -70.0], "antenna": "A"})
+    quiet = receiver("shure:b")  # no level at all: nothing is posted for it
+    script.data = lambda: web.json_response(document(loud, quiet))
+    bus = MeterBus()
+    reader = bus.reader()
+    sink = Sink()
+    link = await running(address, sink, meters=bus)
+    try:
+        await eventually(lambda: reader.pending > 0, within=5)
+        windows = reader.drain()
+        channel = ChannelId(f"micboard:{THEIRS}/shure:a:1")
+        assert set(windows) == {channel}
+        assert windows[channel].audio_peak_max == -12.5
+        assert windows[channel].rssi_min == [-61.0, -70.0]
     finally:
         await link.stop()
