@@ -195,7 +195,7 @@ def data_files() -> list[tuple[str, str]]:
     """Return ``(source file, destination folder)`` pairs for the Analysis ``datas``.
 
     * every non-Python file of the package (``py.typed``, JSON schemas, the migrations'
-      ``alembic.ini`` and ``script.py.mako``),
+      ``alembic.ini`` and ``script.py.mako``, the phone page's ``lan/phone/`` html, js and css),
     * the migration scripts themselves (``env.py``, ``versions/*.py``): Alembic reads them
       from disk, at ``micboard_desktop/data/migrations`` inside the bundle, which is where
       ``importlib.resources.files("micboard_desktop.data")`` points in a frozen app,

@@ -1,6 +1,7 @@
 """Access rules of docs/contract.md §3: bearer tokens, control switch and request size limits.
 
-* A non-loopback bind needs ``Authorization: Bearer <token>`` on every request.
+* A non-loopback bind needs ``Authorization: Bearer <token>`` on every request, except a
+  GET of a public path: the phone page's shell (``lan/phone.py``), which holds no data.
 * ``POST`` always needs the token and ``allow_control = true``.
 * Bodies above the limit are refused with 413 before they are read.
 
@@ -26,6 +27,7 @@ MAX_BODY_BYTES: Final = 64 * 1024
 """Largest request body accepted; every valid command is far below it."""
 
 CONTROL_METHODS: Final = frozenset({"POST"})
+READ_METHODS: Final = frozenset({"GET", "HEAD"})
 
 
 def current_token(source: TokenSource) -> str | None:
@@ -60,6 +62,12 @@ class AccessPolicy:
     """True for a non-loopback bind: every request must carry the token."""
     allow_control: bool
     max_body_bytes: int = MAX_BODY_BYTES
+    public_paths: frozenset[str] = frozenset()
+    """Paths a GET may reach without the token (static files that carry no data)."""
+
+    def is_public(self, request: web.Request) -> bool:
+        """Return True for a read of one of :attr:`public_paths`."""
+        return request.method in READ_METHODS and request.path in self.public_paths
 
     def authorized(self, request: web.Request) -> bool:
         """Return True when the request carries the current token."""
@@ -79,7 +87,11 @@ def access_middleware(policy: AccessPolicy) -> Middleware:
                 "payload_too_large",
                 f"request body is larger than {policy.max_body_bytes} bytes",
             )
-        if policy.require_token and not policy.authorized(request):
+        if (
+            policy.require_token
+            and not policy.is_public(request)
+            and not policy.authorized(request)
+        ):
             raise ApiError(401, "unauthorized", "a valid 'Authorization: Bearer' token is needed")
         if request.method in CONTROL_METHODS:
             if not policy.allow_control:

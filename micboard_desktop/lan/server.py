@@ -25,6 +25,7 @@ from micboard_desktop.lan.cache import DataCache
 from micboard_desktop.lan.errors import error_middleware
 from micboard_desktop.lan.events import COALESCE_SECONDS, MAX_QUEUED_EVENTS, EventHub
 from micboard_desktop.lan.hosts import HostPolicy, host_middleware, server_names
+from micboard_desktop.lan.phone import PUBLIC_PATHS
 from micboard_desktop.lan.protocol import HEAD_TIMEOUT_SECONDS, LanRunner
 from micboard_desktop.lan.routes import BODY_TIMEOUT_SECONDS, ApiRoutes, InstanceSource
 
@@ -116,6 +117,7 @@ class LanServer:
             require_token=not settings.loopback_only,
             allow_control=settings.allow_control,
             max_body_bytes=max_body_bytes,
+            public_paths=PUBLIC_PATHS,  # the phone page's shell; its data needs the token
         )
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
