@@ -114,8 +114,12 @@ class PinDialog(QDialog):
         choosing = purpose is PinPurpose.LOCK and stored is None
         if not choosing:
             form.addRow("PIN", self.pin)
+        else:
+            self.pin.hide()  # not in the form: shown, it would sit over the text at (0, 0)
         if purpose is PinPurpose.LOCK and stored is not None:
             form.addRow(self.change)
+        else:
+            self.change.hide()
         form.addRow("New PIN" if not choosing else "Choose a PIN", self.new_pin)
         form.addRow("Same PIN again", self.repeat_pin)
         self._form = form
@@ -149,6 +153,7 @@ class PinDialog(QDialog):
             label = self._form.labelForField(field)
             if label is not None:
                 label.setVisible(shown)
+        self.adjustSize()  # room for the fields shown (or no gap where they were)
 
     def submit(self) -> None:
         """Check what was typed; accept once it is right (checks run off the GUI thread)."""
