@@ -17,7 +17,8 @@ def test_the_readme_configuration_loads(tmp_path: Path):
     path = tmp_path / "readme.toml"
     path.write_text(found.group(1), encoding="utf-8")
     config = load_config(path)  # unknown keys or bad values raise ConfigError naming the key
-    assert [m.code for m in config.manufacturers] == ["shure", "sennheiser"]
+    assert [m.code for m in config.manufacturers] == ["shure", "sennheiser", "micboard"]
     devices = {m.code: m.devices for m in config.manufacturers}
     assert any(d.startswith("mcp://") for d in devices["sennheiser"])
     assert any(d.startswith("uhfr://") for d in devices["shure"])
+    assert all(d.startswith("micboard://") for d in devices["micboard"])  # the other laptop
