@@ -194,6 +194,9 @@ class MainWindow(QMainWindow):
             say=lambda text: self.statusBar().showMessage(text, 8000),
             locked=lambda: self.lock_state.locked, parent=self)
         self.statusBar().addPermanentWidget(self.sound_controls.button)
+        self.dashboard.tile_menu_extras.append(
+            lambda menu, tile: self.sound_controls.add_tile_items(
+                menu, tile.data.channel_id, tile.data.title))
         self.locked_ok: set[QAction] = set()
         """Menu actions a locked window keeps (looking, not acting); see ui/lock.py."""
         # Alerts are checked even while their tab is hidden: the tab badge and the tray

@@ -312,11 +312,31 @@ class SoundControls(QObject):
                 *(f"Snoozed {s.kind.value} {s.target} {s.describe()}" for s in snoozes)]
         self.button.setToolTip("\n".join(tips))
 
-    def snooze_channel(self, minutes: float | None) -> None:
-        """Snooze the selected tile's channel (``None``: until its alerts clear)."""
+    def add_tile_items(self, menu: QMenu, channel_id: str, title: str) -> None:
+        """Add "Snooze" items for one tile's channel to its context menu."""
+        menu.addSeparator()
+        snoozed = [s for s in self.sounder.decisions.snoozes(self.sounder.now())
+                   if s.kind is SnoozeKind.CHANNEL and s.target == channel_id]
+        if snoozed:
+            end = menu.addAction(f"End the snooze ({snoozed[0].describe()})")
+            end.triggered.connect(lambda: self._end(SnoozeKind.CHANNEL, channel_id))
+            end.setEnabled(not self._locked())
+        for label, minutes in ((f"Snooze alert sounds {SNOOZE_MINUTES:.0f} min",
+                                SNOOZE_MINUTES), ("Snooze alert sounds until cleared", None)):
+            action = menu.addAction(label)
+            action.setEnabled(not self._locked())
+            action.triggered.connect(
+                lambda _checked=False, m=minutes: self.snooze_channel(m, (channel_id, title)))
+
+    def snooze_channel(self, minutes: float | None,
+                       selected: tuple[str, str] | None = None) -> None:
+        """Snooze a channel: ``selected`` (id, title), else the selected tile's.
+
+        ``minutes`` ``None``: until its alerts clear.
+        """
         if self._refused():
             return
-        selected = self._channel()
+        selected = selected or self._channel()
         if selected is None:
             self._say("Select a tile first: its channel is what gets snoozed.")
             return

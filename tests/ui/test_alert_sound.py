@@ -176,3 +176,23 @@ async def test_mute_setting_reads_ini_strings(tmp_path: Path, stored: str, muted
     window, _, _ = build(tmp_path)
     assert window.sounder.muted is muted
     window.finish_close()
+
+
+async def test_the_tile_menu_snoozes_its_channel_and_ends_the_snooze(tmp_path: Path):
+    window, engine, player = build(tmp_path)
+    window.show()
+    board = window.dashboard
+    tile = board.tiles[ChannelId(CH2)]
+    menu = board.open_tile_menu(tile, tile.mapToGlobal(tile.rect().center()))
+    items = {a.text(): a for a in menu.actions()}
+    items["Snooze alert sounds until cleared"].trigger()
+    menu.close()
+    engine.alert_list.append(alert("rf_loss", CH2, Severity.CRITICAL))
+    window.check_alerts()
+    assert player.played == []
+    menu = board.open_tile_menu(tile, tile.mapToGlobal(tile.rect().center()))
+    items = {a.text(): a for a in menu.actions()}
+    items["End the snooze (until cleared)"].trigger()
+    menu.close()
+    assert window.sounder.decisions.snoozes(window.sounder.now()) == []
+    window.finish_close()

@@ -8,7 +8,7 @@ created once per channel and only moved, shown or hidden afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -197,6 +197,8 @@ class Dashboard(QWidget):
         self.find_box.returnPressed.connect(self.board.setFocus)
         self.tile_menu: QMenu | None = None
         """The tile menu while it is open (tests read it)."""
+        self.tile_menu_extras: list[Callable[[QMenu, ChannelTile], None]] = []
+        """Called with each tile menu before it opens, to add items the board does not own."""
         self.slot_question: QInputDialog | None = None
 
     # -- public API ---------------------------------------------------------------------
@@ -284,6 +286,8 @@ class Dashboard(QWidget):
         mark = menu.addAction("Mark as spare (no alerts)" if spare else "Not a spare any more")
         mark.triggered.connect(lambda: self._tasks.start(self._engine.set_spare(cid, spare),
                                                          name="set spare"))
+        for extend in self.tile_menu_extras:  # the window's own items (alert sound snoozes)
+            extend(menu, tile)
         menu.aboutToHide.connect(lambda: setattr(self, "tile_menu", None))
         self.tile_menu = menu
         menu.popup(at)  # never exec() under qasync
