@@ -34,6 +34,7 @@ from micboard_desktop.core.model import (
     ConnectionStatus,
     HealthStatus,
     Iem,
+    ReceiverId,
     Rf,
     Transmitter,
     Transport,
@@ -378,6 +379,9 @@ async def test_the_board_says_when_the_laptop_is_gone_and_comes_back(
 
     # The laptop comes back on the same address with news: the page picks it up by itself.
     set_battery(store, "shure:rx1", 1, Battery(bars=2, percent=41, minutes=95))
+    gone = "sennheiser:rx2:1"
+    assert await in_browser(lambda: browser.execute_script("return " + card_text(gone)))
+    store.remove_receiver(ReceiverId("sennheiser:rx2"))  # removed while the page was away
     settings = LanSettings(enabled=True, host="127.0.0.1", port=port)
     again = LanServer(
         store,
@@ -390,6 +394,8 @@ async def test_the_board_says_when_the_laptop_is_gone_and_comes_back(
     await start(again)
     back = "!document.body.classList.contains('stale') && document.getElementById('banner').hidden"
     await in_browser(lambda: wait_for(browser, back + " && " + card_has(LEAD, "41\u202f%"), 10))
+    # The first event after a reconnect is the whole picture: it replaces the board.
+    assert await in_browser(lambda: browser.execute_script("return " + card_text(gone))) == ""
 
 
 def show_store() -> StateStore:

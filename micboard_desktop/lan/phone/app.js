@@ -45,6 +45,7 @@ const state = {
   everLive: false,
   lastData: null,         // Date of the last device_update
   lastChunk: 0,           // Date.now() of the last bytes of the stream
+  fresh: true,            // no device_update yet on this connection
   controller: null,
   timer: null,
 };
@@ -144,6 +145,7 @@ async function connect() {
   if (state.controller) state.controller.abort();
   const controller = new AbortController();
   state.controller = controller;
+  state.fresh = true;
   if (!state.live) setLink(state.everLive ? "RECONNECTING" : "CONNECTING",
                            state.everLive ? "link-lost" : "link-wait");
   const headers = {"Accept": "text/event-stream"};
@@ -237,8 +239,10 @@ function dispatch(type, text) {
   }
   if (!data || typeof data !== "object") return;
   if (type === "device_update") {
-    if (!state.live) {
-      // The first event of every connection carries the whole picture.
+    if (state.fresh) {
+      // The first event of every connection carries the whole picture: it replaces the
+      // board, so a receiver removed while we were away does not linger.
+      state.fresh = false;
       state.receivers.clear();
       state.everLive = true;
       setLive(true);
