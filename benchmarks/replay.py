@@ -167,7 +167,7 @@ def run(quick: bool) -> Json:
     with tempfile.TemporaryDirectory(prefix="mbd-show-") as tmp:
         path = Path(tmp) / "micboard.db"
         t0 = time.perf_counter()
-        record_show(path, seconds=hours * 3600, channels=channels)
+        record_show(path, seconds=hours * 3600, channels=channels, packed=True)  # as recorded
         out: Json = {
             "channels": channels,
             "hours": hours,
