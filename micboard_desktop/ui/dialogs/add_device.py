@@ -38,6 +38,9 @@ ADDRESS_HINTS: Final = {
     "sennheiser": ("https://192.168.1.60",
                    "https:// and the receiver's address (SSCv2). The password is the one set "
                    "on the receiver."),
+    "micboard": ("micboard://192.168.1.20  or  http://192.168.1.20:8058",
+                 "Another Micboard Desktop's LAN API (port 8058 unless given); its receivers "
+                 "appear read-only. On a LAN address it wants its LAN token as the password."),
 }
 """Per manufacturer: what an address looks like, and what the receiver needs for it."""
 
@@ -57,7 +60,8 @@ class AddDeviceDialog(QDialog):
         self._tasks = tasks
         self.maker = QComboBox(self)
         config = engine.config()
-        for code in engine.plugin_codes():
+        # Receivers first: another Micboard Desktop is not what a first "Add" is about.
+        for code in sorted(engine.plugin_codes(), key=lambda c: c == "micboard"):
             entry = config.manufacturer(code)
             self.maker.addItem(entry.name if entry and entry.name else code.capitalize(), code)
         self.address = QLineEdit(self)
