@@ -394,6 +394,89 @@ def _swap_paths() -> Json:
     }
 
 
+def _rf_paths() -> Json:
+    """Return the path of the RF picture (an extension, issue #19)."""
+    summary = ("Carriers, intermodulation products near channels in use, interference events "
+               "and foreign carriers as the RF watch sees them now (extension; 404 in a replay)")
+    return {
+        "/api/rf/": {
+            "get": {
+                "summary": summary,
+                "parameters": [],
+                "responses": {
+                    "200": _json(_ref("RfPicture"), summary),
+                    **_errors(401, 403, 404, 421),
+                },
+            }
+        }
+    }
+
+
+def _rf_schemas() -> Json:
+    """Return the schemas of ``GET /api/rf/``."""
+    khz = {"type": "integer", "minimum": 0}
+    event = {
+        "type": "object",
+        "required": ["id", "low_khz", "high_khz", "span", "channels", "evidence", "started",
+                     "ended"],
+        "properties": {
+            "id": {"type": "integer"},
+            "low_khz": khz,
+            "high_khz": khz,
+            "span": {"type": "string"},
+            "channels": {"type": "array", "items": {"type": "string"}},
+            "evidence": {"type": "array",
+                         "items": {"enum": ["rf_loss", "interference", "dropout"]}},
+            "started": {"type": "string", "format": "date-time"},
+            "ended": {"type": ["string", "null"], "format": "date-time"},
+        },
+    }
+    return {
+        "RfPicture": {
+            "type": "object",
+            "required": ["guard_khz", "carriers", "intermod", "interference", "foreign"],
+            "properties": {
+                "guard_khz": khz,
+                "carriers": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["channel_id", "label", "frequency_khz", "status", "rssi_dbm",
+                                 "transmitting", "kind"],
+                    "properties": {
+                        "channel_id": {"type": "string"},
+                        "label": {"type": "string"},
+                        "frequency_khz": khz,
+                        "status": {"type": "string"},
+                        "rssi_dbm": {"type": ["number", "null"]},
+                        "transmitting": {"type": "boolean"},
+                        "kind": {"type": "string"},
+                    },
+                }},
+                "intermod": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["victim_khz", "product_khz", "kind", "sources_khz", "formula",
+                                 "distance_khz", "products_within_guard"],
+                    "properties": {
+                        "victim_khz": khz,
+                        "product_khz": khz,
+                        "kind": {"enum": ["2tx", "3tx"]},
+                        "sources_khz": {"type": "array", "items": khz},
+                        "formula": {"type": "string"},
+                        "distance_khz": khz,
+                        "products_within_guard": {"type": "integer", "minimum": 1},
+                    },
+                }},
+                "interference": {
+                    "type": "object",
+                    "required": ["active", "ended"],
+                    "properties": {"active": {"type": "array", "items": event},
+                                   "ended": {"type": "array", "items": event}},
+                },
+                "foreign": {"type": "array", "items": {"type": "string"}},
+            },
+        }
+    }
+
+
 def _extra_schemas() -> Json:
     """Return the schemas of the answers and bodies that are not in the contract file."""
     return {
@@ -595,6 +678,7 @@ def _document() -> Json:
     }
     schemas.update(_charger_schemas())
     schemas.update(_extra_schemas())
+    schemas.update(_rf_schemas())
     schemas.update(_show_schemas())
     schemas.update(_swap_schemas())
     return {
@@ -610,7 +694,8 @@ def _document() -> Json:
             "(malformed HTTP), 405, 408 (request head not sent within 10 s), 414, 417 or "
             "431, with the same error body.",
         },
-        "paths": {**_paths(), **_show_paths(), **_swap_paths(), **metrics_openapi_path()},
+        "paths": {**_paths(), **_show_paths(), **_swap_paths(), **_rf_paths(),
+                  **metrics_openapi_path()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -25,6 +25,7 @@ from micboard_desktop.lan.errors import ApiError, bad_request, not_found
 from micboard_desktop.lan.events import KEEP_ALIVE, EventHub
 from micboard_desktop.lan.metrics import MetricsRoute
 from micboard_desktop.lan.openapi import openapi_document
+from micboard_desktop.lan.rf import RfRoutes
 from micboard_desktop.lan.phone import PhoneRoutes
 from micboard_desktop.lan.show import ShowRoutes
 from micboard_desktop.lan.swaps import SwapRoutes
@@ -102,6 +103,7 @@ class ApiRoutes:
         ShowRoutes(self._store, self._engine).register(app)  # alerts, history, markers (§6)
         MetricsRoute(self._store, self._engine).register(app)  # Prometheus (§6)
         SwapRoutes(self._engine).register(app)  # the battery-swap log (an extension)
+        RfRoutes(self._engine).register(app)  # the RF picture (an extension)
         PhoneRoutes().register(app)  # the read-only phone page at / (an extension)
 
     # -- shared helpers ------------------------------------------------------------------

@@ -169,6 +169,7 @@ async def test_openapi_is_served_and_embeds_the_contract(start: Start):
         "/api/history/",
         "/api/markers/",
         "/api/swaps/",
+        "/api/rf/",
         "/metrics",
     }
     assert "channel" in doc["components"]["schemas"]
