@@ -25,8 +25,8 @@ from micboard_desktop.lan.errors import ApiError, bad_request, not_found
 from micboard_desktop.lan.events import KEEP_ALIVE, EventHub
 from micboard_desktop.lan.metrics import MetricsRoute
 from micboard_desktop.lan.openapi import openapi_document
-from micboard_desktop.lan.rf import RfRoutes
 from micboard_desktop.lan.phone import PhoneRoutes
+from micboard_desktop.lan.rf import RfRoutes
 from micboard_desktop.lan.show import ShowRoutes
 from micboard_desktop.lan.swaps import SwapRoutes
 
