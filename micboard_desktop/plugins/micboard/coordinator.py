@@ -12,8 +12,8 @@ Loops: a document whose ``instance.id`` is our own is refused (a connection erro
 address is this app itself); a receiver whose id chain (:mod:`.ids`) holds our id started
 here and came back, so it is left out and the connection's note says how many. Two
 addresses that reach the same instance are refused too: the second would only duplicate
-the first one's receivers. The other side's receivers are read-only here: nothing is ever
-sent to it but GETs.
+the first one's receivers. The other side's receivers (and chargers, ``charger_update``) are
+read-only here: nothing is ever sent to it but GETs.
 
 While the link is down its receivers keep their last values, marked offline with this
 connection's state and the time of our last data (the board shows them dimmed, then
@@ -33,6 +33,8 @@ import httpx
 from micboard_desktop.plugins.api import (
     AuthFailed,
     Backoff,
+    Charger,
+    ChargerId,
     Clock,
     ConnectionCoordinator,
     ConnectionState,
@@ -56,6 +58,7 @@ from micboard_desktop.plugins.micboard.mapping import (
     parse_document,
     receiver_list,
     remote_id,
+    to_charger,
     to_receiver,
 )
 from micboard_desktop.plugins.micboard.sse import SseEvent, SseParser
@@ -112,6 +115,8 @@ class RemoteLink(ConnectionCoordinator):
         self._http: httpx.AsyncClient | None = None
         self.receivers: dict[ReceiverId, Receiver] = {}
         """What this link put in the store, by our id."""
+        self.chargers: dict[ChargerId, Charger] = {}
+        """The other side's chargers this link put in the store, by our id."""
         self.source: str | None = None
         """The instance this link reads (its id, or ``HOST:PORT`` when it serves none)."""
         self.label: str = endpoint.key
@@ -120,6 +125,8 @@ class RemoteLink(ConnectionCoordinator):
         """Receivers (their ids there) that started here and came back: refused."""
         self.too_far: set[str] = set()
         """Receivers (their ids there) that passed through more than MAX_HOPS instances."""
+        self.charger_echoes: set[str] = set()
+        """Chargers (their ids there) that started here and came back: refused."""
         self.events_live = True
         """False while the other side has live updates off and is polled instead."""
 
@@ -200,6 +207,8 @@ class RemoteLink(ConnectionCoordinator):
                     if event.event == "device_update":
                         self._take_event(event, whole=first)
                         first = False
+                    elif event.event == "charger_update":
+                        self._take_chargers(event)
         return True
 
     def _check(self, answer: httpx.Response) -> None:
@@ -221,12 +230,7 @@ class RemoteLink(ConnectionCoordinator):
 
     def _take_event(self, event: SseEvent, *, whole: bool) -> None:
         """Apply one ``device_update``; a malformed one drops the stream (read again)."""
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            raise UpdateFailed("a malformed event on its stream") from None
-        if not isinstance(data, Mapping):
-            raise UpdateFailed("a malformed event on its stream")
+        data = _event_data(event)
         raws = receiver_list(data.get("receivers"))
         if whole:
             self._replace(raws)
@@ -237,10 +241,23 @@ class RemoteLink(ConnectionCoordinator):
             self._put(raw)
         self._update_note()
 
+    def _take_chargers(self, event: SseEvent) -> None:
+        """Apply one ``charger_update`` (changed chargers and removed ids)."""
+        data = _event_data(event)
+        for gone in id_list(data.get("removed")):
+            self.charger_echoes.discard(gone)
+            ours = ChargerId(local_id(self.source, gone)) if self.source else None
+            if ours is not None and self.chargers.pop(ours, None) is not None:
+                self._sink.remove_charger(ours)
+        for raw in receiver_list(data.get("chargers")):
+            self._put_charger(raw)
+        self._update_note()
+
     def _take(self, document: DataDocument) -> None:
-        """Adopt a document's instance (refusing ourselves) and its receivers."""
+        """Adopt a document's instance (refusing ourselves), its receivers and chargers."""
         self._adopt(document)
         self._replace(document.receivers)
+        self._replace_chargers(document.chargers)
 
     def _adopt(self, document: DataDocument) -> None:
         """Check who answers; raise UpdateFailed for this app itself or a duplicate."""
@@ -258,6 +275,7 @@ class RemoteLink(ConnectionCoordinator):
             # Another instance answers at this address now: its predecessor's receivers go.
             self._claims.pop(self.source, None)
             self._replace([])
+            self._replace_chargers([])
         self._claims[source] = self.connection_id
         self.source = source
         self.label = instance.name or self.endpoint.key
@@ -315,6 +333,35 @@ class RemoteLink(ConnectionCoordinator):
             if sample != _NO_LEVELS:
                 self._meters.post(channel.id, sample)
 
+    def _replace_chargers(self, raws: Sequence[Mapping[str, Any]]) -> None:
+        """Make this link's chargers exactly ``raws`` (the whole picture)."""
+        before = self.chargers
+        self.chargers, self.charger_echoes = {}, set()
+        for raw in raws:
+            self._put_charger(raw, before)
+        for cid in before.keys() - self.chargers.keys():
+            self._sink.remove_charger(cid)
+        self._update_note()
+
+    def _put_charger(
+        self, raw: Mapping[str, Any], before: Mapping[ChargerId, Charger] | None = None
+    ) -> None:
+        """Store one raw charger unless it started here or went too far."""
+        rid = remote_id(raw)
+        if rid is None or self.source is None:
+            return
+        chain = chain_of(rid)
+        if (self._own_id is not None and self._own_id in chain) or len(chain) + 1 > MAX_HOPS:
+            self.charger_echoes.add(rid)
+            return
+        charger = to_charger(raw, self.source)
+        if charger is None:
+            return
+        known = (self.chargers if before is None else before).get(charger.id)
+        self.chargers[charger.id] = charger
+        if charger != known:
+            self._sink.put_charger(charger)
+
     def _forget_remote(self, remote: str) -> None:
         """Remove the receiver the other side removed (its id there)."""
         self.echoes.discard(remote)
@@ -329,7 +376,9 @@ class RemoteLink(ConnectionCoordinator):
         """Remove every receiver this link put in the store (its address was removed)."""
         for rid in list(self.receivers):
             self._sink.remove_receiver(rid)
-        self.receivers = {}
+        for cid in list(self.chargers):
+            self._sink.remove_charger(cid)
+        self.receivers, self.chargers = {}, {}
 
     def _update_note(self) -> None:
         parts: list[str] = []
@@ -337,6 +386,11 @@ class RemoteLink(ConnectionCoordinator):
             parts.append(
                 f"loop refused: {len(self.echoes)} receiver(s) of this Micboard Desktop came "
                 f"back through {self.label} and are not shown twice"
+            )
+        if self.charger_echoes:
+            parts.append(
+                f"{len(self.charger_echoes)} charger(s) that started here or went too far: "
+                "left out"
             )
         if self.too_far:
             parts.append(
@@ -362,3 +416,20 @@ class RemoteLink(ConnectionCoordinator):
             if down != receiver:
                 self.receivers[rid] = down
                 self._sink.put_receiver(down)
+        for cid, charger in list(self.chargers.items()):
+            off = replace(charger, online=False, connection=info,
+                          last_seen=last or charger.last_seen)
+            if off != charger:
+                self.chargers[cid] = off
+                self._sink.put_charger(off)
+
+
+def _event_data(event: SseEvent) -> Mapping[str, Any]:
+    """Return an event's JSON object; a malformed one drops the stream (read again)."""
+    try:
+        data = json.loads(event.data)
+    except ValueError:
+        raise UpdateFailed("a malformed event on its stream") from None
+    if not isinstance(data, Mapping):
+        raise UpdateFailed("a malformed event on its stream")
+    return data

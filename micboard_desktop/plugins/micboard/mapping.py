@@ -26,6 +26,10 @@ from micboard_desktop.plugins.api import (
     Battery,
     Channel,
     ChannelKind,
+    Charger,
+    ChargerBattery,
+    ChargerBay,
+    ChargerId,
     ConnectionInfo,
     ConnectionStatus,
     Iem,
@@ -63,6 +67,7 @@ class DataDocument:
 
     instance: Instance
     receivers: Sequence[Mapping[str, Any]]
+    chargers: Sequence[Mapping[str, Any]] = ()
 
 
 def parse_document(doc: object) -> DataDocument:
@@ -74,7 +79,11 @@ def parse_document(doc: object) -> DataDocument:
     """
     if not isinstance(doc, Mapping) or doc.get("schema") != SCHEMA_ID:
         raise UpdateFailed(f"the answer is not a Micboard Desktop data document ({SCHEMA_ID})")
-    return DataDocument(parse_instance(doc.get("instance")), receiver_list(doc.get("receivers")))
+    return DataDocument(
+        parse_instance(doc.get("instance")),
+        receiver_list(doc.get("receivers")),
+        receiver_list(doc.get("chargers")),
+    )
 
 
 def parse_instance(value: object) -> Instance:
@@ -88,7 +97,7 @@ def parse_instance(value: object) -> Instance:
 
 
 def receiver_list(value: object) -> list[Mapping[str, Any]]:
-    """Return the objects of a ``receivers`` list (anything else in it is dropped)."""
+    """Return the objects of a ``receivers`` (or ``chargers``) list; anything else is dropped."""
     if not isinstance(value, list):
         return []
     return [r for r in value[:MAX_RECEIVERS] if isinstance(r, Mapping)]
@@ -134,6 +143,47 @@ def to_receiver(raw: Mapping[str, Any], source: str, via: str) -> Receiver | Non
         online=raw.get("online") is True,
         last_seen=_time(raw.get("last_seen")),
         channels=_channels(ours, channels),
+    )
+
+
+def to_charger(raw: Mapping[str, Any], source: str) -> Charger | None:
+    """Return our charger for one raw charger read from ``source`` (``None``: no usable id)."""
+    rid = remote_id(raw)
+    if rid is None:
+        return None
+    ours = ChargerId(local_id(source, rid))
+    bays: dict[int, ChargerBay] = {}
+    raw_bays = raw.get("bays")
+    for bay in raw_bays[:MAX_CHANNELS] if isinstance(raw_bays, list) else ():
+        if not isinstance(bay, Mapping):
+            continue
+        number = _int(bay.get("number"), 1, None)
+        if number is None or number in bays:
+            continue
+        battery = _object(bay.get("battery"))
+        bays[number] = ChargerBay(
+            number=number,
+            occupied=bay.get("occupied") is True,
+            device_type=_text(bay.get("device_type")),
+            state=_text(bay.get("state")),
+            battery=ChargerBattery(
+                percent=_int(battery.get("percent"), 0, 100),
+                health_percent=_int(battery.get("health_percent"), 0, 100),
+                cycles=_int(battery.get("cycles"), 0, None),
+                minutes_to_full=_int(battery.get("minutes_to_full"), 0, None),
+            ),
+        )
+    return Charger(
+        id=ours,
+        manufacturer=CODE,
+        api_device_id=ours.removeprefix(f"{CODE}:"),
+        connection=_connection(raw.get("connection")),
+        model=_text(raw.get("model")),
+        name=_text(raw.get("name")),
+        ip=_text(raw.get("ip")),
+        online=raw.get("online") is True,
+        last_seen=_time(raw.get("last_seen")),
+        bays=tuple(bays[n] for n in sorted(bays)),
     )
 
 

@@ -66,6 +66,8 @@ class Sink:
 
     receivers: dict[ReceiverId, Receiver] = field(default_factory=dict)
     states: list[ConnectionState] = field(default_factory=list)
+    chargers: dict[ChargerId, Charger] = field(default_factory=dict)
+    removed_chargers: list[ChargerId] = field(default_factory=list)
 
     def put_receiver(self, r: Receiver) -> None:
         self.receivers[r.id] = r
@@ -83,10 +85,11 @@ class Sink:
         self.states.append(state)
 
     def put_charger(self, charger: Charger) -> None:
-        pass
+        self.chargers[charger.id] = charger
 
     def remove_charger(self, cid: ChargerId) -> None:
-        pass
+        self.chargers.pop(cid, None)
+        self.removed_chargers.append(cid)
 
 
 @pytest.fixture
@@ -304,3 +307,41 @@ async def test_levels_read_reach_the_meters(server: tuple[Script, str]):
         assert windows[channel].rssi_min == [-61.0, -70.0]
     finally:
         await link.stop()
+
+
+def charger(cid: str, percent: int) -> dict[str, Any]:
+    return {"id": cid, "manufacturer": cid.partition(":")[0], "name": "CHG", "online": True,
+            "bays": [{"number": 1, "occupied": True, "battery": {"percent": percent}},
+                     {"number": 2, "occupied": False, "battery": {"percent": 65280}}]}
+
+
+async def test_chargers_come_across_and_follow_their_updates(server: tuple[Script, str]):
+    script, address = server
+    script.data = lambda: web.json_response(
+        {**document(receiver("shure:a")), "chargers": [
+            charger("sennheiser:chg", 40), charger(f"micboard:{OURS}/sennheiser:mine", 10)]})
+    script.events = [
+        sse("device_update", {"receivers": [receiver("shure:a")], "removed": []}),
+        sse("charger_update", {"chargers": [charger("sennheiser:chg", 55),
+                                            charger("sennheiser:l6000", 90)], "removed": []}),
+        sse("charger_update", {"chargers": [], "removed": ["sennheiser:l6000"]}),
+    ]
+    sink = Sink()
+    link = await running(address, sink)
+    try:
+        ours = ChargerId(f"micboard:{THEIRS}/sennheiser:chg")
+
+        def updated() -> bool:
+            found = sink.chargers.get(ours)
+            return found is not None and found.bays[0].battery.percent == 55
+
+        await eventually(updated, within=5)
+        await eventually(lambda: f"micboard:{THEIRS}/sennheiser:l6000" not in sink.chargers
+                         and sink.removed_chargers, within=5)
+        assert set(sink.chargers) == {ours}  # our own charger did not come back
+        assert sink.chargers[ours].manufacturer == "micboard"
+        assert sink.chargers[ours].bays[1].battery.percent is None  # a sentinel stays unknown
+        assert "1 charger(s) that started here" in (link.state.note or "")
+    finally:
+        await link.stop()
+    assert sink.chargers[ours].online is False

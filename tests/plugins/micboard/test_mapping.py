@@ -12,6 +12,10 @@ from hypothesis import strategies as st
 
 from micboard_desktop.core.model import (
     ChannelKind,
+    Charger,
+    ChargerBattery,
+    ChargerBay,
+    ChargerId,
     ConnectionInfo,
     ConnectionStatus,
     Iem,
@@ -21,9 +25,9 @@ from micboard_desktop.core.model import (
     Transport,
 )
 from micboard_desktop.core.status import DEFAULT_THRESHOLDS
-from micboard_desktop.lan.serialize import receiver_json
+from micboard_desktop.lan.serialize import charger_json, receiver_json
 from micboard_desktop.plugins.api import UpdateFailed
-from micboard_desktop.plugins.micboard.mapping import parse_document, to_receiver
+from micboard_desktop.plugins.micboard.mapping import parse_document, to_charger, to_receiver
 from tests.core.builders import make_channel, make_receiver
 
 SOURCE = "53a4045959bc624ac77905078eaa7e93"
@@ -153,3 +157,21 @@ def test_any_document_is_read_or_refused(document: Any):
         parse_document(document)
     except UpdateFailed:
         pass
+
+
+def test_a_charger_reads_back_as_it_was_served():
+    served = charger_json(Charger(
+        id=ChargerId("sennheiser:10.0.0.30"), manufacturer="sennheiser",
+        api_device_id="10.0.0.30",
+        connection=ConnectionInfo(Transport.UDP, ConnectionStatus.CONNECTED, WHEN),
+        model="L 6000", name="Charger FOH", ip="10.0.0.30", online=True, last_seen=WHEN,
+        bays=(ChargerBay(1, True, "BA 70", "charging", ChargerBattery(40, 95, 12, 70)),
+              ChargerBay(2)),
+    ))
+    ours = to_charger(served, SOURCE)
+    assert ours is not None
+    assert ours.id == f"micboard:{SOURCE}/sennheiser:10.0.0.30"
+    assert ours.manufacturer == "micboard"
+    again = charger_json(ours)
+    assert {k: v for k, v in again.items() if k != "id" and k != "manufacturer"} == {
+        k: v for k, v in served.items() if k != "id" and k != "manufacturer"}
