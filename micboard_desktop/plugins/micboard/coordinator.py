@@ -384,12 +384,12 @@ class RemoteLink(ConnectionCoordinator):
         parts: list[str] = []
         if self.echoes:
             parts.append(
-                f"loop refused: {len(self.echoes)} receiver(s) of this Micboard Desktop came "
-                f"back through {self.label} and are not shown twice"
+                f"Loop refused: {len(self.echoes)} receiver(s) of this laptop came back "
+                f"through {self.label}, not shown twice"
             )
         if self.charger_echoes:
             parts.append(
-                f"{len(self.charger_echoes)} charger(s) that started here or went too far: "
+                f"{len(self.charger_echoes)} charger(s) of this laptop or from too far: "
                 "left out"
             )
         if self.too_far:
@@ -398,8 +398,7 @@ class RemoteLink(ConnectionCoordinator):
                 "Micboard Desktops: left out"
             )
         if not self.events_live:
-            parts.append("its live updates are off: read every "
-                         f"{self._poll_seconds:g} s")
+            parts.append(f"Its live updates are off: read every {self._poll_seconds:g} s")
         self.set_note("; ".join(parts) or None)
 
     def _state_changed(self, state: ConnectionState) -> None:

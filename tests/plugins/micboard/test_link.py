@@ -179,7 +179,7 @@ async def test_echoes_and_long_chains_are_left_out_and_said(server: tuple[Script
         await eventually(lambda: link.state.status is ConnectionStatus.CONNECTED, within=5)
         assert list(sink.receivers) == [f"micboard:{THEIRS}/shure:theirs"]
         note = link.state.note or ""
-        assert "loop refused: 1 receiver(s)" in note
+        assert "Loop refused: 1 receiver(s)" in note
         assert f"more than {MAX_HOPS}" in note
     finally:
         await link.stop()
@@ -341,7 +341,7 @@ async def test_chargers_come_across_and_follow_their_updates(server: tuple[Scrip
         assert set(sink.chargers) == {ours}  # our own charger did not come back
         assert sink.chargers[ours].manufacturer == "micboard"
         assert sink.chargers[ours].bays[1].battery.percent is None  # a sentinel stays unknown
-        assert "1 charger(s) that started here" in (link.state.note or "")
+        assert "1 charger(s) of this laptop" in (link.state.note or "")
     finally:
         await link.stop()
     assert sink.chargers[ours].online is False

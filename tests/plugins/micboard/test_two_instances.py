@@ -222,8 +222,8 @@ async def test_foh_and_monitors_read_each_other_and_the_loop_is_refused(
     assert at_mon.name == "FOH rack"
     assert at_foh.id.startswith(f"micboard:{mon.engine.instance_id}/shure:")
     assert at_mon.id.startswith(f"micboard:{foh.engine.instance_id}/shure:")
-    await eventually(lambda: "loop refused: 1 receiver(s)" in (foh.link(mon.address).note or "")
-                     and "loop refused: 1 receiver(s)" in (mon.link(foh.address).note or ""))
+    await eventually(lambda: "Loop refused: 1 receiver(s)" in (foh.link(mon.address).note or "")
+                     and "Loop refused: 1 receiver(s)" in (mon.link(foh.address).note or ""))
     assert foh.link(mon.address).status is ConnectionStatus.CONNECTED
     for side in (await foh.data(), await mon.data()):
         chains = [r["origin"]["chain"] for r in side["receivers"] if "origin" in r]
