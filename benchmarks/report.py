@@ -229,11 +229,17 @@ def _show_storage(r: Json) -> list[Row]:
     ]
 
 
+def _phone_page(r: Json) -> list[Row]:
+    from benchmarks.phone_page import rows  # its own rows and targets
+
+    return rows(r)
+
+
 SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
     "history": _history, "lan_api": _lan, "lan_latency": _lan_latency, "replay": _replay,
     "swaps": _swaps, "interference": _interference, "show_storage": _show_storage,
-    "runtime": _runtime,
+    "runtime": _runtime, "phone_page": _phone_page,
 }
 
 

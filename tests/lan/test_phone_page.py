@@ -28,6 +28,7 @@ from micboard_desktop.core.model import (
     Audio,
     Battery,
     Channel,
+    ChannelId,
     ChannelKind,
     ChannelStatus,
     ConnectionInfo,
@@ -396,6 +397,25 @@ async def test_the_board_says_when_the_laptop_is_gone_and_comes_back(
     await in_browser(lambda: wait_for(browser, back + " && " + card_has(LEAD, "41\u202f%"), 10))
     # The first event after a reconnect is the whole picture: it replaces the board.
     assert await in_browser(lambda: browser.execute_script("return " + card_text(gone))) == ""
+
+
+async def test_a_renumbered_channel_moves_on_the_board(start: Start, browser: WebDriver) -> None:
+    store = sample_store()
+    server = await start(server_for(store))
+    await in_browser(lambda: browser.get(server.url + "/"))
+    await in_browser(lambda: wait_for(browser, card_has(LEAD, "Lead Vox"), 10))
+    order = "[...document.querySelectorAll('.card')].map(c => c.dataset.channel)"
+    before = await in_browser(lambda: browser.execute_script(f"return {order}"))
+    assert before[-1] != LEAD
+    # Numbers put Lead Vox last: its event changes the order, so the board is rebuilt.
+    ids = [c.id for r in store.snapshot().receivers.values() for c in r.channels]
+    numbered = [c for c in ids if c != LEAD] + [ChannelId(LEAD)]
+    store.set_slots({cid: n for n, cid in enumerate(numbered, start=1)})
+    await in_browser(
+        lambda: wait_for(browser, f"{order}.join() == {json.dumps(','.join(numbered))}", 5)
+    )
+    text = await in_browser(lambda: browser.execute_script("return " + card_text(LEAD)))
+    assert text.startswith(f"\u2714 OK\n{len(numbered)} Lead Vox")
 
 
 def show_store() -> StateStore:

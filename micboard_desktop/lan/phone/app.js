@@ -39,6 +39,8 @@ const NEEDS_ATTENTION = new Set(["critical_battery", "rf_loss", "rx_offline"]);
 const state = {
   token: null,
   receivers: new Map(),   // receiver id -> Receiver object of the contract
+  cards: new Map(),       // channel id -> its card element on the board
+  places: new Map(),      // receiver id -> what decided its cards' places at the last render
   health: null,
   retryMs: 3000,
   live: false,
@@ -239,7 +241,8 @@ function dispatch(type, text) {
   }
   if (!data || typeof data !== "object") return;
   if (type === "device_update") {
-    if (state.fresh) {
+    const whole = state.fresh;
+    if (whole) {
       // The first event of every connection carries the whole picture: it replaces the
       // board, so a receiver removed while we were away does not linger.
       state.fresh = false;
@@ -248,12 +251,20 @@ function dispatch(type, text) {
       setLive(true);
       setLink("LIVE", "link-live");
     }
+    const changed = [];
     for (const receiver of Array.isArray(data.receivers) ? data.receivers : []) {
-      if (receiver && typeof receiver.id === "string") state.receivers.set(receiver.id, receiver);
+      if (receiver && typeof receiver.id === "string") {
+        state.receivers.set(receiver.id, receiver);
+        changed.push(receiver);
+      }
     }
-    for (const id of Array.isArray(data.removed) ? data.removed : []) state.receivers.delete(id);
+    const removed = Array.isArray(data.removed) ? data.removed : [];
+    for (const id of removed) state.receivers.delete(id);
     state.lastData = new Date();
-    render();
+    // Most events carry one receiver whose values moved: swap its cards in place. Anything
+    // that changes the board's order or size rebuilds it.
+    if (whole || removed.length || !patch(changed)) render();
+    else renderSummary();
   } else if (type === "status_update") {
     state.health = data;
     renderSummary();
@@ -362,13 +373,43 @@ function card(receiver, channel) {
   return node;
 }
 
+function placeOf(receiver) {
+  // Everything channelsInOrder() sorts by, and which channels there are.
+  const channels = Array.isArray(receiver.channels) ? receiver.channels : [];
+  return JSON.stringify([receiver.name || receiver.id || "",
+                         channels.map((c) => [c.id, c.slot, c.number])]);
+}
+
 function render() {
   const rows = channelsInOrder();
   const fragment = document.createDocumentFragment();
-  for (const {receiver, channel} of rows) fragment.append(card(receiver, channel));
+  state.cards.clear();
+  for (const {receiver, channel} of rows) {
+    const node = card(receiver, channel);
+    state.cards.set(String(channel.id), node);
+    fragment.append(node);
+  }
+  state.places.clear();
+  for (const receiver of state.receivers.values()) state.places.set(receiver.id, placeOf(receiver));
   $("board").replaceChildren(fragment);
   $("empty").hidden = rows.length > 0;
   renderSummary(rows);
+}
+
+function patch(receivers) {
+  // Replace the cards of receivers whose channels keep their places; false: rebuild instead.
+  for (const receiver of receivers) {
+    if (state.places.get(receiver.id) !== placeOf(receiver)) return false;
+  }
+  for (const receiver of receivers) {
+    for (const channel of receiver.channels) {
+      const id = String(channel.id);
+      const node = card(receiver, channel);
+      state.cards.get(id).replaceWith(node);
+      state.cards.set(id, node);
+    }
+  }
+  return true;
 }
 
 function renderSummary(rows) {
