@@ -125,7 +125,8 @@ def check_device_address(address: str) -> str:
 _WEB_SCHEMES: Final = frozenset({"http", "https", "ws", "wss"})
 
 
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443, "micboard": 8058}
+"""``micboard://`` is another Micboard Desktop's LAN API (plugins/micboard/address.py)."""
 
 
 def endpoint_origin(address: str) -> str:

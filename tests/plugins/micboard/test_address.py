@@ -56,3 +56,11 @@ def test_the_config_file_refuses_another_form_naming_the_key():
     with pytest.raises(ConfigError, match=r"manufacturers\[0\]\.devices\[1\]"):
         parse_config({"manufacturers": [{"code": "micboard", "devices": [
             "micboard://10.0.0.7", "10.0.0.8:8058"]}]})
+
+
+def test_a_secret_approved_for_micboard_host_also_goes_to_its_default_port():
+    from micboard_desktop.core.addresses import endpoint_origin
+
+    assert endpoint_origin("micboard://10.0.0.7") == endpoint_origin("micboard://10.0.0.7:8058")
+    assert endpoint_origin("micboard://10.0.0.7") != endpoint_origin("micboard://10.0.0.7:9000")
+    assert endpoint_origin("micboard://10.0.0.7") != endpoint_origin("http://10.0.0.7:8058")
