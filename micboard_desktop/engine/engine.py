@@ -526,7 +526,7 @@ class Engine:
             binding = await asyncio.to_thread(self.secrets.binding, entry)
             lookup = binding.secret_for
         return await settings_ops.test_connection(
-            entry, secret, clock=self.clock, secret_lookup=lookup
+            entry, secret, clock=self.clock, secret_lookup=lookup, instance_id=self.instance_id
         )
 
     async def certificate_fingerprint(self, url: str) -> str:

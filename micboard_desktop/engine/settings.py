@@ -199,6 +199,7 @@ async def test_connection(
     *,
     clock: Clock,
     secret_lookup: Callable[[str], str | None] | None,
+    instance_id: str | None,
 ) -> str:
     """Connect once to a manufacturer's devices; say what each is, or why it failed.
 
@@ -224,6 +225,7 @@ async def test_connection(
             secret=secret,
             secret_lookup=None if secret is not None else secret_lookup,
             logger=logging.getLogger(f"micboard_desktop.plugins.{entry.code}.test"),
+            instance_id=instance_id,  # testing this app's own address says so (micboard)
         )
     )
     limit = entry.timeout * 2 + 1

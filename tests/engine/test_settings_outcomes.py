@@ -28,7 +28,8 @@ from tests.fakes.database import temporary_repository
 async def probe(entry: ManufacturerConfig, secret: str | None) -> str:
     """Run a connection test with a typed secret (or none) and no stored one."""
     clock = SystemClock()
-    return await settings_ops.test_connection(entry, secret, clock=clock, secret_lookup=None)
+    return await settings_ops.test_connection(entry, secret, clock=clock, secret_lookup=None,
+                                              instance_id=None)
 
 
 @pytest.fixture

@@ -241,6 +241,10 @@ async def test_an_address_that_is_this_instance_itself_is_refused(
     await eventually(lambda: me.link(address).status is ConnectionStatus.ERROR
                      and "is this Micboard Desktop itself" in (me.link(address).last_error or ""))
     assert me.receivers("micboard") == []
+    # The Add a device dialog's Test says so too, before anything is saved.
+    words = await me.engine.test_connection(
+        ManufacturerConfig(code="micboard", devices=(address,), timeout=2.0), None)
+    assert "is this Micboard Desktop itself" in words
 
 
 async def test_a_dropped_link_marks_the_receivers_offline_and_recovers(
