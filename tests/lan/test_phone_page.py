@@ -221,7 +221,7 @@ def browser() -> Iterator[WebDriver]:
     ):
         options.add_argument(argument)
     # The DevTools network log lets a test see each request's URL and headers.
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver: WebDriver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE_SIZE)
@@ -521,6 +521,7 @@ async def test_every_status_is_drawn_in_the_window_colour(
     store = show_store()
     engine = FakeEngine(health_report=HealthReport(HealthStatus.OK, {}))
     server = await start(server_for(store, engine))
+    await in_browser(lambda: browser.get_log("browser"))  # type: ignore[no-untyped-call]
     await in_browser(lambda: browser.get(server.url + "/"))
     await in_browser(
         lambda: wait_for(browser, "document.querySelectorAll('.card').length == 12", 10)
@@ -563,6 +564,12 @@ async def test_every_status_is_drawn_in_the_window_colour(
         lambda: browser.execute_script("return document.getElementById('summary').innerText")
     )
     assert summary == "12 ch \u00b7 3 urgent"  # critical, RF loss, RX offline; laptop OK
+
+    # Nothing refused by the page's own Content-Security-Policy, no script error, no 404.
+    console: list[dict[str, Any]] = await in_browser(
+        lambda: browser.get_log("browser")  # type: ignore[no-untyped-call]
+    )
+    assert [e["message"] for e in console if e["level"] == "SEVERE"] == []
 
     shot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "phone.png")
     assert await in_browser(lambda: browser.save_screenshot(str(shot)))
