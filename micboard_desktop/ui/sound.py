@@ -36,10 +36,11 @@ from micboard_desktop.ui import theme
 from micboard_desktop.ui.assets import resources_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Generator, Iterable, Sequence
 
 _log = logging.getLogger(__name__)
 
+CHANNELS = 2
 SOUND_RATE = 48_000
 """The device's rate: every sound card takes it; miniaudio resamples the 22 kHz files."""
 TICK_MS = 5_000
@@ -90,6 +91,8 @@ class MiniaudioPlayer:
         self.problem: str | None = None
         self.played: list[Tone] = []
         """Every tone whose playback started (tests and the log read it)."""
+        self.frames_sent = 0
+        """Sample frames handed to the sound card so far (proof that something played)."""
         self._backends = list(backends) if backends is not None else None
         self._on_problem = on_problem
         self._files: dict[Tone, bytes] = {}
@@ -111,11 +114,14 @@ class MiniaudioPlayer:
             if data is None:
                 data = self._files[tone] = sound_file(tone).read_bytes()
             seconds = miniaudio.decode(data).duration
-            stream = miniaudio.stream_memory(
-                data, output_format=miniaudio.SampleFormat.SIGNED16, nchannels=2,
-                sample_rate=SOUND_RATE)
+            stream = self._frames(miniaudio.stream_memory(
+                data, output_format=miniaudio.SampleFormat.SIGNED16, nchannels=CHANNELS,
+                sample_rate=SOUND_RATE))
+            # miniaudio wants the generator started (its own come started; ours is started
+            # here): an unstarted one fails in the audio thread, silently.
+            next(stream)
             device = miniaudio.PlaybackDevice(
-                output_format=miniaudio.SampleFormat.SIGNED16, nchannels=2,
+                output_format=miniaudio.SampleFormat.SIGNED16, nchannels=CHANNELS,
                 sample_rate=SOUND_RATE, backends=self._backends, app_name="Micboard Desktop")
             device.start(stream)
         except (OSError, miniaudio.MiniaudioError, miniaudio.DecodeError) as error:
@@ -124,13 +130,29 @@ class MiniaudioPlayer:
         self._device = device
         self.played.append(tone)
         self.problem = None
-        # Closed a little after the end: the device's buffer still holds the last 200 ms.
-        self._closer.start(round(seconds * 1000) + 400)
+        # Closed a while after the end: the device's buffer still holds the last 200 ms, and
+        # some sound servers start late.
+        self._closer.start(round(seconds * 1000) + 700)
 
     def close(self) -> None:
         """Stop any sound and release the device."""
         self._closer.stop()
         self._release()
+
+    def _frames(self, source: Generator[Any, int, None]) -> Generator[Any, int, None]:
+        """Pass ``source``'s samples to the device, counting the frames (audio thread).
+
+        ``source`` is one of miniaudio's streams, which come already started: a ``next()``
+        on it here would drop its first 1024 frames.
+        """
+        wanted = yield b""
+        while True:
+            try:
+                chunk = source.send(wanted)
+            except StopIteration:
+                return
+            self.frames_sent += len(chunk) // CHANNELS
+            wanted = yield chunk
 
     @property
     def playing(self) -> bool:

@@ -139,6 +139,9 @@ async def test_miniaudio_plays_a_sound_on_its_null_device_and_releases_it():
     assert player.played == [Tone.WARNING]
     assert player.playing
     await wait_until(lambda: not player.playing, within=4.0)  # closed after the sound
+    # The device pulled the whole sound (0.83 s at 48 kHz), none of it dropped.
+    seconds = miniaudio.get_file_info(str(sound_file(Tone.WARNING))).duration
+    assert player.frames_sent >= int(seconds * 48_000) - 48
     player.play(Tone.CRITICAL)
     player.play(Tone.WARNING)  # cuts the first one short
     assert player.played == [Tone.WARNING, Tone.CRITICAL, Tone.WARNING]
