@@ -184,9 +184,10 @@ class LanServer:
         self._runner = runner
         self._url = _url_of(runner.addresses, self._bind_host, self.settings.port)
         _log.info(
-            "LAN API listening on %s (control %s)",
+            "LAN API listening on %s (control %s); phone page at %s/",
             self._url,
             "on" if self.settings.allow_control else "off",
+            self._url,
         )
 
     async def stop(self) -> None:
