@@ -71,5 +71,5 @@ def test_unknown_manufacturer_code_exits_2_naming_the_key(tmp_path: Path, comman
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "micboard-desktop: config error: manufacturers[0].code: no plugin for 'shur' "
-        "(installed: sennheiser, shure)"
+        "(installed: micboard, sennheiser, shure)"
     ]

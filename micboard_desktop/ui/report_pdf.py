@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
 
 from micboard_desktop.report.html import battery_text, marker_fractions, svg_chart
 from micboard_desktop.report.model import ShowReport, duration_text, local_time, span_text
@@ -43,7 +44,10 @@ def ensure_gui_application() -> QGuiApplication:
     app = QGuiApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication([])
+        # A QApplication, not a bare QGuiApplication: it is the process's one application,
+        # and a window opened later in the same process (tests, the report dialog's app)
+        # needs the widgets kind.
+        app = QApplication([])
     assert isinstance(app, QGuiApplication)
     return app
 
