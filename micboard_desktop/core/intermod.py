@@ -305,25 +305,41 @@ def hits(
     return out
 
 
+SPAN_BLOCKS: Final = 8
+"""With a span, victims are taken in blocks of ``span / SPAN_BLOCKS``: one index per block."""
+
+
 def nearest_per_victim(
     carriers: Iterable[object], victims: Iterable[int], guard_khz: int, span_khz: int = 0
 ) -> dict[int, tuple[Hit, int]]:
     """Return the nearest product within the guard and the product count, per victim hit.
 
-    ``span_khz`` (0: no limit): only carriers within that distance of a victim mix into
-    products counted against it, since a receiver's front-end filter keeps carriers far
-    from its own frequency out. Victims that see the same carriers share one index.
+    ``span_khz`` (0: no limit): only carriers near a victim mix into products counted
+    against it, since a receiver's front-end filter keeps carriers far from its own
+    frequency out. Victims are taken in blocks an eighth of the span wide, each against the
+    carriers within the span of its block, so "near" is the span plus at most an eighth of
+    it: one index per block, built and dropped in turn (one per victim cost a second and
+    hundreds of megabytes per victim on a dense 2,000-channel rig).
     """
     ordered = clean_frequencies(carriers)
-    indexes: dict[tuple[int, int], IntermodIndex] = {}
+    wanted = sorted(set(victims))
     out: dict[int, tuple[Hit, int]] = {}
-    for v in victims:
-        window = ((0, len(ordered)) if span_khz <= 0 else
-                  (bisect_left(ordered, v - span_khz), bisect_right(ordered, v + span_khz)))
-        index = indexes.get(window)
-        if index is None:
-            index = indexes[window] = IntermodIndex(ordered[window[0]:window[1]])
-        hit, count = index.nearest(v, guard_khz)
-        if hit is not None:
-            out[v] = (hit, count)
+    if span_khz <= 0:
+        groups = [(0, wanted, ordered)]
+    else:
+        block = max(1, span_khz // SPAN_BLOCKS)
+        by_block: dict[int, list[int]] = {}
+        for v in wanted:
+            by_block.setdefault(v // block, []).append(v)
+        groups = [
+            (b, members, ordered[bisect_left(ordered, b * block - span_khz):
+                                 bisect_right(ordered, (b + 1) * block + span_khz)])
+            for b, members in sorted(by_block.items())
+        ]
+    for _, members, near in groups:
+        index = IntermodIndex(near)
+        for v in members:
+            hit, count = index.nearest(v, guard_khz)
+            if hit is not None:
+                out[v] = (hit, count)
     return out

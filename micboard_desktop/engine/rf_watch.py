@@ -64,6 +64,8 @@ TICK_SECONDS: Final = 0.5
 INLINE_CARRIERS: Final = 60
 """Up to this many carriers the intermod search runs on the loop (a few ms); above, in a
 thread."""
+MAX_INTERMOD_CARRIERS: Final = 400
+"""Above this many distinct carriers in the air the intermod search is not run (logged)."""
 INTERMOD_EVERY: Final = 1.0
 """Seconds between two intermodulation searches (only when the carriers changed)."""
 NAMES_IN_MESSAGE: Final = 6
@@ -130,6 +132,7 @@ class RfWatch:
         """Per channel in use: the nearest product within the guard and how many there are."""
         self._carrier_key: frozenset[tuple[str, int, bool]] | None = None
         self._intermod_at = -INTERMOD_EVERY
+        self._intermod_skipped = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks = TaskOwner("rf-watch")
         alerts.link_raise_floor = config.rf.correlation_window
@@ -362,6 +365,16 @@ class RfWatch:
         self._intermod_at = now
         carriers = [ch.frequency_khz or 0 for r, ch in pairs if transmitting(r, ch)]
         victims = sorted({ch.frequency_khz or 0 for _, ch in pairs}) if guard > 0 else []
+        if len(set(carriers)) > MAX_INTERMOD_CARRIERS and victims:
+            # Bounded work: on a rig this size the search would run for seconds after every
+            # transmitter switched on or off, and the plan is a coordination tool's job.
+            if not self._intermod_skipped:
+                _log.warning("intermod search not run: %d carriers in the air (more than %d)",
+                             len(set(carriers)), MAX_INTERMOD_CARRIERS)
+            self._intermod_skipped = True
+            self._apply_intermod(pairs, {}, guard)
+            return
+        self._intermod_skipped = False
         if len(carriers) > INLINE_CARRIERS:
             # 200 carriers take about a tenth of a second: off the loop the UI keeps moving.
             self._tasks.spawn(self._search_in_thread(pairs, carriers, victims, guard, span),

@@ -372,8 +372,8 @@ def demo_rig() -> Rig:
             ch(2, "IEM Keys", 519_325, None, family="psm1000", performer="Tom Berg"),
         ], key="demo"),
         make_receiver("psm1000", "P10T", "IEM Rack B", [
-            ch(1, "IEM Bass", 521_575, None, family="psm1000", performer="Kim Park"),
-            ch(2, "IEM Vox", 523_700, None, family="psm1000", performer="Jane Doe"),
+            ch(1, "IEM Bass", 521_600, None, family="psm1000", performer="Kim Park"),
+            ch(2, "IEM Vox", 523_725, None, family="psm1000", performer="Jane Doe"),
         ], key="demo"),
         # An MXW access point (DECT, no frequency): a live pack, one on wall power, one in
         # the charger (shown charging, never as a low mic).
@@ -395,15 +395,15 @@ def demo_rig() -> Rig:
     sennheiser = [
         make_receiver("ewdx", "EW-DX EM 4 DANTE", "EM4 Band", [
             ch(1, "Drum Talk", 520_125, _tx("EW-DX SKM", 84), family="ewdx"),
-            ch(2, "MD Talk", 521_225, _tx("EW-DX SKM", 62), family="ewdx"),
+            ch(2, "MD Talk", 521_150, _tx("EW-DX SKM", 62), family="ewdx"),
             ch(3, "Cajon", 522_850, _tx("EW-DX SK", 51), family="ewdx"),
-            ch(4, "Acoustic Gtr", 524_625, _tx("EW-DX SK", 30), family="ewdx"),
+            ch(4, "Acoustic Gtr", 525_650, _tx("EW-DX SK", 30), family="ewdx"),
         ], key="demo"),
         make_receiver("ewdx", "EW-DX EM 4 DANTE", "EM4 Horns", [
-            ch(1, "Trumpet", 526_475, _tx("EW-DX SK", 97), family="ewdx"),
-            ch(2, "Trombone", 527_800, _tx("EW-DX SK", 45), family="ewdx"),
-            ch(3, "Spare 1", 531_075, None, family="ewdx"),
-            ch(4, "Presenter", 531_675, _tx("EW-DX SKM", 76), family="ewdx"),
+            ch(1, "Trumpet", 526_800, _tx("EW-DX SK", 97), family="ewdx"),
+            ch(2, "Trombone", 531_025, _tx("EW-DX SK", 45), family="ewdx"),
+            ch(3, "Spare 1", 531_625, None, family="ewdx"),
+            ch(4, "Presenter", 534_825, _tx("EW-DX SKM", 76), family="ewdx"),
         ], key="demo"),
         make_receiver("spectera", "Spectera Base Station", "Spectera Stage", [
             ch(n, name, 0, _tx(model, pct), family="spectera", performer=who)
@@ -421,13 +421,13 @@ def demo_rig() -> Rig:
     # coordinated: no third-order product of carriers within 40 MHz lands within 25 kHz of
     # a channel (the [rf] defaults), as a frequency coordinator would leave a real show.
     for channel in sennheiser[2].channels:
-        channel.frequency_khz = 551_950
+        channel.frequency_khz = 552_075
     # Actor 1's SEK also receives an in-ear mix (an IEM audio link): an in-ear channel.
     sennheiser[2].channels[0].iem_link = True
     # ew G4 and IEM G4 over the Media Control Protocol (sennheiser.md §4): one channel each.
     sennheiser += [
         make_receiver("ewg4", "EM 300-500 G4", "G4 Rack", [
-            ch(1, "Pastor B", 566_125, _tx("SKM 500 G4", 80, "ALKA"), family="ewg4"),
+            ch(1, "Pastor B", 566_075, _tx("SKM 500 G4", 80, "ALKA"), family="ewg4"),
         ], key="demo"),
         make_receiver("iemg4", "SR IEM G4", "IEM G4", [
             ch(1, "IEM Guitar", 626_200, None, family="iemg4", performer="Max Cole"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.config import RfSettings
-from micboard_desktop.core.intermod import hits
+from micboard_desktop.core.intermod import SPAN_BLOCKS, hits
 from micboard_desktop.engine.rf_watch import search
 from micboard_desktop.simulator.rigs import demo_rig
 
@@ -38,7 +39,8 @@ def test_the_span_only_ever_removes_hits(carriers: list[int], span: int):
     windowed = search(carriers, carriers, 25, span=span)
     assert set(windowed) <= set(whole)
     for victim, (hit, _) in windowed.items():
-        assert all(abs(f - victim) <= span or span == 0 for f in hit.product.sources)
+        reach = span + span // SPAN_BLOCKS  # blocks an eighth of the span wide
+        assert all(abs(f - victim) <= reach or span == 0 for f in hit.product.sources)
     if span == 0:
         assert windowed == whole
     reference = hits(carriers, carriers, 25)
@@ -50,3 +52,25 @@ def test_the_demo_rig_is_a_coordinated_plan_under_the_rf_defaults():
     freqs = sorted({c.frequency_khz for r in rig.receivers for c in r.channels if c.frequency_khz})
     rf = RfSettings()
     assert search(freqs, freqs, rf.intermod_guard_khz, rf.intermod_span_khz) == {}
+
+
+def test_a_dense_rig_builds_one_index_per_block_not_per_victim(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """400 carriers in 40 MHz: one index per block of victims (one per victim exploded)."""
+    from micboard_desktop.core import intermod
+
+    built: list[int] = []
+    real = intermod.IntermodIndex
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, carriers: list[int]) -> None:
+            built.append(len(list(carriers)))
+            super().__init__(carriers)
+
+    monkeypatch.setattr(intermod, "IntermodIndex", Counting)
+    carriers = [470_000 + 100 * i for i in range(400)]
+    found = search(carriers, carriers, 25, span=40_000)
+    assert set(found) <= set(carriers)
+    block = 40_000 // SPAN_BLOCKS
+    assert len(built) == len({c // block for c in carriers}) == 8

@@ -154,3 +154,22 @@ async def test_a_carrier_without_transmitter_is_a_foreign_signal(setup: Setup):
     assert f"foreign_carrier:{RID}:4" not in setup.active_keys()
     await setup.clock.advance(5)
     assert f"foreign_carrier:{RID}:4" in setup.active_keys()
+
+
+async def test_a_rig_beyond_the_intermod_limit_is_not_searched_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    from micboard_desktop.engine import rf_watch
+
+    monkeypatch.setattr(rf_watch, "MAX_INTERMOD_CARRIERS", 3)
+    made = await make_setup((605_500, 606_000, 606_500, 640_000),
+                            RfSettings(intermod_guard_khz=25))
+    try:
+        with caplog.at_level("WARNING"):
+            await made.clock.advance(2)
+        assert made.alerts.get(f"intermod:{RID}:3") is None  # the hit the small rig has
+        assert made.watch.picture().intermod == ()
+        assert "intermod search not run: 4 carriers" in caplog.text
+    finally:
+        await made.watch.stop()
+        await made.alerts.stop()
