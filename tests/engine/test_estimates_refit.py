@@ -1,0 +1,76 @@
+"""Estimates are fitted again when the shown value changes, else only every RECOMPUTE_S."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from micboard_desktop.core.model import Battery, Channel, Receiver, Transmitter
+from micboard_desktop.core.store import StateStore
+from micboard_desktop.engine import estimates
+from micboard_desktop.engine.estimates import RECOMPUTE_S, EstimateKeeper
+from tests.core.builders import make_channel, make_receiver
+
+T0 = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A wall clock the test moves."""
+
+    def __init__(self) -> None:
+        self.at = T0
+
+    def monotonic(self) -> float:
+        return (self.at - T0).total_seconds()
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.get_running_loop().create_future()
+
+
+def showing(bars: int) -> tuple[Receiver, Channel]:
+    tx = Transmitter(model="ULXD2", battery=Battery(bars=bars))
+    channel = make_channel("shure:rx1", 1, transmitter=tx)
+    return replace(make_receiver("shure:rx1", 1), channels=(channel,)), channel
+
+
+async def test_an_unchanged_pack_counts_down_between_fits_and_a_new_value_refits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fits: list[int] = []
+    real = estimates.estimate
+
+    def counting(*args: object, **kwargs: object) -> object:
+        fits.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(estimates, "estimate", counting)
+    store, clock = StateStore(), Clock()
+    keeper = EstimateKeeper(store, None, clock=clock)
+    receiver, channel = showing(5)
+    store.put_receiver(receiver)
+    # A pack that went in full and fell a bar after 40 minutes: enough to fit.
+    for minute, bars in ((0, 5), (40, 4), (41, 4)):
+        receiver, channel = showing(bars)
+        keeper.observe(receiver, channel, (T0 + timedelta(minutes=minute)).timestamp())
+    clock.at = T0 + timedelta(minutes=41)
+    await keeper.refresh()
+    first = store.estimates()[channel.id]
+    assert len(fits) == 1
+    clock.at += timedelta(seconds=60)
+    await keeper.refresh()
+    assert len(fits) == 1  # nothing new seen: no fit, the estimate only counts down
+    assert store.estimates()[channel.id].minutes == max(0, first.minutes - 1)
+    clock.at += timedelta(seconds=RECOMPUTE_S)
+    await keeper.refresh()
+    assert len(fits) == 2  # fitted again after RECOMPUTE_S, whatever happened
+    receiver, channel = showing(3)
+    keeper.observe(receiver, channel, clock.at.timestamp())
+    clock.at += timedelta(seconds=5)
+    await keeper.refresh()
+    assert len(fits) == 3  # a new value: fitted at once
