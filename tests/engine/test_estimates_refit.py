@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from micboard_desktop.core.model import Battery, Channel, Receiver, Transmitter
+from micboard_desktop.core.runtime_estimate import estimate as real_estimate
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.engine import estimates
 from micboard_desktop.engine.estimates import RECOMPUTE_S, EstimateKeeper
@@ -43,11 +44,10 @@ async def test_an_unchanged_pack_counts_down_between_fits_and_a_new_value_refits
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fits: list[int] = []
-    real = estimates.estimate
 
     def counting(*args: object, **kwargs: object) -> object:
         fits.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real_estimate(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(estimates, "estimate", counting)
     store, clock = StateStore(), Clock()
