@@ -1,0 +1,113 @@
+"""Runtime estimates of packs that report no minutes: curves, the fit, learning, bad input."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micboard_desktop.core.battery_curves import (
+    BUILT_IN,
+    Chemistry,
+    chemistry_of,
+    curve_for,
+    is_monotone,
+)
+from micboard_desktop.core.curve_learning import learn, split_discharges
+from micboard_desktop.core.model import EstimateBasis
+from micboard_desktop.core.runtime_estimate import Reading, Scale, estimate
+from micboard_desktop.simulator.discharge import draw
+
+T0 = 1_796_000_000.0
+
+
+def test_every_built_in_curve_runs_from_full_to_empty():
+    for chemistry, curve in BUILT_IN.items():
+        assert is_monotone(curve), chemistry
+        assert curve.nominal_minutes > 0
+        drops = [curve.bar_drop(k) for k in (5, 4, 3, 2, 1)]
+        assert drops == sorted(drops)  # five bars go before four, and so on
+
+
+def test_battery_words_name_their_chemistry_and_models_scale_the_runtime():
+    assert chemistry_of("ALKA") is Chemistry.ALKALINE
+    assert chemistry_of(None) is Chemistry.UNKNOWN
+    assert chemistry_of("UNKN") is Chemistry.UNKNOWN
+    assert chemistry_of("  ") is Chemistry.UNKNOWN
+    base = curve_for("ALKA")
+    assert curve_for("ALKA", "AD2").nominal_minutes < base.nominal_minutes  # AD draws more
+
+
+def _bars_of_a_pack(seed: int, until_fraction: float) -> tuple[list[Reading], float, float]:
+    """Read a simulated alkaline pack in bars every 30 s; return readings, now, true left."""
+    curve = curve_for("ALKA", "ULXD2")
+    pack = draw(curve, random.Random(seed))
+    rng = random.Random(seed + 1000)
+    end = pack.runtime_s * until_fraction
+    readings = [Reading(T0 + t, float(pack.bars_at(t, rng)))
+                for t in range(0, int(end), 30)]
+    return readings, T0 + end, pack.remaining_minutes(end)
+
+
+def test_the_range_holds_the_truth_for_most_simulated_packs_at_three_quarters():
+    held = 0
+    for seed in range(10):
+        readings, now, truth = _bars_of_a_pack(seed, 0.75)
+        found = estimate(readings, Scale.BARS, curve_for("ALKA", "ULXD2"), now, fresh=True)
+        assert found is not None
+        assert found.basis is EstimateBasis.HISTORY  # several bars have gone by now
+        assert 0 <= found.low_minutes <= found.minutes <= found.high_minutes
+        held += found.low_minutes <= truth <= found.high_minutes
+    assert held >= 8  # the benchmark measures it properly (benchmarks/runtime.py)
+
+
+def test_no_readings_or_stale_readings_give_no_estimate():
+    curve = curve_for("ALKA")
+    assert estimate([], Scale.BARS, curve, T0) is None
+    old = [Reading(T0, 5.0), Reading(T0 + 60, 5.0)]
+    assert estimate(old, Scale.BARS, curve, T0 + 10 * 24 * 3600) is None
+
+
+def test_a_pack_seen_only_at_the_start_rests_on_the_curve():
+    found = estimate([Reading(T0, 5.0), Reading(T0 + 30, 5.0)], Scale.BARS, curve_for("ALKA"),
+                     T0 + 60, fresh=True)
+    assert found is not None
+    assert found.basis is EstimateBasis.MODEL
+    assert found.minutes <= curve_for("ALKA").nominal_minutes * 1.5
+
+
+_values = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                    st.integers(-1000, 1000).map(float))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    points=st.lists(st.tuples(st.one_of(st.floats(-1e6, 1e6), st.just(math.nan)), _values),
+                    max_size=40),
+    scale=st.sampled_from(list(Scale)),
+    chemistry=st.sampled_from(list(Chemistry)),
+    fresh=st.booleans(),
+)
+def test_garbage_readings_give_none_or_a_sane_estimate(
+    points: list[tuple[float, float]], scale: Scale, chemistry: Chemistry, fresh: bool
+):
+    readings = [Reading(T0 + at if math.isfinite(at) else at, value) for at, value in points]
+    found = estimate(readings, scale, BUILT_IN[chemistry], T0 + 2e6, fresh=fresh)
+    if found is not None:
+        assert 0 <= found.low_minutes <= found.minutes <= found.high_minutes
+    assert split_discharges(readings, scale) is not None
+
+
+def test_history_splits_into_one_discharge_per_pack_and_learning_keeps_a_curve():
+    first, _, _ = _bars_of_a_pack(1, 0.99)
+    second, _, _ = _bars_of_a_pack(2, 0.6)
+    gap = first[-1].at + 600 - second[0].at
+    history = first + [Reading(r.at + gap, r.value) for r in second]
+    discharges = split_discharges(history, Scale.BARS)
+    assert len(discharges) == 2
+    prior = curve_for("ALKA", "ULXD2")
+    learned = learn(prior, discharges, Scale.BARS)
+    assert is_monotone(learned)
+    assert learn(prior, [], Scale.BARS) == prior  # nothing to learn from: the prior stays
