@@ -324,6 +324,7 @@ async def test_lan_apply_says_when_the_server_did_not_start():
     text = dialog.lan_result.text()
     assert "\u2714" in text
     assert "Front of house opens http://192.168.1.20:8058/api/data/" in text
+    assert "live board at http://192.168.1.20:8058/ " in text  # the phone page (lan/phone)
     engine.lan_refusal = "lan.port: 0.0.0.0:8058 is already in use"
     dialog.apply_lan()
     await tasks.wait_idle()

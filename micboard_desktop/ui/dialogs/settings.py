@@ -135,6 +135,7 @@ def describe_lan(state: LanState) -> str:
     if not state.running:
         return f"\u2716 LAN endpoint NOT running: {state.problem or 'the server did not start'}"
     urls = ", ".join(f"{url}{DATA_PATH}" for url in state.urls)
+    phone = ", ".join(f"{url}/" for url in state.urls)
     if state.loopback_only:
         return (
             f"\u2714 LAN endpoint on at {urls}, reachable from this computer only. For front "
@@ -143,7 +144,8 @@ def describe_lan(state: LanState) -> str:
         )
     return (
         f"\u2714 LAN endpoint on. Front of house opens {urls} and sends the token as "
-        "\u201cAuthorization: Bearer <token>\u201d."
+        "\u201cAuthorization: Bearer <token>\u201d. On a phone, open the live board at "
+        f"{phone} and type the token once."
     )
 
 
