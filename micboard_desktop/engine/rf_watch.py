@@ -380,13 +380,14 @@ class RfWatch:
             self._tasks.spawn(self._search_in_thread(pairs, carriers, victims, guard, span),
                               "intermod")
             return
-        self._apply_intermod(pairs, search(carriers, victims, guard, span), guard)
+        self._apply_intermod(pairs, nearest_per_victim(carriers, victims, guard, span),
+                             guard)
 
     async def _search_in_thread(
         self, pairs: list[tuple[Receiver, Channel]], carriers: list[int], victims: list[int],
         guard: int, span: int,
     ) -> None:
-        found = await asyncio.to_thread(search, carriers, victims, guard, span)
+        found = await asyncio.to_thread(nearest_per_victim, carriers, victims, guard, span)
         self._apply_intermod(pairs, found, guard)
 
     def _apply_intermod(
@@ -416,13 +417,6 @@ class RfWatch:
                 f"{nearest.distance_khz} kHz away (from {sources}){more}",
             ))
         self._alerts.set_external(INTERMOD, targets)
-
-
-def search(
-    carriers: list[int], victims: list[int], guard: int, span: int = 0
-) -> dict[int, tuple[Hit, int]]:
-    """Return the nearest product and the product count per victim frequency that has any."""
-    return nearest_per_victim(carriers, victims, guard, span)
 
 
 def _names_by_frequency(pairs: Iterable[tuple[Receiver, Channel]]) -> dict[int, str]:
