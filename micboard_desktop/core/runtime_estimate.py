@@ -293,11 +293,23 @@ def is_usable_curve(curve: DischargeCurve) -> bool:
     )
 
 
-def _quantile(values: Floats, weights: Floats, q: float) -> float:
-    order = np.argsort(values)
+NEGLIGIBLE_WEIGHT: Final = 1e-12
+"""Grid points weighing less than this share of the heaviest are left out of the quantiles:
+most of the grid is far from the readings, and sorting it cost more than the fit."""
+
+
+def _quantiles(values: Floats, weights: Floats, qs: Sequence[float]) -> list[float]:
+    """Return the weighted quantiles ``qs`` of ``values``, sorting them once."""
+    heavy = weights >= weights.max() * NEGLIGIBLE_WEIGHT
+    values, weights = values[heavy], weights[heavy]
+    order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q * cumulative[-1]))
-    return float(values[order][min(index, len(order) - 1)])
+    ranked = values[order]
+    out = []
+    for q in qs:
+        index = int(np.searchsorted(cumulative, q * cumulative[-1]))
+        out.append(float(ranked[min(index, len(ranked) - 1)]))
+    return out
 
 
 def remaining(result: Fit, now: float) -> Floats:
@@ -328,9 +340,7 @@ def estimate(
     if result is None:
         return None
     left = remaining(result, now)
-    low = _quantile(left, result.weights, LOW_QUANTILE)
-    mid = _quantile(left, result.weights, 0.5)
-    high = _quantile(left, result.weights, HIGH_QUANTILE)
+    low, mid, high = _quantiles(left, result.weights, (LOW_QUANTILE, 0.5, HIGH_QUANTILE))
     if not all(math.isfinite(x) for x in (low, mid, high)):
         return None
     minutes = round(mid)

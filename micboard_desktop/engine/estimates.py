@@ -89,6 +89,23 @@ class _Series:
     fresh: bool
     """The pack was seen going in."""
     readings: deque[Reading] = field(default_factory=lambda: deque(maxlen=MAX_READINGS))
+    value_changes: int = 0
+    """How many readings showed another value than the one before (the first counts)."""
+    last_change: Reading | None = None
+    """The latest reading that showed a new value."""
+
+    def __post_init__(self) -> None:
+        for i, reading in enumerate(self.readings):  # a series seeded from history
+            if i == 0 or reading.value != self.readings[i - 1].value:
+                self.value_changes += 1
+                self.last_change = reading
+
+    def add(self, reading: Reading) -> None:
+        """Append ``reading``, counting it when it shows a new value."""
+        if not self.readings or self.readings[-1].value != reading.value:
+            self.value_changes += 1
+            self.last_change = reading
+        self.readings.append(reading)
 
 
 def reading_of(battery: Battery) -> tuple[Scale, float] | None:
@@ -203,7 +220,7 @@ class EstimateKeeper:
         readings = series.readings
         if readings and readings[-1].value == value and now - readings[-1].at < HEARTBEAT_S:
             return
-        readings.append(Reading(now, value))
+        series.add(Reading(now, value))
 
     # -- estimating --------------------------------------------------------------------
 
@@ -302,11 +319,12 @@ class EstimateKeeper:
 
 
 def _fit_key(series: _Series, curve: DischargeCurve) -> tuple[object, ...]:
-    """Return what a fit depends on besides the clock: the value changes, the curve, the pack."""
-    changes = [r for i, r in enumerate(series.readings)
-               if i == 0 or r.value != series.readings[i - 1].value]
-    return (len(changes), changes[-1].at, changes[-1].value, curve, series.fresh,
-            series.kind)
+    """Return what a fit depends on besides the clock: the value changes, the curve, the pack.
+
+    Counted as readings arrive (``_Series.add``): this runs for every channel on the event
+    loop each period, and scanning a three-hour series there stalled the loop.
+    """
+    return (series.value_changes, series.last_change, curve, series.fresh, series.kind)
 
 
 def _counted_down(found: BatteryEstimate, seconds: float) -> BatteryEstimate:

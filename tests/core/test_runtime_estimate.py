@@ -111,3 +111,40 @@ def test_history_splits_into_one_discharge_per_pack_and_learning_keeps_a_curve()
     learned = learn(prior, discharges, Scale.BARS)
     assert is_monotone(learned)
     assert learn(prior, [], Scale.BARS) == prior  # nothing to learn from: the prior stays
+
+
+def _plain_quantile(values: list[float], weights: list[float], q: float) -> float:
+    """The simple weighted quantile the pruned one replaces: sort everything, walk the sums."""
+    pairs = sorted(zip(values, weights, strict=True), key=lambda p: p[0])
+    total = sum(w for _v, w in pairs)
+    running = 0.0
+    for value, weight in pairs:
+        running += weight
+        if running >= q * total:
+            return value
+    return pairs[-1][0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 600, allow_nan=False),
+                  st.one_of(st.floats(1e-3, 1.0), st.just(0.0), st.floats(0, 1e-15))),
+        min_size=1, max_size=60,
+    ).filter(lambda pairs: max(w for _v, w in pairs) > 0),
+    st.sampled_from([0.05, 0.5, 0.95]),
+)
+def test_pruned_quantiles_agree_with_the_plain_walk(
+    pairs: list[tuple[float, float]], q: float
+) -> None:
+    import numpy as np
+
+    from micboard_desktop.core.runtime_estimate import _quantiles
+
+    values = [v for v, _w in pairs]
+    weights = [w for _v, w in pairs]
+    fast = _quantiles(np.array(values), np.array(weights), [q])[0]
+    # Points pruned as negligible may move the walk by at most their own (tiny) mass.
+    low = _plain_quantile(values, weights, max(0.0, q - 1e-9))
+    high = _plain_quantile(values, weights, min(1.0, q + 1e-9))
+    assert low <= fast <= high

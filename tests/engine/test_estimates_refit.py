@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from micboard_desktop.core.battery_curves import curve_for
 from micboard_desktop.core.model import Battery, Channel, Receiver, Transmitter
+from micboard_desktop.core.runtime_estimate import Reading, Scale
 from micboard_desktop.core.runtime_estimate import estimate as real_estimate
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.engine import estimates
@@ -74,3 +77,19 @@ async def test_an_unchanged_pack_counts_down_between_fits_and_a_new_value_refits
     clock.at += timedelta(seconds=5)
     await keeper.refresh()
     assert len(fits) == 3  # a new value: fitted at once
+
+
+def test_the_fit_key_counts_value_changes_not_heartbeats() -> None:
+    kind = estimates.PackKind("ALKA", "ULXD2", Scale.BARS)
+    series = estimates._Series(kind, fresh=True)
+    curve = curve_for("ALKA", "ULXD2")
+    keys = []
+    for at, bars in ((0.0, 5.0), (30.0, 5.0), (60.0, 4.0), (90.0, 4.0), (120.0, 5.0)):
+        series.add(Reading(at, bars))
+        keys.append(estimates._fit_key(series, curve))
+    assert keys[0] == keys[1]  # a heartbeat of the same value: no new fit
+    assert keys[1] != keys[2]
+    assert keys[2] == keys[3]
+    assert keys[3] != keys[4]  # back to a value seen before still counts as a change
+    seeded = estimates._Series(kind, fresh=True, readings=deque(series.readings))
+    assert estimates._fit_key(seeded, curve) == keys[4]  # seeding from history counts alike
