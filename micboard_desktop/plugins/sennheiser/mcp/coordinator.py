@@ -141,6 +141,7 @@ class McpCoordinator(ConnectionCoordinator):
         self._peer: Peer | None = None
         self._answered = False
         self._last_answer = 0.0
+        self._session_start = 0.0
         self._nudged = False
         self._config_due: float | None = None
         self._last_config_read = -1e9
@@ -221,13 +222,18 @@ class McpCoordinator(ConnectionCoordinator):
     async def _watch(self) -> None:
         """Subscribe, renew, re-read and watch silence; raise TimeoutError on silence."""
         clock = self._clock
-        start = clock.monotonic()
+        start = self._session_start = clock.monotonic()
         next_probe = start
         next_refresh = start + self.refresh_period
         while True:
             if self._failure is not None:
                 raise self._failure
             now = clock.monotonic()
+            if now >= self._judged_at():
+                # Read what already arrived before calling the device silent: when the loop
+                # was busy its datagrams wait in the kernel, and that is not silence (#22).
+                self.link.drain()
+                now = clock.monotonic()
             if not self._answered:
                 if now - start >= self.timeout:
                     raise TimeoutError(self._silence_reason(f"no answer within {self.timeout:g} s"))
@@ -259,6 +265,12 @@ class McpCoordinator(ConnectionCoordinator):
                     deadlines.append(self._config_due)
             wait = min(deadlines) - clock.monotonic()
             await clock.sleep(max(0.01, wait))
+
+    def _judged_at(self) -> float:
+        """Return when the device would count as silent (no answer yet, or no data)."""
+        if not self._answered:
+            return self._session_start + self.timeout
+        return self._last_answer + self.silence_limit
 
     def _silence_reason(self, what: str) -> str:
         if self._last_device_error is not None:

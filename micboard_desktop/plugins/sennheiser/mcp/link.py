@@ -8,6 +8,14 @@ or by address alone when only one device lives there: a device may answer from a
 source port than the one we send to). The socket opens with the first attachment and
 closes with the last. A port another program holds is an :class:`McpPortBusy` naming the
 ``bind`` key, never a traceback.
+
+The socket is read by :meth:`McpSocket.drain`, which takes every datagram the kernel holds
+at once. asyncio's datagram transport reads one datagram per wake-up of the event loop; this
+one socket carries every MCP device's cyclic pushes, so when the loop was busy (2,000
+channels and the window on two cores: a loop pass of a second) datagrams waited in the
+kernel for seconds and whole racks were judged silent and reconnected over and over
+(issue #22). The coordinators also drain before they call a device silent: a datagram
+that sat in the buffer is not silence.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ from micboard_desktop.plugins.sennheiser.mcp.frames import MAX_DATAGRAM_BYTES
 
 RECEIVE_BUFFER_BYTES: Final = 256 * 1024
 """Kernel receive buffer asked for: a rack's cyclic blocks arrive in bursts."""
+DRAIN_LIMIT: Final = 512
+"""Most datagrams one :meth:`McpSocket.drain` reads; the rest wait for the next wake-up,
+so one call never holds the loop for long (the buffer holds a few hundred small ones)."""
 
 DatagramHandler = Callable[[bytes], None]
 Peer = tuple[str, int]
@@ -46,24 +57,6 @@ def normal_host(host: str) -> str:
     return str(ip)
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, owner: McpSocket) -> None:
-        self._owner = owner
-        self._transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self._owner.dispatch(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        self._owner.errors += 1  # ICMP unreachable and the like: UDP has nothing to lose
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._owner.lost(self._transport)
-
-
 class McpSocket:
     """The shared ``bind``:53212 socket (see module docstring)."""
 
@@ -71,7 +64,8 @@ class McpSocket:
         self.bind = bind
         self.port = port
         """Local port; 53212 in the field, 0 (any) in tests that run several apps at once."""
-        self._transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None
         self._exact: dict[Peer, DatagramHandler] = {}
         self._by_host: dict[str, list[DatagramHandler]] = {}
@@ -82,18 +76,20 @@ class McpSocket:
         self.errors = 0
         self.failures = 0
         """Handler exceptions (each is kept by the coordinator that raised it)."""
+        self.received = 0
+        """Datagrams read from the socket."""
 
     @property
     def is_open(self) -> bool:
         """Return True while the socket is bound."""
-        return self._transport is not None and not self._transport.is_closing()
+        return self._sock is not None
 
     @property
     def local_port(self) -> int:
         """Return the bound port (the real one when opened with port 0)."""
-        if self._transport is None:
+        if self._sock is None:
             return self.port
-        return int(self._transport.get_extra_info("sockname")[1])
+        return int(self._sock.getsockname()[1])
 
     @property
     def family(self) -> int:
@@ -109,14 +105,15 @@ class McpSocket:
                 return
             loop = asyncio.get_running_loop()
             local = self.bind or ("::" if self.family == socket.AF_INET6 else "0.0.0.0")
+            sock = socket.socket(self.family, socket.SOCK_DGRAM)
             try:
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Protocol(self),
-                    local_addr=(local, self.port),
-                    family=self.family,
-                    allow_broadcast=True,
-                )
+                sock.setblocking(False)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+                sock.bind((local, self.port))
             except OSError as exc:
+                sock.close()
                 if exc.errno == errno.EADDRINUSE:
                     raise McpPortBusy(
                         f"UDP port {self.port} on {local} is in use by another program; "
@@ -126,11 +123,9 @@ class McpSocket:
                     f"cannot listen on {local}:{self.port} for MCP devices "
                     f"(sennheiser key 'bind'): {exc.strerror or exc}"
                 ) from None
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-            self._transport = transport
+            # Our own reader instead of asyncio's datagram transport: see the module docstring.
+            loop.add_reader(sock.fileno(), self.drain)
+            self._sock, self._loop = sock, loop
 
     def attach(self, peer: Peer, handler: DatagramHandler) -> None:
         """Route datagrams from ``peer`` (an IP literal and port) to ``handler``."""
@@ -163,6 +158,32 @@ class McpSocket:
 
         return remove
 
+    def drain(self) -> int:
+        """Read and hand on every datagram waiting in the socket (up to :data:`DRAIN_LIMIT`).
+
+        Called by the event loop when the socket is readable, and by a coordinator before
+        it calls its device silent. Returns how many datagrams were read.
+        """
+        sock = self._sock
+        count = 0
+        while sock is not None and count < DRAIN_LIMIT:
+            try:
+                # One byte more than allowed: a bigger datagram arrives cut and is refused.
+                data, addr = sock.recvfrom(MAX_DATAGRAM_BYTES + 1)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self.errors += 1  # ICMP unreachable and the like: UDP has nothing to lose
+                break
+            count += 1
+            self.received += 1
+            try:
+                self.dispatch(data, addr)
+            except Exception:  # noqa: BLE001 - one bad handler must not stop the others' reads
+                self.failures += 1
+            sock = self._sock  # a handler may have closed the socket
+        return count
+
     def dispatch(self, data: bytes, addr: Any) -> None:
         """Hand one datagram to the device it came from (called by the event loop)."""
         if len(data) > MAX_DATAGRAM_BYTES:
@@ -184,20 +205,23 @@ class McpSocket:
         handler(data)
 
     def send(self, data: bytes, peer: Peer) -> bool:
-        """Send one datagram to ``peer``; return False when the socket is closed."""
-        transport = self._transport
-        if transport is None or transport.is_closing():
+        """Send one datagram to ``peer``; return False when the socket is closed or refused it."""
+        sock = self._sock
+        if sock is None:
             return False
-        transport.sendto(data, peer)
+        try:
+            sock.sendto(data, peer)
+        except OSError:  # a full send buffer or an unreachable peer: UDP may lose a datagram
+            self.errors += 1
+            return False
         return True
 
     def close(self) -> None:
-        """Close the socket (what is queued is still sent)."""
-        transport, self._transport = self._transport, None
-        if transport is not None:
-            transport.close()
-
-    def lost(self, transport: asyncio.BaseTransport | None) -> None:
-        """A socket closed; if it is the current one, the next ``open`` binds a new one."""
-        if transport is not None and transport is self._transport:
-            self._transport = None
+        """Close the socket now, so the port is free for the next :meth:`open` at once."""
+        sock, self._sock = self._sock, None
+        loop, self._loop = self._loop, None
+        if sock is None:
+            return
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(sock.fileno())
+        sock.close()
