@@ -61,6 +61,7 @@ from micboard_desktop.plugins.api import (
 from micboard_desktop.plugins.sennheiser.ssc1 import chargers, frames, mapping
 from micboard_desktop.plugins.sennheiser.ssc1.address import DEFAULT_PORT, device_key
 from micboard_desktop.plugins.sennheiser.ssc1.state import MANUFACTURER, Ssc1State
+from micboard_desktop.plugins.sennheiser.udp_drain import DrainingLink, open_draining_link
 
 LIFETIME_SECONDS: Final = 20
 """Subscription lifetime asked for (the D6000 client used on hardware asks 20 s, §3.4)."""
@@ -225,12 +226,10 @@ class Ssc1Coordinator(ConnectionCoordinator):
 
     async def _stream(self) -> None:
         """Open a socket, identify, subscribe, and watch until silence or stop."""
-        loop = asyncio.get_running_loop()
         family, peer = await resolve_datagram_peer(self.host, self.port, self.bind, self.timeout)
         local = (self.bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
-        _transport, link = await loop.create_datagram_endpoint(
-            lambda: UdpLink(peer, self._on_datagram), local_addr=local, family=family
-        )
+        # Read whole per wake-up: meters every 100 ms must not queue behind a busy loop (#22).
+        link = await open_draining_link(peer, self._on_datagram, local, family)
         self._link = link
         self._answered = False
         self._metered = False
@@ -249,7 +248,7 @@ class Ssc1Coordinator(ConnectionCoordinator):
 
     # -- the session -------------------------------------------------------------------
 
-    async def _watch(self, link: UdpLink) -> None:
+    async def _watch(self, link: DrainingLink) -> None:
         """Identify, renew, requery and fold until silence; raise TimeoutError then."""
         clock = self._clock
         start = clock.monotonic()
@@ -260,6 +259,11 @@ class Ssc1Coordinator(ConnectionCoordinator):
             if link.failure is not None:
                 raise link.failure
             now = clock.monotonic()
+            if now >= self._judged_at(start):
+                # Read what already arrived before judging silence: datagrams that waited in
+                # the kernel because the loop was busy are not silence (#22).
+                link.drain()
+                now = clock.monotonic()
             if not self._answered:
                 if self.state_view.product is not None and self.state_view.family is None:
                     raise UpdateFailed(f"not an SSCv1 product we know: {self.state_view.product}")
@@ -288,6 +292,14 @@ class Ssc1Coordinator(ConnectionCoordinator):
                 next_fold = now + FOLD_SECONDS
             self._deliver()
             await clock.sleep(self.tick)
+
+    def _judged_at(self, start: float) -> float:
+        """Return when the next silence judgement (meters stale, device gone) falls due."""
+        if not self._answered:
+            return start + self.timeout
+        if self._metered:
+            return self._last_meter + min(self.meter_stale, self.silence_limit)
+        return self._last_rx + self.silence_limit
 
     def _greet(self, now: float) -> None:
         """First answer of a session: subscribe to everything and ask the slow values once."""

@@ -1,0 +1,72 @@
+"""A device's UDP socket read whole per wake-up of the event loop (issue #22).
+
+asyncio's datagram transport reads one datagram each time the loop wakes for the socket.
+A device that sends meters every 100 ms needs ten wake-ups a second; when the loop is busy
+(2,000 channels and the window on two cores: passes of a second) the datagrams queue in
+the kernel, the app sees seconds-old meters and then judges the device silent although it
+never stopped. :class:`DrainingLink` reads every datagram waiting after the first, and
+:meth:`DrainingLink.drain` lets a coordinator read what arrived before it calls a device
+silent: a datagram that sat in the buffer is not silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any, Final
+
+from micboard_desktop.plugins.api import UdpLink
+
+DRAIN_LIMIT: Final = 256
+"""Most datagrams read per wake-up; the rest wait for the next, so one call stays short."""
+READ_BYTES: Final = 65_536
+"""Larger than any UDP payload (65,507): a datagram is never cut here."""
+
+
+class DrainingLink(UdpLink):
+    """A :class:`UdpLink` over a socket we own, read whole per wake-up."""
+
+    def __init__(self, peer: Any, on_datagram: Any, sock: socket.socket) -> None:
+        super().__init__(peer, on_datagram)
+        self._sock = sock
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        """Take the datagram the loop read, then every other one already waiting."""
+        super().datagram_received(data, addr)
+        self.drain()
+
+    def drain(self) -> int:
+        """Read and hand on the datagrams waiting in the socket; return how many."""
+        count = 0
+        while count < DRAIN_LIMIT:
+            transport = self.transport
+            if transport is None or transport.is_closing():
+                break
+            try:
+                data, addr = self._sock.recvfrom(READ_BYTES)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self.errors += 1  # ICMP unreachable and the like; silence decides liveness
+                break
+            count += 1
+            UdpLink.datagram_received(self, data, addr)
+        return count
+
+
+async def open_draining_link(
+    peer: Any, on_datagram: Any, local: tuple[str, int], family: int
+) -> DrainingLink:
+    """Bind a socket at ``local`` and return its :class:`DrainingLink` (OSError if it fails)."""
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind(local)
+        loop = asyncio.get_running_loop()
+        _transport, link = await loop.create_datagram_endpoint(
+            lambda: DrainingLink(peer, on_datagram, sock), sock=sock
+        )
+    except BaseException:
+        sock.close()
+        raise
+    return link
