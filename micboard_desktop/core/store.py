@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
 from micboard_desktop.core.model import (
     BatteryEstimate,
+    Channel,
     ChannelId,
     Charger,
     ChargerId,
@@ -81,6 +82,10 @@ class Changes:
     """Connection ids whose state changed (with :attr:`Topic.CONNECTIONS`)."""
     chargers: frozenset[ChargerId] = frozenset()
     """Chargers added, changed or removed (look them up in :attr:`Snapshot.chargers`)."""
+    levels_only: bool = False
+    """Every changed channel only moved its levels (RF, audio, in-ear inputs: the once-a-second
+    fold of engine/levels.py, through :meth:`StateStore.put_levels`). Listeners that follow
+    batteries and transmitters skip such batches; on a big rig they are most of the changes."""
 
     def __bool__(self) -> bool:
         """Return True when anything changed."""
@@ -105,6 +110,11 @@ class Changes:
             topics=self.topics | other.topics,
             connections=self.connections | other.connections,
             chargers=self.chargers | other.chargers,
+            levels_only=(
+                bool(self.channels or other.channels)
+                and (self.levels_only or not self.channels)
+                and (other.levels_only or not other.channels)
+            ),
         )
 
 
@@ -142,6 +152,8 @@ class _Pending:
     topics: set[Topic] = field(default_factory=set)
     connections: set[str] = field(default_factory=set)
     chargers: set[ChargerId] = field(default_factory=set)
+    other_puts: bool = False
+    """A receiver was put, added or removed other than by :meth:`StateStore.put_levels`."""
 
     def freeze(self) -> Changes:
         return Changes(
@@ -153,6 +165,7 @@ class _Pending:
             topics=frozenset(self.topics),
             connections=frozenset(self.connections),
             chargers=frozenset(self.chargers),
+            levels_only=bool(self.channels) and not self.other_puts and not self.removed,
         )
 
 
@@ -162,6 +175,31 @@ def changed_channels(old: Receiver | None, new: Receiver) -> set[ChannelId]:
         return {ch.id for ch in new.channels}
     before = {ch.id: ch for ch in old.channels}
     return {ch.id for ch in new.channels if before.get(ch.id) != ch}
+
+
+def _same_but_levels(old: Receiver, new: Receiver) -> bool:
+    """Return True when ``new`` can differ from ``old`` only in channel levels (cheap checks).
+
+    Identity, not equality: the fold builds ``new`` from ``old`` with ``dataclasses.replace``,
+    so everything it did not touch is the very same object.
+    """
+    if len(old.channels) != len(new.channels) or old.online != new.online:
+        return False
+    for a, b in zip(old.channels, new.channels, strict=True):
+        if a is b:
+            continue
+        if a.transmitter is not b.transmitter or _non_level_fields(a) != _non_level_fields(b):
+            return False
+    return replace(new, channels=old.channels) == old
+
+
+def _non_level_fields(channel: Channel) -> tuple[object, ...]:
+    """Return what a channel shows besides its levels (RSSI, antenna, audio, in-ear inputs)."""
+    rf, iem = channel.rf, channel.iem
+    return (channel.id, channel.number, channel.name, channel.performer, channel.groups,
+            channel.frequency_khz, channel.updated_at, channel.kind,
+            rf.quality, rf.quality_max, rf.interference, rf.coarse,
+            None if iem is None else (iem.rf_power_mw, iem.rf_muted, iem.mode))
 
 
 class StateStore:
@@ -256,6 +294,26 @@ class StateStore:
             self._pending.receivers.add(receiver.id)
             self._pending.removed.discard(receiver.id)
             self._pending.channels |= changed_channels(old, receiver)
+            self._pending.other_puts = True
+            self._version += 1
+        return True
+
+    def put_levels(self, receiver: Receiver) -> bool:
+        """Store ``receiver`` whose channels differ from the stored ones only in their levels.
+
+        For engine/levels.py's fold. The batch is announced with ``levels_only`` unless the
+        receiver is new or a channel's transmitter, status or kind is not the very same as
+        stored (then it counts as any other put). Return True if it changed.
+        """
+        old = self._receivers.get(receiver.id)
+        if old is None or not _same_but_levels(old, receiver):
+            return self.put_receiver(receiver)
+        if old == receiver:
+            return False
+        with self.batch():
+            self._receivers[receiver.id] = receiver
+            self._pending.receivers.add(receiver.id)
+            self._pending.channels |= changed_channels(old, receiver)
             self._version += 1
         return True
 
@@ -278,6 +336,7 @@ class StateStore:
             del self._receivers[rid]
             self._pending.receivers.discard(rid)
             self._pending.removed.add(rid)
+            self._pending.other_puts = True
             self._version += 1
         return True
 

@@ -181,8 +181,8 @@ class EstimateKeeper:
     # -- following the store -----------------------------------------------------------
 
     def _on_changes(self, changes: Changes) -> None:
-        if not changes.channels:
-            return
+        if not changes.channels or changes.levels_only:
+            return  # the once-a-second level fold moves no battery
         now = self._clock.now().timestamp()
         for rid in changes.receivers:
             receiver = self._store.receiver(rid)
@@ -238,6 +238,9 @@ class EstimateKeeper:
             if not receiver.online:
                 continue
             for channel in receiver.channels:
+                # The heartbeat of a steady pack comes from here: a bar can show for an
+                # hour, and level-only changes (once a second) are not followed.
+                self.observe(receiver, channel, now)
                 series = self._series.get(channel.id)
                 if series is None or not series.readings or not wants_estimate(channel):
                     continue

@@ -9,6 +9,7 @@ does not count as a change every second.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -28,6 +29,9 @@ from micboard_desktop.core.tasks import TaskOwner
 
 FOLD_PERIOD = 1.0
 """Seconds between two folds."""
+FOLD_CHUNK = 48
+"""Receivers folded per turn of the event loop: one batch of a whole 2,000-channel rig held
+the loop for tens of milliseconds, delaying every socket read behind it."""
 
 
 def _whole_db(value: float | None) -> float | None:
@@ -105,22 +109,31 @@ class LevelFolder:
     async def _loop(self) -> None:
         while True:
             await self._clock.sleep(self._period)
-            self.fold()
+            groups = self._drain()
+            for start in range(0, len(groups), FOLD_CHUNK):
+                if start:
+                    await asyncio.sleep(0)  # let socket reads run between the chunks
+                self._fold(groups[start:start + FOLD_CHUNK])
 
     def fold(self) -> int:
         """Fold everything collected since the last call; return how many receivers changed."""
-        windows = self._reader.drain()
-        if not windows:
-            return 0
+        return self._fold(self._drain())
+
+    def _drain(self) -> list[tuple[ReceiverId, dict[ChannelId, MeterWindow]]]:
+        """Take the windows collected so far, grouped by receiver."""
         by_receiver: dict[ReceiverId, dict[ChannelId, MeterWindow]] = {}
-        for cid, window in windows.items():
+        for cid, window in self._reader.drain().items():
             rid = ReceiverId(cid.rsplit(":", 1)[0])
             by_receiver.setdefault(rid, {})[cid] = window
+        return list(by_receiver.items())
+
+    def _fold(self, groups: list[tuple[ReceiverId, dict[ChannelId, MeterWindow]]]) -> int:
+        """Put the folded receivers of ``groups`` in one batch; return how many changed."""
         changed = 0
         with self._store.batch(initiator="meters"):
-            for rid, channel_windows in by_receiver.items():
+            for rid, channel_windows in groups:
                 receiver = self._store.receiver(rid)
                 if receiver is None or not receiver.online:
                     continue  # meters of a receiver we no longer trust are not news
-                changed += self._store.put_receiver(fold_receiver(receiver, channel_windows))
+                changed += self._store.put_levels(fold_receiver(receiver, channel_windows))
         return changed

@@ -93,3 +93,17 @@ def test_the_fit_key_counts_value_changes_not_heartbeats() -> None:
     assert keys[3] != keys[4]  # back to a value seen before still counts as a change
     seeded = estimates._Series(kind, fresh=True, readings=deque(series.readings))
     assert estimates._fit_key(seeded, curve) == keys[4]  # seeding from history counts alike
+
+
+async def test_a_steady_pack_keeps_its_estimate_while_only_its_levels_move() -> None:
+    # A bar can show for an hour. The keeper does not follow level-only changes, so the
+    # heartbeat that keeps the series fresh (STALE_AFTER_S) must come from its own rounds.
+    store, clock = StateStore(), Clock()
+    keeper = EstimateKeeper(store, None, clock=clock)
+    receiver, channel = showing(4)
+    store.put_receiver(receiver)
+    keeper.observe(receiver, channel, T0.timestamp())
+    for minute in range(0, 41, 5):
+        clock.at = T0 + timedelta(minutes=minute)
+        await keeper.refresh()
+    assert channel.id in store.estimates()

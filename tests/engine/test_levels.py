@@ -72,3 +72,79 @@ def test_a_window_that_changes_nothing_returns_the_same_channel_object():
     assert moved.rf.antenna == "B"
     assert moved.rf.rssi_dbm == (-60.0, -70.0)
     assert moved.audio == ch.audio
+
+
+def test_a_fold_is_announced_as_levels_only_and_a_battery_change_beside_it_is_not():
+    from micboard_desktop.core.model import Battery, Transmitter
+
+    store, meters, folder = setup()
+    rx = store.receiver(ReceiverId("shure:rx"))
+    assert rx is not None
+    seen: list[Changes] = []
+    store.subscribe(seen.append)
+    meters.post(rx.channels[0].id, MeterSample(audio_peak_dbfs=-3.0, rssi_dbm=(-55.0, -58.0)))
+    folder.fold()
+    assert seen[-1].levels_only
+    # The same fold with a pack change in the same batch: listeners must see the battery.
+    meters.post(rx.channels[0].id, MeterSample(audio_peak_dbfs=-9.0, rssi_dbm=(-51.0, -58.0)))
+    with store.batch():
+        folder.fold()
+        now = store.receiver(ReceiverId("shure:rx"))
+        assert now is not None
+        pack = Transmitter(model="ULXD2", battery=Battery(bars=1))
+        second = replace(now.channels[1], transmitter=pack)
+        store.put_receiver(replace(now, channels=(now.channels[0], second)))
+    assert not seen[-1].levels_only
+    assert seen[-1].merge(Changes()).levels_only is False
+
+
+def test_put_levels_with_anything_but_levels_changed_counts_as_any_put():
+    from micboard_desktop.core.model import Battery, Transmitter
+
+    store, _meters, _folder = setup()
+    rx = store.receiver(ReceiverId("shure:rx"))
+    assert rx is not None
+    seen: list[Changes] = []
+    store.subscribe(seen.append)
+    renamed = replace(rx.channels[0], name="Lead vox", audio=Audio(peak_dbfs=-2.0))
+    assert store.put_levels(replace(rx, channels=(renamed, rx.channels[1])))
+    assert not seen[-1].levels_only
+    rx = store.receiver(ReceiverId("shure:rx"))
+    assert rx is not None
+    packed = replace(rx.channels[1], transmitter=Transmitter(battery=Battery(percent=40)))
+    assert store.put_levels(replace(rx, channels=(rx.channels[0], packed)))
+    assert not seen[-1].levels_only
+    rx = store.receiver(ReceiverId("shure:rx"))
+    assert rx is not None
+    louder = replace(rx.channels[0], audio=Audio(peak_dbfs=-1.0))
+    assert store.put_levels(replace(rx, channels=(louder, rx.channels[1])))
+    assert seen[-1].levels_only
+    same = store.receiver(ReceiverId("shure:rx"))
+    assert same is not None
+    assert not store.put_levels(same)  # nothing moved: no change
+
+
+async def test_the_running_fold_spreads_a_big_rig_over_several_batches():
+    import asyncio
+
+    from micboard_desktop.engine import levels
+
+    store, meters = StateStore(), MeterBus()
+    count = levels.FOLD_CHUNK * 2 + 5
+    for r in range(count):
+        store.put_receiver(make_receiver(f"shure:rx{r}", channels=1))
+    clock = FakeClock()
+    folder = LevelFolder(store, meters, clock)
+    batches: list[Changes] = []
+    store.subscribe(batches.append)
+    for r in range(count):
+        rx = store.receiver(ReceiverId(f"shure:rx{r}"))
+        assert rx is not None
+        meters.post(rx.channels[0].id, MeterSample(audio_peak_dbfs=-1.0))
+    await folder.start()
+    await clock.advance(levels.FOLD_PERIOD)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    await folder.stop()
+    assert [len(b.receivers) for b in batches] == [levels.FOLD_CHUNK, levels.FOLD_CHUNK, 5]
+    assert all(b.levels_only for b in batches)
