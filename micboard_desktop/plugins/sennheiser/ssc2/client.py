@@ -66,6 +66,14 @@ after this much is an endless frame, and the stream is reconnected with a clear 
 
 POOL_LIMITS: Final = httpx.Limits(max_connections=4, max_keepalive_connections=2)
 """Connections to one receiver: an embedded web server serves few at once (sennheiser.md §1)."""
+FETCH_CONCURRENCY: Final = 2
+"""GETs in flight at once while a session reads its initial values (the pool keeps two alive).
+
+One after the other, an EW-DX's 27 GETs took about 200 passes of the event loop; when the
+loop was busy (2,000 channels and the window on two cores, passes of up to a second) a
+receiver stayed "connecting" for tens of seconds (issue #22). Two at a time halves that and
+stays within what persistent connections to an embedded web server allow (§1).
+"""
 
 
 def make_http_client(tls_mode: str, *, timeout: float = 10.0) -> httpx.AsyncClient:
@@ -373,11 +381,29 @@ class SscClient:
         self.raise_for_status("DELETE", path, response)
         return True
 
-    async def fetch_all(self, paths: Iterable[str]) -> dict[str, Json]:
-        """GET each path once; collections are expanded to their item paths."""
+    async def fetch_all(
+        self, paths: Iterable[str], *, concurrency: int = FETCH_CONCURRENCY
+    ) -> dict[str, Json]:
+        """GET each path once, ``concurrency`` at a time; collections become their items.
+
+        The first failure cancels the other GETs and is raised.
+        """
+        wanted = list(paths)
+        bodies: list[Json] = [None] * len(wanted)
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(index: int, path: str) -> None:
+            async with gate:
+                bodies[index] = await self.get_resource(path)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index, path in enumerate(wanted):
+                    group.create_task(one(index, path))
+        except BaseExceptionGroup as group_error:
+            raise group_error.exceptions[0] from None
         out: dict[str, Json] = {}
-        for path in paths:
-            body = await self.get_resource(path)
+        for path, body in zip(wanted, bodies, strict=True):
             if isinstance(body, list):
                 for item in body:
                     key = _item_key(item)
