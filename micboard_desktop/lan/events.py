@@ -2,11 +2,16 @@
 
 The hub listens to the store. A change only records which receivers moved. When the
 stream has been quiet for a whole coalescing window (``micboard_desktop/lan/window.py``:
-50 ms, 200 ms while changes keep coming), the change goes out at once (on the next turn
-of the event loop, so changes made together travel together). Changes that arrive within
-the window after a send wait for the window's end and go out as one event: a busy rig
-costs one serialization per window however often it changes, and a quiet one is not
-held back by a timer. Each client has a bounded queue: a client
+5 ms, quiet or busy), the change goes out at once (on the next turn of the event loop, so
+changes made together travel together). Changes that arrive within the window after a
+send wait for the window's end and go out as one event. The window stays short under load
+(issue 22): the stream only carries the receivers that changed, so a send costs little,
+unlike the ``/api/data/`` document, whose cache keeps a longer window of its own and is
+told each version the stream sent (``on_publish``), so it never answers older than an
+event a client already got. Each changed receiver is serialized once per send, whatever
+the clients' filters; each filter's frame is spliced from those encodings. A change that
+carries nothing for the stream (alerts, estimates, ...) schedules no send and opens no
+window. Each client has a bounded queue: a client
 that cannot keep up (its queue is full) is disconnected rather than buffered without
 bound. It reconnects and gets the whole picture again as its first event.
 
@@ -33,25 +38,36 @@ from typing import Any, Final
 from micboard_desktop.core.model import ChannelId, Charger, ChargerId, Receiver, ReceiverId
 from micboard_desktop.core.store import Changes, Snapshot, StateStore, Topic
 from micboard_desktop.lan.serialize import charger_json
-from micboard_desktop.lan.window import QUIET_WINDOW_SECONDS, CoalescingWindow
+from micboard_desktop.lan.window import EVENT_WINDOW_SECONDS, CoalescingWindow
 
 _log = logging.getLogger(__name__)
 
 KEEP_ALIVE: Final = b": keep-alive\n\n"
-COALESCE_SECONDS: Final = QUIET_WINDOW_SECONDS
-"""After a send, later changes wait this long and go out together (4x this under load)."""
-MAX_QUEUED_EVENTS: Final = 128
-"""Events queued per client before it counts as too slow: about 6 s of a busy stream."""
+COALESCE_SECONDS: Final = EVENT_WINDOW_SECONDS
+"""After a send, later changes wait this long and go out together (under load too)."""
+MAX_QUEUED_EVENTS: Final = 1024
+"""Events queued per client before it counts as too slow: about 5 s of the busiest stream
+(one send per 5 ms window), so a phone's Wi-Fi hiccup does not cost it a reconnect and the
+whole picture again. Frames are deltas of a few kB: a few MB per slow client at most."""
 
 RenderReceivers = Callable[[Iterable[Receiver]], list[dict[str, Any]]]
 RenderHealth = Callable[[str | None], dict[str, Any]]
 
 
+def encode_json(data: object) -> bytes:
+    """Return ``data`` as compact one-line JSON (NaN refused: the serializer made it null)."""
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+
+
+def encode_frame(event: str, payload: bytes, event_id: int | None = None) -> bytes:
+    """Return one SSE frame around one-line JSON ``payload``."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: ".encode() + payload + b"\n\n"
+
+
 def encode_event(event: str, data: object, event_id: int | None = None) -> bytes:
     """Return one SSE frame; the JSON is on one line, so one ``data:`` field is enough."""
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    return f"{head}event: {event}\ndata: {payload}\n\n".encode()
+    return encode_frame(event, encode_json(data), event_id)
 
 
 def manufacturer_of(rid: str) -> str:
@@ -89,12 +105,18 @@ class EventHub:
         coalesce_seconds: float = COALESCE_SECONDS,
         max_queued_events: int = MAX_QUEUED_EVENTS,
         clock: Callable[[], float] = time.monotonic,
+        on_publish: Callable[[int], None] | None = None,
     ) -> None:
-        """Prepare the hub; ``clock`` (seconds) is a test seam for the coalescing window."""
+        """Prepare the hub; ``clock`` (seconds) is a test seam for the coalescing window.
+
+        ``on_publish(version)`` is called at every send, before any client can read it,
+        with the store version sent (the ``/api/data/`` cache must not answer older).
+        """
         self._store = store
         self._render_receivers = render_receivers
         self._render_health = render_health
-        self._window = CoalescingWindow(coalesce_seconds)
+        self._window = CoalescingWindow(coalesce_seconds, busy_seconds=coalesce_seconds)
+        self._on_publish = on_publish
         self._max_queued = max_queued_events
         self._clients: set[SseClient] = set()
         self._changed: set[ReceiverId] = set()
@@ -108,11 +130,19 @@ class EventHub:
         """The spares last seen, to tell which channels a ``Topic.SPARES`` change flipped."""
         self._clock = clock
         self._flush_handle: asyncio.Handle | None = None
+        self._due = 0.0
         self.flushes = 0
         """How many times changes were sent (for tests and metrics)."""
+        self.rendered = 0
+        """How many receivers were serialized for sends (for tests: once per send)."""
         self._unsubscribe: Callable[[], None] | None = None
         self.dropped_clients = 0
         """How many clients were disconnected for being too slow (for tests and metrics)."""
+
+    @property
+    def send_due(self) -> float | None:
+        """Return when the pending send is due (``clock`` seconds), None if none is pending."""
+        return self._due if self._flush_handle is not None else None
 
     @property
     def client_count(self) -> int:
@@ -183,10 +213,13 @@ class EventHub:
         if not self._clients:
             self._forget_pending()
             return
+        if not (self._changed or self._removed or self._health_dirty or self._chargers):
+            return  # nothing for the stream: no send, and no window opened by one
         if self._flush_handle is not None:
             return  # a send is already due; this change rides along
         loop = asyncio.get_running_loop()
-        wait = self._window.due(now) - now
+        self._due = self._window.due(now)
+        wait = self._due - now
         if wait <= 0:
             # Leading edge: the stream was quiet. call_soon rather than sending here, so
             # every change of this turn of the loop goes out in the same event.
@@ -216,7 +249,7 @@ class EventHub:
         self._chargers.clear()
 
     def _flush(self) -> None:
-        """Serialize the window's changes once per filter and offer them to every client."""
+        """Serialize the window's changes once and offer each filter's frames to its clients."""
         self._flush_handle = None
         self._window.published(self._clock())
         self.flushes += 1
@@ -224,16 +257,24 @@ class EventHub:
         self._changed, self._removed, self._health_dirty = set(), set(), False
         chargers, self._chargers = self._chargers, set()
         snapshot = self._store.snapshot()
+        if self._on_publish is not None:
+            self._on_publish(snapshot.version)
+        clients = list(self._clients)
+        filters = {client.manufacturer for client in clients}
         receivers = [
-            snapshot.receivers[rid] for rid in sorted(changed) if rid in snapshot.receivers
+            snapshot.receivers[rid]
+            for rid in sorted(changed)
+            if rid in snapshot.receivers
+            and (None in filters or snapshot.receivers[rid].manufacturer in filters)
         ]
+        encoded = self._encode_receivers(receivers)
         device_frames: dict[str | None, bytes | None] = {}
         health_frames: dict[str | None, bytes] = {}
         charger_frames: dict[str | None, bytes | None] = {}
-        for client in list(self._clients):
+        for client in clients:
             key = client.manufacturer
             if key not in device_frames:
-                device_frames[key] = self._device_frame(receivers, removed, key, snapshot.version)
+                device_frames[key] = _device_frame(encoded, removed, key, snapshot.version)
             if key not in charger_frames:
                 charger_frames[key] = _charger_frame(snapshot, chargers, key) if chargers else None
             frames = [device_frames[key], charger_frames[key]]
@@ -246,22 +287,13 @@ class EventHub:
                     self._drop(client)
                     break
 
-    def _device_frame(
-        self,
-        receivers: list[Receiver],
-        removed: set[ReceiverId],
-        manufacturer: str | None,
-        version: int,
-    ) -> bytes | None:
-        """Return the ``device_update`` frame for one filter, or None if nothing matches."""
-        mine = [r for r in receivers if manufacturer is None or r.manufacturer == manufacturer]
-        gone = sorted(
-            rid for rid in removed if manufacturer is None or manufacturer_of(rid) == manufacturer
-        )
-        if not mine and not gone:
-            return None
-        data = {"receivers": self._render_receivers(mine), "removed": gone}
-        return encode_event("device_update", data, version)
+    def _encode_receivers(self, receivers: list[Receiver]) -> list[tuple[str, bytes]]:
+        """Return ``(manufacturer, encoded JSON)`` of each receiver: one serialization each."""
+        if not receivers:
+            return []
+        self.rendered += len(receivers)
+        rendered = self._render_receivers(receivers)
+        return [(r.manufacturer, encode_json(d)) for r, d in zip(receivers, rendered, strict=True)]
 
     def _drop(self, client: SseClient) -> None:
         """Disconnect a client whose queue is full: it is too slow to keep up."""
@@ -272,6 +304,27 @@ class EventHub:
         self.dropped_clients += 1
         _log.info("LAN events: dropped a client that could not keep up")
         client.on_drop()
+
+
+def _device_frame(
+    encoded: list[tuple[str, bytes]],
+    removed: set[ReceiverId],
+    manufacturer: str | None,
+    version: int,
+) -> bytes | None:
+    """Return the ``device_update`` frame for one filter, or None if nothing matches.
+
+    Spliced from the receivers' encodings: the same bytes as :func:`encode_event` of
+    ``{"receivers": [...], "removed": [...]}``.
+    """
+    mine = [body for code, body in encoded if manufacturer is None or code == manufacturer]
+    gone = sorted(
+        rid for rid in removed if manufacturer is None or manufacturer_of(rid) == manufacturer
+    )
+    if not mine and not gone:
+        return None
+    payload = b'{"receivers":[' + b",".join(mine) + b'],"removed":' + encode_json(gone) + b"}"
+    return encode_frame("device_update", payload, version)
 
 
 def _charger_frame(

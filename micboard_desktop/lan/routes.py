@@ -153,11 +153,11 @@ class ApiRoutes:
         code = self.manufacturer_filter(request)
 
         def build() -> bytes:
-            document = serialize.data_json(
+            # Spliced: only receivers that changed since the last build are serialized.
+            return self._cache.document.encode(
                 self._store.snapshot(), manufacturer=code, thresholds=self.thresholds,
                 instance=self._instance() if self._instance is not None else None,
             )
-            return json_bytes(document)
 
         body = self._cache.get(code, build)
         return web.Response(

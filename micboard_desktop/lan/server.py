@@ -98,6 +98,7 @@ class LanServer:
             render_health=lambda code: self._routes.render_health(code),
             coalesce_seconds=coalesce_seconds,
             max_queued_events=max_queued_events,
+            on_publish=self.cache.published,  # /api/data/ never older than a sent event
         )
         self._routes = ApiRoutes(
             store,

@@ -7,10 +7,18 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+import pytest
 
-from micboard_desktop.core.model import Health, HealthStatus
+from micboard_desktop.core.model import (
+    BatteryEstimate,
+    ChannelId,
+    EstimateBasis,
+    Health,
+    HealthStatus,
+)
 from micboard_desktop.core.store import StateStore
-from micboard_desktop.lan.events import EventHub, SseClient, encode_event
+from micboard_desktop.lan.events import COALESCE_SECONDS, EventHub, SseClient, encode_event
+from micboard_desktop.lan.window import BUSY_WINDOW_SECONDS
 from tests.core.builders import make_channel, make_receiver
 from tests.lan.conftest import Start
 from tests.lan.helpers import assert_valid, renamed, sample_store, server_for, sse_events
@@ -269,3 +277,112 @@ async def test_the_server_sends_a_single_change_at_once(start: Start):
         renamed(store, "shure:rx1", 1, "Right away")
         update = await next_event(events, "device_update")  # bounded by 5 s, not 3600
         assert update["receivers"][0]["channels"][0]["name"] == "Right away"
+
+
+# -- issue 22: a short window under load too, one serialization per send ----------------
+
+
+def _busy(store: StateStore, clock: list[float], changes: int = 100) -> None:
+    """Change the store 100 times a second (a window that lengthens under load would)."""
+    for i in range(changes):
+        clock[0] += 0.01
+        renamed(store, "sennheiser:rx2", 1, f"Busy {i}")
+
+
+async def test_under_load_a_burst_goes_out_within_the_short_window():
+    store = sample_store()
+    clock = [1000.0]
+    hub = _hub(store, clock, coalesce=COALESCE_SECONDS)
+    hub.start()
+    client = hub.connect(None, on_drop=lambda: None)
+    _drain(client)  # the picture and the health
+    _busy(store, clock)
+    await asyncio.sleep(0)
+    sent_at = clock[0]
+    assert len(_drain(client)) == 1  # the burst so far, in one event
+    clock[0] += 0.001
+    for i in range(20):  # a burst right after a send: it must wait, but not long
+        renamed(store, "shure:rx1", 1, f"Burst {i}")
+    due = hub.send_due
+    assert due is not None
+    assert due == pytest.approx(sent_at + COALESCE_SECONDS)
+    assert COALESCE_SECONDS <= 0.01 < BUSY_WINDOW_SECONDS  # not the 200 ms of a busy cache
+    frame = await asyncio.wait_for(client.queue.get(), 5)
+    assert frame is not None
+    assert b'"Burst 19"' in frame
+    assert hub.flushes == 2
+    hub.stop()
+
+
+async def test_each_changed_receiver_is_serialized_once_per_send_for_every_filter():
+    store = sample_store()
+    clock = [1000.0]
+    hub = _hub(store, clock, coalesce=COALESCE_SECONDS)
+    hub.start()
+    clients = {code: hub.connect(code, on_drop=lambda: None) for code in (None, "shure", "x")}
+    second = hub.connect(None, on_drop=lambda: None)
+    for client in (*clients.values(), second):
+        _drain(client)
+    renamed(store, "shure:rx1", 1, "A")
+    renamed(store, "sennheiser:rx2", 1, "B")
+    await asyncio.sleep(0)
+    assert hub.rendered == 2  # not once per filter (3 filters, 4 clients)
+    version = store.version
+    rx1 = {"id": "shure:rx1", "names": ["A", "Ch 2", "Ch 3"]}
+    rx2 = {"id": "sennheiser:rx2", "names": ["B", "Ch 2"]}
+    everything = encode_event("device_update", {"receivers": [rx2, rx1], "removed": []}, version)
+    assert _drain(clients[None]) == [everything]  # spliced, byte for byte the plain encoding
+    assert _drain(second) == [everything]
+    shure = encode_event("device_update", {"receivers": [rx1], "removed": []}, version)
+    assert _drain(clients["shure"]) == [shure]
+    assert _drain(clients["x"]) == []
+    hub.stop()
+
+
+async def test_a_change_with_nothing_for_the_stream_sends_nothing_and_opens_no_window():
+    store = sample_store()
+    clock = [1000.0]  # never moves: a window once opened would hold the next change an hour
+    hub = _hub(store, clock, coalesce=3600.0)
+    hub.start()
+    client = hub.connect(None, on_drop=lambda: None)
+    _drain(client)
+    estimate = BatteryEstimate(60, 50, 70, EstimateBasis.MODEL)
+    store.set_estimates({ChannelId("shure:rx1:3"): estimate})
+    await asyncio.sleep(0)
+    assert hub.flushes == 0
+    assert hub.send_due is None
+    renamed(store, "shure:rx1", 1, "Still at once")
+    await asyncio.sleep(0)
+    [frame] = _drain(client)
+    assert b'"Still at once"' in frame
+    hub.stop()
+
+
+async def test_a_client_that_stops_reading_is_dropped_under_the_short_window():
+    store = sample_store()
+    clock = [1000.0]
+    hub = EventHub(
+        store,
+        render_receivers=lambda receivers: [{"id": r.id} for r in receivers],
+        render_health=lambda _code: {"status": "ok"},
+        coalesce_seconds=COALESCE_SECONDS,
+        max_queued_events=4,
+        clock=lambda: clock[0],
+    )
+    hub.start()
+    dropped: list[str] = []
+    slow = hub.connect(None, on_drop=lambda: dropped.append("slow"))
+    reader = hub.connect(None, on_drop=lambda: dropped.append("reader"))
+    _drain(reader)  # the picture and the health
+    received = 0
+    for i in range(10):  # one send per window: the slow client's queue fills up
+        clock[0] += COALESCE_SECONDS
+        renamed(store, "shure:rx1", 1, f"Send {i}")
+        await asyncio.sleep(0)
+        received += len(_drain(reader))
+    assert dropped == ["slow"]
+    assert hub.dropped_clients == 1
+    assert hub.client_count == 1
+    assert slow.dropped
+    assert received == 10  # the reader got every send
+    hub.stop()
