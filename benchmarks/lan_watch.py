@@ -41,23 +41,30 @@ def battery_changes(doc: Any, last: Seen, t: float, out: list[list[Any]]) -> Non
 
 async def follow_events(session: aiohttp.ClientSession, url: str, state: Json,
                         ready: asyncio.Event) -> None:
-    """Read the event stream; stamp each device_update when its last line arrives."""
+    """Read the event stream; stamp each device_update when its last line arrives.
+
+    Read in chunks and split here: aiohttp's line reader refuses lines over 128 KiB, and
+    the first event of a 2,000-channel rig (the whole picture) is about 1 MB on one line.
+    """
     async with session.get(f"{url}/api/events/") as response:
-        event, data = "", ""
-        async for raw in response.content:
-            line = raw.decode().rstrip("\n")
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data += line[5:].strip()
-            elif not line and data:
-                t = time.monotonic()
-                if event == "device_update":
-                    state["frames"] += 1
-                    state["frame_bytes"] += len(data)
-                    battery_changes(json.loads(data), state["sse_last"], t, state["sse"])
-                    ready.set()
-                event, data = "", ""
+        event, data, pending = "", "", b""
+        async for chunk in response.content.iter_any():
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line = raw.decode()
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data += line[5:].strip()
+                elif not line and data:
+                    t = time.monotonic()
+                    if event == "device_update":
+                        state["frames"] += 1
+                        state["frame_bytes"] += len(data)
+                        battery_changes(json.loads(data), state["sse_last"], t, state["sse"])
+                        ready.set()
+                    event, data = "", ""
 
 
 async def poll_data(session: aiohttp.ClientSession, url: str, period: float, state: Json,

@@ -131,14 +131,17 @@ def _lan_latency(r: Json) -> list[Row]:
     for size, res in sorted(r.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
         if not size.isdigit():
             continue
-        tag = f"{res.get('rig_channels', size)} ch"
-        sse, data = res.get("sse", {}), res.get("data", {})
+        moving = res.get("rig") == "moving"
+        tag = f"{res.get('rig_channels', size)} ch, rig {'moving' if moving else 'still'}"
+        # Issue 22 judges 2,000 channels on a moving rig; smaller still rigs keep issue 15's.
+        judged = int(size) >= 2000 or not moving
+        sse, data, eng = res.get("sse", {}), res.get("data", {}), res.get("engine", {})
         rows += [
             _row("lan_latency", f"{tag}: change -> /api/events/ p50", sse.get("p50_ms"), " ms",
-                 ("< 10 ms", lambda v: v < 10)),
+                 ("< 10 ms", lambda v: v < 10) if judged else None),
             _row("lan_latency", f"{tag}: change -> /api/events/ p99", sse.get("p99_ms"), " ms"),
             _row("lan_latency", f"{tag}: change -> /api/events/ max", sse.get("max_ms"), " ms",
-                 ("< 100 ms", lambda v: v < 100)),
+                 ("< 100 ms", lambda v: v < 100) if judged else None),
             _row("lan_latency", f"{tag}: change -> /api/data/ p50/p99/max",
                  f"{data.get('p50_ms')}/{data.get('p99_ms')}/{data.get('max_ms')} ms"
                  f" (polled every {data.get('poll_ms')} ms)"),
@@ -146,8 +149,15 @@ def _lan_latency(r: Json) -> list[Row]:
                  res.get("data_stale_answers"), " answers", ("0", lambda v: v == 0)),
             _row("lan_latency", f"{tag}: changes / missed (sse, data)",
                  f"{res.get('probes')} / {sse.get('missed')}, {data.get('missed')}"),
-            _row("lan_latency", f"{tag}: engine CPU (idle rig, 1 client)",
-                 _get(res, "engine", "cpu_percent"), " %"),
+            _row("lan_latency", f"{tag}: stream events/s, bytes/event",
+                 f"{res.get('sse_events_per_s')}, {res.get('sse_bytes_per_event')}"),
+            _row("lan_latency", f"{tag}: engine CPU (LAN API, 1 client)", eng.get("cpu_percent"),
+                 f" % ({eng.get('store_changes_per_s')} store changes/s)",
+                 ("< 30 %", lambda v: v < 30) if int(size) >= 2000 else None),
+            _row("lan_latency", f"{tag}: engine loop lag p99/max",
+                 f"{eng.get('loop_lag_p99_ms')}/{eng.get('loop_lag_max_ms')} ms"),
+            _row("lan_latency", f"{tag}: simulators' loop lag p99 (this process)",
+                 _get(res, "sim_loop_lag", "p99_ms"), " ms"),
         ]
     return rows
 
@@ -235,11 +245,17 @@ def _phone_page(r: Json) -> list[Row]:
     return rows(r)
 
 
+def _startup_rig(r: Json) -> list[Row]:
+    from benchmarks.startup_rig import rows  # its own rows and target (issue 22)
+
+    return rows(r)
+
+
 SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
     "history": _history, "lan_api": _lan, "lan_latency": _lan_latency, "replay": _replay,
     "swaps": _swaps, "interference": _interference, "show_storage": _show_storage,
-    "runtime": _runtime, "phone_page": _phone_page,
+    "runtime": _runtime, "phone_page": _phone_page, "startup_rig": _startup_rig,
 }
 
 
