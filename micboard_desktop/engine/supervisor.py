@@ -110,6 +110,8 @@ class Supervisor:
         self._clock = clock or SystemClock()
         self.metrics = metrics or MetricsTracker()
         self.runs: dict[str, ManufacturerRun] = {}
+        self._owners: dict[str, tuple[str, ConnectionCoordinator]] = {}
+        """Connection id -> (manufacturer, coordinator) last found by :meth:`manufacturer_of`."""
         self.instance_id: str | None = None
         """This app's stable id, handed to every plugin (set by the engine on start)."""
 
@@ -307,9 +309,23 @@ class Supervisor:
 
     def manufacturer_of(self, connection_id: str) -> str:
         """Return the manufacturer code that owns a connection id."""
-        for name, run in self.runs.items():
-            if any(c.connection_id == connection_id for c in run.coordinators):
+        # Asked for every connection on every health tick: a scan of all coordinators per
+        # question was quadratic on a 600-connection rig. The cached answer is checked
+        # against the live lists (an identity scan in C), so it is never stale.
+        hit = self._owners.get(connection_id)
+        if hit is not None:
+            name, owner = hit
+            run = self.runs.get(name)
+            if run is not None and owner.connection_id == connection_id and (
+                owner in run.coordinators
+            ):
                 return name
+            del self._owners[connection_id]
+        for name, run in self.runs.items():
+            for coordinator in run.coordinators:
+                if coordinator.connection_id == connection_id:
+                    self._owners[connection_id] = (name, coordinator)
+                    return name
         return connection_id.split(":", 1)[0]
 
     def coordinator(self, connection_id: str) -> tuple[ManufacturerRun, ConnectionCoordinator]:

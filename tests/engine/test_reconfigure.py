@@ -107,3 +107,31 @@ async def test_other_changes_still_restart_the_manufacturer(
     after = set(map(id, engine.supervisor.runs["shure"].coordinators))
     assert before.isdisjoint(after)
     await eventually(lambda: len(connected(engine, "shure")) == 2, within=10)
+
+
+def test_the_owner_of_a_connection_follows_coordinators_moving_between_manufacturers() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from micboard_desktop.core.config import ManufacturerConfig, MicboardSettings
+    from micboard_desktop.core.coordinator import ConnectionCoordinator
+    from micboard_desktop.core.meters import MeterBus
+    from micboard_desktop.core.store import StateStore
+    from micboard_desktop.engine.sink import StoreSink
+    from micboard_desktop.engine.supervisor import ManufacturerRun, Supervisor
+
+    store = StateStore()
+    supervisor = Supervisor(MicboardSettings(), store, MeterBus(), StoreSink(store))
+    entry = ManufacturerConfig("shure", "Shure")
+    link = cast(ConnectionCoordinator, SimpleNamespace(connection_id="shure:10.0.0.9:2202"))
+    supervisor.runs["micboard"] = ManufacturerRun(entry=entry, coordinators=[link])
+    supervisor.runs["shure"] = ManufacturerRun(entry=entry)
+    assert supervisor.manufacturer_of("shure:10.0.0.9:2202") == "micboard"
+    assert supervisor.manufacturer_of("shure:10.0.0.9:2202") == "micboard"  # from the cache
+    supervisor.runs["micboard"].coordinators.remove(link)
+    supervisor.runs["shure"].coordinators.append(link)
+    assert supervisor.manufacturer_of("shure:10.0.0.9:2202") == "shure"
+    supervisor.runs["shure"].coordinators.clear()
+    supervisor.runs["micboard"].coordinators.append(link)
+    assert supervisor.manufacturer_of("shure:10.0.0.9:2202") == "micboard"
+    assert supervisor.manufacturer_of("sennheiser:gone") == "sennheiser"  # nobody's: its prefix
