@@ -245,11 +245,17 @@ def _phone_page(r: Json) -> list[Row]:
     return rows(r)
 
 
+def _startup_rig(r: Json) -> list[Row]:
+    from benchmarks.startup_rig import rows  # its own rows and target (issue 22)
+
+    return rows(r)
+
+
 SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
     "history": _history, "lan_api": _lan, "lan_latency": _lan_latency, "replay": _replay,
     "swaps": _swaps, "interference": _interference, "show_storage": _show_storage,
-    "runtime": _runtime, "phone_page": _phone_page,
+    "runtime": _runtime, "phone_page": _phone_page, "startup_rig": _startup_rig,
 }
 
 
