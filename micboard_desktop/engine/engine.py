@@ -29,7 +29,7 @@ from micboard_desktop.core.control import (
     KeepSlot,
     LanState,
 )
-from micboard_desktop.core.coordinator import ConnectionState
+from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
 from micboard_desktop.core.integrations import IntegrationsControl, NotificationTarget
 from micboard_desktop.core.interference import RfPicture
@@ -317,8 +317,8 @@ class Engine:
             self.meters.samples_posted + self.store.version, time.monotonic()
         )
         now = self.clock.now()
-        for state in self.supervisor.connection_states():
-            full = self._with_last_message(state)
+        for coordinator in self.supervisor.all_coordinators():
+            full = self._state_of(coordinator)
             self.recorder.record_connection(full)
             self._report_silence(full, now)
         saving = self._storage_health().status
@@ -326,12 +326,10 @@ class Engine:
             self._storage_status = saving
             self.store.announce(Topic.STORAGE)
 
-    def _with_last_message(self, state: ConnectionState) -> ConnectionState:
-        try:
-            _run, coordinator = self.supervisor.coordinator(state.connection_id)
-        except KeyError:
-            return state
-        return replace(state, last_message_at=coordinator.last_message_at)
+    @staticmethod
+    def _state_of(coordinator: ConnectionCoordinator) -> ConnectionState:
+        """Return a coordinator's state with the time of its last message filled in."""
+        return replace(coordinator.state, last_message_at=coordinator.last_message_at)
 
     def _report_silence(self, state: ConnectionState, now: datetime) -> None:
         last = state.last_message_at
@@ -393,7 +391,7 @@ class Engine:
         api_urls = {m.code: m.api_url for m in self._config.manufacturers}
         for code, run in self.supervisor.runs.items():
             for coordinator in run.coordinators:
-                state = self._with_last_message(coordinator.state)
+                state = self._state_of(coordinator)
                 rid = state.connection_id
                 receiver = self.store.receiver(ReceiverId(rid))
                 views.append(

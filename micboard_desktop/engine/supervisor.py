@@ -298,6 +298,10 @@ class Supervisor:
 
     # -- health and connections --------------------------------------------------------
 
+    def all_coordinators(self) -> list[ConnectionCoordinator]:
+        """Return every running coordinator, of every manufacturer."""
+        return [c for run in self.runs.values() for c in run.coordinators]
+
     def connection_states(self, code: str | None = None) -> list[ConnectionState]:
         """Return the state of every coordinator (of one manufacturer or all)."""
         return [
@@ -309,6 +313,18 @@ class Supervisor:
 
     def manufacturer_of(self, connection_id: str) -> str:
         """Return the manufacturer code that owns a connection id."""
+        try:
+            return self._owner(connection_id)[0]
+        except KeyError:
+            return connection_id.split(":", 1)[0]
+
+    def coordinator(self, connection_id: str) -> tuple[ManufacturerRun, ConnectionCoordinator]:
+        """Return the run and coordinator for ``connection_id`` (KeyError if unknown)."""
+        name, coordinator = self._owner(connection_id)
+        return self.runs[name], coordinator
+
+    def _owner(self, connection_id: str) -> tuple[str, ConnectionCoordinator]:
+        """Return the manufacturer and coordinator of ``connection_id`` (KeyError if unknown)."""
         # Asked for every connection on every health tick: a scan of all coordinators per
         # question was quadratic on a 600-connection rig. The cached answer is checked
         # against the live lists (an identity scan in C), so it is never stale.
@@ -319,21 +335,13 @@ class Supervisor:
             if run is not None and owner.connection_id == connection_id and (
                 owner in run.coordinators
             ):
-                return name
+                return hit
             del self._owners[connection_id]
         for name, run in self.runs.items():
             for coordinator in run.coordinators:
                 if coordinator.connection_id == connection_id:
                     self._owners[connection_id] = (name, coordinator)
-                    return name
-        return connection_id.split(":", 1)[0]
-
-    def coordinator(self, connection_id: str) -> tuple[ManufacturerRun, ConnectionCoordinator]:
-        """Return the run and coordinator for ``connection_id`` (KeyError if unknown)."""
-        for run in self.runs.values():
-            for c in run.coordinators:
-                if c.connection_id == connection_id:
-                    return run, c
+                    return name, coordinator
         raise KeyError(connection_id)
 
     def update_health(self, code: str) -> None:
