@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -57,6 +57,10 @@ COMPACT_MAX_SLICES: Final = 12
 """Slices per pass, so a pass catching up after a restart stays short."""
 PACK_AFTER: Final = timedelta(minutes=2)
 """Seconds stay loose rows this long (a late write still lands as a row of its own)."""
+TICK_SLICE_CHANNELS: Final = 400
+"""Metered channels whose rows one slice of a tick builds before the loop runs again."""
+TICK_SLICE_RECEIVERS: Final = 100
+"""Receivers whose slow values one slice of a tick reads before the loop runs again."""
 SLOW_HEARTBEAT: Final = timedelta(seconds=60)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -225,13 +229,28 @@ class HistoryRecorder:
         self.pack_after = min(self._pack_after_wanted, seconds)
     def tick(self, now: datetime) -> int:
         """Write the bucket that ended at ``now`` (one ``queue_history`` call); return its rows."""
+        steps = self._tick_steps(now)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return int(done.value)
+
+    def _tick_steps(self, now: datetime) -> Generator[None, None, int]:
+        """:meth:`tick` in slices: it yields between them so the loop can read sockets.
+
+        On a 2,000-channel rig one tick builds thousands of rows; in one go it held the
+        event loop for tens of milliseconds every second.
+        """
         step = timedelta(seconds=self.resolution)
         bucket = floor_time(now, self.resolution) - step
         windows = self._reader.drain() if self._reader is not None else {}
-        rows = [
-            row for cid, window in windows.items() for row in self._meter_rows(cid, window, bucket)
-        ]
-        rows.extend(self._slow_rows(bucket, windows))
+        rows: list[HistoryPoint] = []
+        for index, (cid, window) in enumerate(windows.items()):
+            if index and not index % TICK_SLICE_CHANNELS:
+                yield
+            rows.extend(self._meter_rows(cid, window, bucket))
+        rows.extend((yield from self._slow_rows(bucket, windows)))
         if rows:
             self._channels.update(row.channel_id for row in rows)
             try:
@@ -255,11 +274,13 @@ class HistoryRecorder:
 
     def _slow_rows(
         self, bucket: datetime, windows: Mapping[ChannelId, MeterWindow]
-    ) -> list[HistoryPoint]:
+    ) -> Generator[None, None, list[HistoryPoint]]:
         now = self._clock.monotonic()
         rows: list[HistoryPoint] = []
         seen: dict[tuple[str, str], tuple[_Value, float]] = {}
-        for receiver in self._store.snapshot().receivers.values():
+        for index, receiver in enumerate(self._store.snapshot().receivers.values()):
+            if index and not index % TICK_SLICE_RECEIVERS:
+                yield
             if not receiver.online:
                 continue  # restored or unreachable: its values are stale, not measurements
             for channel in receiver.channels:
@@ -351,8 +372,13 @@ class HistoryRecorder:
             now = self._clock.now()
             boundary = floor_time(now, self.resolution) + timedelta(seconds=self.resolution)
             await self._clock.sleep((boundary - now).total_seconds())
+            steps = self._tick_steps(self._clock.now())
             try:
-                self.tick(self._clock.now())
+                while True:
+                    next(steps)
+                    await asyncio.sleep(0)
+            except StopIteration:
+                pass
             except Exception:  # noqa: BLE001 - one bad second must not end all history
                 _log.exception("history tick failed")
 

@@ -273,3 +273,25 @@ async def test_running_recorder_ticks_on_second_boundaries(rig: Rig):
 def test_bad_resolution_is_refused(rig: Rig):
     with pytest.raises(ValueError, match="resolution"):
         HistoryRecorder(rig.store, rig.meters, rig.repo, clock=rig.clock, resolution=7)
+
+
+async def test_the_running_recorder_records_a_whole_rig_in_slices(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    from micboard_desktop.engine import history
+
+    monkeypatch.setattr(history, "TICK_SLICE_CHANNELS", 3)
+    monkeypatch.setattr(history, "TICK_SLICE_RECEIVERS", 4)
+    ids = [f"shure:rx{n}" for n in range(11)]
+    for rid in ids:
+        rig.store.put_receiver(make_receiver(rid, channels=2))
+    await rig.recorder.start()
+    for rid in ids:
+        rig.meters.post(ChannelId(f"{rid}:1"), rf(-50.0, peak=-12.0))
+    await rig.clock.advance(1)
+    await rig.recorder.stop()
+    for rid in ids:  # every receiver's slow values and every metered channel: none skipped
+        [metered] = await rig.points(f"{rid}:1", "rssi_dbm")
+        assert metered.last_value == -50
+        [slow] = await rig.points(f"{rid}:2", "battery_percent")
+        assert slow.last_value is not None
