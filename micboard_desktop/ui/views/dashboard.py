@@ -106,6 +106,10 @@ class Dashboard(QWidget):
         self._channels_of: dict[ReceiverId, int] = {}
         """How many channels each receiver had at the last full rebuild."""
         self._animating: set[ChannelTile] = set()
+        self._inputs: dict[ChannelId, tuple[object, ...]] = {}
+        self._band_values: set[ChannelTile] = set()
+        """Tiles whose store RF levels changed in this change set (one band pass for all)."""
+        """What each tile's data was last built from (unchanged inputs: nothing to rebuild)."""
         self._selected: ChannelId | None = None
         self._scale = 1.0
         self._build_ui()
@@ -374,6 +378,13 @@ class Dashboard(QWidget):
             receivers = frozenset(self._bridge.store.snapshot().receivers)
         if structural or not self._update_receivers(receivers):
             self._sync()
+        self._refresh_bands()
+
+    def _refresh_bands(self) -> None:
+        """Let the board repaint what the store's new RF levels change in the bands."""
+        if self._band_values:
+            tiles, self._band_values = self._band_values, set()
+            self.board.refresh_bands(tiles)
 
     def _update_receivers(self, receiver_ids: frozenset[ReceiverId]) -> bool:
         """Refresh the tiles of these receivers only; False when the board must be rebuilt.
@@ -409,12 +420,21 @@ class Dashboard(QWidget):
         spares = self._bridge.store.spares()
         estimates = self._bridge.store.estimates()
         created = False
+        inputs = self._inputs
         for channel in receiver.channels:
             estimate = estimates.get(channel.id)
+            slot, spare = self._slot_of[channel.id], channel.id in spares
+            # Everything the tile's data is made of; the store keeps unchanged channels as
+            # the same objects, so most of a replay step's channels end here (issue #22).
+            key = (channel, liveness, receiver.online, receiver.manufacturer, limits, slot,
+                   spare, estimate)
+            if inputs.get(channel.id) == key and channel.id in self.tiles:
+                continue
+            inputs[channel.id] = key
             status = channel_status(channel, receiver_online=judged_online, limits=limits,
                                     estimate=estimate)
-            data = tile_data(channel, receiver, slot=self._slot_of[channel.id], status=status,
-                             liveness=liveness, limits=limits, spare=channel.id in spares,
+            data = tile_data(channel, receiver, slot=slot, status=status,
+                             liveness=liveness, limits=limits, spare=spare,
                              estimate=estimate)
             tile = self.tiles.get(channel.id)
             if tile is None:
@@ -454,6 +474,7 @@ class Dashboard(QWidget):
         removed = [cid for cid in self.tiles if cid not in seen]
         for cid in removed:
             self._slot_of.pop(cid, None)
+            self._inputs.pop(cid, None)
             tile = self.tiles.pop(cid)
             self._animating.discard(tile)
             self._manufacturer_of.pop(cid, None)
@@ -471,6 +492,7 @@ class Dashboard(QWidget):
         tile.customContextMenuRequested.connect(
             lambda pos, t=tile: self.open_tile_menu(t, t.mapToGlobal(pos)))
         tile.band_changed.connect(self.board.repaint_band)
+        tile.band_values_changed.connect(self._band_values.add)
         self.tiles[data.channel_id] = tile
         return tile
 
@@ -605,6 +627,7 @@ class Dashboard(QWidget):
             elif all(ch.id in self._slot_of for ch in receiver.channels):
                 self._update_tiles(receiver)
         self._apply_view()
+        self._refresh_bands()
 
 
 def _haystack(data: TileData) -> str:

@@ -12,11 +12,17 @@ The live meter band is the exception: while the channel is live the tile leaves 
 out of its mask and the board paints it (see ``tile_board``), so a frame of moving meters
 costs one paint event for the whole board instead of one per tile. A switched-off or
 unreachable channel takes its band back and covers it with the TX OFF / RX OFFLINE overlay.
+
+New data repaints only what looks different (issue #22: a replay at 60x changed ~30 tiles
+ten times a second, each repainted whole at ~0.3 ms): values only the band shows (the
+store's RF levels) repaint no part of the tile, and a new battery reading of a live mic
+repaints its battery row alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Final
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -111,6 +117,19 @@ class TileData:
     """The app's runtime estimate of a pack that reports no minutes (shown as ``~2h10``)."""
 
 
+_FIELDS: Final = tuple(f.name for f in fields(TileData))
+BAND_VALUES: Final = frozenset({"rssi", "antenna", "coarse"})
+"""TileData fields only the meter band shows: the board paints them, the tile never does."""
+BATTERY_ROW: Final = frozenset({"battery_bars", "battery_percent", "battery_minutes",
+                                "battery_estimate"})
+"""TileData fields a live mic tile shows in its battery row alone (its state colours more)."""
+
+
+def changed_fields(old: TileData, new: TileData) -> frozenset[str]:
+    """Return the names of the fields whose values differ between ``old`` and ``new``."""
+    return frozenset(f for f in _FIELDS if getattr(old, f) != getattr(new, f))
+
+
 def tile_data(
     channel: Channel,
     receiver: Receiver,
@@ -155,6 +174,11 @@ def tile_data(
         iem_condition=iem_condition(channel, limits),
         battery_estimate=estimate if battery is not None and battery.minutes is None else None,
     )
+
+
+def _known(data: TileData) -> bool:
+    """Return True when the battery is known at all (it decides the header's colours)."""
+    return data.battery_bars is not None or data.battery_percent is not None
 
 
 def _link_state(
@@ -230,7 +254,9 @@ class ChannelTile(QWidget):
 
     activated = Signal(str)
     band_changed = Signal(QWidget)
-    """Emitted with the tile when what its meter band shows changed outside the meters."""
+    """Emitted with the tile when its band must be painted whole (live or not, antennas)."""
+    band_values_changed = Signal(QWidget)
+    """Emitted with the tile when the store's RF levels it shows (without meters) changed."""
 
     def __init__(self, data: TileData, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -253,17 +279,25 @@ class ChannelTile(QWidget):
     # -- API used by the dashboard ------------------------------------------------------
 
     def set_data(self, data: TileData) -> None:
-        """Show new values; repaints only when something visible changed."""
-        if data != self.data:
-            old, self.data = self.data, data
+        """Show new values; repaints only the parts whose look changed (see the module)."""
+        if data == self.data:
+            return
+        old, self.data = self.data, data
+        changed = changed_fields(old, data)
+        if changed - BAND_VALUES:
             self._update_mask()
-            self.update()
-            # Liveness too: values coming back after NO DATA keep their status, yet the
-            # band must go back to the board (or it stays empty until a scroll).
-            if (old.status, old.liveness, old.antennas, old.rssi, old.antenna, old.coarse) != (
-                    data.status, data.liveness, data.antennas, data.rssi, data.antenna,
-                    data.coarse):
-                self.band_changed.emit(self)
+            if (changed - BAND_VALUES <= BATTERY_ROW and _known(old) == _known(data)
+                    and self._row_alone()):
+                self.update(self.battery_row_rect())
+            else:
+                self.update()
+        # Liveness too: values coming back after NO DATA keep their status, yet the
+        # band must go back to the board (or it stays empty until a scroll).
+        if (old.status, old.liveness, old.antennas) != (data.status, data.liveness,
+                                                        data.antennas):
+            self.band_changed.emit(self)
+        elif changed & BAND_VALUES:
+            self.band_values_changed.emit(self)
 
     def set_scale(self, scale: float) -> None:
         """Resize the tile to ``scale`` times its base size."""
@@ -305,6 +339,11 @@ class ChannelTile(QWidget):
     def band_rect(self) -> QRect:
         """Return the meter band in tile coordinates (the board paints it while live)."""
         return QRect(*hole_rect(self.width(), self.height()))
+
+    def battery_row_rect(self) -> QRect:
+        """Return the strip between header and band: the battery row and nothing else."""
+        top = self._header_rect().bottom() + 1
+        return QRect(0, top, self.width(), hole_rect(self.width(), self.height())[1] - top)
 
     def activate(self) -> None:
         """Select this tile (a click on the tile or on its band)."""
@@ -399,15 +438,24 @@ class ChannelTile(QWidget):
         super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        """Paint the tile (all but the meter band while the channel is live)."""
+        """Paint the tile (all but the meter band while the channel is live).
+
+        A paint that asks for the battery row alone (a new reading) paints that row and
+        the frame: nothing else of a live mic tile draws there.
+        """
         self.painted_texts = []
         p = QPainter(self)
         try:
-            p.fillRect(self.rect(), theme.TILE)
-            self._paint_header(p)
-            self._paint_battery(p)
-            self._paint_footer(p)
-            self._paint_overlay(p)
+            row = self.battery_row_rect()
+            if row.contains(event.rect()) and self._row_alone():
+                p.fillRect(row, theme.TILE)
+                self._paint_battery(p)
+            else:
+                p.fillRect(self.rect(), theme.TILE)
+                self._paint_header(p)
+                self._paint_battery(p)
+                self._paint_footer(p)
+                self._paint_overlay(p)
             self._paint_frame(p)
         finally:
             p.end()
@@ -441,6 +489,13 @@ class ChannelTile(QWidget):
         if fitted.text:
             self._draw(p, rect, flags, fitted.text, font(fitted.px, nominal.bold()))
         return fitted
+
+    def _row_alone(self) -> bool:
+        """Return True when the battery row can be painted on its own (a live mic's tile).
+
+        An in-ear tile's row says what its link does; an inactive tile's overlay covers it.
+        """
+        return self.data.kind is ChannelKind.MIC and not self._inactive()
 
     def _inactive(self) -> bool:
         """Return True when the tile covers its band (nothing live to show there)."""
