@@ -33,7 +33,13 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.common import Json, rig_with_channels, summary_ms
+from benchmarks.common import (
+    Json,
+    rig_with_channels,
+    sennheiser_udp_rack,
+    summary_ms,
+    uhfr_rack,
+)
 from benchmarks.whatif import apply_from_env
 from micboard_desktop.app.demo import demo_config
 from micboard_desktop.app.lan_runtime import LanRuntime
@@ -49,6 +55,8 @@ from micboard_desktop.engine.secrets import SecretResolver
 from micboard_desktop.simulator.rig import SimChannel, SimReceiver
 from micboard_desktop.simulator.runner import SimulatorHub
 
+UDP_CHANNELS = 6
+"""Channels of the UDP protocols in the rig: a third each UHF-R, SSCv1 and MCP."""
 LEVEL_DBFS = -2.0
 BASE_PEAK_DBFS = -50.0
 BASE_RMS_DBFS = -60.0
@@ -143,6 +151,32 @@ def _store_check(ch: Channel) -> Callable[[Probe], bool]:
     return lambda p: p.store_ok is not None and p.store_ok(ch)
 
 
+def _install_cyclic_probe(probes: Probes) -> Callable[[], None]:
+    """Wrap the MCP simulator's cyclic block: stamp when a change is really sent.
+
+    An ew G4 sends its values on its own 500 ms cycle (sennheiser.md §4.2), so the wait for
+    the next cycle is the device's, not the app's: the pipeline is timed from the send.
+    """
+    from micboard_desktop.simulator.sennheiser.mcp.server import McpDeviceServer
+
+    original = McpDeviceServer._cyclic
+
+    def cyclic(self: McpDeviceServer) -> list[str]:
+        lines = original(self)
+        for probe in probes.all[-8:]:
+            if (not probe.level and probe.sim_channel is self.channel and probe.t0
+                    and "sent" not in probe.stamps):
+                probe.stamps["sent"] = time.perf_counter()
+        return lines
+
+    McpDeviceServer._cyclic = cyclic  # type: ignore[method-assign]
+
+    def restore() -> None:
+        McpDeviceServer._cyclic = original  # type: ignore[method-assign]
+
+    return restore
+
+
 def _install_sample_probe(probes: Probes) -> Callable[[], None]:
     """Wrap the Shure simulator's SAMPLE builder to stamp when a level is really sent."""
     from micboard_desktop.simulator.shure.command.server import ShureCommandServer
@@ -227,13 +261,18 @@ async def measure(channels: int, changes: int, interval: float, seed: int = 3) -
 
     apply_from_env()
     rng = random.Random(seed)
-    rig = rig_with_channels(channels)
+    # Every protocol in the mix (issue 22): command strings (ULX-D ... PSM1000, MXW) and
+    # SSCv2 from the large rig, plus UHF-R over UDP, EM 6000 over SSCv1 and ew G4 over MCP.
+    rig = rig_with_channels(channels - UDP_CHANNELS)
+    rig.receivers += uhfr_rack(UDP_CHANNELS // 3, seed=seed)
+    rig.receivers += sennheiser_udp_rack(UDP_CHANNELS // 3, UDP_CHANNELS // 3, seed=seed)
     hub = SimulatorHub(rig, seed=seed, scenario_period=None)
     for server in hub.sennheiser:
         server.meter_period = 0.1  # type: ignore[attr-defined]
     probes = Probes()
     cleanup: list[Callable[[], Any]] = [_install_paint_probe(probes),
-                                        _install_sample_probe(probes)]
+                                        _install_sample_probe(probes),
+                                        _install_cyclic_probe(probes)]
     tmp = tempfile.TemporaryDirectory(prefix="mbd-lat-")
     try:
         await hub.start()
@@ -314,11 +353,13 @@ async def measure(channels: int, changes: int, interval: float, seed: int = 3) -
             kind = kinds[i % len(kinds)]
             now = time.perf_counter()
             pool = [c for c in candidates if now - last_used.get(c, -99.0) > 3.0]
-            if kind == "level":  # the Shure simulator tells when it sends the level
-                pool = [c for c in pool if c.startswith("shure:")]
+            if kind == "level":  # the Shure command simulator tells when it sends the level
+                pool = [c for c in pool if sim[c][0].protocol == "shure_cmd"]
             if kind == "battery":
                 snap = engine.store.snapshot()
-                pool = [c for c in pool if _battery_percent(snap, c) is not None]
+                # ew G4 shows a coarse gauge (100/70/30/0): a 9-point move may not show.
+                pool = [c for c in pool if _battery_percent(snap, c) is not None
+                        and sim[c][0].protocol != "sennheiser_mcp"]
             if not pool:
                 await asyncio.sleep(interval)
                 continue
@@ -327,7 +368,7 @@ async def measure(channels: int, changes: int, interval: float, seed: int = 3) -
             rx, ch = sim[cid]
             tx = ch.transmitter
             assert tx is not None
-            probe = Probe(kind, cid, 0.0, maker=cid.partition(":")[0], sim_channel=ch)
+            probe = Probe(kind, cid, 0.0, maker=rx.protocol, sim_channel=ch)
             if kind == "battery":
                 if not tx.on:
                     tx.on = True
