@@ -159,8 +159,9 @@ def _lan_latency(r: Json) -> list[Row]:
             _row("lan_latency", f"{tag}: engine CPU (LAN API, 1 client)", eng.get("cpu_percent"),
                  f" % ({eng.get('store_changes_per_s')} store changes/s)",
                  ("< 30 %", lambda v: v < 30) if int(size) >= 2000 else None),
-            _row("lan_latency", f"{tag}: engine loop lag p99/max",
-                 f"{eng.get('loop_lag_p99_ms')}/{eng.get('loop_lag_max_ms')} ms"),
+            _row("lan_latency", f"{tag}: engine loop lag p50/p99/max",
+                 f"{eng.get('loop_lag_p50_ms')}/{eng.get('loop_lag_p99_ms')}"
+                 f"/{eng.get('loop_lag_max_ms')} ms"),
             _row("lan_latency", f"{tag}: simulators' loop lag p99 (this process)",
                  _get(res, "sim_loop_lag", "p99_ms"), " ms"),
         ]
