@@ -37,6 +37,7 @@ from micboard_desktop.plugins.api import (
     peer_certificate,
     read_capped,
 )
+from micboard_desktop.plugins.sennheiser.patience import MAX_STRETCH, patient_timeout
 from micboard_desktop.plugins.sennheiser.ssc2.frames import (
     MAX_BODY_BYTES,
     Answer,
@@ -209,18 +210,23 @@ class SscClient:
         raise :class:`UpdateFailed`; a pinned certificate is checked before the body is read.
         """
         limit = self.timeout_seconds if time_limit is None else time_limit
-        kwargs: dict[str, Any] = {"auth": self._auth, "timeout": httpx.Timeout(limit)}
+        # httpx's own per-step timeouts only back the patient deadline up (see .patience).
+        step_limit = limit * (1 + MAX_STRETCH)
+        kwargs: dict[str, Any] = {"auth": self._auth, "timeout": httpx.Timeout(step_limit)}
         if body is not None:
             kwargs["json"] = body
         try:
             # httpx times each read; only a deadline around the whole exchange stops a
-            # device that trickles its answer a byte at a time.
-            async with asyncio.timeout(limit):
-                async with self._http.stream(method, self.base_url + path, **kwargs) as response:
-                    check_httpx_response(self.tls_mode, response)
-                    refusal = f"{method} {path}: answer larger than {self.max_body_bytes} bytes"
-                    content = await read_capped(response, self.max_body_bytes, refusal)
-                    return Answer(response.status_code, content)
+            # device that trickles its answer a byte at a time. Patient: time our own loop
+            # spent late (a busy window) is not held against the device (#22).
+            async with (
+                patient_timeout(limit),
+                self._http.stream(method, self.base_url + path, **kwargs) as response,
+            ):
+                check_httpx_response(self.tls_mode, response)
+                refusal = f"{method} {path}: answer larger than {self.max_body_bytes} bytes"
+                content = await read_capped(response, self.max_body_bytes, refusal)
+                return Answer(response.status_code, content)
         except TimeoutError as exc:
             raise UpdateFailed(f"{method} {path}: no complete answer within {limit:g} s") from exc
         except httpx.TimeoutException as exc:
@@ -317,7 +323,7 @@ class SscClient:
         """
         from_header = self._session_from_location(content_location)
         try:
-            async with asyncio.timeout(OPEN_EVENT_TIMEOUT):
+            async with patient_timeout(OPEN_EVENT_TIMEOUT):
                 async for chunk in chunks:
                     events = parser.feed(chunk)
                     for index, event in enumerate(events):
@@ -487,7 +493,7 @@ async def open_event_stream(settings: StreamSettings, path: str) -> AsyncIterato
     }
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         try:
-            async with asyncio.timeout(settings.timeout):
+            async with patient_timeout(settings.timeout):
                 response = await session.get(
                     settings.url, headers=headers, auto_decompress=False
                 )
