@@ -99,7 +99,8 @@ def _install_sampler(stamps: dict[str, float], report_at: float) -> None:
                 key = f"at_{mark:g}s"
                 if key not in _BREAKDOWN and now - stamps["probe_start"] >= mark:
                     _BREAKDOWN[key] = _by_transport(states)
-            if states and up == len(states):
+            # Every manufacturer's connections exist only once the engine has started.
+            if "engine_started" in stamps and states and up == len(states):
                 stamps.setdefault("all_connected", now)
             _BREAKDOWN["last"] = _by_transport(states)
             if now >= report_at:
