@@ -129,7 +129,8 @@ class Engine:
             clock=self.clock,
             metrics=self.metrics_tracker,
         )
-        self.recorder = Recorder(self.store, repository, self.supervisor.manufacturer_of)
+        self.recorder = Recorder(self.store, repository, self.supervisor.manufacturer_of,
+                                 monotonic=self.clock.monotonic)
         self.alert_engine = AlertEngine(self.store, config, clock=self.clock, repository=repository)
         self.rf_watch = RfWatch(self.store, self.alert_engine, config, clock=self.clock)
         # Both drain once a second: one shared bus reader folds each sample once for both.

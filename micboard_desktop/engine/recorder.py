@@ -8,6 +8,7 @@ later.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -28,6 +29,9 @@ _SEVERITY = {
 
 TELEMETRY_WRITE_SECONDS = 60.0
 """At most this often a receiver is written for telemetry changes alone."""
+CONNECTION_ROW_SECONDS = 10.0
+"""At most this often a connection row is written when only its last message time moved
+(``status --detail`` shows that age from another process)."""
 
 
 def _without_telemetry(channel: Channel) -> Channel:
@@ -55,8 +59,12 @@ class Recorder:
         store: StateStore,
         repository: Repository,
         manufacturer_of: Callable[[str], str],
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
+        self._monotonic = monotonic
+        self._rows: dict[str, tuple[ConnectionRecord, float]] = {}
+        """The connection row last queued per connection, and when (monotonic seconds)."""
         self._repo = repository
         self._manufacturer_of = manufacturer_of
         self._unsubscribe: Callable[[], None] | None = None
@@ -128,20 +136,26 @@ class Recorder:
         # Coordinators name their connection after the receiver they feed (shure:host:port).
         known = self._store.receiver(ReceiverId(state.connection_id)) is not None
         receiver_id = state.connection_id if known else None
-        self._repo.queue_connection_state(
-            ConnectionRecord(
-                connection_id=state.connection_id,
-                manufacturer=manufacturer,
-                transport=state.transport,
-                state=state.status,
-                receiver_id=receiver_id,
-                since=state.since,
-                reconnects=state.reconnects,
-                error_count=state.error_count,
-                last_error=state.last_error,
-                last_message_at=state.last_message_at,
-            )
+        record = ConnectionRecord(
+            connection_id=state.connection_id,
+            manufacturer=manufacturer,
+            transport=state.transport,
+            state=state.status,
+            receiver_id=receiver_id,
+            since=state.since,
+            reconnects=state.reconnects,
+            error_count=state.error_count,
+            last_error=state.last_error,
+            last_message_at=state.last_message_at,
         )
+        # The engine records every connection on each health tick; a row whose only news is
+        # the time of the last message is written at most every CONNECTION_ROW_SECONDS.
+        now = self._monotonic()
+        last_row = self._rows.get(state.connection_id)
+        if (last_row is None or now - last_row[1] >= CONNECTION_ROW_SECONDS
+                or replace(last_row[0], last_message_at=record.last_message_at) != record):
+            self._repo.queue_connection_state(record)
+            self._rows[state.connection_id] = (record, now)
         previous = self._last_status.get(state.connection_id)
         if previous is state.status:
             return

@@ -87,3 +87,49 @@ def test_same_but_telemetry_tells_levels_from_state() -> None:
     assert not same_but_telemetry(receiver, with_first(transmitter=None))
     assert not same_but_telemetry(receiver, replace(receiver, online=False))
     assert not same_but_telemetry(receiver, replace(receiver, channels=(first,)))
+
+
+class ConnectionRows:
+    """Keeps the connection rows and events the recorder queues."""
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+        self.events: list[str] = []
+
+    def queue_connection_state(self, record: Any) -> None:
+        """Record one queued connection row."""
+        self.rows.append(record)
+
+    def queue_event(self, kind: str, message: str, **_kwargs: Any) -> None:
+        """Record one queued event."""
+        self.events.append(message)
+
+
+def test_a_connection_row_with_only_a_newer_message_time_waits_but_a_state_change_does_not(
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from micboard_desktop.core.coordinator import ConnectionState
+    from micboard_desktop.core.model import ConnectionStatus, Transport
+    from micboard_desktop.engine.recorder import CONNECTION_ROW_SECONDS
+
+    now = [0.0]
+    repo = ConnectionRows()
+    recorder = Recorder(StateStore(), cast(Repository, repo), lambda _cid: "shure",
+                        monotonic=lambda: now[0])
+    t0 = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
+    state = ConnectionState("shure:10.0.0.5:2202", Transport.TCP, ConnectionStatus.CONNECTED,
+                            last_message_at=t0)
+    recorder.record_connection(state)
+    for tick in range(1, 5):  # health ticks every 2 s: only the message time moves
+        now[0] = 2.0 * tick
+        recorder.record_connection(replace(state, last_message_at=t0 + timedelta(seconds=now[0])))
+    assert len(repo.rows) == 1
+    now[0] = 9.0
+    recorder.record_connection(replace(state, status=ConnectionStatus.ERROR, last_error="gone"))
+    assert [r.state for r in repo.rows] == [ConnectionStatus.CONNECTED, ConnectionStatus.ERROR]
+    now[0] = 9.0 + CONNECTION_ROW_SECONDS
+    later = replace(state, status=ConnectionStatus.ERROR, last_error="gone",
+                    last_message_at=t0 + timedelta(seconds=19))
+    recorder.record_connection(later)
+    assert repo.rows[-1].last_message_at == later.last_message_at  # fresh again after 10 s
