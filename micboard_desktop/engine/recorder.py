@@ -70,6 +70,8 @@ class Recorder:
         self._unsubscribe: Callable[[], None] | None = None
         self._last_status: dict[str, ConnectionStatus] = {}
         self._dirty: set[ReceiverId] = set()
+        self._levels_only: set[ReceiverId] = set()
+        """Dirty receivers whose every change since their last write only moved levels."""
         self._removed: set[ReceiverId] = set()
         self._written: dict[ReceiverId, tuple[Receiver, float]] = {}
         """What was last queued per receiver, and when (monotonic seconds)."""
@@ -88,6 +90,10 @@ class Recorder:
     def _on_store_changed(self, changes: Changes) -> None:
         # Levels change every second; the database only needs the last state for a restart,
         # so receivers are written when :meth:`flush_dirty` runs, not on every change.
+        if changes.levels_only:  # only levels moved: no comparison needed at the flush
+            self._levels_only |= changes.receivers - self._dirty
+        else:
+            self._levels_only -= changes.receivers
         self._dirty |= changes.receivers
         self._dirty -= changes.removed
         self._removed |= changes.removed
@@ -121,10 +127,11 @@ class Recorder:
                 now is not None
                 and written is not None
                 and now - written[1] < TELEMETRY_WRITE_SECONDS
-                and same_but_telemetry(written[0], receiver)
+                and (rid in self._levels_only or same_but_telemetry(written[0], receiver))
             ):
                 self._dirty.add(rid)  # written later, with whatever it holds then
                 continue
+            self._levels_only.discard(rid)
             self._repo.queue_receiver(receiver)
             self._written[rid] = (receiver, now if now is not None else 0.0)
             queued += 1

@@ -133,3 +133,29 @@ def test_a_connection_row_with_only_a_newer_message_time_waits_but_a_state_chang
                     last_message_at=t0 + timedelta(seconds=19))
     recorder.record_connection(later)
     assert repo.rows[-1].last_message_at == later.last_message_at  # fresh again after 10 s
+
+
+def test_a_level_fold_waits_without_comparing_and_a_later_battery_change_still_goes(
+    monkeypatch: Any,
+) -> None:
+    from micboard_desktop.engine import recorder as recorder_module
+
+    store, repo, recorder = _rig()
+    assert recorder.flush_dirty(now=0.0) == 1
+    compared: list[int] = []
+    real = recorder_module.same_but_telemetry
+    def counting(old: Receiver, new: Receiver) -> bool:
+        compared.append(1)
+        return real(old, new)
+
+    monkeypatch.setattr(recorder_module, "same_but_telemetry", counting)
+    receiver = store.receiver(RID)
+    assert receiver is not None
+    first, *rest = receiver.channels
+    store.put_levels(replace(receiver, channels=(replace(first, audio=Audio(peak_dbfs=-3.0)),
+                                                 *rest)))
+    assert recorder.flush_dirty(now=6.0) == 0
+    assert compared == []  # known to be levels alone: no receiver comparison
+    _change_first_channel(store, transmitter=Transmitter(battery=Battery(bars=1)))
+    assert recorder.flush_dirty(now=12.0) == 1
+    assert repo.receivers[-1].channels[0].audio.peak_dbfs == -3.0
