@@ -55,6 +55,10 @@ RECOMPUTE_S: Final = 120.0
 """A pack whose shown value has not changed is fitted again at most this often; between two
 fits its estimate only counts down with the clock (a fit costs milliseconds, and 2,000
 channels fitted every period took a fifth of a core)."""
+MAX_FITS_PER_ROUND: Final = 150
+"""Fits one round may run (~4 ms each, off the loop). A 2,000-channel rig fitted all at once
+(at start, then every RECOMPUTE_S) took seconds of a core in one burst, and the worker
+thread's hold on the interpreter stalled the event loop."""
 OFF_RESET_S: Final = 30.0
 """A transmitter off this long comes back with another pack, as far as we know."""
 MAX_READINGS: Final = 4000
@@ -229,9 +233,14 @@ class EstimateKeeper:
         return self._curves.get(kind) or curve_for(kind.battery_type, kind.model)
 
     async def refresh(self) -> bool:
-        """Compute every estimate (in a worker thread) and put them in the store."""
-        wanted: dict[ChannelId, tuple[tuple[Reading, ...], Scale, DischargeCurve, bool]] = {}
-        keys: dict[ChannelId, tuple[object, ...]] = {}
+        """Compute the estimates that are due (in a worker thread) and put them in the store.
+
+        At most :data:`MAX_FITS_PER_ROUND` fits a round: packs never fitted first, then
+        those that showed a new value, then the oldest fits. The others keep their last
+        estimate, counted down, until their turn.
+        """
+        due: list[tuple[int, float, ChannelId]] = []
+        candidates: dict[ChannelId, tuple[tuple[object, ...], _Series, DischargeCurve]] = {}
         kept: dict[ChannelId, BatteryEstimate] = {}
         now = self._clock.now().timestamp()
         for receiver in self._store.snapshot().receivers.values():
@@ -247,16 +256,28 @@ class EstimateKeeper:
                 curve = self.curve(series.kind)
                 key = _fit_key(series, curve)
                 last = self._fitted.get(channel.id)
-                if last is not None and last[0] == key and now - last[1] < RECOMPUTE_S:
+                if last is not None:
                     kept[channel.id] = _counted_down(last[2], now - last[1])
-                    continue
-                keys[channel.id] = key
-                wanted[channel.id] = (tuple(series.readings), series.kind.scale, curve,
-                                      series.fresh)
+                    if last[0] == key and now - last[1] < RECOMPUTE_S:
+                        continue
+                priority = 0 if last is None else 1 if last[0] != key else 2
+                due.append((priority, last[1] if last is not None else 0.0, channel.id))
+                candidates[channel.id] = (key, series, curve)
+        due.sort()
+        wanted = {
+            cid: (tuple(candidates[cid][1].readings), candidates[cid][1].kind.scale,
+                  candidates[cid][2], candidates[cid][1].fresh)
+            for _priority, _at, cid in due[:MAX_FITS_PER_ROUND]
+        }
         found = await asyncio.to_thread(_estimate_all, wanted, now)
         self._fitted = {cid: entry for cid, entry in self._fitted.items() if cid in kept}
-        for cid, estimate_now in found.items():
-            self._fitted[cid] = (keys[cid], now, estimate_now)
+        for cid in wanted:
+            if cid in found:
+                self._fitted[cid] = (candidates[cid][0], now, found[cid])
+                kept.pop(cid, None)
+            else:  # no estimate any more (a stale series): it shows none
+                self._fitted.pop(cid, None)
+                kept.pop(cid, None)
         return self._store.set_estimates({**kept, **found})
 
     # -- learning from past shows ------------------------------------------------------

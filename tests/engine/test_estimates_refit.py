@@ -107,3 +107,59 @@ async def test_a_steady_pack_keeps_its_estimate_while_only_its_levels_move() -> 
         clock.at = T0 + timedelta(minutes=minute)
         await keeper.refresh()
     assert channel.id in store.estimates()
+
+
+def _pack(rid: str, bars: int) -> tuple[Receiver, Channel]:
+    tx = Transmitter(model="ULXD2", battery=Battery(bars=bars))
+    channel = make_channel(rid, 1, transmitter=tx)
+    return replace(make_receiver(rid, 1), channels=(channel,)), channel
+
+
+async def test_a_round_fits_a_bounded_number_new_packs_first_then_new_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fitted: list[str] = []
+
+    def counting(readings: object, *args: object, **kwargs: object) -> object:
+        fitted.append(current[0])
+        return real_estimate(readings, *args, **kwargs)  # type: ignore[arg-type]
+
+    current = [""]
+    real_all = estimates._estimate_all
+
+    def tracking(wanted: dict[object, object], now: float) -> object:
+        out = {}
+        for cid in wanted:
+            current[0] = str(cid)
+            out.update(real_all({cid: wanted[cid]}, now))  # type: ignore[dict-item]
+        return out
+
+    monkeypatch.setattr(estimates, "estimate", counting)
+    monkeypatch.setattr(estimates, "_estimate_all", tracking)
+    monkeypatch.setattr(estimates, "MAX_FITS_PER_ROUND", 2)
+    store, clock = StateStore(), Clock()
+    keeper = EstimateKeeper(store, None, clock=clock)
+    ids = [f"shure:rx{n}" for n in range(5)]
+    for rid in ids:
+        for minute, bars in ((0, 5), (40, 4)):
+            receiver, channel = _pack(rid, bars)
+            store.put_receiver(receiver)
+            keeper.observe(receiver, channel, (T0 + timedelta(minutes=minute)).timestamp())
+    clock.at = T0 + timedelta(minutes=41)
+    rounds = []
+    for _ in range(3):
+        fitted.clear()
+        await keeper.refresh()
+        rounds.append(sorted(fitted))
+        clock.at += timedelta(seconds=15)
+    assert [len(r) for r in rounds] == [2, 2, 1]
+    assert sorted(cid for r in rounds for cid in r) == sorted(f"{rid}:1" for rid in ids)
+    assert len(store.estimates()) == 5  # all shown once fitted; the early ones counted down
+    receiver, channel = _pack(ids[3], 3)  # a new value jumps the queue
+    store.put_receiver(receiver)
+    keeper.observe(receiver, channel, clock.at.timestamp())
+    clock.at += timedelta(seconds=RECOMPUTE_S)  # every pack is due again by time as well
+    fitted.clear()
+    await keeper.refresh()
+    assert fitted[0] == f"{ids[3]}:1"
+    assert len(fitted) == 2
