@@ -24,6 +24,11 @@ p50/p99/max, and how many ``/api/data/`` answers were older than a change the ev
 stream had already delivered before that request started ("stale answers", should be 0).
 The harness's own event-loop lag is reported too (``sim_loop_lag``): the simulators share
 this process, so a late simulator adds to every figure without being the engine's doing.
+On a moving 2,000-channel rig that lag is tens of milliseconds, so for changes on Shure
+command-string receivers (whose simulator queues a REP and writes it from a task) the
+moment the REP carrying the new percent is written to the socket is stamped too
+(``sse_from_wire``): change on the wire -> ``/api/events/``, the engine's and the
+stream's part alone.
 
 Issue 22 judges 2,000 channels on the moving rig (p50 < 10 ms, max < 100 ms). There
 ``/api/data/`` is polled every 50 ms instead of 20: the watcher parses the whole document
@@ -48,6 +53,7 @@ import aiohttp
 from benchmarks.common import Child, Json, rig_with_channels, summary_ms
 from micboard_desktop.simulator.rig import SimChannel, SimReceiver
 from micboard_desktop.simulator.runner import SimulatorHub
+from micboard_desktop.simulator.shure.command.link import CommandLink
 
 CONNECT_WAIT = 240.0
 POLL_MS = 20.0
@@ -64,6 +70,40 @@ class Probe:
     key: str
     percent: int
     t0: float
+    t_wire: float | None = None
+    """When a Shure simulator wrote the REP with the new percent (None: not Shure)."""
+
+
+class WireStamp:
+    """Stamps when a Shure command-string simulator writes the REP of the current probe."""
+
+    def __init__(self) -> None:
+        """Wrap ``CommandLink._write`` (benchmark only; undone by :meth:`close`)."""
+        self.probe: Probe | None = None
+        self.needles: tuple[bytes, ...] = ()
+        self._original = CommandLink._write
+        original = self._original
+        stamp = self
+
+        async def write(link: CommandLink, data: bytes) -> None:
+            probe = stamp.probe
+            if probe is not None and any(n in data for n in stamp.needles):
+                probe.t_wire = time.monotonic()
+                stamp.probe = None
+            await original(link, data)
+
+        CommandLink._write = write  # type: ignore[method-assign,assignment]
+
+    def watch(self, probe: Probe, channel: SimChannel) -> None:
+        """Stamp the first REP of ``channel``'s number carrying ``probe``'s percent."""
+        value = f"{probe.percent:03d}"
+        self.probe = probe
+        self.needles = tuple(f" {channel.number} {param} {value} ".encode()
+                             for param in ("BATT_CHARGE", "TX_BATT_CHARGE_PERCENT"))
+
+    def close(self) -> None:
+        """Put the simulator's own write back."""
+        CommandLink._write = self._original  # type: ignore[method-assign]
 
 
 async def _candidates(url: str, rig_receivers: list[SimReceiver]
@@ -105,6 +145,7 @@ async def _lag_sampler(lags: list[float], period: float = 0.05) -> None:
 
 def _report(probes: list[Probe], watch: Json, poll_ms: float) -> Json:
     sse_lat: list[float] = []
+    wire_lat: list[float] = []
     data_lat: list[float] = []
     missed = {"sse": 0, "data": 0}
     stale = 0
@@ -117,6 +158,8 @@ def _report(probes: list[Probe], watch: Json, poll_ms: float) -> Json:
             missed["sse"] += 1
         else:
             sse_lat.append(t_sse - probe.t0)
+            if probe.t_wire is not None:
+                wire_lat.append(t_sse - probe.t_wire)
         if t_data is None:
             missed["data"] += 1
         else:
@@ -130,6 +173,7 @@ def _report(probes: list[Probe], watch: Json, poll_ms: float) -> Json:
     return {
         "probes": len(probes),
         "sse": {**summary_ms(sse_lat), "missed": missed["sse"]},
+        "sse_from_wire": summary_ms(wire_lat),
         "data": {**summary_ms(data_lat), "missed": missed["data"], "poll_ms": poll_ms},
         "data_stale_answers": stale,
         "data_polls": len(polls),
@@ -148,6 +192,7 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
     hub = SimulatorHub(rig, seed=seed, scenario_period=SCENARIO_PERIOD if moving else None)
     poll_ms = BIG_RIG_POLL_MS if channels >= 2000 else POLL_MS
     lags: list[float] = []
+    wire = WireStamp()
     for server in hub.sennheiser:
         server.meter_period = 0.1  # type: ignore[attr-defined]
     children: list[Child] = []
@@ -187,6 +232,8 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
                 current = round(tx.battery_percent or 0)
                 target = current + (9 if current < 50 else -9)
                 probe = Probe(key, target, time.monotonic())
+                if rx.protocol == "shure_cmd":
+                    wire.watch(probe, ch)
                 tx.battery_percent = float(target)
                 if tx.battery_minutes is not None:
                     tx.battery_minutes = round(target * 4.8)
@@ -208,6 +255,7 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
                                  "loop_lag_max_ms", "store_changes_per_s")}
             return result
     finally:
+        wire.close()
         for child in reversed(children):
             await asyncio.to_thread(child.stop)
         await asyncio.wait_for(hub.stop(), 20)

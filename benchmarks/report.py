@@ -147,6 +147,10 @@ def _lan_latency(r: Json) -> list[Row]:
             _row("lan_latency", f"{tag}: change -> /api/events/ p99", sse.get("p99_ms"), " ms"),
             _row("lan_latency", f"{tag}: change -> /api/events/ max", sse.get("max_ms"), " ms",
                  ("< 100 ms", lambda v: v < 100) if judged else None),
+            _row("lan_latency", f"{tag}: Shure REP on the wire -> /api/events/ p50/p99/max",
+                 f"{_get(res, 'sse_from_wire', 'p50_ms')}/{_get(res, 'sse_from_wire', 'p99_ms')}"
+                 f"/{_get(res, 'sse_from_wire', 'max_ms')} ms"
+                 f" (n={_get(res, 'sse_from_wire', 'n')}; no simulator delay)"),
             _row("lan_latency", f"{tag}: change -> /api/data/ p50/p99/max",
                  f"{data.get('p50_ms')}/{data.get('p99_ms')}/{data.get('max_ms')} ms"
                  f" (polled every {data.get('poll_ms')} ms)"),
