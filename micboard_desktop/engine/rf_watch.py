@@ -68,6 +68,12 @@ MAX_INTERMOD_CARRIERS: Final = 400
 """Above this many distinct carriers in the air the intermod search is not run (logged)."""
 INTERMOD_EVERY: Final = 1.0
 """Seconds between two intermodulation searches (only when the carriers changed)."""
+INTERMOD_SETTLE: Final = 2.0
+"""The carriers must stay the same this long before a search: while a big rig connects
+they change every second, and each search of a few hundred carriers costs up to a second
+of a core (it would run, be outdated and run again)."""
+INTERMOD_MAX_WAIT: Final = 10.0
+"""... but a search runs at the latest this long after a change, even if they keep moving."""
 NAMES_IN_MESSAGE: Final = 6
 """Channel names an interference message lists before "and N more"."""
 
@@ -133,6 +139,12 @@ class RfWatch:
         self._carrier_key: frozenset[tuple[str, int, bool]] | None = None
         self._intermod_at = -INTERMOD_EVERY
         self._intermod_skipped = False
+        self._pending_key: frozenset[tuple[object, ...]] | None = None
+        """Carriers seen changed and not searched yet (see INTERMOD_SETTLE)."""
+        self._pending_since = 0.0
+        """When the carriers first moved away from the last searched ones."""
+        self._settled_since = 0.0
+        """When the carriers last changed."""
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks = TaskOwner("rf-watch")
         alerts.link_raise_floor = config.rf.correlation_window
@@ -359,8 +371,20 @@ class RfWatch:
         guard = self._config.rf.intermod_guard_khz
         span = self._config.rf.intermod_span_khz
         key = key | {("span", span, guard > 0)}  # new settings search again
-        if key == self._carrier_key or f"{self._tasks.name}/intermod" in self._tasks.running:
-            return  # unchanged, or a search still running (the next tick sees the change)
+        if key == self._carrier_key:
+            self._pending_key = None  # back to what was searched: nothing to do
+            return
+        if f"{self._tasks.name}/intermod" in self._tasks.running:
+            return  # a search is still running (a later tick sees the change)
+        if key != self._pending_key:
+            if self._pending_key is None:
+                self._pending_since = now
+            self._pending_key, self._settled_since = key, now
+            return
+        if (now - self._settled_since < INTERMOD_SETTLE
+                and now - self._pending_since < INTERMOD_MAX_WAIT):
+            return
+        self._pending_key = None
         self._carrier_key = key
         self._intermod_at = now
         carriers = [ch.frequency_khz or 0 for r, ch in pairs if transmitting(r, ch)]

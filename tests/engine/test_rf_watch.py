@@ -173,3 +173,36 @@ async def test_a_rig_beyond_the_intermod_limit_is_not_searched_and_says_so(
     finally:
         await made.watch.stop()
         await made.alerts.stop()
+
+
+async def test_intermod_waits_for_the_carriers_to_settle_but_not_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from micboard_desktop.core.intermod import nearest_per_victim as real
+    from micboard_desktop.engine import rf_watch
+
+    searches: list[float] = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        searches.append(made.clock.monotonic())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rf_watch, "nearest_per_victim", counting)
+    made = await make_setup((605_500, 606_000, 606_500, 640_000),
+                            RfSettings(intermod_guard_khz=25))
+    try:
+        await made.clock.advance(rf_watch.INTERMOD_SETTLE + 0.5)
+        assert len(searches) == 1  # the rig as it started, once settled
+        # A rig still connecting: a channel's frequency moves every second.
+        for step in range(int(rf_watch.INTERMOD_MAX_WAIT) + 2):
+            receiver = made.store.receiver(ReceiverId(RID))
+            assert receiver is not None
+            moved = replace(receiver.channels[3], frequency_khz=640_000 + 25 * (step + 1))
+            made.store.put_receiver(replace(receiver, channels=(*receiver.channels[:3], moved)))
+            await made.clock.advance(1.0)
+            if step < rf_watch.INTERMOD_MAX_WAIT - 2:
+                assert len(searches) == 1, f"searched while the carriers moved (step {step})"
+        assert len(searches) == 2  # the longest wait is over: searched once meanwhile
+    finally:
+        await made.watch.stop()
+        await made.alerts.stop()
