@@ -186,6 +186,9 @@ def _replay(r: Json) -> list[Row]:
                  ("< 12 ms", lambda v: v < 12)),
             _row("replay", f"{tag} at 60x, {layout}: frame median / replay step p99",
                  f"{res.get('frame_median_ms')} / {res.get('step_p99_ms')} ms"),
+            _row("replay", f"{tag} at 60x, {layout}: GUI-thread CPU/frame p99, tile paints",
+                 f"{res.get('frame_cpu_p99_ms')} ms, {res.get('tile_paints')} "
+                 f"({res.get('tile_paints_partial')} battery rows)"),
         ]
     return rows
 
