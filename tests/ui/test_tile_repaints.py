@@ -142,9 +142,12 @@ async def test_store_rf_levels_under_live_meters_repaint_nothing(board):
     _assert_screen_is_fresh(dash)
 
 
-@pytest.mark.parametrize("selected", [False, True])
-async def test_a_new_battery_reading_repaints_the_battery_row_alone(board, selected: bool):
+@pytest.mark.parametrize(("selected", "scale"), [(False, 1.0), (True, 1.0), (True, 0.5)])
+async def test_a_new_battery_reading_repaints_the_battery_row_alone(board, selected: bool,
+                                                                   scale: float):
     dash, store, _ = board
+    dash.set_tile_scale(scale)
+    _settle()
     tile = dash.tiles[CH2]
     if selected:  # the selection frame crosses the row: it is painted with it
         dash.set_selected(CH2)
@@ -197,12 +200,16 @@ def test_the_band_values_are_never_painted_by_the_tile(qapp: QApplication):
     assert images[0] == images[1]
 
 
-def test_the_battery_row_fields_are_painted_in_the_battery_row_only(qapp: QApplication):
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_the_battery_row_fields_are_painted_in_the_battery_row_only(qapp: QApplication,
+                                                                    scale: float):
     """A row-only repaint is enough for BATTERY_ROW: nothing else of the tile shows them."""
     data = tile_data(make_channel(), make_receiver(), slot=1, status=ChannelStatus.OK)
     other = replace(data, battery_bars=1, battery_percent=17, battery_minutes=20)
     assert changed_fields(data, other) <= BATTERY_ROW
     first, second = ChannelTile(data), ChannelTile(other)
+    first.set_scale(scale)
+    second.set_scale(scale)
     a, b = first.grab().toImage(), second.grab().toImage()
     row = first.battery_row_rect()
     differ = {(x, y) for y in range(a.height()) for x in range(0, a.width(), 2)
