@@ -94,19 +94,20 @@ async def patient_timeout(limit: float) -> AsyncIterator[None]:
     latest = deadline + MAX_STRETCH * limit
     check: asyncio.TimerHandle | None = None
     try:
-        async with asyncio.timeout_at(deadline) as scope:
+        # The scope has no deadline of its own: only ``decide`` ends it, so the order in
+        # which an event loop runs due timers (qasync uses one Qt timer each) cannot matter.
+        async with asyncio.timeout(None) as scope:
 
-            def stretch() -> None:
+            def decide() -> None:
                 nonlocal check
-                check = None
-                current = scope.when()
                 moved = min(latest, deadline + meter.read() - start_lag)
-                if current is not None and moved > current + TOLERANCE:
-                    scope.reschedule(moved)
-                    # Checked again just before the moved deadline, in the same pass.
-                    check = loop.call_at(moved - 1e-3, stretch)
+                if moved > loop.time() + TOLERANCE:
+                    check = loop.call_at(moved, decide)  # our loop was late: wait that long
+                    return
+                check = None
+                scope.reschedule(loop.time())  # expire now: TimeoutError, as asyncio.timeout
 
-            check = loop.call_at(deadline - 1e-3, stretch)
+            check = loop.call_at(deadline, decide)
             yield
     finally:
         if check is not None:
