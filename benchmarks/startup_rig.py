@@ -104,6 +104,9 @@ def _install_sampler(stamps: dict[str, float], report_at: float) -> None:
                 stamps.setdefault("all_connected", now)
             _BREAKDOWN["last"] = _by_transport(states)
             if now >= report_at:
+                _BREAKDOWN["errors"] = dict(Counter(
+                    f"{s.transport.value}: {(s.last_error or '')[:80]}" for s in states
+                    if s.status is not ConnectionStatus.CONNECTED and s.last_error))
                 print(json.dumps({"rig_stamps": stamps, "samples": _SAMPLES,
                                   "breakdown": _BREAKDOWN}), flush=True)
                 return
