@@ -139,6 +139,8 @@ class RfWatch:
         self._carrier_key: frozenset[tuple[str, int, bool]] | None = None
         self._intermod_at = -INTERMOD_EVERY
         self._intermod_skipped = False
+        self._carriers_dirty = True
+        """A change other than a level fold came since the carriers were last looked at."""
         self._pending_key: frozenset[tuple[object, ...]] | None = None
         """Carriers seen changed and not searched yet (see INTERMOD_SETTLE)."""
         self._pending_since = 0.0
@@ -174,6 +176,7 @@ class RfWatch:
         self.correlator.settings = correlation_settings(config.rf)
         self._alerts.link_raise_floor = config.rf.correlation_window
         self._carrier_key = None
+        self._carriers_dirty = True
         self.tick()
 
     # -- reading -----------------------------------------------------------------------
@@ -231,6 +234,8 @@ class RfWatch:
             self._search_intermod(now)
 
     def _on_changes(self, changes: Changes) -> None:
+        if changes and not changes.levels_only:
+            self._carriers_dirty = True  # a level fold moves no carrier (core/store.py)
         for rid in changes.removed:
             prefix = f"{rid}:"
             now = self._clock.monotonic()
@@ -356,6 +361,9 @@ class RfWatch:
 
     def _search_intermod(self, now: float) -> None:
         """Search the products near each channel in use if the carriers changed."""
+        if not self._carriers_dirty and self._pending_key is None:
+            return  # nothing but levels moved since the carriers were last looked at
+        self._carriers_dirty = False
         snapshot = self._store.snapshot()
         spares = snapshot.spares
         pairs = [
@@ -375,7 +383,8 @@ class RfWatch:
             self._pending_key = None  # back to what was searched: nothing to do
             return
         if f"{self._tasks.name}/intermod" in self._tasks.running:
-            return  # a search is still running (a later tick sees the change)
+            self._carriers_dirty = True  # a search is still running: a later tick looks again
+            return
         if key != self._pending_key:
             if self._pending_key is None:
                 self._pending_since = now

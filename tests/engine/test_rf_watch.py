@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from micboard_desktop.core.config import AppConfig, RfSettings
-from micboard_desktop.core.model import ReceiverId, Rf
+from micboard_desktop.core.model import Channel, ChannelId, Receiver, ReceiverId, Rf
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.engine.alerts import AlertEngine, AlertEvent
 from micboard_desktop.engine.rf_watch import RfWatch
@@ -203,6 +203,45 @@ async def test_intermod_waits_for_the_carriers_to_settle_but_not_for_ever(
             if step < rf_watch.INTERMOD_MAX_WAIT - 2:
                 assert len(searches) == 1, f"searched while the carriers moved (step {step})"
         assert len(searches) == 2  # the longest wait is over: searched once meanwhile
+    finally:
+        await made.watch.stop()
+        await made.alerts.stop()
+
+
+async def test_level_folds_do_not_make_the_carriers_be_looked_at_again(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from micboard_desktop.core.meters import MeterBus, MeterSample
+    from micboard_desktop.engine import rf_watch
+    from micboard_desktop.engine.levels import LevelFolder
+
+    looked: list[str] = []
+    real = rf_watch.transmitting
+
+    def counting(receiver: Receiver, channel: Channel) -> bool:
+        looked.append(str(channel.id))
+        return real(receiver, channel)
+
+    monkeypatch.setattr(rf_watch, "transmitting", counting)
+    made = await make_setup((605_500, 606_000, 606_500, 640_000),
+                            RfSettings(intermod_guard_khz=25))
+    try:
+        await made.clock.advance(rf_watch.INTERMOD_SETTLE + 1)
+        assert looked  # the carriers as the rig started
+        bus = MeterBus()
+        folder = LevelFolder(made.store, bus, made.clock)
+        looked.clear()
+        for second in range(5):
+            bus.post(ChannelId(f"{RID}:1"), MeterSample(audio_peak_dbfs=-31.0 - second))
+            assert folder.fold() == 1
+            await made.clock.advance(1.0)
+        assert looked == []  # five seconds of level folds: the carriers were not gathered
+        receiver = made.store.receiver(ReceiverId(RID))
+        assert receiver is not None
+        made.store.put_receiver(replace(receiver, channels=(
+            *receiver.channels[:3], replace(receiver.channels[3], transmitter=None))))
+        await made.clock.advance(1.0)
+        assert looked  # a transmitter switched off: gathered again
     finally:
         await made.watch.stop()
         await made.alerts.stop()
