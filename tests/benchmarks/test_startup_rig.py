@@ -1,0 +1,44 @@
+"""The 2,000-channel startup figure's table rows and connection marks (no app run here)."""
+
+from __future__ import annotations
+
+from benchmarks.report import table
+from benchmarks.startup_rig import _up_at, rows
+
+
+def _result(first_tile: float | None) -> dict[str, object]:
+    summary: dict[str, object] = {
+        "window_shown": {"median_s": 1.2, "max_s": 1.3, "n": 3, "of": 3},
+        "first_tile_painted": {"median_s": first_tile, "max_s": first_tile, "n": 3, "of": 3},
+        "all_connected": {"median_s": None, "max_s": None, "n": 0, "of": 3},
+        "up_at_2s_median": 100,
+        "up_at_5s_median": 400,
+        "up_at_10s_median": 593,
+    }
+    return {"runs": [{}, {}, {}], "summary": summary, "channels": 2000, "connections": 593}
+
+
+def test_the_first_live_tile_is_judged_against_two_seconds() -> None:
+    met = {r[1]: r for r in rows(_result(1.5))}
+    missed = {r[1]: r for r in rows(_result(12.3))}
+    key = "2000 ch (593 connections): start -> first live tile (window with live data), median of 3"
+    assert met[key][2:] == ("1.5 s (max 1.5 s)", "< 2 s", "MET")
+    assert missed[key][2:] == ("12.3 s (max 12.3 s)", "< 2 s", "MISSED")
+    up = missed["2000 ch (593 connections): connections up at 2/5/10 s (median)"]
+    assert up[2] == "100, 400, 593"
+    never = missed["2000 ch (593 connections): start -> every connection up, median of 3"]
+    assert never[2] == "n/a"
+
+
+def test_connections_up_at_a_mark_are_the_last_sample_taken_by_then() -> None:
+    samples = [[100.5, 0, 0], [101.9, 10, 403], [102.2, 50, 593], [104.9, 300, 593]]
+    assert _up_at(samples, 100.0, 2.0) == 10
+    assert _up_at(samples, 100.0, 5.0) == 300
+    assert _up_at(samples, 100.0, 0.1) is None
+
+
+def test_the_results_table_has_the_section() -> None:
+    doc = {"machine": {}, "results": {"startup_rig": _result(3.0)}}
+    text = table(doc)
+    assert "startup_rig" in text
+    assert "MISSED" in text
