@@ -15,9 +15,9 @@ from aiohttp import web
 
 from micboard_desktop.core.interference import Carrier, InterferenceEvent, RfPicture
 from micboard_desktop.core.intermod import Hit
+from micboard_desktop.lan.answers import json_ok
 from micboard_desktop.lan.errors import not_found
 from micboard_desktop.lan.serialize import iso
-from micboard_desktop.lan.show import _json_ok
 
 Json = dict[str, Any]
 
@@ -102,4 +102,4 @@ class RfRoutes:
         picture = picture_of()
         if not isinstance(picture, RfPicture):
             raise not_found("no RF picture")
-        return _json_ok(rf_json(picture, datetime.now(UTC)))
+        return json_ok(rf_json(picture, datetime.now(UTC)))

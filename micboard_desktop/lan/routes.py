@@ -20,6 +20,7 @@ from micboard_desktop.core.model import Health, Receiver, ReceiverId
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.lan import serialize
+from micboard_desktop.lan.answers import JSON_TYPE, json_ok
 from micboard_desktop.lan.cache import DataCache
 from micboard_desktop.lan.errors import ApiError, bad_request, not_found
 from micboard_desktop.lan.events import KEEP_ALIVE, EventHub
@@ -30,7 +31,6 @@ from micboard_desktop.lan.rf import RfRoutes
 from micboard_desktop.lan.show import ShowRoutes
 from micboard_desktop.lan.swaps import SwapRoutes
 
-JSON_TYPE: Final = "application/json"
 _SECRET_WORDS: Final = ("password", "secret", "token", "key", "credential")
 _MAX_NAME: Final = 200
 _MAX_LIST: Final = 512
@@ -42,21 +42,6 @@ BODY_TIMEOUT_SECONDS: Final = 10.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 InstanceSource = Callable[[], dict[str, Any] | None]
 """Returns the ``instance`` object of ``/api/data/`` (serialize.instance_json), if known."""
-
-
-def json_bytes(data: object) -> bytes:
-    """Encode ``data`` compactly (NaN is refused: the serializer already made it null)."""
-    return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
-
-
-def json_ok(data: object, status: int = 200) -> web.Response:
-    """Return a JSON response that clients must not cache."""
-    return web.Response(
-        body=json_bytes(data),
-        status=status,
-        content_type=JSON_TYPE,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 class ApiRoutes:

@@ -8,7 +8,6 @@ was cut or folded; a bad parameter is a 400 naming it.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from micboard_desktop.core.records import (
 )
 from micboard_desktop.core.store import Snapshot, StateStore
 from micboard_desktop.core.timespec import parse_time
+from micboard_desktop.lan.answers import json_ok
 from micboard_desktop.lan.errors import bad_request
 from micboard_desktop.lan.serialize import iso
 
@@ -146,7 +146,7 @@ class ShowRoutes:
             "truncated": len(ordered) > MAX_ALERTS,
             "limit": MAX_ALERTS,
         }
-        return _json_ok(body)
+        return json_ok(body)
 
     async def history(self, request: web.Request) -> web.StreamResponse:
         """GET /api/history/?channel=ID&metric=M&from=T&to=T: min/max/last buckets."""
@@ -177,20 +177,12 @@ class ShowRoutes:
             "folded": folded,
             "limit": MAX_POINTS,
         }
-        return _json_ok(body)
+        return json_ok(body)
 
     async def markers(self, _request: web.Request) -> web.StreamResponse:
         """GET /api/markers/: every show marker, oldest first."""
-        return _json_ok({"markers": [marker_json(m) for m in self._engine.markers()]})
+        return json_ok({"markers": [marker_json(m) for m in self._engine.markers()]})
 
 
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
-
-
-def _json_ok(body: Json) -> web.Response:
-    """Return a compact JSON answer clients must not cache (as every other endpoint)."""
-    data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
-    return web.Response(
-        body=data, content_type="application/json", headers={"Cache-Control": "no-store"}
-    )

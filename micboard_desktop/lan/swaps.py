@@ -15,9 +15,9 @@ from aiohttp import web
 from micboard_desktop.core.control import MonitorQueries
 from micboard_desktop.core.swaps import BatterySwap, Charge
 from micboard_desktop.core.timespec import parse_time
+from micboard_desktop.lan.answers import json_ok
 from micboard_desktop.lan.errors import bad_request
 from micboard_desktop.lan.serialize import iso
-from micboard_desktop.lan.show import _json_ok
 
 Json = dict[str, Any]
 
@@ -84,4 +84,4 @@ class SwapRoutes:
             "truncated": len(swaps) > len(kept),
             "limit": MAX_SWAPS,
         }
-        return _json_ok(body)
+        return json_ok(body)

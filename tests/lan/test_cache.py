@@ -11,9 +11,9 @@ from micboard_desktop.core.model import BatteryEstimate, ChannelId, EstimateBasi
 from micboard_desktop.core.status import StatusThresholds
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.lan import serialize
+from micboard_desktop.lan.answers import json_bytes
 from micboard_desktop.lan.cache import MAX_CHANGED_AGE, DataCache, DataDocument
 from micboard_desktop.lan.events import EventHub
-from micboard_desktop.lan.routes import json_bytes
 from tests.core.builders import make_receiver
 from tests.lan.helpers import NOW, renamed, sample_store
 
