@@ -133,8 +133,10 @@ def _lan(r: Json) -> list[Row]:
 
 def _lan_latency(r: Json) -> list[Row]:
     rows: list[Row] = []
-    for size, res in sorted(r.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
-        if not size.isdigit():
+    sized = [(key.partition("_")[0], res) for key, res in r.items()]
+    for size, res in sorted(sized, key=lambda kv: (int(kv[0]), kv[1].get("rig") == "moving")
+                            if kv[0].isdigit() else (0, False)):
+        if not size.isdigit() or not isinstance(res, dict):
             continue
         moving = res.get("rig") == "moving"
         tag = f"{res.get('rig_channels', size)} ch, rig {'moving' if moving else 'still'}"
