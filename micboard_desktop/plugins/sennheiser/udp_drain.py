@@ -23,12 +23,22 @@ READ_BYTES: Final = 65_536
 """Larger than any UDP payload (65,507): a datagram is never cut here."""
 
 
+def can_drain(loop: asyncio.AbstractEventLoop) -> bool:
+    """Return True when ``loop`` reads sockets by readiness (a selector loop, qasync's too).
+
+    A proactor loop (Windows) keeps its own read pending on the socket; reading beside it
+    could reorder datagrams, so there the socket is left to the transport alone.
+    """
+    return isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop)
+
+
 class DrainingLink(UdpLink):
-    """A :class:`UdpLink` over a socket we own, read whole per wake-up."""
+    """A :class:`UdpLink` over a socket we own, read whole per wake-up (selector loops)."""
 
     def __init__(self, peer: Any, on_datagram: Any, sock: socket.socket) -> None:
         super().__init__(peer, on_datagram)
         self._sock = sock
+        self._drains = can_drain(asyncio.get_running_loop())
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         """Take the datagram the loop read, then every other one already waiting."""
@@ -38,7 +48,7 @@ class DrainingLink(UdpLink):
     def drain(self) -> int:
         """Read and hand on the datagrams waiting in the socket; return how many."""
         count = 0
-        while count < DRAIN_LIMIT:
+        while self._drains and count < DRAIN_LIMIT:
             transport = self.transport
             if transport is None or transport.is_closing():
                 break

@@ -31,6 +31,7 @@ from typing import Any, Final
 from micboard_desktop.plugins.api import UpdateFailed
 from micboard_desktop.plugins.sennheiser.mcp.address import DEFAULT_PORT
 from micboard_desktop.plugins.sennheiser.mcp.frames import MAX_DATAGRAM_BYTES
+from micboard_desktop.plugins.sennheiser.udp_drain import can_drain
 
 RECEIVE_BUFFER_BYTES: Final = 256 * 1024
 """Kernel receive buffer asked for: a rack's cyclic blocks arrive in bursts."""
@@ -57,6 +58,23 @@ def normal_host(host: str) -> str:
     return str(ip)
 
 
+class _Protocol(asyncio.DatagramProtocol):
+    """asyncio's side of the socket on a proactor loop (Windows): hands datagrams on."""
+
+    def __init__(self, owner: McpSocket) -> None:
+        self._owner = owner
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            self._owner.received += 1
+            self._owner.dispatch(data, addr)
+        except Exception:  # noqa: BLE001 - one bad handler must not stop the others' reads
+            self._owner.failures += 1
+
+    def error_received(self, exc: Exception) -> None:
+        self._owner.errors += 1  # ICMP unreachable and the like: UDP has nothing to lose
+
+
 class McpSocket:
     """The shared ``bind``:53212 socket (see module docstring)."""
 
@@ -66,6 +84,9 @@ class McpSocket:
         """Local port; 53212 in the field, 0 (any) in tests that run several apps at once."""
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop our reader is registered with (selector loops only)."""
+        self._transport: asyncio.DatagramTransport | None = None
+        """asyncio's transport, used instead of our reader on a proactor loop."""
         self._opening: asyncio.Lock | None = None
         self._exact: dict[Peer, DatagramHandler] = {}
         self._by_host: dict[str, list[DatagramHandler]] = {}
@@ -123,9 +144,15 @@ class McpSocket:
                     f"cannot listen on {local}:{self.port} for MCP devices "
                     f"(sennheiser key 'bind'): {exc.strerror or exc}"
                 ) from None
-            # Our own reader instead of asyncio's datagram transport: see the module docstring.
-            loop.add_reader(sock.fileno(), self.drain)
-            self._sock, self._loop = sock, loop
+            if can_drain(loop):
+                # Our own reader instead of asyncio's datagram transport: module docstring.
+                loop.add_reader(sock.fileno(), self.drain)
+                self._loop = loop
+            else:  # a proactor loop (Windows): its transport reads, one datagram at a time
+                self._transport, _ = await loop.create_datagram_endpoint(
+                    lambda: _Protocol(self), sock=sock
+                )
+            self._sock = sock
 
     def attach(self, peer: Peer, handler: DatagramHandler) -> None:
         """Route datagrams from ``peer`` (an IP literal and port) to ``handler``."""
@@ -162,9 +189,10 @@ class McpSocket:
         """Read and hand on every datagram waiting in the socket (up to :data:`DRAIN_LIMIT`).
 
         Called by the event loop when the socket is readable, and by a coordinator before
-        it calls its device silent. Returns how many datagrams were read.
+        it calls its device silent. Returns how many datagrams were read (always 0 on a
+        proactor loop, where asyncio's transport reads).
         """
-        sock = self._sock
+        sock = self._sock if self._transport is None else None
         count = 0
         while sock is not None and count < DRAIN_LIMIT:
             try:
@@ -209,6 +237,9 @@ class McpSocket:
         sock = self._sock
         if sock is None:
             return False
+        if self._transport is not None:
+            self._transport.sendto(data, peer)
+            return True
         try:
             sock.sendto(data, peer)
         except OSError:  # a full send buffer or an unreachable peer: UDP may lose a datagram
@@ -220,7 +251,11 @@ class McpSocket:
         """Close the socket now, so the port is free for the next :meth:`open` at once."""
         sock, self._sock = self._sock, None
         loop, self._loop = self._loop, None
+        transport, self._transport = self._transport, None
         if sock is None:
+            return
+        if transport is not None:
+            transport.close()  # closes the socket once what is queued is sent
             return
         if loop is not None and not loop.is_closed():
             loop.remove_reader(sock.fileno())

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.plugins.sennheiser.mcp.coordinator import McpCoordinator
@@ -174,3 +176,32 @@ async def test_a_device_that_really_stopped_is_still_called_silent() -> None:
             servers[0].faults.silent = True
             await wait_for(lambda: coords[0].state.error_count >= 1, 3.0)
             assert coords[1].state.error_count == 0
+
+
+async def test_a_proactor_loop_leaves_the_socket_to_asyncio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows' proactor loop has no add_reader: the socket goes to asyncio's transport.
+    monkeypatch.setattr("micboard_desktop.plugins.sennheiser.mcp.link.can_drain", lambda _l: False)
+    with devices_in_a_thread(2) as servers:
+        link = app_socket()
+        coords = [
+            McpCoordinator(
+                s.host,
+                s.port,
+                link=link,
+                meters=MeterBus(),
+                sink=RecordingSink(),
+                cycle_ms=100,
+                timeout=1.0,
+                backoff=FAST_BACKOFF,
+            )
+            for s in servers
+        ]
+        async with running(*coords):
+            await wait_for(
+                lambda: all(c.state.status is ConnectionStatus.CONNECTED for c in coords)
+            )
+            assert link.drain() == 0  # asyncio's transport reads; nobody reads beside it
+            assert link.received > 0
+        assert not link.is_open

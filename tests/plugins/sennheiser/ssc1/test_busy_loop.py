@@ -12,9 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import ConnectionStatus
 from micboard_desktop.plugins.sennheiser.ssc1.coordinator import Ssc1Coordinator
+from micboard_desktop.plugins.sennheiser.udp_drain import DrainingLink
 from micboard_desktop.simulator.sennheiser.ssc1.server import Ssc1Server
 from tests.plugins.sennheiser.ssc1.helpers import FAST, RecordingSink, d6000_receiver, rig, wait_for
 
@@ -84,3 +87,24 @@ async def test_meters_that_queued_behind_a_blocked_loop_are_read_at_the_next_pas
         finally:
             for coord in coords:
                 await coord.stop()
+
+
+async def test_a_proactor_loop_leaves_the_socket_to_asyncio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows' proactor loop keeps its own read pending: no reading beside it.
+    monkeypatch.setattr("micboard_desktop.plugins.sennheiser.udp_drain.can_drain", lambda _l: False)
+    with d6000s_in_a_thread(1) as servers:
+        coord = Counting(
+            "127.0.0.1", servers[0].port, meters=MeterBus(), sink=RecordingSink(), **FAST
+        )
+        await coord.start()
+        try:
+            await wait_for(lambda: coord.state.status is ConnectionStatus.CONNECTED)
+            link = coord._link
+            assert isinstance(link, DrainingLink)
+            await asyncio.sleep(0.3)
+            assert link.drain() == 0
+            assert coord.handed > 0
+        finally:
+            await coord.stop()
