@@ -209,9 +209,12 @@ def probe(argv: list[str]) -> int:
 # -- the harness ---------------------------------------------------------------------------
 
 
-def _up_at(samples: list[list[float]], t_start: float, mark: float) -> int | None:
-    """Return the connections up at the last sample taken by ``mark`` seconds."""
-    up = None
+def _up_at(samples: list[list[float]], t_start: float, mark: float) -> int:
+    """Return the connections up at the last sample taken by ``mark`` seconds.
+
+    0 when no sample was taken yet: the engine had not started, so nothing was up.
+    """
+    up = 0
     for stamp, count, _total in samples:
         if stamp - t_start <= mark:
             up = int(count)

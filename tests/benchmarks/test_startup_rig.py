@@ -34,7 +34,7 @@ def test_connections_up_at_a_mark_are_the_last_sample_taken_by_then() -> None:
     samples = [[100.5, 0, 0], [101.9, 10, 403], [102.2, 50, 593], [104.9, 300, 593]]
     assert _up_at(samples, 100.0, 2.0) == 10
     assert _up_at(samples, 100.0, 5.0) == 300
-    assert _up_at(samples, 100.0, 0.1) is None
+    assert _up_at(samples, 100.0, 0.1) == 0  # the engine had not started: nothing up
 
 
 def test_the_results_table_has_the_section() -> None:
