@@ -43,6 +43,7 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Final
 
 from micboard_desktop.plugins.api import (
@@ -108,6 +109,12 @@ def _ip(text: str | None) -> str | None:
     """Return ``text`` as a canonical IP literal, or ``None`` if it is not one."""
     if not text:
         return None
+    return _ip_literal(text)
+
+
+@lru_cache(maxsize=4096)
+def _ip_literal(text: str) -> str | None:
+    """Parse an address once (matching asks for the same few hundred again and again)."""
     try:
         return str(ipaddress.ip_address(text.strip().strip("[]")))
     except ValueError:
@@ -175,19 +182,39 @@ def _unique_serials(cmds: Sequence[CommandView], apis: Sequence[ApiView]) -> dic
     return links
 
 
+_Tier = tuple[
+    Callable[[CommandView, ApiView], bool],
+    Callable[[CommandView], str | None],
+    Callable[[ApiView], str | None],
+]
+"""A tier's test, and the key both sides must share for it to possibly agree."""
+
+_TIERS: Final[tuple[_Tier, ...]] = (
+    (_by_name, lambda c: _lower(c.name), lambda a: _lower(a.name)),
+    (_by_model_or_size, lambda c: _ip(c.host), lambda a: _ip(a.address)),
+)
+
+
 def match_report(cmds: Sequence[CommandView], apis: Sequence[ApiView]) -> MatchResult:
     """Return links and ambiguous receivers following the rule in the module docstring."""
     links = _unique_serials(cmds, apis)
     ambiguous: dict[str, tuple[ApiView, ...]] = {}
-    tiers: list[Callable[[CommandView, ApiView], bool]] = [_by_name, _by_model_or_size]
-    for agrees in tiers:
+    for agrees, cmd_key, api_key in _TIERS:
         used = set(links.values())
         cmds_left = [c for c in cmds if c.key not in used]
-        apis_left = [a for a in apis if a.key not in links]
+        # A tier can only agree on a shared name (tier 1) or IP address (tier 2): index the
+        # devices by it (in their order) rather than test every pair, which on a
+        # 500-receiver rig took half a second per re-match, at every identity change.
+        bucket: dict[str, list[ApiView]] = {}
+        for api in apis:
+            if api.key not in links and (shared := api_key(api)) is not None:
+                bucket.setdefault(shared, []).append(api)
         fits: dict[str, list[ApiView]] = {}
         claims: dict[str, int] = {}
         for cmd in cmds_left:
-            found = [a for a in apis_left if _compatible(cmd, a) and agrees(cmd, a)]
+            shared = cmd_key(cmd)
+            near = bucket.get(shared, []) if shared is not None else []
+            found = [a for a in near if _compatible(cmd, a) and agrees(cmd, a)]
             fits[cmd.key] = found
             for api in found:
                 claims[api.key] = claims.get(api.key, 0) + 1

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.meters import MeterBus
@@ -24,6 +26,7 @@ from micboard_desktop.plugins.api import PluginContext
 from micboard_desktop.plugins.shure.merge import (
     ApiView,
     CommandView,
+    MatchResult,
     ambiguity_note,
     match_devices,
     match_report,
@@ -317,3 +320,56 @@ async def test_plugin_wrong_key_still_lists_addresses_and_reports_health(
         assert "refused the API key" in (health.message or "")
     finally:
         await plugin.close()
+
+
+def _pairwise_report(cmds: list[CommandView], apis: list[ApiView]) -> MatchResult:
+    """The plain rule, every pair tested: what the indexed match must give back."""
+    from micboard_desktop.plugins.shure import merge
+
+    links = merge._unique_serials(cmds, apis)
+    ambiguous: dict[str, tuple[ApiView, ...]] = {}
+    for agrees in (merge._by_name, merge._by_model_or_size):
+        used = set(links.values())
+        cmds_left = [c for c in cmds if c.key not in used]
+        apis_left = [a for a in apis if a.key not in links]
+        fits = {c.key: [a for a in apis_left if merge._compatible(c, a) and agrees(c, a)]
+                for c in cmds_left}
+        claims: dict[str, int] = {}
+        for found in fits.values():
+            for api in found:
+                claims[api.key] = claims.get(api.key, 0) + 1
+        for cmd in cmds_left:
+            found = fits[cmd.key]
+            if len(found) == 1 and claims[found[0].key] == 1:
+                links[found[0].key] = cmd.key
+                ambiguous.pop(cmd.key, None)
+            elif len(found) > 1 or (found and claims[found[0].key] > 1):
+                ambiguous.setdefault(cmd.key, tuple(found))
+    linked = set(links.values())
+    return MatchResult(links, {k: v for k, v in ambiguous.items() if k not in linked})
+
+
+_hosts = st.sampled_from(["10.0.0.1", "10.0.0.2", "10.0.0.02", "::1", "[::1]", "rx.local", ""])
+_names = st.one_of(st.none(), st.sampled_from(["Vox 1", "vox 1 ", "Gtr", "GTR", "Host"]))
+_models = st.one_of(st.none(), st.sampled_from(["AD4D", "AD4D-A", "ULXD4Q", "SLXD4D", "QLXD4"]))
+_serials = st.one_of(st.none(), st.sampled_from(["S1", "s1", "S2"]))
+_counts = st.one_of(st.none(), st.integers(1, 4))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_hosts, _names, _models, _serials, _counts,
+                       st.one_of(st.none(), st.sets(st.sampled_from(["ad", "ulxd", "slxd"])))),
+             max_size=8),
+    st.lists(st.tuples(_hosts, _names, _models, _serials, _counts), max_size=8),
+)
+def test_the_indexed_match_gives_what_testing_every_pair_gives(
+    cmd_rows: list[tuple[str, str | None, str | None, str | None, int | None, set[str] | None]],
+    api_rows: list[tuple[str, str | None, str | None, str | None, int | None]],
+) -> None:
+    cmds = [CommandView(f"{host}:{2202 + i}", host, name, model, serial,
+                        None if fam is None else frozenset(fam), count)
+            for i, (host, name, model, serial, count, fam) in enumerate(cmd_rows)]
+    apis = [ApiView(f"dev{i}", host or None, name, model, serial, count)
+            for i, (host, name, model, serial, count) in enumerate(api_rows)]
+    assert match_report(cmds, apis) == _pairwise_report(cmds, apis)
