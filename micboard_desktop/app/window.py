@@ -114,20 +114,9 @@ async def _amain(
             save_config=save,
             config_is_local=demo,  # the demo rig's addresses are this process's own simulators
         )
-        await engine.start()
-        stack.push_async_callback(engine.stop)
-        lan = LanRuntime(engine)
-        try:
-            await lan.start()
-        except ConfigError as exc:  # the window still works; the problem is shown and logged
-            _log.error("LAN API not started: %s", exc)
-            subtitle = f"LAN API not started: {exc}  |  {subtitle}"
-        stack.push_async_callback(lan.stop)
-        integrations = IntegrationsRuntime(engine)  # notifications and MQTT (contract §6)
-        await integrations.start()
-        stack.push_async_callback(integrations.stop)
-        if lan.server is not None:
-            subtitle = f"LAN API {lan.server.url}  |  {subtitle}"
+        # The window comes first: starting the engine waits for each manufacturer's first
+        # poll (seconds on a big rig); meanwhile the window shows the restored receivers and
+        # every connection as it comes up, instead of nothing at all.
         store = engine.store
         bridge = StoreBridge(store)
         from micboard_desktop.engine.secrets import LockPinVault
@@ -146,7 +135,27 @@ async def _amain(
         window.show()
         _log.info("window shown")  # the startup benchmark reads this line
         done = asyncio.Event()
-        window.close_requested.connect(done.set)
+        window.close_requested.connect(done.set)  # a close while starting still quits
+        try:
+            await engine.start()
+        except BaseException:
+            window.finish_close()
+            bridge.close()
+            raise
+        stack.push_async_callback(engine.stop)
+        lan = LanRuntime(engine)
+        try:
+            await lan.start()
+        except ConfigError as exc:  # the window still works; the problem is shown and logged
+            _log.error("LAN API not started: %s", exc)
+            subtitle = f"LAN API not started: {exc}  |  {subtitle}"
+        stack.push_async_callback(lan.stop)
+        integrations = IntegrationsRuntime(engine)  # notifications and MQTT (contract §6)
+        await integrations.start()
+        stack.push_async_callback(integrations.stop)
+        if lan.server is not None:
+            subtitle = f"LAN API {lan.server.url}  |  {subtitle}"
+        window.subtitle.setText(subtitle)
         if quit_after is not None:
             asyncio.get_running_loop().call_later(quit_after, done.set)
         await done.wait()
