@@ -10,15 +10,16 @@ unlike the ``/api/data/`` document, whose cache keeps a longer window of its own
 told each version the stream sent (``on_publish``), so it never answers older than an
 event a client already got. Each changed receiver is serialized once per send, whatever
 the clients' filters; each filter's frame is spliced from those encodings. A change that
-carries nothing for the stream (alerts, estimates, ...) schedules no send and opens no
+carries nothing for the stream (alerts, connections, ...) schedules no send and opens no
 window. Each client has a bounded queue: a client
 that cannot keep up (its queue is full) is disconnected rather than buffered without
 bound. It reconnects and gets the whole picture again as its first event.
 
-Slot numbers and spare marks live beside the receivers in the store (``Topic.SLOTS``,
-``Topic.SPARES``), but a client reads them on the channels: when numbers are given or
-swapped, or channels are marked or unmarked as spares, the receivers owning those channels
-go out in a ``device_update`` like any other change.
+Slot numbers, spare marks and runtime estimates live beside the receivers in the store
+(``Topic.SLOTS``, ``Topic.SPARES``, ``Topic.ESTIMATES``), but a client reads them on the
+channels (as in ``/api/data/``): when numbers are given or swapped, channels are marked or
+unmarked as spares, or a pack's estimate moves, the receivers owning those channels go out
+in a ``device_update`` like any other change.
 
 Chargers are not receivers: their changes go out as a ``charger_update`` event
 (``{"chargers": [...], "removed": [ids]}``) in the same flush, and a new client gets every
@@ -35,7 +36,14 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from micboard_desktop.core.model import ChannelId, Charger, ChargerId, Receiver, ReceiverId
+from micboard_desktop.core.model import (
+    BatteryEstimate,
+    ChannelId,
+    Charger,
+    ChargerId,
+    Receiver,
+    ReceiverId,
+)
 from micboard_desktop.core.store import Changes, Snapshot, StateStore, Topic
 from micboard_desktop.lan.serialize import charger_json
 from micboard_desktop.lan.window import EVENT_WINDOW_SECONDS, CoalescingWindow
@@ -128,6 +136,8 @@ class EventHub:
         """The slot numbers last seen, to tell which channels a ``Topic.SLOTS`` change moved."""
         self._spares: frozenset[ChannelId] = store.spares()
         """The spares last seen, to tell which channels a ``Topic.SPARES`` change flipped."""
+        self._estimates: Mapping[ChannelId, BatteryEstimate] = store.estimates()
+        """The runtime estimates last seen (``Topic.ESTIMATES`` says only that some moved)."""
         self._clock = clock
         self._flush_handle: asyncio.Handle | None = None
         self._due = 0.0
@@ -154,6 +164,7 @@ class EventHub:
         if self._unsubscribe is None:
             self._slots = self._store.slots()
             self._spares = self._store.spares()
+            self._estimates = self._store.estimates()
             self._unsubscribe = self._store.subscribe(self._on_change)
 
     def stop(self) -> None:
@@ -202,8 +213,9 @@ class EventHub:
         """Record what changed and schedule the send: now if quiet, else at the window's end."""
         renumbered = self._renumbered() if Topic.SLOTS in changes.topics else set()
         flipped = self._respared() if Topic.SPARES in changes.topics else set()
+        estimated = self._re_estimated() if Topic.ESTIMATES in changes.topics else set()
         self._changed -= changes.removed
-        self._changed |= changes.receivers | renumbered | flipped
+        self._changed |= changes.receivers | renumbered | flipped | estimated
         self._removed -= changes.receivers
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
@@ -232,6 +244,18 @@ class EventHub:
         snapshot = self._store.snapshot()
         before, after = self._slots, snapshot.slots
         self._slots = after
+        moved = {cid for cid in before.keys() | after.keys() if before.get(cid) != after.get(cid)}
+        return _owners(snapshot.receivers, moved)
+
+    def _re_estimated(self) -> set[ReceiverId]:
+        """Return the receivers with a channel whose runtime estimate changed since last seen.
+
+        They carry ``battery.estimate`` and a status that may rest on it, as ``/api/data/``
+        does; a countdown moves a minute at a time, so this is a few receivers a minute.
+        """
+        snapshot = self._store.snapshot()
+        before, after = self._estimates, snapshot.estimates
+        self._estimates = after
         moved = {cid for cid in before.keys() | after.keys() if before.get(cid) != after.get(cid)}
         return _owners(snapshot.receivers, moved)
 

@@ -111,12 +111,13 @@ class ApiRoutes:
         return code
 
     def render_receivers(self, receivers: Iterable[Receiver]) -> list[dict[str, Any]]:
-        """Serialize receivers with their manufacturers' thresholds, slot numbers and spares."""
+        """Serialize receivers with their thresholds, slot numbers, spares and runtime estimates."""
         # The same numbers and spare flags as /api/data/: the receiver lists and the event
         # stream too. One snapshot, so both come from the same moment.
         snapshot = self._store.snapshot()
         return serialize.receivers_json(
-            receivers, self.thresholds, slots=snapshot.slots, spares=snapshot.spares
+            receivers, self.thresholds, slots=snapshot.slots, spares=snapshot.spares,
+            estimates=snapshot.estimates,
         )
 
     def render_health(self, manufacturer: str | None) -> dict[str, Any]:

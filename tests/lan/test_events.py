@@ -15,13 +15,21 @@ from micboard_desktop.core.model import (
     EstimateBasis,
     Health,
     HealthStatus,
+    ReceiverId,
 )
-from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.store import StateStore, Topic
 from micboard_desktop.lan.events import COALESCE_SECONDS, EventHub, SseClient, encode_event
 from micboard_desktop.lan.window import BUSY_WINDOW_SECONDS
 from tests.core.builders import make_channel, make_receiver
 from tests.lan.conftest import Start
-from tests.lan.helpers import assert_valid, renamed, sample_store, server_for, sse_events
+from tests.lan.helpers import (
+    assert_valid,
+    auth,
+    renamed,
+    sample_store,
+    server_for,
+    sse_events,
+)
 
 
 async def next_event(events: AsyncIterator[tuple[str, Any]], kind: str) -> Any:
@@ -346,8 +354,7 @@ async def test_a_change_with_nothing_for_the_stream_sends_nothing_and_opens_no_w
     hub.start()
     client = hub.connect(None, on_drop=lambda: None)
     _drain(client)
-    estimate = BatteryEstimate(60, 50, 70, EstimateBasis.MODEL)
-    store.set_estimates({ChannelId("shure:rx1:3"): estimate})
+    store.announce(Topic.ALERTS)  # the stream carries no alerts
     await asyncio.sleep(0)
     assert hub.flushes == 0
     assert hub.send_due is None
@@ -386,3 +393,33 @@ async def test_a_client_that_stops_reading_is_dropped_under_the_short_window():
     assert slow.dropped
     assert received == 10  # the reader got every send
     hub.stop()
+
+
+async def test_the_stream_carries_runtime_estimates_as_api_data_does(start: Start):
+    # The phone page reads the stream only: an estimate must ride on it, and a new one
+    # must send its receiver (as slot numbers and spares do).
+    store = sample_store()
+    rx1 = store.receiver(ReceiverId("shure:rx1"))
+    assert rx1 is not None
+    first = rx1.channels[0]
+    assert first.transmitter is not None  # a pack that reports bars, no minutes
+    pack = replace(first.transmitter, battery=replace(first.transmitter.battery, minutes=None))
+    store.put_receiver(replace(rx1, channels=(replace(first, transmitter=pack),
+                                              *rx1.channels[1:])))
+    server = await start(server_for(store, coalesce_seconds=0.05))
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/api/events/") as response,
+    ):
+        events = sse_events(response)
+        await next_event(events, "device_update")
+        estimate = BatteryEstimate(95, 70, 130, EstimateBasis.HISTORY)
+        store.set_estimates({ChannelId("shure:rx1:1"): estimate})
+        update = await next_event(events, "device_update")
+        assert [r["id"] for r in update["receivers"]] == ["shure:rx1"]
+        sent = update["receivers"][0]["channels"][0]["transmitter"]["battery"]["estimate"]
+        data = (await client.get("/api/data/", headers=auth())).json()
+        [served] = [r for r in data["receivers"] if r["id"] == "shure:rx1"]
+        assert sent == served["channels"][0]["transmitter"]["battery"]["estimate"]
+        assert sent["minutes"] == 95
+        assert_valid({**_empty_doc(), "receivers": update["receivers"]})
