@@ -22,9 +22,9 @@ from typing import Any, Final, Literal, cast
 from sqlalchemy import Connection, Engine, create_engine, event, exc, pool
 from sqlalchemy.orm import Session
 
-from micboard_desktop.data import migrate
 from micboard_desktop.data.db_check import check_existing_database
 from micboard_desktop.data.errors import DatabaseUnusable, DataError, MigrationFailed
+from micboard_desktop.data.schema_head import SCHEMA_HEAD, stamped_revision
 
 _log = logging.getLogger(__name__)
 
@@ -130,6 +130,8 @@ class Database:
 
 def _prepare_schema(path: Path, script_location: Path) -> None:
     """Create, check or upgrade the schema of ``path`` (see :func:`open_database`)."""
+    from micboard_desktop.data import migrate  # Alembic: only when the schema may change
+
     head = migrate.head_revision(script_location)
     engine = create_sqlite_engine(path, "migration")
     try:
@@ -189,9 +191,12 @@ def open_database(path: Path, *, script_location: Path | None = None) -> Databas
         ) from error
     # Read-only first: a file we must refuse is refused before anything writes to it.
     check_existing_database(path)
-    scripts = script_location if script_location is not None else migrate.migrations_dir()
     try:
-        _prepare_schema(path, scripts)
+        if script_location is not None or stamped_revision(path) != SCHEMA_HEAD:
+            from micboard_desktop.data import migrate  # Alembic: only to create or upgrade
+
+            scripts = script_location if script_location is not None else migrate.migrations_dir()
+            _prepare_schema(path, scripts)
     except DataError:
         raise
     except exc.DatabaseError as error:
