@@ -201,12 +201,17 @@ class SennheiserPlugin(ManufacturerPlugin):
         tasks = {url: asyncio.create_task(one(url)) for url in urls}
         if not tasks:
             return {}
-        _, pending = await asyncio.wait(
-            tasks.values(), timeout=ROUND_SHARE * self.context.config.timeout
-        )
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            _, pending = await asyncio.wait(
+                tasks.values(), timeout=ROUND_SHARE * self.context.config.timeout
+            )
+        finally:
+            # Also when the poll itself is cancelled (the app stopping): the devices still
+            # queued at the gate must not go on being asked, one by one, after the stop.
+            late = [task for task in tasks.values() if not task.done()]
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         return {url: task.result() for url, task in tasks.items() if task not in pending}
 
     async def get_devices(self) -> Sequence[RawDevice]:

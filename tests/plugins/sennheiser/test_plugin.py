@@ -88,3 +88,28 @@ async def test_inventory_polls_stop_asking_a_device_that_refused_the_password(
     finally:
         await plugin.close()
         await server.stop()
+
+
+async def test_a_cancelled_poll_asks_no_more_devices_after_it_stopped() -> None:
+    # The app stopping cancels the poll: devices still queued at the concurrency gate were
+    # asked one by one for many seconds after "shutting down" on a 2,000-channel rig.
+    import asyncio
+
+    urls = tuple(f"https://10.0.0.{n}" for n in range(1, 41))
+    config = ManufacturerConfig(code="sennheiser", devices=urls, timeout=30.0)
+    plugin = SennheiserPlugin(PluginContext(config, RecordingSink()))
+    started: list[str] = []
+
+    async def stalling(url: str) -> None:
+        started.append(url)
+        await asyncio.sleep(0.2)
+
+    poll = asyncio.create_task(plugin._each_device(urls, stalling))
+    await asyncio.sleep(0.05)
+    asked_before_stop = len(started)
+    poll.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await poll
+    await asyncio.sleep(0.5)  # long enough for two more rounds at the gate
+    assert 0 < asked_before_stop < len(urls)
+    assert len(started) == asked_before_stop
