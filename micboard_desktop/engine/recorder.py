@@ -30,8 +30,7 @@ _SEVERITY = {
 TELEMETRY_WRITE_SECONDS = 60.0
 """At most this often a receiver is written for telemetry changes alone."""
 CONNECTION_ROW_SECONDS = 10.0
-"""At most this often a connection row is written when only its last message time moved
-(``status --detail`` shows that age from another process)."""
+"""At most this often a connection row that did not change at all is written again."""
 
 
 def _without_telemetry(channel: Channel) -> Channel:
@@ -155,12 +154,14 @@ class Recorder:
             last_error=state.last_error,
             last_message_at=state.last_message_at,
         )
-        # The engine records every connection on each health tick; a row whose only news is
-        # the time of the last message is written at most every CONNECTION_ROW_SECONDS.
+        # The engine records every connection on each health tick; a row with nothing new
+        # (a silent or stopped connection) is written again only every CONNECTION_ROW_SECONDS.
+        # A newer message time is news: another process (``status --detail``, the soak's
+        # checks) judges from it whether data flows.
         now = self._monotonic()
         last_row = self._rows.get(state.connection_id)
-        if (last_row is None or now - last_row[1] >= CONNECTION_ROW_SECONDS
-                or replace(last_row[0], last_message_at=record.last_message_at) != record):
+        if last_row is None or now - last_row[1] >= CONNECTION_ROW_SECONDS or (
+                last_row[0] != record):
             self._repo.queue_connection_state(record)
             self._rows[state.connection_id] = (record, now)
         previous = self._last_status.get(state.connection_id)
