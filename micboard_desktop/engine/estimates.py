@@ -271,13 +271,12 @@ class EstimateKeeper:
         }
         found = await asyncio.to_thread(_estimate_all, wanted, now)
         self._fitted = {cid: entry for cid, entry in self._fitted.items() if cid in kept}
-        for cid in wanted:
+        for cid in wanted:  # fitted now: the fit speaks, or none (a stale series) is shown
+            kept.pop(cid, None)
             if cid in found:
                 self._fitted[cid] = (candidates[cid][0], now, found[cid])
-                kept.pop(cid, None)
-            else:  # no estimate any more (a stale series): it shows none
+            else:
                 self._fitted.pop(cid, None)
-                kept.pop(cid, None)
         return self._store.set_estimates({**kept, **found})
 
     # -- learning from past shows ------------------------------------------------------

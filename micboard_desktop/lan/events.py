@@ -220,8 +220,8 @@ class EventHub:
         self._removed |= changes.removed
         self._health_dirty = self._health_dirty or bool(changes.manufacturers)
         self._chargers |= changes.chargers
+        # No rate to count: the stream's window is the same length busy or quiet.
         now = self._clock()
-        self._window.note_change(now)
         if not self._clients:
             self._forget_pending()
             return
