@@ -90,6 +90,14 @@ class Probes:
         self.by_channel.setdefault(probe.cid, []).append(probe)
         self.all.append(probe)
 
+    def mark_sent(self, channel: SimChannel | None, *, level: bool) -> None:
+        """Stamp when a simulator sends ``channel``'s news (level probes or the others)."""
+        now = time.perf_counter()
+        for probe in self.all[-8:]:
+            if (probe.level == level and probe.sim_channel is channel and probe.t0
+                    and "sent" not in probe.stamps):
+                probe.stamps["sent"] = now
+
     def mark(self, cid: ChannelId, stage: str, ok: Callable[[Probe], bool]) -> None:
         """Stamp ``stage`` on pending probes of ``cid`` that ``ok`` accepts."""
         now = time.perf_counter()
@@ -163,10 +171,7 @@ def _install_cyclic_probe(probes: Probes) -> Callable[[], None]:
 
     def cyclic(self: McpDeviceServer) -> list[str]:
         lines = original(self)
-        for probe in probes.all[-8:]:
-            if (not probe.level and probe.sim_channel is self.channel and probe.t0
-                    and "sent" not in probe.stamps):
-                probe.stamps["sent"] = time.perf_counter()
+        probes.mark_sent(self.channel, level=False)
         return lines
 
     McpDeviceServer._cyclic = cyclic  # type: ignore[method-assign]
@@ -185,10 +190,7 @@ def _install_sample_probe(probes: Probes) -> Callable[[], None]:
 
     def sample(self: ShureCommandServer, number: int) -> str | None:
         frame = original(self, number)
-        channel = self.receiver.channel(number)
-        for probe in probes.all[-8:]:
-            if probe.level and probe.sim_channel is channel and "sent" not in probe.stamps:
-                probe.stamps["sent"] = time.perf_counter()
+        probes.mark_sent(self.receiver.channel(number), level=True)
         return frame
 
     ShureCommandServer._sample = sample  # type: ignore[method-assign]
