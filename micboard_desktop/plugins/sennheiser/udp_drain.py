@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Any, Final
 
 from micboard_desktop.plugins.api import UdpLink
@@ -47,21 +48,45 @@ class DrainingLink(UdpLink):
 
     def drain(self) -> int:
         """Read and hand on the datagrams waiting in the socket; return how many."""
-        count = 0
-        while self._drains and count < DRAIN_LIMIT:
-            transport = self.transport
-            if transport is None or transport.is_closing():
-                break
-            try:
-                data, addr = self._sock.recvfrom(READ_BYTES)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                self.errors += 1  # ICMP unreachable and the like; silence decides liveness
-                break
-            count += 1
-            UdpLink.datagram_received(self, data, addr)
+        count, errors = read_waiting(self._open_socket, DRAIN_LIMIT, READ_BYTES,
+                                     self._hand_on)
+        self.errors += errors  # ICMP unreachable and the like; silence decides liveness
         return count
+
+    def _open_socket(self) -> socket.socket | None:
+        """Return the socket while it may be read beside the transport, else None."""
+        transport = self.transport
+        if not self._drains or transport is None or transport.is_closing():
+            return None
+        return self._sock
+
+    def _hand_on(self, data: bytes, addr: Any) -> None:
+        UdpLink.datagram_received(self, data, addr)
+
+
+def read_waiting(
+    sock_of: Callable[[], socket.socket | None],
+    limit: int,
+    max_bytes: int,
+    deliver: Callable[[bytes, Any], None],
+) -> tuple[int, int]:
+    """Read up to ``limit`` datagrams waiting in a non-blocking socket; return (read, errors).
+
+    ``sock_of`` is asked before every read: a handler may close the socket. A read error
+    (ICMP unreachable and the like) ends the round and counts one error.
+    """
+    count = errors = 0
+    while count < limit and (sock := sock_of()) is not None:
+        try:
+            data, addr = sock.recvfrom(max_bytes)
+        except (BlockingIOError, InterruptedError):
+            break
+        except OSError:
+            errors += 1
+            break
+        count += 1
+        deliver(data, addr)
+    return count, errors
 
 
 async def open_draining_link(

@@ -31,7 +31,7 @@ from typing import Any, Final
 from micboard_desktop.plugins.api import UpdateFailed
 from micboard_desktop.plugins.sennheiser.mcp.address import DEFAULT_PORT
 from micboard_desktop.plugins.sennheiser.mcp.frames import MAX_DATAGRAM_BYTES
-from micboard_desktop.plugins.sennheiser.udp_drain import can_drain
+from micboard_desktop.plugins.sennheiser.udp_drain import can_drain, read_waiting
 
 RECEIVE_BUFFER_BYTES: Final = 256 * 1024
 """Kernel receive buffer asked for: a rack's cyclic blocks arrive in bursts."""
@@ -65,11 +65,7 @@ class _Protocol(asyncio.DatagramProtocol):
         self._owner = owner
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        try:
-            self._owner.received += 1
-            self._owner.dispatch(data, addr)
-        except Exception:  # noqa: BLE001 - one bad handler must not stop the others' reads
-            self._owner.failures += 1
+        self._owner.take(data, addr)
 
     def error_received(self, exc: Exception) -> None:
         self._owner.errors += 1  # ICMP unreachable and the like: UDP has nothing to lose
@@ -192,25 +188,23 @@ class McpSocket:
         it calls its device silent. Returns how many datagrams were read (always 0 on a
         proactor loop, where asyncio's transport reads).
         """
-        sock = self._sock if self._transport is None else None
-        count = 0
-        while sock is not None and count < DRAIN_LIMIT:
-            try:
-                # One byte more than allowed: a bigger datagram arrives cut and is refused.
-                data, addr = sock.recvfrom(MAX_DATAGRAM_BYTES + 1)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                self.errors += 1  # ICMP unreachable and the like: UDP has nothing to lose
-                break
-            count += 1
-            self.received += 1
-            try:
-                self.dispatch(data, addr)
-            except Exception:  # noqa: BLE001 - one bad handler must not stop the others' reads
-                self.failures += 1
-            sock = self._sock  # a handler may have closed the socket
+        # One byte more than allowed: a bigger datagram arrives cut and is refused.
+        count, errors = read_waiting(self._readable, DRAIN_LIMIT, MAX_DATAGRAM_BYTES + 1,
+                                     self.take)
+        self.errors += errors  # ICMP unreachable and the like: UDP has nothing to lose
         return count
+
+    def _readable(self) -> socket.socket | None:
+        """Return the socket when our reader reads it (not asyncio's transport)."""
+        return self._sock if self._transport is None else None
+
+    def take(self, data: bytes, addr: Any) -> None:
+        """Count one datagram read and hand it on; a failing handler is counted, not raised."""
+        self.received += 1
+        try:
+            self.dispatch(data, addr)
+        except Exception:  # noqa: BLE001 - one bad handler must not stop the others' reads
+            self.failures += 1
 
     def dispatch(self, data: bytes, addr: Any) -> None:
         """Hand one datagram to the device it came from (called by the event loop)."""
