@@ -17,7 +17,9 @@ A *message* is one resource notification (one ``path: body`` pair). Three stream
 * ``slow``: only notifications that change the receiver (quality, battery, mobile-device
   bodies whose slow fields moved), replayed from a longer show;
 * ``mixed``: the show as the device sends it; ``put_receiver_per_s`` is per simulated second
-  for the receivers of the run, ``why`` counts what the slow notifications changed.
+  for the receivers of the run, ``core_percent_per_50_receivers_mixed`` the share of one core
+  50 such receivers would cost (the ingest rig has 50 of each family), and ``why_slow``
+  counts what the slow notifications changed.
 
 CPU is ``time.process_time`` around the coordinators' reads (best of the repeats, each
 at least :data:`MIN_REPEAT_S`); the coroutines are stepped by hand, one tick of every device
@@ -287,8 +289,10 @@ def _run(devices: list[Device], streams: list[list[list[Changes]]]) -> dict[str,
         start = time.process_time()
         for tick in range(ticks):
             for run, feed, device_reads in zip(runs, feeds, reads, strict=True):
-                feed.pending.append(device_reads[tick])
-                run.send(None)
+                chunk = device_reads[tick]
+                if chunk:  # a device with nothing to say sends nothing
+                    feed.pending.append(chunk)
+                    run.send(None)
             if tick % TICKS_PER_DRAIN == TICKS_PER_DRAIN - 1:
                 view.drain()
         cpu += time.process_time() - start
@@ -305,6 +309,9 @@ def _run(devices: list[Device], streams: list[list[list[Changes]]]) -> dict[str,
         "messages": total,
         "put_receiver_per_s": round(
             (sink.put_receiver_calls + sink.update_receiver_calls) / (passes * ticks * TICK_S), 2
+        ),
+        "core_percent_per_50_receivers": round(
+            100 * 50 * cpu / (passes * ticks * TICK_S * len(devices)), 2
         ),
     }
 
@@ -338,6 +345,7 @@ def measure(quick: bool) -> dict[str, object]:
             "us_per_slow_message": slow["us_per_message"],
             "us_per_message_mixed": mixed["us_per_message"],
             "put_receiver_per_s": mixed["put_receiver_per_s"],
+            "core_percent_per_50_receivers_mixed": mixed["core_percent_per_50_receivers"],
             "put_receiver_per_s_per_receiver": round(mixed["put_receiver_per_s"] / len(mine), 3),
             "slow_messages_per_s_per_receiver": round(
                 sum(len(r) for _m, s, _w in long_split for t in s for r in t)
