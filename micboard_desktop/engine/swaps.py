@@ -105,7 +105,9 @@ class SwapLogger:
                 cid for cid in self.detector.known()
                 if ReceiverId(cid.rpartition(":")[0]) in changes.removed
             )
-        if not changes.channels:
+        if not changes.channels or changes.levels_only:
+            # A levels-only batch (the once-a-second meter fold) leaves every transmitter,
+            # name and online flag the very same object: nothing a swap is judged on moved.
             return
         snapshot = self._store.snapshot()
         now = self._clock.now()

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from micboard_desktop.app.demo import demo_config
-from micboard_desktop.core.model import ReceiverId
-from micboard_desktop.core.store import Changes, Topic
-from micboard_desktop.core.swaps import QUIET_HOLD_FACTOR, SwapDetector, SwapReason
+from micboard_desktop.core.model import Audio, Battery, Channel, ReceiverId, Transmitter
+from micboard_desktop.core.store import Changes, StateStore, Topic
+from micboard_desktop.core.swaps import (
+    QUIET_HOLD_FACTOR,
+    BatterySwap,
+    SwapDetector,
+    SwapReason,
+)
 from micboard_desktop.data.db import open_database
 from micboard_desktop.data.repository import Repository
 from micboard_desktop.engine.engine import Engine
 from micboard_desktop.engine.secrets import SecretResolver
+from micboard_desktop.engine.swaps import SwapLogger
 from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver, SimTransmitter
 from micboard_desktop.simulator.runner import SimulatorHub
+from tests.core.builders import make_channel, make_receiver
 from tests.engine.e2e_helpers import eventually
 
 HOLD = 0.5
@@ -108,3 +116,66 @@ def _transmitter_off(engine: Engine, channel_id: str) -> bool:
     return receiver is not None and any(
         ch.id == channel_id and ch.transmitter is None for ch in receiver.channels
     )
+
+
+class _CountingDetector(SwapDetector):
+    """A real detector that counts the snapshots it is fed."""
+
+    def __init__(self) -> None:
+        super().__init__(hold_seconds=HOLD)
+        self.fed: list[str] = []
+
+    def observe(self, channel: Channel, now: datetime) -> list[BatterySwap]:
+        self.fed.append(str(channel.id))
+        return super().observe(channel, now)
+
+
+class _StillClock:
+    """A clock that stands still; sleeping never ends."""
+
+    def now(self) -> datetime:
+        return datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.get_running_loop().create_future()
+
+
+class _NoStorage:
+    """Swap storage that is never reached in this test."""
+
+    async def save_swap(self, swap: BatterySwap) -> BatterySwap:
+        raise AssertionError("nothing to save")
+
+    async def list_swaps(
+        self, since: datetime | None = None, until: datetime | None = None,
+        channel_id: str | None = None, limit: int = 10_000,
+    ) -> list[BatterySwap]:
+        return []
+
+
+async def test_the_once_a_second_level_fold_is_not_fed_to_the_detector_a_battery_change_is(
+) -> None:
+    # Levels-only batches (engine/levels.py) keep every transmitter the very same object:
+    # on a big rig they are most of the store's changes and tell a swap nothing.
+    store, detector = StateStore(), _CountingDetector()
+    logger = SwapLogger(store, _NoStorage(), _StillClock(), detector=detector)
+    await logger.start()
+    try:
+        tx = Transmitter(model="ULXD2", battery=Battery(percent=40))
+        channel = make_channel("shure:rx1", 1, transmitter=tx)
+        receiver = replace(make_receiver("shure:rx1", 1), channels=(channel,))
+        store.put_receiver(receiver)
+        assert detector.fed == [channel.id]
+
+        louder = replace(channel, audio=Audio(peak_dbfs=-12.0, rms_dbfs=-20.0))
+        assert store.put_levels(replace(receiver, channels=(louder,)))
+        assert detector.fed == [channel.id]  # a level fold: not fed
+
+        fuller = replace(louder, transmitter=replace(tx, battery=Battery(percent=90)))
+        assert store.put_levels(replace(receiver, channels=(fuller,)))
+        assert detector.fed == [channel.id, channel.id]  # a battery beside levels: fed
+    finally:
+        await logger.stop()
