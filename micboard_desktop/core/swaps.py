@@ -299,6 +299,11 @@ class SwapDetector:
         """Return the ids of the channels the detector has seen."""
         return list(self._channels)
 
+    def proposing(self, channel_id: str) -> bool:
+        """Return True while a pack change on ``channel_id`` waits to hold."""
+        state = self._channels.get(channel_id)
+        return state is not None and state.proposal is not None
+
     def pending(self) -> Mapping[str, SwapReason]:
         """Return the proposals still waiting to hold, by channel (for tests and views)."""
         return {

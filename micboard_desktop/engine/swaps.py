@@ -105,10 +105,17 @@ class SwapLogger:
                 cid for cid in self.detector.known()
                 if ReceiverId(cid.rpartition(":")[0]) in changes.removed
             )
-        if not changes.channels or changes.levels_only:
-            # A levels-only batch (the once-a-second meter fold) leaves every transmitter,
-            # name and online flag the very same object: nothing a swap is judged on moved.
+        if not changes.channels:
             return
+        wanted = changes.channels
+        if changes.levels_only:
+            # A levels-only batch (the once-a-second meter fold; most of a big rig's
+            # changes) leaves every transmitter, name and online flag the very same object.
+            # It is news only to a proposal waiting to hold: one more reading that agrees.
+            detector = self.detector
+            wanted = frozenset(cid for cid in wanted if detector.proposing(cid))
+            if not wanted:
+                return
         snapshot = self._store.snapshot()
         now = self._clock.now()
         found: list[BatterySwap] = []
@@ -117,7 +124,7 @@ class SwapLogger:
             if receiver is None or not receiver.online:
                 continue  # stale values must not compare with live ones later
             for channel in receiver.channels:
-                if channel.id in changes.channels and channel.kind is ChannelKind.MIC:
+                if channel.id in wanted and channel.kind is ChannelKind.MIC:
                     found += self.detector.observe(channel, now)
         self._log_found(found)
 

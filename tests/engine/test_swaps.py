@@ -156,10 +156,10 @@ class _NoStorage:
         return []
 
 
-async def test_the_once_a_second_level_fold_is_not_fed_to_the_detector_a_battery_change_is(
-) -> None:
+async def test_a_level_fold_is_fed_to_the_detector_only_while_a_swap_waits_to_hold() -> None:
     # Levels-only batches (engine/levels.py) keep every transmitter the very same object:
-    # on a big rig they are most of the store's changes and tell a swap nothing.
+    # on a big rig they are most of the store's changes, and only a proposal waiting to
+    # hold learns from them (one more agreeing reading).
     store, detector = StateStore(), _CountingDetector()
     logger = SwapLogger(store, _NoStorage(), _StillClock(), detector=detector)
     await logger.start()
@@ -169,6 +169,15 @@ async def test_the_once_a_second_level_fold_is_not_fed_to_the_detector_a_battery
         receiver = replace(make_receiver("shure:rx1", 1), channels=(channel,))
         store.put_receiver(receiver)
         assert detector.fed == [channel.id]
+        for _ in range(4):  # the level the detector knows (a steady 40 %)
+            detector.observe(channel, _StillClock().now())
+        detector.fed.clear()
+        store.put_receiver(replace(receiver, name="RF 1 renamed"))
+        assert detector.fed == []  # no channel changed: nothing to feed
+        store.put_receiver(replace(receiver, channels=(replace(channel, name="Lead"),)))
+        assert detector.fed == [channel.id]
+        channel = replace(channel, name="Lead")
+        receiver = replace(receiver, channels=(channel,))
 
         louder = replace(channel, audio=Audio(peak_dbfs=-12.0, rms_dbfs=-20.0))
         assert store.put_levels(replace(receiver, channels=(louder,)))
@@ -177,5 +186,11 @@ async def test_the_once_a_second_level_fold_is_not_fed_to_the_detector_a_battery
         fuller = replace(louder, transmitter=replace(tx, battery=Battery(percent=90)))
         assert store.put_levels(replace(receiver, channels=(fuller,)))
         assert detector.fed == [channel.id, channel.id]  # a battery beside levels: fed
+        assert detector.proposing(channel.id)  # 40 -> 90 %: a swap waits to hold
+
+        quieter = replace(fuller, audio=Audio(peak_dbfs=-30.0, rms_dbfs=-40.0))
+        assert store.put_levels(replace(receiver, channels=(quieter,)))
+        # A level fold while a proposal waits: one more agreeing reading, as before.
+        assert detector.fed == [channel.id] * 3
     finally:
         await logger.stop()
