@@ -91,6 +91,9 @@ class SseParser:
         """Consume ``chunk`` and return every event it completed."""
         raw = chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else chunk
         events: list[SseEvent] = []
+        if not self._skip_lf and b"\r" not in raw:
+            self._feed_lf(raw, events)
+            return events
         pos = 0
         if self._skip_lf and raw[:1] == b"\n":
             pos = 1
@@ -104,6 +107,31 @@ class SseParser:
                 self._skip_lf = True
         self._append(raw, pos, len(raw))
         return events
+
+    def _feed_lf(self, raw: bytes, events: list[SseEvent]) -> None:
+        """Consume a chunk whose lines all end in LF (no CR to pair across chunks).
+
+        The usual shape, and this runs for every read of every stream: whole lines that fit
+        go straight to :meth:`_process` (data lines inline) instead of through the line
+        buffer; a line continuing a buffered one, or too long, takes the general path.
+        """
+        lines = raw.split(b"\n")
+        tail = lines.pop()
+        limit = self.max_line_bytes
+        for piece in lines:
+            if self._line or self._discarding_line or len(piece) > limit:
+                self._append(piece, 0, len(piece))
+                self._end_line(events)
+                continue
+            line = piece.decode("utf-8", "replace")
+            if self._first_line:
+                self._first_line = False
+                line = line.removeprefix("\ufeff")
+            if line.startswith("data:"):
+                self._add_data(line[6:] if line.startswith(" ", 5) else line[5:])
+            else:
+                self._process(line, events)
+        self._append(tail, 0, len(tail))
 
     def _append(self, raw: bytes, start: int, end: int) -> None:
         if start >= end:
@@ -155,7 +183,9 @@ class SseParser:
             self.retry_ms = int(value)
 
     def _add_data(self, value: str) -> None:
-        self._data_bytes += len(value.encode("utf-8", "surrogatepass")) + 1
+        # str.isascii() is O(1): ASCII text is as many bytes as characters, no encoding.
+        size = len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+        self._data_bytes += size + 1
         if self._event_too_big:
             return  # still counted, so a never-ending event shows in runaway_bytes
         if self._data_bytes > self.max_event_bytes:
