@@ -27,6 +27,7 @@ import httpx
 from micboard_desktop.plugins.api import (
     Backoff,
     Channel,
+    ChannelId,
     Clock,
     ConnectionCoordinator,
     ConnectionState,
@@ -34,6 +35,7 @@ from micboard_desktop.plugins.api import (
     DeviceSink,
     MeterBus,
     Receiver,
+    ReceiverId,
     Transport,
     UpdateFailed,
     channel_id,
@@ -56,6 +58,9 @@ MANUFACTURER: Final = "sennheiser"
 DEFAULT_HEARTBEAT: Final = 15.0
 """Seconds of silence before probing; the stream read timeout is twice this [INF]."""
 STALE_SESSIONS_KEPT: Final = 4
+MAX_CACHED_PATHS: Final = 1024
+"""Mobile-device paths whose channel ids are kept (a base station pairs far fewer)."""
+_ABSENT: Final = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +131,17 @@ class SscCoordinator(ConnectionCoordinator):
         self._schema_read = False
         self._identity: Any = None
         self._resources: dict[str, Any] = {}
-        self._routes: tuple[tuple[int, int], ...] | None = None
-        """Spectera metering routes (output index, mtUid); None until the next meter event."""
+        self._routes: tuple[tuple[int, ChannelId], ...] | None = None
+        """Spectera metering routes (output index, channel id); None until the next meter event."""
+        self._ids_for: tuple[Profile, ReceiverId] | None = None
+        """The profile and receiver id the caches below were made for."""
+        self._level_ids: dict[str, ChannelId | None] = {}
+        """EW-DX ``/level`` path -> channel id (``None``: not a level path after all)."""
+        self._mobile_ids: dict[str, tuple[int, ChannelId]] = {}
+        """Spectera mobile-device path -> (mtUid, channel id)."""
+        self._fields: dict[str, str | None] | None = None
+        self._fields_of: Any = None
+        """The identity ``_fields`` were read with."""
         self._stale: deque[str] = deque(maxlen=STALE_SESSIONS_KEPT)
         self._last_rx = self._clock.monotonic()
         self._oversized_seen = 0
@@ -273,81 +287,139 @@ class SscCoordinator(ConnectionCoordinator):
         profile = self.profile
         if profile is None:
             return
+        if self._ids_for != (profile, self._receiver.id):
+            self._forget_ids(profile)
         slow = full
         touched: set[int] | None = None if full else set()
+        device = full
         spectera = profile.family == "spectera"
+        meter_paths = profile.meter_paths
+        resources = self._resources
         for path, body in batch.items():
-            if path in profile.meter_paths:
+            if path in meter_paths:
                 self._post_meters(profile, path, body)
                 continue
-            if spectera and (uid := mapping.mobile_uid(path)) is not None:
-                self._post_mobile_rf(uid, body)
-                if path in self._resources and mapping.same_but_meters(
-                    self._resources[path], body
-                ):
+            mobile = self._mobile(path) if spectera else None
+            if mobile is not None:
+                sample = mapping.mobile_sample(body)
+                if sample is not None:
+                    self._meters.post(mobile[1], sample)
+                previous = resources.get(path, _ABSENT)
+                if previous is not _ABSENT and mapping.same_but_meters(previous, body):
                     # Only RSSI or the antenna moved: a meter reading, not a new receiver
                     # state. Keep the body so the next real rebuild shows the latest RF.
-                    self._resources[path] = body
+                    resources[path] = body
                     continue
-            previous = self._resources.get(path)
+            previous = resources.get(path)
             if spectera and mapping.changes_routes(path, previous, body):
                 self._routes = None
-            self._resources[path] = body
+            resources[path] = body
             slow = True
+            if path in mapping.DEVICE_FIELD_PATHS:
+                device = True
             if touched is not None:
-                if spectera and (uid := mapping.mobile_uid(path)) is not None:
-                    feeds = mapping.mobile_feeds(uid, previous, body)
+                if mobile is not None:
+                    feeds = mapping.mobile_feeds(mobile[0], previous, body)
                 else:
                     feeds = mapping.affected_channels(profile, path)
                 touched = None if feeds is None else touched | feeds
         if slow:  # meter-only batches go to the MeterBus; the receiver did not change
-            self._rebuild(touched)
+            self._rebuild(touched, device=device)
+
+    def _forget_ids(self, profile: Profile) -> None:
+        """Drop cached channel ids and routes (another profile or receiver id)."""
+        self._ids_for = (profile, self._receiver.id)
+        self._level_ids = {}
+        self._mobile_ids = {}
+        self._routes = None
+
+    def _mobile(self, path: str) -> tuple[int, ChannelId] | None:
+        """Return ``(mtUid, channel id)`` of a mobile-device path, else ``None``."""
+        known = self._mobile_ids.get(path)
+        if known is not None:
+            return known
+        uid = mapping.mobile_uid(path)
+        if uid is None:
+            return None
+        known = (uid, channel_id(self._receiver.id, uid))
+        if len(self._mobile_ids) < MAX_CACHED_PATHS:  # a device inventing paths: no cache
+            self._mobile_ids[path] = known
+        return known
 
     def _post_meters(self, profile: Profile, path: str, body: Any) -> None:
-        rid = self._receiver.id
+        post = self._meters.post
         if profile.family == "spectera":
-            if self._routes is None:
-                self._routes = mapping.spectera_routes(self._resources)
-            samples = mapping.spectera_meters(body, self._routes)
-        else:
-            one = mapping.ewdx_meter(path, body)
-            samples = [one] if one is not None else []
-        for number, sample in samples:
-            self._meters.post(channel_id(rid, number), sample)
+            routes = self._routes
+            if routes is None:
+                rid = self._receiver.id
+                routes = self._routes = tuple(
+                    (index, channel_id(rid, uid))
+                    for index, uid in mapping.spectera_routes(self._resources)
+                )
+            for cid, sample in mapping.metering_samples(body, routes):
+                post(cid, sample)
+            return
+        try:
+            level = self._level_ids[path]
+        except KeyError:
+            one = mapping.ewdx_meter(path, None)
+            level = None if one is None else channel_id(self._receiver.id, one[0])
+            self._level_ids[path] = level  # meter paths come from the profile: bounded
+        if level is not None:
+            post(level, mapping.level_sample(body))
 
-    def _post_mobile_rf(self, uid: int, body: Any) -> None:
-        sample = mapping.mobile_meter(body)
-        if sample is not None:
-            self._meters.post(channel_id(self._receiver.id, uid), sample)
+    def _rebuild(self, touched: set[int] | None = None, *, device: bool = True) -> None:
+        """Build the receiver again: only the ``touched`` channels, or all when ``None``.
 
-    def _rebuild(self, touched: set[int] | None = None) -> None:
-        """Build the receiver again: only the ``touched`` channels, or all when ``None``."""
+        ``device``: a receiver-level resource (or the identity) may have changed. Nothing
+        is delivered when every channel object and receiver field stayed the same, decided
+        without building and comparing a whole receiver (quality moves several times a
+        second per receiver, and most rebuilds change one channel).
+        """
         profile = self.profile
         if profile is None:
             return
-        fields = mapping.device_fields(self._identity, self._resources)
-        current = self._receiver.channels
-        rid = self._receiver.id
+        if device or self._fields is None or self._fields_of is not self._identity:
+            self._fields = mapping.device_fields(self._identity, self._resources)
+            self._fields_of = self._identity
+        fields = self._fields
+        receiver = self._receiver
+        current = receiver.channels
+        rid = receiver.id
         if touched is None or not current or not touched <= {ch.number for ch in current}:
-            channels = mapping.channels(profile, rid, self._resources)
-        else:
+            channels = self._stamp(mapping.channels(profile, rid, self._resources))
+        elif touched:
+            now = self._clock.now()
+            resources = self._resources
             channels = tuple(
-                mapping.channel(profile, rid, ch.number, self._resources)
+                restamped(mapping.channel(profile, rid, ch.number, resources), ch, now)
                 if ch.number in touched
                 else ch
                 for ch in current
             )
-        self._deliver(
-            replace(
-                self._receiver,
-                model=fields["model"],
-                serial=fields["serial"],
-                name=fields["name"],
-                location=fields["location"],
-                firmware=fields["firmware"],
-                channels=self._stamp(channels),
-            )
+        else:
+            channels = current
+        if (
+            fields["model"] == receiver.model
+            and fields["serial"] == receiver.serial
+            and fields["name"] == receiver.name
+            and fields["location"] == receiver.location
+            and fields["firmware"] == receiver.firmware
+            and len(channels) == len(current)
+            and all(new is old for new, old in zip(channels, current, strict=True))
+        ):
+            return  # the receiver _deliver would compare equal: nothing changed
+        self._receiver = replace(
+            receiver,
+            model=fields["model"],
+            serial=fields["serial"],
+            name=fields["name"],
+            location=fields["location"],
+            firmware=fields["firmware"],
+            channels=channels,
+            last_seen=self._clock.now(),
         )
+        self._sink.put_receiver(self._receiver)
 
     def _stamp(self, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
         """Keep ``updated_at`` of unchanged channels; stamp the changed ones with now."""

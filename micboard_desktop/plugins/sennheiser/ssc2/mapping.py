@@ -14,6 +14,7 @@ from typing import Any, Final
 from micboard_desktop.plugins.api import (
     Battery,
     Channel,
+    ChannelId,
     ChannelKind,
     Iem,
     MeterSample,
@@ -49,6 +50,10 @@ def _obj(value: Any) -> dict[str, Any]:
 
 def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
+
+
+DEVICE_FIELD_PATHS: Final = frozenset({"/api/device/site", "/api/firmware/update/state"})
+"""The resources :func:`device_fields` reads (besides the identity)."""
 
 
 def device_fields(identity: Any, resources: Resources) -> dict[str, str | None]:
@@ -175,6 +180,107 @@ def ewdx_meter(path: str, body: Any) -> tuple[int, MeterSample] | None:
         return None
     peak = sentinels.parse_float(_obj(body).get("value"))
     return channel_id_ + 1, MeterSample(audio_peak_dbfs=peak)
+
+
+# -- meter fast paths ---------------------------------------------------------------------------
+#
+# Meters arrive ten times a second per channel; these give exactly what ewdx_meter,
+# spectera_meters and mobile_meter give (tests/plugins/sennheiser/ssc2/test_fast_paths.py
+# compares them on arbitrary bodies) with less work per sample.
+
+SAMPLE_CACHE_SIZE: Final = 4096
+"""Samples remembered per cache before it starts afresh (memory stays bounded)."""
+
+
+def finite(raw: Any) -> float | None:
+    """Return :func:`sentinels.parse_float` of ``raw``, without the calls for a plain float."""
+    if type(raw) is float:
+        return raw if raw - raw == 0.0 else None  # inf - inf and nan - nan are nan
+    return sentinels.parse_float(raw)
+
+
+_level_samples: dict[float, MeterSample] = {}
+_mobile_samples: dict[tuple[float, str], MeterSample | None] = {}
+_metering_samples: dict[tuple[float, float], MeterSample] = {}
+
+
+def _remember[K, V](cache: dict[K, V], key: K, value: V) -> V:
+    """Keep ``value`` under ``key``; a full cache is emptied first."""
+    if len(cache) >= SAMPLE_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def level_sample(body: Any) -> MeterSample:
+    """Return the sample of an EW-DX ``/level`` body (what :func:`ewdx_meter` pairs with it).
+
+    Samples are immutable and levels come in 0.1 dB steps, so equal levels share one
+    sample instead of building a new one every time (cached only for a plain float, whose
+    equality means the same sample).
+    """
+    value = body.get("value") if isinstance(body, dict) else None
+    if type(value) is float:
+        sample = _level_samples.get(value)
+        if sample is None:
+            sample = _remember(
+                _level_samples, value, MeterSample(audio_peak_dbfs=finite(value))
+            )
+        return sample
+    return MeterSample(audio_peak_dbfs=sentinels.parse_float(value))
+
+
+def mobile_sample(body: Any) -> MeterSample | None:
+    """Return :func:`mobile_meter` of a mobile-device body, shared for repeated values."""
+    if not isinstance(body, dict):
+        return None
+    rssi = body.get("rssi")
+    antenna = body.get("dominantAntenna")
+    if type(rssi) is not float or type(antenna) is not str:
+        return mobile_meter(body)
+    key = (rssi, antenna)
+    try:
+        return _mobile_samples[key]
+    except KeyError:
+        return _remember(_mobile_samples, key, mobile_meter(body))
+
+
+def metering_samples(body: Any, routes: tuple[tuple[int, ChannelId], ...]) -> list[
+    tuple[ChannelId, MeterSample]
+]:
+    """Return :func:`spectera_meters` of a metering body for routes keyed by channel id."""
+    out_meters = _obj(_obj(body).get("aoIpOut"))
+    peaks = out_meters.get("peak")
+    if not isinstance(peaks, list):
+        return []
+    rms = out_meters.get("rms")
+    if not isinstance(rms, list):
+        rms = []
+    count = len(peaks)
+    levels = len(rms)
+    cache = _metering_samples
+    samples: list[tuple[ChannelId, MeterSample]] = []
+    for index, cid in routes:
+        if index >= count:
+            continue
+        peak = peaks[index]
+        level = rms[index] if index < levels else None
+        if type(peak) is float and type(level) is float:
+            key = (peak, level)
+            sample = cache.get(key)
+            if sample is None:
+                sample = _remember(
+                    cache,
+                    key,
+                    MeterSample(audio_peak_dbfs=finite(peak), audio_rms_dbfs=finite(level)),
+                )
+        else:
+            sample = MeterSample(
+                audio_peak_dbfs=sentinels.parse_float(peak),
+                audio_rms_dbfs=sentinels.parse_float(level),
+            )
+        samples.append((cid, sample))
+    return samples
 
 
 # -- Spectera (§2.1) --------------------------------------------------------------------------
