@@ -166,8 +166,12 @@ class SennheiserMerger:
 
     def ssc2_receiver(self, receiver: Receiver) -> None:
         """Take an SSCv2 snapshot."""
+        before = self._v2.get(receiver.id)
         self._v2[receiver.id] = receiver
-        self._relink()
+        # Matching reads only the serial and IP of an SSCv2 receiver; a snapshot that keeps
+        # both (a quality or battery change, several a second on a big rig) links the same.
+        if before is None or before.serial != receiver.serial or before.ip != receiver.ip:
+            self._relink()
         self._emit_v2(receiver.id)
 
     def ssc1_receiver(self, receiver: Receiver) -> None:
