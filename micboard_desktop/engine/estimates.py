@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -38,6 +37,7 @@ from micboard_desktop.core.model import (
     ChannelKind,
     Receiver,
 )
+from micboard_desktop.core.reading_columns import ReadingColumns
 from micboard_desktop.core.records import HistoryMetric
 from micboard_desktop.core.runtime_estimate import Reading, Scale, estimate, is_new_pack
 from micboard_desktop.core.store import Changes, StateStore
@@ -95,7 +95,8 @@ class _Series:
     kind: PackKind
     fresh: bool
     """The pack was seen going in."""
-    readings: deque[Reading] = field(default_factory=lambda: deque(maxlen=MAX_READINGS))
+    readings: ReadingColumns = field(default_factory=lambda: ReadingColumns(maxlen=MAX_READINGS))
+    """Columns, not objects: a series lasts the show (core/reading_columns.py)."""
     value_changes: int = 0
     """How many readings showed another value than the one before (the first counts)."""
     last_change: Reading | None = None
@@ -268,7 +269,7 @@ class EstimateKeeper:
                 candidates[channel.id] = (key, series, curve)
         due.sort()
         wanted = {
-            cid: (tuple(candidates[cid][1].readings), candidates[cid][1].kind.scale,
+            cid: (candidates[cid][1].readings.copy(), candidates[cid][1].kind.scale,
                   candidates[cid][2], candidates[cid][1].fresh)
             for _priority, _at, cid in due[:MAX_FITS_PER_ROUND]
         }
@@ -313,7 +314,7 @@ class EstimateKeeper:
                 and until.timestamp() - last.readings[-1].at <= OFF_RESET_S * 10
                 and channel.id not in self._series
             ):
-                self._series[channel.id] = _Series(kind, last.fresh, deque(
+                self._series[channel.id] = _Series(kind, last.fresh, ReadingColumns(
                     last.readings, maxlen=MAX_READINGS))
                 discharges = discharges[:-1]
             by_kind.setdefault(kind, []).extend(discharges)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +10,7 @@ import pytest
 
 from micboard_desktop.core.battery_curves import curve_for
 from micboard_desktop.core.model import Battery, Channel, Receiver, Transmitter
+from micboard_desktop.core.reading_columns import ReadingColumns
 from micboard_desktop.core.runtime_estimate import Reading, Scale
 from micboard_desktop.core.runtime_estimate import estimate as real_estimate
 from micboard_desktop.core.store import StateStore
@@ -91,7 +91,7 @@ def test_the_fit_key_counts_value_changes_not_heartbeats() -> None:
     assert keys[1] != keys[2]
     assert keys[2] == keys[3]
     assert keys[3] != keys[4]  # back to a value seen before still counts as a change
-    seeded = estimates._Series(kind, fresh=True, readings=deque(series.readings))
+    seeded = estimates._Series(kind, fresh=True, readings=ReadingColumns(series.readings))
     assert estimates._fit_key(seeded, curve) == keys[4]  # seeding from history counts alike
 
 
