@@ -53,8 +53,9 @@ from micboard_desktop.plugins.shure.udp.frames import (
 )
 from micboard_desktop.plugins.shure.udp.mapping import (
     MAX_CHANNELS,
-    Field,
+    FastSample,
     Sample,
+    fast_sample,
     parse_frame,
 )
 from micboard_desktop.plugins.shure.udp.state import UhfrReceiverState
@@ -317,6 +318,20 @@ class UhfrCoordinator(ConnectionCoordinator):
 
     def _on_datagram(self, data: bytes) -> None:
         """Take one datagram from the receiver (called from the event loop's read callback)."""
+        fast = fast_sample(data)
+        if fast is None:
+            self._on_frames(data)
+            return
+        # The metering hot path: one plain SAMPLE, read without the general framing.
+        stats = self.stats
+        stats.datagrams += 1
+        stats.frames += 1
+        now = asyncio.get_running_loop().time()
+        self._take_sample(fast, now)
+        self._answer(now)
+
+    def _on_frames(self, data: bytes) -> None:
+        """Take a datagram the general way: every frame in it, whatever its verb."""
         frames = split_datagram(data, self.stats)
         if not frames:
             return
@@ -328,16 +343,24 @@ class UhfrCoordinator(ConnectionCoordinator):
                 self.ignored_frames += 1
                 continue
             if isinstance(update, Sample):
-                ch = update.channel
-                self._meters.post(self._channel_ids[ch], update.meter)
-                self._last_sample[ch] = now
-                had = state.value(ch, Field.BATTERY_BARS)
-                state.apply(update)
-                if (had is None) != (update.battery is None):
-                    self._ask_type(ch, now)  # a pack switched on or off: learn its type now
+                self._take_sample(
+                    (update.channel, update.meter, *update.coarse, update.battery), now
+                )
             else:
                 state.apply(update)
-        # Any frame in the UHF-R shape is an answer: the receiver is there.
+        self._answer(now)
+
+    def _take_sample(self, sample: FastSample, now: float) -> None:
+        """Post a SAMPLE's meter and keep its battery and coarse RF."""
+        ch, meter, coarse_a, coarse_b, battery = sample
+        self._meters.post(self._channel_ids[ch], meter)
+        self._last_sample[ch] = now
+        had = self.state_view.take_sample(ch, battery, coarse_a, coarse_b)
+        if (had is None) != (battery is None):
+            self._ask_type(ch, now)  # a pack switched on or off: learn its type now
+
+    def _answer(self, now: float) -> None:
+        """Any frame in the UHF-R shape is an answer: the receiver is there."""
         self._last_answer = now
         self.mark_message()
         if not self._answered:

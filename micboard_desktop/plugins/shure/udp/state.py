@@ -48,6 +48,8 @@ COARSE_HYSTERESIS: Final = 3
 """Smallest move of a coarse RF category that reaches the model (smaller ones are jitter)."""
 
 _Coarse = tuple[int | None, ...]
+_NEVER: Final = object()
+"""Marker of a value never reported (``None`` is a reported unknown)."""
 
 
 @dataclass(slots=True)
@@ -150,6 +152,36 @@ class UhfrReceiverState:
             return
         self._set(update.channel, raw, Field.BATTERY_BARS, update.battery)
         self._collect(raw, update)
+
+    def take_sample(
+        self, channel: int, battery: int | None, coarse_a: int | None, coarse_b: int | None
+    ) -> object:
+        """Record a SAMPLE's battery and coarse RF, as :meth:`apply` does; return the old bars.
+
+        The per-SAMPLE path (ten a second per channel) without a :class:`Sample` object;
+        the bars returned are what :meth:`value` gave before (``None``: never reported).
+        """
+        if not 1 <= channel <= MAX_CHANNELS:
+            return None
+        raw = self._channels.get(channel)
+        if raw is None:
+            raw = self._channels[channel] = _ChannelRaw()
+            self._dirty_channels.add(channel)
+            self._dirty = True  # the channel count (and so the model) may have changed
+        values = raw.values
+        had = values.get(Field.BATTERY_BARS, _NEVER)
+        if had is _NEVER or had != battery:
+            values[Field.BATTERY_BARS] = battery
+            self._dirty_channels.add(channel)
+        window = raw.window
+        if len(window) != 2:
+            raw.window = [coarse_a, coarse_b]
+        else:  # _stronger, inlined: the lower category wins, unknown loses
+            if coarse_a is not None and (window[0] is None or coarse_a < window[0]):
+                window[0] = coarse_a
+            if coarse_b is not None and (window[1] is None or coarse_b < window[1]):
+                window[1] = coarse_b
+        return None if had is _NEVER else had
 
     def _set(self, channel: int, raw: _ChannelRaw, name: Field, value: object) -> None:
         if name not in raw.values or raw.values[name] != value:
