@@ -375,6 +375,19 @@ class Ssc1Coordinator(ConnectionCoordinator):
         message = frames.decode(data, self.stats)
         if message is None:
             return
+        if len(message) == 1 and "mm" in message:
+            # A D6000 meter notification, nothing else (ten a second): no xid, no errors, no
+            # bundled values and no other leaves to look for.
+            now = self._clock.monotonic()
+            self._last_rx = now
+            self.mark_message()
+            self._d6000_meters(message["mm"], now)
+            self._answered_check(now)
+            return
+        self._on_message(message)
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        """Take one decoded message the general way (replies, errors, any notification)."""
         xid = frames.xid_of(message)
         if xid is not None and xid not in self._recent_set:
             self.foreign_xids += 1  # an answer to another client (or to a past session)
@@ -387,6 +400,10 @@ class Ssc1Coordinator(ConnectionCoordinator):
             self._take(entry, now)
         for path, code in frames.errors(message):
             self._error(path, code, now)
+        self._answered_check(now)
+
+    def _answered_check(self, now: float) -> None:
+        """Greet on the first answer naming a known product, then deliver what changed."""
         if not self._answered and self.state_view.family is not None:
             self._answered = True
             self.mark_connected()
@@ -426,12 +443,12 @@ class Ssc1Coordinator(ConnectionCoordinator):
     def _d6000_meters(self, raw: Any, now: float) -> None:
         """Post the ``/mm`` rows (§3.6 encodings)."""
         view = self.state_view
-        for reading in mapping.d6000_meters(raw):
-            cid = self._channel_ids.get(reading.channel)
+        for channel, sample, quality in mapping.d6000_rows(raw):
+            cid = self._channel_ids.get(channel)
             if cid is None:
                 continue
-            self._meters.post(cid, reading.sample)
-            view.note_quality(reading.channel, reading.quality)
+            self._meters.post(cid, sample)
+            view.note_quality(channel, quality)
             self._last_meter = now
 
     def _error(self, path: frames.Path, code: int, now: float) -> None:
@@ -470,6 +487,8 @@ class Ssc1Coordinator(ConnectionCoordinator):
 
     def _deliver(self) -> None:
         """Hand the receiver (or the charger) on when something visible changed."""
+        if not self.state_view.changed:
+            return  # both snapshots would say so: no clock read per meter datagram
         if self.state_view.is_charger:
             charger = self.state_view.charger_snapshot(self._clock.now())
             if charger is not None and self._sink is not None:

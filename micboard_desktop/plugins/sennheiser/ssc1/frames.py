@@ -67,7 +67,11 @@ def decode(data: bytes, stats: FrameStats | None = None) -> dict[str, Any] | Non
         message = json.loads(data.decode("utf-8"))  # trailing CRLF is whitespace to JSON
     except (ValueError, RecursionError):
         message = None
-    if not isinstance(message, dict) or not _depth_ok(message):
+    if not isinstance(message, dict) or (
+        # A value nested deeper than MAX_DEPTH needs more than MAX_DEPTH containers, each
+        # opened by its own bracket: fewer brackets in the text, no walk (every meter).
+        data.count(b"{") + data.count(b"[") > MAX_DEPTH and not _depth_ok(message)
+    ):
         if stats is not None:
             stats.malformed += 1
         return None

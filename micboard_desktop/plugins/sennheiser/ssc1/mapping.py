@@ -189,32 +189,63 @@ def d6000_af_dbfs(raw: object) -> float | None:
     return None if value is None else (value + 1) / 2 - 128
 
 
+_RF_DBM: Final = tuple((v - 255) / 2 for v in range(256))
+_AF_DBFS: Final = tuple((v + 1) / 2 - 128 for v in range(256))
+Row = tuple[int, MeterSample, float | None]
+"""One ``/mm`` row read: channel, meter sample, link quality (a MeterReading's fields)."""
+
+
 def d6000_meters(raw: object) -> list[MeterReading]:
     """Read ``/mm``: per channel ``[RF1, RF1_PEAK, RF2, RF2_PEAK, DIV1, DIV2, LQI, AF, AF_PEAK]``.
 
     A row of another length or with non-byte values yields what it can and ``None`` for the
     rest. ``AF_PEAK`` set means the digital audio clipped: read as a peak at 0 dBFS.
     """
+    return [MeterReading(*row) for row in d6000_rows(raw)]
+
+
+def d6000_rows(raw: object) -> list[Row]:
+    """Read ``/mm`` as :func:`d6000_meters` does, as plain tuples (the per-meter hot path)."""
     if not isinstance(raw, list):
         return []
-    readings: list[MeterReading] = []
+    rows: list[Row] = []
     for index, row in enumerate(raw[:MAX_CHANNELS]):
         if not isinstance(row, list) or len(row) < 9:
             continue
-        rf1, rf2 = d6000_rf_dbm(row[0]), d6000_rf_dbm(row[2])
-        div1, div2 = _byte(row[4]), _byte(row[5])
-        antenna = ("A" if div1 else "") + ("B" if div2 else "")
-        af = d6000_af_dbfs(row[7])
-        if _byte(row[8]) == 1:
-            af = 0.0
-        lqi = _byte(row[6])
-        sample = MeterSample(
-            audio_peak_dbfs=af,
-            rssi_dbm=(rf1, rf2) if rf1 is not None or rf2 is not None else (),
-            antenna=antenna or None,
-        )
-        readings.append(MeterReading(index + 1, sample, None if lqi is None else float(lqi)))
-    return readings
+        rows.append(_fast_row(index + 1, row) or _row(index + 1, row))
+    return rows
+
+
+def _fast_row(channel: int, row: list[Any]) -> Row | None:
+    """Read a row whose used fields are all plain ints 0-255 by table; else ``None``."""
+    rf1, _, rf2, _, div1, div2, lqi, af, peak = row[:9]
+    for value in (rf1, rf2, div1, div2, lqi, af, peak):
+        if type(value) is not int or not 0 <= value <= 255:
+            return None
+    antenna = ("A" if div1 else "") + ("B" if div2 else "")
+    sample = MeterSample(
+        audio_peak_dbfs=0.0 if peak == 1 else _AF_DBFS[af],
+        rssi_dbm=(_RF_DBM[rf1], _RF_DBM[rf2]),
+        antenna=antenna or None,
+    )
+    return channel, sample, float(lqi)
+
+
+def _row(channel: int, row: list[Any]) -> Row:
+    """Read one row value by value (anything that is not a byte is ``None``)."""
+    rf1, rf2 = d6000_rf_dbm(row[0]), d6000_rf_dbm(row[2])
+    div1, div2 = _byte(row[4]), _byte(row[5])
+    antenna = ("A" if div1 else "") + ("B" if div2 else "")
+    af = d6000_af_dbfs(row[7])
+    if _byte(row[8]) == 1:
+        af = 0.0
+    lqi = _byte(row[6])
+    sample = MeterSample(
+        audio_peak_dbfs=af,
+        rssi_dbm=(rf1, rf2) if rf1 is not None or rf2 is not None else (),
+        antenna=antenna or None,
+    )
+    return channel, sample, None if lqi is None else float(lqi)
 
 
 # -- slow values ------------------------------------------------------------------------
