@@ -91,6 +91,42 @@ _NO_RF: Final[tuple[float | None, ...]] = (None, None)
 RF window (core/meters.py), which would throw the cycle's RF1/RF2 away."""
 
 
+_RF_NOW_SAMPLES: Final = {
+    number: MeterSample(rssi_dbm=_NO_RF, antenna=letter) for number, letter in _ANTENNAS.items()
+}
+_ANTENNA_LOW: dict[tuple[int, int | None], MeterSample] = {}
+_ANTENNA_HIGH: dict[tuple[int, int | None, bool | None], MeterSample] = {}
+_EM_AUDIO: dict[int | None, MeterSample] = {}
+"""Frozen samples by the values they were made of (a percent 0-250 or ``None``, so at most
+a few thousand): a cyclic block then builds none, and the bus keeps them as they are."""
+
+
+def _antenna_samples(line: Antenna) -> tuple[MeterSample, MeterSample]:
+    """Return an ``RF1``/``RF2`` line's two samples: its cycle's lowest RF, then its highest."""
+    low = _ANTENNA_LOW.get((line.number, line.low))
+    if low is None:
+        rssi: list[float | None] = [None, None]
+        rssi[line.number - 1] = rf_dbm(line.low)
+        low = _ANTENNA_LOW[(line.number, line.low)] = MeterSample(rssi_dbm=tuple(rssi))
+    high = _ANTENNA_HIGH.get((line.number, line.high, line.active))
+    if high is None:
+        rssi = [None, None]
+        rssi[line.number - 1] = rf_dbm(line.high)
+        antenna = _ANTENNAS[line.number] if line.active else None
+        high = _ANTENNA_HIGH[(line.number, line.high, line.active)] = MeterSample(
+            rssi_dbm=tuple(rssi), antenna=antenna
+        )
+    return low, high
+
+
+def _em_audio_sample(peak: int | None) -> MeterSample:
+    """Return an EM ``AF`` line's sample (its peak; two antennas without RF, see _NO_RF)."""
+    sample = _EM_AUDIO.get(peak)
+    if sample is None:
+        sample = _EM_AUDIO[peak] = MeterSample(audio_peak_dbfs=af_dbfs(peak), rssi_dbm=_NO_RF)
+    return sample
+
+
 class McpCoordinator(ConnectionCoordinator):
     """Keep one MCP device live over the shared socket (see module docstring)."""
 
@@ -326,28 +362,26 @@ class McpCoordinator(ConnectionCoordinator):
                 self.ignored_lines += 1
                 continue
             understood = True
-            if isinstance(line, PushEcho):
+            # Most frequent first: two RF lines and one AF line in every cyclic block.
+            if isinstance(line, Antenna):
+                low, high = _antenna_samples(line)
+                meters.post(cid, low)
+                meters.post(cid, high)
+            elif isinstance(line, EmAudio):
+                meters.post(cid, _em_audio_sample(line.peak))
+            elif isinstance(line, RfNow):
+                if line.antenna is not None:
+                    meters.post(cid, _RF_NOW_SAMPLES[line.antenna])
+            elif isinstance(line, PushEcho):
                 continue
-            if isinstance(line, DeviceError):
+            elif isinstance(line, DeviceError):
                 self._device_error(line)
                 continue
-            if isinstance(line, ConfigIndex):
+            elif isinstance(line, ConfigIndex):
                 if state.config_index is not None and state.config_index != line.index:
                     self._schedule_config(now)
                 state.config_index = line.index
                 continue
-            if isinstance(line, Antenna):
-                rssi: list[float | None] = [None, None]
-                antenna = _ANTENNAS[line.number] if line.active else None
-                rssi[line.number - 1] = rf_dbm(line.low)
-                meters.post(cid, MeterSample(rssi_dbm=tuple(rssi)))
-                rssi[line.number - 1] = rf_dbm(line.high)
-                meters.post(cid, MeterSample(rssi_dbm=tuple(rssi), antenna=antenna))
-            elif isinstance(line, RfNow):
-                if line.antenna is not None:
-                    meters.post(cid, MeterSample(rssi_dbm=_NO_RF, antenna=_ANTENNAS[line.antenna]))
-            elif isinstance(line, EmAudio):
-                meters.post(cid, MeterSample(audio_peak_dbfs=af_dbfs(line.peak), rssi_dbm=_NO_RF))
             elif isinstance(line, SrAudio):
                 meters.post(
                     cid,
@@ -383,6 +417,8 @@ class McpCoordinator(ConnectionCoordinator):
 
     def _deliver(self) -> None:
         """Hand the receiver on when something visible changed."""
+        if not self.state_view.changed:
+            return  # the snapshot would say so: no clock read per cyclic block
         snapshot = self.state_view.snapshot(self._clock.now())
         if snapshot is None:
             return

@@ -45,12 +45,24 @@ def af_dbfs(percent: float | None) -> float | None:
     return None if percent is None else round(percent / 2.0 - 50.0, 1)
 
 
+_SMALL_INTS: Final = {str(v): v for v in range(1000)}
+"""The plain decimal forms every cyclic value takes (the hot path looks them up)."""
+
+
+def _in_range(raw: str, low: int, high: int) -> int | None:
+    """Return ``sentinels.in_range(raw, low, high)``, looking plain decimals up first."""
+    value = _SMALL_INTS.get(raw)
+    if value is None:
+        return sentinels.in_range(raw, low, high)  # other forms: " 5", "+5", "007", junk
+    return value if low <= value <= high else None
+
+
 def _percent(raw: str) -> int | None:
-    return sentinels.in_range(raw, 0, MAX_PERCENT)
+    return _in_range(raw, 0, MAX_PERCENT)
 
 
 def _flag(raw: str) -> bool | None:
-    value = sentinels.in_range(raw, 0, 1)
+    value = _in_range(raw, 0, 1)
     return None if value is None else value == 1
 
 
@@ -157,7 +169,7 @@ def _antenna(number: int) -> Callable[[list[str]], Antenna | None]:
 def _rf(args: list[str]) -> RfNow | None:
     if len(args) < 3:
         return None
-    return RfNow(_percent(args[0]), sentinels.in_range(args[1], 1, 2), _flag(args[2]))
+    return RfNow(_percent(args[0]), _in_range(args[1], 1, 2), _flag(args[2]))
 
 
 def _af(args: list[str]) -> EmAudio | SrAudio | None:
@@ -165,7 +177,7 @@ def _af(args: list[str]) -> EmAudio | SrAudio | None:
     if len(args) >= 4:
         return SrAudio(_percent(args[0]), _percent(args[1]))
     if len(args) == 3:
-        return EmAudio(_percent(args[0]), sentinels.in_range(args[2], 0, 15))
+        return EmAudio(_percent(args[0]), _in_range(args[2], 0, 15))
     return None
 
 
@@ -174,7 +186,9 @@ def _bat(args: list[str]) -> Bat | None:
         return None
     if args[0] == "?":
         return Bat(False, None)
-    value = sentinels.parse_int(args[0])
+    value = _SMALL_INTS.get(args[0])
+    if value is None:
+        value = sentinels.parse_int(args[0])
     # Anything but the four steps is a garbled line, not news: never overwrite a good value.
     return Bat(True, value) if value in BATTERY_STEPS else None
 
@@ -186,12 +200,12 @@ def _msg(args: list[str]) -> Warnings:
 def _states(args: list[str]) -> States | None:
     if not args:
         return None
-    second = sentinels.in_range(args[1], 0, 255) if len(args) > 1 else None
-    return States(sentinels.in_range(args[0], 0, 255), second)
+    second = _in_range(args[1], 0, 255) if len(args) > 1 else None
+    return States(_in_range(args[0], 0, 255), second)
 
 
 def _config(args: list[str]) -> ConfigIndex | None:
-    value = sentinels.in_range(args[0], 0, 999) if args else None
+    value = _in_range(args[0], 0, 999) if args else None
     return None if value is None else ConfigIndex(value)
 
 

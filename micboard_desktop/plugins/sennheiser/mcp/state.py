@@ -95,6 +95,11 @@ class McpState:
         """Return the last receiver built."""
         return self._last
 
+    @property
+    def changed(self) -> bool:
+        """Return True when :meth:`snapshot` has something to look at (cheap test)."""
+        return self._dirty
+
     def known(self, key: str) -> bool:
         """Return True once the device answered ``key`` (even with an unusable value)."""
         return key in self._values
