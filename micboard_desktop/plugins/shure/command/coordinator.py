@@ -24,6 +24,7 @@ from typing import Final
 
 from micboard_desktop.plugins.api import (
     Backoff,
+    ChannelId,
     Clock,
     ConnectionCoordinator,
     ConnectionState,
@@ -32,6 +33,7 @@ from micboard_desktop.plugins.api import (
     MeterBus,
     MeterSample,
     Receiver,
+    ReceiverId,
     Transport,
     UpdateFailed,
     channel_id,
@@ -41,9 +43,12 @@ from micboard_desktop.plugins.shure.command.client import DEFAULT_PORT, Receiver
 from micboard_desktop.plugins.shure.command.families import CRLF, PSM1000
 from micboard_desktop.plugins.shure.command.frames import FrameBuffer
 from micboard_desktop.plugins.shure.command.mapping import (
+    Fallback,
     IemLevelUpdate,
     MeterUpdate,
+    Update,
     parse_frame,
+    parse_meter_frame,
 )
 from micboard_desktop.plugins.shure.command.state import ReceiverState
 
@@ -118,6 +123,10 @@ class CommandStringCoordinator(ConnectionCoordinator):
         self.frame_buffer = FrameBuffer()
         self._last_data = 0.0
         """Loop time of the last bytes received (read by the watchdog)."""
+        self._channel_ids: dict[int, ChannelId] = {}
+        """Channel ids by number, built once instead of per meter sample."""
+        self._ids_of: ReceiverId | None = None
+        """The receiver id :attr:`_channel_ids` were built for."""
 
     @property
     def silence_limit(self) -> float:
@@ -192,10 +201,11 @@ class CommandStringCoordinator(ConnectionCoordinator):
             self.mark_connected()
         if self.family != family:
             self._family_settled()
-        rereads = self.receiver.take_rereads()
-        if rereads:
+        if self.receiver.rereads_pending:
+            rereads = self.receiver.take_rereads()
             self._send([f for n in rereads for f in families.reread_commands(self.family, n)])
-        self._deliver()
+        if self.receiver.changed:  # most reads hold only meters: no snapshot, no clock read
+            self._deliver()
 
     def _family_settled(self) -> None:
         """Ask the family's own names now that it is known (PSM1000: with CRLF, per channel)."""
@@ -249,22 +259,33 @@ class CommandStringCoordinator(ConnectionCoordinator):
         Raises :class:`UpdateFailed` when the receiver sent a frame longer than the buffer's
         cap: no real frame comes near it, so the device is broken or not a Shure receiver.
         """
-        overflows = self.frame_buffer.overflows
         buffer = self.frame_buffer
+        overflows = buffer.overflows
         endings = buffer.line_endings
         frames = buffer.feed(chunk)
         receiver = self.receiver
+        ids = self._ids_for(receiver.id)
+        post = self._meters.post
         for frame in frames:
             if receiver.family_strength < families.PARAMETER and _is_report(frame):
                 receiver.note_family(PSM1000, families.PARAMETER)  # REPORT on TCP: a P10T
-            update = parse_frame(frame, receiver.family)
+            family = receiver.family
+            update: Update | Fallback | None = parse_meter_frame(frame, family)  # usual form
+            if update is Fallback.GENERAL:
+                update = parse_frame(frame, family)
             if update is None:
                 self.ignored_frames += 1
                 continue
-            if isinstance(update, MeterUpdate):
+            if type(update) is MeterUpdate:
                 self._metered = True
-                self._meters.post(channel_id(receiver.id, update.channel), update.sample)
-            elif isinstance(update, IemLevelUpdate):
+                number = update.channel
+                cid = ids.get(number)
+                if cid is None:
+                    cid = ids[number] = channel_id(receiver.id, number)
+                post(cid, update.sample)
+                receiver.apply_meter(update)
+                continue
+            if isinstance(update, IemLevelUpdate):
                 self._metered = True
                 self._post_iem(update)
             receiver.apply(update)
@@ -285,7 +306,18 @@ class CommandStringCoordinator(ConnectionCoordinator):
             sample = MeterSample(audio_right_peak_dbfs=update.dbfs)
         else:
             sample = MeterSample(audio_peak_dbfs=update.dbfs)
-        self._meters.post(channel_id(self.receiver.id, update.channel), sample)
+        ids = self._ids_for(self.receiver.id)
+        cid = ids.get(update.channel)
+        if cid is None:
+            cid = ids[update.channel] = channel_id(self.receiver.id, update.channel)
+        self._meters.post(cid, sample)
+
+    def _ids_for(self, rid: ReceiverId) -> dict[int, ChannelId]:
+        """Return the channel-id cache, emptied first if the receiver id is not its own."""
+        if rid != self._ids_of:
+            self._channel_ids = {}
+            self._ids_of = rid
+        return self._channel_ids
 
     def _deliver(self) -> None:
         """Hand the receiver on when something visible changed."""

@@ -61,6 +61,44 @@ class FrameBuffer:
 
     def feed(self, data: bytes) -> list[str]:
         """Add ``data`` and return the complete frames it finished, ``<`` and ``>`` included."""
+        if (
+            not self._in_frame
+            and not self._buf
+            and len(data) < self.max_frame_bytes
+            and b"{" not in data
+        ):
+            frames = self._feed_whole(data)
+            if frames is not None:
+                return frames
+        return self._feed_general(data)
+
+    def _feed_whole(self, data: bytes) -> list[str] | None:
+        """Split a read of whole frames (the usual meter read); ``None``: use the scanner.
+
+        Takes only a read that starts outside a frame, ends with a frame (CR/LF aside),
+        holds no ``{`` and no stray ``<`` or ``>``: then every ``>`` ends a frame and the
+        scanner would return the same frames and count the same line endings. A read
+        shorter than the cap cannot overflow it. Nothing is changed when it declines.
+        """
+        text = data.decode("ascii", errors="replace")  # per byte: positions stay put
+        pieces = text.split(">")
+        tail = pieces.pop()
+        if text.count("<") != len(pieces) or tail.strip("\r\n"):
+            return None
+        endings = 1 if tail else 0
+        frames: list[str] = []
+        for piece in pieces:
+            if piece[:1] != "<":  # CR/LF before the frame, or garbage
+                piece = piece.lstrip("\r\n")
+                if piece[:1] != "<":
+                    return None
+                endings += 1
+            frames.append(piece + ">")
+        self.line_endings += endings
+        return frames
+
+    def _feed_general(self, data: bytes) -> list[str]:
+        """Add ``data`` and scan it byte by byte where it matters (any input, any chunking)."""
         frames: list[str] = []
         self._buf += data
         while True:

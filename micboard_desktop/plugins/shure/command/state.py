@@ -141,6 +141,16 @@ class ReceiverState:
         self._dirty_channels.update(self._channels)  # scales and channel kinds follow it
         return True
 
+    @property
+    def changed(self) -> bool:
+        """Return True when :meth:`snapshot` may have something new (False: it returns None)."""
+        return self._dirty or bool(self._dirty_channels)
+
+    @property
+    def rereads_pending(self) -> bool:
+        """Return True when :meth:`take_rereads` has channels to hand out."""
+        return bool(self._rereads)
+
     def take_rereads(self) -> list[int]:
         """Return (and forget) the channels whose microphone came back and must be re-read."""
         out, self._rereads = self._rereads, []
@@ -166,14 +176,7 @@ class ReceiverState:
         if isinstance(update, ChannelUpdate):
             self._apply_channel(update)
         elif isinstance(update, MeterUpdate):
-            raw = self._channel(update.channel)
-            if raw is None:
-                return
-            self.meter_layout = update.family
-            if update.family != "ulxd":  # ULX-D and QLX-D share a layout; do not guess
-                self.note_family(update.family, families.LAYOUT)
-            if update.family == "ad":
-                self._set(update.channel, raw.values, ChannelField.QUALITY, update.quality)
+            self.apply_meter(update)
         elif isinstance(update, IemLevelUpdate):
             if self._channel(update.channel) is not None:  # a streaming P10T shows its channels
                 self.note_family(PSM1000, families.PARAMETER)
@@ -186,6 +189,31 @@ class ReceiverState:
             self.note_family(update.family, families.PARAMETER)
         else:
             self.ignored += 1
+
+    def apply_meter(self, update: MeterUpdate) -> None:
+        """Record what a SAMPLE says besides its meters: its layout and (AD) the quality.
+
+        Runs for every SAMPLE (thousands a second on a big rig), hence the inlined checks;
+        they do what ``_channel``, ``note_family`` and ``_set`` would.
+        """
+        number = update.channel
+        raw = self._channels.get(number)
+        if raw is None:
+            raw = self._channel(number)
+            if raw is None:
+                return
+        layout = update.family
+        self.meter_layout = layout
+        # ULX-D and QLX-D share a layout: do not guess. A layout is the weakest clue, so
+        # note_family would return at once when anything settled the family already.
+        if layout != "ulxd" and self.family_strength < families.LAYOUT:
+            self.note_family(layout, families.LAYOUT)
+        if layout == "ad":
+            values = raw.values
+            quality = update.quality
+            if values.get(ChannelField.QUALITY, _MISSING) != quality:
+                values[ChannelField.QUALITY] = quality
+                self._dirty_channels.add(number)
 
     def _apply_channel(self, update: ChannelUpdate) -> None:
         raw = self._channel(update.channel)
