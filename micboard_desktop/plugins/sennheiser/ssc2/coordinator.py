@@ -295,15 +295,17 @@ class SscCoordinator(ConnectionCoordinator):
         spectera = profile.family == "spectera"
         meter_paths = profile.meter_paths
         resources = self._resources
+        mobiles = self._mobile_ids
+        post = self._meters.post
         for path, body in batch.items():
             if path in meter_paths:
                 self._post_meters(profile, path, body)
                 continue
-            mobile = self._mobile(path) if spectera else None
+            mobile = (mobiles.get(path) or self._mobile(path)) if spectera else None
             if mobile is not None:
                 sample = mapping.mobile_sample(body)
                 if sample is not None:
-                    self._meters.post(mobile[1], sample)
+                    post(mobile[1], sample)
                 previous = resources.get(path, _ABSENT)
                 if previous is not _ABSENT and mapping.same_but_meters(previous, body):
                     # Only RSSI or the antenna moved: a meter reading, not a new receiver
