@@ -8,7 +8,11 @@ the socket for more, MCP ``McpSocket.take``), into a real :class:`MeterBus` with
 :class:`SharedReader` reader that is drained once per simulated second, as the engine's
 level folder does. Once per simulated second the coordinators' own fold (coarse RF, link
 quality) runs as their session loop would. The sink records ``put_receiver`` /
-``update_receiver`` calls. What the kernel read itself costs is not in these figures.
+``update_receiver`` calls. What the kernel read itself costs is not in these figures;
+``us_per_meter_datagram_over_sockets`` adds it: the same meter traffic, one tick at a time,
+sent over loopback from a socket per device to each protocol's real link (UHF-R's asyncio
+datagram transport, SSCv1's draining link, MCP's shared socket) while the event loop runs,
+the send included.
 
 Reported per protocol: microseconds of CPU (``time.process_time``, best of the repeats,
 each at least ``min_seconds`` long) per meter datagram and per slow-value datagram (each
@@ -25,6 +29,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from micboard_desktop.core.coordinator import ConnectionState
@@ -109,6 +114,10 @@ class Bench:
     sink: CountingSink
     bus: MeterBus
     reader: MeterReader
+    devices: dict[Callable[[bytes], None], Callable[[bytes], None]]
+    """Each device's in-process entry (as in the datagrams) -> its coordinator's callback."""
+    ticks: int
+    """Meter datagrams per device and second (a second's list holds them tick by tick)."""
 
 
 def _jiggle(rng: random.Random, ch: SimChannel) -> None:
@@ -134,6 +143,7 @@ def _uhfr(loop: asyncio.AbstractEventLoop) -> Bench:
     reader = _wire(bus)
     coordinators: list[UhfrCoordinator] = []
     receivers: list[tuple[SimReceiver, Callable[[bytes], None]]] = []
+    devices: dict[Callable[[bytes], None], Callable[[bytes], None]] = {}
     for r in range(UHFR_RECEIVERS):
         host = f"127.0.{r // 250}.{r % 250 + 1}"
         coord = UhfrCoordinator(host, meters=bus, sink=sink, meter_rate_ms=100)
@@ -147,6 +157,7 @@ def _uhfr(loop: asyncio.AbstractEventLoop) -> Bench:
                 for c in range(2)]
         rx = make_receiver("uhfr", "UR4D", f"UR {r + 1:03d}", pair, key=f"bench-{r}")
         take = _via_link(link, host)
+        devices[take] = coord._on_datagram
         receivers.append((rx, take))
         for ch in rx.channels:  # the answers to the session's first full query
             for param in QUERY_PARAMS:
@@ -179,7 +190,8 @@ def _uhfr(loop: asyncio.AbstractEventLoop) -> Bench:
             coord._deliver()
 
     _ = loop
-    return Bench("uhfr", seconds, slow, fold, sink, bus, reader)
+    return Bench("uhfr", seconds, slow, fold, sink, bus, reader, devices,
+                 UHFR_SAMPLES_PER_SECOND)
 
 
 def _via_link(link: UdpLink, host: str) -> Callable[[bytes], None]:
@@ -203,6 +215,7 @@ async def _ssc1(peer_sock: socket.socket) -> tuple[Bench, list[Any]]:
     peer = peer_sock.getsockname()
     coordinators: list[Ssc1Coordinator] = []
     devices: list[tuple[SimReceiver, Callable[[bytes], None]]] = []
+    entries: dict[Callable[[bytes], None], Callable[[bytes], None]] = {}
     links: list[Any] = []
     for r in range(SSC1_RECEIVERS):
         coord = Ssc1Coordinator("127.0.0.1", 45_000 + r, meters=bus, sink=sink)
@@ -218,6 +231,7 @@ async def _ssc1(peer_sock: socket.socket) -> tuple[Bench, list[Any]]:
                 for c in range(2)]
         rx = make_receiver("d6000", "EM6000", f"EM6000 {r + 1:03d}", pair, key=f"bench-{r}")
         take = _via_link(link, str(peer[0]))
+        entries[take] = coord._on_datagram
         devices.append((rx, take))
         # The identity answer of a session's start (no xid: read like a notification).
         take(json.dumps({"device": {"identity": {
@@ -250,7 +264,7 @@ async def _ssc1(peer_sock: socket.socket) -> tuple[Bench, list[Any]]:
             coord.state_view.fold_quality()
             coord._deliver()
 
-    return Bench("ssc1", seconds, slow, fold, sink, bus, reader), links
+    return Bench("ssc1", seconds, slow, fold, sink, bus, reader, entries, 10), links
 
 
 def _d6000_slow(rx: SimReceiver) -> Json:
@@ -277,6 +291,7 @@ async def _mcp() -> tuple[Bench, McpSocket]:
     await shared.open()
     coordinators: list[McpCoordinator] = []
     servers: list[tuple[McpDeviceServer, Callable[[bytes], None]]] = []
+    entries: dict[Callable[[bytes], None], Callable[[bytes], None]] = {}
     for r in range(MCP_DEVICES):
         host = f"127.1.{r // 250}.{r % 250 + 1}"
         coord = McpCoordinator(host, 53212, link=shared, meters=bus, sink=sink)
@@ -291,6 +306,7 @@ async def _mcp() -> tuple[Bench, McpSocket]:
         rx = make_receiver("ewg4", "EM 300-500 G4", f"G4 {r + 1:03d}", one, key=f"bench-{r}")
         server = McpDeviceServer(Rig(receivers=[rx]), rx, awkward=False)
         take = _via_shared(shared, host)
+        entries[take] = coord._on_datagram
         servers.append((server, take))
         config = server._config_lines()  # the answers to the session's first reads
         take("".join(config[key] + "\r" for key in ("Name", "Frequency", "Mute")).encode())
@@ -317,7 +333,7 @@ async def _mcp() -> tuple[Bench, McpSocket]:
         for coord in coordinators:
             coord._deliver()
 
-    return Bench("mcp", seconds, slow, fold, sink, bus, reader), shared
+    return Bench("mcp", seconds, slow, fold, sink, bus, reader, entries, 2), shared
 
 
 def _via_shared(shared: McpSocket, host: str) -> Callable[[bytes], None]:
@@ -385,6 +401,104 @@ def _report(bench: Bench, repeats: int, min_seconds: float) -> Json:
     }
 
 
+class _Counted:
+    """A datagram handler that counts what reached it (the socket path waits for it)."""
+
+    def __init__(self, handler: Callable[[bytes], None]) -> None:
+        self.handler = handler
+        self.count = 0
+
+    def __call__(self, data: bytes) -> None:
+        """Count and hand on one datagram."""
+        self.count += 1
+        self.handler(data)
+
+
+async def _sockets(bench: Bench) -> tuple[list[Datagram], Callable[[], int], Callable[[], None]]:
+    """Give every device of ``bench`` a real loopback socket of its protocol's link kind.
+
+    Returns the meter datagrams of one simulated second re-addressed to go over the wire
+    (a sender socket per device), a count of datagrams handed on, and a closer.
+    """
+    loop = asyncio.get_running_loop()
+    senders: dict[Callable[[bytes], None], Callable[[bytes], None]] = {}
+    counters: list[_Counted] = []
+    closers: list[Callable[[], None]] = []
+    shared: McpSocket | None = None
+    if bench.name == "mcp":
+        shared = McpSocket(bind="127.0.0.1", port=0)
+        await shared.open()
+        closers.append(shared.close)
+    for take, handler in bench.devices.items():
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.bind(("127.0.0.1", 0))
+        closers.append(sender.close)
+        device = sender.getsockname()
+        counted = _Counted(handler)
+        counters.append(counted)
+        if shared is not None:
+            shared.attach(device, counted)
+            target = ("127.0.0.1", shared.local_port)
+        elif bench.name == "ssc1":
+            link = await open_draining_link(device, counted, ("127.0.0.1", 0), socket.AF_INET)
+            assert link.transport is not None
+            closers.append(link.transport.close)
+            target = link.transport.get_extra_info("sockname")
+        else:
+            transport, _link = await loop.create_datagram_endpoint(
+                partial(UdpLink, device, counted), local_addr=("127.0.0.1", 0)
+            )
+            closers.append(transport.close)
+            target = transport.get_extra_info("sockname")
+        senders[take] = partial(_send, sender, target)
+
+    def close() -> None:
+        for closer in reversed(closers):
+            closer()
+
+    wired = [(senders[take], data) for take, data in bench.meter_seconds[0]]
+    return wired, lambda: sum(c.count for c in counters), close
+
+
+def _send(sender: socket.socket, target: Any, data: bytes) -> None:
+    """Send one datagram to a device's link (what the device itself would do)."""
+    sender.sendto(data, target)
+
+
+async def _time_sockets(
+    bench: Bench, wired: list[Datagram], received: Callable[[], int], min_seconds: float
+) -> tuple[float, int]:
+    """Send one tick's datagrams at a time and run the loop until all were handed on."""
+    size = max(1, len(wired) // bench.ticks)
+    ticks = [wired[i:i + size] for i in range(0, len(wired), size)]
+    datagrams = 0
+    start = time.process_time()
+    while True:
+        for tick in ticks:
+            target = received() + len(tick)
+            for send, data in tick:
+                send(data)
+            while received() < target:  # noqa: ASYNC110 - each pass is one loop iteration
+                await asyncio.sleep(0)
+            datagrams += len(tick)
+        bench.fold()
+        bench.reader.drain()
+        cpu = time.process_time() - start
+        if cpu >= min_seconds:
+            return cpu, datagrams
+
+
+async def _report_sockets(bench: Bench, repeats: int, min_seconds: float) -> Json:
+    """CPU per meter datagram over real loopback sockets, the send included."""
+    wired, received, close = await _sockets(bench)
+    try:
+        await _time_sockets(bench, wired, received, 0.0)
+        runs = [await _time_sockets(bench, wired, received, min_seconds) for _ in range(repeats)]
+    finally:
+        close()
+    return {"us_per_meter_datagram_over_sockets": round(min(c / n for c, n in runs) * 1e6, 2)}
+
+
 async def _measure(quick: bool) -> Json:
     repeats, min_seconds = (3, 0.1) if quick else (5, 0.3)
     loop = asyncio.get_running_loop()
@@ -394,11 +508,15 @@ async def _measure(quick: bool) -> Json:
     links: Sequence[Any] = ()
     shared: McpSocket | None = None
     try:
-        out["uhfr"] = _report(_uhfr(loop), repeats, min_seconds)
+        uhfr = _uhfr(loop)
+        out["uhfr"] = _report(uhfr, repeats, min_seconds)
+        out["uhfr"] |= await _report_sockets(uhfr, repeats, min_seconds)
         ssc1, links = await _ssc1(peer_sock)
         out["ssc1"] = _report(ssc1, repeats, min_seconds)
+        out["ssc1"] |= await _report_sockets(ssc1, repeats, min_seconds)
         mcp, shared = await _mcp()
         out["mcp"] = _report(mcp, repeats, min_seconds)
+        out["mcp"] |= await _report_sockets(mcp, repeats, min_seconds)
     finally:
         for link in links:
             if link.transport is not None:
