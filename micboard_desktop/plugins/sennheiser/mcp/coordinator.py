@@ -46,7 +46,7 @@ from micboard_desktop.plugins.sennheiser.mcp.frames import (
     DeviceError,
     FrameStats,
     command,
-    split_datagram,
+    split_lines,
 )
 from micboard_desktop.plugins.sennheiser.mcp.link import McpSocket, Peer, normal_host
 from micboard_desktop.plugins.sennheiser.mcp.mapping import (
@@ -57,7 +57,7 @@ from micboard_desktop.plugins.sennheiser.mcp.mapping import (
     RfNow,
     SrAudio,
     af_dbfs,
-    parse_line,
+    parse_text,
     rf_dbm,
 )
 from micboard_desktop.plugins.sennheiser.mcp.state import Family, McpState, keep_meter_fields
@@ -347,7 +347,7 @@ class McpCoordinator(ConnectionCoordinator):
             self._failure = exc
 
     def _take(self, data: bytes) -> None:
-        lines = split_datagram(data, self.stats)
+        lines = split_lines(data, self.stats)
         if not lines:
             return
         now = self._clock.monotonic()
@@ -356,8 +356,8 @@ class McpCoordinator(ConnectionCoordinator):
         meters = self._meters
         cid = state.channel_id
         understood = False
-        for tokens in lines:
-            line = parse_line(tokens)
+        for text in lines:
+            line = parse_text(text)
             if line is None:
                 self.ignored_lines += 1
                 continue

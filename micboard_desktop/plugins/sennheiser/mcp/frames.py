@@ -68,6 +68,11 @@ class DeviceError:
 
 def split_datagram(data: bytes, stats: FrameStats | None = None) -> list[list[str]]:
     """Return the token lists of every line in ``data`` (empty for an oversized datagram)."""
+    return [line.split() for line in split_lines(data, stats)]
+
+
+def split_lines(data: bytes, stats: FrameStats | None = None) -> list[str]:
+    """Return every line of ``data`` that holds a token, as text (see :func:`split_datagram`)."""
     if len(data) > MAX_DATAGRAM_BYTES:
         if stats is not None:
             stats.oversized += 1
@@ -79,15 +84,17 @@ def split_datagram(data: bytes, stats: FrameStats | None = None) -> list[list[st
         if stats is not None:
             stats.non_ascii += 1
         text = data.decode("latin-1")
-    out: list[list[str]] = []
-    for line in _SEPARATORS.split(text):
+    # CR alone ends every line of a usual block: a plain split then gives the same lines as
+    # the separator pattern (it only adds empty ones, which hold no token).
+    parts = text.split("\r") if "\n" not in text and ";" not in text else _SEPARATORS.split(text)
+    out: list[str] = []
+    for line in parts:
         if len(line) > MAX_LINE_CHARS:
             if stats is not None:
                 stats.long_lines += 1
             continue
-        tokens = line.split()
-        if tokens:
-            out.append(tokens)
+        if line and not line.isspace():  # the same test as "line.split() is not empty"
+            out.append(line)
             if len(out) >= MAX_LINES:
                 break
     return out

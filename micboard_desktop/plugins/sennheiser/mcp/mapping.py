@@ -157,6 +157,32 @@ def parse_line(tokens: list[str]) -> Line | None:
     return parse_error(tokens)
 
 
+PARSE_CACHE_LINES: Final = 2048
+"""Most lines remembered by :func:`parse_text` (then it starts afresh): a bound, so junk
+from the network cannot grow it."""
+PARSE_CACHE_CHARS: Final = 48
+"""Longest line remembered: every cyclic line is shorter, a name may not be."""
+_PARSED: dict[str, Line | None] = {}
+_MISS: Final = object()
+
+
+def parse_text(line: str) -> Line | None:
+    """Return :func:`parse_line` of a line's text, remembered: a cyclic block repeats itself.
+
+    ``parse_line`` is a pure function of the text and its results are frozen, so a
+    remembered result is the one a fresh parse would give.
+    """
+    parsed = _PARSED.get(line, _MISS)
+    if parsed is not _MISS:
+        return parsed  # type: ignore[return-value]
+    result = parse_line(line.split())
+    if len(line) <= PARSE_CACHE_CHARS:
+        if len(_PARSED) >= PARSE_CACHE_LINES:
+            _PARSED.clear()
+        _PARSED[line] = result
+    return result
+
+
 def _antenna(number: int) -> Callable[[list[str]], Antenna | None]:
     def parse(args: list[str]) -> Antenna | None:
         if len(args) < 3:

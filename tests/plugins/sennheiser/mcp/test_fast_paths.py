@@ -1,18 +1,21 @@
 """MCP's cyclic fast paths give exactly what the careful paths give (issue #22).
 
-Plain decimals are looked up instead of going through ``sentinels.in_range``, and the
-meter samples of a cyclic block come from caches keyed by the values they are made of;
-each is held here against the code it stands in for, on any input.
+Plain decimals are looked up instead of going through ``sentinels.in_range``, the meter
+samples of a cyclic block come from caches keyed by the values they are made of, lines are
+split by CR alone when nothing else separates them, and a parsed line is remembered; each
+is held here against the code it stands in for, on any input.
 """
 
 from __future__ import annotations
+
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core import sentinels
 from micboard_desktop.core.meters import MeterSample
-from micboard_desktop.plugins.sennheiser.mcp import coordinator, mapping
+from micboard_desktop.plugins.sennheiser.mcp import coordinator, frames, mapping
 from micboard_desktop.plugins.sennheiser.mcp.mapping import Antenna, af_dbfs, rf_dbm
 
 _RANGES = [(0, mapping.MAX_PERCENT), (0, 1), (1, 2), (0, 15), (0, 255), (0, 999)]
@@ -78,3 +81,76 @@ def test_cached_audio_samples_equal_fresh_ones(peak: int | None) -> None:
     fresh = MeterSample(audio_peak_dbfs=af_dbfs(peak), rssi_dbm=(None, None))
     assert coordinator._em_audio_sample(peak) == fresh
     assert coordinator._em_audio_sample(peak) == fresh
+
+
+_SEPARATORS = re.compile(r"[\r\n;]+")
+
+
+def reference_split(data: bytes, stats: frames.FrameStats) -> list[list[str]]:
+    """Split a datagram into token lists the way the reader always did (one pattern)."""
+    if len(data) > frames.MAX_DATAGRAM_BYTES:
+        stats.oversized += 1
+        return []
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        stats.non_ascii += 1
+        text = data.decode("latin-1")
+    out: list[list[str]] = []
+    for line in _SEPARATORS.split(text):
+        if len(line) > frames.MAX_LINE_CHARS:
+            stats.long_lines += 1
+            continue
+        tokens = line.split()
+        if tokens:
+            out.append(tokens)
+            if len(out) >= frames.MAX_LINES:
+                break
+    return out
+
+
+_PIECE = st.one_of(
+    st.sampled_from(["RF1 22 25 1", "AF 40 40 0", "Bat ?", "Msg OK", " ", "", "\x1c", "\x85",
+                     "\xa0", "Name  A  B ", "\t", "é"]),
+    st.text(alphabet=" \t\x0b\x1cABab019?", max_size=8),
+    st.integers(1, 3).map(lambda k: "N" * (frames.MAX_LINE_CHARS - 1 + k)),
+)
+_BLOCK = st.builds(
+    lambda pieces, seps: "".join(p + s for p, s in zip(pieces, seps, strict=False)),
+    st.lists(_PIECE, max_size=80),
+    st.lists(st.sampled_from(["\r", "\r", "\n", "\r\n", ";", ";\r", "\r\r"]), min_size=80,
+             max_size=80),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(_BLOCK.map(lambda t: t.encode("latin-1")), st.binary(max_size=200)))
+def test_lines_split_as_the_separator_pattern_splits_them(data: bytes) -> None:
+    stats, reference = frames.FrameStats(), frames.FrameStats()
+    assert frames.split_datagram(data, stats) == reference_split(data, reference)
+    assert stats == reference
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(
+    st.tuples(st.sampled_from(["RF1", "RF2", "RF", "AF", "Bat", "Msg", "States", "Config",
+                               "Name", "Frequency", "Mute", "Mode", "Push", "1010:", "Error"]),
+              st.lists(_RAW, max_size=5)).map(lambda kv: " ".join([kv[0], *kv[1]])),
+    st.text(max_size=60),
+))
+def test_a_remembered_parse_is_the_fresh_parse(text: str) -> None:
+    tokens = text.split()
+    if not tokens:
+        return  # such a line never reaches the parser
+    fresh = mapping.parse_line(tokens)
+    assert mapping.parse_text(text) == fresh
+    assert mapping.parse_text(text) == fresh  # the second time from memory
+
+
+def test_the_parse_memory_stays_bounded() -> None:
+    for n in range(mapping.PARSE_CACHE_LINES * 2 + 5):
+        assert mapping.parse_text(f"Config {n % 1000} {n}") is not None
+        assert len(mapping._PARSED) <= mapping.PARSE_CACHE_LINES
+    long = "Name " + "x" * mapping.PARSE_CACHE_CHARS
+    assert mapping.parse_text(long) == mapping.parse_line(long.split())
+    assert long not in mapping._PARSED
