@@ -135,8 +135,8 @@ class SscCoordinator(ConnectionCoordinator):
         """Spectera metering routes (output index, channel id); None until the next meter event."""
         self._ids_for: tuple[Profile, ReceiverId] | None = None
         """The profile and receiver id the caches below were made for."""
-        self._level_ids: dict[str, ChannelId | None] = {}
-        """EW-DX ``/level`` path -> channel id (``None``: not a level path after all)."""
+        self._level_ids: dict[str, ChannelId] = {}
+        """EW-DX ``/level`` path -> channel id, for every meter path of the profile."""
         self._mobile_ids: dict[str, tuple[int, ChannelId]] = {}
         """Spectera mobile-device path -> (mtUid, channel id)."""
         self._fields: dict[str, str | None] | None = None
@@ -295,9 +295,14 @@ class SscCoordinator(ConnectionCoordinator):
         spectera = profile.family == "spectera"
         meter_paths = profile.meter_paths
         resources = self._resources
+        levels = self._level_ids
         mobiles = self._mobile_ids
         post = self._meters.post
         for path, body in batch.items():
+            level = levels.get(path)
+            if level is not None:  # the EW-DX meter: one level, ten times a second
+                post(level, mapping.level_sample(body))
+                continue
             if path in meter_paths:
                 self._post_meters(profile, path, body)
                 continue
@@ -330,10 +335,17 @@ class SscCoordinator(ConnectionCoordinator):
 
     def _forget_ids(self, profile: Profile) -> None:
         """Drop cached channel ids and routes (another profile or receiver id)."""
-        self._ids_for = (profile, self._receiver.id)
+        rid = self._receiver.id
+        self._ids_for = (profile, rid)
         self._level_ids = {}
         self._mobile_ids = {}
         self._routes = None
+        if profile.family == "spectera":
+            return
+        for path in profile.meter_paths:
+            one = mapping.ewdx_meter(path, None)
+            if one is not None:
+                self._level_ids[path] = channel_id(rid, one[0])
 
     def _mobile(self, path: str) -> tuple[int, ChannelId] | None:
         """Return ``(mtUid, channel id)`` of a mobile-device path, else ``None``."""
@@ -361,14 +373,9 @@ class SscCoordinator(ConnectionCoordinator):
             for cid, sample in mapping.metering_samples(body, routes):
                 post(cid, sample)
             return
-        try:
-            level = self._level_ids[path]
-        except KeyError:
-            one = mapping.ewdx_meter(path, None)
-            level = None if one is None else channel_id(self._receiver.id, one[0])
-            self._level_ids[path] = level  # meter paths come from the profile: bounded
-        if level is not None:
-            post(level, mapping.level_sample(body))
+        one = mapping.ewdx_meter(path, body)  # a meter path with no cached id: maps to none
+        if one is not None:
+            post(channel_id(self._receiver.id, one[0]), one[1])
 
     def _rebuild(self, touched: set[int] | None = None, *, device: bool = True) -> None:
         """Build the receiver again: only the ``touched`` channels, or all when ``None``.
