@@ -48,7 +48,7 @@ from micboard_desktop.plugins.shure.command.mapping import (
     MeterUpdate,
     Update,
     parse_frame,
-    parse_meter_frame,
+    read_meter_frame,
 )
 from micboard_desktop.plugins.shure.command.state import ReceiverState
 
@@ -270,22 +270,26 @@ class CommandStringCoordinator(ConnectionCoordinator):
             if receiver.family_strength < families.PARAMETER and _is_report(frame):
                 receiver.note_family(PSM1000, families.PARAMETER)  # REPORT on TCP: a P10T
             family = receiver.family
-            update: Update | Fallback | None = parse_meter_frame(frame, family)  # usual form
+            found = read_meter_frame(frame, family)  # the usual meter frame, looked up
+            if isinstance(found, tuple):  # a SAMPLE: (channel, layout, sample, quality, rssi2)
+                self._metered = True
+                number = found[0]
+                cid = ids.get(number)
+                if cid is None:
+                    cid = ids[number] = channel_id(receiver.id, number)
+                post(cid, found[2])
+                receiver.apply_sample(number, found[1], found[3])
+                continue
+            update: Update | Fallback | None = found
             if update is Fallback.GENERAL:
                 update = parse_frame(frame, family)
             if update is None:
                 self.ignored_frames += 1
                 continue
-            if type(update) is MeterUpdate:
+            if isinstance(update, MeterUpdate):
                 self._metered = True
-                number = update.channel
-                cid = ids.get(number)
-                if cid is None:
-                    cid = ids[number] = channel_id(receiver.id, number)
-                post(cid, update.sample)
-                receiver.apply_meter(update)
-                continue
-            if isinstance(update, IemLevelUpdate):
+                post(self._channel_id(update.channel), update.sample)
+            elif isinstance(update, IemLevelUpdate):
                 self._metered = True
                 self._post_iem(update)
             receiver.apply(update)
@@ -306,11 +310,15 @@ class CommandStringCoordinator(ConnectionCoordinator):
             sample = MeterSample(audio_right_peak_dbfs=update.dbfs)
         else:
             sample = MeterSample(audio_peak_dbfs=update.dbfs)
+        self._meters.post(self._channel_id(update.channel), sample)
+
+    def _channel_id(self, number: int) -> ChannelId:
+        """Return the id of channel ``number`` (cached; :meth:`_handle` inlines this)."""
         ids = self._ids_for(self.receiver.id)
-        cid = ids.get(update.channel)
+        cid = ids.get(number)
         if cid is None:
-            cid = ids[update.channel] = channel_id(self.receiver.id, update.channel)
-        self._meters.post(cid, sample)
+            cid = ids[number] = channel_id(self.receiver.id, number)
+        return cid
 
     def _ids_for(self, rid: ReceiverId) -> dict[int, ChannelId]:
         """Return the channel-id cache, emptied first if the receiver id is not its own."""

@@ -176,7 +176,7 @@ class ReceiverState:
         if isinstance(update, ChannelUpdate):
             self._apply_channel(update)
         elif isinstance(update, MeterUpdate):
-            self.apply_meter(update)
+            self.apply_sample(update.channel, update.family, update.quality)
         elif isinstance(update, IemLevelUpdate):
             if self._channel(update.channel) is not None:  # a streaming P10T shows its channels
                 self.note_family(PSM1000, families.PARAMETER)
@@ -190,19 +190,17 @@ class ReceiverState:
         else:
             self.ignored += 1
 
-    def apply_meter(self, update: MeterUpdate) -> None:
+    def apply_sample(self, number: int, layout: str, quality: int | None) -> None:
         """Record what a SAMPLE says besides its meters: its layout and (AD) the quality.
 
-        Runs for every SAMPLE (thousands a second on a big rig), hence the inlined checks;
-        they do what ``_channel``, ``note_family`` and ``_set`` would.
+        Runs for every SAMPLE (thousands a second on a big rig), hence the plain arguments
+        and the inlined checks; they do what ``_channel``, ``note_family`` and ``_set`` would.
         """
-        number = update.channel
         raw = self._channels.get(number)
         if raw is None:
             raw = self._channel(number)
             if raw is None:
                 return
-        layout = update.family
         self.meter_layout = layout
         # ULX-D and QLX-D share a layout: do not guess. A layout is the weakest clue, so
         # note_family would return at once when anything settled the family already.
@@ -210,7 +208,6 @@ class ReceiverState:
             self.note_family(layout, families.LAYOUT)
         if layout == "ad":
             values = raw.values
-            quality = update.quality
             if values.get(ChannelField.QUALITY, _MISSING) != quality:
                 values[ChannelField.QUALITY] = quality
                 self._dirty_channels.add(number)

@@ -267,7 +267,7 @@ def _general_only(chunks: list[bytes], family: str | None) -> tuple[object, ...]
     with (
         mock.patch.object(FrameBuffer, "_feed_whole", return_value=None),
         mock.patch.object(
-            coordinator_module, "parse_meter_frame", return_value=Fallback.GENERAL
+            coordinator_module, "read_meter_frame", return_value=Fallback.GENERAL
         ),
     ):
         return _run(chunks, family)
@@ -323,15 +323,15 @@ def test_coordinator_reads_match_the_general_paths(
 class _Original(ReceiverState):
     """``apply`` for a SAMPLE as it was before the inlined shortcut: the oracle."""
 
-    def apply_meter(self, update: MeterUpdate) -> None:
-        raw = self._channel(update.channel)
+    def apply_sample(self, number: int, layout: str, quality: int | None) -> None:
+        raw = self._channel(number)
         if raw is None:
             return
-        self.meter_layout = update.family
-        if update.family != "ulxd":
-            self.note_family(update.family, families.LAYOUT)
-        if update.family == "ad":
-            self._set(update.channel, raw.values, ChannelField.QUALITY, update.quality)
+        self.meter_layout = layout
+        if layout != "ulxd":
+            self.note_family(layout, families.LAYOUT)
+        if layout == "ad":
+            self._set(number, raw.values, ChannelField.QUALITY, quality)
 
 
 QUALITIES = st.one_of(st.none(), st.integers(0, 5))
@@ -389,11 +389,11 @@ def test_a_read_of_meters_alone_leaves_the_receiver_unchanged() -> None:
     for frame in ("< SAMPLE 1 ALL 005 031 102 102 BB 31 086 31 065 >",) * 2:
         update = parse_meter_frame(frame, state.family)
         assert isinstance(update, MeterUpdate)
-        state.apply_meter(update)
+        state.apply_sample(update.channel, update.family, update.quality)
     assert state.changed  # the first SAMPLE said the quality (5) and the layout (AD)
     assert state.snapshot(T0) is not None
     update = parse_meter_frame("< SAMPLE 1 ALL 005 031 090 090 BX 31 086 00 000 >", "ad")
     assert isinstance(update, MeterUpdate)
-    state.apply_meter(update)
+    state.apply_sample(update.channel, update.family, update.quality)
     assert not state.changed  # same quality: meters travel on the bus, nothing else moved
     assert state.snapshot(T0) is None
