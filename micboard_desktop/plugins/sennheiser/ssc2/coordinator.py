@@ -399,12 +399,8 @@ class SscCoordinator(ConnectionCoordinator):
             channels = self._stamp(mapping.channels(profile, rid, self._resources))
         elif touched:
             now = self._clock.now()
-            resources = self._resources
             channels = tuple(
-                restamped(mapping.channel(profile, rid, ch.number, resources), ch, now)
-                if ch.number in touched
-                else ch
-                for ch in current
+                self._renewed(profile, ch, now) if ch.number in touched else ch for ch in current
             )
         else:
             channels = current
@@ -429,6 +425,18 @@ class SscCoordinator(ConnectionCoordinator):
             last_seen=self._clock.now(),
         )
         self._sink.put_receiver(self._receiver)
+
+    def _renewed(self, profile: Profile, old: Channel, now: datetime) -> Channel:
+        """Return ``restamped(channel built again, old, now)`` with one copy less.
+
+        Built with ``old``'s time, the channel equals ``old`` exactly when nothing but the
+        time could differ; only a changed channel is copied to carry ``now``.
+        """
+        rid = self._receiver.id
+        built = mapping.channel(
+            profile, rid, old.number, self._resources, updated_at=old.updated_at
+        )
+        return old if built == old else replace(built, updated_at=now)
 
     def _stamp(self, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
         """Keep ``updated_at`` of unchanged channels; stamp the changed ones with now."""
