@@ -97,14 +97,20 @@ def keep_meter_fields(new: Receiver, current: Receiver | None) -> Receiver:
         return new
     before = {ch.number: ch for ch in current.channels}
     channels: list[Channel] = []
+    kept = False
     for ch in new.channels:
         old = before.get(ch.number)
-        if old is None:
-            channels.append(ch)
+        if old is None or (
+            old.rf.rssi_dbm == ch.rf.rssi_dbm
+            and old.rf.antenna == ch.rf.antenna
+            and old.audio == ch.audio
+        ):
+            channels.append(ch)  # nothing of the folder's to keep: no copies to make
             continue
+        kept = True
         rf = replace(ch.rf, rssi_dbm=old.rf.rssi_dbm, antenna=old.rf.antenna)
         channels.append(replace(ch, rf=rf, audio=old.audio))
-    return replace(new, channels=tuple(channels))
+    return replace(new, channels=tuple(channels)) if kept else new
 
 
 @dataclass(slots=True)

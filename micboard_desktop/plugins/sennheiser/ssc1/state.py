@@ -27,7 +27,6 @@ from micboard_desktop.plugins.api import (
     Transport,
     channel_id,
     receiver_id,
-    restamped,
     sentinels,
 )
 from micboard_desktop.plugins.sennheiser.ssc1 import chargers, mapping
@@ -180,7 +179,7 @@ class Ssc1State:
         """Return the channels the device has (all of its product's, minus any 404)."""
         return [n for n in range(1, self.channel_count + 1) if n not in self.missing]
 
-    def _channel(self, n: int, rid: ReceiverId) -> Channel:
+    def _channel(self, n: int, rid: ReceiverId, updated_at: datetime | None = None) -> Channel:
         family = self.family
         assert family is not None
         values = self.values
@@ -207,6 +206,7 @@ class Ssc1State:
             frequency_khz=mapping.frequency(family, values, n),
             transmitter=transmitter,
             rf=Rf(quality=quality, quality_max=top),
+            updated_at=updated_at,
         )
 
     def snapshot(self, now: datetime, rid: ReceiverId | None = None) -> Receiver | None:
@@ -218,8 +218,18 @@ class Ssc1State:
         old = {ch.number: ch for ch in self._last.channels} if self._last else {}
         channels = []
         for n in self.channel_numbers():
-            channels.append(restamped(self._channel(n, rid), old.get(n), now))
+            # As restamped(), with one dataclasses.replace at most: built with the old time,
+            # an unchanged channel compares equal and keeps its object.
+            before = old.get(n)
+            built = self._channel(n, rid, None if before is None else before.updated_at)
+            if before is not None and built == before:
+                channels.append(before)
+            else:
+                channels.append(replace(built, updated_at=now))
         values = self.values
+        last = self._last
+        # Built with the last snapshot's last_seen, so "nothing visible changed" is one
+        # comparison; stamped with its own last_seen only when it is news.
         receiver = Receiver(
             id=rid,
             manufacturer=MANUFACTURER,
@@ -232,14 +242,12 @@ class Ssc1State:
             firmware=mapping.text(values.get(("device", "identity", "version"))),
             location=mapping.text(values.get(("device", "location"))),
             online=self.online,
-            last_seen=now if self.online else self.last_seen,
+            last_seen=None if last is None else last.last_seen,
             channels=tuple(channels),
         )
-        if (
-            self._last is not None
-            and replace(receiver, last_seen=self._last.last_seen) == self._last
-        ):
+        if last is not None and receiver == last:
             return None
+        receiver = replace(receiver, last_seen=now if self.online else self.last_seen)
         self._last = receiver
         if self.online:
             self.last_seen = now

@@ -105,13 +105,15 @@ def keep_meter_fields(new: Receiver, current: Receiver | None) -> Receiver:
         return new
     before = {ch.number: ch for ch in current.channels}
     channels = []
+    kept = False
     for ch in new.channels:
         old = before.get(ch.number)
         if old is None or (old.rf.antenna == ch.rf.antenna and old.audio == ch.audio):
             channels.append(ch)
         else:
+            kept = True
             channels.append(replace(ch, rf=replace(ch.rf, antenna=old.rf.antenna), audio=old.audio))
-    return replace(new, channels=tuple(channels))
+    return replace(new, channels=tuple(channels)) if kept else new  # nothing to keep: as is
 
 
 class UhfrCoordinator(ConnectionCoordinator):

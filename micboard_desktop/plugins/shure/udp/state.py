@@ -14,7 +14,7 @@ it delivers, see ``coordinator.keep_meter_fields``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
@@ -30,7 +30,6 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_optional,
     receiver_id,
-    restamped,
 )
 from micboard_desktop.plugins.shure.udp.mapping import (
     MAX_CHANNELS,
@@ -244,7 +243,13 @@ class UhfrReceiverState:
             if old is not None and number not in dirty:
                 channels.append(old)
                 continue
-            channels.append(restamped(self._build_channel(number, raw), old, now))
+            # As restamped(), with one dataclasses.replace at most: built with the old time,
+            # an unchanged channel compares equal and keeps its object.
+            built = self._build_channel(number, raw, None if old is None else old.updated_at)
+            if old is not None and built == old:
+                channels.append(old)
+            else:
+                channels.append(replace(built, updated_at=now))
         device = (self._connection, self.model, self._online)
         if (
             last is not None
@@ -268,7 +273,9 @@ class UhfrReceiverState:
         )
         return self._last
 
-    def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
+    def _build_channel(
+        self, number: int, raw: _ChannelRaw, updated_at: datetime | None = None
+    ) -> Channel:
         v = raw.values
         name = v.get(Field.NAME)
         frequency = v.get(Field.FREQUENCY_KHZ)
@@ -279,6 +286,7 @@ class UhfrReceiverState:
             frequency_khz=frequency if isinstance(frequency, int) else None,
             transmitter=_transmitter(v),
             rf=Rf(coarse=raw.coarse),
+            updated_at=updated_at,
         )
 
 

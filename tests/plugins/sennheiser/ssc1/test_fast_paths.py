@@ -9,14 +9,28 @@ looking for an xid, errors or bundled values.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterBus
+from micboard_desktop.core.model import (
+    Audio,
+    Channel,
+    ChannelId,
+    ConnectionInfo,
+    Receiver,
+    ReceiverId,
+    Rf,
+    Transport,
+    restamped,
+)
 from micboard_desktop.plugins.sennheiser.ssc1 import frames, mapping
-from micboard_desktop.plugins.sennheiser.ssc1.coordinator import Ssc1Coordinator
+from micboard_desktop.plugins.sennheiser.ssc1.coordinator import Ssc1Coordinator, keep_meter_fields
+from micboard_desktop.plugins.sennheiser.ssc1.state import Ssc1State
 
 _BYTE = st.integers(0, 255)
 _ODD = st.one_of(
@@ -153,3 +167,90 @@ def test_a_coordinator_ends_the_same_whichever_path_its_notifications_took(
         twin = other[cid]
         assert (window.count, window.last, window.rssi_max, window.rssi_min) == (
             twin.count, twin.last, twin.rssi_max, twin.rssi_min)
+
+
+def reference_keep_meter_fields(new: Receiver, current: Receiver | None) -> Receiver:
+    """The folder-field merge as it was: every known channel copied, the receiver too."""
+    if current is None:
+        return new
+    before = {ch.number: ch for ch in current.channels}
+    channels: list[Channel] = []
+    for ch in new.channels:
+        old = before.get(ch.number)
+        if old is None:
+            channels.append(ch)
+            continue
+        rf = replace(ch.rf, rssi_dbm=old.rf.rssi_dbm, antenna=old.rf.antenna)
+        channels.append(replace(ch, rf=rf, audio=old.audio))
+    return replace(new, channels=tuple(channels))
+
+
+def _receiver(channels: list[tuple[int, tuple[float | None, ...], str | None, float | None]]
+              ) -> Receiver:
+    return Receiver(
+        id=ReceiverId("sennheiser:k"), manufacturer="sennheiser", api_device_id="k",
+        connection=ConnectionInfo(transport=Transport.UDP),
+        channels=tuple(
+            Channel(id=ChannelId(f"sennheiser:k:{n}"), number=n,
+                    rf=Rf(rssi_dbm=rssi, antenna=antenna, quality=50),
+                    audio=Audio(peak_dbfs=peak))
+            for n, rssi, antenna, peak in channels
+        ),
+    )
+
+
+_FOLDED = st.lists(st.tuples(
+    st.integers(1, 3), st.sampled_from([(), (-60.0, None), (-60.0, -70.5)]),
+    st.sampled_from([None, "A", "B"]), st.sampled_from([None, -20.0])), max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FOLDED, st.one_of(st.none(), _FOLDED))
+def test_keep_meter_fields_gives_what_it_always_gave(
+    new: list[tuple[int, tuple[float | None, ...], str | None, float | None]],
+    current: list[tuple[int, tuple[float | None, ...], str | None, float | None]] | None,
+) -> None:
+    snapshot = _receiver(new)
+    stored = None if current is None else _receiver(current)
+    assert keep_meter_fields(snapshot, stored) == reference_keep_meter_fields(snapshot, stored)
+
+
+_VALUE = st.one_of(
+    st.tuples(st.sampled_from([("rx1", "name"), ("rx2", "name"), ("device", "name"),
+                               ("rx1", "carrier"), ("rx1", "audio_mute"),
+                               ("rx2", "active_warnings")]),
+              st.sampled_from(["A", "B", 470_100, True, False, [], ["NoLink"]])),
+    st.tuples(st.sampled_from([("rx1", "skx", "battery"), ("rx2", "skx", "battery")]),
+              st.sampled_from([[], ["70%", "3:10"], ["low", "-:--"]])),
+    st.tuples(st.just(("rx1", "skx", "type")), st.sampled_from(["", ["SK 6000"]])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_VALUE, st.one_of(st.none(), st.floats(0, 255)), st.booleans()),
+                min_size=1, max_size=25))
+def test_snapshot_channels_are_restamped_as_before(
+    steps: list[tuple[tuple[tuple[str, ...], Any], float | None, bool]],
+) -> None:
+    state = Ssc1State("k", host="h")
+    state.set_identity("EM 6000")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    last: Receiver | None = None
+    for i, ((path, value), quality, online) in enumerate(steps):
+        state.apply(path, value)
+        state.note_quality(1, quality)
+        state.fold_quality()
+        state.set_connection(ConnectionInfo(transport=Transport.UDP), online=online,
+                             last_data=start)
+        now = start + timedelta(seconds=i)
+        snapshot = state.snapshot(now)
+        if snapshot is None:
+            continue
+        assert snapshot.last_seen == (now if online else state.last_seen)
+        assert last is None or replace(snapshot, last_seen=last.last_seen) != last
+        for ch in snapshot.channels:
+            old = None if last is None else last.channel(ch.number)
+            wanted = restamped(state._channel(ch.number, state.rid), old, now)
+            assert ch == wanted
+            assert (ch is old) == (wanted is old)
+        last = snapshot

@@ -9,12 +9,25 @@ whichever path a datagram took.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterBus, MeterSample
-from micboard_desktop.plugins.shure.udp.coordinator import UhfrCoordinator
+from micboard_desktop.core.model import (
+    Audio,
+    Channel,
+    ChannelId,
+    ConnectionInfo,
+    Receiver,
+    ReceiverId,
+    Rf,
+    Transport,
+    restamped,
+)
+from micboard_desktop.plugins.shure.udp.coordinator import UhfrCoordinator, keep_meter_fields
 from micboard_desktop.plugins.shure.udp.frames import MAX_DATAGRAM_BYTES, FrameStats, split_datagram
 from micboard_desktop.plugins.shure.udp.mapping import (
     ChannelValue,
@@ -206,3 +219,75 @@ def test_take_sample_keeps_what_apply_of_a_sample_keeps(
         assert {n: (c.values, c.window, c.coarse) for n, c in fast._channels.items()} == {
             n: (c.values, c.window, c.coarse) for n, c in careful._channels.items()}
         assert fast._dirty_channels == careful._dirty_channels
+
+
+def reference_keep_meter_fields(new: Receiver, current: Receiver | None) -> Receiver:
+    """The folder-field merge as it was: every channel copied, the receiver too."""
+    if current is None:
+        return new
+    before = {ch.number: ch for ch in current.channels}
+    channels = []
+    for ch in new.channels:
+        old = before.get(ch.number)
+        if old is None or (old.rf.antenna == ch.rf.antenna and old.audio == ch.audio):
+            channels.append(ch)
+        else:
+            channels.append(replace(ch, rf=replace(ch.rf, antenna=old.rf.antenna), audio=old.audio))
+    return replace(new, channels=tuple(channels))
+
+
+def _receiver(channels: list[tuple[int, str | None, float | None]]) -> Receiver:
+    return Receiver(
+        id=ReceiverId("shure:k"), manufacturer="shure", api_device_id="k",
+        connection=ConnectionInfo(transport=Transport.UDP),
+        channels=tuple(
+            Channel(id=ChannelId(f"shure:k:{n}"), number=n, rf=Rf(antenna=antenna),
+                    audio=Audio(peak_dbfs=peak))
+            for n, antenna, peak in channels
+        ),
+    )
+
+
+_FOLDED = st.lists(st.tuples(st.integers(1, 3), st.sampled_from([None, "A", "B", "AB"]),
+                             st.sampled_from([None, -20.0, -3.5])), max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FOLDED, st.one_of(st.none(), _FOLDED))
+def test_keep_meter_fields_gives_what_it_always_gave(
+    new: list[tuple[int, str | None, float | None]],
+    current: list[tuple[int, str | None, float | None]] | None,
+) -> None:
+    snapshot = _receiver(new)
+    stored = None if current is None else _receiver(current)
+    assert keep_meter_fields(snapshot, stored) == reference_keep_meter_fields(snapshot, stored)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_UPDATE, st.booleans(), st.booleans()), min_size=1, max_size=25))
+def test_snapshot_channels_are_restamped_as_before(
+    steps: list[tuple[tuple[int, int | None, int | None, int | None] | ChannelValue, bool, bool]],
+) -> None:
+    state = UhfrReceiverState("k", host="h")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    last: Receiver | None = None
+    for i, (update, fold, settle) in enumerate(steps):
+        if isinstance(update, ChannelValue):
+            state.apply(update)
+        else:
+            state.take_sample(*update[:2], *update[2:])
+        if fold:
+            state.fold_coarse()
+        if settle:
+            state.settle_model()
+        now = start + timedelta(seconds=i)
+        snapshot = state.snapshot(now)
+        if snapshot is None:
+            continue
+        for ch in snapshot.channels:
+            old = None if last is None else last.channel(ch.number)
+            wanted = restamped(state._build_channel(ch.number, state._channels[ch.number]),
+                               old, now)
+            assert ch == wanted
+            assert (ch is old) == (wanted is old)
+        last = snapshot
