@@ -10,14 +10,16 @@ in-ear link with no transmitter pack, shure.md §3.4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Final, TypeVar
 
 from micboard_desktop.plugins.api import (
     Audio,
     Battery,
     Channel,
+    ChannelId,
     ChannelKind,
     ConnectionInfo,
     Iem,
@@ -29,7 +31,6 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_optional,
     receiver_id,
-    restamped,
 )
 from micboard_desktop.plugins.shure.command import families, mxw
 from micboard_desktop.plugins.shure.command.families import MXW, PSM1000
@@ -60,6 +61,31 @@ _TX_VALUES: Final = (
     ChannelField.BUTTON,
 )
 """What an MXW microphone reported that no longer holds once it is unavailable."""
+
+
+_CHANNEL_FIELDS: Final = tuple(f.name for f in fields(Channel))
+_STAMP_AT: Final = _CHANNEL_FIELDS.index("updated_at")
+_channel_values: Final = attrgetter(*_CHANNEL_FIELDS)
+_compared_but_stamp: Final = attrgetter(
+    *(f.name for f in fields(Channel) if f.compare and f.name != "updated_at")
+)
+_POSITIONAL: Final = all(f.init for f in fields(Channel))
+
+
+def _restamped(built: Channel, old: Channel | None, now: datetime) -> Channel:
+    """Do what :func:`~micboard_desktop.core.model.restamped` does, without ``replace``.
+
+    ``dataclasses.replace`` walks the fields in Python and ran twice per changed channel;
+    comparing the fields but the stamp in one ``attrgetter`` and rebuilding positionally
+    costs a fraction (a differential test holds it to ``restamped``).
+    """
+    if old is not None and (built is old or _compared_but_stamp(built) == _compared_but_stamp(old)):
+        return old
+    values = list(_channel_values(built))
+    values[_STAMP_AT] = now
+    if _POSITIONAL:
+        return Channel(*values)
+    return Channel(**dict(zip(_CHANNEL_FIELDS, values, strict=True)))  # pragma: no cover
 
 
 @dataclass(slots=True)
@@ -120,6 +146,9 @@ class ReceiverState:
         self._dirty_channels: set[int] = set()
         """Channels whose values changed since the last snapshot (only these are rebuilt)."""
         self._rereads: list[int] = []
+        self._channel_ids: dict[int, ChannelId] = {}
+        """Channel ids by number for :attr:`_ids_of` (built once, not per snapshot)."""
+        self._ids_of = self.id
         self.ignored = 0
         """Updates that carried nothing we use."""
         self.note_family(family, families.HINT)
@@ -281,7 +310,7 @@ class ReceiverState:
             if old is not None and number not in dirty:
                 channels.append(old)
                 continue
-            channels.append(restamped(self._build_channel(number, raw), old, now))
+            channels.append(_restamped(self._build_channel(number, raw), old, now))
         device = (
             self._connection,
             self._device.get(DeviceField.MODEL),
@@ -324,7 +353,11 @@ class ReceiverState:
 
     def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
         v = raw.values
-        cid = channel_id(self.id, number)
+        if self._ids_of != self.id:
+            self._channel_ids, self._ids_of = {}, self.id
+        cid = self._channel_ids.get(number)
+        if cid is None:
+            cid = self._channel_ids[number] = channel_id(self.id, number)
         name = _str(v.get(ChannelField.NAME))
         if self.family == PSM1000:
             # An in-ear transmitter: no pack to watch, its RF and inputs instead. The inputs'
@@ -371,12 +404,15 @@ class ReceiverState:
         )
 
 
-def _battery(v: dict[ChannelField, object], minutes: int | None) -> Battery:
+def _battery(
+    v: dict[ChannelField, object], minutes: int | None, charging: bool | None = None
+) -> Battery:
     return Battery(
         bars=_int(v.get(ChannelField.BATTERY_BARS)),
         percent=_int(v.get(ChannelField.BATTERY_PERCENT)),
         minutes=minutes,
         type=_str(v.get(ChannelField.BATTERY_TYPE)),
+        charging=charging,
     )
 
 
@@ -413,10 +449,9 @@ def _mxw_transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
     code = _int(v.get(ChannelField.RUN_TIME_CODE))
     docked = status is mxw.TxStatus.ON_CHARGER
     external = docked or mxw.on_external_power(code)
-    battery = replace(
-        _battery(v, mxw.minutes(code)),
-        charging=True if external else (False if isinstance(status, mxw.TxStatus) else None),
-    )
+    minutes = mxw.minutes(code)
+    charging = True if external else (False if isinstance(status, mxw.TxStatus) else None)
+    battery = _battery(v, minutes, charging)  # built whole: dataclasses.replace is slow
     model = _str(v.get(ChannelField.TX_MODEL))
     if not docked:
         if v.get(ChannelField.TX_AVAILABLE) is False:
@@ -425,7 +460,7 @@ def _mxw_transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
             return None  # TX_STATUS UNKNOWN: no microphone on air (and none docked)
         if ChannelField.TX_MODEL in v and model is None:
             return None  # TX_TYPE UNKNOWN: no microphone linked
-        if ChannelField.TX_MODEL not in v and replace(battery, charging=None) == Battery():
+        if ChannelField.TX_MODEL not in v and _battery(v, minutes) == Battery():
             return None  # nothing says a microphone is there
     muted = None if docked or not isinstance(status, mxw.TxStatus) else _MXW_MUTED[status]
     return Transmitter(model=model, battery=battery, muted=muted)

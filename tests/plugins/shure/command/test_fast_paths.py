@@ -10,6 +10,7 @@ truncated and sentinel-valued input, and the simulator's own frames must take th
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -17,9 +18,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterBus, MeterSample
-from micboard_desktop.core.model import ChannelId
+from micboard_desktop.core.model import (
+    Audio,
+    Battery,
+    Channel,
+    ChannelId,
+    ChannelKind,
+    Iem,
+    Rf,
+    Transmitter,
+    restamped,
+)
 from micboard_desktop.plugins.shure.command import coordinator as coordinator_module
-from micboard_desktop.plugins.shure.command import families
+from micboard_desktop.plugins.shure.command import families, mxw
+from micboard_desktop.plugins.shure.command import state as state_module
 from micboard_desktop.plugins.shure.command.client import ReceiverLink
 from micboard_desktop.plugins.shure.command.coordinator import CommandStringCoordinator
 from micboard_desktop.plugins.shure.command.frames import FrameBuffer
@@ -35,7 +47,7 @@ from micboard_desktop.plugins.shure.command.mapping import (
     parse_frame,
     parse_meter_frame,
 )
-from micboard_desktop.plugins.shure.command.state import ReceiverState
+from micboard_desktop.plugins.shure.command.state import ReceiverState, _restamped
 from micboard_desktop.simulator.rig import SimChannel, SimTransmitter
 from micboard_desktop.simulator.rig_build import make_channel
 from micboard_desktop.simulator.shure.command.frames import sample_frame
@@ -397,3 +409,85 @@ def test_a_read_of_meters_alone_leaves_the_receiver_unchanged() -> None:
     state.apply_sample(update.channel, update.family, update.quality)
     assert not state.changed  # same quality: meters travel on the bus, nothing else moved
     assert state.snapshot(T0) is None
+
+
+# -- snapshots without dataclasses.replace -------------------------------------------------------
+
+TEXTS = st.sampled_from([None, "A", "B"])
+CHANNELS = st.builds(
+    Channel,
+    id=st.sampled_from([ChannelId("shure:a:1"), ChannelId("shure:a:2")]),
+    number=st.integers(1, 2),
+    name=TEXTS,
+    frequency_khz=st.sampled_from([None, 500_000]),
+    transmitter=st.sampled_from([None, Transmitter(), Transmitter("AD2", Battery(bars=3))]),
+    rf=st.sampled_from([Rf(), Rf(rssi_dbm=(-60.0,)), Rf(quality=5.0, quality_max=5.0)]),
+    audio=st.sampled_from([Audio(), Audio(rms_dbfs=-20.0)]),
+    updated_at=st.sampled_from([None, T0, T0 + timedelta(seconds=5)]),
+    kind=st.sampled_from(list(ChannelKind)),
+    iem=st.sampled_from([None, Iem(rf_power_mw=50)]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(CHANNELS, st.one_of(st.none(), CHANNELS), st.sampled_from([T0, T0 + timedelta(hours=1)]))
+def test_restamping_matches_the_model_helper(
+    built: Channel, old: Channel | None, now: datetime
+) -> None:
+    """The same channel comes back (the very object when unchanged) as core's restamped."""
+    ours, theirs = _restamped(built, old, now), restamped(built, old, now)
+    assert ours == theirs
+    assert (ours is old) == (theirs is old)
+    if old is not None:
+        assert _restamped(old, old, now) is old
+
+
+def _original_mxw_transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
+    """The MXW builder as it was, with ``dataclasses.replace``: the oracle."""
+    status = v.get(ChannelField.TX_STATUS)
+    code = state_module._int(v.get(ChannelField.RUN_TIME_CODE))
+    docked = status is mxw.TxStatus.ON_CHARGER
+    external = docked or mxw.on_external_power(code)
+    battery = replace(
+        state_module._battery(v, mxw.minutes(code)),
+        charging=True if external else (False if isinstance(status, mxw.TxStatus) else None),
+    )
+    model = state_module._str(v.get(ChannelField.TX_MODEL))
+    if not docked:
+        if v.get(ChannelField.TX_AVAILABLE) is False:
+            return None
+        if ChannelField.TX_STATUS in v and status is None:
+            return None
+        if ChannelField.TX_MODEL in v and model is None:
+            return None
+        if ChannelField.TX_MODEL not in v and replace(battery, charging=None) == Battery():
+            return None
+    muted = (
+        None
+        if docked or not isinstance(status, mxw.TxStatus)
+        else state_module._MXW_MUTED[status]
+    )
+    return Transmitter(model=model, battery=battery, muted=muted)
+
+
+MXW_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        ChannelField.TX_STATUS: st.sampled_from([None, *mxw.TxStatus]),
+        ChannelField.RUN_TIME_CODE: st.sampled_from([None, 0, 300, 65531, 65532, 65533, 65535]),
+        ChannelField.TX_MODEL: st.sampled_from([None, "MXW2"]),
+        ChannelField.TX_AVAILABLE: st.sampled_from([None, True, False]),
+        ChannelField.BATTERY_PERCENT: st.sampled_from([None, 0, 80]),
+        ChannelField.BATTERY_TYPE: st.sampled_from([None, "LION"]),
+        ChannelField.BATTERY_BARS: st.sampled_from([None, 3]),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(MXW_VALUES)
+def test_mxw_transmitter_matches_the_replace_based_original(
+    values: dict[ChannelField, object],
+) -> None:
+    """Building the battery whole gives the microphone the original gave."""
+    assert state_module._mxw_transmitter(values) == _original_mxw_transmitter(values)
