@@ -121,15 +121,23 @@ class SubscriptionStream:
     closed_by_device: bool = False
 
     async def notifications(self) -> AsyncIterator[dict[str, Json]]:
-        """Yield each data event's ``{path: body}`` object until ``close`` or end of stream.
+        """Yield each data event's ``{path: body}`` object until ``close`` or end of stream."""
+        async for values in self.reads():
+            for value in values:
+                yield value
 
-        Reads, SSE parsing and JSON decoding happen in this one generator: every level of
-        async iteration costs a little per event, and a big rig has thousands a second.
+    async def reads(self) -> AsyncIterator[list[dict[str, Json]]]:
+        """Yield the data events' objects of each read (never none) until ``close`` or the end.
+
+        Reads, SSE parsing and JSON decoding happen in this one generator, and a read's
+        events come out together: every level of async iteration (and the reader's
+        per-read bookkeeping) costs a little each time, and a big rig has thousands of
+        events a second, often several in one read.
         """
         backlog, self._backlog = self._backlog, []
         values, closed = self._decode(backlog)
-        for value in values:
-            yield value
+        if values:
+            yield values
         while not closed:
             chunk = await anext(self._chunks, None)
             if chunk is None:
@@ -140,8 +148,8 @@ class SubscriptionStream:
                     f"event stream: one event ran past {RUNAWAY_EVENT_BYTES >> 20} MiB "
                     "without ending"
                 )
-            for value in values:
-                yield value
+            if values:
+                yield values
 
     def _decode(self, events: list[SseEvent]) -> tuple[list[dict[str, Json]], bool]:
         """Return the data events' objects up to a ``close`` event, and whether one came."""

@@ -233,11 +233,13 @@ class SscCoordinator(ConnectionCoordinator):
             task.result()  # re-raise what ended the session
 
     async def _read(self, sub: SubscriptionStream) -> None:
-        async for batch in sub.notifications():
+        async for batches in sub.reads():
+            # Once per read: the batches of one read arrived at the same moment.
             self._last_rx = self._clock.monotonic()
             self.mark_message()
             self._note_oversized(sub)
-            self._apply(batch)
+            for batch in batches:
+                self._apply(batch)
         self._note_oversized(sub)
 
     def _note_oversized(self, sub: SubscriptionStream) -> None:

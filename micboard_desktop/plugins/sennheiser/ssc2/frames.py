@@ -123,6 +123,10 @@ class SseParser:
                 self._append(piece, 0, len(piece))
                 self._end_line(events)
                 continue
+            if not piece:  # a blank line ends the event
+                self._first_line = False
+                self._dispatch(events)
+                continue
             line = piece.decode("utf-8", "replace")
             if self._first_line:
                 self._first_line = False

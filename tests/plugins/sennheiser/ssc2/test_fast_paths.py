@@ -9,7 +9,7 @@ arbitrary, malformed, truncated and sentinel-valued input and compares every out
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from micboard_desktop.core.model import (
 from micboard_desktop.plugins.sennheiser.merge import SennheiserMerger
 from micboard_desktop.plugins.sennheiser.profiles import Profile, profile_for
 from micboard_desktop.plugins.sennheiser.ssc2 import mapping
+from micboard_desktop.plugins.sennheiser.ssc2.client import SubscriptionStream
 from micboard_desktop.plugins.sennheiser.ssc2.coordinator import DeviceSettings, SscCoordinator
 from micboard_desktop.plugins.sennheiser.ssc2.frames import SseEvent, SseParser
 from micboard_desktop.simulator.sennheiser.ssc2.ewdx import EwdxTree
@@ -160,6 +161,28 @@ def test_lf_only_streams_cut_anywhere_parse_like_the_general_loop(
         assert _state(fast) == _state(general)
 
 
+TRICKY_STREAMS = [
+    [b"\n\xef\xbb\xbfdata: x\n\n"],  # a BOM only counts on the very first line
+    [b"\xef\xbb\xbfdata: x\n\n"],
+    [b"\xef\xbb", b"\xbfdata: x\n\n"],
+    [b"data: a\r", b"\ndata: b\n\n"],  # CRLF across reads, then LF only
+    [b"data:  two\n", b"\n"],
+    [b"data: " + b"x" * 40 + b"\n\ndata: ok\n\n"],  # over the 32-byte line limit
+    [b"data: abc", b"def\n\n"],  # a line continued from the previous read
+    [b"data: \xc3", b"\xa4\n\n"],
+    [b"id: 1\nretry: 9\nevent: close\ndata\n\n"],
+]
+
+
+def test_tricky_streams_parse_like_the_general_loop() -> None:
+    for chunks in TRICKY_STREAMS:
+        fast = SseParser(max_line_bytes=32, max_event_bytes=64)
+        general = GeneralParser(max_line_bytes=32, max_event_bytes=64)
+        for chunk in chunks:
+            assert fast.feed(chunk) == general.feed(chunk), chunks
+            assert _state(fast) == _state(general), chunks
+
+
 def test_the_fast_path_is_taken_and_still_reads_both_spellings() -> None:
     parser = SseParser()
     events = parser.feed(b'data: {"a":1}\n\ndata:{"b":2}\n\nevent: close\ndata:\n\n')
@@ -168,6 +191,27 @@ def test_the_fast_path_is_taken_and_still_reads_both_spellings() -> None:
         SseEvent("message", '{"b":2}'),
         SseEvent("close", ""),
     ]
+
+
+async def _chunks(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def test_reads_hand_over_each_reads_events_together_and_stop_at_close() -> None:
+    chunks = [
+        b'data: {"/a": 1}\n\ndata: {"/b": 2}\n\n',
+        b": keep-alive\n\n",  # a read with no data event yields nothing
+        b'data: {"/c": 3',
+        b'}\n\ndata: [1]\n\ndata: {"/d": 4}\n\nevent: close\ndata: {}\n\ndata: {"/e": 5}\n\n',
+        b'data: {"/f": 6}\n\n',
+    ]
+    stream = SubscriptionStream("s", _chunks(chunks), SseParser())
+    reads = [batches async for batches in stream.reads()]
+    assert reads == [[{"/a": 1}, {"/b": 2}], [{"/c": 3}, {"/d": 4}]]
+    assert stream.closed_by_device
+    flat = SubscriptionStream("s", _chunks(chunks), SseParser())
+    assert [value async for value in flat.notifications()] == [b for r in reads for b in r]
 
 
 # -- meter mapping ----------------------------------------------------------------------------
