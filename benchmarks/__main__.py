@@ -19,11 +19,12 @@ from benchmarks.report import table
 
 ORDER = ("ingest", "latency", "frames", "startup", "history", "lan_api", "lan_latency",
          "replay", "swaps", "interference", "show_storage", "runtime", "phone_page",
-         "startup_rig")
+         "startup_rig", "message_cost")
 TIMEOUTS = {"ingest": 600.0, "latency": 240.0, "frames": 240.0, "startup": 180.0,
             "history": 400.0, "lan_api": 300.0, "lan_latency": 480.0,
             "replay": 600.0, "swaps": 300.0, "interference": 600.0, "show_storage": 1200.0,
-            "runtime": 300.0, "phone_page": 120.0, "startup_rig": 500.0}
+            "runtime": 300.0, "phone_page": 120.0, "startup_rig": 500.0,
+            "message_cost": 600.0}
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 

@@ -266,11 +266,23 @@ def _startup_rig(r: Json) -> list[Row]:
     return rows(r)
 
 
+def _message_cost(r: Json) -> list[Row]:
+    from benchmarks.message_cost import leaves  # the parts choose their own figure names
+
+    wanted = ("us_per", "put", "core_percent", "error")
+    return [
+        _row("message_cost", path, value, " µs" if "us_per" in path.rsplit(".", 1)[-1] else "")
+        for path, value in leaves(r)
+        if any(word in path.rsplit(".", 1)[-1] for word in wanted)
+    ]
+
+
 SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
     "ingest": _ingest, "latency": _latency, "frames": _frames, "startup": _startup,
     "history": _history, "lan_api": _lan, "lan_latency": _lan_latency, "replay": _replay,
     "swaps": _swaps, "interference": _interference, "show_storage": _show_storage,
     "runtime": _runtime, "phone_page": _phone_page, "startup_rig": _startup_rig,
+    "message_cost": _message_cost,
 }
 
 

@@ -63,3 +63,28 @@ def test_lan_latency_smallest_run_reports_both_paths_and_the_table_rates_them() 
     text = table({"results": {"lan_latency": {"12": result}}})
     assert "change -> /api/events/ p50" in text
     assert "MET" in text or "MISSED" in text
+
+
+def test_message_cost_reports_each_part_and_a_broken_part_does_not_hide_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks import message_cost
+
+    def broken(quick: bool) -> dict[str, object]:
+        raise RuntimeError("simulator went away")
+
+    def fine(quick: bool) -> dict[str, object]:
+        return {"meters": {"us_per_message": 4.5, "put_receiver_per_second": 0.0},
+                "channels": {"ulxd": 4}, "note": "x"}
+
+    monkeypatch.setattr(message_cost, "PARTS", {"a": broken, "b": fine})
+    result = message_cost.run(quick=True)
+    assert "simulator went away" in result["a"]["error"]
+    assert message_cost.leaves(result["b"]) == [
+        ("meters.us_per_message", 4.5), ("meters.put_receiver_per_second", 0.0),
+        ("channels.ulxd", 4), ("note", "x")]
+    text = table({"results": {"message_cost": result}})
+    assert "b.meters.us_per_message" in text
+    assert "4.5 µs" in text
+    assert "a.error" in text
+    assert "channels.ulxd" not in text  # sizes are context, not figures
