@@ -2,10 +2,11 @@
 
 The 2,000-channel ingest figure (``ingest``) is the sum of many small costs and moves by
 several points from run to run on a shared VM. This benchmark measures the protocol side of
-it one protocol at a time, with no sockets, no event loop pass and no other process: the
-real coordinator of each protocol reads traffic that the project's own simulator encoded,
-into a real MeterBus. The figures are CPU microseconds per message (best of the repeats), so
-they are comparable between two builds on the same machine even when it is not quiet.
+it one protocol at a time, in one process: the real coordinator of each protocol reads
+traffic that the project's own simulator encoded, into a real MeterBus, with no socket and
+no event loop pass (the UDP part adds one figure per protocol over loopback sockets with the
+loop running). The figures are CPU microseconds per message (best of the repeats), so they
+are comparable between two builds on the same machine even when it is not quiet.
 
 * ``shure_cmd``: command strings over TCP 2202 (benchmarks/message_cost_shure.py)
 * ``ssc2``: SSCv2 notifications over SSE (benchmarks/message_cost_ssc2.py)
