@@ -13,6 +13,9 @@ Three traces, each replayed until it has cost at least ``min_seconds`` of CPU
 (``time.process_time``), best of several repeats:
 
 * ``meters``: meter frames only (per family too), the steady state;
+* ``meters_single_frame_reads``: the same with every frame its own read, the other end of
+  what TCP delivers (the simulator writes each channel's SAMPLE on its own clock, so its
+  frames share a read only when the client is slower than the sender);
 * ``slow``: REPs of slow changes only (mute toggles, battery steps), each a real change;
 * ``mixed``: meters plus slow changes at about 0.35 per channel per second (the rig's
   700 store changes/s over 2,000 channels); it counts ``put_receiver`` calls.
@@ -207,7 +210,13 @@ class Trace:
 
 
 def _trace(
-    bench: Bench, families: frozenset[str], seconds: int, *, meters: bool, slow_rate: float
+    bench: Bench,
+    families: frozenset[str],
+    seconds: int,
+    *,
+    meters: bool,
+    slow_rate: float,
+    merged: bool = True,
 ) -> Trace:
     """Encode ``seconds`` of traffic for the devices of ``families``."""
     rng = random.Random(11)
@@ -226,7 +235,10 @@ def _trace(
                         _jitter(rng, channel)
                         frames.append(sample_frame(device.spec.family, channel))
                     meter_frames += len(frames) * (2 if device.spec.family == "psm1000" else 1)
-                    second += _reads(rng, feed, frames)
+                    if merged:
+                        second += _reads(rng, feed, frames)
+                    else:
+                        second += [(feed, f.encode("ascii")) for f in frames]
                 for channel in device.sim.channels:
                     if rng.random() >= slow_rate / TICKS_PER_SECOND:
                         continue
@@ -299,6 +311,8 @@ async def _measure(quick: bool) -> dict[str, object]:
     result: dict[str, object] = {"channels": channels, "meter_rate_hz": TICKS_PER_SECOND}
     meters = _trace(bench, every, seconds, meters=True, slow_rate=0.0)
     result["meters"] = _cost(bench, meters, repeats, min_seconds)
+    single = _trace(bench, every, seconds, meters=True, slow_rate=0.0, merged=False)
+    result["meters_single_frame_reads"] = _cost(bench, single, repeats, min_seconds)
     result["meters_by_family"] = {
         family: _cost(
             bench,

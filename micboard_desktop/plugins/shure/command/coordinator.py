@@ -194,17 +194,18 @@ class CommandStringCoordinator(ConnectionCoordinator):
         """Take one read's bytes (called from the event loop's read callback)."""
         self._last_data = asyncio.get_running_loop().time()
         self.mark_message()
-        family = self.family
+        receiver = self.receiver  # read once: this runs for every read of every receiver
+        family = receiver.family
         if self._handle(chunk) and not self._connected:
             self._connected = True
             self._crlf_learned = self._crlf_learned or self._crlf_probing
             self.mark_connected()
-        if self.family != family:
+        if receiver.family != family:
             self._family_settled()
-        if self.receiver.rereads_pending:
-            rereads = self.receiver.take_rereads()
+        if receiver.rereads_pending:
+            rereads = receiver.take_rereads()
             self._send([f for n in rereads for f in families.reread_commands(self.family, n)])
-        if self.receiver.changed:  # most reads hold only meters: no snapshot, no clock read
+        if receiver.changed:  # most reads hold only meters: no snapshot, no clock read
             self._deliver()
 
     def _family_settled(self) -> None:
@@ -264,7 +265,7 @@ class CommandStringCoordinator(ConnectionCoordinator):
         endings = buffer.line_endings
         frames = buffer.feed(chunk)
         receiver = self.receiver
-        ids = self._ids_for(receiver.id)
+        ids = self._channel_ids if receiver.id == self._ids_of else self._ids_for(receiver.id)
         post = self._meters.post
         for frame in frames:
             if receiver.family_strength < families.PARAMETER and _is_report(frame):

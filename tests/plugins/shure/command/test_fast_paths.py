@@ -105,6 +105,33 @@ def test_whole_read_framing_matches_the_scanner(
         ) == (general.garbage_bytes, general.overflows, general.line_endings, general.pending_bytes)
 
 
+FRAMEISH = st.builds(
+    lambda before, inner: before + b"<" + inner.encode() + b">",
+    st.sampled_from([b"", b"", b"\r\n", b"\n", b"x", b">"]),
+    st.text(alphabet="<A {}\r\n", max_size=5),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(FRAMEISH, min_size=1, max_size=3),
+    st.sampled_from([b"", b"\r\n", b"\r", b"<", b"x", b"< SAMPLE"]),
+    st.lists(st.binary(max_size=6), max_size=2),
+)
+def test_frame_like_reads_match_the_scanner(
+    frames: list[bytes], tail: bytes, before: list[bytes]
+) -> None:
+    """Reads of frames with stray starts, CR/LF, garbage or a partial tail frame alike."""
+    fast, general = FrameBuffer(), _General()
+    for chunk in [*before, b"".join(frames) + tail]:
+        assert fast.feed(chunk) == general.feed(chunk)
+        assert (fast.garbage_bytes, fast.line_endings, fast.pending_bytes) == (
+            general.garbage_bytes,
+            general.line_endings,
+            general.pending_bytes,
+        )
+
+
 def test_merged_meter_reads_take_the_whole_read_path() -> None:
     """A receiver's merged SAMPLEs (and a P10T's CRLF-ended REPORTs) skip the scanner."""
     buffer = FrameBuffer()
