@@ -541,6 +541,19 @@ def _ad_fields(number: int, tokens: list[str]) -> SampleFields | Fallback:
     rms = _LEVEL3.get(tokens[6], _MISS)
     if quality == -1 or peak is _MISS or rms is _MISS or tokens[4] not in _LEVEL3:
         return Fallback.GENERAL
+    if len(tokens) == 12:  # the usual receiver: one carrier, two antennas, no loop needed
+        status = _AD_STATUS.get(tokens[7])
+        rssi_a = _LEVEL3.get(tokens[9], _MISS)
+        rssi_b = _LEVEL3.get(tokens[11], _MISS)
+        if (
+            status is not None
+            and status[0] == 2
+            and rssi_a is not _MISS
+            and rssi_b is not _MISS
+            and tokens[8] in _SHORT_DIGITS
+            and tokens[10] in _SHORT_DIGITS
+        ):
+            return number, "ad", MeterSample(peak, rms, (rssi_a, rssi_b), status[1]), quality, ()
     first = _rf_fast(tokens, 7)
     if first is None:
         return Fallback.GENERAL

@@ -190,7 +190,10 @@ def shaped_samples(draw: st.DrawFn) -> str:
         for _ in range(draw(st.sampled_from([1, 1, 2]))):  # FD-C: two sections
             status = draw(st.text(alphabet="BRX", min_size=1, max_size=4))
             tokens.append(status)
-            for _ in status:
+            # Usually one (bitmap, rssi) pair per antenna letter; sometimes a count that
+            # does not fit the letters (a frame of the right length, the wrong shape).
+            pairs = draw(st.sampled_from([len(status)] * 3 + [1, 2, 3, 4]))
+            for _ in range(pairs):
                 tokens += [draw(st.integers(0, 63).map(lambda v: f"{v:02d}")), draw(NUMBERS)]
     change = draw(st.sampled_from(["none", "none", "word", "word", "cut", "extend"]))
     if change == "word":
@@ -216,6 +219,37 @@ def test_meter_fast_path_matches_parse_frame(frame: str, family: str | None) -> 
         general = parse_frame(frame, family)
         assert type(fast) is type(general)
         assert fast == general
+
+
+BASE_FRAMES = [
+    "< SAMPLE 1 ALL AX 100 030 >",
+    "< SAMPLE 2 ALL 080 070 060 >",
+    "< SAMPLE 3 ALL 005 031 102 102 BB 31 086 31 065 >",
+    "< SAMPLE 4 ALL 005 031 102 102 BRXB 31 086 31 065 00 000 63 120 >",
+    "< SAMPLE 5 ALL 004 001 090 080 BX 31 086 00 000 XB 00 000 31 070 >",
+    "< REPORT 1 AUDIO_IN_LVL_L 00003548184 >",
+]
+SINGLE_WORDS = [
+    "", "x", "XX", "B", "BBB", "bb", "0", "00", "000", "0000", "06", "255", "999", "-1",
+    "\u0661\u0662", "ALL", "SAMPLE", "{", "}", "<", ">",
+]  # fmt: skip
+
+
+def test_every_single_word_change_matches_parse_frame() -> None:
+    """Each word of each usual meter frame replaced (or dropped): both paths agree."""
+    checked = 0
+    for base in BASE_FRAMES:
+        words = base[2:-2].split()
+        for at in range(len(words)):
+            for word in SINGLE_WORDS:
+                changed = [*words[:at], word, *words[at + 1 :]]
+                frame = "< " + " ".join(changed) + " >"
+                for family in FAMILIES:
+                    fast = parse_meter_frame(frame, family)
+                    if fast is not Fallback.GENERAL:
+                        assert fast == parse_frame(frame, family), (frame, family)
+                        checked += 1
+    assert checked > 1000  # the fast path really took most of them
 
 
 @st.composite
