@@ -10,7 +10,7 @@ in-ear link with no transmitter pack, shure.md §3.4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from operator import attrgetter
 from typing import Final, TypeVar
@@ -81,11 +81,11 @@ def _restamped(built: Channel, old: Channel | None, now: datetime) -> Channel:
     """
     if old is not None and (built is old or _compared_but_stamp(built) == _compared_but_stamp(old)):
         return old
+    if not _POSITIONAL:  # a field outside __init__ (none today): the careful way
+        return replace(built, updated_at=now)  # pragma: no cover
     values = list(_channel_values(built))
     values[_STAMP_AT] = now
-    if _POSITIONAL:
-        return Channel(*values)
-    return Channel(**dict(zip(_CHANNEL_FIELDS, values, strict=True)))  # pragma: no cover
+    return Channel(*values)
 
 
 @dataclass(slots=True)
