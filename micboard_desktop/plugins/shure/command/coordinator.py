@@ -266,12 +266,15 @@ class CommandStringCoordinator(ConnectionCoordinator):
         frames = buffer.feed(chunk)
         receiver = self.receiver
         ids = self._channel_ids if receiver.id == self._ids_of else self._ids_for(receiver.id)
-        post = self._meters.post
+        post = self._meters.post  # locals: the loop below runs for every meter frame
+        apply_sample = receiver.apply_sample
+        read_meter = read_meter_frame
+        parameter = families.PARAMETER
         for frame in frames:
-            if receiver.family_strength < families.PARAMETER and _is_report(frame):
-                receiver.note_family(PSM1000, families.PARAMETER)  # REPORT on TCP: a P10T
+            if receiver.family_strength < parameter and _is_report(frame):
+                receiver.note_family(PSM1000, parameter)  # REPORT on TCP: a P10T
             family = receiver.family
-            found = read_meter_frame(frame, family)  # the usual meter frame, looked up
+            found = read_meter(frame, family)  # the usual meter frame, looked up
             if isinstance(found, tuple):  # a SAMPLE: (channel, layout, sample, quality, rssi2)
                 self._metered = True
                 number = found[0]
@@ -279,7 +282,7 @@ class CommandStringCoordinator(ConnectionCoordinator):
                 if cid is None:
                     cid = ids[number] = channel_id(receiver.id, number)
                 post(cid, found[2])
-                receiver.apply_sample(number, found[1], found[3])
+                apply_sample(number, found[1], found[3])
                 continue
             update: Update | Fallback | None = found
             if update is Fallback.GENERAL:
