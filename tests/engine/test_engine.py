@@ -250,3 +250,24 @@ async def test_a_number_key_selects_one_group_only(engine: Engine):
     assert {g.name: g.slot for g in await engine.groups()}["Cast"] == 1
     with pytest.raises(ConfigError, match="1 to 9"):
         await engine.save_group("Cast", [], slot=12)
+
+
+async def test_a_started_engine_freezes_what_it_built_and_gates_full_collections(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    from micboard_desktop.engine import engine as engine_module
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(before[0], before[1], 10)  # Python's default gate
+        running = await open_engine(tmp_path)
+        try:
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold() == (before[0], before[1],
+                                          engine_module.FULL_COLLECTION_GATE)
+        finally:
+            await running.stop()
+    finally:
+        gc.set_threshold(*before)
