@@ -359,9 +359,10 @@ async def measure(channels: int, changes: int, interval: float, seed: int = 3) -
                 pool = [c for c in pool if sim[c][0].protocol == "shure_cmd"]
             if kind == "battery":
                 snap = engine.store.snapshot()
-                # ew G4 shows a coarse gauge (100/70/30/0): a 9-point move may not show.
+                # ew G4 shows a coarse gauge (100/70/30/0) and a D6000's skx/battery is a
+                # state word (sennheiser.md §3.6): a 9-point move may not show on either.
                 pool = [c for c in pool if _battery_percent(snap, c) is not None
-                        and sim[c][0].protocol != "sennheiser_mcp"]
+                        and sim[c][0].protocol not in ("sennheiser_mcp", "sennheiser_ssc1")]
             if not pool:
                 await asyncio.sleep(interval)
                 continue
