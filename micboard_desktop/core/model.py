@@ -8,9 +8,10 @@ say" (or said a sentinel); it is never replaced by a made-up number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import NewType
 
 ReceiverId = NewType("ReceiverId", str)
@@ -298,15 +299,30 @@ class Manufacturer:
     health: Health = field(default_factory=Health)
 
 
+_CHANNEL_FIELDS = tuple(f.name for f in fields(Channel))
+_STAMP_AT = _CHANNEL_FIELDS.index("updated_at")
+_channel_values = attrgetter(*_CHANNEL_FIELDS)
+_compared_but_stamp = attrgetter(
+    *(f.name for f in fields(Channel) if f.compare and f.name != "updated_at")
+)
+_POSITIONAL = all(f.init for f in fields(Channel))
+
+
 def restamped(built: Channel, old: Channel | None, now: datetime) -> Channel:
     """Return ``old`` if ``built`` differs only in ``updated_at``, else ``built`` stamped ``now``.
 
     An unchanged channel keeps its object and its time: views compare by identity, history
-    by time.
+    by time. Every plugin stamps each channel it builds again, so this compares the fields
+    but the stamp in one ``attrgetter`` and rebuilds positionally instead of calling
+    ``dataclasses.replace`` twice (a property test holds it to the ``replace`` form).
     """
-    if old is not None and (built is old or replace(built, updated_at=old.updated_at) == old):
+    if old is not None and (built is old or _compared_but_stamp(built) == _compared_but_stamp(old)):
         return old
-    return replace(built, updated_at=now)
+    if not _POSITIONAL:  # a field outside __init__ (none today): the careful way
+        return replace(built, updated_at=now)  # pragma: no cover
+    values = list(_channel_values(built))
+    values[_STAMP_AT] = now
+    return Channel(*values)
 
 
 def receiver_id(manufacturer: str, api_device_id: str) -> ReceiverId:

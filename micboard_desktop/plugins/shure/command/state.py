@@ -10,9 +10,8 @@ in-ear link with no transmitter pack, shure.md §3.4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
 from typing import Final, TypeVar
 
 from micboard_desktop.plugins.api import (
@@ -31,6 +30,7 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_optional,
     receiver_id,
+    restamped,
 )
 from micboard_desktop.plugins.shure.command import families, mxw
 from micboard_desktop.plugins.shure.command.families import MXW, PSM1000
@@ -61,31 +61,6 @@ _TX_VALUES: Final = (
     ChannelField.BUTTON,
 )
 """What an MXW microphone reported that no longer holds once it is unavailable."""
-
-
-_CHANNEL_FIELDS: Final = tuple(f.name for f in fields(Channel))
-_STAMP_AT: Final = _CHANNEL_FIELDS.index("updated_at")
-_channel_values: Final = attrgetter(*_CHANNEL_FIELDS)
-_compared_but_stamp: Final = attrgetter(
-    *(f.name for f in fields(Channel) if f.compare and f.name != "updated_at")
-)
-_POSITIONAL: Final = all(f.init for f in fields(Channel))
-
-
-def _restamped(built: Channel, old: Channel | None, now: datetime) -> Channel:
-    """Do what :func:`~micboard_desktop.core.model.restamped` does, without ``replace``.
-
-    ``dataclasses.replace`` walks the fields in Python and ran twice per changed channel;
-    comparing the fields but the stamp in one ``attrgetter`` and rebuilding positionally
-    costs a fraction (a differential test holds it to ``restamped``).
-    """
-    if old is not None and (built is old or _compared_but_stamp(built) == _compared_but_stamp(old)):
-        return old
-    if not _POSITIONAL:  # a field outside __init__ (none today): the careful way
-        return replace(built, updated_at=now)  # pragma: no cover
-    values = list(_channel_values(built))
-    values[_STAMP_AT] = now
-    return Channel(*values)
 
 
 @dataclass(slots=True)
@@ -310,7 +285,7 @@ class ReceiverState:
             if old is not None and number not in dirty:
                 channels.append(old)
                 continue
-            channels.append(_restamped(self._build_channel(number, raw), old, now))
+            channels.append(restamped(self._build_channel(number, raw), old, now))
         device = (
             self._connection,
             self._device.get(DeviceField.MODEL),

@@ -19,15 +19,9 @@ from hypothesis import strategies as st
 
 from micboard_desktop.core.meters import MeterBus, MeterSample
 from micboard_desktop.core.model import (
-    Audio,
     Battery,
-    Channel,
     ChannelId,
-    ChannelKind,
-    Iem,
-    Rf,
     Transmitter,
-    restamped,
 )
 from micboard_desktop.plugins.shure.command import coordinator as coordinator_module
 from micboard_desktop.plugins.shure.command import families, mxw
@@ -47,7 +41,7 @@ from micboard_desktop.plugins.shure.command.mapping import (
     parse_frame,
     parse_meter_frame,
 )
-from micboard_desktop.plugins.shure.command.state import ReceiverState, _restamped
+from micboard_desktop.plugins.shure.command.state import ReceiverState
 from micboard_desktop.simulator.rig import SimChannel, SimTransmitter
 from micboard_desktop.simulator.rig_build import make_channel
 from micboard_desktop.simulator.shure.command.frames import sample_frame
@@ -470,37 +464,6 @@ def test_a_read_of_meters_alone_leaves_the_receiver_unchanged() -> None:
     state.apply_sample(update.channel, update.family, update.quality)
     assert not state.changed  # same quality: meters travel on the bus, nothing else moved
     assert state.snapshot(T0) is None
-
-
-# -- snapshots without dataclasses.replace -------------------------------------------------------
-
-TEXTS = st.sampled_from([None, "A", "B"])
-CHANNELS = st.builds(
-    Channel,
-    id=st.sampled_from([ChannelId("shure:a:1"), ChannelId("shure:a:2")]),
-    number=st.integers(1, 2),
-    name=TEXTS,
-    frequency_khz=st.sampled_from([None, 500_000]),
-    transmitter=st.sampled_from([None, Transmitter(), Transmitter("AD2", Battery(bars=3))]),
-    rf=st.sampled_from([Rf(), Rf(rssi_dbm=(-60.0,)), Rf(quality=5.0, quality_max=5.0)]),
-    audio=st.sampled_from([Audio(), Audio(rms_dbfs=-20.0)]),
-    updated_at=st.sampled_from([None, T0, T0 + timedelta(seconds=5)]),
-    kind=st.sampled_from(list(ChannelKind)),
-    iem=st.sampled_from([None, Iem(rf_power_mw=50)]),
-)
-
-
-@settings(max_examples=400, deadline=None)
-@given(CHANNELS, st.one_of(st.none(), CHANNELS), st.sampled_from([T0, T0 + timedelta(hours=1)]))
-def test_restamping_matches_the_model_helper(
-    built: Channel, old: Channel | None, now: datetime
-) -> None:
-    """The same channel comes back (the very object when unchanged) as core's restamped."""
-    ours, theirs = _restamped(built, old, now), restamped(built, old, now)
-    assert ours == theirs
-    assert (ours is old) == (theirs is old)
-    if old is not None:
-        assert _restamped(old, old, now) is old
 
 
 def _original_mxw_transmitter(v: dict[ChannelField, object]) -> Transmitter | None:
