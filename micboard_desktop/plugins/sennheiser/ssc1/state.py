@@ -27,6 +27,7 @@ from micboard_desktop.plugins.api import (
     Transport,
     channel_id,
     receiver_id,
+    restamped,
     sentinels,
 )
 from micboard_desktop.plugins.sennheiser.ssc1 import chargers, mapping
@@ -179,7 +180,7 @@ class Ssc1State:
         """Return the channels the device has (all of its product's, minus any 404)."""
         return [n for n in range(1, self.channel_count + 1) if n not in self.missing]
 
-    def _channel(self, n: int, rid: ReceiverId, updated_at: datetime | None = None) -> Channel:
+    def _channel(self, n: int, rid: ReceiverId) -> Channel:
         family = self.family
         assert family is not None
         values = self.values
@@ -206,7 +207,6 @@ class Ssc1State:
             frequency_khz=mapping.frequency(family, values, n),
             transmitter=transmitter,
             rf=Rf(quality=quality, quality_max=top),
-            updated_at=updated_at,
         )
 
     def snapshot(self, now: datetime, rid: ReceiverId | None = None) -> Receiver | None:
@@ -218,14 +218,7 @@ class Ssc1State:
         old = {ch.number: ch for ch in self._last.channels} if self._last else {}
         channels = []
         for n in self.channel_numbers():
-            # As restamped(), with one dataclasses.replace at most: built with the old time,
-            # an unchanged channel compares equal and keeps its object.
-            before = old.get(n)
-            built = self._channel(n, rid, None if before is None else before.updated_at)
-            if before is not None and built == before:
-                channels.append(before)
-            else:
-                channels.append(replace(built, updated_at=now))
+            channels.append(restamped(self._channel(n, rid), old.get(n), now))
         values = self.values
         last = self._last
         # Built with the last snapshot's last_seen, so "nothing visible changed" is one

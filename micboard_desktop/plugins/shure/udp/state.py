@@ -14,7 +14,7 @@ it delivers, see ``coordinator.keep_meter_fields``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
@@ -30,6 +30,7 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_optional,
     receiver_id,
+    restamped,
 )
 from micboard_desktop.plugins.shure.udp.mapping import (
     MAX_CHANNELS,
@@ -243,13 +244,7 @@ class UhfrReceiverState:
             if old is not None and number not in dirty:
                 channels.append(old)
                 continue
-            # As restamped(), with one dataclasses.replace at most: built with the old time,
-            # an unchanged channel compares equal and keeps its object.
-            built = self._build_channel(number, raw, None if old is None else old.updated_at)
-            if old is not None and built == old:
-                channels.append(old)
-            else:
-                channels.append(replace(built, updated_at=now))
+            channels.append(restamped(self._build_channel(number, raw), old, now))
         device = (self._connection, self.model, self._online)
         if (
             last is not None
@@ -273,9 +268,7 @@ class UhfrReceiverState:
         )
         return self._last
 
-    def _build_channel(
-        self, number: int, raw: _ChannelRaw, updated_at: datetime | None = None
-    ) -> Channel:
+    def _build_channel(self, number: int, raw: _ChannelRaw) -> Channel:
         v = raw.values
         name = v.get(Field.NAME)
         frequency = v.get(Field.FREQUENCY_KHZ)
@@ -286,7 +279,6 @@ class UhfrReceiverState:
             frequency_khz=frequency if isinstance(frequency, int) else None,
             transmitter=_transmitter(v),
             rf=Rf(coarse=raw.coarse),
-            updated_at=updated_at,
         )
 
 
