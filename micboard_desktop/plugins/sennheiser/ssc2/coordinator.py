@@ -429,16 +429,9 @@ class SscCoordinator(ConnectionCoordinator):
         self._sink.put_receiver(self._receiver)
 
     def _renewed(self, profile: Profile, old: Channel, now: datetime) -> Channel:
-        """Return ``restamped(channel built again, old, now)`` with one copy less.
-
-        Built with ``old``'s time, the channel equals ``old`` exactly when nothing but the
-        time could differ; only a changed channel is copied to carry ``now``.
-        """
-        rid = self._receiver.id
-        built = mapping.channel(
-            profile, rid, old.number, self._resources, updated_at=old.updated_at
-        )
-        return old if built == old else replace(built, updated_at=now)
+        """Return channel ``old.number`` built again, ``old`` itself when nothing changed."""
+        built = mapping.channel(profile, self._receiver.id, old.number, self._resources)
+        return restamped(built, old, now)
 
     def _stamp(self, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
         """Keep ``updated_at`` of unchanged channels; stamp the changed ones with now."""

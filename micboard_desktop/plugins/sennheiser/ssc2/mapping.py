@@ -9,7 +9,6 @@ path missing from the mapping is simply not known yet. Every value goes through
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Final
 
 from micboard_desktop.plugins.api import (
@@ -78,22 +77,11 @@ def channels(profile: Profile, rid: ReceiverId, resources: Resources) -> tuple[C
     return tuple(ewdx_channel(profile, rid, i, resources) for i in profile.channel_ids)
 
 
-def channel(
-    profile: Profile,
-    rid: ReceiverId,
-    number: int,
-    resources: Resources,
-    *,
-    updated_at: datetime | None = None,
-) -> Channel:
-    """Return the one channel numbered ``number`` (see :func:`affected_channels`).
-
-    ``updated_at`` goes into the channel as it is: a caller comparing the new channel with
-    the one it has passes that one's time, so ``==`` alone says whether anything changed.
-    """
+def channel(profile: Profile, rid: ReceiverId, number: int, resources: Resources) -> Channel:
+    """Return the one channel numbered ``number`` (see :func:`affected_channels`)."""
     if profile.family == "spectera":
-        return spectera_channel(profile, rid, number, resources, updated_at=updated_at)
-    return ewdx_channel(profile, rid, number - 1, resources, updated_at=updated_at)
+        return spectera_channel(profile, rid, number, resources)
+    return ewdx_channel(profile, rid, number - 1, resources)
 
 
 _EWDX_CHANNEL_PREFIXES: Final = ("/api/channel/", "/api/rf/channels/", "/api/transmitters/")
@@ -165,14 +153,7 @@ def ewdx_transmitter(channel_id_: int, resources: Resources) -> Transmitter | No
     )
 
 
-def ewdx_channel(
-    profile: Profile,
-    rid: ReceiverId,
-    channel_id_: int,
-    res: Resources,
-    *,
-    updated_at: datetime | None = None,
-) -> Channel:
+def ewdx_channel(profile: Profile, rid: ReceiverId, channel_id_: int, res: Resources) -> Channel:
     """Return EW-DX channel ``channel_id_`` (0-based on the wire, numbered from 1 here)."""
     number = channel_id_ + 1
     body = _obj(res.get(f"/api/channel/{channel_id_}"))
@@ -186,7 +167,6 @@ def ewdx_channel(
         frequency_khz=sentinels.frequency_khz(rf.get("frequency")),
         transmitter=ewdx_transmitter(channel_id_, res),
         rf=Rf(quality=quality, quality_max=profile.quality_max),
-        updated_at=updated_at,
     )
 
 
@@ -366,14 +346,7 @@ def spectera_channels(profile: Profile, rid: ReceiverId, res: Resources) -> tupl
     return (*mics, *iems)
 
 
-def spectera_channel(
-    profile: Profile,
-    rid: ReceiverId,
-    number: int,
-    res: Resources,
-    *,
-    updated_at: datetime | None = None,
-) -> Channel:
+def spectera_channel(profile: Profile, rid: ReceiverId, number: int, res: Resources) -> Channel:
     """Return channel ``number``: mobile device ``number``, or the IEM link it numbers."""
     path = f"{MOBILE_PREFIX}{number}"
     if path not in res and number >= IEM_NUMBER_OFFSET:
@@ -381,8 +354,8 @@ def spectera_channel(
         mobile = res.get(f"{MOBILE_PREFIX}{uid}")
         link = iem_link_id(mobile)
         if link is not None:
-            return _spectera_iem(profile, rid, uid, _obj(mobile), link, res, updated_at)
-    return _spectera_channel(profile, rid, number, res.get(path), res, updated_at)
+            return _spectera_iem(profile, rid, uid, _obj(mobile), link, res)
+    return _spectera_channel(profile, rid, number, res.get(path), res)
 
 
 def iem_number(uid: int) -> int:
@@ -438,13 +411,7 @@ def _rf_muted(state: Any) -> bool | None:
 
 
 def _spectera_iem(
-    profile: Profile,
-    rid: ReceiverId,
-    uid: int,
-    mobile: dict[str, Any],
-    link: int,
-    res: Resources,
-    updated_at: datetime | None = None,
+    profile: Profile, rid: ReceiverId, uid: int, mobile: dict[str, Any], link: int, res: Resources
 ) -> Channel:
     """Return the in-ear channel of mobile device ``uid``'s active IEM link ``link``.
 
@@ -475,17 +442,11 @@ def _spectera_iem(
             rf_power_mw=power if power is not None and power > 0 else None,
             rf_muted=_rf_muted(rf_body.get("rfState")),
         ),
-        updated_at=updated_at,
     )
 
 
 def _spectera_channel(
-    profile: Profile,
-    rid: ReceiverId,
-    uid: int,
-    raw: Any,
-    res: Resources,
-    updated_at: datetime | None = None,
+    profile: Profile, rid: ReceiverId, uid: int, raw: Any, res: Resources
 ) -> Channel:
     mobile = _obj(raw)
     rf_id = sentinels.parse_int(mobile.get("rfChannelId"))
@@ -497,7 +458,6 @@ def _spectera_channel(
         frequency_khz=sentinels.frequency_khz(rf_body.get("frequency")),
         transmitter=spectera_transmitter(mobile) if mobile else None,
         rf=spectera_rf(profile, mobile) if mobile else Rf(quality_max=profile.quality_max),
-        updated_at=updated_at,
     )
 
 
