@@ -83,8 +83,9 @@ class Changes:
     chargers: frozenset[ChargerId] = frozenset()
     """Chargers added, changed or removed (look them up in :attr:`Snapshot.chargers`)."""
     levels_only: bool = False
-    """Every changed channel only moved its levels (RF, audio, in-ear inputs: the once-a-second
-    fold of engine/levels.py, through :meth:`StateStore.put_levels`). Listeners that follow
+    """Every changed channel only moved its telemetry (RF and audio levels, in-ear inputs, link
+    quality, coarse RF: the once-a-second fold of engine/levels.py, through
+    :meth:`StateStore.put_levels`; see :func:`same_but_levels`). Listeners that follow
     batteries and transmitters skip such batches; on a big rig they are most of the changes."""
 
     def __bool__(self) -> bool:
@@ -177,28 +178,32 @@ def changed_channels(old: Receiver | None, new: Receiver) -> set[ChannelId]:
     return {ch.id for ch in new.channels if before.get(ch.id) != ch}
 
 
-def _same_but_levels(old: Receiver, new: Receiver) -> bool:
-    """Return True when ``new`` can differ from ``old`` only in channel levels (cheap checks).
+def same_but_levels(old: Receiver, new: Receiver) -> bool:
+    """Return True when ``new`` differs from ``old`` at most in live telemetry.
 
-    Identity, not equality: the fold builds ``new`` from ``old`` with ``dataclasses.replace``,
-    so everything it did not touch is the very same object.
+    Telemetry: RSSI, antenna, audio and in-ear input levels, link quality, a coarse RF
+    category, and the stamps (a channel's ``updated_at``, the receiver's ``last_seen``).
+    These move every second on a big rig and reach the store once a second (the fold of
+    engine/levels.py, which also carries what engine/telemetry_hold.py kept back).
+    Unchanged parts are usually the very same objects, so most checks are identity.
     """
     if len(old.channels) != len(new.channels) or old.online != new.online:
         return False
     for a, b in zip(old.channels, new.channels, strict=True):
         if a is b:
             continue
-        if a.transmitter is not b.transmitter or _non_level_fields(a) != _non_level_fields(b):
+        if (
+            a.transmitter is not b.transmitter and a.transmitter != b.transmitter
+        ) or _non_level_fields(a) != _non_level_fields(b):
             return False
-    return replace(new, channels=old.channels) == old
+    return replace(new, channels=old.channels, last_seen=old.last_seen) == old
 
 
 def _non_level_fields(channel: Channel) -> tuple[object, ...]:
-    """Return what a channel shows besides its levels (RSSI, antenna, audio, in-ear inputs)."""
+    """Return what a channel shows besides its telemetry (see :func:`same_but_levels`)."""
     rf, iem = channel.rf, channel.iem
     return (channel.id, channel.number, channel.name, channel.performer, channel.groups,
-            channel.frequency_khz, channel.updated_at, channel.kind,
-            rf.quality, rf.quality_max, rf.interference, rf.coarse,
+            channel.frequency_khz, channel.kind, rf.quality_max, rf.interference,
             None if iem is None else (iem.rf_power_mw, iem.rf_muted, iem.mode))
 
 
@@ -299,14 +304,14 @@ class StateStore:
         return True
 
     def put_levels(self, receiver: Receiver) -> bool:
-        """Store ``receiver`` whose channels differ from the stored ones only in their levels.
+        """Store ``receiver`` that differs from the stored one only in its telemetry.
 
         For engine/levels.py's fold. The batch is announced with ``levels_only`` unless the
-        receiver is new or a channel's transmitter, status or kind is not the very same as
-        stored (then it counts as any other put). Return True if it changed.
+        receiver is new or differs in more than :func:`same_but_levels` allows (then it
+        counts as any other put). Return True if it changed.
         """
         old = self._receivers.get(receiver.id)
-        if old is None or not _same_but_levels(old, receiver):
+        if old is None or not same_but_levels(old, receiver):
             return self.put_receiver(receiver)
         if old == receiver:
             return False

@@ -183,6 +183,7 @@ class Engine:
         self.rf_watch.update_config(self._config)
         await self.rf_watch.start()
         await self.levels.start()
+        self.sink.hold = self.levels.hold  # the folder empties it every second
         await self.history_recorder.start()
         await self.estimates.start()
         await self.swap_log.start()  # after the restore: stale packs are no baseline
@@ -213,7 +214,8 @@ class Engine:
         await self.estimates.stop()
         await self.rf_watch.stop()
         await self.alert_engine.stop()
-        await self.levels.stop()
+        self.sink.hold = None
+        await self.levels.stop()  # puts what is still held
         self.recorder.flush_dirty()
         await self.recorder.flush_removed()
         self.recorder.stop()

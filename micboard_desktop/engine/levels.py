@@ -4,7 +4,9 @@ Meters travel on the MeterBus, never through the store, sample by sample. But st
 (RF loss, clipping), alerts, the LAN API and history all need *a* recent level. Once per
 period this drains its own MeterReader and writes, per channel, the strongest RSSI per
 antenna and the loudest peak and RMS of the period, rounded to whole dB so a steady signal
-does not count as a change every second.
+does not count as a change every second. The receivers a plugin delivered with only
+telemetry changed (link quality, coarse RF: engine/telemetry_hold.py) go in the same batch,
+with their windows folded in.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from micboard_desktop.core.model import (
 )
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
+from micboard_desktop.engine.telemetry_hold import TelemetryHold
 
 FOLD_PERIOD = 1.0
 """Seconds between two folds."""
@@ -89,12 +92,19 @@ class LevelFolder:
     """Periodically move meter levels into the store (see module docstring)."""
 
     def __init__(
-        self, store: StateStore, meters: MeterSource, clock: Clock, period: float = FOLD_PERIOD
+        self,
+        store: StateStore,
+        meters: MeterSource,
+        clock: Clock,
+        period: float = FOLD_PERIOD,
+        hold: TelemetryHold | None = None,
     ) -> None:
         self._store = store
         self._reader = meters.reader()
         self._clock = clock
         self._period = period
+        self.hold = hold if hold is not None else TelemetryHold()
+        """Telemetry-only receivers to put with the next fold (the sink fills it)."""
         self._tasks = TaskOwner("levels")
 
     async def start(self) -> None:
@@ -102,8 +112,9 @@ class LevelFolder:
         self._tasks.spawn(self._loop(), "fold")
 
     async def stop(self) -> None:
-        """Stop folding and close the meter reader."""
+        """Stop folding, put what is still held, and close the meter reader."""
         await self._tasks.cancel_all()
+        self._put_held()
         self._reader.close()
 
     async def _loop(self) -> None:
@@ -114,10 +125,19 @@ class LevelFolder:
                 if start:
                     await asyncio.sleep(0)  # let socket reads run between the chunks
                 self._fold(groups[start:start + FOLD_CHUNK])
+            self._put_held()  # those without meters this second
 
     def fold(self) -> int:
-        """Fold everything collected since the last call; return how many receivers changed."""
-        return self._fold(self._drain())
+        """Fold everything collected (and held) since the last call; return how many changed."""
+        return self._fold(self._drain()) + self._put_held()
+
+    def _put_held(self) -> int:
+        """Put the held receivers that no fold took; return how many changed."""
+        changed = 0
+        with self._store.batch(initiator="meters"):
+            for receiver in self.hold.take_all():
+                changed += self._store.put_levels(receiver)
+        return changed
 
     def _drain(self) -> list[tuple[ReceiverId, dict[ChannelId, MeterWindow]]]:
         """Take the windows collected so far, grouped by receiver."""
@@ -132,7 +152,8 @@ class LevelFolder:
         changed = 0
         with self._store.batch(initiator="meters"):
             for rid, channel_windows in groups:
-                receiver = self._store.receiver(rid)
+                # A held receiver is newer than the stored one (engine/telemetry_hold.py).
+                receiver = self.hold.pop(rid) or self._store.receiver(rid)
                 if receiver is None or not receiver.online:
                     continue  # meters of a receiver we no longer trust are not news
                 changed += self._store.put_levels(fold_receiver(receiver, channel_windows))

@@ -34,7 +34,7 @@ CONNECTION_ROW_SECONDS = 10.0
 
 
 def _without_telemetry(channel: Channel) -> Channel:
-    rf = replace(channel.rf, rssi_dbm=(), antenna=None, quality=None)
+    rf = replace(channel.rf, rssi_dbm=(), antenna=None, quality=None, coarse=())
     return replace(channel, rf=rf, audio=Audio(), updated_at=None)
 
 
@@ -110,9 +110,10 @@ class Recorder:
         """Queue the receivers changed since they were last written; return how many.
 
         With ``now`` (monotonic seconds), a receiver whose only change is live telemetry
-        (RSSI, antenna, quality, audio levels) waits until :data:`TELEMETRY_WRITE_SECONDS`
-        after its last write: on a big rig nearly every receiver's levels move every
-        second, and the database keeps them only to show something after a restart.
+        (RSSI, antenna, quality, coarse RF, audio levels) waits until
+        :data:`TELEMETRY_WRITE_SECONDS` after its last write: on a big rig nearly every
+        receiver's levels move every second, and the database keeps them only to show
+        something after a restart.
         Without ``now`` (shutdown) everything dirty is written.
         """
         dirty, self._dirty = self._dirty, set()

@@ -19,6 +19,7 @@ from micboard_desktop.core.text_clean import (
     clean_receiver,
     clean_text,
 )
+from micboard_desktop.engine.telemetry_hold import TelemetryHold
 from micboard_desktop.engine.userdata import UserData
 
 StateListener = Callable[[ConnectionState], None]
@@ -40,29 +41,49 @@ class StoreSink:
         """Latest state of every connection, by connection id."""
         self.claimed: set[ReceiverId] = set()
         """Receivers a plugin delivered (the engine clears it after restoring)."""
+        self.hold: TelemetryHold | None = None
+        """Where telemetry-only receivers wait for the level fold (engine/telemetry_hold.py);
+        set by the engine while its level folder runs, which empties it every second."""
 
     def put_receiver(self, receiver: Receiver) -> None:
-        """Store a whole receiver snapshot (cleaned, user data applied)."""
-        receiver = clean_receiver(receiver)
+        """Store a whole receiver snapshot (cleaned, user data applied), or hold it.
+
+        Held when it changes only telemetry and a level folder runs: it reaches the store
+        with the next fold, within a second, like the RSSI and audio levels.
+        """
+        receiver = self.userdata.apply(clean_receiver(receiver))
         self.claimed.add(receiver.id)
-        self._store.put_receiver(self.userdata.apply(receiver))
+        hold = self.hold
+        if hold is not None and hold.offer(self._store.receiver(receiver.id), receiver):
+            return
+        self._store.put_receiver(receiver)
 
     def update_receiver(
         self, rid: ReceiverId, update: Callable[[Receiver | None], Receiver | None]
     ) -> None:
-        """Apply a functional update to one receiver (cleaned, user data applied to the result)."""
+        """Apply a functional update to one receiver (cleaned, user data applied to the result).
+
+        The update sees the newest receiver (a held one before the stored one), and a
+        result that changes only telemetry is held like a put (:meth:`put_receiver`).
+        """
         rid = _clean_id(rid)
         self.claimed.add(rid)
-
-        def with_userdata(current: Receiver | None) -> Receiver | None:
-            new = update(current)
-            return None if new is None else self.userdata.apply(clean_receiver(new))
-
-        self._store.update_receiver(rid, with_userdata)
+        hold = self.hold
+        held = hold.pop(rid) if hold is not None else None
+        stored = self._store.receiver(rid)
+        new = update(held if held is not None else stored)
+        if new is not None:
+            new = self.userdata.apply(clean_receiver(new))
+            if hold is not None and new.id == rid and hold.offer(stored, new):
+                return
+        self._store.update_receiver(rid, lambda _stored: new)
 
     def remove_receiver(self, rid: ReceiverId) -> None:
         """Forget a receiver."""
-        self._store.remove_receiver(_clean_id(rid))
+        rid = _clean_id(rid)
+        if self.hold is not None:
+            self.hold.pop(rid)
+        self._store.remove_receiver(rid)
 
     def put_charger(self, charger: Charger) -> None:
         """Store a whole charger snapshot (cleaned)."""
@@ -82,6 +103,9 @@ class StoreSink:
     def reapply_userdata(self) -> None:
         """Re-apply user data to every stored receiver (after a performer or group edit)."""
         with self._store.batch(initiator="user"):
+            if self.hold is not None:
+                for held in self.hold.take_all():
+                    self._store.put_receiver(held)
             for receiver in list(self._store.snapshot().receivers.values()):
                 self._store.put_receiver(self.userdata.apply(receiver))
 
