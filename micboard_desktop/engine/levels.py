@@ -11,7 +11,6 @@ with their windows folded in.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -35,6 +34,9 @@ FOLD_PERIOD = 1.0
 FOLD_CHUNK = 48
 """Receivers folded per turn of the event loop: one batch of a whole 2,000-channel rig held
 the loop for tens of milliseconds, delaying every socket read behind it."""
+FOLD_SPREAD = 0.4
+"""Share of the period the chunks of one fold are spread over: back to back, a dozen
+chunks still made one burst each second that the rest of the loop queued behind."""
 
 
 def _whole_db(value: float | None) -> float | None:
@@ -118,12 +120,18 @@ class LevelFolder:
         self._reader.close()
 
     async def _loop(self) -> None:
+        due = self._clock.monotonic()
         while True:
-            await self._clock.sleep(self._period)
+            # A fixed cadence: the fold's own time (spread over part of the period) must
+            # not stretch the period, or levels and held quality would reach the store late.
+            due += self._period
+            await self._clock.sleep(max(0.0, due - self._clock.monotonic()))
+            due = max(due, self._clock.monotonic() - self._period)  # after a stall: no burst
             groups = self._drain()
+            pause = FOLD_SPREAD * self._period * FOLD_CHUNK / max(len(groups), 1)
             for start in range(0, len(groups), FOLD_CHUNK):
                 if start:
-                    await asyncio.sleep(0)  # let socket reads run between the chunks
+                    await self._clock.sleep(pause)  # spread out: socket reads run between
                 self._fold(groups[start:start + FOLD_CHUNK])
             self._put_held()  # those without meters this second
 

@@ -143,8 +143,32 @@ async def test_the_running_fold_spreads_a_big_rig_over_several_batches():
         meters.post(rx.channels[0].id, MeterSample(audio_peak_dbfs=-1.0))
     await folder.start()
     await clock.advance(levels.FOLD_PERIOD)
+    assert [len(b.receivers) for b in batches] == [levels.FOLD_CHUNK]  # the rest spread out
+    await clock.advance(levels.FOLD_SPREAD * levels.FOLD_PERIOD)
     for _ in range(10):
         await asyncio.sleep(0)
     await folder.stop()
     assert [len(b.receivers) for b in batches] == [levels.FOLD_CHUNK, levels.FOLD_CHUNK, 5]
     assert all(b.levels_only for b in batches)
+
+
+async def test_folds_keep_a_fixed_cadence_however_long_a_fold_takes():
+    store, meters = StateStore(), MeterBus()
+    clock = FakeClock()
+    folder = LevelFolder(store, meters, clock)
+    folded_at: list[float] = []
+    real_put_held = folder._put_held
+
+    def slow_put_held() -> int:
+        folded_at.append(clock.monotonic())
+        clock._now += 0.3  # the fold itself takes 0.3 s of the period
+        return real_put_held()
+
+    folder._put_held = slow_put_held  # type: ignore[method-assign]
+    await folder.start()
+    for _ in range(4):
+        await clock.advance(0.5)
+    # Every second on the second: a slow fold shortens the next wait, not the period.
+    assert folded_at == [1.0, 2.0]
+    await folder.stop()
+    assert clock.sleeps[:2] == [1.0, 0.7]
