@@ -9,8 +9,9 @@ Three processes, as a stage rig would have them:
   where the stream coalesces under load);
 * ``benchmarks.engine_process --lan``: the engine with the LAN API on loopback, built as
   ``headless`` builds it;
-* ``benchmarks.lan_watch``: a client following ``/api/events/`` and polling
-  ``/api/data/`` every 20 ms.
+* ``benchmarks.lan_watch``, twice: one client following ``/api/events/`` and one polling
+  ``/api/data/`` every 20 ms (two machines: in one process, an event that arrived while
+  the poller parsed a 1 MB answer was stamped only after the parse).
 
 Every 0.25-0.45 s (random, so nothing locks to a periodic timer) one channel's battery
 percent moves by 9 points in the simulator. The change is stamped with
@@ -210,9 +211,13 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
             # Child.json_line blocks: wait in a thread so the simulators keep serving.
             ready = await asyncio.to_thread(engine.json_line, CONNECT_WAIT)
             url = ready["lan_url"]
-            watcher = Child("lan_watch", "--url", url, "--poll-ms", str(poll_ms))
-            children.append(watcher)
-            await asyncio.to_thread(watcher.json_line, 60)
+            watchers = [
+                Child("lan_watch", "--url", url, "--poll-ms", str(poll_ms), "--only", only)
+                for only in ("events", "data")
+            ]
+            children.extend(watchers)
+            for watcher in watchers:
+                await asyncio.to_thread(watcher.json_line, 60)
             pool = await _candidates(url, rig.receivers)
             if not pool:
                 raise RuntimeError("no channel shows a battery percent")
@@ -242,8 +247,10 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
                 await asyncio.sleep(rng.uniform(0.25, 0.45))
             await asyncio.sleep(1.0)  # stragglers
             lag_task.cancel()
-            watcher.terminate()
-            watch = (await asyncio.to_thread(watcher.json_line, 30))["watch"]
+            for watcher in watchers:
+                watcher.terminate()
+            events, data = [(await asyncio.to_thread(w.json_line, 30))["watch"] for w in watchers]
+            watch = {**events, "data": data["data"], "polls": data["polls"]}
             figures = (await asyncio.to_thread(engine.json_line, duration + 90))["engine"]
             await asyncio.to_thread(engine.proc.wait, 60)
             result = _report(injected, watch, poll_ms)

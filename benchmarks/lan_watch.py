@@ -4,9 +4,11 @@ It plays "another machine" for ``benchmarks.lan_latency``: it follows ``/api/eve
 and polls ``/api/data/`` every ``--poll-ms``, and records when each channel's battery
 percent changed, stamped with ``time.monotonic()`` (CLOCK_MONOTONIC, the same clock in
 every process of this machine, so the harness can compare it with its own stamps).
+``--only events`` or ``--only data`` does one of the two: at 2,000 channels one poll
+parses about 1 MB, and an event arriving meanwhile would be stamped only after it.
 
-Prints ``{"ready": true}`` once both have a baseline, and one ``{"watch": ...}`` line
-when told to stop (SIGTERM).
+Prints ``{"ready": true}`` once what it watches has a baseline, and one ``{"watch": ...}``
+line when told to stop (SIGTERM).
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ async def poll_data(session: aiohttp.ClientSession, url: str, period: float, sta
         await asyncio.sleep(max(0.0, next_at - loop.time()))
 
 
-async def run(url: str, poll_ms: float) -> Json:
-    """Watch until SIGTERM; return what was seen."""
+async def run(url: str, poll_ms: float, only: str | None = None) -> Json:
+    """Watch until SIGTERM (both streams, or ``only`` "events" or "data"); return what was seen."""
     state: Json = {"sse": [], "data": [], "polls": [], "frames": 0, "frame_bytes": 0,
                    "sse_last": {}, "data_last": {}}
     stop = asyncio.Event()
@@ -94,13 +96,17 @@ async def run(url: str, poll_ms: float) -> Json:
         loop.add_signal_handler(sig, stop.set)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=60)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        sse_ready, data_ready = asyncio.Event(), asyncio.Event()
-        tasks = [
-            asyncio.create_task(follow_events(session, url, state, sse_ready)),
-            asyncio.create_task(poll_data(session, url, poll_ms / 1000, state, data_ready)),
-        ]
+        readies: list[asyncio.Event] = []
+        tasks = []
+        if only in (None, "events"):
+            readies.append(asyncio.Event())
+            tasks.append(asyncio.create_task(follow_events(session, url, state, readies[-1])))
+        if only in (None, "data"):
+            readies.append(asyncio.Event())
+            tasks.append(asyncio.create_task(
+                poll_data(session, url, poll_ms / 1000, state, readies[-1])))
         try:
-            await asyncio.wait_for(asyncio.gather(sse_ready.wait(), data_ready.wait()), 30)
+            await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
             print(json.dumps({"ready": True}), flush=True)
             started, frames0 = time.monotonic(), state["frames"]
             await stop.wait()
@@ -119,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.lan_watch")
     parser.add_argument("--url", required=True)
     parser.add_argument("--poll-ms", type=float, default=20.0)
+    parser.add_argument("--only", choices=("events", "data"), default=None)
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.url, args.poll_ms))
+    result = asyncio.run(run(args.url, args.poll_ms, args.only))
     print(json.dumps({"watch": result}), flush=True)
     return 0
 
