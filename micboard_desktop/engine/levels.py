@@ -11,7 +11,7 @@ with their windows folded in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import replace
 
 from micboard_desktop.core.clock import Clock
@@ -133,17 +133,20 @@ class LevelFolder:
                 if start:
                     await self._clock.sleep(pause)  # spread out: socket reads run between
                 self._fold(groups[start:start + FOLD_CHUNK])
-            self._put_held()  # those without meters this second
+            # Those without meters this second. One held after its slice was folded waits
+            # for the next fold: its levels are from before this fold's (a UDP plugin keeps
+            # the store's), and putting it now would put the older levels back.
+            self._put_held(but={rid for rid, _windows in groups})
 
     def fold(self) -> int:
         """Fold everything collected (and held) since the last call; return how many changed."""
         return self._fold(self._drain()) + self._put_held()
 
-    def _put_held(self) -> int:
-        """Put the held receivers that no fold took; return how many changed."""
+    def _put_held(self, but: Set[ReceiverId] = frozenset()) -> int:
+        """Put the held receivers that no fold took (except ``but``); return how many changed."""
         changed = 0
         with self._store.batch(initiator="meters"):
-            for receiver in self.hold.take_all():
+            for receiver in self.hold.take_all(but=but):
                 changed += self._store.put_levels(receiver)
         return changed
 

@@ -49,7 +49,7 @@ class StoreSink:
         """Store a whole receiver snapshot (cleaned, user data applied), or hold it.
 
         Held when it changes only telemetry and a level folder runs: it reaches the store
-        with the next fold, within a second, like the RSSI and audio levels.
+        with the next fold, like the RSSI and audio levels (engine/telemetry_hold.py).
         """
         receiver = self.userdata.apply(clean_receiver(receiver))
         self.claimed.add(receiver.id)
@@ -69,13 +69,15 @@ class StoreSink:
         rid = _clean_id(rid)
         self.claimed.add(rid)
         hold = self.hold
-        held = hold.pop(rid) if hold is not None else None
+        held = hold.peek(rid) if hold is not None else None
         stored = self._store.receiver(rid)
         new = update(held if held is not None else stored)
         if new is not None:
             new = self.userdata.apply(clean_receiver(new))
             if hold is not None and new.id == rid and hold.offer(stored, new):
-                return
+                return  # else the offer forgot the held one: ``new`` replaces it
+        elif hold is not None:
+            hold.pop(rid)  # removed: a held receiver must not bring it back
         self._store.update_receiver(rid, lambda _stored: new)
 
     def remove_receiver(self, rid: ReceiverId) -> None:

@@ -6,7 +6,10 @@ about 300 receiver puts a second at 2,000 channels, each one a store batch that 
 listener hears. They are the same kind of value as the RSSI and audio levels, which reach
 the store once a second through engine/levels.py, so they take the same road: the sink
 keeps the latest such receiver per id here, and the level folder puts it, with that
-second's meter windows folded in, in its next batch (announced ``levels_only``).
+second's meter windows folded in, in its next batch (announced ``levels_only``). One that
+comes after its receiver's slice of a fold waits for the following fold, so it is folded
+with newer windows rather than putting back levels the fold just replaced: link quality
+reaches the store within one to two seconds.
 
 Everything else a plugin delivers (battery, transmitter, mute, names, frequency, online)
 goes to the store at once, as before, and replaces a held receiver: a plugin's put is its
@@ -14,6 +17,8 @@ whole receiver, newer than the one held.
 """
 
 from __future__ import annotations
+
+from collections.abc import Set
 
 from micboard_desktop.core.model import Receiver, ReceiverId
 from micboard_desktop.core.store import same_but_levels
@@ -43,12 +48,16 @@ class TelemetryHold:
         self._held.pop(new.id, None)
         return False
 
+    def peek(self, rid: ReceiverId) -> Receiver | None:
+        """Return the receiver held for ``rid``, if any, and keep holding it."""
+        return self._held.get(rid)
+
     def pop(self, rid: ReceiverId) -> Receiver | None:
         """Take the receiver held for ``rid``, if any."""
         return self._held.pop(rid, None)
 
-    def take_all(self) -> list[Receiver]:
-        """Take every held receiver."""
-        held = list(self._held.values())
-        self._held.clear()
-        return held
+    def take_all(self, *, but: Set[ReceiverId] = frozenset()) -> list[Receiver]:
+        """Take every held receiver, except those of ``but`` (they stay held)."""
+        taken = [r for rid, r in self._held.items() if rid not in but]
+        self._held = {rid: r for rid, r in self._held.items() if rid in but}
+        return taken

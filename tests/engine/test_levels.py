@@ -153,16 +153,18 @@ async def test_the_running_fold_spreads_a_big_rig_over_several_batches():
 
 
 async def test_folds_keep_a_fixed_cadence_however_long_a_fold_takes():
+    from collections.abc import Set as AbstractSet
+
     store, meters = StateStore(), MeterBus()
     clock = FakeClock()
     folder = LevelFolder(store, meters, clock)
     folded_at: list[float] = []
     real_put_held = folder._put_held
 
-    def slow_put_held() -> int:
+    def slow_put_held(but: AbstractSet[ReceiverId] = frozenset()) -> int:
         folded_at.append(clock.monotonic())
         clock._now += 0.3  # the fold itself takes 0.3 s of the period
-        return real_put_held()
+        return real_put_held(but)
 
     folder._put_held = slow_put_held  # type: ignore[method-assign]
     await folder.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -227,3 +228,62 @@ def test_hold_offer_keeps_only_the_latest_per_receiver():
     assert not hold.offer(None, base)
     assert not hold.offer(base, with_battery(base, 0, 2))
     assert len(hold) == 0
+
+
+def test_an_update_that_fails_or_removes_loses_nothing_and_brings_nothing_back():
+    store, _meters, sink, folder, _seen = rig()
+    sink.put_receiver(with_quality(stored(store), 0, 2))
+
+    def broken(_current: Receiver | None) -> Receiver | None:
+        raise RuntimeError("a plugin bug")
+
+    with pytest.raises(RuntimeError):
+        sink.update_receiver(RID, broken)
+    folder.fold()
+    assert stored(store).channels[0].rf.quality == 2  # still held, then put
+    sink.put_receiver(with_quality(stored(store), 0, 1))
+    sink.update_receiver(RID, lambda _current: None)
+    folder.fold()
+    assert store.receiver(RID) is None
+
+
+async def test_a_receiver_held_after_its_slice_waits_for_the_next_fold():
+    from micboard_desktop.engine import levels
+
+    store, meters = StateStore(), MeterBus()
+    sink = StoreSink(store)
+    clock = FakeClock()
+    folder = LevelFolder(store, meters, clock)
+    count = levels.FOLD_CHUNK + 1
+    for r in range(count):
+        sink.put_receiver(make_receiver(f"shure:rx{r}", channels=1))
+    sink.hold = folder.hold
+    first = ReceiverId("shure:rx0")
+
+    def post_levels(peak: float) -> None:
+        for r in range(count):
+            rx = store.receiver(ReceiverId(f"shure:rx{r}"))
+            assert rx is not None
+            meters.post(rx.channels[0].id, MeterSample(audio_peak_dbfs=peak))
+
+    post_levels(-3.0)
+    await folder.start()
+    await clock.advance(levels.FOLD_PERIOD)  # the first slice, rx0 among it, is folded
+    rx0 = store.receiver(first)
+    assert rx0 is not None
+    assert rx0.channels[0].audio.peak_dbfs == -3.0
+    # The plugin's quality step carries the levels it saw before the fold.
+    before_fold = replace(with_quality(rx0, 0, 2), channels=(replace(
+        with_quality(rx0, 0, 2).channels[0], audio=make_receiver().channels[0].audio),))
+    sink.put_receiver(before_fold)
+    await clock.advance(levels.FOLD_SPREAD * levels.FOLD_PERIOD)  # the rest of this fold
+    rx0 = store.receiver(first)
+    assert rx0 is not None
+    assert rx0.channels[0].rf.quality == 5  # not put back over the fold's levels
+    assert rx0.channels[0].audio.peak_dbfs == -3.0
+    post_levels(-4.0)
+    await clock.advance(levels.FOLD_PERIOD)  # the next fold folds it with newer windows
+    await folder.stop()
+    rx0 = store.receiver(first)
+    assert rx0 is not None
+    assert (rx0.channels[0].rf.quality, rx0.channels[0].audio.peak_dbfs) == (2, -4.0)
