@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from micboard_desktop.core.coordinator import ConnectionState
-from micboard_desktop.core.model import Audio, Channel, ConnectionStatus, Receiver, ReceiverId
-from micboard_desktop.core.store import Changes, StateStore
+from micboard_desktop.core.model import ConnectionStatus, Receiver, ReceiverId
+from micboard_desktop.core.store import Changes, StateStore, same_but_levels
 from micboard_desktop.data.records import ConnectionRecord, EventKind, Severity
 from micboard_desktop.data.repository import Repository
 
@@ -29,25 +28,11 @@ _SEVERITY = {
 
 TELEMETRY_WRITE_SECONDS = 60.0
 """At most this often a receiver is written for telemetry changes alone."""
+same_but_telemetry = same_but_levels
+"""Whether two versions of a receiver differ at most in live telemetry: the store's own rule
+(core/store.py), so a batch announced ``levels_only`` and a receiver compared here agree."""
 CONNECTION_ROW_SECONDS = 10.0
 """At most this often a connection row that did not change at all is written again."""
-
-
-def _without_telemetry(channel: Channel) -> Channel:
-    rf = replace(channel.rf, rssi_dbm=(), antenna=None, quality=None, coarse=())
-    return replace(channel, rf=rf, audio=Audio(), updated_at=None)
-
-
-def same_but_telemetry(old: Receiver, new: Receiver) -> bool:
-    """Return True when two versions of a receiver differ at most in live telemetry."""
-    if len(old.channels) != len(new.channels):
-        return False
-    if replace(old, channels=(), last_seen=None) != replace(new, channels=(), last_seen=None):
-        return False
-    return all(
-        a is b or _without_telemetry(a) == _without_telemetry(b)
-        for a, b in zip(old.channels, new.channels, strict=True)
-    )
 
 
 class Recorder:
