@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -287,3 +288,64 @@ async def test_a_receiver_held_after_its_slice_waits_for_the_next_fold():
     rx0 = store.receiver(first)
     assert rx0 is not None
     assert (rx0.channels[0].rf.quality, rx0.channels[0].audio.peak_dbfs) == (2, -4.0)
+
+
+# Every field of a channel, its RF, its in-ear part and its receiver, sorted into telemetry
+# (may wait for the fold) or not. A field added to the model without a place here fails the
+# test below, so it cannot slip into the hold unnoticed.
+_TELEMETRY = {
+    "Channel": {"rf", "audio", "iem", "updated_at"},  # rf/iem: only their fields below
+    "Rf": {"rssi_dbm", "antenna", "quality", "coarse"},
+    "Iem": {"left_dbfs", "right_dbfs"},
+    "Receiver": {"last_seen"},
+}
+_NOT_TELEMETRY = {
+    "Channel": {"id", "number", "name", "performer", "groups", "frequency_khz", "transmitter",
+                "kind"},
+    "Rf": {"quality_max", "interference"},
+    "Iem": {"rf_power_mw", "rf_muted", "mode"},
+    "Receiver": {"id", "manufacturer", "api_device_id", "connection", "model", "name", "ip",
+                 "serial", "firmware", "location", "online", "channels"},
+}
+
+
+def test_every_model_field_is_sorted_into_telemetry_or_not():
+    from dataclasses import fields
+
+    from micboard_desktop.core.model import Channel, Iem, Rf
+
+    for cls in (Channel, Rf, Iem, Receiver):
+        names = {f.name for f in fields(cls)}
+        sorted_ = _TELEMETRY[cls.__name__] | _NOT_TELEMETRY[cls.__name__]
+        assert names == sorted_, f"{cls.__name__}: place {names ^ sorted_} in this test"
+
+
+def test_changing_a_sorted_field_is_telemetry_exactly_when_listed_so():
+    from micboard_desktop.core.model import ChannelKind, Iem, IemMode, Rf
+
+    base_iem = Iem(rf_power_mw=10, rf_muted=False, mode=IemMode.STEREO,
+                   left_dbfs=-20.0, right_dbfs=-20.0)
+    old = make_receiver(channels=1, last_seen=T0)
+    old = with_channel(old, 0, iem=base_iem)
+    channel = old.channels[0]
+    rf_changes: dict[str, Any] = {"rssi_dbm": (-90.0,), "antenna": "B", "quality": 1,
+                                     "coarse": (70,), "quality_max": 100, "interference": True}
+    iem_changes: dict[str, Any] = {"left_dbfs": -3.0, "right_dbfs": -3.0, "rf_power_mw": 50,
+                                      "rf_muted": True, "mode": IemMode.MONO}
+    channel_changes: dict[str, object] = {
+        "name": "Vox", "performer": "Ana", "groups": ("Band",), "frequency_khz": 600000,
+        "transmitter": None, "kind": ChannelKind.IEM, "updated_at": T0,
+        "audio": replace(channel.audio, peak_dbfs=-1.0),
+    }
+    for name, value in rf_changes.items():
+        new = with_channel(old, 0, rf=replace(channel.rf, **{name: value}))
+        assert same_but_levels(old, new) == (name in _TELEMETRY["Rf"]), name
+    for name, value in iem_changes.items():
+        new = with_channel(old, 0, iem=replace(base_iem, **{name: value}))
+        assert same_but_levels(old, new) == (name in _TELEMETRY["Iem"]), name
+    for name, value in channel_changes.items():
+        new = with_channel(old, 0, **{name: value})
+        assert same_but_levels(old, new) == (name in _TELEMETRY["Channel"]), name
+    assert same_but_levels(old, replace(old, last_seen=T0 + timedelta(seconds=1)))
+    assert not same_but_levels(old, replace(old, firmware="9.9"))
+    assert isinstance(channel.rf, Rf)
