@@ -90,3 +90,32 @@ async def test_live_inputs_move_the_in_ear_bars():
     finally:
         board.close()
         bridge.close()
+
+
+async def test_a_meter_frame_repaints_the_in_ear_band_alone(monkeypatch):
+    """Frames move the input bars: they repaint the band, not the header and words."""
+    from tests.ui.test_meter_band import _assert_screen_is_fresh, _frame
+    from tests.ui.test_tile_repaints import _watch
+
+    board, bridge, _store, meters = _board(_iem(1))
+    try:
+        tile = board.tiles[f"{RID}:1"]  # type: ignore[index]
+        QApplication.processEvents()
+        noted = [p.text for p in tile.painted_texts]
+        before = tile.grab().toImage()
+        paints = _watch(tile)
+        headers: list[object] = []
+        paint_header = tile._paint_header
+        monkeypatch.setattr(tile, "_paint_header", lambda p: headers.append(paint_header(p)))
+        _frame(board, meters, (tile.data.channel_id,
+                               MeterSample(audio_peak_dbfs=-3.0, audio_right_peak_dbfs=-9.0)))
+        assert "L -3 dB" in tile.visible_text()
+        assert paints.rects, "the frame painted nothing"
+        assert all(tile.band_rect().contains(rect) for rect in paints.rects), paints.rects
+        assert headers == []  # the band alone was painted
+        assert [p.text for p in tile.painted_texts] == noted  # the last full paint's texts
+        assert tile.grab().toImage() != before, "the frame did not move the bars"
+        _assert_screen_is_fresh(board)
+    finally:
+        board.close()
+        bridge.close()

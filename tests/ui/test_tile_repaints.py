@@ -33,6 +33,7 @@ from micboard_desktop.ui.views.dashboard import Dashboard
 from micboard_desktop.ui.widgets.channel_tile import (
     BAND_VALUES,
     BATTERY_ROW,
+    STATUS_ROW,
     ChannelTile,
     changed_fields,
     tile_data,
@@ -105,6 +106,10 @@ def _battery(channel: Channel, percent: int) -> Channel:
         tx, battery=replace(tx.battery, percent=percent, minutes=percent * 6)))
 
 
+def _quality(channel: Channel, quality: float, quality_max: float = 5) -> Channel:
+    return replace(channel, rf=replace(channel.rf, quality=quality, quality_max=quality_max))
+
+
 def _rssi(channel: Channel, *levels: float) -> Channel:
     return replace(channel, rf=replace(channel.rf, rssi_dbm=levels))
 
@@ -164,6 +169,30 @@ async def test_a_new_battery_reading_repaints_the_battery_row_alone(board, selec
     _assert_screen_is_fresh(dash)
 
 
+@pytest.mark.parametrize(("quality_max", "selected"), [(5, False), (5, True), (100, False)])
+async def test_a_new_link_quality_repaints_the_status_line_alone(board, quality_max: float,
+                                                                selected: bool):
+    dash, store, _ = board
+    tile = dash.tiles[CH2]
+    _change(store, CH2, lambda c: _quality(c, 4 if quality_max == 5 else 90, quality_max))
+    if selected:
+        dash.set_selected(CH2)
+    _settle()
+    before = tile.grab().toImage()
+    paints = _watch(tile)
+    # 3 of 5 (60 of 100) stays above the RF-loss fraction: the status does not change.
+    new = 3 if quality_max == 5 else 60
+    _change(store, CH2, lambda c: _quality(c, new, quality_max))
+    _settle()
+    assert tile.data.quality == new
+    assert paints.rects, "the new quality was not painted"
+    assert all(tile.status_row_rect().contains(rect) for rect in paints.rects), paints.rects
+    assert [p.text for p in tile.painted_texts] == [tile.status_label()] + (
+        ["Quality 60%"] if quality_max == 100 else [])
+    _assert_screen_is_fresh(dash)
+    assert tile.grab().toImage() != before, "the new quality does not show"
+
+
 async def test_a_battery_reading_that_changes_the_status_repaints_the_whole_tile(board):
     dash, store, _ = board
     tile = dash.tiles[CH2]
@@ -216,6 +245,27 @@ def test_the_battery_row_fields_are_painted_in_the_battery_row_only(qapp: QAppli
               if a.pixel(x, y) != b.pixel(x, y)}
     assert differ  # the row did change
     assert all(row.contains(x, y) for x, y in differ)
+
+
+@pytest.mark.parametrize(("scale", "quality_max"), [(0.5, 5), (1.0, 5), (2.0, 5), (1.0, 100)])
+def test_link_quality_is_painted_in_the_status_line_only(qapp: QApplication, scale: float,
+                                                          quality_max: float):
+    """A status-line repaint is enough for STATUS_ROW: nothing else of the tile shows it."""
+    channel = make_channel()
+    channel = replace(channel, rf=replace(channel.rf, quality_max=quality_max))
+    data = tile_data(channel, make_receiver(), slot=1, status=ChannelStatus.OK)
+    other = replace(data, quality=1)
+    assert changed_fields(data, other) <= STATUS_ROW
+    first, second = ChannelTile(data), ChannelTile(other)
+    first.set_scale(scale)
+    second.set_scale(scale)
+    a, b = first.grab().toImage(), second.grab().toImage()
+    row = first.status_row_rect()
+    differ = {(x, y) for y in range(a.height()) for x in range(a.width())
+              if a.pixel(x, y) != b.pixel(x, y)}
+    assert differ  # the quality did change
+    assert all(row.contains(x, y) for x, y in differ)
+    assert not row.intersects(first.battery_row_rect())
 
 
 async def test_channels_the_store_did_not_change_build_no_new_tile_data(board, monkeypatch):

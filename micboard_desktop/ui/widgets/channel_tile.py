@@ -15,8 +15,10 @@ unreachable channel takes its band back and covers it with the TX OFF / RX OFFLI
 
 New data repaints only what looks different (issue #22: a replay at 60x changed ~30 tiles
 ten times a second, each repainted whole at ~0.3 ms): values only the band shows (the
-store's RF levels) repaint no part of the tile, and a new battery reading of a live mic
-repaints its battery row alone.
+store's RF levels) repaint no part of the tile, a new battery reading of a live mic
+repaints its battery row alone, and a new link quality its status line alone (the level
+fold brings quality once a second for most digital channels). A live in-ear tile's input
+bars move with the frame clock, and those frames repaint its band alone.
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ BAND_VALUES: Final = frozenset({"rssi", "antenna", "coarse"})
 BATTERY_ROW: Final = frozenset({"battery_bars", "battery_percent", "battery_minutes",
                                 "battery_estimate"})
 """TileData fields a live mic tile shows in its battery row alone (its state colours more)."""
+STATUS_ROW: Final = frozenset({"quality"})
+"""TileData fields a live mic tile shows in its status line alone (link quality's dots)."""
 
 
 def changed_fields(old: TileData, new: TileData) -> frozenset[str]:
@@ -289,6 +293,8 @@ class ChannelTile(QWidget):
             if (changed - BAND_VALUES <= BATTERY_ROW and _known(old) == _known(data)
                     and self._row_alone()):
                 self.update(self.battery_row_rect())
+            elif changed - BAND_VALUES <= STATUS_ROW and self._row_alone():
+                self.update(self.status_row_rect())
             else:
                 self.update()
         # Liveness too: values coming back after NO DATA keep their status, yet the
@@ -344,6 +350,11 @@ class ChannelTile(QWidget):
         """Return the strip between header and band: the battery row and nothing else."""
         top = self._header_rect().bottom() + 1
         return QRect(0, top, self.width(), hole_rect(self.width(), self.height())[1] - top)
+
+    def status_row_rect(self) -> QRect:
+        """Return the strip under the frequency row: status words and quality, nothing else."""
+        top = self._status_top()
+        return QRect(0, top, self.width(), self.height() - top)
 
     def activate(self) -> None:
         """Select this tile (a click on the tile or on its band)."""
@@ -440,16 +451,32 @@ class ChannelTile(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         """Paint the tile (all but the meter band while the channel is live).
 
-        A paint that asks for the battery row alone (a new reading) paints that row and
-        the frame: nothing else of a live mic tile draws there.
+        A paint that asks for the battery row alone (a new reading) or the status line
+        alone (a new quality) paints that strip and the frame: nothing else of a live mic
+        tile draws there. A live in-ear tile's frame repaints its input bars alone.
         """
+        area = event.rect()
+        if self.paints_own_meters() and self.band_rect().contains(area):
+            # The band's texts were never in painted_texts: what the last paint noted stays.
+            p = QPainter(self)
+            try:
+                paint_iem_band(p, self.band_rect(), self.data.iem, self.meter,
+                               self._f_small_bold, self.meter.clip_dbfs)
+                self._paint_frame(p)
+            finally:
+                p.end()
+            return
         self.painted_texts = []
         p = QPainter(self)
         try:
             row = self.battery_row_rect()
-            if row.contains(event.rect()) and self._row_alone():
+            status = self.status_row_rect()
+            if row.contains(area) and self._row_alone():
                 p.fillRect(row, theme.TILE)
                 self._paint_battery(p)
+            elif status.contains(area) and self._row_alone():
+                p.fillRect(status, theme.TILE)
+                self._paint_status_line(p)
             else:
                 p.fillRect(self.rect(), theme.TILE)
                 self._paint_header(p)
@@ -610,9 +637,21 @@ class ChannelTile(QWidget):
         p.setPen(theme.TEXT_DIM)
         if tx.text:
             self._draw(p, row, _RIGHT, tx.text, font(tx.px, False))
-        # Status line: glyph + word on the status colour, plus quality dots on the right.
+        self._paint_status_line(p)
+
+    def _status_top(self) -> int:
+        """Return where the status line starts: under the frequency row of the footer."""
+        h = self.height()
+        return int(h * 0.8) + int(h * 0.09)
+
+    def _paint_status_line(self, p: QPainter) -> None:
+        """Paint the glyph and words on the status colour, plus quality dots on the right."""
+        d = self.data
+        w, h = self.width(), self.height()
+        pad = int(w * 0.03)
+        top = self._status_top()
         label, look = status_words(d)
-        status_rect = QRect(pad, top + row.height(), w - 2 * pad, h - top - row.height() - 3)
+        status_rect = QRect(pad, top, w - 2 * pad, h - top - 3)
         p.setPen(look.ink)
         status = self._draw_fitted(p, status_rect, _LEFT, (label, *shorter_status_words(d)),
                                    self._f_status)
