@@ -35,7 +35,7 @@ from micboard_desktop.core.interference import (
     InterferenceEvent,
     RfPicture,
 )
-from micboard_desktop.core.intermod import Hit, nearest_per_victim
+from micboard_desktop.core.intermod import Hit, nearest_per_victim, search_steps
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import Channel, ChannelKind, Receiver
 from micboard_desktop.core.records import Severity
@@ -62,8 +62,9 @@ _log = logging.getLogger(__name__)
 
 TICK_SECONDS: Final = 0.5
 INLINE_CARRIERS: Final = 60
-"""Up to this many carriers the intermod search runs on the loop (a few ms); above, in a
-thread."""
+"""Up to this many carriers the intermod search runs on the loop in slices of about a
+millisecond (core/intermod.py ``search_steps``, about 10 ms in all for a dense rig); above,
+in a worker thread."""
 MAX_INTERMOD_CARRIERS: Final = 400
 """Above this many distinct carriers in the air the intermod search is not run (logged)."""
 INTERMOD_EVERY: Final = 1.0
@@ -413,8 +414,23 @@ class RfWatch:
             self._tasks.spawn(self._search_in_thread(pairs, carriers, victims, guard, span),
                               "intermod")
             return
-        self._apply_intermod(pairs, nearest_per_victim(carriers, victims, guard, span),
-                             guard)
+        # On the loop, in slices: a dense 60-carrier rig in one go held it about 10 ms.
+        self._tasks.spawn(self._search_in_slices(pairs, carriers, victims, guard, span),
+                          "intermod")
+
+    async def _search_in_slices(
+        self, pairs: list[tuple[Receiver, Channel]], carriers: list[int], victims: list[int],
+        guard: int, span: int,
+    ) -> None:
+        steps = search_steps(carriers, victims, guard, span)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                found: dict[int, tuple[Hit, int]] = done.value
+                break
+            await asyncio.sleep(0)
+        self._apply_intermod(pairs, found, guard)
 
     async def _search_in_thread(
         self, pairs: list[tuple[Receiver, Channel]], carriers: list[int], victims: list[int],

@@ -3,6 +3,7 @@ foreign carriers warn."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
@@ -178,7 +179,7 @@ async def test_a_rig_beyond_the_intermod_limit_is_not_searched_and_says_so(
 async def test_intermod_waits_for_the_carriers_to_settle_but_not_for_ever(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    from micboard_desktop.core.intermod import nearest_per_victim as real
+    from micboard_desktop.core.intermod import search_steps as real
     from micboard_desktop.engine import rf_watch
 
     searches: list[float] = []
@@ -187,7 +188,7 @@ async def test_intermod_waits_for_the_carriers_to_settle_but_not_for_ever(
         searches.append(made.clock.monotonic())
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(rf_watch, "nearest_per_victim", counting)
+    monkeypatch.setattr(rf_watch, "search_steps", counting)
     made = await make_setup((605_500, 606_000, 606_500, 640_000),
                             RfSettings(intermod_guard_khz=25))
     try:
@@ -242,6 +243,44 @@ async def test_level_folds_do_not_make_the_carriers_be_looked_at_again(
             *receiver.channels[:3], replace(receiver.channels[3], transmitter=None))))
         await made.clock.advance(1.0)
         assert looked  # a transmitter switched off: gathered again
+    finally:
+        await made.watch.stop()
+        await made.alerts.stop()
+
+
+async def test_the_intermod_search_on_the_loop_lets_other_work_run_between_its_slices():
+    """A dense rig searched in one go held the loop ~10 ms: it runs in slices instead."""
+    from micboard_desktop.engine import rf_watch
+
+    freqs = tuple(600_000 + 1_250 * n for n in range(rf_watch.INLINE_CARRIERS))
+    made = await make_setup(freqs, RfSettings(intermod_guard_khz=25))
+    turns: list[int] = []
+    searching = asyncio.Event()
+    from micboard_desktop.core.intermod import search_steps as real
+
+    def watched(*args: object, **kwargs: object) -> object:
+        searching.set()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def count_turns() -> None:
+        await searching.wait()
+        while f"{made.watch._tasks.name}/intermod" in made.watch._tasks.running or not turns:
+            turns.append(1)
+            await asyncio.sleep(0)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rf_watch, "search_steps", watched)
+            counter = asyncio.create_task(count_turns())
+            await made.clock.advance(rf_watch.INTERMOD_SETTLE + 0.5)
+            for _ in range(400):
+                if made.watch.picture().intermod:
+                    break
+                await asyncio.sleep(0)
+            counter.cancel()
+        assert made.watch.picture().intermod  # the dense rig has products on its channels
+        assert len(turns) > 5, turns  # other work ran while the search went on
+        assert made.alerts.get(f"intermod:{RID}:3") is not None
     finally:
         await made.watch.stop()
         await made.alerts.stop()
