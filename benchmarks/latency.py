@@ -11,6 +11,9 @@ is inside the viewport:
 
 * ``battery``: a new battery percent (``Rig.changed(..., "battery")``) -> store, SSE, tile.
 * ``tx_switch``: transmitter switched off or back on -> store, SSE, tile status.
+* Changes on the UDP protocols whose simulators push on their own cycle are timed from
+  that push: an ew G4's 500 ms cyclic block (MCP) and an EM 6000's on-change notification,
+  which its simulator sends from a 20 ms tick (SSCv1).
 * ``level``: an audio peak of -2 dBFS on a Shure channel -> MeterBus (the "store" of
   levels; levels never go to the store nor to the SSE stream) -> the tile's meter band
   painted at that level (by the tile board, which paints every band). Measured from the
@@ -182,6 +185,31 @@ def _install_cyclic_probe(probes: Probes) -> Callable[[], None]:
     return restore
 
 
+def _install_notify_probe(probes: Probes) -> Callable[[], None]:
+    """Wrap the SSCv1 simulator's notification: stamp when a change is really sent.
+
+    The simulated EM 6000 looks for changes on its own 20 ms tick and notifies what moved
+    (sennheiser.md §3.4: a ``min=0`` subscription is notified on change), so the wait for
+    that tick is the simulator's, not the app's: the pipeline is timed from the send.
+    """
+    from micboard_desktop.simulator.sennheiser.ssc1.server import Ssc1Server
+
+    original = Ssc1Server._notify
+
+    def notify(self: Ssc1Server, sub: Any, pairs: Any, errors: Any) -> None:
+        original(self, sub, pairs, errors)
+        if pairs and sub.period <= 0:  # an on-change notification, not a meter stream
+            for channel in self.receiver.channels:
+                probes.mark_sent(channel, level=False)
+
+    Ssc1Server._notify = notify  # type: ignore[method-assign]
+
+    def restore() -> None:
+        Ssc1Server._notify = original  # type: ignore[method-assign]
+
+    return restore
+
+
 def _install_sample_probe(probes: Probes) -> Callable[[], None]:
     """Wrap the Shure simulator's SAMPLE builder to stamp when a level is really sent."""
     from micboard_desktop.simulator.shure.command.server import ShureCommandServer
@@ -274,7 +302,8 @@ async def measure(channels: int, changes: int, interval: float, seed: int = 3) -
     probes = Probes()
     cleanup: list[Callable[[], Any]] = [_install_paint_probe(probes),
                                         _install_sample_probe(probes),
-                                        _install_cyclic_probe(probes)]
+                                        _install_cyclic_probe(probes),
+                                        _install_notify_probe(probes)]
     tmp = tempfile.TemporaryDirectory(prefix="mbd-lat-")
     try:
         await hub.start()
