@@ -1,12 +1,17 @@
 """Change -> another machine: how soon a battery change shows on the LAN API (issue 15).
 
-Three processes, as a stage rig would have them:
+Four kinds of process, as a stage rig would have them:
 
-* this one: the simulators (``large_rig`` with at least N channels; Shure meters at
-  100 ms, SSCv2 at 0.1 s), either still (scenario stopped: an idle rig, only injected
-  changes move) or moving (the normal scenario, ticking every 0.1 s: packs drain, RF
-  walks, mutes and switch-offs; hundreds of store changes a second at 2,000 channels,
-  where the stream coalesces under load);
+* ``benchmarks.sim_process``: the bulk of the rig (``large_rig``; Shure meters at 100 ms,
+  SSCv2 at 0.1 s), either still (scenario stopped: an idle rig) or moving (the normal
+  scenario, ticking every 0.1 s: packs drain, RF walks, mutes and switch-offs; hundreds of
+  store changes a second at 2,000 channels, where the stream coalesces under load);
+* this one: the probe receivers, one of each kind of ``large_rig`` (33 channels, named
+  ``Probe N``), still or moving like the rest, where the changes are injected. They are
+  part of the N channels. Until round 3 every simulator shared this process, and on the
+  moving 2,000-channel rig its loop lag (p99 54-57 ms) delayed the injected change before
+  any of it reached the engine; real receivers are separate devices, so the probes now have
+  a process of their own and the bulk load still reaches the engine in full;
 * ``benchmarks.engine_process --lan``: the engine with the LAN API on loopback, built as
   ``headless`` builds it;
 * ``benchmarks.lan_watch``, twice: one client following ``/api/events/`` and one polling
@@ -23,13 +28,12 @@ missed). Reported, per size: change -> ``/api/events/`` and
 change -> ``/api/data/`` (answer received; includes up to one 20 ms poll period)
 p50/p99/max, and how many ``/api/data/`` answers were older than a change the event
 stream had already delivered before that request started ("stale answers", should be 0).
-The harness's own event-loop lag is reported too (``sim_loop_lag``): the simulators share
-this process, so a late simulator adds to every figure without being the engine's doing.
-On a moving 2,000-channel rig that lag is tens of milliseconds, so for changes on Shure
+The probe process's own event-loop lag is reported too (``sim_loop_lag``): a late probe
+simulator adds to every figure without being the engine's doing. For changes on Shure
 command-string receivers (whose simulator queues a REP and writes it from a task) the
 moment the REP carrying the new percent is written to the socket is stamped too
 (``sse_from_wire``): change on the wire -> ``/api/events/``, the engine's and the
-stream's part alone.
+stream's part alone. The bulk simulator's own CPU is reported as ``bulk_sim``.
 
 Issue 22 judges 2,000 channels on the moving rig (p50 < 10 ms, max < 100 ms). There
 ``/api/data/`` is polled every 50 ms instead of 20: the watcher parses the whole document
@@ -51,9 +55,10 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.common import Child, Json, rig_with_channels, summary_ms
-from micboard_desktop.simulator.rig import SimChannel, SimReceiver
-from micboard_desktop.simulator.runner import SimulatorHub
+from benchmarks.common import Child, Json, summary_ms
+from micboard_desktop.simulator.rig import Rig, SimChannel, SimReceiver
+from micboard_desktop.simulator.rigs import LARGE_RIG_KINDS, large_rig
+from micboard_desktop.simulator.runner import Endpoints, SimulatorHub
 from micboard_desktop.simulator.shure.command.link import CommandLink
 
 CONNECT_WAIT = 240.0
@@ -62,6 +67,22 @@ BIG_RIG_POLL_MS = 50.0
 """The /api/data/ poll period from 2,000 channels on (see the module docstring)."""
 SCENARIO_PERIOD = 0.1
 """The scenario's tick on a moving rig, as ``simulate`` runs it."""
+PROBE_SEED_OFFSET = 1000
+"""The probe rig's seed is the bulk rig's plus this (other frequencies, other ids)."""
+
+
+def probe_rig(seed: int) -> Rig:
+    """Return one receiver of each kind of ``large_rig``, named ``Probe N`` (unique names)."""
+    rig = large_rig(len(LARGE_RIG_KINDS), seed=seed + PROBE_SEED_OFFSET)
+    for n, receiver in enumerate(rig.receivers, 1):
+        receiver.name = f"Probe {n}"
+    return rig
+
+
+def merged_endpoints(bulk: Endpoints, probes: Endpoints) -> Endpoints:
+    """Return both simulators' endpoints as one (lists joined; the probes' last)."""
+    keys = list(bulk) + [k for k in probes if k not in bulk]
+    return {k: [*bulk.get(k, []), *probes.get(k, [])] for k in keys}
 
 
 @dataclass
@@ -184,12 +205,13 @@ def _report(probes: list[Probe], watch: Json, poll_ms: float) -> Json:
 
 
 async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = False) -> Json:
-    """Run simulators here, the engine and the watcher as children; return the figures.
+    """Run the probe simulators here; the bulk, the engine and the watchers as children.
 
     ``moving``: the scenario runs (a busy rig); else the rig is still (an idle one).
     """
     rng = random.Random(seed)
-    rig = rig_with_channels(channels, seed=seed)
+    rig = probe_rig(seed)
+    probe_channels = sum(len(r.channels) for r in rig.receivers)
     hub = SimulatorHub(rig, seed=seed, scenario_period=SCENARIO_PERIOD if moving else None)
     poll_ms = BIG_RIG_POLL_MS if channels >= 2000 else POLL_MS
     lags: list[float] = []
@@ -197,11 +219,17 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
     for server in hub.sennheiser:
         server.meter_period = 0.1  # type: ignore[attr-defined]
     children: list[Child] = []
+    bulk_channels = max(1, channels - probe_channels)
+    bulk = Child("sim_process", "--channels", str(bulk_channels), "--seed", str(seed),
+                 "--meter-period", "0.1", *(() if moving else ("--no-scenario",)))
+    children.append(bulk)
     await hub.start()
     try:
+        bulk_ready = await asyncio.to_thread(bulk.json_line, CONNECT_WAIT)
         with tempfile.TemporaryDirectory(prefix="mbd-lanlat-") as tmp:
             path = Path(tmp) / "endpoints.json"
-            path.write_text(json.dumps(hub.endpoints()))
+            path.write_text(json.dumps(merged_endpoints(bulk_ready["endpoints"],
+                                                        hub.endpoints())))
             # The engine measures itself (CPU, loop lag) over about the probing time, then
             # exits on its own and removes its data directory.
             duration = probes * 0.35 + 3
@@ -251,12 +279,18 @@ async def measure(channels: int, probes: int, seed: int = 5, *, moving: bool = F
                 watcher.terminate()
             events, data = [(await asyncio.to_thread(w.json_line, 30))["watch"] for w in watchers]
             watch = {**events, "data": data["data"], "polls": data["polls"]}
+            watchers_cpu = {"events": events.get("cpu_percent"), "data": data.get("cpu_percent")}
             figures = (await asyncio.to_thread(engine.json_line, duration + 90))["engine"]
             await asyncio.to_thread(engine.proc.wait, 60)
+            bulk.terminate()
+            bulk_sim = (await asyncio.to_thread(bulk.json_line, 30))["sim"]
             result = _report(injected, watch, poll_ms)
             result["rig_channels"] = ready["channels"]
+            result["probe_channels"] = probe_channels
             result["rig"] = "moving" if moving else "still"
             result["sim_loop_lag"] = summary_ms(lags)
+            result["bulk_sim"] = {"cpu_percent": bulk_sim.get("cpu_percent")}
+            result["watchers_cpu_percent"] = watchers_cpu
             result["engine"] = {k: figures.get(k) for k in
                                 ("cpu_percent", "loop_lag_p50_ms", "loop_lag_p99_ms",
                                  "loop_lag_max_ms", "store_changes_per_s")}
