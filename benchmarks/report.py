@@ -168,8 +168,12 @@ def _lan_latency(r: Json) -> list[Row]:
             _row("lan_latency", f"{tag}: engine loop lag p50/p99/max",
                  f"{eng.get('loop_lag_p50_ms')}/{eng.get('loop_lag_p99_ms')}"
                  f"/{eng.get('loop_lag_max_ms')} ms"),
-            _row("lan_latency", f"{tag}: simulators' loop lag p99 (this process)",
+            _row("lan_latency", f"{tag}: probe simulators' loop lag p99 (harness process)",
                  _get(res, "sim_loop_lag", "p99_ms"), " ms"),
+            _row("lan_latency", f"{tag}: CPU beside the engine: bulk simulator / watchers",
+                 f"{_get(res, 'bulk_sim', 'cpu_percent')} % / "
+                 f"{_get(res, 'watchers_cpu_percent', 'events')} % (events) + "
+                 f"{_get(res, 'watchers_cpu_percent', 'data')} % (data), two cores in all"),
         ]
     return rows
 

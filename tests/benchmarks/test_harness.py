@@ -60,8 +60,13 @@ def test_lan_latency_smallest_run_reports_both_paths_and_the_table_rates_them() 
         assert result[path]["n"] + result[path]["missed"] == 4
         _positive(result[path], "n", "p50_ms", "max_ms")
     assert isinstance(result["data_stale_answers"], int)
+    # The probes run here and the bulk in its own process; both reach the engine.
+    assert result["rig_channels"] > result["probe_channels"] > 0
+    assert result["bulk_sim"]["cpu_percent"] is not None
+    assert result["watchers_cpu_percent"]["data"] is not None
     text = table({"results": {"lan_latency": {"12": result}}})
     assert "change -> /api/events/ p50" in text
+    assert "bulk simulator / watchers" in text
     assert "MET" in text or "MISSED" in text
 
 
