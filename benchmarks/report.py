@@ -60,8 +60,10 @@ def _ingest(r: Json) -> list[Row]:
 def _latency(r: Json) -> list[Row]:
     rows: list[Row] = []
     # Round 3 (issue 22): store p99 < 5 ms with every protocol in the mix; a painted tile
-    # within two frames (33 ms) for every kind of change, so each kind is judged too.
+    # within two frames (33 ms) for every kind of change, so each kind is judged too. The
+    # judged run uses the app's own frame rate (60 Hz offscreen); a 30 Hz run is shown too.
     two_frames = ("p99 <= 33 ms", lambda v: v <= 33)
+    rows.append(_row("latency", "meter frame rate (the app's own)", r.get("frame_hz"), " Hz"))
     for stage, target in (("store", ("p99 < 5 ms", lambda v: v < 5)), ("sse", None),
                           ("tile", two_frames)):
         s = r.get(stage, {})
@@ -73,6 +75,15 @@ def _latency(r: Json) -> list[Row]:
             note = f" ({k.get('p50_ms')} ms; n={k.get('n')}, missed {k.get('missed')})"
             rows.append(_row("latency", label, k.get("p99_ms"), " ms" + note,
                              two_frames if stage == "tile" else None))
+    floor = r.get("at_30hz") or {}
+    for stage in ("store", "tile"):
+        s = floor.get(stage, {})
+        rows.append(_row("latency", f"at 30 Hz frames: change -> {stage} p50/p99/max",
+                         f"{s.get('p50_ms')}/{s.get('p99_ms')}/{s.get('max_ms')} ms"))
+    level = _get(floor, "tile", "by_kind", "level/shure_cmd") or {}
+    if level:
+        rows.append(_row("latency", "at 30 Hz frames: tile level/shure_cmd p50/p99",
+                         f"{level.get('p50_ms')}/{level.get('p99_ms')} ms (frames of 33 ms)"))
     return rows
 
 

@@ -64,6 +64,11 @@ class FrameClock(QObject):
         """Frames run so far (for tests and the metrics view)."""
 
     @property
+    def frame_ms(self) -> int:
+        """Return the milliseconds between two frames while meters move."""
+        return self._frame_ms
+
+    @property
     def running(self) -> bool:
         """Return True while the timer runs (at frame rate or idle)."""
         return self._timer.isActive()
