@@ -142,6 +142,20 @@ async def test_frame_clock_drains_once_per_tick_and_keeps_the_max():
     _close(board, bridge)
 
 
+async def test_frame_clock_runs_at_the_screen_rate_clamped_to_30_60_hz(monkeypatch):
+    from micboard_desktop.ui import frame_clock
+
+    store = show_store(receivers=1, channels=1)
+    board, bridge, _ = _board(store)
+    for screen_hz, frame_ms in ((144.0, 17), (60.0, 17), (24.0, 33), (0.0, 17)):
+        screen = type("Screen", (), {"refreshRate": lambda self, hz=screen_hz: hz})()
+        monkeypatch.setattr("PySide6.QtGui.QGuiApplication.primaryScreen", lambda s=screen: s)
+        clock = frame_clock.FrameClock(board.clock._reader, board)
+        assert clock.frame_ms == frame_ms, screen_hz
+    assert frame_clock.FrameClock(board.clock._reader, board, hz=30).frame_ms == 33
+    _close(board, bridge)
+
+
 async def test_frame_clock_stops_when_hidden():
     store = show_store(receivers=1, channels=1)
     board, bridge, _ = _board(store)
