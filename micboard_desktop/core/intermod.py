@@ -22,10 +22,12 @@ diversity twin) is one carrier, not a victim of itself.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+
+from micboard_desktop.core.slices import Steps, run_at_once
 
 MAX_FREQUENCY_KHZ: Final = 10_000_000
 """Carriers above 10 GHz are not wireless microphones: such a value is garbage, ignored."""
@@ -319,18 +321,12 @@ def nearest_per_victim(
 
     In one go: :func:`search_steps` is the same search in slices.
     """
-    steps = search_steps(carriers, victims, guard_khz, span_khz)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            found: dict[int, tuple[Hit, int]] = done.value
-            return found
+    return run_at_once(search_steps(carriers, victims, guard_khz, span_khz))
 
 
 def search_steps(
     carriers: Iterable[object], victims: Iterable[int], guard_khz: int, span_khz: int = 0
-) -> Generator[None, None, dict[int, tuple[Hit, int]]]:
+) -> Steps[dict[int, tuple[Hit, int]]]:
     """:func:`nearest_per_victim` in slices: it yields between them, then returns the hits.
 
     A caller on the event loop lets other work run at each yield: a dense 60-carrier rig

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -37,6 +37,7 @@ from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.meters import MeterReader, MeterSource, MeterWindow
 from micboard_desktop.core.model import Channel, ChannelId
 from micboard_desktop.core.records import HISTORY_METRICS, HistoryMetric, HistorySample
+from micboard_desktop.core.slices import Steps, run_at_once, run_in_slices
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.data.errors import DataError
@@ -229,14 +230,9 @@ class HistoryRecorder:
         self.pack_after = min(self._pack_after_wanted, seconds)
     def tick(self, now: datetime) -> int:
         """Write the bucket that ended at ``now`` (one ``queue_history`` call); return its rows."""
-        steps = self._tick_steps(now)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return int(done.value)
+        return run_at_once(self._tick_steps(now))
 
-    def _tick_steps(self, now: datetime) -> Generator[None, None, int]:
+    def _tick_steps(self, now: datetime) -> Steps[int]:
         """:meth:`tick` in slices: it yields between them so the loop can read sockets.
 
         On a 2,000-channel rig one tick builds thousands of rows; in one go it held the
@@ -274,7 +270,7 @@ class HistoryRecorder:
 
     def _slow_rows(
         self, bucket: datetime, windows: Mapping[ChannelId, MeterWindow]
-    ) -> Generator[None, None, list[HistoryPoint]]:
+    ) -> Steps[list[HistoryPoint]]:
         now = self._clock.monotonic()
         rows: list[HistoryPoint] = []
         seen: dict[tuple[str, str], tuple[_Value, float]] = {}
@@ -372,13 +368,8 @@ class HistoryRecorder:
             now = self._clock.now()
             boundary = floor_time(now, self.resolution) + timedelta(seconds=self.resolution)
             await self._clock.sleep((boundary - now).total_seconds())
-            steps = self._tick_steps(self._clock.now())
             try:
-                while True:
-                    next(steps)
-                    await asyncio.sleep(0)
-            except StopIteration:
-                pass
+                await run_in_slices(self._tick_steps(self._clock.now()))
             except Exception:  # noqa: BLE001 - one bad second must not end all history
                 _log.exception("history tick failed")
 

@@ -39,6 +39,7 @@ from micboard_desktop.core.intermod import Hit, nearest_per_victim, search_steps
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import Channel, ChannelKind, Receiver
 from micboard_desktop.core.records import Severity
+from micboard_desktop.core.slices import run_in_slices
 from micboard_desktop.core.status import (
     StatusThresholds,
     battery_status,
@@ -422,14 +423,7 @@ class RfWatch:
         self, pairs: list[tuple[Receiver, Channel]], carriers: list[int], victims: list[int],
         guard: int, span: int,
     ) -> None:
-        steps = search_steps(carriers, victims, guard, span)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                found: dict[int, tuple[Hit, int]] = done.value
-                break
-            await asyncio.sleep(0)
+        found = await run_in_slices(search_steps(carriers, victims, guard, span))
         self._apply_intermod(pairs, found, guard)
 
     async def _search_in_thread(
