@@ -236,6 +236,11 @@ class ConnectionCoordinator:
         # monotonic float, not a datetime: this runs thousands of times a second.
         self._last_message_mono = self._clock.monotonic()
 
+    def heard_within(self, seconds: float) -> bool:
+        """Return True when data arrived in the last ``seconds`` (by the monotonic clock)."""
+        mono = self._last_message_mono
+        return mono is not None and self._clock.monotonic() - mono <= seconds
+
     @property
     def last_message_at(self) -> datetime | None:
         """Return when data last arrived (wall clock)."""

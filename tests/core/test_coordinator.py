@@ -279,3 +279,13 @@ async def test_last_message_at_is_the_wall_time_of_the_last_message():
     sent = clock.now()
     await clock.advance(3)
     assert coord.last_message_at == sent
+
+
+async def test_heard_within_tells_whether_data_arrived_lately():
+    clock = FakeClock()
+    coord = ScriptedStream(clock, [])
+    assert not coord.heard_within(60)  # nothing yet
+    coord.mark_message()
+    await clock.advance(5)
+    assert coord.heard_within(5)
+    assert not coord.heard_within(4.9)

@@ -19,6 +19,7 @@ from micboard_desktop.plugins.api import (
     AuthFailed,
     ConnectionCoordinator,
     ConnectionInfo,
+    ConnectionStatus,
     DeviceChanges,
     DiscoveredDevice,
     Health,
@@ -164,6 +165,21 @@ class SennheiserPlugin(ManufacturerPlugin):
             site = await client.site() if with_site else None
         return {"url": url, "identity": identity, "site": site}
 
+    def _streaming(self, url: str) -> bool:
+        """Return True while ``url``'s own event stream is up and has carried data lately.
+
+        That stream subscribes to the device's site and firmware, so it brings every change
+        of them, and a stream that delivers is the device answering. Asking identity, site
+        and version again on every poll (three requests, two TLS handshakes per device)
+        took 2-4 % of a core on a 100-receiver rig and told nothing new.
+        """
+        return any(
+            c.settings.url == url
+            and c.state.status is ConnectionStatus.CONNECTED
+            and c.heard_within(c.settings.heartbeat)
+            for c in self.coordinators
+        )
+
     def _refuses_us(self, url: str) -> bool:
         """Return True when ``url`` refused our credentials (receivers can lock us out)."""
         key = device_key(url)
@@ -218,9 +234,11 @@ class SennheiserPlugin(ManufacturerPlugin):
         """Return identity and site of every configured device that answers.
 
         Devices are asked a few at a time (one by one took longer than a poll interval with
-        a few hundred receivers), and never again once they refused our credentials.
+        a few hundred receivers), and never again once they refused our credentials. A
+        device whose event stream is live is not asked: its stream keeps the same fields.
         """
-        urls = [url for url in self.ssc2_urls() if not self._refuses_us(url)]
+        urls = [url for url in self.ssc2_urls()
+                if not self._refuses_us(url) and not self._streaming(url)]
         answers = await self._each_device(urls, self._ask_quietly)
         found = [raw for url in urls if (raw := answers.get(url)) is not None]
         return [*found, *self.mcp.raw_devices()]
@@ -268,15 +286,19 @@ class SennheiserPlugin(ManufacturerPlugin):
         return None
 
     async def check_health(self) -> Health:
-        """Probe each device alone: all answer OK, some DEGRADED (naming the bad), none DOWN."""
+        """Probe each device alone: all answer OK, some DEGRADED (naming the bad), none DOWN.
+
+        A device whose event stream is live answers by streaming: it is not probed.
+        """
         urls = self.ssc2_urls()
         total = len(urls) + len(self.mcp.coordinators) + len(self.ssc1.coordinators)
         if not total:
             return Health(HealthStatus.UNKNOWN, "no Sennheiser devices configured", utc_now())
-        answers = await self._each_device(urls, self._probe)
+        asked = [url for url in urls if not self._streaming(url)]
+        answers = await self._each_device(asked, self._probe)
         failures = [
             f"{device_key(url)}: {answers.get(url, 'no complete answer in time')}"
-            for url in urls
+            for url in asked
             if url not in answers or answers[url] is not None
         ] + self.mcp.health()  # MCP devices push: their connection state is their health
         failures += self.ssc1.health()  # so do SSCv1 devices

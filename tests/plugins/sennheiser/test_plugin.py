@@ -50,6 +50,59 @@ async def test_plugin_lists_checks_and_streams_every_device() -> None:
         await plugin.close()
 
 
+async def test_a_device_whose_stream_is_live_is_not_asked_again_until_the_stream_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its stream carries name, model and firmware, and streaming is answering."""
+    asked: list[str] = []
+    real_ask, real_probe = SennheiserPlugin._ask, SennheiserPlugin._probe
+
+    async def ask(self: SennheiserPlugin, url: str, *, with_site: bool) -> object:
+        asked.append("inventory")
+        return await real_ask(self, url, with_site=with_site)
+
+    async def probe(self: SennheiserPlugin, url: str) -> str | None:
+        asked.append("health")
+        return await real_probe(self, url)
+
+    monkeypatch.setattr(SennheiserPlugin, "_ask", ask)
+    monkeypatch.setattr(SennheiserPlugin, "_probe", probe)
+    rig, rx = ewdx_rig()
+    ewdx = SscReceiverServer(rig, rx)
+    await ewdx.start()
+    config = ManufacturerConfig(code="sennheiser", devices=(ewdx.url,))
+    plugin = SennheiserPlugin(PluginContext(config, RecordingSink(),
+                                            secret=rig.sennheiser_password))
+    coordinators = plugin.create_coordinators()
+    stream = plugin.coordinators[0]
+    try:
+        for coordinator in coordinators:
+            await coordinator.start()
+        await wait_for(lambda: stream.receiver.online and stream.heard_within(1.0))
+        assert await plugin.get_devices() == []
+        assert (await plugin.check_health()).status is HealthStatus.OK
+        assert asked == []
+        rx.name = "EM4 RENAMED"  # a rename reaches us on the stream, with no poll
+        rig.changed(rx, None, "name")
+        await wait_for(lambda: stream.receiver.name == "EM4 RENAMED")
+        with monkeypatch.context() as quiet:  # connected, yet nothing heard lately: asked
+            quiet.setattr(stream, "heard_within", lambda seconds: False)
+            assert len(await plugin.get_devices()) == 1
+        assert asked == ["inventory"]
+        for coordinator in coordinators:
+            await coordinator.stop()
+        raws = await plugin.get_devices()
+        assert [r.name for raw in raws if (r := plugin.transform_device_data(raw))] == [
+            "EM4 RENAMED"]
+        assert (await plugin.check_health()).status is HealthStatus.OK
+        assert asked == ["inventory", "inventory", "health"]
+    finally:
+        for coordinator in coordinators:
+            await coordinator.stop()
+        await ewdx.stop()
+        await plugin.close()
+
+
 async def test_inventory_polls_stop_asking_a_device_that_refused_the_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
