@@ -35,6 +35,7 @@ from micboard_desktop.ui.widgets.channel_tile import (
     BATTERY_ROW,
     STATUS_ROW,
     ChannelTile,
+    TileData,
     changed_fields,
     tile_data,
 )
@@ -229,6 +230,17 @@ def test_the_band_values_are_never_painted_by_the_tile(qapp: QApplication):
     assert images[0] == images[1]
 
 
+def _pixels_that_differ(data: TileData, other: TileData, scale: float, *,
+                        x_step: int = 1) -> tuple[ChannelTile, set[tuple[int, int]]]:
+    """Render a tile of each at ``scale``; return the first and where their pixels differ."""
+    first, second = ChannelTile(data), ChannelTile(other)
+    first.set_scale(scale)
+    second.set_scale(scale)
+    a, b = first.grab().toImage(), second.grab().toImage()
+    return first, {(x, y) for y in range(a.height()) for x in range(0, a.width(), x_step)
+                   if a.pixel(x, y) != b.pixel(x, y)}
+
+
 @pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
 def test_the_battery_row_fields_are_painted_in_the_battery_row_only(qapp: QApplication,
                                                                     scale: float):
@@ -236,13 +248,8 @@ def test_the_battery_row_fields_are_painted_in_the_battery_row_only(qapp: QAppli
     data = tile_data(make_channel(), make_receiver(), slot=1, status=ChannelStatus.OK)
     other = replace(data, battery_bars=1, battery_percent=17, battery_minutes=20)
     assert changed_fields(data, other) <= BATTERY_ROW
-    first, second = ChannelTile(data), ChannelTile(other)
-    first.set_scale(scale)
-    second.set_scale(scale)
-    a, b = first.grab().toImage(), second.grab().toImage()
+    first, differ = _pixels_that_differ(data, other, scale, x_step=2)
     row = first.battery_row_rect()
-    differ = {(x, y) for y in range(a.height()) for x in range(0, a.width(), 2)
-              if a.pixel(x, y) != b.pixel(x, y)}
     assert differ  # the row did change
     assert all(row.contains(x, y) for x, y in differ)
 
@@ -256,13 +263,8 @@ def test_link_quality_is_painted_in_the_status_line_only(qapp: QApplication, sca
     data = tile_data(channel, make_receiver(), slot=1, status=ChannelStatus.OK)
     other = replace(data, quality=1)
     assert changed_fields(data, other) <= STATUS_ROW
-    first, second = ChannelTile(data), ChannelTile(other)
-    first.set_scale(scale)
-    second.set_scale(scale)
-    a, b = first.grab().toImage(), second.grab().toImage()
+    first, differ = _pixels_that_differ(data, other, scale)
     row = first.status_row_rect()
-    differ = {(x, y) for y in range(a.height()) for x in range(a.width())
-              if a.pixel(x, y) != b.pixel(x, y)}
     assert differ  # the quality did change
     assert all(row.contains(x, y) for x, y in differ)
     assert not row.intersects(first.battery_row_rect())
