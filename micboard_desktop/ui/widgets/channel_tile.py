@@ -456,22 +456,16 @@ class ChannelTile(QWidget):
         tile draws there. A live in-ear tile's frame repaints its input bars alone.
         """
         area = event.rect()
-        if self.paints_own_meters() and self.band_rect().contains(area):
-            # The band's texts were never in painted_texts: what the last paint noted stays.
-            p = QPainter(self)
-            try:
-                paint_iem_band(p, self.band_rect(), self.data.iem, self.meter,
-                               self._f_small_bold, self.meter.clip_dbfs)
-                self._paint_frame(p)
-            finally:
-                p.end()
-            return
-        self.painted_texts = []
+        band_only = self.paints_own_meters() and self.band_rect().contains(area)
+        if not band_only:  # the band's texts were never noted: a band paint keeps the list
+            self.painted_texts = []
         p = QPainter(self)
         try:
             row = self.battery_row_rect()
             status = self.status_row_rect()
-            if row.contains(area) and self._row_alone():
+            if band_only:
+                self._paint_iem_band(p)
+            elif row.contains(area) and self._row_alone():
                 p.fillRect(row, theme.TILE)
                 self._paint_battery(p)
             elif status.contains(area) and self._row_alone():
@@ -686,8 +680,7 @@ class ChannelTile(QWidget):
             return
         d = self.data
         if self.paints_own_meters():
-            paint_iem_band(p, self.band_rect(), d.iem, self.meter, self._f_small_bold,
-                           self.meter.clip_dbfs)
+            self._paint_iem_band(p)
             return
         body = QRect(0, self._header_rect().bottom() + 1, self.width(),
                      int(self.height() * 0.8) - self._header_rect().bottom() - 1)
@@ -717,6 +710,11 @@ class ChannelTile(QWidget):
         if fitted.text:
             self._draw(p, box, _CENTRE, fitted.text, big)
         p.setClipping(False)
+
+    def _paint_iem_band(self, p: QPainter) -> None:
+        """Paint a live in-ear tile's input bars into its band."""
+        paint_iem_band(p, self.band_rect(), self.data.iem, self.meter, self._f_small_bold,
+                       self.meter.clip_dbfs)
 
     def _paint_frame(self, p: QPainter) -> None:
         colour = theme.TILE_SELECTED if self.selected else theme.TILE_BORDER
