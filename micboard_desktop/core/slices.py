@@ -9,28 +9,28 @@ each yield (:func:`run_in_slices`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 
 type Steps[T] = Generator[None, None, T]
 """Slices of work: each ``yield`` is a point where others may run; the return is the result."""
 
 
+def _slices[T](steps: Steps[T], result: list[T]) -> Iterator[None]:
+    """Yield at each of ``steps``' yields; put its result in ``result`` at the end."""
+    result.append((yield from steps))
+
+
 def run_at_once[T](steps: Steps[T]) -> T:
     """Run every slice of ``steps`` back to back and return its result."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+    result: list[T] = []
+    for _ in _slices(steps, result):
+        pass
+    return result[0]
 
 
 async def run_in_slices[T](steps: Steps[T]) -> T:
     """Run ``steps``, letting the event loop run other callbacks at each yield."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+    result: list[T] = []
+    for _ in _slices(steps, result):
         await asyncio.sleep(0)
+    return result[0]
