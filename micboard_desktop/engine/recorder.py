@@ -28,9 +28,6 @@ _SEVERITY = {
 
 TELEMETRY_WRITE_SECONDS = 60.0
 """At most this often a receiver is written for telemetry changes alone."""
-same_but_telemetry = same_but_levels
-"""Whether two versions of a receiver differ at most in live telemetry: the store's own rule
-(core/store.py), so a batch announced ``levels_only`` and a receiver compared here agree."""
 CONNECTION_ROW_SECONDS = 10.0
 """At most this often a connection row that did not change at all is written again."""
 
@@ -112,7 +109,8 @@ class Recorder:
                 now is not None
                 and written is not None
                 and now - written[1] < TELEMETRY_WRITE_SECONDS
-                and (rid in self._levels_only or same_but_telemetry(written[0], receiver))
+                # The store's own telemetry rule: a levels_only batch and this agree.
+                and (rid in self._levels_only or same_but_levels(written[0], receiver))
             ):
                 self._dirty.add(rid)  # written later, with whatever it holds then
                 continue

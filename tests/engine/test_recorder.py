@@ -7,12 +7,9 @@ from typing import Any, cast
 
 from micboard_desktop.core.model import Audio, Battery, Receiver, ReceiverId, Transmitter
 from micboard_desktop.core.store import StateStore
+from micboard_desktop.core.store import same_but_levels as same_but_telemetry
 from micboard_desktop.data.repository import Repository
-from micboard_desktop.engine.recorder import (
-    TELEMETRY_WRITE_SECONDS,
-    Recorder,
-    same_but_telemetry,
-)
+from micboard_desktop.engine.recorder import TELEMETRY_WRITE_SECONDS, Recorder
 from tests.core.builders import make_receiver
 
 RID = ReceiverId("shure:rx1")
@@ -146,12 +143,12 @@ def test_a_level_fold_waits_without_comparing_and_a_later_battery_change_still_g
     store, repo, recorder = _rig()
     assert recorder.flush_dirty(now=0.0) == 1
     compared: list[int] = []
-    real = recorder_module.same_but_telemetry
+    real = same_but_telemetry  # the store's rule, which the recorder calls
     def counting(old: Receiver, new: Receiver) -> bool:
         compared.append(1)
         return real(old, new)
 
-    monkeypatch.setattr(recorder_module, "same_but_telemetry", counting)
+    monkeypatch.setattr(recorder_module, "same_but_levels", counting)  # what it calls
     receiver = store.receiver(RID)
     assert receiver is not None
     first, *rest = receiver.channels
