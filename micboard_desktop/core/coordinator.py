@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, describe_error
+from micboard_desktop.core.fast_init import fast_init
 from micboard_desktop.core.model import ConnectionInfo, ConnectionStatus, Transport
 from micboard_desktop.core.tasks import TaskOwner
 from micboard_desktop.core.text_clean import MAX_MESSAGE_CHARS, clean_optional
@@ -28,6 +29,7 @@ from micboard_desktop.core.text_clean import MAX_MESSAGE_CHARS, clean_optional
 AUTH_FAILED_MESSAGE = "authentication failed"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Capped exponential backoff with proportional jitter."""
@@ -45,6 +47,7 @@ class Backoff:
         return max(0.0, min(self.maximum_seconds, jittered))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConnectionState:
     """Everything known about one connection, as the engine records it."""
@@ -87,6 +90,7 @@ def clean_state(state: ConnectionState) -> ConnectionState:
 StateListener = Callable[[ConnectionState], None]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """How one stream session or poll ended."""

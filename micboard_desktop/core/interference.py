@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
 
+from micboard_desktop.core.fast_init import fast_init
 from micboard_desktop.core.intermod import MAX_FREQUENCY_KHZ, Hit
 
 KEEP_ENDED: Final = 50
@@ -54,6 +55,7 @@ RF_KINDS: Final = frozenset({Evidence.RF_LOSS, Evidence.INTERFERENCE})
 """Evidence that the air itself failed (a dropout alone may be a hand on the switch)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CorrelationSettings:
     """How close in time and frequency onsets must be to make one event."""
@@ -70,6 +72,7 @@ class CorrelationSettings:
     """RF with no transmitter must last this long before it counts as a foreign carrier."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ChannelRf:
     """What the correlator is told about one channel at one moment."""
@@ -84,6 +87,7 @@ class ChannelRf:
     """RF present while the transmitter is off."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class InterferenceEvent:
     """Several channels of one span that lost their links at the same moment."""
@@ -332,6 +336,7 @@ def _densest(onsets: list[_Onset], anchor: int, span: int) -> list[_Onset]:
     return list(best)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Carrier:
     """A channel on the frequency axis, as the frequency view and ``/api/rf/`` show it."""
@@ -348,6 +353,7 @@ class Carrier:
     kind: str = "mic"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RfPicture:
     """Carriers, intermodulation hits and interference events at one moment."""

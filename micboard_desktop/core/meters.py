@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from micboard_desktop.core.fast_init import fast_init
 from micboard_desktop.core.model import ChannelId
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MeterSample:
     """One meter reading from a receiver; ``None`` where the device gives no value."""

@@ -14,6 +14,8 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import NewType
 
+from micboard_desktop.core.fast_init import fast_init
+
 ReceiverId = NewType("ReceiverId", str)
 """``"<manufacturer>:<api_device_id>"``, unique across the app."""
 
@@ -88,6 +90,7 @@ class IemMode(StrEnum):
     MONO = "mono"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Iem:
     """What an in-ear monitor transmitter sends; each field independently unknown."""
@@ -111,6 +114,7 @@ class EstimateBasis(StrEnum):
     """Only the built-in discharge curve of the pack's chemistry (too few readings yet)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BatteryEstimate:
     """The app's own guess of the runtime left where a device reports no minutes."""
@@ -121,6 +125,7 @@ class BatteryEstimate:
     basis: EstimateBasis
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Battery:
     """Transmitter battery as reported; each field independently unknown."""
@@ -136,6 +141,7 @@ class Battery:
     charging: bool | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Transmitter:
     """The body-pack or handheld linked to a channel."""
@@ -145,6 +151,7 @@ class Transmitter:
     muted: bool | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Rf:
     """Radio link of a channel."""
@@ -171,6 +178,7 @@ class Rf:
         return max(0.0, min(1.0, self.quality / self.quality_max))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Audio:
     """Slow (last reported) audio levels of a channel; live meters travel on the MeterBus."""
@@ -179,6 +187,7 @@ class Audio:
     peak_dbfs: float | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Channel:
     """One receiver channel: a wireless link and what is known about it."""
@@ -200,6 +209,7 @@ class Channel:
     transmitter has reported)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConnectionInfo:
     """Public state of the connection that feeds a receiver."""
@@ -211,6 +221,7 @@ class ConnectionInfo:
     last_error: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Receiver:
     """A receiver (or base station) and its channels."""
@@ -237,6 +248,7 @@ class Receiver:
         return None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ChargerBattery:
     """The pack sitting in one charger bay; each field independently unknown."""
@@ -248,6 +260,7 @@ class ChargerBattery:
     minutes_to_full: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ChargerBay:
     """One bay (CHG 70N) or slot (L 6000) of a charger."""
@@ -265,6 +278,7 @@ ChargerId = NewType("ChargerId", str)
 """``"<manufacturer>:<api_device_id>"`` of a charger, unique across the app."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Charger:
     """A networked charger (Sennheiser CHG 70N, L 6000) and its bays."""
@@ -281,6 +295,7 @@ class Charger:
     bays: tuple[ChargerBay, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Health:
     """Health of one manufacturer integration."""
@@ -290,6 +305,7 @@ class Health:
     checked_at: datetime | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Manufacturer:
     """A configured manufacturer and its current health."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from micboard_desktop.core.fast_init import fast_init
 from micboard_desktop.core.model import (
     Battery,
     BatteryEstimate,
@@ -15,6 +16,7 @@ from micboard_desktop.core.model import (
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StatusThresholds:
     """Where a value turns into a warning; overridable globally and per manufacturer.
@@ -56,6 +58,7 @@ class BatteryMeasure(StrEnum):
     BARS = "bars"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Measured:
     """The measure that decides a battery's status, its value and its two thresholds."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from micboard_desktop.core.fast_init import fast_init
 from micboard_desktop.core.model import ConnectionStatus, Transport
 
 # The app has one severity scale; data callers keep importing it from here. (History
@@ -32,6 +33,7 @@ class EventKind(StrEnum):
     DEVICE_REMOVED = "device_removed"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     """One entry of the event log."""
@@ -49,6 +51,7 @@ class EventRecord:
     """Row id; ``None`` until stored."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConnectionRecord:
     """Last known state of one live connection."""
@@ -67,6 +70,7 @@ class ConnectionRecord:
     """When the row was written; filled in at commit time when ``None``."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertRecord:
     """An alert; active while ``cleared_at`` is ``None``."""
@@ -87,6 +91,7 @@ class AlertRecord:
         return self.cleared_at is None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HistoryPoint:
     """One downsampled bucket of a channel metric."""
@@ -103,6 +108,7 @@ class HistoryPoint:
     count: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GroupRecord:
     """A user-defined group and its channels in display order."""
@@ -114,6 +120,7 @@ class GroupRecord:
     channel_ids: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ManufacturerRecord:
     """A configured manufacturer as stored (its config never holds secrets)."""
@@ -125,6 +132,7 @@ class ManufacturerRecord:
     updated_at: datetime | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DiscoveredDeviceRecord:
     """A device found by discovery."""

@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Final
 
 from micboard_desktop.core.config import AlertHolds
+from micboard_desktop.core.fast_init import fast_init
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import (
     Battery,
@@ -89,6 +90,7 @@ LINK_FAMILIES: Final = frozenset({TX_OFF, RF_LOSS, INTERFERENCE})
 
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertTiming(AlertHolds):
     """The configured hold times (:class:`AlertHolds`) plus how often held changes are due."""
@@ -115,6 +117,7 @@ class Want(Enum):
     """Superseded or subject gone: clear now, without a hold."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Subject:
     """What an alert is about."""
@@ -124,6 +127,7 @@ class Subject:
     channel_id: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Target:
     """One rule's verdict for one key."""

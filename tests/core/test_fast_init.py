@@ -1,0 +1,194 @@
+"""fast_init: the same records as the dataclass-generated ``__init__``, built faster."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import micboard_desktop.engine.engine  # noqa: F401 - imports every record module that uses it
+from micboard_desktop.core.fast_init import fast_init, replaced_inits
+
+
+def _slots(obj: object) -> dict[str, object]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+
+
+def _init(cls: type) -> Any:
+    return vars(cls)["__init__"]
+
+
+def _outcome(cls: type, init: Any, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+    """What one way of building gives: the field values, or the type of the error raised."""
+    obj: object = object.__new__(cls)
+    try:
+        init(obj, *args, **kwargs)
+    except Exception as exc:  # the comparison is the point: which error, if any
+        return type(exc)
+    return _slots(obj)
+
+
+def test_the_hot_records_use_it() -> None:
+    names = {cls.__qualname__ for cls in replaced_inits()}
+    assert {"Channel", "Receiver", "Rf", "Audio", "MeterSample", "HistoryPoint", "Target"} <= names
+
+
+def _name(cls: type) -> str:
+    return cls.__qualname__
+
+
+_RECORDS: list[type] = sorted(replaced_inits(), key=_name)
+
+
+@pytest.mark.parametrize("cls", _RECORDS, ids=_name)
+def test_every_record_builds_as_the_dataclass_init_did(cls: type) -> None:
+    original = replaced_inits()[cls]
+    fields = dataclasses.fields(cls)
+    values = [object() for _ in fields]
+    # Printed, as a factory default is each side's own marker (both print "<factory>").
+    assert str(inspect.signature(_init(cls))) == str(inspect.signature(original))
+    # All positional, all by keyword in reverse order, only the required ones.
+    positional = tuple(values)
+    assert _outcome(cls, _init(cls), positional, {}) == _outcome(cls, original, positional, {})
+    by_name = {f.name: v for f, v in reversed(list(zip(fields, values, strict=True)))}
+    assert _outcome(cls, _init(cls), (), by_name) == _outcome(cls, original, (), by_name)
+    required = {f.name: v for f, v in zip(fields, values, strict=True)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    assert _outcome(cls, _init(cls), (), required) == _outcome(cls, original, (), required)
+    # Wrong calls fail the same way.
+    assert _outcome(cls, _init(cls), (), {**by_name, "no_such_field": 1}) is TypeError
+    assert _outcome(cls, _init(cls), (*values, 1), {}) is TypeError
+    if required:
+        assert _outcome(cls, _init(cls), (), {}) is TypeError
+
+
+def test_a_record_stays_frozen() -> None:
+    from micboard_desktop.core.model import Audio
+
+    audio = Audio(rms_dbfs=-20.0, peak_dbfs=-10.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        audio.rms_dbfs = 0.0  # type: ignore[misc]
+    assert audio == Audio(-20.0, -10.0)
+    assert hash(audio) == hash(Audio(-20.0, -10.0))
+
+
+def test_default_factories_give_each_record_its_own_value() -> None:
+    @fast_init
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Holder:
+        items: list[int] = dataclasses.field(default_factory=list)
+
+    first, second = Holder(), Holder()
+    assert first.items == []
+    assert first.items is not second.items
+    given_list = [1]
+    assert Holder(given_list).items is given_list
+
+
+def test_post_init_runs_after_every_field_is_set() -> None:
+    seen: list[tuple[int, int]] = []
+
+    @fast_init
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        low: int
+        high: int = 5
+
+        def __post_init__(self) -> None:
+            seen.append((self.low, self.high))
+            if self.low > self.high:
+                raise ValueError("low above high")
+
+    Checked(1)
+    with pytest.raises(ValueError, match="low above high"):
+        Checked(9, 2)
+    assert seen == [(1, 5), (9, 2)]
+
+
+def test_inherited_fields_are_set_through_the_base_slots() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @fast_init
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Derived(Base):
+        b: int = 2
+
+    assert _slots(Derived(1)) == {"a": 1, "b": 2}
+
+
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        lambda c: dataclasses.dataclass(slots=True)(c),
+        lambda c: dataclasses.dataclass(frozen=True)(c),
+    ],
+    ids=["not frozen", "not slotted"],
+)
+def test_anything_but_a_frozen_slotted_dataclass_is_refused(decorate: Any) -> None:
+    class Plain:
+        a: int
+
+    with pytest.raises(TypeError, match="fast_init"):
+        fast_init(decorate(Plain))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kw_only": True},
+        {"init": False, "default": 0},
+    ],
+    ids=["kw_only", "init=False"],
+)
+def test_fields_it_cannot_build_are_refused(spec: dict[str, Any]) -> None:
+    cls = dataclasses.make_dataclass(
+        "Odd", [("a", int, dataclasses.field(**spec))], frozen=True, slots=True
+    )
+    with pytest.raises(TypeError, match="fast_init"):
+        fast_init(cls)
+
+
+def test_an_initvar_is_refused() -> None:
+    cls = dataclasses.make_dataclass(
+        "WithInitVar", [("a", int), ("b", dataclasses.InitVar[int])], frozen=True, slots=True
+    )
+    with pytest.raises(TypeError, match="fast_init"):
+        fast_init(cls)
+
+
+_DEFAULT_KINDS = st.sampled_from(["required", "default", "factory"])
+
+
+@given(
+    kinds=st.lists(_DEFAULT_KINDS, min_size=0, max_size=6),
+    n_positional=st.integers(0, 8),
+    keyword_picks=st.lists(st.integers(0, 7), max_size=8),
+    extra=st.booleans(),
+)
+def test_any_record_shape_and_call_behaves_as_the_dataclass_init(
+    kinds: list[str], n_positional: int, keyword_picks: list[int], extra: bool
+) -> None:
+    # Dataclasses refuse a required field after one with a default: keep the order legal.
+    kinds = sorted(kinds, key=lambda k: k != "required")
+    specs: list[tuple[str, type, Any]] = []
+    for index, kind in enumerate(kinds):
+        if kind == "required":
+            specs.append((f"f{index}", int, dataclasses.field()))
+        elif kind == "default":
+            specs.append((f"f{index}", int, dataclasses.field(default=-index)))
+        else:
+            specs.append((f"f{index}", list, dataclasses.field(default_factory=list)))
+    stock = dataclasses.make_dataclass("Shape", specs, frozen=True, slots=True)
+    fast: type = fast_init(dataclasses.make_dataclass("Shape", specs, frozen=True, slots=True))
+    args = tuple(range(100, 100 + n_positional))
+    kwargs: dict[str, object] = {f"f{i}": 1000 + i for i in keyword_picks}
+    if extra:
+        kwargs["unknown"] = 1
+    got = _outcome(fast, _init(fast), args, kwargs)
+    assert got == _outcome(stock, _init(stock), args, kwargs)
