@@ -8,13 +8,13 @@ say" (or said a sentinel); it is never replaced by a made-up number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
 from typing import NewType
 
-from micboard_desktop.core.fast_init import fast_init
+from micboard_desktop.core.fast_init import fast_init, replace
 
 ReceiverId = NewType("ReceiverId", str)
 """``"<manufacturer>:<api_device_id>"``, unique across the app."""

@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.model import (
     BatteryEstimate,
     Channel,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
 from typing import Final
 
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.model import (
     Battery,
     Channel,

@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
 from micboard_desktop.core.clock import Clock
 from micboard_desktop.core.config import AppConfig
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.liveness import monitored
 from micboard_desktop.core.model import BatteryEstimate, Channel, ChannelId, Receiver, ReceiverId
 from micboard_desktop.core.records import AlertInfo, Severity

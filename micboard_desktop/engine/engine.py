@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from secrets import token_hex
 
@@ -31,6 +30,7 @@ from micboard_desktop.core.control import (
 )
 from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
 from micboard_desktop.core.errors import ConfigError, NameTaken
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.integrations import IntegrationsControl, NotificationTarget
 from micboard_desktop.core.interference import RfPicture
 from micboard_desktop.core.meters import MeterBus, SharedReader

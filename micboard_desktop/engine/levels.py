@@ -12,9 +12,9 @@ with their windows folded in.
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from dataclasses import replace
 
 from micboard_desktop.core.clock import Clock
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.meters import MeterSource, MeterWindow
 from micboard_desktop.core.model import (
     Audio,

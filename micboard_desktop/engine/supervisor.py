@@ -13,13 +13,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 
 from micboard_desktop.core.clock import Clock, SystemClock
 from micboard_desktop.core.config import ManufacturerConfig, MicboardSettings
 from micboard_desktop.core.coordinator import ConnectionCoordinator, ConnectionState
 from micboard_desktop.core.errors import MicboardError, describe_error
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.meters import MeterBus
 from micboard_desktop.core.model import Health, HealthStatus, Manufacturer, Receiver
 from micboard_desktop.core.store import StateStore

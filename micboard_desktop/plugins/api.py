@@ -10,7 +10,8 @@ coordinators that hold those connections, and discovery.
 
 This module is also the one import a plugin needs: its ``__all__`` re-exports the
 normalized model, the coordinator base with its connection states and backoff, the
-MeterBus, the clock, the errors, the sentinel and text-cleaning helpers, the capped HTTP
+MeterBus, the clock, the errors, the sentinel and text-cleaning helpers, a faster
+``dataclasses.replace`` for the model's records, the capped HTTP
 body reader and the TLS helpers. Vendor packages import nothing else of ours (an
 import-linter contract holds them to it), so what is listed here is the surface a plugin
 may rely on; a test pins it.
@@ -29,6 +30,7 @@ from micboard_desktop.core.clock import Clock, SystemClock, utc_now
 from micboard_desktop.core.config import ManufacturerConfig
 from micboard_desktop.core.coordinator import Backoff, ConnectionCoordinator, ConnectionState
 from micboard_desktop.core.errors import AuthFailed, DeviceMismatch, PluginError, UpdateFailed
+from micboard_desktop.core.fast_init import replace
 from micboard_desktop.core.meters import MeterBus, MeterSample
 from micboard_desktop.core.model import (
     Audio,
@@ -124,6 +126,7 @@ __all__ = [
     "raw_address",
     "read_capped",
     "receiver_id",
+    "replace",
     "resolve_datagram_peer",
     "restamped",
     "same_host",

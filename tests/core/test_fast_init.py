@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micboard_desktop.engine.engine  # noqa: F401 - imports every record module that uses it
-from micboard_desktop.core.fast_init import fast_init, replaced_inits
+from micboard_desktop.core.fast_init import fast_init, replace, replaced_inits
 
 
 def _slots(obj: object) -> dict[str, object]:
@@ -192,3 +192,60 @@ def test_any_record_shape_and_call_behaves_as_the_dataclass_init(
         kwargs["unknown"] = 1
     got = _outcome(fast, _init(fast), args, kwargs)
     assert got == _outcome(stock, _init(stock), args, kwargs)
+
+
+def _replaced(how: Any, obj: object, changes: dict[str, object]) -> object:
+    try:
+        made = how(obj, **changes)
+    except Exception as exc:  # the comparison is the point: which error, if any
+        return type(exc)
+    return (type(made), _slots(made))
+
+
+@pytest.mark.parametrize("cls", _RECORDS, ids=_name)
+def test_replace_gives_what_dataclasses_replace_gives_on_every_record(cls: type) -> None:
+    fields = dataclasses.fields(cls)
+    record: object = object.__new__(cls)
+    _init(cls)(record, *[object() for _ in fields])
+    for field in fields:
+        change = {field.name: object()}
+        assert _replaced(replace, record, change) == _replaced(dataclasses.replace, record, change)
+    every = {f.name: object() for f in fields}
+    assert _replaced(replace, record, every) == _replaced(dataclasses.replace, record, every)
+    assert _replaced(replace, record, {}) == _replaced(dataclasses.replace, record, {})
+    assert _replaced(replace, record, {"no_such_field": 1}) is TypeError
+
+
+def test_replace_leaves_the_record_it_was_given_alone() -> None:
+    from micboard_desktop.core.model import Audio
+
+    audio = Audio(rms_dbfs=-20.0, peak_dbfs=-10.0)
+    louder = replace(audio, peak_dbfs=-3.0)
+    assert louder == Audio(-20.0, -3.0)
+    assert audio == Audio(-20.0, -10.0)
+
+
+def test_replace_of_any_other_dataclass_is_dataclasses_replace() -> None:
+    @dataclasses.dataclass(slots=True)
+    class Loose:
+        a: int
+        b: int = 2
+
+    assert replace(Loose(1), b=5) == Loose(1, 5)
+
+
+@given(
+    n_fields=st.integers(1, 6),
+    changed=st.lists(st.integers(0, 7), max_size=6),
+    extra=st.booleans(),
+)
+def test_replace_on_any_record_shape_matches_dataclasses_replace(
+    n_fields: int, changed: list[int], extra: bool
+) -> None:
+    specs = [(f"f{i}", int) for i in range(n_fields)]
+    cls: type = fast_init(dataclasses.make_dataclass("Shape", specs, frozen=True, slots=True))
+    record = cls(*range(n_fields))
+    changes: dict[str, object] = {f"f{i}": -i for i in changed}
+    if extra:
+        changes["unknown"] = 1
+    assert _replaced(replace, record, changes) == _replaced(dataclasses.replace, record, changes)

@@ -63,6 +63,7 @@ EXPORTED = [
     "raw_address",
     "read_capped",
     "receiver_id",
+    "replace",
     "resolve_datagram_peer",
     "restamped",
     "same_host",

@@ -19,7 +19,6 @@ Everything else (D6000, SpeechLine, an unmatched EW-DX) passes through unchanged
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from micboard_desktop.plugins.api import (
     Channel,
@@ -29,6 +28,7 @@ from micboard_desktop.plugins.api import (
     DeviceSink,
     Receiver,
     ReceiverId,
+    replace,
 )
 
 Retarget = Callable[[ReceiverId | None], None]

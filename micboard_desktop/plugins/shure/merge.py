@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Final
@@ -54,6 +54,7 @@ from micboard_desktop.plugins.api import (
     channel_id,
     clean_text,
     receiver_id,
+    replace,
 )
 from micboard_desktop.plugins.shure.command.families import family_from_model
 from micboard_desktop.plugins.shure.system_api.mapping import ApiDevice

@@ -11,7 +11,6 @@ API devices could be stays on its own, and the merger tells its :data:`NoteListe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from micboard_desktop.plugins.api import (
     Charger,
@@ -25,6 +24,7 @@ from micboard_desktop.plugins.api import (
     SystemClock,
     Transport,
     receiver_id,
+    replace,
 )
 from micboard_desktop.plugins.shure.merge import (
     MANUFACTURER,

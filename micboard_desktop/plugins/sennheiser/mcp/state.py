@@ -11,7 +11,6 @@ MeterBus, and the engine's level folder owns those store fields (:func:`keep_met
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Final, Literal
 
@@ -27,6 +26,7 @@ from micboard_desktop.plugins.api import (
     Transport,
     channel_id,
     receiver_id,
+    replace,
 )
 from micboard_desktop.plugins.sennheiser.mcp.mapping import (
     Antenna,

@@ -35,7 +35,7 @@ import random
 import socket
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
 
@@ -55,6 +55,7 @@ from micboard_desktop.plugins.api import (
     UdpLink,
     UpdateFailed,
     channel_id,
+    replace,
     resolve_datagram_peer,
     sentinels,
 )

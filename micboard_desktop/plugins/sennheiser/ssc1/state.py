@@ -10,7 +10,6 @@ L 6000) is never a receiver: :meth:`Ssc1State.charger_snapshot` builds its Charg
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -27,6 +26,7 @@ from micboard_desktop.plugins.api import (
     Transport,
     channel_id,
     receiver_id,
+    replace,
     restamped,
     sentinels,
 )

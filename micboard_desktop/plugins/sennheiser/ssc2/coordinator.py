@@ -17,7 +17,7 @@ import logging
 import ssl
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -40,6 +40,7 @@ from micboard_desktop.plugins.api import (
     UpdateFailed,
     channel_id,
     receiver_id,
+    replace,
     restamped,
     sentinels,
 )

@@ -25,7 +25,6 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import Final
 
@@ -41,6 +40,7 @@ from micboard_desktop.plugins.api import (
     Transport,
     UdpLink,
     channel_id,
+    replace,
     resolve_datagram_peer,
 )
 from micboard_desktop.plugins.shure.udp.address import DEFAULT_PORT, device_key
