@@ -20,6 +20,7 @@ so a record that outgrows it fails at import, not with a wrong object at run tim
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 from collections.abc import Callable
 from operator import attrgetter
@@ -73,28 +74,45 @@ def _check(cls: type) -> list[dataclasses.Field[Any]]:
 def fast_init[T](cls: type[T]) -> type[T]:
     """Give the frozen, slotted dataclass ``cls`` a faster ``__init__`` (module docstring)."""
     fields = _check(cls)
-    namespace: dict[str, object] = {"_FACTORY": _FACTORY}
+    # The setters, defaults and factories reach the new __init__ as closure cells, so its
+    # globals can be the class's module, as with the generated one: type hints of the
+    # __init__ resolve there (typing.get_type_hints, hypothesis' builds()).
+    helpers: dict[str, object] = {"__fi_factory": _FACTORY}
     params: list[str] = []
     body: list[str] = []
     for index, field in enumerate(fields):
         name = field.name
-        namespace[f"_set_{index}"] = _slot_setter(cls, name)
+        helpers[f"__fi_set_{index}"] = _slot_setter(cls, name)
         value = name
         if field.default is not dataclasses.MISSING:
-            namespace[f"_default_{index}"] = field.default
-            params.append(f"{name}=_default_{index}")
+            helpers[f"__fi_default_{index}"] = field.default
+            params.append(f"{name}=__fi_default_{index}")
         elif field.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory_{index}"] = field.default_factory
-            params.append(f"{name}=_FACTORY")
-            value = f"_factory_{index}() if {name} is _FACTORY else {name}"
+            helpers[f"__fi_make_{index}"] = field.default_factory
+            params.append(f"{name}=__fi_factory")
+            value = f"__fi_make_{index}() if {name} is __fi_factory else {name}"
         else:
             params.append(name)
-        body.append(f"    _set_{index}(self, {value})")
+        body.append(f"        __fi_set_{index}(self, {value})")
     if hasattr(cls, "__post_init__"):
-        body.append("    self.__post_init__()")
-    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass")
-    exec(source, namespace)
-    init: Any = namespace["__init__"]
+        body.append("        self.__post_init__()")
+    source = (
+        f"def __fi_build({', '.join(helpers)}):\n"
+        f"    def __init__(self, {', '.join(params)}):\n"
+        + ("\n".join(body) or "        pass")
+        + "\n    return __init__\n"
+    )
+    scope: dict[str, Any] = {}
+    exec(source, scope)  # built from field names only, as dataclasses builds its own
+    built = scope["__fi_build"](**helpers)
+    module = sys.modules.get(cls.__module__)
+    init: Any = types.FunctionType(
+        built.__code__,
+        vars(module) if module is not None else scope,
+        "__init__",
+        built.__defaults__,
+        built.__closure__,
+    )
     original: Any = cls.__dict__["__init__"]
     init.__qualname__ = original.__qualname__
     init.__module__ = original.__module__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from typing import Any
 
 import pytest
@@ -64,6 +65,12 @@ def test_every_record_builds_as_the_dataclass_init_did(cls: type) -> None:
     assert _outcome(cls, _init(cls), (*values, 1), {}) is TypeError
     if required:
         assert _outcome(cls, _init(cls), (), {}) is TypeError
+
+
+@pytest.mark.parametrize("cls", _RECORDS, ids=_name)
+def test_type_hints_of_every_init_resolve_as_before(cls: type) -> None:
+    # hypothesis' builds() and typing read them; they resolve in the record's module.
+    assert typing.get_type_hints(_init(cls)) == typing.get_type_hints(replaced_inits()[cls])
 
 
 def test_a_record_stays_frozen() -> None:
