@@ -240,6 +240,25 @@ class StateStore:
         """Return receiver ``rid`` or ``None``."""
         return self._receivers.get(rid)
 
+    def locate_channel(self, cid: str) -> tuple[Receiver, Channel] | None:
+        """Return the receiver holding channel ``cid`` and the channel, or ``None``.
+
+        A channel id is its receiver's id, a colon and its number (``core.model.channel_id``),
+        so the receiver is looked up directly; an id built otherwise is searched for, so the
+        answer never depends on that rule holding.
+        """
+        rid, sep, _number = cid.rpartition(":")
+        receiver = self._receivers.get(ReceiverId(rid)) if sep else None
+        if receiver is not None:
+            for channel in receiver.channels:
+                if channel.id == cid:
+                    return receiver, channel
+        for receiver in self._receivers.values():
+            for channel in receiver.channels:
+                if channel.id == cid:
+                    return receiver, channel
+        return None
+
     def manufacturer(self, code: str) -> Manufacturer | None:
         """Return manufacturer ``code`` or ``None``."""
         return self._manufacturers.get(code)

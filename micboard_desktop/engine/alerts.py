@@ -244,9 +244,15 @@ class AlertEngine:
             return
         flipped = channel_ids ^ self._superseded
         self._superseded = channel_ids
-        for receiver in self._store.snapshot().receivers.values():
-            if any(ch.id in flipped for ch in receiver.channels):
-                self._evaluate(receiver)
+        # Only the receivers of the flipped channels, found by id rather than by walking
+        # every receiver of the rig each time the correlator's list changes.
+        touched: dict[str, Receiver] = {}
+        for cid in sorted(flipped):
+            found = self._store.locate_channel(cid)
+            if found is not None:
+                touched.setdefault(found[0].id, found[0])
+        for receiver in touched.values():
+            self._evaluate(receiver)
 
     def update_config(self, config: AppConfig) -> None:
         """Apply new thresholds and hold times; re-evaluate every receiver (hysteresis stays)."""

@@ -302,19 +302,19 @@ class RfWatch:
 
     # -- alerts ------------------------------------------------------------------------
 
-    def _labels(self) -> dict[str, tuple[Receiver, Channel]]:
-        return {
-            str(ch.id): (r, ch)
-            for r in self._store.snapshot().receivers.values()
-            for ch in r.channels
-        }
+    def _labels(self, cids: Iterable[str]) -> dict[str, tuple[Receiver, Channel]]:
+        """Return (receiver, channel) of each of ``cids`` still in the store."""
+        # Looked up by id: the correlator changes several times a second in a busy show,
+        # and a map of every channel of a 2,000-channel rig each time was ~1 % of a core.
+        found = {cid: self._store.locate_channel(cid) for cid in cids}
+        return {cid: where for cid, where in found.items() if where is not None}
 
     def _sync_events(self) -> None:
         if self.correlator.version == self._synced_version:
             return
         self._synced_version = self.correlator.version
         events = self.correlator.active()
-        labels = self._labels()
+        labels = self._labels({cid for event in events for cid in event.channels})
         self._alerts.set_external(
             RF_INTERFERENCE, [self._event_target(e, labels) for e in events]
         )
@@ -342,7 +342,7 @@ class RfWatch:
         if foreign == self._foreign:
             return
         self._foreign = foreign
-        labels = self._labels()
+        labels = self._labels(foreign)
         targets = []
         for cid in foreign:
             found = labels.get(cid)

@@ -2,7 +2,7 @@ from dataclasses import replace
 
 import pytest
 
-from micboard_desktop.core.model import Health, HealthStatus, Manufacturer, ReceiverId
+from micboard_desktop.core.model import ChannelId, Health, HealthStatus, Manufacturer, ReceiverId
 from micboard_desktop.core.store import Changes, StateStore
 from tests.core.builders import make_receiver
 
@@ -164,3 +164,27 @@ def test_changes_merge_keeps_last_word_on_removal():
     assert merged.removed == {ReceiverId("x")}
     assert b.merge(a).receivers == {ReceiverId("x")}
     assert b.merge(a).removed == frozenset()
+
+
+def test_locate_channel_finds_the_receiver_and_channel_of_an_id():
+    store = StateStore()
+    first, second = make_receiver("shure:rx1", channels=2), make_receiver("shure:rx2", channels=4)
+    store.put_receiver(first)
+    store.put_receiver(second)
+    wanted = second.channels[2]
+    assert store.locate_channel(str(wanted.id)) == (second, wanted)
+    assert store.locate_channel("shure:rx2:9") is None  # the receiver is there, not the channel
+    assert store.locate_channel("shure:gone:1") is None
+    assert store.locate_channel("no colon") is None
+
+
+def test_locate_channel_finds_a_channel_whose_id_does_not_name_its_receiver():
+    store = StateStore()
+    plain = make_receiver("shure:rx1", channels=1)
+    odd_channel = replace(plain.channels[0], id=ChannelId("shure:rx1:7"))
+    elsewhere = make_receiver("shure:rx3", channels=1)
+    odd = replace(elsewhere, channels=(replace(elsewhere.channels[0], id=ChannelId("odd-id")),))
+    store.put_receiver(replace(plain, channels=(odd_channel,)))
+    store.put_receiver(odd)
+    assert store.locate_channel("odd-id") == (odd, odd.channels[0])
+    assert store.locate_channel("shure:rx1:7") == (store.receiver(plain.id), odd_channel)
