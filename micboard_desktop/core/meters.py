@@ -214,7 +214,10 @@ class SharedReader:
     Every reader of the bus folds each sample once more; on a big rig that is tens of
     thousands of folds a second per reader. Consumers that drain rarely (the level folder
     and the history recorder, once a second) share one reader instead: each drain takes
-    what the bus collected and merges it into every consumer's pending windows.
+    what the bus collected and hands it to every consumer. The window objects are shared
+    between consumers, so a drained window is read, never changed; a consumer whose pending
+    window must take later samples gets its own copy first. Consumers that drain at the same
+    moment (the fold and history, both on the wall clock's second) copy next to nothing.
     """
 
     def __init__(self, bus: MeterBus) -> None:
@@ -235,15 +238,20 @@ class SharedReader:
         windows = source.drain() if source is not None else {}
         if not windows:
             return
-        last = len(self._views) - 1
-        for index, view in enumerate(self._views):
-            pending = view.windows
+        for view in self._views:
+            pending, owned = view.windows, view.owned
             for cid, window in windows.items():
                 mine = pending.get(cid)
-                if mine is not None:
-                    mine.merge(window)
-                else:  # the last consumer may keep the drained window itself
-                    pending[cid] = window if index == last else window.copy()
+                if mine is None:
+                    # Shared by every consumer: drained windows are only read, and one that
+                    # must take more samples is copied first (below). Consumers that drain
+                    # together (the fold and history, on the second) copy next to nothing.
+                    pending[cid] = window
+                    continue
+                if cid not in owned:
+                    mine = pending[cid] = mine.copy()
+                    owned.add(cid)
+                mine.merge(window)
 
     def _remove(self, view: _SharedView) -> None:
         if view in self._views:
@@ -261,6 +269,8 @@ class _SharedView(MeterReader):
         self._shared = shared
         self.windows: dict[ChannelId, MeterWindow] = {}
         """Windows merged for this consumer since its last drain."""
+        self.owned: set[ChannelId] = set()
+        """Channels whose pending window is this consumer's own copy (the others are shared)."""
 
     @property
     def pending(self) -> int:
@@ -272,4 +282,5 @@ class _SharedView(MeterReader):
         """Take this consumer's windows (pulling what the bus collected first)."""
         self._shared._pull()
         out, self.windows = self.windows, {}
+        self.owned = set()
         return out

@@ -119,12 +119,23 @@ class LevelFolder:
         self._put_held()
         self._reader.close()
 
+    def _off_the_second(self, due: float) -> float:
+        """Return how far monotonic ``due`` is from a whole period of the wall clock (±half)."""
+        wall = self._clock.now().timestamp() - (self._clock.monotonic() - due)
+        off = wall % self._period
+        return off - self._period if off > self._period / 2 else off
+
     async def _loop(self) -> None:
         due = self._clock.monotonic()
         while True:
             # A fixed cadence: the fold's own time (spread over part of the period) must
             # not stretch the period, or levels and held quality would reach the store late.
             due += self._period
+            # On the wall clock's whole seconds, where the history recorder drains the same
+            # shared meter reader: drained at the same moment, next to nothing is copied or
+            # merged for the other (core/meters.py, SharedReader). Measured from the planned
+            # instant, not the wake-up, so a late wake-up does not move the phase.
+            due -= self._off_the_second(due)
             await self._clock.sleep(max(0.0, due - self._clock.monotonic()))
             due = max(due, self._clock.monotonic() - self._period)  # after a stall: no burst
             groups = self._drain()

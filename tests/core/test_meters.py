@@ -161,3 +161,42 @@ def test_shared_reader_closes_its_bus_reader_with_the_last_consumer() -> None:
     assert second.drain()[CH].audio_peak_max == -3.0
     second.close()
     assert bus._readers == []  # nothing left folding samples for nobody
+
+
+@given(STEPS)
+def test_a_window_a_consumer_drained_never_changes_afterwards(
+    steps: list[tuple[str, object, object]],
+) -> None:
+    # Consumers share drained windows; more samples for one of them must go into a copy.
+    bus = MeterBus()
+    shared = SharedReader(bus)
+    views = [shared.reader(), shared.reader()]
+    drained: list[tuple[MeterWindow, tuple[object, ...]]] = []
+    for kind, target, sample in steps:
+        if kind == "post":
+            assert isinstance(target, str)
+            assert isinstance(sample, MeterSample)
+            bus.post(ChannelId(target), sample)
+        else:
+            assert isinstance(target, int)
+            for window in views[target].drain().values():
+                drained.append((window, _fields(window)))
+    for view in views:
+        view.drain()
+    for window, seen in drained:
+        assert _fields(window) == seen
+
+
+def test_consumers_that_drain_together_share_the_windows_instead_of_copying() -> None:
+    bus = MeterBus()
+    shared = SharedReader(bus)
+    first, second = shared.reader(), shared.reader()
+    bus.post(CH, MeterSample(audio_peak_dbfs=-3.0))
+    mine, theirs = first.drain()[CH], second.drain()[CH]
+    assert mine is theirs
+    bus.post(CH, MeterSample(audio_peak_dbfs=-1.0))
+    assert first.drain()[CH].audio_peak_max == -1.0
+    bus.post(CH, MeterSample(audio_peak_dbfs=-9.0))
+    later = second.drain()[CH]  # both posts, merged into its own copy
+    assert (later.audio_peak_max, later.count) == (-1.0, 2)
+    assert (mine.audio_peak_max, mine.count) == (-3.0, 1)

@@ -174,3 +174,26 @@ async def test_folds_keep_a_fixed_cadence_however_long_a_fold_takes():
     assert folded_at == [1.0, 2.0]
     await folder.stop()
     assert clock.sleeps[:2] == [1.0, 0.7]
+
+
+async def test_folds_fall_on_the_wall_clocks_whole_seconds_where_history_drains():
+    from collections.abc import Set as AbstractSet
+    from datetime import UTC, datetime
+
+    store, meters = StateStore(), MeterBus()
+    clock = FakeClock(start=datetime(2026, 12, 8, 20, 0, 0, 300_000, tzinfo=UTC))
+    folder = LevelFolder(store, meters, clock)
+    folded_at: list[str] = []
+    real_put_held = folder._put_held
+
+    def noting_put_held(but: AbstractSet[ReceiverId] = frozenset()) -> int:
+        folded_at.append(clock.now().strftime("%S.%f"))
+        return real_put_held(but)
+
+    folder._put_held = noting_put_held  # type: ignore[method-assign]
+    await folder.start()
+    for _ in range(6):
+        await clock.advance(0.5)
+    seen = list(folded_at)  # stopping puts what is held once more
+    await folder.stop()
+    assert seen == ["01.000000", "02.000000", "03.000000"]
