@@ -243,10 +243,7 @@ class SharedReader:
             for cid, window in windows.items():
                 mine = pending.get(cid)
                 if mine is None:
-                    # Shared by every consumer: drained windows are only read, and one that
-                    # must take more samples is copied first (below). Consumers that drain
-                    # together (the fold and history, on the second) copy next to nothing.
-                    pending[cid] = window
+                    pending[cid] = window  # shared: read only, copied before a merge
                     continue
                 if cid not in owned:
                     mine = pending[cid] = mine.copy()
