@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -128,6 +130,20 @@ STEPS = st.lists(
 )
 
 
+def _play(
+    steps: list[tuple[str, object, object]], bus: MeterBus, drain: Callable[[int], None]
+) -> None:
+    """Post each step's sample to ``bus``, or call ``drain`` with the consumer to drain."""
+    for kind, target, sample in steps:
+        if kind == "post":
+            assert isinstance(target, str)
+            assert isinstance(sample, MeterSample)
+            bus.post(ChannelId(target), sample)
+        else:
+            assert isinstance(target, int)
+            drain(target)
+
+
 @given(STEPS)
 def test_shared_reader_gives_each_consumer_what_its_own_reader_would(
     steps: list[tuple[str, object, object]],
@@ -136,16 +152,13 @@ def test_shared_reader_gives_each_consumer_what_its_own_reader_would(
     shared = SharedReader(bus)
     views = [shared.reader(), shared.reader()]
     own = [bus.reader(), bus.reader()]
-    for kind, target, sample in steps:
-        if kind == "post":
-            assert isinstance(target, str)
-            assert isinstance(sample, MeterSample)
-            bus.post(ChannelId(target), sample)
-        else:
-            assert isinstance(target, int)
-            got = {cid: _fields(w) for cid, w in views[target].drain().items()}
-            want = {cid: _fields(w) for cid, w in own[target].drain().items()}
-            assert got == want
+
+    def drain(target: int) -> None:
+        got = {cid: _fields(w) for cid, w in views[target].drain().items()}
+        want = {cid: _fields(w) for cid, w in own[target].drain().items()}
+        assert got == want
+
+    _play(steps, bus, drain)
     for view, reader in zip(views, own, strict=True):
         assert {c: _fields(w) for c, w in view.drain().items()} == {
             c: _fields(w) for c, w in reader.drain().items()
@@ -172,15 +185,11 @@ def test_a_window_a_consumer_drained_never_changes_afterwards(
     shared = SharedReader(bus)
     views = [shared.reader(), shared.reader()]
     drained: list[tuple[MeterWindow, tuple[object, ...]]] = []
-    for kind, target, sample in steps:
-        if kind == "post":
-            assert isinstance(target, str)
-            assert isinstance(sample, MeterSample)
-            bus.post(ChannelId(target), sample)
-        else:
-            assert isinstance(target, int)
-            for window in views[target].drain().values():
-                drained.append((window, _fields(window)))
+
+    def drain(target: int) -> None:
+        drained.extend((window, _fields(window)) for window in views[target].drain().values())
+
+    _play(steps, bus, drain)
     for view in views:
         view.drain()
     for window, seen in drained:
