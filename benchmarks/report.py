@@ -112,6 +112,9 @@ def _startup(r: Json) -> list[Row]:
              ("< 1.5 s", lambda v: v < 1.5)),
         _row("startup", "start -> live meters painted",
              _get(s, "live_meters_painted", "median_s"), " s"),
+        _row("startup", "app bytecode compiled before timing, as installed",
+             None if "bytecode_compiled" not in r else "yes" if r["bytecode_compiled"] else "NO",
+             f" ({r.get('compile_s')} s, not timed)"),
     ]
 
 

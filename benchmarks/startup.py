@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import REPO, Child, Json, percentile
+from benchmarks.common import REPO, Child, Json, compile_bytecode, percentile
 from micboard_desktop.core.paths import app_paths
 
 ENV = {"QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
@@ -74,6 +74,7 @@ def _plain(quit_after: float) -> float:
 
 def run(quick: bool) -> Json:
     """Quick: 2 probed runs; full: 5 probed runs and one plain run."""
+    bytecode = compile_bytecode()
     runs = [_one(4.0) for _ in range(2 if quick else 5)]
     summary: Json = {}
     for event in (*EVENTS, "python_and_probe_import"):
@@ -81,7 +82,7 @@ def run(quick: bool) -> Json:
         if values:
             summary[event] = {"median_s": round(percentile(values, 50), 3),
                               "max_s": round(max(values), 3), "n": len(values)}
-    out: Json = {"runs": runs, "summary": summary, "quit_after_s": 4.0}
+    out: Json = {"runs": runs, "summary": summary, "quit_after_s": 4.0, **bytecode}
     if not quick:
         out["plain_start_run_quit_wall_s"] = round(_plain(4.0), 2)
     return out
