@@ -5,7 +5,7 @@ whole show (engine/estimates.py). As objects, a big rig's three-hour show holds 
 thousands of them, and every full pass of Python's garbage collector walks each one on the
 event loop's thread: the pass, and the loop's stall, would grow with the show. Two arrays of
 floats are invisible to the collector; :class:`Reading` objects are made only when read
-(by a fit, in a worker thread).
+one by one. A fit reads the two columns whole (``columns``), in a worker thread.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ class ReadingColumns(Sequence[Reading]):
         twin._at = array("d", self._at)
         twin._value = array("d", self._value)
         return twin
+
+    def columns(self) -> tuple[array[float], array[float]]:
+        """Return the times and the values, oldest first (the stored arrays: do not change)."""
+        return self._at, self._value
 
     def __len__(self) -> int:
         """Return how many readings are kept."""

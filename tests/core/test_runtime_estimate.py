@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,16 @@ from micboard_desktop.core.battery_curves import (
 )
 from micboard_desktop.core.curve_learning import learn, split_discharges
 from micboard_desktop.core.model import EstimateBasis
-from micboard_desktop.core.runtime_estimate import Reading, Scale, estimate
+from micboard_desktop.core.reading_columns import ReadingColumns
+from micboard_desktop.core.runtime_estimate import (
+    PHI_IS_ONE,
+    Reading,
+    Scale,
+    _log_phi,
+    _split,
+    clean,
+    estimate,
+)
 from micboard_desktop.simulator.discharge import draw
 
 T0 = 1_796_000_000.0
@@ -148,3 +158,110 @@ def test_pruned_quantiles_agree_with_the_plain_walk(
     low = _plain_quantile(values, weights, max(0.0, q - 1e-9))
     high = _plain_quantile(values, weights, min(1.0, q + 1e-9))
     assert low <= fast <= high
+
+
+def _log_phi_both_branches(x: np.ndarray) -> np.ndarray:
+    """The formula as first written: both branches computed everywhere, then chosen."""
+    z = -x / math.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(z))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
+                + t * (-1.453152027 + t * 1.061405429))))
+    erfc_abs = poly * np.exp(-z * z)
+    cdf = np.where(z >= 0, erfc_abs / 2.0, 1.0 - erfc_abs / 2.0)
+    tail = -0.5 * x * x - np.log(np.maximum(-x, 1.0)) - 0.5 * math.log(2.0 * math.pi)
+    return np.asarray(np.where(x < -5.0, tail, np.log(np.maximum(cdf, 1e-300))))
+
+
+_PHI_ARGUMENTS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-12.0, max_value=12.0),  # around both branch edges
+    st.sampled_from([-5.0, np.nextafter(-5.0, 0.0), PHI_IS_ONE, np.nextafter(PHI_IS_ONE, 0.0),
+                     np.nextafter(PHI_IS_ONE, 99.0), 0.0, -0.0]),
+)
+
+
+@given(st.lists(_PHI_ARGUMENTS, min_size=1, max_size=60), st.sampled_from([None, 2, 3]))
+@settings(max_examples=300, deadline=None)
+def test_log_phi_by_branch_is_bit_for_bit_the_formula_computing_both(
+    values: list[float], rows: int | None
+) -> None:
+    x = np.array(values, dtype=np.float64)
+    if rows is not None and x.size % rows == 0:
+        x = x.reshape(rows, -1)  # fits pass 2-D grids
+    with np.errstate(all="ignore"):  # huge arguments overflow on the way, in both
+        got, want = _log_phi(x), _log_phi_both_branches(x)
+    assert got.shape == x.shape
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64)) or (
+        np.array_equal(np.isnan(got), np.isnan(want))
+        and np.array_equal(got[~np.isnan(got)].view(np.uint64),
+                           want[~np.isnan(want)].view(np.uint64))
+    )
+
+
+def test_log_phi_is_exactly_zero_from_where_phi_rounds_to_one() -> None:
+    above = np.linspace(PHI_IS_ONE, 80.0, 20_001)
+    assert np.all(_log_phi_both_branches(above) == 0.0)
+    assert _log_phi_both_branches(np.array([8.0]))[0] < 0.0  # below the edge: not yet 1
+
+
+def _clean_reading_by_reading(readings: list[Reading], scale: Scale) -> list[Reading]:
+    """clean() as first written: one reading at a time."""
+    top = 5 if scale is Scale.BARS else 100
+    usable = sorted(
+        (r for r in readings
+         if math.isfinite(r.at) and math.isfinite(r.value) and 0 <= r.value <= top),
+        key=lambda r: r.at,
+    )
+    out: list[Reading] = []
+    for r in usable:
+        if out and out[-1].at == r.at:
+            out[-1] = r
+        else:
+            out.append(r)
+    return out
+
+
+_ODD_FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                        st.sampled_from([0.0, -0.0, 5.0, 100.0, 100.5, 5.5]))
+_READINGS = st.lists(
+    st.builds(Reading, st.one_of(_ODD_FLOATS, st.integers(0, 6).map(float)),
+              st.one_of(_ODD_FLOATS, st.integers(-1, 101).map(float))),
+    max_size=40,
+)
+
+
+@given(_READINGS, st.sampled_from(list(Scale)))
+@settings(max_examples=300, deadline=None)
+def test_clean_in_arrays_keeps_exactly_what_the_reading_by_reading_version_kept(
+    readings: list[Reading], scale: Scale
+) -> None:
+    want = _clean_reading_by_reading(readings, scale)
+    got = clean(readings, scale)
+    assert [(r.at, r.value) for r in got] == [(r.at, r.value) for r in want]
+    # Same instants and values to the bit (a -0.0 time stays -0.0, the later report wins).
+    assert [math.copysign(1.0, r.at) for r in got] == [math.copysign(1.0, r.at) for r in want]
+    assert clean(ReadingColumns(readings), scale) == got  # columns read without objects
+
+
+def _split_by_loop(times: list[float], below: list[bool]) -> tuple[float, float] | None:
+    """_split as first written: one candidate split at a time."""
+    if all(below) or not any(below):
+        return None
+    n = len(times)
+    after_above = sum(1 for b in below if not b)
+    before_below = 0
+    best, best_i = n + 1, 0
+    for i in range(1, n):
+        if below[i - 1]:
+            before_below += 1
+        else:
+            after_above -= 1
+        if before_below + after_above < best:
+            best, best_i = before_below + after_above, i
+    return (times[best_i - 1] + times[best_i]) / 2.0, times[best_i] - times[best_i - 1]
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=80))
+def test_split_by_cumulative_sums_picks_the_split_the_loop_picked(below: list[bool]) -> None:
+    times = [1_796_000_000.0 + 37.5 * i for i in range(len(below))]
+    assert _split(times, np.array(below, dtype=bool)) == _split_by_loop(times, below)
