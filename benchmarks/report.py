@@ -113,8 +113,8 @@ def _startup(r: Json) -> list[Row]:
         _row("startup", "start -> live meters painted",
              _get(s, "live_meters_painted", "median_s"), " s"),
         _row("startup", "app bytecode compiled before timing, as installed",
-             None if "bytecode_compiled" not in r else "yes" if r["bytecode_compiled"] else "NO",
-             f" ({r.get('compile_s')} s, not timed)"),
+             None if "bytecode_compiled" not in r else
+             f"{'yes' if r['bytecode_compiled'] else 'NO'} ({r.get('compile_s')} s, not timed)"),
     ]
 
 
