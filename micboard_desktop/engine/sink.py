@@ -15,6 +15,7 @@ from micboard_desktop.core.model import Charger, ChargerId, Receiver, ReceiverId
 from micboard_desktop.core.store import StateStore
 from micboard_desktop.core.text_clean import (
     MAX_NAME_CHARS,
+    CleanedChannels,
     clean_charger,
     clean_receiver,
     clean_text,
@@ -44,6 +45,7 @@ class StoreSink:
         self.hold: TelemetryHold | None = None
         """Where telemetry-only receivers wait for the level fold (engine/telemetry_hold.py);
         set by the engine while its level folder runs, which empties it every second."""
+        self._cleaned = CleanedChannels()
 
     def put_receiver(self, receiver: Receiver) -> None:
         """Store a whole receiver snapshot (cleaned, user data applied), or hold it.
@@ -51,7 +53,7 @@ class StoreSink:
         Held when it changes only telemetry and a level folder runs: it reaches the store
         with the next fold, like the RSSI and audio levels (engine/telemetry_hold.py).
         """
-        receiver = self.userdata.apply(clean_receiver(receiver))
+        receiver = self.userdata.apply(clean_receiver(receiver, self._cleaned))
         self.claimed.add(receiver.id)
         hold = self.hold
         if hold is not None and hold.offer(self._store.receiver(receiver.id), receiver):
@@ -73,7 +75,7 @@ class StoreSink:
         stored = self._store.receiver(rid)
         new = update(held if held is not None else stored)
         if new is not None:
-            new = self.userdata.apply(clean_receiver(new))
+            new = self.userdata.apply(clean_receiver(new, self._cleaned))
             if hold is not None and new.id == rid and hold.offer(stored, new):
                 return  # else the offer forgot the held one: ``new`` replaces it
         elif hold is not None:
@@ -82,6 +84,7 @@ class StoreSink:
 
     def remove_receiver(self, rid: ReceiverId) -> None:
         """Forget a receiver."""
+        self._cleaned.forget(rid)
         rid = _clean_id(rid)
         if self.hold is not None:
             self.hold.pop(rid)

@@ -7,13 +7,16 @@ import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from micboard_desktop.core import text_clean
 from micboard_desktop.core.logsetup import configure_logging
-from micboard_desktop.core.model import Battery, Transmitter
+from micboard_desktop.core.model import Battery, Channel, Receiver, Transmitter
 from micboard_desktop.core.text_clean import (
     MAX_NAME_CHARS,
+    CleanedChannels,
     clean_optional,
     clean_receiver,
     clean_text,
@@ -105,3 +108,56 @@ def test_log_file_gets_escapes_not_terminal_codes(tmp_path: Path) -> None:
     assert "\x07" not in written
     assert "\\x1b[31mRED" in written
     assert "\\ud800" in written
+
+
+# A show of deliveries: each step replaces some channels of a receiver with new objects
+# (hostile or plain names), keeps the others as the same objects, or resizes the receiver.
+_NAMES = st.one_of(st.just(HOSTILE), st.just("Vox 1"), ANY_TEXT)
+_STEP = st.tuples(st.sampled_from(["rx1", "rx2"]), st.integers(0, 4),
+                  st.lists(st.tuples(st.integers(0, 3), _NAMES), max_size=4))
+
+
+@given(st.lists(_STEP, min_size=1, max_size=25))
+def test_remembered_channels_clean_every_delivery_exactly_as_cleaning_afresh(
+    steps: list[tuple[str, int, list[tuple[int, str]]]],
+) -> None:
+    memo = CleanedChannels()
+    current: dict[str, Receiver] = {}
+    for device, size, changes in steps:
+        rid = f"shure:{device}"
+        receiver = current.get(rid) or make_receiver(rid, channels=0)
+        channels = list(receiver.channels[:size])
+        channels += [make_channel(rid, n + 1) for n in range(len(channels), size)]
+        for index, name in changes:
+            if index < len(channels):
+                channels[index] = replace(channels[index], name=name)  # a new object
+        receiver = replace(receiver, channels=tuple(channels))
+        current[rid] = receiver
+        fresh, remembered = clean_receiver(receiver), clean_receiver(receiver, memo)
+        assert remembered == fresh
+        assert (remembered is receiver) == (fresh is receiver)  # same object when all fine
+
+
+def test_a_channel_delivered_again_as_the_same_object_is_not_cleaned_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    memo = CleanedChannels()
+    dirty = replace(make_receiver(channels=4), name=HOSTILE)
+    cleaned = clean_receiver(dirty, memo)
+    calls: list[Channel] = []
+    real = text_clean.clean_channel
+
+    def counted(channel: Channel) -> Channel:
+        calls.append(channel)
+        return real(channel)
+
+    monkeypatch.setattr(text_clean, "clean_channel", counted)
+    one_new = replace(dirty.channels[2], name="Gtr\x1b 3")
+    again = clean_receiver(replace(dirty, channels=(*dirty.channels[:2], one_new,
+                                                    dirty.channels[3])), memo)
+    assert calls == [one_new]  # only the new channel object was cleaned
+    assert again.channels[2].name == "Gtr 3"
+    assert again.channels[:2] == cleaned.channels[:2]
+    memo.forget(dirty.id)
+    clean_receiver(dirty, memo)
+    assert len(calls) == 5  # forgotten: all four cleaned again
