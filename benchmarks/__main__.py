@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import Child, Json, machine_facts, other_busy_processes
+from benchmarks.common import Child, Json, machine_facts, other_busy_processes, speed_probe_ms
 from benchmarks.report import table
 
 ORDER = ("ingest", "latency", "frames", "startup", "history", "lan_api", "lan_latency",
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     doc: Json = {
         "machine": machine_facts(),
         "busy_before": other_busy_processes(),
+        "speed_probe_ms": {"start": speed_probe_ms()},
         "quick": args.quick,
         "whatif": args.whatif,
         "results": {},
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-- {name} ...", flush=True)
         doc["results"][name] = run_one(name, args.quick)
     doc["busy_after"] = other_busy_processes()
+    doc["speed_probe_ms"]["end"] = speed_probe_ms()
     doc["total_wall_s"] = round(time.monotonic() - t0, 1)
     print(table(doc))
     args.out.parent.mkdir(parents=True, exist_ok=True)

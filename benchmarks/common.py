@@ -137,6 +137,32 @@ def machine_facts() -> Json:
     }
 
 
+def speed_probe_ms(rounds: int = 5) -> float:
+    """Return the best of ``rounds`` timings of a fixed pure-Python workload, in milliseconds.
+
+    The VMs these benchmarks run on differ, and one VM's speed moved by half within an hour
+    (RESULTS.md, "Round 3, sixth stop"). Timed at the start and at the end of a run, it tells
+    which machine the figures describe. Lower is faster.
+    """
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        _probe_work()
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 2)
+
+
+def _probe_work() -> int:
+    """A fixed mix of what the engine does most: string building, dict updates, arithmetic."""
+    counts: dict[str, int] = {}
+    total = 0
+    for i in range(200_000):
+        key = f"ch{i % 2000}"
+        counts[key] = counts.get(key, 0) + i
+        total += len(key) * (i & 7)
+    return total + sum(counts.values())
+
+
 def other_busy_processes(threshold: float = 10.0, window: float = 1.0) -> list[str]:
     """Return command lines of other processes using more than ``threshold`` % CPU now."""
     mine = os.getpid()

@@ -307,6 +307,11 @@ SECTIONS: dict[str, Callable[[Json], list[Row]]] = {
 def table(doc: Json) -> str:
     """Return the printable table of a results document."""
     rows: list[Row] = [("benchmark", "figure", "value", "target", "")]
+    probe = doc.get("speed_probe_ms")
+    if isinstance(probe, dict):
+        rows.append(("machine", "speed probe: fixed Python work, best of 5 (lower is faster)",
+                     f"{probe.get('start')} ms at the start, {probe.get('end')} ms at the end",
+                     "", ""))
     for name, result in doc.get("results", {}).items():
         if "error" in result:
             rows.append((name, "ERROR", str(result["error"])[:60], "", ""))

@@ -93,3 +93,15 @@ def test_message_cost_reports_each_part_and_a_broken_part_does_not_hide_the_othe
     assert "4.5 µs" in text
     assert "a.error" in text
     assert "channels.ulxd" not in text  # sizes are context, not figures
+
+
+def test_the_table_opens_with_the_machine_speed_probe_when_the_run_took_it() -> None:
+    from benchmarks.common import speed_probe_ms
+
+    first = speed_probe_ms(rounds=1)
+    assert first > 0
+    doc = {"machine": {}, "speed_probe_ms": {"start": first, "end": 2 * first}, "results": {}}
+    lines = table(doc).splitlines()
+    assert lines[2].startswith("machine")
+    assert f"{first} ms at the start, {2 * first} ms at the end" in lines[2]
+    assert not any(x.startswith("machine") for x in table({"results": {}}).splitlines())
