@@ -76,4 +76,3 @@ def test_the_demo_startup_table_says_so_too() -> None:
                                                   "compile_s": 0.3}}}
     line = next(x for x in table(doc).splitlines() if "bytecode" in x)
     assert "yes (0.3 s, not timed)" in line
-
