@@ -29,6 +29,7 @@ from micboard_desktop.plugins.api import (
 from micboard_desktop.plugins.shure.merge import (
     MANUFACTURER,
     CommandView,
+    MatchResult,
     ambiguity_note,
     api_receiver,
     api_view,
@@ -196,6 +197,11 @@ class ShureMerger:
 
     def _relink(self) -> set[str]:
         """Recompute the links; return the command keys and API keys whose link changed."""
+        if not self._api:
+            # Nothing to link to (no System API, or none seen yet). Building a view of every
+            # command host at each identity change made a big rig's start quadratic: 300
+            # receivers, each naming itself in several replies, cost 0.6 s of the loop.
+            return self._set_links(MatchResult())
         views = []
         for key, host in self._hosts.items():
             r = self._cmd.get(key)
@@ -210,7 +216,10 @@ class ShureMerger:
                     channels=len(r.channels) if r and r.channels else None,
                 )
             )
-        result = match_report(views, [api_view(d) for d in self._api.values()])
+        return self._set_links(match_report(views, [api_view(d) for d in self._api.values()]))
+
+    def _set_links(self, result: MatchResult) -> set[str]:
+        """Keep a match's links and notes; return the keys whose link changed."""
         links = result.links
         self.notes = {key: ambiguity_note(fits) for key, fits in result.ambiguous.items()}
         changed = {k for k in set(links) | set(self.links) if links.get(k) != self.links.get(k)}

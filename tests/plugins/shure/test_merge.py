@@ -373,3 +373,39 @@ def test_the_indexed_match_gives_what_testing_every_pair_gives(
     apis = [ApiView(f"dev{i}", host or None, name, model, serial, count)
             for i, (host, name, model, serial, count) in enumerate(api_rows)]
     assert match_report(cmds, apis) == _pairwise_report(cmds, apis)
+
+
+@given(st.lists(st.tuples(_hosts, _names, _models, _serials, _counts), max_size=12))
+def test_with_no_system_api_device_nothing_links_and_nothing_is_ambiguous(
+    cmd_rows: list[tuple[str, str | None, str | None, str | None, int | None]],
+) -> None:
+    # What ShureMerger._relink relies on to skip the match when it knows no API device.
+    cmds = [CommandView(f"{host}:{2202 + i}", host, name, model, serial, None, count)
+            for i, (host, name, model, serial, count) in enumerate(cmd_rows)]
+    assert match_report(cmds, []) == MatchResult()
+
+
+def test_command_receivers_alone_are_never_matched_and_links_come_with_the_first_api_device(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from micboard_desktop.plugins.shure import merger as merger_module
+
+    calls: list[int] = []
+
+    def counted(cmds: list[CommandView], apis: list[ApiView]) -> MatchResult:
+        calls.append(len(cmds))
+        return match_report(cmds, apis)
+
+    monkeypatch.setattr(merger_module, "match_report", counted)
+    sink = DictSink()
+    merger = ShureMerger(sink)
+    merger.add_command_address("10.0.0.5", 2202)
+    for name in (None, "Stage", "Stage L"):  # a receiver naming itself reply by reply
+        merger.command_receiver(cmd_receiver(name=name))
+    assert calls == []
+    assert list(sink.receivers) == ["shure:10.0.0.5:2202"]
+    assert merger.links == {}
+    merger.api_device(api_device())
+    assert calls == [1]
+    (merged,) = sink.receivers.values()
+    assert merged.serial == "4192630196"  # linked: the inventory's fields came in
