@@ -202,7 +202,7 @@ def _log_phi(x: Floats) -> Floats:
     Φ from the Abramowitz-Stegun 7.1.26 erfc (error below 2e-7); below -5 the asymptotic
     series, where that absolute error would swamp the tiny true value. Each element is
     computed by its own branch only: a fit's grid is mostly far tail or certainty, and
-    computing both branches everywhere cost a third of a fit (tests hold it bit for bit to
+    computing both branches everywhere cost a quarter of a fit (tests hold it bit for bit to
     the formula that does).
     """
     values = np.asarray(x, dtype=np.float64).ravel()

@@ -137,8 +137,8 @@ class CleanedChannels:
 
     Coordinators deliver a whole receiver for each change and keep the channel objects that
     did not change; records are immutable, so the same object cleans to the same result.
-    Cleaning every channel of every delivery again was about 2 % of the engine's time at
-    2,000 channels (issue 22).
+    Cleaning every channel of every delivery again was about 1 % of the engine's samples at
+    2,000 channels (issue 22, benchmarks/RESULTS.md).
     """
 
     MAX_RECEIVERS: Final = 4096
