@@ -244,10 +244,17 @@ class AlertEngine:
             return
         flipped = channel_ids ^ self._superseded
         self._superseded = channel_ids
-        # Only the receivers of the flipped channels, found by id rather than by walking
-        # every receiver of the rig each time the correlator's list changes.
+        self._evaluate_holders(flipped)
+
+    def _evaluate_holders(self, channel_ids: Iterable[str]) -> None:
+        """Judge again, once each, the receivers holding ``channel_ids``.
+
+        Found by id (``StateStore.locate_channel``) rather than by walking every receiver of
+        the rig: the correlator's list, the spares and the estimates change many times a
+        show, and a 2,000-channel rig made each walk cost a whole pass.
+        """
         touched: dict[str, Receiver] = {}
-        for cid in sorted(flipped):
+        for cid in sorted(channel_ids):
             found = self._store.locate_channel(cid)
             if found is not None:
                 touched.setdefault(found[0].id, found[0])
@@ -304,18 +311,14 @@ class AlertEngine:
         changed = {cid for cid in {*estimates, *self._estimates}
                    if estimates.get(cid) != self._estimates.get(cid)}
         self._estimates = estimates
-        for receiver in self._store.snapshot().receivers.values():
-            if any(ch.id in changed for ch in receiver.channels):
-                self._evaluate(receiver)
+        self._evaluate_holders(changed)
 
     def _on_spares(self) -> None:
         """Judge again every receiver with a channel whose spare mark flipped."""
         spares = self._store.spares()
         flipped = spares ^ self._spares
         self._spares = spares
-        for receiver in self._store.snapshot().receivers.values():
-            if any(ch.id in flipped for ch in receiver.channels):
-                self._evaluate(receiver)
+        self._evaluate_holders(flipped)
 
     def _evaluate_all(self) -> None:
         for receiver in self._store.snapshot().receivers.values():
