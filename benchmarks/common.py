@@ -47,6 +47,17 @@ def compile_bytecode() -> Json:
     return {"bytecode_compiled": bool(ok), "compile_s": round(time.perf_counter() - started, 2)}
 
 
+BYTECODE_FIGURE: Final = "app bytecode compiled before timing, as installed"
+
+
+def bytecode_text(result: Json) -> str | None:
+    """Return the table text of :func:`compile_bytecode`'s figures in ``result``, if any."""
+    if "bytecode_compiled" not in result:
+        return None  # results from before the step
+    done = "yes" if result["bytecode_compiled"] else "NO (a start compiled modules: slower)"
+    return f"{done} ({result.get('compile_s')} s, not timed)"
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Return the ``q``-th percentile (0-100, nearest rank) of ``values``; 0.0 when empty."""
     if not values:

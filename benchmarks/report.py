@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.common import Json
+from benchmarks.common import BYTECODE_FIGURE, Json, bytecode_text
 
 Row = tuple[str, str, str, str, str]
 """(benchmark, figure, value, target, verdict)."""
@@ -112,9 +112,7 @@ def _startup(r: Json) -> list[Row]:
              ("< 1.5 s", lambda v: v < 1.5)),
         _row("startup", "start -> live meters painted",
              _get(s, "live_meters_painted", "median_s"), " s"),
-        _row("startup", "app bytecode compiled before timing, as installed",
-             None if "bytecode_compiled" not in r else
-             f"{'yes' if r['bytecode_compiled'] else 'NO'} ({r.get('compile_s')} s, not timed)"),
+        _row("startup", BYTECODE_FIGURE, bytecode_text(r)),
     ]
 
 

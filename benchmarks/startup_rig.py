@@ -28,7 +28,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Child, CpuMeter, Json, compile_bytecode, percentile
+from benchmarks.common import (
+    BYTECODE_FIGURE,
+    Child,
+    CpuMeter,
+    Json,
+    bytecode_text,
+    compile_bytecode,
+    percentile,
+)
 from benchmarks.ingest import MCP_SHARE, SSC1_SHARE, UHFR_SHARE
 from benchmarks.startup import ENV
 
@@ -318,10 +326,9 @@ def rows(r: Json) -> list[tuple[str, str, str, str, str]]:
     if runs:
         cpu = "; ".join(f"{x.get('app_cpu_percent')}/{x.get('sim_cpu_percent')}" for x in runs)
         out.append(("startup_rig", "app/simulator CPU % of a core, per run", cpu, "", ""))
-    if "bytecode_compiled" in r:
-        done = "yes" if r["bytecode_compiled"] else "NO (a start compiled modules: slower)"
-        out.append(("startup_rig", "app bytecode compiled before timing, as installed",
-                    f"{done} ({r.get('compile_s')} s, not timed)", "", ""))
+    compiled = bytecode_text(r)
+    if compiled is not None:
+        out.append(("startup_rig", BYTECODE_FIGURE, compiled, "", ""))
     return out
 
 
